@@ -1,0 +1,5 @@
+"""``python -m cardsettle`` runs the CLI."""
+
+from cardsettle.cli import main
+
+main()

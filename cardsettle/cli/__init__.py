@@ -1,0 +1,35 @@
+"""The ``cardsettle`` command line: one entry point, sub-commands grouped by part.
+
+Each part's commands live in their own module here and translate the part's own exception
+root into one clear line and a non-zero exit (never a traceback).
+"""
+
+from __future__ import annotations
+
+import click
+
+from cardsettle import __version__
+from cardsettle.cli.demo import demo
+from cardsettle.cli.generate import generate
+from cardsettle.cli.insurer import insurer
+
+__all__ = ["main"]
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+@click.version_option(__version__, prog_name="cardsettle")
+def main() -> None:
+    """cardsettle: a simulation and conformance harness for card-based real-time outpatient
+    settlement (持卡就医、实时结算) between a hospital information system and an insurer center.
+
+    \b
+    Parts:
+      generate   synthetic persons, cards, institutions, catalogue
+      insurer    the mock insurer center (national interface)
+      demo       the main job on embedded defaults
+    """
+
+
+main.add_command(generate)
+main.add_command(insurer)
+main.add_command(demo)

@@ -1,0 +1,41 @@
+"""Turning a part's own errors into one line and an exit code, for every command."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from functools import wraps
+from typing import ParamSpec, TypeVar
+
+import click
+
+from mock_insurer.errors import InsurerError
+from simulator.errors import SimulatorError
+
+__all__ = ["clean_errors", "one_line_errors"]
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+@contextmanager
+def one_line_errors() -> Iterator[None]:
+    """Translate the parts' exception roots (and OSError) into click's one-line error, exit 2."""
+    try:
+        yield
+    except (SimulatorError, InsurerError) as exc:
+        raise click.ClickException(str(exc)) from exc
+    except OSError as exc:
+        where = f" ({exc.filename})" if getattr(exc, "filename", None) else ""
+        raise click.ClickException(f"{exc.strerror or exc}{where}") from exc
+
+
+def clean_errors(func: Callable[P, R]) -> Callable[P, R]:
+    """Decorator form of :func:`one_line_errors` for click commands."""
+
+    @wraps(func)
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+        with one_line_errors():
+            return func(*args, **kwargs)
+
+    return wrapper
