@@ -1,0 +1,123 @@
+"""An insurer's answer as the SDK hands it to the HIS, and reading one from HTTP.
+
+Amounts in ``output`` are exact :class:`~decimal.Decimal` (the body is parsed with
+:func:`mock_insurer.wire.jsonio.loads`, which reads every JSON number with a fraction from its
+text; whole numbers stay ``int``). Times are left as the texts the insurer sent
+(``yyyy-MM-dd HH:mm:ss``); :mod:`mock_insurer.wire.timefmt` reads them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+from mock_insurer.client.errors import GatewayError, InsurerRefusal, MalformedAnswer
+from mock_insurer.wire.jsonio import loads
+
+__all__ = ["Answer", "output_node", "read_answer"]
+
+_FILE_TYPES = ("application/octet-stream", "application/zip", "application/x-zip-compressed")
+
+
+@dataclass(frozen=True)
+class Answer:
+    """One answer. ``infcode`` 0 is success; ``output`` is the business data (``{}`` when
+    the insurer sent none); ``msgid`` is the request's; ``raw`` the whole envelope as parsed;
+    ``elapsed_ms`` the wall-clock round trip in milliseconds. A file download (9102) has the
+    file's bytes in ``file`` and an empty ``raw``."""
+
+    infcode: int
+    output: Any
+    err_msg: str
+    warn_msg: str
+    inf_refmsgid: str
+    msgid: str
+    raw: dict[str, Any]
+    elapsed_ms: float
+    infno: str = ""
+    file: bytes | None = field(default=None, repr=False)
+
+    @property
+    def ok(self) -> bool:
+        """``infcode`` 0 and no ``err_msg``."""
+        return self.infcode == 0 and not self.err_msg
+
+
+def _text(value: Any) -> str:
+    return "" if value is None else str(value)
+
+
+def _infcode(value: Any) -> int | None:
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value
+    if isinstance(value, Decimal) and value == value.to_integral_value():
+        return int(value)
+    if isinstance(value, str):
+        text = value.strip()
+        if text.lstrip("-").isdigit():
+            return int(text)
+    return None
+
+
+def read_answer(body: bytes, *, content_type: str, status: int, msgid: str, infno: str,
+                elapsed_ms: float, strict_err_msg: bool) -> Answer:
+    """The :class:`Answer` in an HTTP answer, or the typed error it amounts to.
+
+    Raises :class:`GatewayError` (status ≠ 200; JSON without ``infcode``),
+    :class:`MalformedAnswer` (not JSON, not an object, a bad ``infcode``) or
+    :class:`InsurerRefusal` (``infcode`` ≠ 0; or 0 with an ``err_msg`` when
+    *strict_err_msg*)."""
+    where = f"{infno} {msgid}"
+    if status != 200:
+        raise GatewayError(f"{where}: HTTP {status} from the insurer's gateway: "
+                           f"{body[:200].decode('utf-8', 'replace')}",
+                           msgid=msgid, infno=infno, status=status, body=body)
+    media = content_type.split(";", 1)[0].strip().lower()
+    if media in _FILE_TYPES:
+        return Answer(infcode=0, output={}, err_msg="", warn_msg="", inf_refmsgid="",
+                      msgid=msgid, raw={}, elapsed_ms=elapsed_ms, infno=infno, file=body)
+    try:
+        envelope = loads(body)
+    except (ValueError, RecursionError) as exc:
+        raise MalformedAnswer(f"{where}: the answer is not JSON ({exc}); "
+                              f"{len(body)} bytes received", msgid=msgid, infno=infno,
+                              body=body) from exc
+    if not isinstance(envelope, dict):
+        raise MalformedAnswer(f"{where}: the answer is a JSON {type(envelope).__name__}, not "
+                              "an envelope", msgid=msgid, infno=infno, body=body)
+    if "infcode" not in envelope:
+        shown = {k: envelope[k] for k in list(envelope)[:4]}
+        raise GatewayError(f"{where}: the answer is not an envelope (no infcode): {shown}",
+                           msgid=msgid, infno=infno, status=status, body=body)
+    infcode = _infcode(envelope["infcode"])
+    if infcode is None:
+        raise MalformedAnswer(f"{where}: infcode {envelope['infcode']!r} is not a number",
+                              msgid=msgid, infno=infno, body=body)
+    output = envelope.get("output")
+    answer = Answer(
+        infcode=infcode,
+        output={} if output is None else output,
+        err_msg=_text(envelope.get("err_msg")),
+        warn_msg=_text(envelope.get("warn_msg")),
+        inf_refmsgid=_text(envelope.get("inf_refmsgid")),
+        msgid=msgid, raw=envelope, elapsed_ms=elapsed_ms, infno=infno,
+    )
+    if infcode != 0:
+        raise InsurerRefusal(f"{where}: refused (infcode {infcode}): {answer.err_msg}",
+                             msgid=msgid, infno=infno, err_msg=answer.err_msg, answer=answer)
+    if answer.err_msg and strict_err_msg:
+        raise InsurerRefusal(f"{where}: infcode 0 but err_msg {answer.err_msg!r}; the insurer "
+                             "may have applied it — query or reverse before retrying",
+                             msgid=msgid, infno=infno, err_msg=answer.err_msg, answer=answer,
+                             effect="unknown")
+    return answer
+
+
+def output_node(output: Any, name: str) -> Mapping[str, Any]:
+    """``output[name]`` as a mapping (``{}`` when absent or not an object)."""
+    value = output.get(name) if isinstance(output, Mapping) else None
+    return value if isinstance(value, Mapping) else {}

@@ -1,0 +1,111 @@
+"""Assembling the insurer: ledger + reference data + service + the ASGI app.
+
+``Insurer.open(config)`` opens (and if needed creates) the ledger, loads the data files it is
+given, and builds the service; ``insurer.asgi`` is the app a server runs. POSTs outside the
+reserved prefixes go straight to the gateway (no framework on the hot path); everything else
+(``/health``, ``/schemas/``, ``/admin/``, ``/console``) is a Starlette app.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+from starlette.types import Receive, Scope, Send
+
+from mock_insurer.faults import FaultEngine
+from mock_insurer.gateway.asgi import Gateway
+from mock_insurer.gateway.clock import BusinessClock
+from mock_insurer.gateway.loading import load_catalogue, load_institutions, load_population
+from mock_insurer.gateway.reference import build_reference
+from mock_insurer.gateway.service import Auth, InsurerService
+from mock_insurer.ledger import Ledger
+from mock_insurer.transactions import Settings
+
+__all__ = ["RESERVED_PREFIXES", "Insurer", "InsurerConfig"]
+
+RESERVED_PREFIXES = ("/admin", "/schemas", "/console", "/health")
+
+
+@dataclass(frozen=True, slots=True)
+class InsurerConfig:
+    db_url: str
+    population: Path | None = None
+    catalogue: Path | None = None
+    institutions: Path | None = None
+    policy: str = "beijing"
+    auth: str = "none"
+    settings: Settings = field(default_factory=Settings)
+    admin_token: str | None = None
+    area: str = "110000"
+    refmsgid_start: int = 1
+    wall: Callable[[], datetime] = field(default=datetime.now)  # the CLI's edge; tests pass one
+    fresh: bool = False  # drop every table first
+
+
+class Insurer:
+    """A running insurer's parts (the ledger, clock, faults, service) and its ASGI app."""
+
+    def __init__(self, config: InsurerConfig, ledger: Ledger, service: InsurerService,
+                 clock: BusinessClock) -> None:
+        self.config = config
+        self.ledger = ledger
+        self.service = service
+        self.clock = clock
+        self.gateway = Gateway(service)
+        self.web = Starlette(routes=self._routes())
+
+    @classmethod
+    def open(cls, config: InsurerConfig) -> Insurer:
+        ledger = Ledger(config.db_url)
+        if config.fresh:
+            ledger.drop()
+        ledger.create()
+        if config.institutions:
+            load_institutions(ledger, config.institutions)
+        if config.population:
+            load_population(ledger, config.population)
+        if config.catalogue:
+            load_catalogue(ledger, config.catalogue)
+        clock = BusinessClock(config.wall)
+        service = InsurerService(
+            ledger=ledger, settings=config.settings,
+            reference=build_reference(ledger, config.policy), faults=FaultEngine(),
+            clock=clock.now, auth=Auth(config.auth),
+            wall_ms=lambda: int(time.time() * 1000), timer=time.perf_counter,
+            area=config.area, refmsgid_start=config.refmsgid_start)
+        return cls(config, ledger, service, clock)
+
+    def counts(self) -> dict[str, int]:
+        with self.ledger.read() as tx:
+            return {name: tx.count(name) for name in
+                    ("institutions", "persons", "cards", "catalogue_items", "diagnoses",
+                     "mappings", "settlements", "messages")}
+
+    def _routes(self) -> list[Any]:
+        routes: list[Any] = [Route("/health", self._health)]
+        from mock_insurer.admin import admin_routes  # the admin API sits beside the gateway
+
+        routes.extend(admin_routes(self))
+        return routes
+
+    async def _health(self, _request: Request) -> Response:
+        return JSONResponse({"status": "ok", "business_time": self.clock.now().isoformat(" ")})
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if (scope["type"] == "http" and scope["method"] == "POST"
+                and not scope["path"].startswith(RESERVED_PREFIXES)):
+            await self.gateway(scope, receive, send)
+            return
+        await self.web(scope, receive, send)
+
+    def close(self) -> None:
+        self.ledger.dispose()

@@ -1,0 +1,290 @@
+"""The ledger's tables (SQLAlchemy Core), the same on SQLite and PostgreSQL.
+
+The ledger is append-only where money moves: a settlement is never updated in its amounts; a
+cancellation (2208) or reversal (2601) appends a negated settlement that names the original.
+The personal-account balance and the year-to-date counters are kept as current values *and* as
+append-only entries; a CHECK keeps every balance and counter >= 0 in the database itself.
+
+Time columns hold the insurer's business clock as ``YYYY-MM-DD HH:MM:SS`` text (what the
+interface speaks); ``recorded_at`` columns of the message log hold wall-clock milliseconds.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    CheckConstraint,
+    Column,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    MetaData,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+    text,
+)
+
+from mock_insurer.ledger.types import Cents
+
+__all__ = ["METADATA", "TABLES"]
+
+METADATA = MetaData()
+
+institutions = Table(
+    "institutions", METADATA,
+    Column("fixmedins_code", String(30), primary_key=True),
+    Column("fixmedins_name", String(200), nullable=False),
+    Column("tier", String(10), nullable=False),
+    Column("admdvs", String(6), nullable=False),
+    Column("credentials", Text, nullable=False),  # JSON {paasid, token, apikey}
+    Column("blacklisted", Boolean, nullable=False, default=False),
+)
+
+persons = Table(
+    "persons", METADATA,
+    Column("psn_no", String(30), primary_key=True),
+    Column("psn_cert_type", String(6), nullable=False),
+    Column("certno", String(50), nullable=False, index=True),
+    Column("psn_name", String(50), nullable=False),
+    Column("gend", String(6), nullable=False),
+    Column("brdy", String(10), nullable=False),
+    Column("naty", String(3), nullable=False),
+    Column("insuplc_admdvs", String(6), nullable=False),
+    Column("insuinfo", Text, nullable=False),  # JSON list, one row per scheme
+    Column("maf_eligible", Boolean, nullable=False, default=False),
+    Column("deceased", Boolean, nullable=False, default=False),
+    Column("blacklisted", Boolean, nullable=False, default=False),
+)
+
+cards = Table(
+    "cards", METADATA,
+    Column("card_no", String(50), primary_key=True),
+    Column("card_sn", String(50), nullable=False),
+    Column("psn_no", String(30), ForeignKey("persons.psn_no"), nullable=False, index=True),
+    Column("status", String(10), nullable=False),
+)
+
+ec_tokens = Table(
+    "ec_tokens", METADATA,
+    Column("ec_token", String(100), primary_key=True),
+    Column("psn_no", String(30), ForeignKey("persons.psn_no"), nullable=False),
+)
+
+accounts = Table(
+    "accounts", METADATA,
+    Column("psn_no", String(30), ForeignKey("persons.psn_no"), primary_key=True),
+    Column("balc", Cents, nullable=False),
+    CheckConstraint("balc >= 0", name="ck_accounts_balc_nonneg"),
+)
+
+account_entries = Table(
+    "account_entries", METADATA,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("psn_no", String(30), nullable=False, index=True),
+    Column("setl_id", String(30), nullable=True),
+    Column("amount", Cents, nullable=False),  # + credit, - debit
+    Column("balc_after", Cents, nullable=False),
+    Column("biz_time", String(19), nullable=False),
+)
+
+cum = Table(
+    "cum", METADATA,
+    Column("psn_no", String(30), nullable=False),
+    Column("year", Integer, nullable=False),
+    Column("insutype", String(6), nullable=False),
+    Column("name", String(30), nullable=False),
+    Column("value", Cents, nullable=False),
+    UniqueConstraint("psn_no", "year", "insutype", "name", name="uq_cum"),
+    CheckConstraint("value >= 0", name="ck_cum_nonneg"),
+)
+
+cum_entries = Table(
+    "cum_entries", METADATA,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("psn_no", String(30), nullable=False, index=True),
+    Column("year", Integer, nullable=False),
+    Column("insutype", String(6), nullable=False),
+    Column("name", String(30), nullable=False),
+    Column("delta", Cents, nullable=False),
+    Column("setl_id", String(30), nullable=False),
+)
+
+catalogue_items = Table(
+    "catalogue_items", METADATA,
+    Column("med_list_codg", String(50), primary_key=True),
+    Column("med_list_name", String(200), nullable=False),
+    Column("record", Text, nullable=False),  # the catalogue JSONL record
+)
+
+diagnoses = Table(
+    "diagnoses", METADATA,
+    Column("diag_code", String(20), primary_key=True),
+    Column("diag_name", String(200), nullable=False),
+)
+
+mappings = Table(
+    "mappings", METADATA,
+    Column("fixmedins_code", String(30), nullable=False),
+    Column("medins_list_codg", String(150), nullable=False),
+    Column("med_list_codg", String(50), nullable=True),  # the filed (correct) national code
+    UniqueConstraint("fixmedins_code", "medins_list_codg", name="uq_mappings"),
+)
+
+signins = Table(
+    "signins", METADATA,
+    Column("sign_no", String(30), primary_key=True),
+    Column("fixmedins_code", String(30), nullable=False, index=True),
+    Column("opter_no", String(30), nullable=False),
+    Column("biz_date", String(10), nullable=False),
+    Column("sign_time", String(19), nullable=False),
+    Column("signout_time", String(19), nullable=True),
+    Column("valid", Boolean, nullable=False),
+)
+
+visits = Table(
+    "visits", METADATA,
+    Column("mdtrt_id", String(30), primary_key=True),
+    Column("psn_no", String(30), nullable=False, index=True),
+    Column("fixmedins_code", String(30), nullable=False),
+    Column("insutype", String(6), nullable=False),
+    Column("ipt_otp_no", String(30), nullable=False),
+    Column("mdtrt_cert_type", String(3), nullable=False),
+    Column("mdtrt_cert_no", String(50), nullable=False),
+    Column("begntime", String(19), nullable=False),
+    Column("dept_code", String(30), nullable=True),
+    Column("dept_name", String(100), nullable=True),
+    Column("atddr_no", String(30), nullable=True),
+    Column("dr_name", String(50), nullable=True),
+    Column("caty", String(6), nullable=True),
+    Column("med_type", String(6), nullable=True),
+    Column("dise_codg", String(30), nullable=True),
+    Column("diagnoses", Text, nullable=False, default="[]"),  # JSON list of diag codes
+    Column("status", String(10), nullable=False),  # open | cancelled
+    Column("created_msgid", String(60), nullable=False),
+    Column("biz_time", String(19), nullable=False),
+)
+
+fee_details = Table(
+    "fee_details", METADATA,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("mdtrt_id", String(30), ForeignKey("visits.mdtrt_id"), nullable=False),
+    Column("feedetl_sn", String(30), nullable=False),
+    Column("chrg_bchno", String(30), nullable=False),
+    Column("psn_no", String(30), nullable=False),
+    Column("dise_codg", String(30), nullable=True),
+    Column("med_list_codg", String(50), nullable=False),
+    Column("medins_list_codg", String(150), nullable=False),
+    Column("cnt", String(24), nullable=False),  # decimal text, 16,4
+    Column("pric", String(24), nullable=False),  # decimal text, 16,6
+    Column("prd_days", String(12), nullable=True),
+    Column("fee_ocur_time", String(19), nullable=False),
+    Column("bilg_dept_codg", String(30), nullable=True),
+    Column("bilg_dept_name", String(100), nullable=True),
+    Column("bilg_dr_codg", String(30), nullable=True),
+    Column("bilg_dr_name", String(50), nullable=True),
+    Column("det_item_fee_sumamt", Cents, nullable=False),
+    Column("fulamt_ownpay_amt", Cents, nullable=False),
+    Column("overlmt_amt", Cents, nullable=False),
+    Column("preselfpay_amt", Cents, nullable=False),
+    Column("inscp_scp_amt", Cents, nullable=False),
+    Column("result", Text, nullable=False),  # JSON: the 2204 result row as answered
+    Column("status", String(10), nullable=False),  # uploaded | cancelled | settled
+    Column("setl_id", String(30), nullable=True),
+    Column("upload_msgid", String(60), nullable=False),
+    Column("biz_time", String(19), nullable=False),
+    Index(
+        "uq_fee_details_live", "mdtrt_id", "feedetl_sn", unique=True,
+        sqlite_where=text("status != 'cancelled'"),
+        postgresql_where=text("status != 'cancelled'"),
+    ),
+)
+
+settlements = Table(
+    "settlements", METADATA,
+    Column("setl_id", String(30), primary_key=True),
+    Column("mdtrt_id", String(30), nullable=False, index=True),
+    Column("psn_no", String(30), nullable=False, index=True),
+    Column("fixmedins_code", String(30), nullable=False),
+    Column("insutype", String(6), nullable=False),
+    Column("med_type", String(6), nullable=False),
+    Column("chrg_bchno", String(30), nullable=False),
+    Column("clr_type", String(6), nullable=False),
+    Column("clr_way", String(6), nullable=False),
+    Column("clr_optins", String(6), nullable=False),
+    Column("setl_time", String(19), nullable=False),
+    Column("biz_date", String(10), nullable=False, index=True),
+    Column("year", Integer, nullable=False),
+    Column("refd_setl_flag", String(1), nullable=False),  # 0 settlement, 1 its cancellation
+    Column("orig_setl_id", String(30), nullable=True),  # on a cancellation row
+    Column("cancelled_by", String(30), nullable=True),  # on an original, once cancelled
+    Column("medins_setl_id", String(60), nullable=False),  # the msgid that made this row
+    Column("made_by_infno", String(5), nullable=False),  # 2207 | 2208 | 2601
+    Column("medfee_sumamt", Cents, nullable=False),
+    Column("fund_pay_sumamt", Cents, nullable=False),
+    Column("acct_pay", Cents, nullable=False),
+    Column("psn_cash_pay", Cents, nullable=False),
+    Column("hosp_part_amt", Cents, nullable=False),
+    Column("setlinfo", Text, nullable=False),  # JSON: the setlinfo as answered
+    Column("setldetail", Text, nullable=False),  # JSON: the fund rows as answered
+    Column("counter_deltas", Text, nullable=False),  # JSON {name: "yuan"}
+)
+
+messages = Table(
+    "messages", METADATA,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("fixmedins_code", String(30), nullable=True),
+    Column("msgid", String(60), nullable=True),
+    Column("infno", String(6), nullable=True),
+    Column("keyed", Boolean, nullable=False),  # counts for msgid idempotency
+    Column("input_hash", String(64), nullable=True),
+    Column("psn_no", String(30), nullable=True),
+    Column("request", LargeBinary, nullable=False),
+    Column("answer", LargeBinary, nullable=True),
+    Column("http_status", Integer, nullable=True),
+    Column("infcode", Integer, nullable=True),
+    Column("rejection_code", String(40), nullable=True),
+    Column("err_msg", Text, nullable=True),
+    Column("deviations", Text, nullable=False, default="[]"),
+    Column("fault_id", String(60), nullable=True),
+    Column("fault_effect", String(30), nullable=True),
+    Column("status", String(12), nullable=False),  # answered|replayed|reversed|tombstone|faulted
+    Column("replay_of", Integer, nullable=True),
+    Column("biz_time", String(19), nullable=False),
+    Column("received_ms", BigInteger, nullable=False),  # wall clock, ms since epoch
+    Column("duration_ms", Float, nullable=True),
+    Column("effect_ref", String(30), nullable=True),  # setl_id / mdtrt_id the message made
+    Index(
+        "uq_messages_msgid", "fixmedins_code", "msgid", unique=True,
+        sqlite_where=text("keyed"), postgresql_where=text("keyed"),
+    ),
+)
+
+files = Table(
+    "files", METADATA,
+    Column("file_qury_no", String(40), primary_key=True),
+    Column("fixmedins_code", String(30), nullable=False),
+    Column("filename", String(200), nullable=False),
+    Column("kind", String(10), nullable=False),  # upload | result
+    Column("content", LargeBinary, nullable=False),
+    Column("dld_endtime", String(19), nullable=False),
+    Column("biz_time", String(19), nullable=False),
+)
+
+sequences = Table(
+    "sequences", METADATA,
+    Column("name", String(30), primary_key=True),
+    Column("value", BigInteger, nullable=False),
+)
+
+settings_table = Table(
+    "settings", METADATA,
+    Column("name", String(40), primary_key=True),
+    Column("value", Text, nullable=False),
+)
+
+TABLES = {t.name: t for t in METADATA.sorted_tables}

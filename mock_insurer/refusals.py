@@ -1,0 +1,106 @@
+"""Every real-time refusal the mock insurer gives: a stable code, and the ``err_msg`` text a
+cashier can act on, in one table.
+
+Texts follow the platform's observed format ``FSI-<what is wrong>[<where>]`` (Hunan sample in
+the fact sheet §5). The platform's exact wording for most refusals is not public; these texts are
+ours and live only here so that they can be replaced when real ones are known. The stable code is
+what the message record, tests and reports use.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+__all__ = ["TEXTS", "Refusal", "refuse"]
+
+TEXTS: dict[str, str] = {
+    # gateway and envelope
+    "unknown_infno": "交易编号{infno}不存在或未开通",
+    "unknown_institution": "定点医药机构编号{code}不存在或未备案",
+    "institution_blacklisted": "定点医药机构{code}已被暂停医保结算服务，请联系医保经办机构",
+    "auth_failed": "网关鉴权失败：{reason}",
+    "no_signin": "签到信息不存在或已失效，请重新签到(9001)后再试",
+    "signin_other_day": "签到编号不是本机构当日的签到，请重新签到(9001)",
+    "duplicate_msgid": "发送方报文ID重复且报文内容与原报文不同，请使用新的报文ID",
+    "msgid_reversed": "该报文ID的交易已被冲正，不能再生效，请使用新的报文ID重新办理",
+    "input_invalid": "{detail}",
+    "fault_business_error": "{detail}",
+    # person and certificate
+    "person_not_found": "未查询到人员参保信息，请核对{what}",
+    "card_not_found": "社会保障卡{card_no}不存在，请核对卡号或改用身份证/医保电子凭证",
+    "card_sn_missing": "社会保障卡就诊须上传卡识别码(card_sn)",
+    "card_sn_mismatch": "卡识别码与社会保障卡卡号不符，请重新读卡",
+    "card_lost": "社会保障卡{card_no}已挂失，请患者使用新卡、身份证或医保电子凭证",
+    "card_replaced": "社会保障卡{card_no}已换发新卡作废，请患者使用新卡",
+    "ec_token_invalid": "医保电子凭证无效或已过期，请患者重新出示二维码",
+    "identity_mismatch": "就诊凭证与人员信息不一致：{field}与医保登记信息不符(医保登记为{held})",
+    "cert_type_unsupported": "就诊凭证类型{value}不支持，应为01电子凭证、02身份证或03社会保障卡",
+    "not_insured": "人员未参加险种{insutype}，请按1101返回的参保信息选择险种",
+    "insurance_suspended": "人员险种{insutype}参保状态为暂停参保，不能享受医保待遇，请按自费结算",
+    "insurance_terminated": "人员险种{insutype}参保状态为终止参保，不能享受医保待遇，请按自费结算",
+    "insurance_invalid": "人员险种{insutype}参保状态无效({stas})，不能享受医保待遇，请按自费结算",
+    "person_deceased": "该人员已登记死亡，不能享受医保待遇，请核实身份",
+    "person_blacklisted": "该人员已被列入医保限制名单，不能在窗口直接结算，请到医保办处理",
+    "psn_no_mismatch": "人员编号{psn_no}与就诊凭证不一致",
+    # visits
+    "visit_not_found": "就诊ID{mdtrt_id}不存在",
+    "visit_cancelled": "就诊{mdtrt_id}已撤销挂号，不能继续办理",
+    "visit_other_institution": "就诊{mdtrt_id}不属于本机构",
+    "visit_person_mismatch": "就诊{mdtrt_id}的人员编号与上传的人员编号{psn_no}不一致",
+    "visit_has_settlement": "就诊{mdtrt_id}已有结算，不能撤销挂号，请先撤销结算(2208)",
+    "diagnosis_missing": "就诊信息须至少包含一条诊断",
+    # fee details
+    "no_fee_rows": "费用明细为空",
+    "feedetl_sn_duplicate": "费用明细流水号{feedetl_sn}在本次就诊中重复",
+    "batch_disease_mismatch": "同一收费批次{chrg_bchno}的病种编码必须一致",
+    "item_not_mapped": "医疗目录编码{code}未对照或不在医保目录内，请维护医保对码",
+    "item_mapping_mismatch": "医药机构目录编码{hosp_code}的医保对照应为{filed}，上传为{code}",
+    "det_amount_mismatch": "明细金额{given}不等于数量×单价{computed}",
+    "over_quantity": "{detail}",
+    "over_days": "{detail}",
+    "cumulative_over_supply": "{detail}",
+    "gender_restricted": "{detail}",
+    "age_restricted": "{detail}",
+    "details_settled": "收费批次{chrg_bchno}的费用明细已结算，不能撤销，请先撤销结算(2208)",
+    "nothing_to_cancel": "没有可撤销的费用明细(收费批次{chrg_bchno})",
+    # settlement
+    "no_unsettled_details": "收费批次{chrg_bchno}没有待结算的费用明细，请先上传费用明细(2204)",
+    "medfee_mismatch": "医疗费总额{given}与上传的费用明细合计{computed}不一致",
+    "amounts_mismatch": "{field}为{given}，与医保中心计算结果{computed}不一致，请重新预结算(2206)",
+    "scheme_not_covered": "险种{insutype}在本统筹区医保政策中未配置待遇，不能医保结算，请按自费结算",
+    "policy_not_in_force": "业务日期{day}没有生效的医保政策参数，请核对结算日期",
+    "insutype_mismatch": "结算险种{insutype}与挂号险种{visit_insutype}不一致",
+    "settlement_not_found": "结算ID{setl_id}不存在",
+    "settlement_cancelled": "结算{setl_id}已撤销，不能重复撤销",
+    "settlement_is_cancellation": "结算{setl_id}是撤销记录，不能再撤销",
+    "settlement_other_institution": "结算{setl_id}不是本机构办理的，不能撤销",
+    "settlement_mismatch": "结算{setl_id}与就诊ID或人员编号不一致",
+    # reversal
+    "reversal_not_allowed": "交易{oinfno}不允许冲正，可冲正交易为2207、2208",
+    "reversal_window_passed": "原交易{omsgid}已超过冲正时限({window})，不能冲正，请走撤销流程",
+    "reversal_person_mismatch": "原交易{omsgid}的人员编号与冲正请求不一致",
+    "reversal_infno_mismatch": "原交易{omsgid}的交易编号为{actual}，不是{oinfno}",
+    "reversal_blocked": "原交易{omsgid}之后已有后续结算撤销，不能冲正",
+    # queries, reconciliation and files
+    "cum_month_invalid": "累计年月{value}格式错误，应为yyyyMM",
+    "stmt_dates_invalid": "对账开始日期{begin}晚于结束日期{end}",
+    "file_not_found": "文件查询号{file_qury_no}不存在",
+    "file_expired": "文件{file_qury_no}已超过下载截止时间{dld_endtime}",
+    "file_other_institution": "文件{file_qury_no}不属于本机构",
+    "file_bad_content": "对账明细文件无法读取：{detail}",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Refusal:
+    """A refused message: the stable ``code`` for records and the ``err_msg`` for the cashier."""
+
+    code: str
+    err_msg: str
+
+
+def refuse(code: str, where: str = "", /, **params: object) -> Refusal:
+    """Build the refusal ``code`` with its text, the parameters filled in, and the locator."""
+    text = TEXTS[code].format(**params)
+    locator = f"[{where}]" if where else ""
+    return Refusal(code, f"FSI-{text}{locator}")

@@ -1,0 +1,341 @@
+"""The outpatient transactions' messages, field by field (fact sheet §3; lengths, required
+flags and code tables as stated there, with the source tags it cites). Rendered into
+``<infno>.input.json`` / ``<infno>.output.json`` by :mod:`mock_insurer.schemas.generate`.
+
+Output nodes describe what the mock answers (docs: shared/reference/README.md, "answer"):
+every settlement amount is present and a number, never null.
+"""
+
+from __future__ import annotations
+
+from mock_insurer.schemas.model import (
+    Field,
+    Node,
+    Transaction,
+    ch,
+    code,
+    day,
+    exp,
+    integer,
+    moment,
+    money,
+    num,
+    price,
+    qty,
+    ratio,
+)
+
+__all__ = ["TRANSACTIONS", "transaction"]
+
+_NO_OUTPUT = "This transaction answers no output: the mock answers `output: {}`."
+
+# --- shared field groups ---------------------------------------------------------------------
+_SETTLE_AMOUNTS = ("medfee_sumamt", "fulamt_ownpay_amt", "overlmt_selfpay", "preselfpay_amt",
+                   "inscp_scp_amt", "act_pay_dedc", "hifp_pay", "cvlserv_pay", "hifes_pay",
+                   "hifmi_pay", "hifob_pay", "maf_pay", "oth_pay", "fund_pay_sumamt",
+                   "psn_part_amt", "acct_pay", "psn_cash_pay", "hosp_part_amt",
+                   "acct_mulaid_pay")
+
+
+def _amounts(names: tuple[str, ...], *, signed: bool) -> tuple[Field, ...]:
+    return tuple(money(name, True, signed=signed) for name in names)
+
+
+def _person_out(required: bool) -> tuple[Field, ...]:
+    return (
+        ch("psn_name", 50, required), code("psn_cert_type", "psn_cert_type", 6, required),
+        ch("certno", 50, required), code("gend", "gend", 6), ch("naty", 3), day("brdy"),
+        num("age", 4, 1),
+    )
+
+
+def _setlinfo_2207(*, pre: bool) -> Node:
+    """setlinfo of 2206 (pre-settlement: ids and clearing null) and 2207."""
+    ids_nullable = {"nullable": True} if pre else {}
+    note = ("pre-settlement: setl_id, setl_time, clr_way and clr_optins are null, nothing is "
+            "kept" if pre else "")
+    return Node("setlinfo", (
+        ch("mdtrt_id", 30, True), ch("setl_id", 30, True, **ids_nullable),
+        ch("psn_no", 30, True), *_person_out(True),
+        code("insutype", "insutype", 6), code("psn_type", "psn_type", 6, True),
+        code("cvlserv_flag", "flag", 3, True), moment("setl_time", True, **ids_nullable),
+        code("mdtrt_cert_type", "mdtrt_cert_type", 3), code("med_type", "med_type", 6, True),
+        *_amounts(_SETTLE_AMOUNTS, signed=False), ratio("pool_prop_selfpay", True),
+        money("balc", True),
+        ch("medins_setl_id", 30, True,
+           note="the sender's msgid of the 2207 request (of the 2206 request for 2206)"),
+        ch("clr_optins", 6), code("clr_way", "clr_way", 6), code("clr_type", "clr_type", 6, True),
+    ), note=note)
+
+
+def _setldetail(*, signed: bool) -> Node:
+    return Node("setldetail", (
+        code("fund_pay_type", "fund_pay_type", 6, True), money("inscp_scp_amt", True, signed=signed),
+        money("crt_payb_lmt_amt", signed=signed), money("fund_payamt", True, signed=signed),
+        ch("fund_pay_type_name", 200), ch("setl_proc_info", 4000),
+    ), many=True, note="one row per fund, including the personal account (310200) and the "
+                       "hospital's part (999996)")
+
+
+_SETTLE_INPUT = (
+    ch("psn_no", 30, True), code("mdtrt_cert_type", "mdtrt_cert_type", 3, True),
+    ch("mdtrt_cert_no", 50, True), code("med_type", "med_type", 6, True),
+    money("medfee_sumamt", True), code("psn_setlway", "psn_setlway", 6, True),
+    ch("mdtrt_id", 30, True), ch("chrg_bchno", 30, True),
+    code("acct_used_flag", "flag", 1, True), code("insutype", "insutype", 6, True),
+)
+
+_MDTRTINFO = Node("mdtrtinfo", (
+    ch("mdtrt_id", 30, True), ch("psn_no", 30, True), code("med_type", "med_type", 6, True),
+    moment("begntime", True, label="就诊时间"), ch("main_cond_dscr", 1000), ch("dise_codg", 30),
+    ch("dise_name", 500), ch("birctrl_type", 6), day("birctrl_matn_date"), ch("matn_type", 6),
+    integer("geso_val", 2), exp(),
+))
+_DISEINFO = Node("diseinfo", (
+    code("diag_type", "diag_type", 3, True), integer("diag_srt_no", 2, True),
+    ch("diag_code", 20, True), ch("diag_name", 100, True), ch("diag_dept", 50, True),
+    ch("dise_dor_no", 30, True), ch("dise_dor_name", 50, True), moment("diag_time", True),
+    code("vali_flag", "flag", 3, True),
+), many=True)
+
+TRANSACTIONS: tuple[Transaction, ...] = (
+    Transaction(
+        "9001", "签到", "Sign-in",
+        (Node("signIn", (ch("opter_no", 20, True), ch("mac", 20), ch("ip", 20, True))),),
+        (Node("signinoutb", (moment("sign_time", True), ch("sign_no", 30, True))),),
+        "CQ Input_9001.cs/Output_9001.cs; SZ QD9001.cs; JS T9001.cs",
+        note="mac is required in Shenzhen only."),
+    Transaction(
+        "9002", "签退", "Sign-out",
+        (Node("signOut", (ch("sign_no", 30), ch("opter_no", 20, True))),),
+        (Node("signoutoutb", (moment("sign_time", True, label="签退时间"),)),),
+        "JS T9002.cs; SZ QT9002.cs; CQ Input_9002.cs"),
+    Transaction(
+        "1101", "人员信息获取", "Person information",
+        (Node("data", (
+            code("mdtrt_cert_type", "mdtrt_cert_type", 3, True), ch("mdtrt_cert_no", 50, True),
+            ch("card_sn", 32, note="required when mdtrt_cert_type is 03; length not stated in "
+                                   "the sources (32 assumed)"),
+            moment("begntime"), code("psn_cert_type", "psn_cert_type", 6), ch("certno", 50),
+            ch("psn_name", 50),
+        ), extra={"allOf": [{
+            "if": {"properties": {"mdtrt_cert_type": {"const": "03"}},
+                   "required": ["mdtrt_cert_type"]},
+            "then": {"required": ["card_sn"],
+                     "properties": {"card_sn": {"type": "string", "minLength": 1}}},
+        }]}),),
+        (
+            Node("baseinfo", (
+                ch("psn_no", 30, True), code("psn_cert_type", "psn_cert_type", 6, True),
+                ch("certno", 50, True), ch("psn_name", 50, True), code("gend", "gend", 6, True),
+                ch("naty", 3), day("brdy"), num("age", 4, 1, True), exp(),
+            )),
+            Node("insuinfo", (
+                money("balc", True), code("insutype", "insutype", 6, True),
+                code("psn_type", "psn_type", 6, True),
+                code("psn_insu_stas", "psn_insu_stas", 6, True), day("psn_insu_date"),
+                day("paus_insu_date"), code("cvlserv_flag", "flag", 3, True),
+                code("insuplc_admdvs", "admdvs", 6, True), ch("emp_name", 200),
+            ), many=True, min_items=1, note="one row per insured scheme"),
+            Node("idetinfo", (
+                ch("psn_idet_type", 3, True), ch("psn_type_lv", 3), ch("memo", 500),
+                moment("begntime", True), moment("endtime"),
+            ), many=True),
+        ),
+        "CQ Input_1101.cs/Output_1101.cs and ClassHelper samples; JS T1101.cs"),
+    Transaction(
+        "2201", "门诊挂号", "Outpatient registration",
+        (Node("data", (
+            ch("psn_no", 30, True), code("insutype", "insutype", 6, True),
+            moment("begntime", True, label="挂号时间"),
+            code("mdtrt_cert_type", "mdtrt_cert_type", 3, True), ch("mdtrt_cert_no", 50, True),
+            ch("ipt_otp_no", 30, True), ch("atddr_no", 30, True), ch("dr_name", 50, True),
+            ch("dept_code", 30, True), ch("dept_name", 100, True), ch("caty", 6, True), exp(),
+        )),),
+        (Node("data", (ch("mdtrt_id", 30, True), ch("psn_no", 30, True),
+                       ch("ipt_otp_no", 30, True), exp())),),
+        "CQ Input_2201.cs/Output_2201.cs; JS T2201.cs",
+        note="Jiangsu adds an optional node psnbaseinfo; extra nodes are ignored."),
+    Transaction(
+        "2202", "门诊挂号撤销", "Registration cancel",
+        (Node("data", (ch("psn_no", 30, True), ch("mdtrt_id", 30, True),
+                       ch("ipt_otp_no", 30, True))),),
+        (), "CQ; YBHI", output_note=_NO_OUTPUT),
+    Transaction(
+        "2203", "门诊就诊信息上传", "Outpatient visit information",
+        (_MDTRTINFO, _DISEINFO), (), "CQ Input_2203A.cs; JS T2203.cs", output_note=_NO_OUTPUT),
+    Transaction(
+        "2203A", "门诊就诊信息上传", "Outpatient visit information (A variant)",
+        (_MDTRTINFO, _DISEINFO), (), "CQ Input_2203A.cs (same fields as 2203)",
+        output_note=_NO_OUTPUT),
+    Transaction(
+        "2204", "门诊费用明细信息上传", "Fee detail upload",
+        (Node("feedetail", (
+            ch("feedetl_sn", 30, True, note="unique within one visit"), ch("mdtrt_id", 30, True),
+            ch("psn_no", 30, True),
+            ch("chrg_bchno", 30, True, note="all rows of one batch carry the same dise_codg"),
+            ch("dise_codg", 30), ch("rxno", 30), code("rx_circ_flag", "flag", 3, True),
+            moment("fee_ocur_time", True), ch("med_list_codg", 50, True),
+            ch("medins_list_codg", 150, True), money("det_item_fee_sumamt", True),
+            qty("cnt", True), price("pric", True), ch("sin_dos_dscr", 200),
+            ch("used_frqu_dscr", 200), num("prd_days", 4, 2), ch("medc_way_dscr", 200),
+            ch("bilg_dept_codg", 30, True), ch("bilg_dept_name", 100, True),
+            ch("bilg_dr_codg", 30, True), ch("bilg_dr_name", 50, True),
+            ch("acord_dept_codg", 30), ch("acord_dept_name", 100), ch("orders_dr_code", 30),
+            ch("orders_dr_name", 50), code("hosp_appr_flag", "hosp_appr_flag", 3, True),
+            ch("tcmdrug_used_way", 6), ch("etip_flag", 3), ch("etip_hosp_code", 30),
+            ch("dscg_tkdrug_flag", 3), ch("matn_fee_flag", 6), exp(),
+        ), many=True, min_items=1),),
+        (Node("result", (
+            ch("feedetl_sn", 30, True), money("det_item_fee_sumamt", True), qty("cnt", True),
+            price("pric", True), price("pric_uplmt_amt", True, note="999999 when no cap"),
+            ratio("selfpay_prop", True), money("fulamt_ownpay_amt", True),
+            money("overlmt_amt", True), money("preselfpay_amt", True),
+            money("inscp_scp_amt", True), code("chrgitm_lv", "chrgitm_lv", 3, True),
+            code("med_chrgitm_type", "med_chrgitm_type", 6, True),
+            code("bas_medn_flag", "flag", 3), code("hi_nego_drug_flag", "flag", 3),
+            code("chld_medc_flag", "flag", 3), code("list_sp_item_flag", "flag", 3),
+            code("lmt_used_flag", "flag", 3, True), code("drt_reim_flag", "flag", 3),
+            ch("memo", 500),
+        ), many=True, note="one row per uploaded detail; the mock always answers the four "
+                           "split amounts and selfpay_prop"),),
+        "CQ Input_2204.cs and ClassHelper samples; JS T2204.cs"),
+    Transaction(
+        "2205", "门诊费用明细信息撤销", "Fee detail cancel",
+        (Node("data", (ch("mdtrt_id", 30, True),
+                       ch("chrg_bchno", 30, True,
+                          note='"0000" cancels every unsettled detail of the visit'),
+                       ch("psn_no", 30, True), exp())),),
+        (), "CQ Input_2205.cs; SZ ZJ2205.cs; JS T2205.cs", output_note=_NO_OUTPUT),
+    Transaction(
+        "2206", "门诊预结算", "Outpatient pre-settlement",
+        (Node("data", (*_SETTLE_INPUT, exp())),),
+        (_setlinfo_2207(pre=True), _setldetail(signed=False)),
+        "CQ Output_2206.cs and ClassHelper sample"),
+    Transaction(
+        "2207", "门诊结算", "Outpatient settlement",
+        (Node("data", (
+            *_SETTLE_INPUT, ch("invono", 20), money("fulamt_ownpay_amt"),
+            money("overlmt_selfpay"), money("preselfpay_amt"), money("inscp_scp_amt"), exp(),
+        )),),
+        (_setlinfo_2207(pre=False), _setldetail(signed=False)),
+        "CQ Input_2207.cs and ClassHelper sample (Hebei); JS T2207.cs",
+        note="The four amounts (fulamt_ownpay_amt … inscp_scp_amt) are what 2206 answered; "
+             "Chongqing marks them required, Jiangsu nullable."),
+    Transaction(
+        "2208", "门诊结算撤销", "Settlement cancel",
+        (Node("data", (ch("setl_id", 30, True), ch("mdtrt_id", 30, True),
+                       ch("psn_no", 30, True), exp())),),
+        (Node("setlinfo", (
+            ch("mdtrt_id", 30, True), ch("setl_id", 30, True), ch("clr_optins", 6),
+            moment("setl_time", True), *_amounts(_SETTLE_AMOUNTS, signed=True),
+            ratio("pool_prop_selfpay", True, signed=True), money("balc", True),
+            ch("medins_setl_id", 30, True), ch("psn_no", 30), *_person_out(False),
+            code("insutype", "insutype", 6), code("psn_type", "psn_type", 6),
+            code("cvlserv_flag", "flag", 3), code("mdtrt_cert_type", "mdtrt_cert_type", 3),
+            code("med_type", "med_type", 6), code("clr_way", "clr_way", 6),
+            code("clr_type", "clr_type", 6),
+        ), note="the cancelled settlement with every amount negated, a new setl_id, and balc "
+                "the balance after the refund"),
+         _setldetail(signed=True)),
+        "CQ Input_2208.cs/Output_2208.cs and ClassHelper sample; JS T2208.cs"),
+    Transaction(
+        "2601", "冲正交易", "Reversal",
+        (Node("data", (ch("psn_no", 30, True), ch("omsgid", 30, True),
+                       code("oinfno", "infno", 6, True,
+                            note="reversible: 2102, 2103, 2207, 2208, 2304, 2305, 2401"))),),
+        (), "CQ Input_2601.cs; SZ CZ2601.cs; JS T2601.cs; HN", output_note=_NO_OUTPUT),
+    Transaction(
+        "5203", "结算信息查询", "Settlement query",
+        (Node("data", (ch("psn_no", 30, True), ch("setl_id", 30, True),
+                       ch("mdtrt_id", 30, True))),),
+        (Node("setlinfo", (
+            ch("setl_id", 30, True), ch("mdtrt_id", 30, True), ch("psn_no", 30, True),
+            *_person_out(True), code("insutype", "insutype", 6, True),
+            code("psn_type", "psn_type", 6, True), code("cvlserv_flag", "flag", 3),
+            code("flxempe_flag", "flag", 3), code("nwb_flag", "flag", 3),
+            ch("insu_optins", 6), ch("emp_name", 200), code("pay_loc", "pay_loc", 6, True),
+            ch("fixmedins_code", 30), ch("fixmedins_name", 200), ch("hosp_lv", 6),
+            ch("fixmedins_poolarea", 6), ch("lmtpric_hosp_lv", 6), ch("dedc_hosp_lv", 6),
+            day("begndate"), day("enddate"), moment("setl_time", True),
+            code("mdtrt_cert_type", "mdtrt_cert_type", 3), code("med_type", "med_type", 6, True),
+            code("clr_type", "clr_type", 6, True), code("clr_way", "clr_way", 6),
+            ch("clr_optins", 6),
+            *_amounts(("medfee_sumamt", "fulamt_ownpay_amt", "overlmt_selfpay",
+                       "preselfpay_amt", "inscp_scp_amt", "act_pay_dedc", "hifp_pay"),
+                      signed=True),
+            ratio("pool_prop_selfpay", True, signed=True),
+            *_amounts(("cvlserv_pay", "hifes_pay", "hifmi_pay", "hifob_pay", "maf_pay",
+                       "oth_pay", "fund_pay_sumamt", "psn_pay", "acct_pay", "cash_payamt"),
+                      signed=True),
+            money("balc", True), money("acct_mulaid_pay", True, signed=True),
+            ch("medins_setl_id", 30, True), code("refd_setl_flag", "flag", 3, True),
+            ch("year", 4), ch("dise_codg", 30), ch("dise_name", 500), ch("invono", 20),
+            ch("opter_id", 30), ch("opter_name", 50), moment("opt_time"),
+        ), note="note the names psn_pay / cash_payamt (2207 says psn_part_amt / psn_cash_pay); "
+                "a cancellation (refd_setl_flag 1) has negative amounts"),
+         _setldetail(signed=True)),
+        "SZ JS5203.cs; HN commented 5261 sample"),
+    Transaction(
+        "5206", "人员累计信息查询", "Person's accumulators",
+        (Node("data", (ch("psn_no", 30, True),
+                       ch("cum_ym", 6, note="yyyyMM")),),),
+        (Node("cuminfo", (code("insutype", "insutype", 6), ch("year", 4), ch("cum_ym", 6),
+                          ch("cum_type_code", 10, True), money("cum", True, signed=True)),
+              many=True),),
+        "JS T5206.cs; SZ RY5206.cs"),
+    Transaction(
+        "3201", "医药机构费用结算对总账", "Totals reconciliation",
+        (Node("data", (
+            code("insutype", "insutype", 6, True), code("clr_type", "clr_type", 6, True),
+            ch("setl_optins", 6, True), day("stmt_begndate", True), day("stmt_enddate", True),
+            money("medfee_sumamt", True, signed=True), money("fund_pay_sumamt", True, signed=True),
+            money("acct_pay", True, signed=True), integer("fixmedins_setl_cnt", 10, True),
+            code("refd_setl_flag", "flag", 3),
+        )),),
+        (Node("stmtinfo", (ch("setl_optins", 6), code("stmt_rslt", "stmt_rslt", 6, True),
+                           ch("stmt_rslt_dscr", 200))),),
+        "CQ Input_3201.cs/Output_3201.cs; SZ JS3201.cs; JS T3201.cs; HN; ZB; CQday"),
+    Transaction(
+        "3202", "医药机构费用结算对明细账", "Detail reconciliation",
+        (Node("data", (
+            ch("setl_optins", 6, True), ch("file_qury_no", 30, True, note="from 9101"),
+            day("stmt_begndate", True), day("stmt_enddate", True),
+            money("medfee_sumamt", True, signed=True), money("fund_pay_sumamt", True, signed=True),
+            money("cash_payamt", True, signed=True), integer("fixmedins_setl_cnt", 10, True),
+            code("clr_type", "clr_type", 6), code("refd_setl_flag", "flag", 3),
+            ch("fixmedins_code", 30),
+        )),),
+        (Node("fileinfo", (ch("file_qury_no", 30, True), ch("filename", 200, True),
+                           moment("dld_endtime", True))),),
+        "CQ Input/Output_3202.cs; SZ JGDZ3202.cs; ZB",
+        note="The result file (download with 9102) is result.txt in a zip: UTF-8, "
+             "tab-separated, no header: psn_no, mdtrt_id, setl_id, msgid, stmt_rslt, "
+             "refd_setl_flag, memo, medfee_sumamt, fund_pay_sumamt, acct_pay."),
+    Transaction(
+        "9101", "文件上传", "File upload",
+        (Node("fsUploadIn", (Field("in", "bytes", required=True), ch("filename", 200, True),
+                             ch("fixmedins_code", 30, True))),),
+        (Node("fileinfo", (ch("file_qury_no", 30, True), ch("filename", 200, True),
+                           moment("dld_endtime")), flat=True),),
+        "CQ Input/Output_9101.cs; CQcfg FsUploadIn_9101",
+        note="Also sent as multipart (a text part jsonStr with the envelope, a binary part "
+             "file).", output_note="The fields sit directly in output (no node name)."),
+    Transaction(
+        "9102", "文件下载", "File download",
+        (Node("fsDownloadIn", (ch("file_qury_no", 30, True), ch("filename", 200, True),
+                               ch("fixmedins_code", 30, True))),),
+        (), "CQ Input_9102.cs; DEMO; JS CSBHelper.cs",
+        output_note="On success the answer is the file itself (Content-Type "
+                    "application/octet-stream, a zip), not an envelope; this schema covers the "
+                    "output of a refusal, {}."),
+)
+"""Every transaction with a schema, in the order of the outpatient flow."""
+
+
+def transaction(infno: str) -> Transaction:
+    """The transaction numbered *infno* (KeyError when there is none)."""
+    for item in TRANSACTIONS:
+        if item.infno == infno:
+            return item
+    raise KeyError(infno)

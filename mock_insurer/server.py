@@ -1,0 +1,329 @@
+"""Running an ASGI app (the mock insurer) on uvicorn, with control of each TCP connection.
+
+Two ways in:
+
+- :func:`run` — serve in the foreground until Ctrl+C / SIGTERM (what ``cardsettle insurer
+  serve`` calls), optionally with several worker processes.
+- :func:`start_in_thread` — serve from a background thread on a free port and return a
+  :class:`RunningServer` (``url``, ``port``, ``stop()``); for tests, every HTTP test.
+
+Both use a uvicorn HTTP protocol of our own (a subclass of uvicorn's httptools or h11
+protocol) that puts a :class:`ConnectionControl` into every HTTP request's scope as
+``scope["extensions"]["cardsettle.transport"]``, so that a fault can reset (RST) or close
+(FIN) the connection instead of answering: see :mod:`mock_insurer.faults.effects`.
+
+Times here are wall clock (seconds); the insurer's business clock is elsewhere.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import socket
+import struct
+import threading
+import time
+from types import TracebackType
+from typing import Any, Literal
+
+import uvicorn
+from starlette.types import ASGIApp, Receive, Scope, Send
+from uvicorn.protocols.http.h11_impl import H11Protocol
+
+from mock_insurer.errors import InsurerError
+from mock_insurer.faults.effects import TRANSPORT_EXTENSION
+
+try:
+    from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
+except ImportError:  # pragma: no cover - httptools comes with uvicorn[standard]
+    HttpToolsProtocol = None  # type: ignore[assignment,misc]
+
+__all__ = [
+    "ConnectionControl",
+    "H11TransportProtocol",
+    "HttpToolsTransportProtocol",
+    "RunningServer",
+    "ServerError",
+    "protocol_class",
+    "run",
+    "start_in_thread",
+]
+
+logger = logging.getLogger(__name__)
+
+HttpImpl = Literal["auto", "httptools", "h11"]
+
+
+class ServerError(InsurerError):
+    """The server could not be started as asked (the message says why)."""
+
+
+class ConnectionControl:
+    """Control of one TCP connection, for fault effects (see
+    :class:`mock_insurer.faults.effects.TransportControl`). One per connection; shared by the
+    requests that arrive on it. Use only from the server's event loop."""
+
+    __slots__ = ("_closed", "_protocol", "_released")
+
+    def __init__(self, protocol: H11Protocol | HttpToolsProtocol) -> None:
+        self._protocol = protocol
+        self._closed = asyncio.Event()
+        self._released = asyncio.Event()
+
+    @property
+    def closed(self) -> bool:
+        """Whether the connection is gone (closed by either side)."""
+        return self._closed.is_set()
+
+    def abort(self) -> None:
+        """Reset the connection: ``SO_LINGER`` on with a 0 timeout, so that closing sends RST
+        instead of FIN, then abort the transport (pending output is discarded)."""
+        transport = self._protocol.transport
+        if transport is None or self.closed:
+            return
+        sock = transport.get_extra_info("socket")
+        if sock is not None:
+            with contextlib.suppress(OSError):
+                sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+        transport.abort()
+
+    def close(self) -> None:
+        """Close the connection (FIN) once anything already written has been sent."""
+        transport = self._protocol.transport
+        if transport is None or self.closed:
+            return
+        transport.close()
+
+    async def wait_closed(self) -> None:
+        """Return once the server has seen the connection go (uvicorn has marked the request
+        as disconnected by then, so returning from the app sends nothing)."""
+        await self._closed.wait()
+
+    async def hold(self, seconds: float) -> None:
+        """Wait ``seconds`` (wall clock) without answering; return early when the client
+        leaves or the server begins to shut down."""
+        if self._released.is_set():
+            return
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._released.wait(), seconds)
+
+    # called by the protocol
+
+    def _connection_lost(self) -> None:
+        self._closed.set()
+        self._released.set()
+
+    def _shutdown(self) -> None:
+        self._released.set()
+
+
+def _with_transport_extension(app: ASGIApp, control: ConnectionControl) -> ASGIApp:
+    async def with_extension(scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            extensions = scope.get("extensions")
+            if extensions is None:
+                scope["extensions"] = extensions = {}
+            extensions[TRANSPORT_EXTENSION] = control
+        await app(scope, receive, send)
+
+    return with_extension
+
+
+class H11TransportProtocol(H11Protocol):
+    """uvicorn's h11 protocol, with a :class:`ConnectionControl` in every request's scope."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.connection_control = ConnectionControl(self)
+        self.app = _with_transport_extension(self.app, self.connection_control)
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        super().connection_lost(exc)
+        self.connection_control._connection_lost()
+
+    def shutdown(self) -> None:
+        self.connection_control._shutdown()
+        super().shutdown()
+
+
+if HttpToolsProtocol is not None:
+
+    class HttpToolsTransportProtocol(HttpToolsProtocol):
+        """uvicorn's httptools protocol, with a :class:`ConnectionControl` in every request's
+        scope (the default: faster than h11)."""
+
+        def __init__(self, *args: Any, **kwargs: Any) -> None:
+            super().__init__(*args, **kwargs)
+            self.connection_control = ConnectionControl(self)
+            self.app = _with_transport_extension(self.app, self.connection_control)
+
+        def connection_lost(self, exc: Exception | None) -> None:
+            super().connection_lost(exc)
+            self.connection_control._connection_lost()
+
+        def shutdown(self) -> None:
+            self.connection_control._shutdown()
+            super().shutdown()
+
+else:  # pragma: no cover
+    HttpToolsTransportProtocol = None  # type: ignore[assignment,misc]
+
+
+def protocol_class(http: HttpImpl = "auto") -> type[asyncio.Protocol]:
+    """The protocol class to give uvicorn: ``httptools`` (the ``auto`` choice when installed)
+    or ``h11``."""
+    if http not in ("auto", "httptools", "h11"):
+        raise ServerError(f"unknown HTTP implementation {http!r} (use auto, httptools or h11)")
+    if http == "h11" or HttpToolsTransportProtocol is None:
+        if http == "httptools":
+            raise ServerError("http='httptools' needs the httptools package")
+        return H11TransportProtocol
+    return HttpToolsTransportProtocol
+
+
+def run(
+    app: ASGIApp | str,
+    host: str = "127.0.0.1",
+    port: int = 8080,
+    workers: int | None = None,
+    *,
+    http: HttpImpl = "auto",
+    log_level: str = "info",
+    factory: bool = False,
+    **uvicorn_options: Any,
+) -> None:
+    """Serve ``app`` on ``host:port`` until interrupted (blocks).
+
+    ``workers`` > 1 runs that many processes sharing the socket; uvicorn then needs the app
+    as an import string (``"package.module:app"``, or a factory with ``factory=True``),
+    because each worker imports it anew. ``uvicorn_options`` go to :class:`uvicorn.Config`
+    as they are (``timeout_keep_alive``, ``limit_concurrency``, ``ssl_certfile``, ...).
+    """
+    if workers is not None and workers > 1 and not isinstance(app, str):
+        raise ServerError(
+            f"workers={workers} needs the app as an import string such as "
+            "'mock_insurer.app:create_app' (each worker process imports it)"
+        )
+    uvicorn.run(
+        app,
+        host=host,
+        port=port,
+        workers=workers,
+        http=protocol_class(http),
+        log_level=log_level,
+        factory=factory,
+        **uvicorn_options,
+    )
+
+
+class RunningServer:
+    """A server started by :func:`start_in_thread`: where it listens, and how to stop it.
+    Also a context manager (``with start_in_thread(app) as server: ...``)."""
+
+    def __init__(
+        self, host: str, port: int, server: uvicorn.Server, thread: threading.Thread
+    ) -> None:
+        self.host = host
+        self.port = port
+        shown = f"[{host}]" if ":" in host else host
+        self.url = f"http://{shown}:{port}"
+        self._server = server
+        self._thread = thread
+
+    def __repr__(self) -> str:
+        return f"RunningServer(url={self.url!r})"
+
+    @property
+    def running(self) -> bool:
+        """Whether the server thread is still alive."""
+        return self._thread.is_alive()
+
+    def stop(self, timeout: float = 10.0) -> None:
+        """Stop the server and wait (at most ``timeout`` seconds, wall clock) for its thread.
+        Requests in flight get a short grace period; held connections are released. Calling
+        it again does nothing."""
+        self._server.should_exit = True
+        self._thread.join(timeout / 2)
+        if self._thread.is_alive():
+            self._server.force_exit = True
+            self._thread.join(timeout / 2)
+        if self._thread.is_alive():  # pragma: no cover - uvicorn did not stop
+            logger.warning("server at %s did not stop within %.1f s", self.url, timeout)
+
+    def __enter__(self) -> RunningServer:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        self.stop()
+
+
+def _bind(host: str, port: int) -> socket.socket:
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    try:
+        return socket.create_server((host, port), family=family, backlog=2048)
+    except OSError as exc:
+        raise ServerError(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from exc
+
+
+def start_in_thread(
+    app: ASGIApp,
+    host: str = "127.0.0.1",
+    port: int = 0,
+    *,
+    http: HttpImpl = "auto",
+    log_level: str = "warning",
+    startup_timeout: float = 10.0,
+    graceful_shutdown: float = 2.0,
+    **uvicorn_options: Any,
+) -> RunningServer:
+    """Serve ``app`` from a daemon thread and return once it accepts connections.
+
+    ``port=0`` binds a free port (learnt from the socket, in ``RunningServer.port``). Logging
+    is left as the caller configured it (uvicorn's own logging config is not applied).
+    ``graceful_shutdown`` is how long ``stop()`` lets requests in flight finish (seconds).
+    Raises :class:`ServerError` when the app's startup fails or takes longer than
+    ``startup_timeout`` seconds.
+    """
+    sock = _bind(host, port)
+    real_port = sock.getsockname()[1]
+    options: dict[str, Any] = {
+        "log_config": None,
+        "access_log": False,
+        "timeout_graceful_shutdown": graceful_shutdown,
+        **uvicorn_options,
+    }
+    config = uvicorn.Config(
+        app, host=host, port=real_port, http=protocol_class(http), log_level=log_level, **options
+    )
+    server = uvicorn.Server(config)
+    failure: list[BaseException] = []
+
+    def serve() -> None:
+        try:
+            server.run(sockets=[sock])
+        except BaseException as exc:  # SystemExit on a failed startup; keep it for the caller
+            failure.append(exc)
+        finally:
+            sock.close()
+
+    thread = threading.Thread(target=serve, name=f"cardsettle-server-{real_port}", daemon=True)
+    thread.start()
+    deadline = time.monotonic() + startup_timeout
+    while not server.started:
+        if not thread.is_alive():
+            cause = failure[0] if failure else None
+            raise ServerError(f"the server on {host}:{real_port} failed to start") from cause
+        if time.monotonic() > deadline:
+            server.should_exit = True
+            thread.join(2.0)
+            raise ServerError(
+                f"the server on {host}:{real_port} did not start within {startup_timeout:g} s"
+            )
+        time.sleep(0.005)
+    return RunningServer(host, real_port, server, thread)

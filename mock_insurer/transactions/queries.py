@@ -1,0 +1,86 @@
+"""5203 settlement query and 5206 year-to-date accumulators (fact sheet §3).
+
+5203 is how a HIS that lost a 2207 answer learns what was committed. Our choice where the
+specification is silent: ``setl_id`` may be empty when ``mdtrt_id`` is given — the HIS that lost
+the answer does not know the ``setl_id`` — and then the visit's newest settlement row (a
+settlement or its cancellation) is answered.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from mock_insurer.ledger import LedgerTx, Settlement
+from mock_insurer.refusals import refuse
+from mock_insurer.transactions.context import Answered, Call, Outcome
+
+__all__ = ["handle_5203", "handle_5206", "query_row"]
+
+CUM_TYPE_CODES = {  # our counter names -> cum_type_code (accumulation kinds; our codes)
+    "dedc_used": "C001",
+    "hifp_paid": "C002",
+    "hifob_paid": "C003",
+    "hifmi_paid": "C004",
+    "cvlserv_paid": "C005",
+    "maf_paid": "C006",
+    "hifmi_base_used": "C007",
+}
+
+
+def query_row(call: Call, s: Settlement) -> dict[str, Any]:
+    """A settlement as 5203 names its fields (``psn_pay``/``cash_payamt`` instead of
+    ``psn_part_amt``/``psn_cash_pay``)."""
+    info = dict(s.setlinfo)
+    row: dict[str, Any] = {k: v for k, v in info.items()
+                           if k not in ("psn_part_amt", "psn_cash_pay", "hosp_part_amt")}
+    row.update(
+        setl_id=s.setl_id, psn_pay=info.get("psn_part_amt"), cash_payamt=info.get("psn_cash_pay"),
+        refd_setl_flag=s.refd_setl_flag, fixmedins_code=s.fixmedins_code,
+        fixmedins_name=call.institution.fixmedins_name, hosp_lv=call.institution.tier,
+        pay_loc="2", year=str(s.year), clr_type=s.clr_type, clr_way=s.clr_way,
+        clr_optins=s.clr_optins, setl_time=s.setl_time, medins_setl_id=s.medins_setl_id,
+        begndate=s.biz_date, enddate=s.biz_date, dise_codg=None, dise_name=None, invono=None,
+        opter_id=call.envelope.opter, opter_name=call.envelope.opter_name, opt_time=s.setl_time,
+    )
+    return row
+
+
+def handle_5203(call: Call, tx: LedgerTx) -> Outcome:
+    r = call.node("data")
+    psn_no = r.text("psn_no", max_len=30)
+    setl_id = r.text("setl_id", max_len=30, required=False)
+    mdtrt_id = r.text("mdtrt_id", max_len=30, required=False)
+    if r.problem:
+        return r.problem
+    code = call.institution.fixmedins_code
+    if setl_id:
+        s = tx.settlement(setl_id)
+        if s is None or s.fixmedins_code != code or s.psn_no != psn_no:
+            return refuse("settlement_not_found", "data.setl_id", setl_id=setl_id)
+        return Answered({"setlinfo": query_row(call, s), "setldetail": s.setldetail},
+                        psn_no=psn_no)
+    found = [s for s in tx.settlements_of_visit(mdtrt_id or "")
+             if s.fixmedins_code == code and s.psn_no == psn_no]
+    if not found:
+        return refuse("settlement_not_found", "data.mdtrt_id", setl_id=f"(就诊{mdtrt_id})")
+    newest = found[-1]
+    return Answered({"setlinfo": query_row(call, newest), "setldetail": newest.setldetail},
+                    psn_no=psn_no)
+
+
+def handle_5206(call: Call, tx: LedgerTx) -> Outcome:
+    r = call.node("data")
+    psn_no = r.text("psn_no", max_len=30)
+    cum_ym = r.text("cum_ym", max_len=6, required=False) or call.now.strftime("%Y%m")
+    if r.problem:
+        return r.problem
+    if len(cum_ym) != 6 or not cum_ym.isdigit():
+        return refuse("cum_month_invalid", "data.cum_ym", value=cum_ym)
+    if tx.person(psn_no) is None:
+        return refuse("person_not_found", "data.psn_no", what="人员编号")
+    year = int(cum_ym[:4])
+    rows = [{"insutype": row["insutype"], "year": str(row["year"]), "cum_ym": cum_ym,
+             "cum_type_code": CUM_TYPE_CODES.get(row["name"], row["name"]),
+             "cum": row["value"]}
+            for row in tx.all_cum(psn_no) if row["year"] == year]
+    return Answered({"cuminfo": rows}, psn_no=psn_no)

@@ -1,0 +1,81 @@
+"""A tiny scripted HTTP server standing in for the insurer in the client tests."""
+
+from __future__ import annotations
+
+import contextlib
+import threading
+import time
+from collections.abc import Callable
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+from mock_insurer.wire.envelope import build_answer
+from mock_insurer.wire.jsonio import dumps
+
+__all__ = ["Behaviour", "FakeInsurer", "close_without_answer", "ok", "reply", "sleep_then"]
+
+Behaviour = Callable[[BaseHTTPRequestHandler, bytes], None]
+
+
+class FakeInsurer:
+    """An HTTP server on 127.0.0.1 whose next answers are scripted; records every request."""
+
+    def __init__(self) -> None:
+        self.behaviour: Behaviour = reply(ok({}))
+        self.requests: list[tuple[dict[str, str], bytes]] = []
+        fake = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
+                fake.requests.append(({k.lower(): v for k, v in self.headers.items()}, body))
+                fake.behaviour(self, body)
+
+            def log_message(self, format: str, *args: Any) -> None:
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server.daemon_threads = True
+        self.url = f"http://127.0.0.1:{self.server.server_port}"
+        self.thread = threading.Thread(target=self.server.serve_forever, args=(0.02,),
+                                       daemon=True)
+        self.thread.start()
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+def ok(output: Any, **extra: Any) -> dict[str, Any]:
+    answer = build_answer(infcode=0, output=output, inf_refmsgid="110000202403010910110000000001",
+                          refmsg_time="20240301091011000", respond_time="20240301091011005")
+    answer.update(extra)
+    return answer
+
+
+def reply(envelope: dict[str, Any] | bytes, status: int = 200,
+          content_type: str = "application/json;charset=utf-8",
+          declared_length: int | None = None) -> Behaviour:
+    body = envelope if isinstance(envelope, bytes) else dumps(envelope)
+
+    def behave(handler: BaseHTTPRequestHandler, request: bytes) -> None:
+        handler.send_response(status)
+        handler.send_header("Content-Type", content_type)
+        handler.send_header("Content-Length", str(declared_length or len(body)))
+        handler.end_headers()
+        handler.wfile.write(body)
+
+    return behave
+
+
+def close_without_answer(handler: BaseHTTPRequestHandler, request: bytes) -> None:
+    handler.close_connection = True
+
+
+def sleep_then(seconds: float, then: Behaviour) -> Behaviour:
+    def behave(handler: BaseHTTPRequestHandler, request: bytes) -> None:
+        time.sleep(seconds)
+        with contextlib.suppress(OSError):  # the client gave up and closed
+            then(handler, request)
+
+    return behave

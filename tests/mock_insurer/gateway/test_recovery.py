@@ -1,0 +1,144 @@
+"""Exactly-once settlement: msgid idempotency, reversal before and after the original arrives,
+lost answers, and the query a HIS uses to learn what was committed."""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+
+import pytest
+
+from mock_insurer.client import ConnectionLost, InsurerClient, InsurerRefusal
+from mock_insurer.faults import FaultPlan
+from mock_insurer.gateway import Insurer
+from tests.mock_insurer.gateway import dataset
+from tests.mock_insurer.gateway.driver import Window
+
+D = Decimal
+PSN1 = dataset.PERSONS[0]["psn_no"]
+
+
+def prepared_visit(window: Window) -> str:
+    mdtrt_id = window.register(1)
+    window.diagnose(1, mdtrt_id)
+    window.upload([window.row(1, mdtrt_id, "002203000010000", "1")])
+    return mdtrt_id
+
+
+def settlements(insurer: Insurer) -> int:
+    with insurer.ledger.read() as tx:
+        return tx.count("settlements")
+
+
+def test_identical_resend_replays_the_answer_and_applies_nothing(window: Window,
+                                                                   insurer: Insurer) -> None:
+    mdtrt_id = prepared_visit(window)
+    first = window.settle(1, mdtrt_id, D("3000.00"))
+    envelope = window.client.last_request
+    assert envelope is not None
+    again = window.client.send_raw(envelope)
+    assert again.output == first.output
+    assert settlements(insurer) == 1
+    with insurer.ledger.read() as tx:
+        assert tx.balance(PSN1) == first.output["setlinfo"]["balc"]
+        statuses = [m["status"] for m in tx.messages(limit=1000)]
+    assert statuses[-1] == "replayed"
+
+
+def test_same_msgid_with_other_input_is_refused(window: Window, insurer: Insurer) -> None:
+    mdtrt_id = prepared_visit(window)
+    window.settle(1, mdtrt_id, D("3000.00"))
+    envelope = dict(window.client.last_request or {})
+    envelope["input"] = {"data": {**envelope["input"]["data"], "acct_used_flag": "0"}}
+    with pytest.raises(InsurerRefusal) as caught:
+        window.client.send_raw(envelope)
+    assert "报文ID重复" in caught.value.err_msg
+    assert settlements(insurer) == 1
+
+
+def test_lost_answer_then_reversal_undoes_the_committed_settlement(
+        window: Window, insurer: Insurer) -> None:
+    insurer.service.faults.set_plan(FaultPlan.from_dict({"faults": [
+        {"id": "lose", "match": {"infno": "2207", "first": 1},
+         "effect": {"kind": "lose_answer", "how": "close"}}]}))
+    mdtrt_id = prepared_visit(window)
+    with pytest.raises(ConnectionLost) as caught:
+        window.settle(1, mdtrt_id, D("3000.00"))
+    assert caught.value.effect == "unknown"
+    assert settlements(insurer) == 1  # committed: the ledger is the truth
+    omsgid = caught.value.msgid
+    window.client.reverse(psn_no=PSN1, omsgid=omsgid, oinfno="2207")
+    with insurer.ledger.read() as tx:
+        assert tx.balance(PSN1) == D("1378.15")
+        assert not any(tx.ytd(PSN1, 2026, "310").values())
+        assert [r.status for r in tx.fee_rows(mdtrt_id)] == ["uploaded"]
+    # the reversed msgid can never take effect again, even resent
+    with pytest.raises(InsurerRefusal) as resend:
+        window.client.call("2207", window.settle_input(1, mdtrt_id, D("3000.00")), msgid=omsgid)
+    assert "已被冲正" in resend.value.err_msg
+    # settling again under a new msgid works once
+    again_ok = window.settle(1, mdtrt_id, D("3000.00"))
+    assert again_ok.output["setlinfo"]["medfee_sumamt"] == D("3000.00")
+
+
+def test_reversal_before_the_original_arrives_blocks_it(window: Window,
+                                                        insurer: Insurer) -> None:
+    mdtrt_id = prepared_visit(window)
+    omsgid = window.client.new_msgid()
+    window.client.reverse(psn_no=PSN1, omsgid=omsgid, oinfno="2207")
+    with pytest.raises(InsurerRefusal) as caught:
+        window.client.call("2207", window.settle_input(1, mdtrt_id, D("3000.00")), msgid=omsgid)
+    assert "已被冲正" in caught.value.err_msg
+    assert settlements(insurer) == 0
+
+
+def test_reversal_of_a_cancel_restores_the_settlement(window: Window, insurer: Insurer) -> None:
+    mdtrt_id = prepared_visit(window)
+    s = window.settle(1, mdtrt_id, D("3000.00")).output["setlinfo"]
+    window.cancel(1, mdtrt_id, s["setl_id"])
+    cancel_msgid = window.client.last_request["msgid"]  # type: ignore[index]
+    window.client.reverse(psn_no=PSN1, omsgid=cancel_msgid, oinfno="2208")
+    with insurer.ledger.read() as tx:
+        original = tx.settlement(s["setl_id"])
+        assert original is not None and original.cancelled_by is None
+        assert tx.balance(PSN1) == s["balc"]
+    with pytest.raises(InsurerRefusal):  # the settlement is live again: cancel it once more
+        window.client.reverse(psn_no=PSN1, omsgid=cancel_msgid, oinfno="2205")
+
+
+def test_reversal_after_the_business_day_is_refused(window: Window, insurer: Insurer) -> None:
+    mdtrt_id = prepared_visit(window)
+    window.settle(1, mdtrt_id, D("3000.00"))
+    omsgid = window.client.last_request["msgid"]  # type: ignore[index]
+    insurer.clock.set_business_date(date(2026, 3, 3))
+    window.client.sign_in(opter_no="C01", mac="m", ip="127.0.0.1")
+    with pytest.raises(InsurerRefusal) as caught:
+        window.client.reverse(psn_no=PSN1, omsgid=omsgid, oinfno="2207")
+    assert "冲正时限" in caught.value.err_msg
+
+
+def test_settlement_query_finds_what_a_lost_answer_committed(window: Window) -> None:
+    mdtrt_id = prepared_visit(window)
+    s = window.settle(1, mdtrt_id, D("3000.00")).output["setlinfo"]
+    by_visit = window.client.call("5203", {"data": {"psn_no": PSN1, "mdtrt_id": mdtrt_id,
+                                                    "setl_id": ""}})
+    row = by_visit.output["setlinfo"]
+    assert row["setl_id"] == s["setl_id"]
+    assert row["psn_pay"] == s["psn_part_amt"] and row["cash_payamt"] == s["psn_cash_pay"]
+    assert row["refd_setl_flag"] == "0"
+    cum = window.client.call("5206", {"data": {"psn_no": PSN1, "cum_ym": "202603"}})
+    kinds = {r["cum_type_code"]: r["cum"] for r in cum.output["cuminfo"]}
+    assert kinds["C001"] == D("1800.00")  # the deductible used (dedc_used)
+
+
+def test_signin_is_required_and_sign_out_ends_it(server_client: InsurerClient,
+                                                 insurer: Insurer) -> None:
+    window = Window(server_client)
+    with pytest.raises(InsurerRefusal) as caught:
+        window.info(1)
+    assert "签到" in caught.value.err_msg
+    server_client.sign_in(opter_no="C01", mac="m", ip="127.0.0.1")
+    window.info(1)
+    server_client.sign_out("C01")
+    with pytest.raises(InsurerRefusal):
+        window.info(1)

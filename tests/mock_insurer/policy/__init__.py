@@ -1,0 +1,1 @@
+"""Tests of the policy engine (mock_insurer/policy)."""
