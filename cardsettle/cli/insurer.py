@@ -2,11 +2,138 @@
 
 from __future__ import annotations
 
+import os
+from datetime import date, datetime
+from pathlib import Path
+
 import click
 
+from cardsettle.cli.errors import clean_errors
+from mock_insurer.gateway import Insurer, InsurerConfig
+from mock_insurer.gateway.app import ledger_holds_data
+from mock_insurer.server import run
+from mock_insurer.transactions import Settings
+from simulator.catalogue import write_catalogue
+from simulator.institutions import write_institutions
+from simulator.population import write_population
+
 __all__ = ["insurer"]
+
+ENDPOINT = "/fsi/api/rsfComIfsService/callService"
 
 
 @click.group()
 def insurer() -> None:
     """The mock insurer center speaking the national interface."""
+
+
+def default_files(data_dir: Path, seed: int, persons: int) -> dict[str, Path]:
+    """Generate (once, seeded) the default institutions, catalogue and population."""
+    data_dir.mkdir(parents=True, exist_ok=True)
+    paths = {"institutions": data_dir / f"institutions-{seed}.jsonl",
+             "catalogue": data_dir / f"catalogue-{seed}.jsonl",
+             "population": data_dir / f"persons-{seed}-{persons}.jsonl"}
+    institutions = write_institutions(paths["institutions"], seed=seed)
+    if not paths["catalogue"].exists():
+        write_catalogue(paths["catalogue"], seed=seed, institutions=institutions)
+    if not paths["population"].exists():
+        write_population(paths["population"], persons, seed=seed, workers=1)
+    return paths
+
+
+@insurer.command()
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option("--port", default=8080, show_default=True, type=click.IntRange(0, 65535))
+@click.option("--data-dir", type=click.Path(file_okay=False, path_type=Path),
+              default=Path(".cardsettle"), show_default=True,
+              help="Where the default ledger and generated data files live.")
+@click.option("--db", "db_url", default=None,
+              help="Ledger URL: sqlite:///FILE (default DATA_DIR/insurer.db) or "
+                   "postgresql://USER@HOST/DB.")
+@click.option("--population", type=click.Path(dir_okay=False, exists=True, path_type=Path),
+              help="Persons JSONL (cardsettle generate population). Default: generated.")
+@click.option("--catalogue", type=click.Path(dir_okay=False, exists=True, path_type=Path),
+              help="Catalogue JSONL (cardsettle generate catalogue). Default: generated.")
+@click.option("--institutions", type=click.Path(dir_okay=False, exists=True, path_type=Path),
+              help="Institutions JSONL (cardsettle generate institutions). Default: generated.")
+@click.option("--policy", default="beijing", show_default=True,
+              help="Policy profile name or YAML file.")
+@click.option("--auth", type=click.Choice(["none", "tif", "apikey"]), default="none",
+              show_default=True, help="Gateway authentication.")
+@click.option("--mode", type=click.Choice(["strict", "tolerant"]), default="strict",
+              show_default=True, help="strict refuses what the specification forbids; tolerant "
+                                      "accepts what real clients send and records it.")
+@click.option("--admin-token", envvar="CARDSETTLE_ADMIN_TOKEN", default=None,
+              help="Bearer token of the admin API (env CARDSETTLE_ADMIN_TOKEN). Without one "
+                   "the admin API answers loopback clients only.")
+@click.option("--no-signin-check", is_flag=True, help="Do not require a 9001 sign-in.")
+@click.option("--amounts-check", type=click.Choice(["refuse", "warn"]), default="refuse",
+              show_default=True, help="When 2207's amounts differ from the computation.")
+@click.option("--business-date", type=click.DateTime(["%Y-%m-%d"]), default=None,
+              help="Start on this business date (time of day follows the wall clock).")
+@click.option("--seed", default=1, show_default=True, help="Seed of the default data.")
+@click.option("--persons", default=1000, show_default=True, type=click.IntRange(1),
+              help="Size of the default population.")
+@click.option("--fresh", is_flag=True, help="Start a new, empty ledger (drops the old one).")
+@click.option("--log-level", default="warning", show_default=True,
+              type=click.Choice(["critical", "error", "warning", "info", "debug"]))
+@clean_errors
+def serve(host: str, port: int, data_dir: Path, db_url: str | None, population: Path | None,
+          catalogue: Path | None, institutions: Path | None, policy: str, auth: str, mode: str,
+          admin_token: str | None, no_signin_check: bool, amounts_check: str,
+          business_date: datetime | None, seed: int, persons: int, fresh: bool,
+          log_level: str) -> None:
+    """Serve the mock insurer (national interface, admin API, schemas) until interrupted.
+
+    With no data files it serves a seeded default population, catalogue and institutions. A
+    ledger that already holds data is continued (a restart loses nothing); pass --fresh to
+    start over.
+    """
+    data_dir.mkdir(parents=True, exist_ok=True)
+    url = db_url or f"sqlite:///{data_dir / 'insurer.db'}"
+    files = {"population": population, "catalogue": catalogue, "institutions": institutions}
+    continuing = not fresh and ledger_holds_data(url)
+    if continuing and any(files.values()):
+        raise click.ClickException(
+            f"the ledger {url} already holds data: pass --fresh to start a new ledger with "
+            "these files, or leave the files out to continue it")
+    if not continuing:
+        defaults = default_files(data_dir, seed, persons)
+        files = {key: value or defaults[key] for key, value in files.items()}
+    settings = Settings(mode="tolerant" if mode == "tolerant" else "strict",
+                        require_signin=not no_signin_check,
+                        amounts_check="warn" if amounts_check == "warn" else "refuse")
+    config = InsurerConfig(db_url=url, population=files["population"],
+                           catalogue=files["catalogue"], institutions=files["institutions"],
+                           policy=policy, auth=auth, settings=settings,
+                           admin_token=admin_token, wall=datetime.now, fresh=fresh)
+    app = Insurer.open(config)
+    if business_date is not None:
+        app.clock.set_business_date(date(business_date.year, business_date.month,
+                                         business_date.day))
+    _announce(app, host, port, url, continuing)
+    run(app, host=host, port=port, log_level=log_level)
+
+
+def _announce(app: Insurer, host: str, port: int, url: str, continuing: bool) -> None:
+    counts = app.counts()
+    echo = click.echo
+    echo(f"cardsettle mock insurer — national interface on http://{host}:{port}{ENDPOINT}")
+    echo(f"  (every POST path under it routes by infno; admin API http://{host}:{port}/admin/,"
+         f" schemas /schemas/)")
+    echo(f"  ledger   {url} ({'continued' if continuing else 'new'}; "
+         f"{counts['persons']} persons, {counts['catalogue_items']} catalogue items, "
+         f"{counts['settlements']} settlement rows)")
+    settings = app.config.settings
+    echo(f"  mode     {settings.mode}; auth {app.config.auth}; sign-in "
+         f"{'required' if settings.require_signin else 'not required'}; business time "
+         f"{app.clock.now():%Y-%m-%d %H:%M:%S}")
+    echo(f"  admin    {'bearer token required' if app.config.admin_token else 'loopback only'}"
+         f" (pid {os.getpid()})")
+    echo("  institutions (fixmedins_code, tier, name, TIF paasid/token, apikey):")
+    with app.ledger.read() as tx:
+        for inst in tx.institutions():
+            c = inst.credentials
+            echo(f"    {inst.fixmedins_code}  {inst.tier:<9}  {inst.fixmedins_name}  "
+                 f"{c.get('paasid', '')}/{c.get('token', '')}  {c.get('apikey', '')}"
+                 f"{'  (blacklisted)' if inst.blacklisted else ''}")

@@ -30,7 +30,7 @@ from mock_insurer.gateway.service import Auth, InsurerService
 from mock_insurer.ledger import Ledger
 from mock_insurer.transactions import Settings
 
-__all__ = ["RESERVED_PREFIXES", "Insurer", "InsurerConfig"]
+__all__ = ["RESERVED_PREFIXES", "Insurer", "InsurerConfig", "ledger_holds_data"]
 
 RESERVED_PREFIXES = ("/admin", "/schemas", "/console", "/health")
 
@@ -49,6 +49,17 @@ class InsurerConfig:
     refmsgid_start: int = 1
     wall: Callable[[], datetime] = field(default=datetime.now)  # the CLI's edge; tests pass one
     fresh: bool = False  # drop every table first
+
+
+def ledger_holds_data(db_url: str) -> bool:
+    """Whether the ledger at ``db_url`` exists and holds persons (a restart continues it)."""
+    ledger = Ledger(db_url)
+    try:
+        ledger.create()
+        with ledger.read() as tx:
+            return tx.count("persons") > 0
+    finally:
+        ledger.dispose()
 
 
 class Insurer:

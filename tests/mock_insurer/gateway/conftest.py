@@ -20,15 +20,24 @@ from tests.mock_insurer.gateway.driver import Window
 START = datetime(2026, 3, 2, 8, 0, 0)
 
 
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def backend_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """Every insurer test runs on both ledgers: SQLite and PostgreSQL."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path}/ledger.db"
+    server = request.getfixturevalue("postgres")
+    return str(server.new_database())
+
+
 @pytest.fixture
-def make_insurer(tmp_path: Path) -> Iterator[Callable[..., Insurer]]:
+def make_insurer(tmp_path: Path, backend_url: str) -> Iterator[Callable[..., Insurer]]:
     opened: list[Insurer] = []
 
     def make(db_url: str | None = None, **settings: Any) -> Insurer:
         paths = dataset.write(tmp_path)
         auth = settings.pop("auth", "none")
         config = InsurerConfig(
-            db_url=db_url or f"sqlite:///{tmp_path}/ledger.db", population=paths["population"],
+            db_url=db_url or backend_url, population=paths["population"],
             catalogue=paths["catalogue"], institutions=paths["institutions"], auth=auth,
             settings=Settings(**settings), admin_token="secret",
             wall=FixedClock(START, timedelta(milliseconds=10)), fresh=True)
@@ -52,11 +61,14 @@ def server(insurer: Insurer) -> Iterator[RunningServer]:
         yield running
 
 
-def make_client(url: str, code: str = dataset.HOSPITAL, **options: Any) -> InsurerClient:
+def make_client(url: str, code: str = dataset.HOSPITAL, *, start: datetime = START,
+                **options: Any) -> InsurerClient:
+    """A client whose msgids start at ``start`` (two clients of one institution must not
+    share a start, or their msgids collide and the insurer replays)."""
     options.setdefault("timeout", 5.0)
     return InsurerClient(url, fixmedins_code=code, fixmedins_name="测试医院",
                          mdtrtarea_admvs="110105", insuplc_admdvs="110000", opter="C01",
-                         opter_name="王收费", clock=FixedClock(START, timedelta(seconds=1)),
+                         opter_name="王收费", clock=FixedClock(start, timedelta(seconds=1)),
                          **options)
 
 

@@ -1,0 +1,113 @@
+"""kill -9 of the insurer in the middle of a stream of settlements: after a restart every
+acknowledged settlement is in the ledger, nothing is half-written, and service goes on."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+from datetime import datetime
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+import requests
+
+from mock_insurer.client import ClientError
+from mock_insurer.ledger import Ledger
+from tests.mock_insurer.gateway import dataset
+from tests.mock_insurer.gateway.conftest import make_client
+from tests.mock_insurer.gateway.driver import Window
+
+D = Decimal
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def start(args: list[str], port: int) -> subprocess.Popen[bytes]:
+    process = subprocess.Popen(
+        [sys.executable, "-m", "cardsettle", "insurer", "serve", "--port", str(port), *args],
+        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    for _ in range(300):
+        try:
+            if requests.get(f"http://127.0.0.1:{port}/health", timeout=1).ok:
+                return process
+        except requests.ConnectionError:
+            time.sleep(0.1)
+        if process.poll() is not None:
+            raise AssertionError(process.stderr.read().decode() if process.stderr else "died")
+    raise AssertionError("the insurer did not start")
+
+
+@pytest.mark.slow
+def test_kill_9_loses_nothing_acknowledged(tmp_path: Path) -> None:
+    paths = dataset.write(tmp_path)
+    db = f"sqlite:///{tmp_path}/ledger.db"
+    port = free_port()
+    common = ["--db", db, "--data-dir", str(tmp_path)]
+    process = start([*common, "--fresh", "--population", str(paths["population"]),
+                     "--catalogue", str(paths["catalogue"]),
+                     "--institutions", str(paths["institutions"])], port)
+    acknowledged: list[str] = []
+    stop = threading.Event()
+
+    def stream() -> None:
+        client = make_client(f"http://127.0.0.1:{port}", timeout=2.0)
+        client.sign_in(opter_no="C01", mac="m", ip="i")
+        window = Window(client)
+        n = 0
+        while not stop.is_set():
+            n = n % 3 + 1
+            try:
+                answer = window.visit(n, [("001102000010000", "1")])
+            except (ClientError, requests.RequestException):
+                return
+            acknowledged.append(answer.output["setlinfo"]["setl_id"])
+
+    worker = threading.Thread(target=stream)
+    worker.start()
+    deadline = time.monotonic() + 30
+    while len(acknowledged) < 15 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    os.kill(process.pid, signal.SIGKILL)
+    process.wait()
+    stop.set()
+    worker.join(10)
+    assert len(acknowledged) >= 15
+
+    process = start(common, port)  # no files: the ledger is continued
+    try:
+        ledger = Ledger(db)
+        with ledger.read() as tx:
+            for setl_id in acknowledged:
+                assert tx.settlement(setl_id) is not None, setl_id
+            for person in dataset.PERSONS[:3]:
+                psn_no = person["psn_no"]
+                visits_paid = D("0")
+                for row in tx.conn.exec_driver_sql(
+                        "SELECT acct_pay FROM settlements WHERE psn_no = ?", (psn_no,)):
+                    visits_paid += D(row[0]) / 100
+                assert tx.balance(psn_no) == D(person["balc"]) - visits_paid
+            orphans = tx.conn.exec_driver_sql(
+                "SELECT COUNT(*) FROM fee_details f WHERE f.status = 'settled' AND NOT EXISTS "
+                "(SELECT 1 FROM settlements s WHERE s.setl_id = f.setl_id)").scalar()
+            assert orphans == 0
+            unfinished = tx.conn.exec_driver_sql(
+                "SELECT COUNT(*) FROM messages WHERE status = 'processing'").scalar()
+            assert unfinished == 0
+        ledger.dispose()
+        client = make_client(f"http://127.0.0.1:{port}", start=datetime(2026, 3, 2, 12, 0))
+        client.sign_in(opter_no="C01", mac="m", ip="i")
+        after = Window(client).visit(1, [("001102000010000", "1")])
+        assert after.output["setlinfo"]["setl_id"] not in acknowledged
+    finally:
+        process.terminate()
+        process.wait(10)
