@@ -39,7 +39,7 @@ def test_two_windows_one_person(server: RunningServer, insurer: Insurer) -> None
             barrier.wait()
             for mdtrt_id in prepared:
                 results.append(window.settle(1, mdtrt_id, D("3030.00")).output["setlinfo"])
-        except BaseException as exc:  # noqa: BLE001 - reported below
+        except BaseException as exc:
             errors.append(exc)
 
     threads = [threading.Thread(target=window_work, args=(code,))
