@@ -29,7 +29,14 @@ from mock_insurer.faults import (
     MessageFacts,
     SigninInvalidated,
 )
-from mock_insurer.ledger import DuplicateMessage, Institution, Ledger, LedgerTx, dump_json
+from mock_insurer.ledger import (
+    DuplicateMessage,
+    Institution,
+    Ledger,
+    LedgerTx,
+    SignIn,
+    dump_json,
+)
 from mock_insurer.refusals import Refusal, refuse
 from mock_insurer.transactions import (
     HANDLERS,
@@ -55,6 +62,7 @@ from mock_insurer.wire.timefmt import format_stamp17, unix_seconds
 __all__ = ["Auth", "InsurerService", "Prepared", "Reply"]
 
 JSON = "application/json;charset=utf-8"
+SIGNIN_CACHE_SECONDS = 5.0
 OCTET = "application/octet-stream"
 
 
@@ -106,6 +114,14 @@ def _psn_no(envelope: RequestEnvelope) -> str | None:
     return None
 
 
+class _Refused(Exception):
+    """Carries a handler's refusal out of its transaction so that the writes roll back."""
+
+    def __init__(self, outcome: Refusal | FieldProblem) -> None:
+        super().__init__(outcome.code)
+        self.outcome = outcome
+
+
 class InsurerService:
     """Everything the gateway needs, passed in: the ledger, settings, reference data, the
     fault engine, the business clock, and the wall clock/timer used only for the record."""
@@ -125,6 +141,7 @@ class InsurerService:
         self.refmsgids = RefMsgidFactory(area, clock, start=refmsgid_start)
         self.nonces = NonceCache(settings.tif_skew_seconds)
         self._institutions: dict[str, Institution] = {}
+        self._signins: dict[str, tuple[SignIn, float]] = {}
         self._lock = threading.Lock()
         self.reload_institutions()
 
@@ -214,6 +231,7 @@ class InsurerService:
         if isinstance(effect, SigninInvalidated):
             with self.ledger.write() as tx:
                 tx.invalidate_signins(institution.fixmedins_code)
+            self.forget_signins()
         if self.settings.require_signin and envelope.infno not in SIGNIN_EXEMPT:
             problem = self._signin_problem(envelope, institution, now)
             if problem is not None:
@@ -229,35 +247,71 @@ class InsurerService:
                         now: datetime) -> Refusal | None:
         if not envelope.sign_no:
             return refuse("no_signin", "sign_no")
-        with self.ledger.read() as tx:
-            sign = tx.signin(envelope.sign_no)
+        sign = self._signin(envelope.sign_no)
         if sign is None or not sign.valid or sign.fixmedins_code != institution.fixmedins_code:
             return refuse("no_signin", "sign_no")
         if sign.biz_date != now.strftime("%Y-%m-%d"):
             return refuse("signin_other_day", "sign_no")
         return None
 
+    def _signin(self, sign_no: str) -> SignIn | None:
+        """A sign-in, from a short-lived cache of valid ones (SIGNIN_CACHE_SECONDS, so that a
+        sign-out in another insurer process sharing the ledger is seen within that time)."""
+        now = self.timer()
+        with self._lock:
+            cached = self._signins.get(sign_no)
+        if cached is not None and now - cached[1] < SIGNIN_CACHE_SECONDS:
+            return cached[0]
+        with self.ledger.read() as tx:
+            sign = tx.signin(sign_no)
+        if sign is not None and sign.valid:
+            with self._lock:
+                if len(self._signins) > 10_000:
+                    self._signins.clear()
+                self._signins[sign_no] = (sign, now)
+        return sign
+
+    def forget_signins(self) -> None:
+        """Drop the sign-in cache (after a sign-out, an invalidation or a reset)."""
+        with self._lock:
+            self._signins.clear()
+
     def _execute_keyed(self, prepared: Prepared, envelope: RequestEnvelope,
                        institution: Institution, now: datetime) -> Reply:
+        """The handler and the keyed record in one transaction. The record is written last:
+        a concurrent twin of the same msgid makes the insert fail (DuplicateMessage), the
+        transaction rolls back and the caller replays. A refusal rolls back whatever the
+        handler wrote and is recorded in a transaction of its own."""
         fingerprint = request_fingerprint(envelope)
         code = institution.fixmedins_code
-        with self.ledger.write() as tx:
-            existing = tx.keyed_message(code, envelope.msgid)
-            if existing is not None:
-                return self._repeat(tx, prepared, envelope, existing, fingerprint, now)
-            message_id = tx.add_message(self._record(
-                prepared, now, keyed=True, status="processing", input_hash=fingerprint))
-            call = Call(envelope=envelope, institution=institution, now=now,
-                        settings=self.settings, reference=self.reference,
-                        deviations=list(prepared.deviations))
-            with tx.savepoint() as savepoint:
+        call = Call(envelope=envelope, institution=institution, now=now,
+                    settings=self.settings, reference=self.reference,
+                    deviations=list(prepared.deviations))
+        try:
+            with self.ledger.write() as tx:
+                existing = tx.keyed_message(code, envelope.msgid)
+                if existing is not None:
+                    return self._repeat(tx, prepared, envelope, existing, fingerprint, now)
                 outcome = HANDLERS[envelope.infno](call, tx)
                 if isinstance(outcome, (Refusal, FieldProblem)):
-                    savepoint.rollback()
-            prepared.deviations[:] = call.deviations
-            reply, values = self._reply(prepared, outcome, now)
-            tx.update_message(message_id, **values)
-            return reply
+                    raise _Refused(outcome)
+                return self._commit(tx, prepared, call, outcome, fingerprint, now)
+        except _Refused as refused:
+            with self.ledger.write() as tx:
+                existing = tx.keyed_message(code, envelope.msgid)
+                if existing is not None:
+                    return self._repeat(tx, prepared, envelope, existing, fingerprint, now)
+                return self._commit(tx, prepared, call, refused.outcome, fingerprint, now)
+
+    def _commit(self, tx: LedgerTx, prepared: Prepared, call: Call, outcome: Any,
+                fingerprint: str, now: datetime) -> Reply:
+        prepared.deviations[:] = call.deviations
+        reply, values = self._reply(prepared, outcome, now)
+        tx.add_message(self._record(prepared, now, keyed=True, input_hash=fingerprint,
+                                    **values))
+        if call.envelope.infno == "9002" and reply.applied:
+            self.forget_signins()
+        return reply
 
     def _repeat(self, tx: LedgerTx, prepared: Prepared, envelope: RequestEnvelope,
                 existing: Any, fingerprint: str, now: datetime) -> Reply:

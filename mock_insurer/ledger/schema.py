@@ -197,6 +197,8 @@ fee_details = Table(
     Column("setl_id", String(30), nullable=True),
     Column("upload_msgid", String(60), nullable=False),
     Column("biz_time", String(19), nullable=False),
+    Index("ix_fee_details_visit", "mdtrt_id", "status"),
+    Index("ix_fee_details_supply", "psn_no", "med_list_codg", "status"),
     Index(
         "uq_fee_details_live", "mdtrt_id", "feedetl_sn", unique=True,
         sqlite_where=text("status != 'cancelled'"),
@@ -232,6 +234,8 @@ settlements = Table(
     Column("setlinfo", Text, nullable=False),  # JSON: the setlinfo as answered
     Column("setldetail", Text, nullable=False),  # JSON: the fund rows as answered
     Column("counter_deltas", Text, nullable=False),  # JSON {name: "yuan"}
+    Index("ix_settlements_msgid", "fixmedins_code", "medins_setl_id"),
+    Index("ix_settlements_day", "fixmedins_code", "biz_date"),
 )
 
 messages = Table(
@@ -258,6 +262,7 @@ messages = Table(
     Column("received_ms", BigInteger, nullable=False),  # wall clock, ms since epoch
     Column("duration_ms", Float, nullable=True),
     Column("effect_ref", String(30), nullable=True),  # setl_id / mdtrt_id the message made
+    Index("ix_messages_msgid", "fixmedins_code", "msgid"),
     Index(
         "uq_messages_msgid", "fixmedins_code", "msgid", unique=True,
         sqlite_where=text("keyed"), postgresql_where=text("keyed"),

@@ -11,6 +11,7 @@ Money: Decimal yuan in and out (stored as cents).
 from __future__ import annotations
 
 import json
+import threading
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from decimal import Decimal
@@ -63,6 +64,10 @@ class Ledger:
         self.url = url
         self.engine: Engine = make_engine(url)
         self.dialect = self.engine.dialect.name
+        # SQLite has one writer at a time; queueing writers on a lock in the process avoids
+        # SQLite's busy handler (sleep-and-retry) under many concurrent windows.
+        self._write_lock: threading.Lock | None = (threading.Lock() if self.dialect == "sqlite"
+                                                   else None)
 
     def create(self) -> None:
         """Create the tables that do not exist yet (idempotent)."""
@@ -78,7 +83,11 @@ class Ledger:
     @contextmanager
     def write(self) -> Iterator[LedgerTx]:
         """A write transaction; commits on normal exit, rolls back on an exception."""
-        with self.engine.begin() as conn:
+        if self._write_lock is None:
+            with self.engine.begin() as conn:
+                yield LedgerTx(conn, self.dialect)
+            return
+        with self._write_lock, self.engine.begin() as conn:
             yield LedgerTx(conn, self.dialect)
 
     @contextmanager
@@ -95,20 +104,6 @@ class LedgerTx:
     def __init__(self, conn: Connection, dialect: str) -> None:
         self.conn = conn
         self.dialect = dialect
-
-    @contextmanager
-    def savepoint(self) -> Iterator[Any]:
-        """A nested transaction: ``.rollback()`` it to undo a refused handler's writes."""
-        nested = self.conn.begin_nested()
-        try:
-            yield nested
-        except BaseException:
-            if nested.is_active:
-                nested.rollback()
-            raise
-        else:
-            if nested.is_active:
-                nested.commit()
 
     # -- sequences -------------------------------------------------------------------
     def next_seq(self, name: str) -> int:
@@ -397,11 +392,10 @@ class LedgerTx:
     def add_message(self, values: Mapping[str, Any]) -> int:
         """Insert a message record; a keyed msgid already present raises DuplicateMessage."""
         try:
-            with self.conn.begin_nested():
-                result = self.conn.execute(insert(s.messages).values(**values)
-                                           .returning(s.messages.c.id))
-                return int(result.scalar_one())
-        except IntegrityError as exc:
+            result = self.conn.execute(insert(s.messages).values(**values)
+                                       .returning(s.messages.c.id))
+            return int(result.scalar_one())
+        except IntegrityError as exc:  # the transaction is lost: the caller retries it
             raise DuplicateMessage(str(values.get("msgid"))) from exc
 
     def update_message(self, message_id: int, **values: Any) -> None:

@@ -1,0 +1,368 @@
+"""Insurer throughput: full outpatient visits per second against the bare-endpoint rate of the
+same server stack, latency per transaction at half of saturation, and the fault layer's cost.
+
+Run:  python benchmarks/insurer_throughput.py [--seconds 15] [--concurrency 32]
+
+What it does (all on 127.0.0.1, bounded in time, stops by itself):
+1. bare: a hello-world ASGI app served by the same runner (uvicorn + httptools + our
+   connection-control protocol) answering a fixed envelope; closed loop -> requests/s.
+2. saturation: `cardsettle insurer serve` on SQLite (WAL, synchronous=FULL); closed loop of
+   windows, each running 1101 -> 2201 -> 2203 -> 2204 -> 2206 -> 2207 -> visits/s, messages/s.
+3. fixed load: open-loop Poisson arrivals of visits at half the saturated visit rate; latency
+   of every transaction measured from its send (a visit's start is its *scheduled* time, so a
+   stalled server shows up — no coordinated omission). p50/p99 per transaction.
+4. the same fixed load with a fault plan of 10 faults that match nothing -> the fault layer's
+   cost at p50.
+The load generator is one gevent process with geventhttpclient (keep-alive); it shares the 2
+cores with the server, so figures are a floor for a separate load machine.
+"""
+
+from gevent import monkey
+
+monkey.patch_all()
+
+import argparse  # noqa: E402
+import json  # noqa: E402
+import os  # noqa: E402
+import platform  # noqa: E402
+import random  # noqa: E402
+import signal  # noqa: E402
+import socket  # noqa: E402
+import statistics  # noqa: E402
+import subprocess  # noqa: E402
+import sys  # noqa: E402
+import tempfile  # noqa: E402
+import time  # noqa: E402
+from collections import defaultdict  # noqa: E402
+from datetime import datetime  # noqa: E402
+from decimal import Decimal  # noqa: E402
+from pathlib import Path  # noqa: E402
+from typing import Any  # noqa: E402
+
+import gevent  # noqa: E402
+import orjson  # noqa: E402
+from geventhttpclient import HTTPClient  # noqa: E402
+
+from mock_insurer.money import round_money  # noqa: E402
+from mock_insurer.wire.envelope import build_request  # noqa: E402
+from mock_insurer.wire.jsonio import dumps  # noqa: E402
+from mock_insurer.wire.msgid import MsgidFactory  # noqa: E402
+
+PATH = "/fsi/api/rsfComIfsService/callService"
+BARE_APP = r'''
+import orjson
+from mock_insurer.server import run
+BODY = orjson.dumps({"infcode": 0, "inf_refmsgid": "110000202603020800000000000001",
+    "refmsg_time": "20260302080000000", "respond_time": "20260302080000001", "err_msg": "",
+    "warn_msg": "", "output": {"data": {"ok": 1}}})
+async def app(scope, receive, send):
+    if scope["type"] != "http":
+        return
+    more = True
+    while more:
+        message = await receive()
+        more = message.get("more_body", False)
+    await send({"type": "http.response.start", "status": 200, "headers": [
+        (b"content-type", b"application/json;charset=utf-8"),
+        (b"content-length", str(len(BODY)).encode())]})
+    await send({"type": "http.response.body", "body": BODY})
+run(app, port=PORT, log_level="error")
+'''
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def wait_up(port: int, process: subprocess.Popen[bytes]) -> None:
+    for _ in range(600):
+        if process.poll() is not None:
+            raise SystemExit(f"server on {port} died")
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.2):
+                return
+        except OSError:
+            time.sleep(0.1)
+    raise SystemExit(f"server on {port} did not start")
+
+
+class Percentiles:
+    def __init__(self) -> None:
+        self.samples: dict[str, list[float]] = defaultdict(list)
+
+    def add(self, name: str, ms: float) -> None:
+        self.samples[name].append(ms)
+
+    def row(self, name: str) -> tuple[int, float, float]:
+        values = sorted(self.samples[name])
+        if not values:
+            return 0, float("nan"), float("nan")
+        return (len(values), values[len(values) // 2],
+                values[min(len(values) - 1, int(len(values) * 0.99))])
+
+
+class Catalogue:
+    def __init__(self, data_dir: Path) -> None:
+        items: dict[str, dict[str, Any]] = {}
+        self.mappings: dict[str, list[dict[str, Any]]] = defaultdict(list)
+        catalogue = next(data_dir.glob("catalogue-*.jsonl"))
+        for line in catalogue.read_bytes().splitlines():
+            rec = orjson.loads(line)
+            if rec["kind"] == "item":
+                items[rec["med_list_codg"]] = rec
+        for line in catalogue.read_bytes().splitlines():
+            rec = orjson.loads(line)
+            if rec["kind"] != "mapping" or rec["mapping"] != "ok":
+                continue
+            item = items[rec["med_list_codg"]]
+            if (item["indications"] or item["gend_limit"] or item["age_min"] is not None
+                    or item["age_max"] is not None or item["max_cnt_per_rx"] is not None
+                    or item["chrgitm_lv"] == "03"):
+                continue
+            self.mappings[rec["fixmedins_code"]].append(rec)
+        self.persons = [orjson.loads(line) for line in
+                        next(data_dir.glob("persons-*.jsonl")).read_bytes().splitlines()]
+        self.persons = [p for p in self.persons
+                        if p["insuinfo"][0]["psn_insu_stas"] == "1" and not p["deceased"]
+                        and not p["blacklisted"] and p["insuinfo"][0]["insutype"] in ("310",
+                                                                                      "390")]
+        institutions = next(data_dir.glob("institutions-*.jsonl"))
+        self.codes = [orjson.loads(line)["fixmedins_code"]
+                      for line in institutions.read_bytes().splitlines()
+                      if not orjson.loads(line).get("blacklisted")]
+
+
+class Window:
+    """One cashier window: a keep-alive connection, its institution and msgid sequence."""
+
+    def __init__(self, port: int, code: str, factory: MsgidFactory) -> None:
+        self.http = HTTPClient("127.0.0.1", port, concurrency=1, connection_timeout=10,
+                               network_timeout=30)
+        self.code = code
+        self.factory = factory
+        self.sign_no = ""
+
+    def call(self, infno: str, input_: dict[str, Any], stats: Percentiles | None) -> Any:
+        envelope = build_request(
+            infno=infno, msgid=self.factory.new(), input=input_, fixmedins_code=self.code,
+            fixmedins_name="bench", mdtrtarea_admvs="110105", insuplc_admdvs="110000",
+            recer_sys_code="YBXT", infver="V1.0", opter_type="1", opter="B1",
+            opter_name="bench", inf_time=datetime(2026, 3, 2, 8, 0), sign_no=self.sign_no)
+        body = dumps(envelope)
+        started = time.perf_counter()
+        response = self.http.post(PATH, body=body,
+                                  headers={"Content-Type": "application/json"})
+        data = response.read()
+        if stats is not None:
+            stats.add(infno, (time.perf_counter() - started) * 1000)
+        answer = orjson.loads(data)
+        if answer["infcode"] != 0:
+            raise RuntimeError(f"{infno}: {answer['err_msg']}")
+        return answer["output"]
+
+    def sign_in(self) -> None:
+        out = self.call("9001", {"signIn": {"opter_no": "B1", "mac": "m", "ip": "i"}}, None)
+        self.sign_no = out["signinoutb"]["sign_no"]
+
+
+def visit(window: Window, cat: Catalogue, rng: random.Random, serial: int,
+          stats: Percentiles | None) -> None:
+    person = cat.persons[rng.randrange(len(cat.persons))]
+    insutype = person["insuinfo"][0]["insutype"]
+    psn_no, certno = person["psn_no"], person["certno"]
+    now = "2026-03-02 08:30:00"
+    window.call("1101", {"data": {"mdtrt_cert_type": "02", "mdtrt_cert_no": certno}}, stats)
+    reg = window.call("2201", {"data": {
+        "psn_no": psn_no, "insutype": insutype, "begntime": now, "mdtrt_cert_type": "02",
+        "mdtrt_cert_no": certno, "ipt_otp_no": f"B{serial}", "atddr_no": "D1",
+        "dr_name": "李", "dept_code": "A01", "dept_name": "内科", "caty": "A03"}}, stats)
+    mdtrt_id = reg["data"]["mdtrt_id"]
+    window.call("2203", {
+        "mdtrtinfo": {"mdtrt_id": mdtrt_id, "psn_no": psn_no, "med_type": "11",
+                      "begntime": now},
+        "diseinfo": [{"diag_type": "1", "diag_srt_no": "1", "diag_code": "J06.900",
+                      "diag_name": "急性上呼吸道感染", "diag_dept": "内科", "dise_dor_no": "D1",
+                      "dise_dor_name": "李", "diag_time": now, "vali_flag": "1"}]}, stats)
+    rows, total = [], Decimal("0.00")
+    for n, mapping in enumerate(rng.sample(cat.mappings[window.code], 3)):
+        amount = round_money(Decimal(mapping["hosp_pric"]))
+        total += amount
+        rows.append({"feedetl_sn": f"{serial}-{n}", "mdtrt_id": mdtrt_id, "psn_no": psn_no,
+                     "chrg_bchno": "B1", "rx_circ_flag": "0", "fee_ocur_time": now,
+                     "med_list_codg": mapping["med_list_codg"],
+                     "medins_list_codg": mapping["medins_list_codg"],
+                     "det_item_fee_sumamt": amount, "cnt": "1", "pric": mapping["hosp_pric"],
+                     "bilg_dept_codg": "A01", "bilg_dept_name": "内科", "bilg_dr_codg": "D1",
+                     "bilg_dr_name": "李", "hosp_appr_flag": "1"})
+    window.call("2204", {"feedetail": rows}, stats)
+    settle = {"data": {"psn_no": psn_no, "mdtrt_cert_type": "02", "mdtrt_cert_no": certno,
+                       "med_type": "11", "medfee_sumamt": total, "psn_setlway": "01",
+                       "mdtrt_id": mdtrt_id, "chrg_bchno": "B1", "acct_used_flag": "1",
+                       "insutype": insutype}}
+    window.call("2206", settle, stats)
+    window.call("2207", settle, stats)
+
+
+def closed_loop_bare(port: int, concurrency: int, seconds: float) -> float:
+    body = b'{"infno":"1101"}'
+    count = [0]
+    end = time.perf_counter() + seconds
+
+    def worker() -> None:
+        http = HTTPClient("127.0.0.1", port, concurrency=1)
+        while time.perf_counter() < end:
+            http.post(PATH, body=body).read()
+            count[0] += 1
+
+    started = time.perf_counter()
+    gevent.joinall([gevent.spawn(worker) for _ in range(concurrency)])
+    return count[0] / (time.perf_counter() - started)
+
+
+def closed_loop_visits(windows: list[Window], cat: Catalogue, seconds: float) -> float:
+    count = [0]
+    end = time.perf_counter() + seconds
+
+    def worker(window: Window, index: int) -> None:
+        rng = random.Random(index)
+        serial = index * 1_000_000
+        while time.perf_counter() < end:
+            serial += 1
+            visit(window, cat, rng, serial, None)
+            count[0] += 1
+
+    started = time.perf_counter()
+    gevent.joinall([gevent.spawn(worker, w, i) for i, w in enumerate(windows)])
+    return count[0] / (time.perf_counter() - started)
+
+
+def open_loop(windows: list[Window], cat: Catalogue, rate: float, seconds: float,
+              seed: int) -> Percentiles:
+    """Poisson arrivals at ``rate`` visits/s; each visit takes a free window (a queue of
+    windows); the visit's latency counts from its scheduled arrival."""
+    stats = Percentiles()
+    rng = random.Random(seed)
+    free = gevent.queue.Queue()
+    for window in windows:
+        free.put(window)
+    jobs = []
+    start = time.perf_counter()
+    at = 0.0
+    serial = 50_000_000 + seed * 1_000_000
+    while at < seconds:
+        at += rng.expovariate(rate)
+        delay = start + at - time.perf_counter()
+        if delay > 0:
+            gevent.sleep(delay)
+        serial += 1
+        scheduled = start + at
+
+        def run(scheduled: float = scheduled, serial: int = serial) -> None:
+            window = free.get()
+            try:
+                visit(window, cat, random.Random(serial), serial, stats)
+            finally:
+                free.put(window)
+            stats.add("visit", (time.perf_counter() - scheduled) * 1000)
+
+        jobs.append(gevent.spawn(run))
+    gevent.joinall(jobs, timeout=60)
+    return stats
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seconds", type=float, default=15.0)
+    parser.add_argument("--concurrency", type=int, default=32)
+    parser.add_argument("--persons", type=int, default=20000)
+    args = parser.parse_args()
+    print(f"machine: {platform.machine()} {os.cpu_count()} cores, "
+          f"{_cpu_model()}, Python {platform.python_version()}")
+
+    bare_port = free_port()
+    bare = subprocess.Popen([sys.executable, "-c", BARE_APP.replace("PORT", str(bare_port))])
+    wait_up(bare_port, bare)
+    try:
+        closed_loop_bare(bare_port, args.concurrency, 2.0)  # warm-up
+        bare_rate = closed_loop_bare(bare_port, args.concurrency, args.seconds)
+    finally:
+        bare.send_signal(signal.SIGINT)
+        bare.wait(10)
+    print(f"bare endpoint (same stack): {bare_rate:,.0f} requests/s "
+          f"(closed loop, {args.concurrency} connections)")
+
+    with tempfile.TemporaryDirectory(prefix="cs-bench-") as tmp:
+        data_dir = Path(tmp)
+        port = free_port()
+        server = subprocess.Popen(
+            [sys.executable, "-m", "cardsettle", "insurer", "serve", "--port", str(port),
+             "--data-dir", str(data_dir), "--persons", str(args.persons), "--fresh",
+             "--log-level", "error", "--admin-token", "bench"],
+            stdout=subprocess.DEVNULL)
+        wait_up(port, server)
+        try:
+            cat = Catalogue(data_dir)
+            factories = {code: MsgidFactory(code, datetime.now) for code in cat.codes}
+            windows = [Window(port, cat.codes[i % len(cat.codes)],
+                              factories[cat.codes[i % len(cat.codes)]])
+                       for i in range(args.concurrency)]
+            for window in windows:
+                window.sign_in()
+            closed_loop_visits(windows, cat, 2.0)  # warm-up
+            visits = closed_loop_visits(windows, cat, args.seconds)
+            messages = visits * 6
+            print(f"insurer saturated (SQLite, 1 process): {visits:,.1f} visits/s = "
+                  f"{messages:,.0f} messages/s = {messages / bare_rate:.0%} of the bare rate")
+            half = visits / 2
+            base = open_loop(windows, cat, half, args.seconds, seed=1)
+            _report(f"fixed load {half:,.1f} visits/s (half of saturation), no fault plan", base)
+            _set_plan(port, _non_matching_plan())
+            faulty = open_loop(windows, cat, half, args.seconds, seed=1)
+            _report("same load, 10 active faults that match nothing", faulty)
+            deltas = [faulty.row(n)[1] - base.row(n)[1] for n in
+                      ("1101", "2201", "2203", "2204", "2206", "2207")]
+            print(f"fault layer at p50: {statistics.mean(deltas):+.3f} ms per message "
+                  "(mean over transactions; noise of the run is of the same order)")
+        finally:
+            server.send_signal(signal.SIGINT)
+            server.wait(20)
+
+
+def _non_matching_plan() -> dict[str, Any]:
+    return {"seed": 1, "faults": [
+        {"id": f"f{i}", "match": {"infno": "2207", "fixmedins_code": f"H9999999999{i}"},
+         "effect": {"kind": "delay", "ms": 1000}} for i in range(10)]}
+
+
+def _set_plan(port: int, plan: dict[str, Any]) -> None:
+    http = HTTPClient("127.0.0.1", port)
+    response = http.request("PUT", "/admin/faults", body=json.dumps(plan),
+                            headers={"Authorization": "Bearer bench",
+                                     "Content-Type": "application/json"})
+    if response.status_code != 200:
+        raise SystemExit(f"could not set the fault plan: {response.status_code} "
+                         f"{response.read()[:200]!r}")
+
+
+def _report(title: str, stats: Percentiles) -> None:
+    print(title)
+    print(f"  {'transaction':<12}{'count':>8}{'p50 ms':>10}{'p99 ms':>10}")
+    for name in ("1101", "2201", "2203", "2204", "2206", "2207", "visit"):
+        count, p50, p99 = stats.row(name)
+        print(f"  {name:<12}{count:>8}{p50:>10.2f}{p99:>10.2f}")
+
+
+def _cpu_model() -> str:
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or "unknown CPU"
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,263 @@
+"""Read-only queries for the admin and inspection API (``mock_insurer.admin``).
+
+Every function takes an open :class:`~mock_insurer.ledger.store.LedgerTx` (a ``Ledger.read()``
+transaction, or the write transaction of an admin reset) and returns plain rows
+(:class:`~sqlalchemy.engine.RowMapping`): money columns come back as Decimal yuan, JSON
+columns as text (the admin views parse them). Nothing here writes.
+
+Paging: list queries take ``limit`` and ``offset`` and return a :class:`Page` with the total
+count of matching rows; the message log pages by ``after_id`` (its ids only grow).
+Dates: ``biz_date_from``/``biz_date_to`` are inclusive business dates ``YYYY-MM-DD``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import ColumnElement, Select, and_, func, or_, select
+from sqlalchemy.engine import RowMapping
+
+from mock_insurer.ledger import schema as s
+from mock_insurer.ledger.store import LedgerTx
+from mock_insurer.money import ZERO
+
+__all__ = [
+    "Page",
+    "account_entries",
+    "catalogue_item",
+    "catalogue_items",
+    "cum_entries",
+    "ec_tokens_of",
+    "fee_details_of",
+    "institution",
+    "institutions",
+    "mappings_of_item",
+    "message",
+    "messages",
+    "opening_balances",
+    "opening_counters",
+    "person",
+    "persons",
+    "settlement",
+    "settlements",
+    "settlements_of_visit",
+    "visit",
+    "visits",
+]
+
+
+@dataclass(frozen=True, slots=True)
+class Page:
+    """One page of a list: the rows, and how many rows match in all."""
+
+    rows: list[RowMapping]
+    total: int
+
+
+def _page(tx: LedgerTx, query: Select[Any], order: Sequence[ColumnElement[Any]], limit: int,
+          offset: int) -> Page:
+    total = tx.conn.execute(select(func.count()).select_from(query.subquery())).scalar_one()
+    rows = tx.conn.execute(query.order_by(*order).limit(limit).offset(offset)).mappings()
+    return Page(list(rows), int(total))
+
+
+def _equal(query: Select[Any], filters: Sequence[tuple[Any, str | None]]) -> Select[Any]:
+    for column, value in filters:
+        if value is not None:
+            query = query.where(column == value)
+    return query
+
+
+# -- reference data ----------------------------------------------------------------------------
+
+def institutions(tx: LedgerTx) -> list[RowMapping]:
+    """Every institution, by code."""
+    query = select(s.institutions).order_by(s.institutions.c.fixmedins_code)
+    return list(tx.conn.execute(query).mappings())
+
+
+def institution(tx: LedgerTx, code: str) -> RowMapping | None:
+    query = select(s.institutions).where(s.institutions.c.fixmedins_code == code)
+    return tx.conn.execute(query).mappings().first()
+
+
+def _persons_query() -> Select[Any]:
+    return select(s.persons, s.accounts.c.balc).select_from(
+        s.persons.outerjoin(s.accounts, s.accounts.c.psn_no == s.persons.c.psn_no))
+
+
+def persons(tx: LedgerTx, *, q: str | None = None, limit: int = 100, offset: int = 0) -> Page:
+    """Persons (with their account balance ``balc``, yuan) by ``psn_no``; ``q`` matches a
+    part of ``psn_no``, ``certno`` or ``psn_name``."""
+    query = _persons_query()
+    if q:
+        query = query.where(or_(s.persons.c.psn_no.contains(q, autoescape=True),
+                                s.persons.c.certno.contains(q, autoescape=True),
+                                s.persons.c.psn_name.contains(q, autoescape=True)))
+    return _page(tx, query, [s.persons.c.psn_no], limit, offset)
+
+
+def person(tx: LedgerTx, psn_no: str) -> RowMapping | None:
+    """One person with ``balc`` (None when the person has no account row)."""
+    query = _persons_query().where(s.persons.c.psn_no == psn_no)
+    return tx.conn.execute(query).mappings().first()
+
+
+def ec_tokens_of(tx: LedgerTx, psn_no: str) -> list[str]:
+    query = (select(s.ec_tokens.c.ec_token).where(s.ec_tokens.c.psn_no == psn_no)
+             .order_by(s.ec_tokens.c.ec_token))
+    return [str(token) for token in tx.conn.execute(query).scalars()]
+
+
+def account_entries(tx: LedgerTx, psn_no: str, *, limit: int = 100) -> list[RowMapping]:
+    """The person's latest personal-account movements, newest first (amount: + credit,
+    - debit; yuan)."""
+    query = (select(s.account_entries).where(s.account_entries.c.psn_no == psn_no)
+             .order_by(s.account_entries.c.id.desc()).limit(limit))
+    return list(tx.conn.execute(query).mappings())
+
+
+def cum_entries(tx: LedgerTx, psn_no: str, *, limit: int = 100) -> list[RowMapping]:
+    """The person's latest year-to-date counter movements, newest first (yuan)."""
+    query = (select(s.cum_entries).where(s.cum_entries.c.psn_no == psn_no)
+             .order_by(s.cum_entries.c.id.desc()).limit(limit))
+    return list(tx.conn.execute(query).mappings())
+
+
+def catalogue_items(tx: LedgerTx, *, q: str | None = None, limit: int = 100,
+                    offset: int = 0) -> Page:
+    """Catalogue items by national code; ``q`` matches a part of the code or the name."""
+    query = select(s.catalogue_items)
+    if q:
+        query = query.where(or_(
+            s.catalogue_items.c.med_list_codg.contains(q, autoescape=True),
+            s.catalogue_items.c.med_list_name.contains(q, autoescape=True)))
+    return _page(tx, query, [s.catalogue_items.c.med_list_codg], limit, offset)
+
+
+def catalogue_item(tx: LedgerTx, med_list_codg: str) -> RowMapping | None:
+    query = select(s.catalogue_items).where(s.catalogue_items.c.med_list_codg == med_list_codg)
+    return tx.conn.execute(query).mappings().first()
+
+
+def mappings_of_item(tx: LedgerTx, med_list_codg: str) -> list[RowMapping]:
+    """The hospitals' items filed (对码) against one national code."""
+    query = (select(s.mappings).where(s.mappings.c.med_list_codg == med_list_codg)
+             .order_by(s.mappings.c.fixmedins_code, s.mappings.c.medins_list_codg))
+    return list(tx.conn.execute(query).mappings())
+
+
+# -- the message log -----------------------------------------------------------------------
+
+def messages(tx: LedgerTx, *, after_id: int = 0, limit: int = 100,
+             fixmedins_code: str | None = None, infno: str | None = None,
+             msgid: str | None = None, status: str | None = None,
+             rejection_code: str | None = None, psn_no: str | None = None) -> list[RowMapping]:
+    """Recorded messages with ``id > after_id``, oldest first."""
+    m = s.messages.c
+    query = _equal(select(s.messages).where(m.id > after_id),
+                   [(m.fixmedins_code, fixmedins_code), (m.infno, infno), (m.msgid, msgid),
+                    (m.status, status), (m.rejection_code, rejection_code),
+                    (m.psn_no, psn_no)])
+    return list(tx.conn.execute(query.order_by(m.id).limit(limit)).mappings())
+
+
+def message(tx: LedgerTx, message_id: int) -> RowMapping | None:
+    query = select(s.messages).where(s.messages.c.id == message_id)
+    return tx.conn.execute(query).mappings().first()
+
+
+# -- visits and settlements -------------------------------------------------------------------
+
+def visits(tx: LedgerTx, *, fixmedins_code: str | None = None, psn_no: str | None = None,
+           status: str | None = None, limit: int = 100, offset: int = 0) -> Page:
+    """Visits (2201 registrations), oldest first."""
+    v = s.visits.c
+    query = _equal(select(s.visits), [(v.fixmedins_code, fixmedins_code), (v.psn_no, psn_no),
+                                      (v.status, status)])
+    return _page(tx, query, [v.biz_time, v.mdtrt_id], limit, offset)
+
+
+def visit(tx: LedgerTx, mdtrt_id: str) -> RowMapping | None:
+    return tx.conn.execute(select(s.visits).where(s.visits.c.mdtrt_id == mdtrt_id)
+                           ).mappings().first()
+
+
+def fee_details_of(tx: LedgerTx, mdtrt_id: str) -> list[RowMapping]:
+    """Every fee-detail row of a visit, cancelled ones included, in upload order."""
+    query = (select(s.fee_details).where(s.fee_details.c.mdtrt_id == mdtrt_id)
+             .order_by(s.fee_details.c.id))
+    return list(tx.conn.execute(query).mappings())
+
+
+def settlements(tx: LedgerTx, *, fixmedins_code: str | None = None, psn_no: str | None = None,
+                mdtrt_id: str | None = None, biz_date_from: str | None = None,
+                biz_date_to: str | None = None, limit: int = 100, offset: int = 0) -> Page:
+    """Settlements and their cancellation rows, by settlement time."""
+    c = s.settlements.c
+    query = _equal(select(s.settlements), [(c.fixmedins_code, fixmedins_code),
+                                           (c.psn_no, psn_no), (c.mdtrt_id, mdtrt_id)])
+    if biz_date_from is not None:
+        query = query.where(c.biz_date >= biz_date_from)
+    if biz_date_to is not None:
+        query = query.where(c.biz_date <= biz_date_to)
+    return _page(tx, query, [c.setl_time, c.setl_id], limit, offset)
+
+
+def settlement(tx: LedgerTx, setl_id: str) -> RowMapping | None:
+    return tx.conn.execute(select(s.settlements).where(s.settlements.c.setl_id == setl_id)
+                           ).mappings().first()
+
+
+def settlements_of_visit(tx: LedgerTx, mdtrt_id: str) -> list[RowMapping]:
+    c = s.settlements.c
+    query = select(s.settlements).where(c.mdtrt_id == mdtrt_id).order_by(c.setl_time, c.setl_id)
+    return list(tx.conn.execute(query).mappings())
+
+
+# -- opening state (for the admin reset) ------------------------------------------------------
+
+def opening_balances(tx: LedgerTx) -> list[dict[str, Any]]:
+    """Each account's balance before any recorded movement: ``balc - sum(entries)`` (yuan).
+
+    Every change of a balance appends an ``account_entries`` row (the ledger is append-only
+    where money moves), so this is the balance as the population file loaded it."""
+    moved = (select(s.account_entries.c.psn_no, func.sum(s.account_entries.c.amount)
+                    .label("moved"))
+             .group_by(s.account_entries.c.psn_no).subquery())
+    query = (select(s.accounts.c.psn_no, s.accounts.c.balc, moved.c.moved)
+             .select_from(s.accounts.outerjoin(moved, moved.c.psn_no == s.accounts.c.psn_no))
+             .order_by(s.accounts.c.psn_no))
+    rows = []
+    for psn_no, balc, moved_cents in tx.conn.execute(query):
+        rows.append({"psn_no": psn_no, "balc": Decimal(balc) - _yuan(moved_cents)})
+    return rows
+
+
+def opening_counters(tx: LedgerTx) -> list[dict[str, Any]]:
+    """Each year-to-date counter before any recorded movement (``value - sum(deltas)``,
+    yuan); counters that were zero at the start are left out, as the loader leaves them."""
+    e = s.cum_entries.c
+    moved = (select(e.psn_no, e.year, e.insutype, e.name, func.sum(e.delta).label("moved"))
+             .group_by(e.psn_no, e.year, e.insutype, e.name).subquery())
+    c = s.cum.c
+    query = (select(c.psn_no, c.year, c.insutype, c.name, c.value, moved.c.moved)
+             .select_from(s.cum.outerjoin(moved, and_(
+                 moved.c.psn_no == c.psn_no, moved.c.year == c.year,
+                 moved.c.insutype == c.insutype, moved.c.name == c.name)))
+             .order_by(c.psn_no, c.year, c.insutype, c.name))
+    rows = []
+    for psn_no, year, insutype, name, value, moved_cents in tx.conn.execute(query):
+        opening = Decimal(value) - _yuan(moved_cents)
+        if opening != 0:
+            rows.append({"psn_no": psn_no, "year": year, "insutype": insutype, "name": name,
+                         "value": opening})
+    return rows
+
+
+def _yuan(summed: Any) -> Decimal:
+    """A ``sum()`` of a money column: Decimal yuan (the column type converts it), or None."""
+    return ZERO if summed is None else Decimal(summed)
