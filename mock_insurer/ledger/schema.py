@@ -5,6 +5,10 @@ cancellation (2208) or reversal (2601) appends a negated settlement that names t
 The personal-account balance and the year-to-date counters are kept as current values *and* as
 append-only entries; a CHECK keeps every balance and counter >= 0 in the database itself.
 
+Text columns have no length: lengths are the wire's to check (strict mode refuses an
+over-long field, tolerant mode records it), and the ledger must never fail on what the gateway
+accepted.
+
 Time columns hold the insurer's business clock as ``YYYY-MM-DD HH:MM:SS`` text (what the
 interface speaks); ``recorded_at`` columns of the message log hold wall-clock milliseconds.
 """
@@ -37,24 +41,24 @@ METADATA = MetaData()
 
 institutions = Table(
     "institutions", METADATA,
-    Column("fixmedins_code", String(30), primary_key=True),
-    Column("fixmedins_name", String(200), nullable=False),
-    Column("tier", String(10), nullable=False),
-    Column("admdvs", String(6), nullable=False),
+    Column("fixmedins_code", String, primary_key=True),
+    Column("fixmedins_name", String, nullable=False),
+    Column("tier", String, nullable=False),
+    Column("admdvs", String, nullable=False),
     Column("credentials", Text, nullable=False),  # JSON {paasid, token, apikey}
     Column("blacklisted", Boolean, nullable=False, default=False),
 )
 
 persons = Table(
     "persons", METADATA,
-    Column("psn_no", String(30), primary_key=True),
-    Column("psn_cert_type", String(6), nullable=False),
-    Column("certno", String(50), nullable=False, index=True),
-    Column("psn_name", String(50), nullable=False),
-    Column("gend", String(6), nullable=False),
-    Column("brdy", String(10), nullable=False),
-    Column("naty", String(3), nullable=False),
-    Column("insuplc_admdvs", String(6), nullable=False),
+    Column("psn_no", String, primary_key=True),
+    Column("psn_cert_type", String, nullable=False),
+    Column("certno", String, nullable=False, index=True),
+    Column("psn_name", String, nullable=False),
+    Column("gend", String, nullable=False),
+    Column("brdy", String, nullable=False),
+    Column("naty", String, nullable=False),
+    Column("insuplc_admdvs", String, nullable=False),
     Column("insuinfo", Text, nullable=False),  # JSON list, one row per scheme
     Column("maf_eligible", Boolean, nullable=False, default=False),
     Column("deceased", Boolean, nullable=False, default=False),
@@ -63,21 +67,21 @@ persons = Table(
 
 cards = Table(
     "cards", METADATA,
-    Column("card_no", String(50), primary_key=True),
-    Column("card_sn", String(50), nullable=False),
-    Column("psn_no", String(30), ForeignKey("persons.psn_no"), nullable=False, index=True),
-    Column("status", String(10), nullable=False),
+    Column("card_no", String, primary_key=True),
+    Column("card_sn", String, nullable=False),
+    Column("psn_no", String, ForeignKey("persons.psn_no"), nullable=False, index=True),
+    Column("status", String, nullable=False),
 )
 
 ec_tokens = Table(
     "ec_tokens", METADATA,
-    Column("ec_token", String(100), primary_key=True),
-    Column("psn_no", String(30), ForeignKey("persons.psn_no"), nullable=False),
+    Column("ec_token", String, primary_key=True),
+    Column("psn_no", String, ForeignKey("persons.psn_no"), nullable=False),
 )
 
 accounts = Table(
     "accounts", METADATA,
-    Column("psn_no", String(30), ForeignKey("persons.psn_no"), primary_key=True),
+    Column("psn_no", String, ForeignKey("persons.psn_no"), primary_key=True),
     Column("balc", Cents, nullable=False),
     CheckConstraint("balc >= 0", name="ck_accounts_balc_nonneg"),
 )
@@ -85,19 +89,19 @@ accounts = Table(
 account_entries = Table(
     "account_entries", METADATA,
     Column("id", Integer, primary_key=True, autoincrement=True),
-    Column("psn_no", String(30), nullable=False, index=True),
-    Column("setl_id", String(30), nullable=True),
+    Column("psn_no", String, nullable=False, index=True),
+    Column("setl_id", String, nullable=True),
     Column("amount", Cents, nullable=False),  # + credit, - debit
     Column("balc_after", Cents, nullable=False),
-    Column("biz_time", String(19), nullable=False),
+    Column("biz_time", String, nullable=False),
 )
 
 cum = Table(
     "cum", METADATA,
-    Column("psn_no", String(30), nullable=False),
+    Column("psn_no", String, nullable=False),
     Column("year", Integer, nullable=False),
-    Column("insutype", String(6), nullable=False),
-    Column("name", String(30), nullable=False),
+    Column("insutype", String, nullable=False),
+    Column("name", String, nullable=False),
     Column("value", Cents, nullable=False),
     UniqueConstraint("psn_no", "year", "insutype", "name", name="uq_cum"),
     CheckConstraint("value >= 0", name="ck_cum_nonneg"),
@@ -106,97 +110,97 @@ cum = Table(
 cum_entries = Table(
     "cum_entries", METADATA,
     Column("id", Integer, primary_key=True, autoincrement=True),
-    Column("psn_no", String(30), nullable=False, index=True),
+    Column("psn_no", String, nullable=False, index=True),
     Column("year", Integer, nullable=False),
-    Column("insutype", String(6), nullable=False),
-    Column("name", String(30), nullable=False),
+    Column("insutype", String, nullable=False),
+    Column("name", String, nullable=False),
     Column("delta", Cents, nullable=False),
-    Column("setl_id", String(30), nullable=False),
+    Column("setl_id", String, nullable=False),
 )
 
 catalogue_items = Table(
     "catalogue_items", METADATA,
-    Column("med_list_codg", String(50), primary_key=True),
-    Column("med_list_name", String(200), nullable=False),
+    Column("med_list_codg", String, primary_key=True),
+    Column("med_list_name", String, nullable=False),
     Column("record", Text, nullable=False),  # the catalogue JSONL record
 )
 
 diagnoses = Table(
     "diagnoses", METADATA,
-    Column("diag_code", String(20), primary_key=True),
-    Column("diag_name", String(200), nullable=False),
+    Column("diag_code", String, primary_key=True),
+    Column("diag_name", String, nullable=False),
 )
 
 mappings = Table(
     "mappings", METADATA,
-    Column("fixmedins_code", String(30), nullable=False),
-    Column("medins_list_codg", String(150), nullable=False),
-    Column("med_list_codg", String(50), nullable=True),  # the filed (correct) national code
+    Column("fixmedins_code", String, nullable=False),
+    Column("medins_list_codg", String, nullable=False),
+    Column("med_list_codg", String, nullable=True),  # the filed (correct) national code
     UniqueConstraint("fixmedins_code", "medins_list_codg", name="uq_mappings"),
 )
 
 signins = Table(
     "signins", METADATA,
-    Column("sign_no", String(30), primary_key=True),
-    Column("fixmedins_code", String(30), nullable=False, index=True),
-    Column("opter_no", String(30), nullable=False),
-    Column("biz_date", String(10), nullable=False),
-    Column("sign_time", String(19), nullable=False),
-    Column("signout_time", String(19), nullable=True),
+    Column("sign_no", String, primary_key=True),
+    Column("fixmedins_code", String, nullable=False, index=True),
+    Column("opter_no", String, nullable=False),
+    Column("biz_date", String, nullable=False),
+    Column("sign_time", String, nullable=False),
+    Column("signout_time", String, nullable=True),
     Column("valid", Boolean, nullable=False),
 )
 
 visits = Table(
     "visits", METADATA,
-    Column("mdtrt_id", String(30), primary_key=True),
-    Column("psn_no", String(30), nullable=False, index=True),
-    Column("fixmedins_code", String(30), nullable=False),
-    Column("insutype", String(6), nullable=False),
-    Column("ipt_otp_no", String(30), nullable=False),
-    Column("mdtrt_cert_type", String(3), nullable=False),
-    Column("mdtrt_cert_no", String(50), nullable=False),
-    Column("begntime", String(19), nullable=False),
-    Column("dept_code", String(30), nullable=True),
-    Column("dept_name", String(100), nullable=True),
-    Column("atddr_no", String(30), nullable=True),
-    Column("dr_name", String(50), nullable=True),
-    Column("caty", String(6), nullable=True),
-    Column("med_type", String(6), nullable=True),
-    Column("dise_codg", String(30), nullable=True),
+    Column("mdtrt_id", String, primary_key=True),
+    Column("psn_no", String, nullable=False, index=True),
+    Column("fixmedins_code", String, nullable=False),
+    Column("insutype", String, nullable=False),
+    Column("ipt_otp_no", String, nullable=False),
+    Column("mdtrt_cert_type", String, nullable=False),
+    Column("mdtrt_cert_no", String, nullable=False),
+    Column("begntime", String, nullable=False),
+    Column("dept_code", String, nullable=True),
+    Column("dept_name", String, nullable=True),
+    Column("atddr_no", String, nullable=True),
+    Column("dr_name", String, nullable=True),
+    Column("caty", String, nullable=True),
+    Column("med_type", String, nullable=True),
+    Column("dise_codg", String, nullable=True),
     Column("diagnoses", Text, nullable=False, default="[]"),  # JSON list of diag codes
-    Column("status", String(10), nullable=False),  # open | cancelled
-    Column("created_msgid", String(60), nullable=False),
-    Column("biz_time", String(19), nullable=False),
+    Column("status", String, nullable=False),  # open | cancelled
+    Column("created_msgid", String, nullable=False),
+    Column("biz_time", String, nullable=False),
 )
 
 fee_details = Table(
     "fee_details", METADATA,
     Column("id", Integer, primary_key=True, autoincrement=True),
-    Column("mdtrt_id", String(30), ForeignKey("visits.mdtrt_id"), nullable=False),
-    Column("feedetl_sn", String(30), nullable=False),
-    Column("chrg_bchno", String(30), nullable=False),
-    Column("psn_no", String(30), nullable=False),
-    Column("dise_codg", String(30), nullable=True),
-    Column("med_list_codg", String(50), nullable=False),
-    Column("medins_list_codg", String(150), nullable=False),
-    Column("cnt", String(24), nullable=False),  # decimal text, 16,4
-    Column("pric", String(24), nullable=False),  # decimal text, 16,6
-    Column("prd_days", String(12), nullable=True),
-    Column("fee_ocur_time", String(19), nullable=False),
-    Column("bilg_dept_codg", String(30), nullable=True),
-    Column("bilg_dept_name", String(100), nullable=True),
-    Column("bilg_dr_codg", String(30), nullable=True),
-    Column("bilg_dr_name", String(50), nullable=True),
+    Column("mdtrt_id", String, ForeignKey("visits.mdtrt_id"), nullable=False),
+    Column("feedetl_sn", String, nullable=False),
+    Column("chrg_bchno", String, nullable=False),
+    Column("psn_no", String, nullable=False),
+    Column("dise_codg", String, nullable=True),
+    Column("med_list_codg", String, nullable=False),
+    Column("medins_list_codg", String, nullable=False),
+    Column("cnt", String, nullable=False),  # decimal text, 16,4
+    Column("pric", String, nullable=False),  # decimal text, 16,6
+    Column("prd_days", String, nullable=True),
+    Column("fee_ocur_time", String, nullable=False),
+    Column("bilg_dept_codg", String, nullable=True),
+    Column("bilg_dept_name", String, nullable=True),
+    Column("bilg_dr_codg", String, nullable=True),
+    Column("bilg_dr_name", String, nullable=True),
     Column("det_item_fee_sumamt", Cents, nullable=False),
     Column("fulamt_ownpay_amt", Cents, nullable=False),
     Column("overlmt_amt", Cents, nullable=False),
     Column("preselfpay_amt", Cents, nullable=False),
     Column("inscp_scp_amt", Cents, nullable=False),
     Column("result", Text, nullable=False),  # JSON: the 2204 result row as answered
-    Column("status", String(10), nullable=False),  # uploaded | cancelled | settled
-    Column("setl_id", String(30), nullable=True),
-    Column("upload_msgid", String(60), nullable=False),
-    Column("biz_time", String(19), nullable=False),
+    Column("status", String, nullable=False),  # uploaded | cancelled | settled
+    Column("setl_id", String, nullable=True),
+    Column("upload_msgid", String, nullable=False),
+    Column("biz_time", String, nullable=False),
     Index("ix_fee_details_visit", "mdtrt_id", "status"),
     Index("ix_fee_details_supply", "psn_no", "med_list_codg", "status"),
     Index(
@@ -208,24 +212,24 @@ fee_details = Table(
 
 settlements = Table(
     "settlements", METADATA,
-    Column("setl_id", String(30), primary_key=True),
-    Column("mdtrt_id", String(30), nullable=False, index=True),
-    Column("psn_no", String(30), nullable=False, index=True),
-    Column("fixmedins_code", String(30), nullable=False),
-    Column("insutype", String(6), nullable=False),
-    Column("med_type", String(6), nullable=False),
-    Column("chrg_bchno", String(30), nullable=False),
-    Column("clr_type", String(6), nullable=False),
-    Column("clr_way", String(6), nullable=False),
-    Column("clr_optins", String(6), nullable=False),
-    Column("setl_time", String(19), nullable=False),
-    Column("biz_date", String(10), nullable=False, index=True),
+    Column("setl_id", String, primary_key=True),
+    Column("mdtrt_id", String, nullable=False, index=True),
+    Column("psn_no", String, nullable=False, index=True),
+    Column("fixmedins_code", String, nullable=False),
+    Column("insutype", String, nullable=False),
+    Column("med_type", String, nullable=False),
+    Column("chrg_bchno", String, nullable=False),
+    Column("clr_type", String, nullable=False),
+    Column("clr_way", String, nullable=False),
+    Column("clr_optins", String, nullable=False),
+    Column("setl_time", String, nullable=False),
+    Column("biz_date", String, nullable=False, index=True),
     Column("year", Integer, nullable=False),
-    Column("refd_setl_flag", String(1), nullable=False),  # 0 settlement, 1 its cancellation
-    Column("orig_setl_id", String(30), nullable=True),  # on a cancellation row
-    Column("cancelled_by", String(30), nullable=True),  # on an original, once cancelled
-    Column("medins_setl_id", String(60), nullable=False),  # the msgid that made this row
-    Column("made_by_infno", String(5), nullable=False),  # 2207 | 2208 | 2601
+    Column("refd_setl_flag", String, nullable=False),  # 0 settlement, 1 its cancellation
+    Column("orig_setl_id", String, nullable=True),  # on a cancellation row
+    Column("cancelled_by", String, nullable=True),  # on an original, once cancelled
+    Column("medins_setl_id", String, nullable=False),  # the msgid that made this row
+    Column("made_by_infno", String, nullable=False),  # 2207 | 2208 | 2601
     Column("medfee_sumamt", Cents, nullable=False),
     Column("fund_pay_sumamt", Cents, nullable=False),
     Column("acct_pay", Cents, nullable=False),
@@ -241,27 +245,27 @@ settlements = Table(
 messages = Table(
     "messages", METADATA,
     Column("id", Integer, primary_key=True, autoincrement=True),
-    Column("fixmedins_code", String(30), nullable=True),
-    Column("msgid", String(60), nullable=True),
-    Column("infno", String(6), nullable=True),
+    Column("fixmedins_code", String, nullable=True),
+    Column("msgid", String, nullable=True),
+    Column("infno", String, nullable=True),
     Column("keyed", Boolean, nullable=False),  # counts for msgid idempotency
-    Column("input_hash", String(64), nullable=True),
-    Column("psn_no", String(30), nullable=True),
+    Column("input_hash", String, nullable=True),
+    Column("psn_no", String, nullable=True),
     Column("request", LargeBinary, nullable=False),
     Column("answer", LargeBinary, nullable=True),
     Column("http_status", Integer, nullable=True),
     Column("infcode", Integer, nullable=True),
-    Column("rejection_code", String(40), nullable=True),
+    Column("rejection_code", String, nullable=True),
     Column("err_msg", Text, nullable=True),
     Column("deviations", Text, nullable=False, default="[]"),
-    Column("fault_id", String(60), nullable=True),
-    Column("fault_effect", String(30), nullable=True),
-    Column("status", String(12), nullable=False),  # answered|replayed|reversed|tombstone|faulted
+    Column("fault_id", String, nullable=True),
+    Column("fault_effect", String, nullable=True),
+    Column("status", String, nullable=False),  # answered|replayed|reversed|tombstone|faulted
     Column("replay_of", Integer, nullable=True),
-    Column("biz_time", String(19), nullable=False),
+    Column("biz_time", String, nullable=False),
     Column("received_ms", BigInteger, nullable=False),  # wall clock, ms since epoch
     Column("duration_ms", Float, nullable=True),
-    Column("effect_ref", String(30), nullable=True),  # setl_id / mdtrt_id the message made
+    Column("effect_ref", String, nullable=True),  # setl_id / mdtrt_id the message made
     Index("ix_messages_msgid", "fixmedins_code", "msgid"),
     Index(
         "uq_messages_msgid", "fixmedins_code", "msgid", unique=True,
@@ -271,24 +275,24 @@ messages = Table(
 
 files = Table(
     "files", METADATA,
-    Column("file_qury_no", String(40), primary_key=True),
-    Column("fixmedins_code", String(30), nullable=False),
-    Column("filename", String(200), nullable=False),
-    Column("kind", String(10), nullable=False),  # upload | result
+    Column("file_qury_no", String, primary_key=True),
+    Column("fixmedins_code", String, nullable=False),
+    Column("filename", String, nullable=False),
+    Column("kind", String, nullable=False),  # upload | result
     Column("content", LargeBinary, nullable=False),
-    Column("dld_endtime", String(19), nullable=False),
-    Column("biz_time", String(19), nullable=False),
+    Column("dld_endtime", String, nullable=False),
+    Column("biz_time", String, nullable=False),
 )
 
 sequences = Table(
     "sequences", METADATA,
-    Column("name", String(30), primary_key=True),
+    Column("name", String, primary_key=True),
     Column("value", BigInteger, nullable=False),
 )
 
 settings_table = Table(
     "settings", METADATA,
-    Column("name", String(40), primary_key=True),
+    Column("name", String, primary_key=True),
     Column("value", Text, nullable=False),
 )
 
