@@ -34,7 +34,7 @@ from simulator.output import FORMATS
 from simulator.persons import DEFAULT_ADMDVS, DEFAULT_REF_DATE
 from simulator.population import write_population
 
-__all__ = ["OneLineCommand", "generate", "parse_ref_date"]
+__all__ = ["OneLineCommand", "OneLineGroup", "generate", "parse_ref_date"]
 
 
 class OneLineCommand(click.Command):
@@ -44,6 +44,18 @@ class OneLineCommand(click.Command):
     def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
         try:
             return super().parse_args(ctx, args)
+        except click.UsageError as exc:
+            raise click.ClickException(f"{exc.format_message()} (see --help)") from exc
+
+
+class OneLineGroup(click.Group):
+    """A group whose usage errors (an unknown sub-command) are one line too."""
+
+    def resolve_command(
+        self, ctx: click.Context, args: list[str]
+    ) -> tuple[str | None, click.Command | None, list[str]]:
+        try:
+            return super().resolve_command(ctx, args)
         except click.UsageError as exc:
             raise click.ClickException(f"{exc.format_message()} (see --help)") from exc
 
@@ -79,7 +91,7 @@ def _progress(total: int, quiet: bool) -> Iterator[Callable[[int], None]]:
         yield lambda done: progress.update(task, completed=done)
 
 
-@click.group()
+@click.group(cls=OneLineGroup)
 def generate() -> None:
     """Generate synthetic persons, institutions and the catalogue (JSONL or CSV).
 

@@ -1,0 +1,61 @@
+"""Atomic output: a file appears only when complete; on any error nothing is left behind and an
+existing file is kept as it was."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from simulator import persons as persons_module
+from simulator.errors import OutputError
+from simulator.output import atomic_output
+from simulator.population import write_population
+
+
+def test_success_replaces_the_file(tmp_path: Path) -> None:
+    target = tmp_path / "x.jsonl"
+    target.write_bytes(b"old\n")
+    with atomic_output(target) as out:
+        out.write(b"new\n")
+        assert target.read_bytes() == b"old\n"  # not visible before the end
+    assert target.read_bytes() == b"new\n"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["x.jsonl"]
+
+
+def test_an_error_leaves_nothing_and_keeps_the_old_file(tmp_path: Path) -> None:
+    target = tmp_path / "x.jsonl"
+    target.write_bytes(b"old\n")
+    with pytest.raises(RuntimeError), atomic_output(target) as out:
+        out.write(b"half")
+        raise RuntimeError("boom")
+    assert target.read_bytes() == b"old\n"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["x.jsonl"]
+
+
+def test_unwritable_targets(tmp_path: Path) -> None:
+    (tmp_path / "file").write_text("x")
+    with pytest.raises(OutputError, match="not a directory"), atomic_output(tmp_path / "file" / "x.jsonl"):
+        pass
+    with pytest.raises(OutputError, match="is a directory"), atomic_output(tmp_path):
+        pass
+    with atomic_output(tmp_path / "new" / "dir" / "x.jsonl") as out:  # parents are created
+        out.write(b"ok\n")
+    assert (tmp_path / "new" / "dir" / "x.jsonl").read_bytes() == b"ok\n"
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+def test_a_failure_mid_population_leaves_no_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, workers: int) -> None:
+    real = persons_module._ChunkWriter.lines
+    calls = {"n": 0}
+
+    def failing(self: persons_module._ChunkWriter, start: int, count: int) -> list[bytes]:
+        if start > 0:
+            raise RuntimeError("disk on fire")
+        calls["n"] += 1
+        return real(self, start, count)
+
+    monkeypatch.setattr(persons_module._ChunkWriter, "lines", failing)
+    with pytest.raises(RuntimeError, match="disk on fire"):
+        write_population(tmp_path / "p.jsonl", 10_000, 1, workers=workers)
+    assert list(tmp_path.iterdir()) == []
