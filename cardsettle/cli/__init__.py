@@ -10,13 +10,14 @@ import click
 
 from cardsettle import __version__
 from cardsettle.cli.demo import demo
+from cardsettle.cli.errors import OneLineGroup
 from cardsettle.cli.generate import generate
 from cardsettle.cli.insurer import insurer
 
 __all__ = ["main"]
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+@click.group(cls=OneLineGroup, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
 @click.version_option(__version__, prog_name="cardsettle")
 def main() -> None:
     """cardsettle: a simulation and conformance harness for card-based real-time outpatient

@@ -17,8 +17,7 @@ import orjson
 from rich.console import Console
 from rich.table import Table
 
-from cardsettle.cli.errors import clean_errors
-from cardsettle.cli.generate import OneLineCommand
+from cardsettle.cli.errors import OneLineCommand, clean_errors
 from mock_insurer.money import render
 from simulator.catalogue import LIST_TYPES, write_catalogue
 from simulator.codes import code_name

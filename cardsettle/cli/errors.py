@@ -12,7 +12,7 @@ import click
 from mock_insurer.errors import InsurerError
 from simulator.errors import SimulatorError
 
-__all__ = ["clean_errors", "one_line_errors"]
+__all__ = ["OneLineCommand", "OneLineGroup", "clean_errors", "one_line_errors"]
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -39,3 +39,30 @@ def clean_errors(func: Callable[P, R]) -> Callable[P, R]:
             return func(*args, **kwargs)
 
     return wrapper
+
+
+class OneLineCommand(click.Command):
+    """A command whose usage errors (a missing option, a value of the wrong type) are one line,
+    like every other bad-input error, instead of click's usage block."""
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        try:
+            return super().parse_args(ctx, args)
+        except click.UsageError as exc:
+            raise click.ClickException(f"{exc.format_message()} (see --help)") from exc
+
+
+class OneLineGroup(click.Group):
+    """A group whose usage errors (an unknown sub-command) are one line too; its commands and
+    sub-groups are one-line too (every group of the CLI is one)."""
+
+    command_class = OneLineCommand
+    group_class = type
+
+    def resolve_command(
+        self, ctx: click.Context, args: list[str]
+    ) -> tuple[str | None, click.Command | None, list[str]]:
+        try:
+            return super().resolve_command(ctx, args)
+        except click.UsageError as exc:
+            raise click.ClickException(f"{exc.format_message()} (see --help)") from exc

@@ -21,7 +21,7 @@ from rich.progress import (
     TimeRemainingColumn,
 )
 
-from cardsettle.cli.errors import clean_errors
+from cardsettle.cli.errors import OneLineGroup, clean_errors
 from simulator.catalogue import write_catalogue
 from simulator.edge_cases import (
     EDGE_CASE_LABELS,
@@ -34,30 +34,7 @@ from simulator.output import FORMATS
 from simulator.persons import DEFAULT_ADMDVS, DEFAULT_REF_DATE
 from simulator.population import write_population
 
-__all__ = ["OneLineCommand", "OneLineGroup", "generate", "parse_ref_date"]
-
-
-class OneLineCommand(click.Command):
-    """A command whose usage errors (a missing option, a value of the wrong type) are one line,
-    like every other bad-input error, instead of click's usage block."""
-
-    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
-        try:
-            return super().parse_args(ctx, args)
-        except click.UsageError as exc:
-            raise click.ClickException(f"{exc.format_message()} (see --help)") from exc
-
-
-class OneLineGroup(click.Group):
-    """A group whose usage errors (an unknown sub-command) are one line too."""
-
-    def resolve_command(
-        self, ctx: click.Context, args: list[str]
-    ) -> tuple[str | None, click.Command | None, list[str]]:
-        try:
-            return super().resolve_command(ctx, args)
-        except click.UsageError as exc:
-            raise click.ClickException(f"{exc.format_message()} (see --help)") from exc
+__all__ = ["generate", "parse_ref_date"]
 
 
 def parse_ref_date(ctx: click.Context, param: click.Parameter, value: str | None) -> dt.date | None:
@@ -100,7 +77,7 @@ def generate() -> None:
     """
 
 
-@generate.command(cls=OneLineCommand)
+@generate.command()
 @click.option("--count", "-n", type=int, default=1000, show_default=True, help="Number of persons.")
 @click.option("--seed", type=int, default=1, show_default=True, help="Random seed.")
 @click.option("--out", "-o", "out", type=click.Path(path_type=Path), required=True, help="Output file.")
@@ -145,7 +122,7 @@ def population(
         click.echo(f"wrote {written:,} persons to {out} in {elapsed:.1f} s ({written / elapsed:,.0f} persons/s)")
 
 
-@generate.command(cls=OneLineCommand)
+@generate.command()
 @click.option("--count", "-n", type=int, default=DEFAULT_INSTITUTION_COUNT, show_default=True, help="Number of institutions.")
 @click.option("--seed", type=int, default=1, show_default=True, help="Random seed.")
 @click.option("--out", "-o", "out", type=click.Path(path_type=Path), required=True, help="Output file.")
@@ -160,7 +137,7 @@ def institutions(count: int, seed: int, out: Path, admdvs: str, fmt: str, quiet:
         click.echo(f"wrote {len(records)} institutions to {out}")
 
 
-@generate.command(cls=OneLineCommand)
+@generate.command()
 @click.option("--seed", type=int, default=1, show_default=True, help="Random seed.")
 @click.option("--out", "-o", "out", type=click.Path(path_type=Path), required=True, help="Output file.")
 @click.option(

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import click
 
-from cardsettle.cli.errors import clean_errors
+from cardsettle.cli.errors import OneLineGroup, clean_errors
 from mock_insurer.gateway import Insurer, InsurerConfig
 from mock_insurer.gateway.app import ledger_holds_data
 from mock_insurer.server import run
@@ -22,7 +22,7 @@ __all__ = ["insurer"]
 ENDPOINT = "/fsi/api/rsfComIfsService/callService"
 
 
-@click.group()
+@click.group(cls=OneLineGroup)
 def insurer() -> None:
     """The mock insurer center speaking the national interface."""
 
