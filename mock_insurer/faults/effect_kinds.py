@@ -453,7 +453,7 @@ def effect_from_data(value: Any) -> Effect:
     kind = data.get("kind")
     if kind is None:
         raise fail("kind", f"is required (one of: {', '.join(EFFECT_KINDS)})")
-    if kind not in _EFFECTS:
+    if not isinstance(kind, str) or kind not in _EFFECTS:
         raise fail("kind", f"unknown effect (expected one of: {', '.join(EFFECT_KINDS)})", kind)
     keys, build = _EFFECTS[kind]
     check_keys(data, ("kind", *keys), "")

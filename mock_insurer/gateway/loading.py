@@ -11,6 +11,8 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+from sqlalchemy.exc import IntegrityError
+
 from mock_insurer.errors import InsurerError
 from mock_insurer.ledger import Ledger, dump_json, load_json
 from mock_insurer.money import MoneyParseError, parse_decimal
@@ -52,6 +54,8 @@ def load_institutions(ledger: Ledger, path: Path) -> int:
     rows = []
     for number, rec in _records(path):
         where = f"{path}:{number}"
+        if not isinstance(rec.get("credentials") or {}, dict):
+            raise DataFileError(f"{where}: credentials must be an object")
         tier = str(_need(rec, "tier", where))
         if tier not in ("community", "1", "2", "3"):
             raise DataFileError(f"{where}: tier must be community, 1, 2 or 3 (got {tier!r})")
@@ -66,33 +70,49 @@ def load_institutions(ledger: Ledger, path: Path) -> int:
         raise DataFileError(f"{path}: no institutions in the file")
     with ledger.write() as tx:
         tx.delete_all(["institutions"])
-        tx.insert_many("institutions", rows)
+        _insert(tx, "institutions", rows, path)
     return len(rows)
 
 
 def load_population(ledger: Ledger, path: Path) -> int:
     """Replace the persons, cards, e-certificate tokens, accounts and year-to-date counters."""
     count = 0
-    with ledger.write() as tx:
+    with ledger.write() as tx:  # one transaction: a bad line leaves the old population
         tx.delete_all(["cum_entries", "cum", "account_entries", "accounts", "ec_tokens",
                        "cards", "persons"])
         batch: dict[str, list[dict[str, Any]]] = {k: [] for k in
                                                    ("persons", "cards", "ec_tokens", "accounts",
                                                     "cum")}
         for number, rec in _records(path):
-            _person_rows(rec, f"{path}:{number}", batch)
+            where = f"{path}:{number}"
+            try:
+                _person_rows(rec, where, batch)
+            except (KeyError, TypeError, AttributeError, ValueError) as exc:
+                raise DataFileError(f"{where}: malformed person record ({exc!r})") from exc
             count += 1
             if len(batch["persons"]) >= BATCH:
-                _flush(tx, batch)
-        _flush(tx, batch)
-    if count == 0:
-        raise DataFileError(f"{path}: no persons in the file")
+                _flush(tx, batch, path)
+        _flush(tx, batch, path)
+        if count == 0:
+            raise DataFileError(f"{path}: no persons in the file")
     return count
 
 
-def _flush(tx: Any, batch: dict[str, list[dict[str, Any]]]) -> None:
+def _insert(tx: Any, table: str, rows: list[dict[str, Any]], path: Path) -> None:
+    try:
+        tx.insert_many(table, rows)
+    except IntegrityError as exc:
+        raise DataFileError(f"{path}: duplicate or inconsistent {table} records "
+                            f"({exc.orig})") from exc
+
+
+def _flush(tx: Any, batch: dict[str, list[dict[str, Any]]], path: Path) -> None:
     for table in ("persons", "cards", "ec_tokens", "accounts", "cum"):
-        tx.insert_many(table, batch[table])
+        try:
+            tx.insert_many(table, batch[table])
+        except IntegrityError as exc:
+            raise DataFileError(f"{path}: duplicate or inconsistent {table} records "
+                                f"({exc.orig})") from exc
         batch[table].clear()
 
 
@@ -164,7 +184,7 @@ def load_catalogue(ledger: Ledger, path: Path) -> dict[str, int]:
         raise DataFileError(f"{path}: no catalogue items in the file")
     with ledger.write() as tx:
         tx.delete_all(["catalogue_items", "diagnoses", "mappings"])
-        tx.insert_many("catalogue_items", items)
-        tx.insert_many("diagnoses", diagnoses)
-        tx.insert_many("mappings", mappings)
+        _insert(tx, "catalogue_items", items, path)
+        _insert(tx, "diagnoses", diagnoses, path)
+        _insert(tx, "mappings", mappings, path)
     return {"items": len(items), "diagnoses": len(diagnoses), "mappings": len(mappings)}

@@ -14,6 +14,7 @@ import requests
 from mock_insurer import schemas
 from mock_insurer.client import InsurerRefusal, TifAuth
 from mock_insurer.gateway import Insurer
+from mock_insurer.gateway.loading import DataFileError, load_population
 from mock_insurer.server import start_in_thread
 from mock_insurer.wire.jsonio import loads
 from tests.mock_insurer.gateway import dataset
@@ -143,3 +144,19 @@ def test_every_recorded_message_matches_the_schemas(window: Window, insurer: Ins
         checked.add(infno)
     assert checked >= {"9001", "9002", "1101", "2201", "2202", "2203", "2204", "2205", "2206",
                        "2207", "2208", "2601", "5203", "5206", "3201"}
+
+
+def test_a_bad_population_file_leaves_the_old_population(insurer: Insurer,
+                                                         tmp_path: Any) -> None:
+    empty = tmp_path / "empty.jsonl"
+    empty.write_text("\n")
+    broken = tmp_path / "broken.jsonl"
+    broken.write_bytes(orjson.dumps({**dataset.PERSONS[0], "cards": [1]}) + b"\n")
+    twice = tmp_path / "twice.jsonl"
+    twice.write_bytes(orjson.dumps(dataset.PERSONS[0]) * 1 + b"\n"
+                      + orjson.dumps(dataset.PERSONS[0]) + b"\n")
+    for path, words in ((empty, "no persons"), (broken, "malformed"), (twice, "duplicate")):
+        with pytest.raises(DataFileError, match=words):
+            load_population(insurer.ledger, path)
+        with insurer.ledger.read() as tx:
+            assert tx.count("persons") == len(dataset.PERSONS)

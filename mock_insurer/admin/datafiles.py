@@ -1,0 +1,229 @@
+"""Loading data files through the admin API, and resetting the ledger.
+
+A load replaces one kind of reference data (``institutions``, ``population``, ``catalogue``)
+with a JSONL file, given as the request body or as a path on the insurer's machine, using the
+same loaders as the insurer's start (:mod:`mock_insurer.gateway.loading`); then the service's
+in-memory copies are refreshed (the institutions it serves, the catalogue and policy it
+prices with). Before anything is written the file is read once to find what the loaders
+would stumble on (an empty file, a duplicate key, a catalogue item the policy engine cannot
+use, a misshapen card or counter), so that a bad file is refused with its line and nothing
+changes.
+
+A reset empties every business table and puts each personal account and year-to-date counter
+back to its opening value: the current value minus the sum of its recorded movements (every
+movement is an appended entry, so this is the value the population file loaded). Reference
+data stays as loaded unless ``keep_reference`` is false, which reloads the files the insurer
+was started with.
+"""
+
+from __future__ import annotations
+
+import re
+import tempfile
+import threading
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy.exc import DataError, IntegrityError
+
+from mock_insurer.admin.errors import Unprocessable
+from mock_insurer.admin.views import nesting_depth
+from mock_insurer.gateway.loading import (
+    DataFileError,
+    load_catalogue,
+    load_institutions,
+    load_population,
+)
+from mock_insurer.gateway.reference import build_reference
+from mock_insurer.ledger import load_json, queries
+from mock_insurer.policy import CatalogueEntry, CatalogueRecordError
+from mock_insurer.wire.errors import WireEncodeError
+from mock_insurer.wire.jsonio import dumps
+
+if TYPE_CHECKING:
+    from mock_insurer.gateway.app import Insurer
+
+__all__ = ["BUSINESS_TABLES", "KINDS", "DataFiles"]
+
+KINDS = ("institutions", "population", "catalogue")
+"""What can be loaded, in the order a full reload loads them."""
+
+BUSINESS_TABLES = ("fee_details", "visits", "settlements", "messages", "signins", "files",
+                   "sequences", "account_entries", "cum_entries", "cum", "accounts")
+"""Tables a reset empties (in an order the foreign keys allow); accounts and counters are
+then restored to their opening values."""
+
+
+class DataFiles:
+    """Loads and resets for one insurer; one at a time (a lock serializes them)."""
+
+    def __init__(self, insurer: Insurer) -> None:
+        self.insurer = insurer
+        self._lock = threading.Lock()
+
+    # -- loading ----------------------------------------------------------------------------
+    def load_path(self, kind: str, path: Path, shown: str | None = None) -> dict[str, Any]:
+        """Load ``kind`` from a file on this machine; ``shown`` is how errors name it."""
+        with self._lock:
+            return self._load(kind, path, shown or str(path))
+
+    def load_bytes(self, kind: str, content: bytes) -> dict[str, Any]:
+        """Load ``kind`` from JSONL bytes (a request body); errors name it ``body``."""
+        with tempfile.TemporaryDirectory(prefix="cardsettle-admin-") as directory:
+            path = Path(directory) / f"{kind}.jsonl"
+            path.write_bytes(content)
+            with self._lock:
+                return self._load(kind, path, "body")
+
+    def _load(self, kind: str, path: Path, shown: str) -> dict[str, Any]:
+        _scan(kind, path, shown)
+        ledger = self.insurer.ledger
+        try:
+            if kind == "institutions":
+                counts: dict[str, int] = {"institutions": load_institutions(ledger, path)}
+            elif kind == "population":
+                counts = {"persons": load_population(ledger, path)}
+            else:
+                counts = load_catalogue(ledger, path)
+        except DataFileError as exc:
+            message = str(exc).replace(str(path), shown)
+            raise Unprocessable(message, where=_where(message, shown)) from None
+        except (IntegrityError, DataError) as exc:
+            raise Unprocessable(f"{shown}: the ledger refused the records ({exc.orig})",
+                                where=shown) from None
+        except (KeyError, TypeError, ValueError, AttributeError) as exc:
+            # the loaders read fields they do not check; the scan catches the known shapes
+            raise Unprocessable(f"{shown}: a record has an unexpected shape "
+                                f"({type(exc).__name__}: {exc})", where=shown) from None
+        self._refresh(kind)
+        return {"kind": kind, "source": shown, "loaded": counts}
+
+    def _refresh(self, kind: str) -> None:
+        service = self.insurer.service
+        if kind == "institutions":
+            service.reload_institutions()
+        elif kind == "catalogue":
+            service.set_reference(build_reference(self.insurer.ledger,
+                                                  self.insurer.config.policy))
+
+    # -- reset ------------------------------------------------------------------------------
+    def reset(self, *, keep_reference: bool = True) -> dict[str, Any]:
+        """Empty the business tables and restore accounts and counters (see the module)."""
+        with self._lock:
+            with self.insurer.ledger.write() as tx:
+                emptied = {name: tx.count(name) for name in BUSINESS_TABLES}
+                accounts = queries.opening_balances(tx)
+                counters = queries.opening_counters(tx)
+                tx.delete_all(BUSINESS_TABLES)
+                tx.insert_many("accounts", accounts)
+                tx.insert_many("cum", counters)
+            reloaded: dict[str, Any] = {}
+            if not keep_reference:
+                config = self.insurer.config
+                sources = {"institutions": config.institutions,
+                           "population": config.population, "catalogue": config.catalogue}
+                for kind in KINDS:
+                    source = sources[kind]
+                    if source is not None:
+                        reloaded[kind] = self._load(kind, Path(source), str(source))["loaded"]
+        return {"emptied": emptied, "restored": {"accounts": len(accounts),
+                                                 "counters": len(counters)},
+                "reloaded": reloaded}
+
+
+def _where(message: str, shown: str) -> str:
+    """``file:line`` from a loader's message (``<file>:<line>: ...``), else the file."""
+    head = message[len(shown):] if message.startswith(shown) else ""
+    if head.startswith(":"):
+        number = head[1:].split(":", 1)[0]
+        if number.isdigit():
+            return f"{shown}:{number}"
+    return shown
+
+
+# -- the scan before loading ---------------------------------------------------------------
+
+MAX_RECORD_DEPTH = 16
+"""Deepest nesting of lists and objects accepted in a data record (the generator's are 3)."""
+_YEAR = re.compile(r"[0-9]{4}")
+_KEYS = {"institutions": "fixmedins_code", "population": "psn_no"}
+
+
+def _scan(kind: str, path: Path, shown: str) -> None:
+    """Refuse what the loaders would not catch, or would catch only after writing."""
+    try:
+        handle = path.open("rb")
+    except OSError as exc:
+        raise Unprocessable(f"{shown}: cannot read ({exc.strerror or exc})", where=shown) from None
+    seen: dict[tuple[str, str], int] = {}
+    records = 0
+    with handle:
+        for number, line in enumerate(handle, start=1):
+            if not line.strip():
+                continue
+            where = f"{shown}:{number}"
+            try:
+                record = load_json(line)
+            except (ValueError, RecursionError) as exc:
+                raise Unprocessable(f"{where}: not valid JSON ({exc})", where=where) from None
+            if not isinstance(record, dict):
+                raise Unprocessable(f"{where}: expected a JSON object", where=where)
+            if nesting_depth(record) > MAX_RECORD_DEPTH:
+                raise Unprocessable(f"{where}: nested more than {MAX_RECORD_DEPTH} levels deep",
+                                    where=where)
+            try:
+                dumps(record)
+            except WireEncodeError as exc:  # e.g. an integer beyond 64 bits
+                raise Unprocessable(f"{where}: a value cannot be stored ({exc})",
+                                    where=where) from None
+            records += 1
+            for key in _record_keys(kind, record, where):
+                if key in seen:
+                    raise Unprocessable(f"{where}: {key[0]} {key[1]!r} is already on line "
+                                        f"{seen[key]}", where=where)
+                seen[key] = number
+    if records == 0:
+        raise Unprocessable(f"{shown}: no records in the file", where=shown)
+
+
+def _record_keys(kind: str, record: dict[str, Any], where: str) -> list[tuple[str, str]]:
+    """The unique keys a record claims (and a check of the parts the loaders assume)."""
+    if kind in _KEYS:
+        name = _KEYS[kind]
+        keys = [(name, str(record.get(name)))] if record.get(name) is not None else []
+        if kind == "population":
+            keys += _person_keys(record, where)
+        return keys
+    item_kind = record.get("kind")
+    if item_kind == "item":
+        try:
+            CatalogueEntry.from_record(record)
+        except CatalogueRecordError as exc:
+            raise Unprocessable(f"{where}: {exc}", where=where) from None
+        return [("med_list_codg", str(record.get("med_list_codg")))]
+    if item_kind == "diagnosis" and record.get("diag_code") is not None:
+        return [("diag_code", str(record["diag_code"]))]
+    if item_kind == "mapping":
+        return [("mapping", f"{record.get('fixmedins_code')}/{record.get('medins_list_codg')}")]
+    return []
+
+
+def _person_keys(record: dict[str, Any], where: str) -> list[tuple[str, str]]:
+    cards = record.get("cards") or []
+    if not isinstance(cards, list) or not all(isinstance(card, dict) for card in cards):
+        raise Unprocessable(f"{where}: cards must be a list of objects", where=where)
+    counters = record.get("cum") or []
+    if not isinstance(counters, list) or not all(isinstance(row, dict) for row in counters):
+        raise Unprocessable(f"{where}: cum must be a list of objects", where=where)
+    for index, row in enumerate(counters):
+        year = row.get("year")
+        if isinstance(year, bool) or not (isinstance(year, int)
+                                          or (isinstance(year, str) and _YEAR.fullmatch(year))):
+            raise Unprocessable(f"{where}: cum[{index}].year must be a year like 2026",
+                                where=where)
+        if row.get("insutype") is None:
+            raise Unprocessable(f"{where}: cum[{index}].insutype is missing", where=where)
+    keys = [("card_no", str(card.get("card_no"))) for card in cards]
+    if record.get("ec_token"):
+        keys.append(("ec_token", str(record["ec_token"])))
+    return keys
