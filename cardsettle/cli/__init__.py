@@ -12,7 +12,9 @@ from cardsettle import __version__
 from cardsettle.cli.demo import demo
 from cardsettle.cli.errors import OneLineGroup
 from cardsettle.cli.generate import generate
+from cardsettle.cli.his import his
 from cardsettle.cli.insurer import insurer
+from cardsettle.cli.windows import plan, simulate
 
 __all__ = ["main"]
 
@@ -27,6 +29,9 @@ def main() -> None:
     Parts:
       generate   synthetic persons, cards, institutions, catalogue
       insurer    the mock insurer center (national interface)
+      his        the reference HIS (serves the HIS driver API)
+      simulate   the cashier-window model (SimPy)
+      plan       window plans per hour that meet a wait target
       demo       the main job on embedded defaults
     """
 
@@ -34,3 +39,6 @@ def main() -> None:
 main.add_command(generate)
 main.add_command(insurer)
 main.add_command(demo)
+main.add_command(his)
+main.add_command(simulate)
+main.add_command(plan)

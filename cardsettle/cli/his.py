@@ -1,0 +1,146 @@
+"""``cardsettle his ...``: the reference HIS, serving the HIS driver API."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlparse
+
+import click
+
+from cardsettle.cli.errors import OneLineGroup, clean_errors
+from mock_insurer.client import ApiKeyAuth, Auth, TifAuth
+from mock_insurer.server import run
+from simulator.catalogue import write_catalogue
+from simulator.his.api import driver_app
+from simulator.his.app import ReferenceHis
+from simulator.his.catalogue import ItemTable, institutions_in
+from simulator.his.config import HisConfig, admdvs_of
+from simulator.his.driver import BASE_PATH
+from simulator.his.errors import HisConfigError
+from simulator.his.store import db_url_of
+from simulator.institutions import load_institutions, write_institutions
+
+__all__ = ["build_config", "his"]
+
+
+@click.group(cls=OneLineGroup)
+def his() -> None:
+    """The reference HIS (an outpatient charging system that integrates correctly)."""
+
+
+def _default_data(data_dir: Path, seed: int) -> tuple[Path, Path]:
+    """The default institutions and catalogue of ``seed`` — the very files ``cardsettle
+    insurer serve`` generates, so that both agree."""
+    data_dir.mkdir(parents=True, exist_ok=True)
+    institutions = data_dir / f"institutions-{seed}.jsonl"
+    catalogue = data_dir / f"catalogue-{seed}.jsonl"
+    records = write_institutions(institutions, seed=seed)
+    if not catalogue.exists():
+        write_catalogue(catalogue, seed=seed, institutions=records)
+    return institutions, catalogue
+
+
+def _auth(mode: str, record: dict[str, Any], paasid: str | None, token: str | None,
+          apikey: str | None) -> Auth | None:
+    credentials = record.get("credentials") or {}
+    if mode == "tif":
+        paasid = paasid or credentials.get("paasid")
+        token = token or credentials.get("token")
+        if not paasid or not token:
+            raise HisConfigError("--auth tif needs --paasid and --token (or an --institutions "
+                                 "file with the institution's credentials)")
+        return TifAuth(paasid, token)
+    if mode == "apikey":
+        apikey = apikey or credentials.get("apikey")
+        if not apikey:
+            raise HisConfigError("--auth apikey needs --apikey (or an --institutions file with "
+                                 "the institution's credentials)")
+        return ApiKeyAuth(apikey)
+    return None
+
+
+def build_config(*, insurer_url: str, institution: str | None, catalogue: Path | None,
+                 institutions: Path | None, db: str | None, data_dir: Path, timeout: float,
+                 auth: str, paasid: str | None = None, token: str | None = None,
+                 apikey: str | None = None, operator: str = "C01", center_only: str = "learn",
+                 seed: int = 1) -> HisConfig:
+    """The HIS's configuration from the command line's options (defaults: the insurer's
+    default data of ``seed``, the first institution that has item mappings)."""
+    parsed = urlparse(insurer_url)
+    if parsed.scheme not in ("http", "https") or not parsed.netloc:
+        raise HisConfigError(f"--insurer-url must be http(s)://HOST:PORT, got {insurer_url!r}")
+    if catalogue is None:
+        default_institutions, catalogue = _default_data(data_dir, seed)
+        institutions = institutions or default_institutions
+    code = institution or next(iter(institutions_in(catalogue)), None)
+    if code is None:
+        raise HisConfigError(f"--catalogue {catalogue}: no institution has item mappings")
+    records = load_institutions(institutions) if institutions is not None else []
+    record = next((r for r in records if r.get("fixmedins_code") == code), {})
+    items = ItemTable.load(catalogue, code)
+    data_dir.mkdir(parents=True, exist_ok=True)
+    return HisConfig(
+        insurer_url=insurer_url.rstrip("/"), fixmedins_code=code,
+        fixmedins_name=str(record.get("fixmedins_name") or code),
+        mdtrtarea_admvs=str(record.get("admdvs") or admdvs_of(code)),
+        db_url=db_url_of(db or data_dir / f"his-{code}.db"), items=items, clock=datetime.now,
+        timeout=timeout, auth=_auth(auth, record, paasid, token, apikey),
+        default_operator=operator, center_only="reverse" if center_only == "reverse" else "learn")
+
+
+@his.command()
+@click.option("--insurer-url", required=True,
+              help="The insurer center, http://HOST:PORT (e.g. cardsettle insurer serve's).")
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option("--port", default=8090, show_default=True, type=click.IntRange(0, 65535))
+@click.option("--institution", help="fixmedins_code of the hospital this HIS is. Default: the "
+                                    "first institution with item mappings in the catalogue.")
+@click.option("--catalogue", type=click.Path(dir_okay=False, exists=True, path_type=Path),
+              help="Catalogue JSONL with the item mappings (cardsettle generate catalogue). "
+                   "Default: the insurer's default catalogue of --seed.")
+@click.option("--institutions", type=click.Path(dir_okay=False, exists=True, path_type=Path),
+              help="Institutions JSONL (names, districts, gateway credentials).")
+@click.option("--db", help="The HIS's database: a file path or sqlite:///PATH. "
+                           "Default: DATA_DIR/his-<institution>.db.")
+@click.option("--data-dir", type=click.Path(file_okay=False, path_type=Path),
+              default=Path(".cardsettle"), show_default=True,
+              help="Where the default data and database live.")
+@click.option("--timeout", default=10.0, show_default=True, type=click.FloatRange(0.05, 600),
+              help="Seconds to wait for the insurer before recovering (query or reversal).")
+@click.option("--auth", type=click.Choice(["none", "tif", "apikey"]), default="none",
+              show_default=True, help="The insurer gateway's authentication.")
+@click.option("--paasid", help="TIF paasid (default: from --institutions).")
+@click.option("--token", help="TIF token (default: from --institutions).")
+@click.option("--apikey", help="API key (default: from --institutions).")
+@click.option("--operator", default="C01", show_default=True,
+              help="Operator (cashier) of driver calls that name none.")
+@click.option("--center-only", type=click.Choice(["learn", "reverse"]), default="learn",
+              show_default=True, help="Day-end, for a settlement the center has and the HIS "
+                                      "lost: learn it (5203) or reverse it (2601).")
+@click.option("--seed", default=1, show_default=True, help="Seed of the default data.")
+@click.option("--log-level", default="warning", show_default=True,
+              type=click.Choice(["critical", "error", "warning", "info", "debug"]))
+@clean_errors
+def serve(insurer_url: str, host: str, port: int, institution: str | None,
+          catalogue: Path | None, institutions: Path | None, db: str | None, data_dir: Path,
+          timeout: float, auth: str, paasid: str | None, token: str | None,
+          apikey: str | None, operator: str, center_only: str, seed: int,
+          log_level: str) -> None:
+    """Serve the reference HIS's driver API (/his/v1/) until interrupted."""
+    config = build_config(insurer_url=insurer_url, institution=institution,
+                          catalogue=catalogue, institutions=institutions, db=db,
+                          data_dir=data_dir, timeout=timeout, auth=auth, paasid=paasid,
+                          token=token, apikey=apikey, operator=operator,
+                          center_only=center_only, seed=seed)
+    reference = ReferenceHis(config)
+    click.echo(f"cardsettle reference HIS — driver API on http://{host}:{port}{BASE_PATH}/")
+    click.echo(f"  institution {config.fixmedins_code} {config.fixmedins_name} "
+               f"({len(config.items.items)} items)")
+    click.echo(f"  insurer     {config.insurer_url} (auth {auth}, timeout {timeout:g} s)")
+    click.echo(f"  database    {config.db_url}")
+    try:
+        run(driver_app(reference), host=host, port=port, log_level=log_level)
+    finally:
+        reference.close()

@@ -1,0 +1,351 @@
+"""``cardsettle simulate windows`` and ``cardsettle plan windows``: the cashier-window model.
+
+Both take a scenario (``--scenario FILE``, merged over the defaults) and/or options that
+change it, run seeded replications (in worker processes), and write a JSON report and,
+with ``--plot OUT.png``, a picture as ``OUT.png`` and ``OUT.svg``. Every output is written
+atomically, and only after everything was computed: on an error nothing is left behind.
+See docs/windows.md.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import ExitStack, contextmanager
+from pathlib import Path
+from typing import Any
+
+import click
+import orjson
+import yaml
+from rich.console import Console
+from rich.progress import (
+    BarColumn,
+    Progress,
+    SpinnerColumn,
+    TaskProgressColumn,
+    TextColumn,
+    TimeElapsedColumn,
+)
+from rich.table import Table
+
+from cardsettle.cli.errors import OneLineGroup, clean_errors
+from simulator.capacity.compare import VARIANTS, compare_plans, comparison_data
+from simulator.capacity.erlang import erlang_c_block
+from simulator.capacity.planner import plan_windows
+from simulator.capacity.plots import plan_figure
+from simulator.errors import InvalidArgumentError
+from simulator.output import atomic_output
+from simulator.windows.plots import figure_bytes, plot_paths, run_figure
+from simulator.windows.results import summarize
+from simulator.windows.runs import run_replications
+from simulator.windows.scenario import Scenario, load_scenario
+
+__all__ = ["plan", "simulate"]
+
+SERVICE_DISTS = ("exponential", "lognormal", "fixed")
+
+
+def _parse_share(text: str) -> tuple[str, float]:
+    name, sep, value = text.partition("=")
+    try:
+        share = float(value)
+    except ValueError:
+        share = -1.0
+    if not sep or not name or share < 0:
+        raise InvalidArgumentError(f"--share: expected KIND=WEIGHT with a weight >= 0, got {text!r}")
+    return name.strip(), share
+
+
+def scenario_from_options(
+    scenario_file: Path | None,
+    arrival_rate: float | None,
+    hours: int | None,
+    scale: float | None,
+    service_mean: float | None,
+    service_dist: str,
+    service_sd: float | None,
+    windows: int | None,
+    no_abandon: bool,
+    no_card_settlement: bool,
+    share: Sequence[str],
+    latency_csv: Path | None,
+    latency_name: str | None,
+    target_wait: float | None,
+    target_share: float | None,
+    warmup: float | None,
+) -> Scenario:
+    """The scenario the options describe (the file, or the defaults, then each option)."""
+    overrides: dict[str, Any] = {}
+    replace: dict[str, Any] = {}
+    arrivals: dict[str, Any] = {}
+    if arrival_rate is not None:
+        arrivals.update(rate_per_hour=arrival_rate, hours=hours if hours is not None else 24)
+    elif hours is not None:
+        raise InvalidArgumentError("--hours goes with --arrival-rate (the horizon of a constant rate)")
+    if scale is not None:
+        arrivals["scale"] = scale
+    if arrivals:
+        overrides["arrivals"] = arrivals
+    if service_mean is not None:
+        time_spec: dict[str, Any] = {"dist": service_dist, "unit": "min"}
+        if service_dist == "fixed":
+            time_spec["value"] = service_mean
+        else:
+            time_spec["mean"] = service_mean
+        if service_dist == "lognormal":
+            if service_sd is None:
+                raise InvalidArgumentError("--service-dist lognormal needs --service-sd")
+            time_spec["sd"] = service_sd
+        replace["kinds"] = {"all": {"label": "patient 患者", "share": 1, "steps": ["service"]}}
+        replace["steps"] = {"service": {"label": "service 服务", "time": time_spec}}
+        replace["fallback"] = {"steps": []}
+    elif service_sd is not None:
+        raise InvalidArgumentError("--service-sd goes with --service-mean")
+    if windows is not None:
+        overrides["staffing"] = {"windows": windows}
+    if no_abandon:
+        overrides["patients"] = {"balking": [], "patience": None}
+    if no_card_settlement:
+        overrides["card_settlement"] = False
+    if latency_csv is not None:
+        overrides["insurer"] = {"latency": {"csv": str(latency_csv.resolve()), **({"name": latency_name} if latency_name else {})}}
+    elif latency_name is not None:
+        raise InvalidArgumentError("--latency-name goes with --latency-csv")
+    target: dict[str, Any] = {}
+    if target_wait is not None:
+        target["wait_minutes"] = target_wait
+    if target_share is not None:
+        target["share"] = target_share
+    if target:
+        overrides["target"] = target
+    if warmup is not None:
+        overrides["warmup_minutes"] = warmup
+    shares = dict(_parse_share(text) for text in share)
+    return load_scenario(scenario_file, overrides, replace, shares)
+
+
+def _scenario_options(func: Callable[..., Any]) -> Callable[..., Any]:
+    options = [
+        click.option("--scenario", "scenario_file", type=click.Path(path_type=Path, dir_okay=False),
+                     help="Scenario YAML, merged over the defaults (docs/windows.md)."),
+        click.option("--arrival-rate", type=click.FloatRange(min=0), metavar="PER_HOUR",
+                     help="Constant Poisson arrivals per hour instead of the hourly profile."),
+        click.option("--hours", type=click.IntRange(min=1), help="Horizon of --arrival-rate in hours [default: 24]."),
+        click.option("--scale", type=click.FloatRange(min=0), help="Multiply every hour's arrivals (1.2 = 20% busier)."),
+        click.option("--service-mean", type=click.FloatRange(min=0, min_open=True), metavar="MINUTES",
+                     help="One service step of this mean per patient, replacing the kinds and steps."),
+        click.option("--service-dist", type=click.Choice(SERVICE_DISTS), default="exponential", show_default=True,
+                     help="Distribution of --service-mean."),
+        click.option("--service-sd", type=click.FloatRange(min=0), metavar="MINUTES", help="Sd of a lognormal service."),
+        click.option("--windows", type=click.IntRange(min=0), help="The same number of windows every hour."),
+        click.option("--no-abandon", is_flag=True, help="Nobody balks or reneges."),
+        click.option("--no-card-settlement", is_flag=True, help="Before card settlement: insured patients pay in full."),
+        click.option("--share", multiple=True, metavar="KIND=WEIGHT", help="A patient kind's share; repeatable."),
+        click.option("--latency-csv", type=click.Path(path_type=Path, dir_okay=False),
+                     help="Insurer latency measured by a load test (latency_ms column or locust stats CSV)."),
+        click.option("--latency-name", help="Request name in a locust CSV [default: Aggregated]."),
+        click.option("--target-wait", type=click.FloatRange(min=0), metavar="MINUTES", help="Wait target in minutes."),
+        click.option("--target-share", type=click.FloatRange(0, 1), help="Share of patients to wait at most the target."),
+        click.option("--warmup", type=click.FloatRange(min=0), metavar="MINUTES", help="Arrivals before this minute are not counted."),
+        click.option("--seed", type=int, default=1, show_default=True, help="Random seed."),
+        click.option("--replications", "-r", type=click.IntRange(min=1), default=20, show_default=True,
+                     help="Independent replications (simulated days)."),
+        click.option("--workers", type=click.IntRange(min=1), help="Worker processes [default: the cores available]."),
+        click.option("--json", "json_out", type=click.Path(path_type=Path, dir_okay=False), required=True,
+                     help="The JSON report."),
+        click.option("--plot", "plot_out", type=click.Path(path_type=Path, dir_okay=False),
+                     help="Picture: writes OUT.png and OUT.svg."),
+        click.option("--quiet", "-q", is_flag=True, help="No progress bar and no summary."),
+    ]
+    for option in reversed(options):
+        func = option(func)
+    return func
+
+
+def _scenario(options: dict[str, Any]) -> Scenario:
+    keys = (
+        "scenario_file", "arrival_rate", "hours", "scale", "service_mean", "service_dist", "service_sd", "windows",
+        "no_abandon", "no_card_settlement", "share", "latency_csv", "latency_name", "target_wait", "target_share",
+        "warmup",
+    )
+    return scenario_from_options(*(options[key] for key in keys))
+
+
+@contextmanager
+def _progress(quiet: bool, what: str) -> Iterator[Progress]:
+    console = Console(stderr=True)
+    columns = (SpinnerColumn(), TextColumn("{task.description}"), BarColumn(), TaskProgressColumn(), TimeElapsedColumn())
+    with Progress(*columns, console=console, disable=quiet or not console.is_terminal, transient=True) as progress:
+        yield progress
+
+
+def _json(data: Any) -> bytes:
+    return orjson.dumps(data, option=orjson.OPT_INDENT_2 | orjson.OPT_APPEND_NEWLINE)
+
+
+def _write_all(outputs: Sequence[tuple[Path, bytes]]) -> None:
+    """Write every output atomically, all or none (each renamed into place at the end)."""
+    with ExitStack() as stack:
+        handles = [(stack.enter_context(atomic_output(path)), data) for path, data in outputs]
+        for handle, data in handles:
+            handle.write(data)
+
+
+def _plots(plot_out: Path | None, figure_of: Callable[[], Any]) -> list[tuple[Path, bytes]]:
+    if plot_out is None:
+        return []
+    figure = figure_of()
+    png, svg = plot_paths(plot_out)
+    return [(png, figure_bytes(figure, "png")), (svg, figure_bytes(figure, "svg"))]
+
+
+def _cell(value: Any, fmt: str = "{:.2f}") -> str:
+    if value is None:
+        return "-"
+    return fmt.format(value) if isinstance(value, float) else str(value)
+
+
+@click.group(cls=OneLineGroup)
+def simulate() -> None:
+    """Simulate the hospital's side: the cashier windows (SimPy)."""
+
+
+@simulate.command("windows")
+@_scenario_options
+@clean_errors
+def simulate_windows(**options: Any) -> None:
+    """Simulate the outpatient cashier hall over a day (or a long M/M/c run).
+
+    \b
+    Examples:
+      cardsettle simulate windows --json day.json --plot day.png
+      cardsettle simulate windows --scenario my_hospital.yaml -r 50 --json out.json
+      cardsettle simulate windows --arrival-rate 90 --hours 10000 --service-mean 3 \\
+          --windows 5 --no-abandon --warmup 600 -r 8 --json mmc.json
+    """
+    scenario = _scenario(options)
+    started = time.perf_counter()
+    with _progress(options["quiet"], "simulating") as progress:
+        task = progress.add_task("simulating", total=1.0)
+        days = run_replications(
+            scenario, options["seed"], options["replications"], options["workers"],
+            on_progress=lambda done: progress.update(task, completed=done),
+        )
+    report = summarize(scenario, days, options["seed"])
+    report["erlang_c"] = erlang_c_block(scenario, report)
+    outputs = [(options["json_out"], _json(report)), *_plots(options["plot_out"], lambda: run_figure(report))]
+    _write_all(outputs)
+    if options["quiet"]:
+        return
+    elapsed = time.perf_counter() - started
+    counts = report["counts"]
+    wait = report["wait_minutes"]
+    within = report["within_target"]
+    click.echo(
+        f"{report['replications']} replications, {counts['arrived']:,} patients in {elapsed:.1f} s: "
+        f"mean wait {_cell(wait['mean'])} min (95% CI {_cell(wait['ci95'][0])}-{_cell(wait['ci95'][1])}), "
+        f"p90 {_cell(wait['p90'])} min, {(within['share'] or 0):.1%} within {within['wait_minutes']:g} min "
+        f"(target {within['target_share']:.0%}: {'met' if within['met'] else 'NOT met'}), "
+        f"utilization {(report['utilization'] or 0):.1%}"
+    )
+    if counts["balked"] or counts["reneged"] or counts["later_claims"]:
+        click.echo(f"balked {counts['balked']:,}, reneged {counts['reneged']:,}, later claims {counts['later_claims']:,}")
+    if report["erlang_c"]:
+        erlang = report["erlang_c"]
+        click.echo(
+            f"Erlang C: mean wait {_cell(erlang['wait_mean'])} min, utilization {erlang['utilization']:.1%} "
+            f"(simulated/predicted - 1: {_cell(erlang['relative_difference']['wait_mean'], '{:+.2%}')})"
+        )
+    elif options["service_mean"] is not None and options["arrival_rate"] is not None:
+        click.echo("note: not an M/M/c run, so no Erlang C beside it (see docs/windows.md: --windows, --no-abandon)")
+    if report["per_hour"]:
+        table = Table("hour", "windows", "arrived", "wait p50", "wait p90", "within", "utilization", "queue max",
+                      title="per hour (means per day)")
+        for row in report["per_hour"]:
+            table.add_row(
+                row["hour"], str(row["windows"]), _cell(row["arrived"], "{:.1f}"), _cell(row["wait_p50"]),
+                _cell(row["wait_p90"]), _cell(row["within_target"], "{:.1%}"), _cell(row["utilization"], "{:.0%}"),
+                str(row["queue_max"]),
+            )
+        Console().print(table)
+    click.echo(f"wrote {', '.join(str(path) for path, _ in outputs)}")
+
+
+@click.group(cls=OneLineGroup)
+def plan() -> None:
+    """Plan capacity: how many cashier windows to open each hour."""
+
+
+@plan.command("windows")
+@_scenario_options
+@click.option("--new-share", type=click.FloatRange(0, 1), help="Share of windows staffed by new cashiers [default: the scenario's].")
+@click.option("--max-windows", type=click.IntRange(min=1), default=200, show_default=True, help="Most windows in an hour.")
+@click.option("--compare", is_flag=True, help="Also plan with/without card settlement, trained/new cashiers.")
+@click.option("--write-scenario", type=click.Path(path_type=Path, dir_okay=False),
+              help="Write the scenario with the planned staffing (YAML), to simulate it.")
+@clean_errors
+def plan_windows_command(**options: Any) -> None:
+    """The fewest windows per hour meeting the wait target in every hour, by simulation.
+
+    \b
+    Examples:
+      cardsettle plan windows --json plan.json --plot plan.png
+      cardsettle plan windows --scenario my_hospital.yaml --target-wait 15 --target-share 0.8 \\
+          --compare --json plan.json --plot plan.png --write-scenario planned.yaml
+    """
+    scenario = _scenario(options)
+    seed, replications, workers = options["seed"], options["replications"], options["workers"]
+    with _progress(options["quiet"], "planning") as progress:
+        task = progress.add_task("planning", total=None)
+
+        def on_progress(text: str) -> None:
+            progress.update(task, description=text)
+
+        result = plan_windows(
+            scenario, seed=seed, replications=replications, new_share=options["new_share"],
+            max_windows=options["max_windows"], workers=workers, on_progress=on_progress,
+        )
+        comparison = None
+        if options["compare"]:
+            plans = compare_plans(
+                scenario, seed=seed, replications=replications, workers=workers,
+                max_windows=options["max_windows"], on_progress=on_progress,
+            )
+            comparison = comparison_data(plans)
+    planned = result.as_data()
+    document = {
+        "model": "cardsettle window plan", "format": 1, "scenario": scenario.name,
+        "seed": seed, "replications": replications, "plan": planned, "comparison": comparison,
+    }
+    title = f"{scenario.name} — {replications} × seed {seed}"
+    outputs = [(options["json_out"], _json(document)),
+               *_plots(options["plot_out"], lambda: plan_figure(planned, comparison, title))]
+    if options["write_scenario"] is not None:
+        text = yaml.safe_dump(result.scenario.data, allow_unicode=True, sort_keys=False)
+        outputs.append((options["write_scenario"], text.encode("utf-8")))
+    _write_all(outputs)
+    if options["quiet"]:
+        return
+    table = Table("hour", "arrived", "windows", "Erlang C", "within target", "wait p90", "utilization",
+                  title=f"window plan: {scenario.target.share:.0%} wait ≤ {scenario.target.wait_minutes:g} min")
+    for row in planned["hours"]:
+        table.add_row(row["hour"], _cell(row["arrived"], "{:.1f}"), str(row["windows"]), str(row["erlang_c_windows"]),
+                      _cell(row["within_target"], "{:.1%}"), _cell(row["wait_p90"]), _cell(row["utilization"], "{:.0%}"))
+    Console().print(table)
+    status = "met in every hour" if planned["met"] else f"NOT met in {', '.join(planned['unmet_hours'])}"
+    click.echo(f"{planned['window_hours']} window-hours (Erlang C guess {planned['erlang_c_window_hours']}); target {status}")
+    if comparison:
+        names = [name for name, *_ in VARIANTS]
+        compare_table = Table("hour", *(comparison["variants"][name]["label"] for name in names), title="windows needed")
+        for row in comparison["hours"]:
+            compare_table.add_row(row["hour"], *(str(row[name]) for name in names))
+        compare_table.add_row("window-hours", *(str(comparison["variants"][name]["window_hours"]) for name in names))
+        Console().print(compare_table)
+        adds = comparison["card_settlement_adds_window_hours"]
+        saves = comparison["training_saves_window_hours"]
+        click.echo(
+            f"card settlement adds {adds['trained']} window-hours a day with trained cashiers, {adds['new']} with new; "
+            f"training saves {saves['with_card']} with card settlement"
+        )
+    click.echo(f"wrote {', '.join(str(path) for path, _ in outputs)}")

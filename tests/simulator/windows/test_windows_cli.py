@@ -1,0 +1,119 @@
+"""``cardsettle simulate windows`` as a user runs it: outputs, the M/M/c form with Erlang C
+beside it, reproducibility, and bad input as one line with a non-zero exit and no file."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import orjson
+import pytest
+from click.testing import CliRunner, Result
+
+from cardsettle.cli.windows import simulate
+from tests.simulator.windows.conftest import DATA
+
+SMALL = DATA / "small.yaml"
+
+
+def run(*args: str | Path) -> Result:
+    return CliRunner().invoke(simulate, ["windows", *(str(a) for a in args)])
+
+
+def test_help() -> None:
+    result = run("--help")
+    assert result.exit_code == 0 and "--scenario" in result.output and "--no-abandon" in result.output
+
+
+def test_day_run_writes_json_and_pictures(tmp_path: Path) -> None:
+    out = tmp_path / "out" / "day.json"
+    result = run("--scenario", SMALL, "-r", 3, "--workers", 1, "--json", out, "--plot", tmp_path / "out" / "day.png")
+    assert result.exit_code == 0, result.output
+    assert "mean wait" in result.output and "08:00" in result.output
+    report = orjson.loads(out.read_bytes())
+    assert report["replications"] == 3 and report["erlang_c"] is None
+    assert [row["hour"] for row in report["per_hour"]][:3] == ["08:00", "09:00", "10:00"]
+    assert (tmp_path / "out" / "day.png").stat().st_size > 10_000
+    assert (tmp_path / "out" / "day.svg").read_bytes().startswith(b"<?xml")
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["day.json", "day.png", "day.svg"]
+
+
+def test_same_seed_same_json(tmp_path: Path) -> None:
+    a, b = tmp_path / "a.json", tmp_path / "b.json"
+    assert run("--scenario", SMALL, "-r", 2, "--seed", 5, "--json", a, "-q").exit_code == 0
+    result = run("--scenario", SMALL, "-r", 2, "--seed", 5, "--workers", 1, "--json", b, "--quiet")
+    assert result.exit_code == 0 and result.output == ""
+    assert a.read_bytes() == b.read_bytes()
+
+
+def test_mmc_run_has_erlang_c_beside(tmp_path: Path) -> None:
+    out = tmp_path / "mmc.json"
+    result = run("--arrival-rate", 60, "--hours", 2000, "--service-mean", 2.5, "--windows", 3, "--no-abandon",
+                 "--warmup", 600, "-r", 2, "--json", out)
+    assert result.exit_code == 0, result.output
+    assert "Erlang C: mean wait" in result.output
+    report = orjson.loads(out.read_bytes())
+    assert report["scenario"]["mmc"] is True and report["per_hour"] is None
+    erlang = report["erlang_c"]
+    assert erlang["utilization"] == pytest.approx(60 / 60 * 2.5 / 3)
+    assert set(report["wait_minutes"]) >= {"mean", "ci95", "p50", "p90", "p95"}
+    assert abs(erlang["relative_difference"]["wait_mean"]) < 0.15  # the exact 3% check is test_windows_erlang
+
+
+def test_mmc_hint_when_abandonment_is_left_on(tmp_path: Path) -> None:
+    result = run("--arrival-rate", 60, "--hours", 50, "--service-mean", 2.5, "--windows", 3, "-r", 1,
+                 "--json", tmp_path / "x.json")
+    assert result.exit_code == 0, result.output
+    assert "not an M/M/c run" in result.output
+
+
+def test_latency_csv_option(tmp_path: Path) -> None:
+    out = tmp_path / "lat.json"
+    result = run("--scenario", SMALL, "-r", 1, "--latency-csv", DATA / "stats_history.csv", "--latency-name", "2207",
+                 "--json", out, "-q")
+    assert result.exit_code == 0, result.output
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--arrival-rate", "-5"], "--arrival-rate"),
+        (["--share", "vip=0.3"], "unknown patient kind 'vip'"),
+        (["--share", "card"], "expected KIND=WEIGHT"),
+        (["--latency-csv", "/nonexistent/lat.csv"], "cannot read latency file"),
+        (["--scenario", "/nonexistent/s.yaml"], "cannot read scenario"),
+        (["--hours", "10"], "--hours goes with --arrival-rate"),
+        (["--service-mean", "3", "--service-dist", "lognormal"], "needs --service-sd"),
+        (["--replications", "0"], "--replications"),
+    ],
+)
+def test_bad_options_are_one_line_and_write_nothing(tmp_path: Path, args: list[str], message: str) -> None:
+    result = run(*args, "--json", tmp_path / "out.json", "--plot", tmp_path / "out.png")
+    assert result.exit_code != 0
+    assert message in result.output
+    assert len(result.output.strip().splitlines()) == 1, result.output
+    assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("arrivals: {per_hour: {'08': -3}}", "arrivals.per_hour.08: must be >= 0"),
+        ("arrivals: [1, 2\n", "not valid YAML"),
+        ("kinds: {card: {steps: [fly]}}", "unknown step 'fly'"),
+    ],
+)
+def test_bad_scenario_files(tmp_path: Path, text: str, message: str) -> None:
+    scenario = tmp_path / "s.yaml"
+    scenario.write_text(text, encoding="utf-8")
+    result = run("--scenario", scenario, "--json", tmp_path / "out.json")
+    assert result.exit_code != 0 and message in result.output
+    assert len(result.output.strip().splitlines()) == 1
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["s.yaml"]
+
+
+def test_unwritable_plot_leaves_no_json(tmp_path: Path) -> None:
+    blocker = tmp_path / "file"
+    blocker.write_text("x", encoding="utf-8")
+    result = run("--scenario", SMALL, "-r", 1, "--json", tmp_path / "out.json", "--plot", blocker / "day.png")
+    assert result.exit_code != 0 and "cannot write" in result.output
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["file"]
