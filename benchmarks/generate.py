@@ -3,11 +3,15 @@
 Prints, in one run:
 - persons/s for 1,000,000 persons written as JSONL (``write_population``, default workers),
 - the same for 100,000 persons, to show that peak memory does not grow with the count,
-- the baseline: calling Faker (zh_CN) once per record for a name and an ID number,
-- the ratio of the two rates, peak RSS, and the machine.
+- the baseline: calling Faker (zh_CN) once per record for a name and an ID number, measured
+  before and after the generation (half the records each time; the machine's load drifts),
+- the ratio of the rates (the goal: >= 20x), and the same for CPU time per record (user +
+  system time of every process, which depends much less on what else the machine runs),
+- peak RSS, the machine and its load average.
 
-Each generation runs in a fresh subprocess so that its peak RSS is its own. Files go to a
-temporary directory that is removed at the end: nothing permanent is written.
+Each generation runs in a fresh subprocess so that its peak RSS and CPU time are its own. Files
+go to a temporary directory that is removed at the end: nothing permanent is written. The
+generator is imported from this checkout, whatever ``pip install -e`` points at.
 
     python benchmarks/generate.py                # the full run (about a minute on 2 cores)
     python benchmarks/generate.py --count 200000 --baseline-count 5000   # a quick look
@@ -26,6 +30,9 @@ import tempfile
 import time
 from pathlib import Path
 
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))  # measure the code of this checkout
+
 
 def _cpu_model() -> str:
     try:
@@ -37,20 +44,29 @@ def _cpu_model() -> str:
     return platform.processor() or "unknown"
 
 
+def _cpu_seconds() -> float:
+    """User + system time of this process and its waited-for children."""
+    own, children = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
+
+
 def _child(count: int, workers: int | None, out_dir: str) -> None:
     """Generate ``count`` persons and print one JSON line of measurements."""
     from simulator.population import write_population
 
     path = Path(out_dir) / f"persons_{count}.jsonl"
+    cpu = _cpu_seconds()
     started = time.perf_counter()
     written = write_population(path, count, seed=1, workers=workers)
     seconds = time.perf_counter() - started
+    cpu = _cpu_seconds() - cpu  # the workers are waited for when the pool closes
     size = path.stat().st_size
     path.unlink()
     print(json.dumps({
         "count": written,
         "seconds": seconds,
         "rate": written / seconds,
+        "cpu_per_record": cpu / written,
         "bytes": size,
         "rss_main_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
         "rss_worker_mib": resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024,
@@ -66,17 +82,19 @@ def _run_child(count: int, workers: int | None, out_dir: str) -> dict[str, float
     return measured
 
 
-def _faker_baseline(count: int) -> float:
-    """Records/s of calling Faker once per record for a name and an ID number (one process)."""
+def _faker_baseline(count: int) -> tuple[float, float]:
+    """(records/s, CPU seconds per record) of calling Faker once per record for a name and an
+    ID number (one process, this one)."""
     from faker import Faker
 
     fake = Faker("zh_CN")
     fake.seed_instance(1)
-    started = time.perf_counter()
+    fake.name()  # the first call loads the provider
+    started, cpu = time.perf_counter(), time.process_time()
     for _ in range(count):
         fake.name()
         fake.ssn()  # reads today's date: fine for a baseline, never used by the generator
-    return count / (time.perf_counter() - started)
+    return count / (time.perf_counter() - started), (time.process_time() - cpu) / count
 
 
 def main() -> None:
@@ -95,19 +113,24 @@ def main() -> None:
     print(f"machine: {os.cpu_count()} CPUs ({_cpu_model()}), Python {platform.python_version()}, "
           f"{platform.system()} {platform.release()}")
     print(f"load average at start: {os.getloadavg()[0]:.2f}")
+    half = max(1, args.baseline_count // 2)
+    before = _faker_baseline(half)
     with tempfile.TemporaryDirectory(prefix="cardsettle-bench-") as out_dir:
         small = _run_child(args.small, args.workers, out_dir)
         big = _run_child(args.count, args.workers, out_dir)
-    baseline = _faker_baseline(args.baseline_count)
+    after = _faker_baseline(half)
+    baseline = 2 / (1 / before[0] + 1 / after[0])  # the rate of the whole baseline
+    baseline_cpu = (before[1] + after[1]) / 2
     for label, m in (("small", small), ("main", big)):
         print(
             f"{label:>5}: {int(m['count']):>9,} persons in {m['seconds']:6.2f} s = {m['rate']:>9,.0f} persons/s; "
-            f"{m['bytes'] / m['count']:.0f} bytes/person; peak RSS main {m['rss_main_mib']:.0f} MiB, "
-            f"largest worker {m['rss_worker_mib']:.0f} MiB"
+            f"{m['cpu_per_record'] * 1e6:.2f} us CPU/person; {m['bytes'] / m['count']:.0f} bytes/person; "
+            f"peak RSS main {m['rss_main_mib']:.0f} MiB, largest worker {m['rss_worker_mib']:.0f} MiB"
         )
-    print(f"Faker baseline (name + ssn per record, one process, {args.baseline_count:,} records): "
-          f"{baseline:,.0f} records/s")
-    print(f"ratio: {big['rate'] / baseline:.1f}x the Faker-per-record rate")
+    print(f"Faker baseline (name + ssn per record, one process, {half:,} records before and {half:,} after): "
+          f"{before[0]:,.0f} and {after[0]:,.0f} = {baseline:,.0f} records/s; {baseline_cpu * 1e6:.1f} us CPU/record")
+    print(f"ratio: {big['rate'] / baseline:.1f}x the Faker-per-record rate (goal: 20x); "
+          f"CPU time per record: {baseline_cpu / big['cpu_per_record']:.1f}x less than Faker's")
     print(f"load average at end: {os.getloadavg()[0]:.2f}")
 
 

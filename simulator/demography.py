@@ -15,9 +15,11 @@ import random
 from bisect import bisect_right
 from dataclasses import dataclass
 from decimal import Decimal
-from functools import cached_property, lru_cache
+from functools import lru_cache
 from itertools import accumulate
 from typing import Any
+
+import numpy as np
 
 from mock_insurer.money import ZERO, parse_decimal, render
 from simulator import divisions
@@ -43,11 +45,6 @@ class ExtraRow:
     psn_type: str | None
     terminated: bool
 
-    @cached_property
-    def row_head(self) -> bytes:
-        """The start of this row's JSON up to its insutype (with the comma before the row)."""
-        return f',{{"insutype":"{self.insutype}'.encode()
-
 
 @dataclass(frozen=True)
 class Profile:
@@ -61,11 +58,6 @@ class Profile:
     cvlserv_flag: str
     extras: tuple[ExtraRow, ...]
     ytd_kind: str  # "employee" (310) or "resident"
-
-    @cached_property
-    def row_head(self) -> bytes:
-        """The start of the insuinfo JSON up to the main row's insutype."""
-        return f'[{{"insutype":"{self.insutype}'.encode()
 
 
 @dataclass(frozen=True)
@@ -197,19 +189,23 @@ def demography(seed: int, ref_date: dt.date, admdvs: str) -> Demography:
     month_sums = [0] + [weighted_sum(f"{m:02d}", 10) for m in range(1, 13)]
     mday_sums = [0] + [weighted_sum(f"{d:02d}", 12) for d in range(1, 32)]
     last = ref_date - dt.timedelta(days=1)  # the data's last day: ages and schemes hold on it
-    iso, compact, sums, ages, plus = [], [], [], [], []
-    for index in range(n_days):
-        day = dt.date.fromordinal(first_day + index)
-        text = day.isoformat()
-        iso.append(text)
-        compact.append(text[:4] + text[5:7] + text[8:])
-        sums.append(year_sums[day.year] + month_sums[day.month] + mday_sums[day.day])
-        ages.append(last.year - day.year - ((last.month, last.day) < (day.month, day.day)))
-        try:
-            grown = day.replace(year=day.year + min_age)
-        except ValueError:
-            grown = day.replace(year=day.year + min_age, month=3, day=1)
-        plus.append(grown.toordinal() - first_day)
+    # the calendar of every day index, computed for all days at once (NumPy dates count days
+    # from 1970-01-01); 29 February plus min_age years is 1 March in a common year
+    epoch = dt.date(1970, 1, 1).toordinal()
+    days = (np.arange(n_days, dtype=np.int64) + (first_day - epoch)).astype("datetime64[D]")
+    months = days.astype("datetime64[M]")
+    year = months.astype("datetime64[Y]").astype(np.int64) + 1970
+    month = months.astype(np.int64) % 12 + 1
+    mday = (days - months).astype(np.int64) + 1
+    iso = np.datetime_as_string(days).tolist()
+    compact = [text[:4] + text[5:7] + text[8:] for text in iso]
+    first_year = ref_date.year - oldest - 2
+    year_sum = np.array([year_sums[y] for y in range(first_year, ref_date.year + 1)], dtype=np.int64)
+    sums = year_sum[year - first_year] + np.array(month_sums)[month] + np.array(mday_sums)[mday]
+    later = (month > last.month) | ((month == last.month) & (mday > last.day))
+    ages = last.year - year - later
+    grown = ((year + min_age - 1970) * 12 + month - 1).astype("datetime64[M]").astype("datetime64[D]")
+    plus = (grown - days).astype(np.int64) + (mday - 1) + np.arange(n_days, dtype=np.int64)
 
     band_lo, band_span = [], []
     for band in bands:
@@ -273,9 +269,9 @@ def demography(seed: int, ref_date: dt.date, admdvs: str) -> Demography:
         n_days=n_days,
         day_iso=tuple(iso),
         day_compact=tuple(compact),
-        day_sum=tuple(sums),
-        day_age=tuple(ages),
-        day_plus_min_age=tuple(plus),
+        day_sum=tuple(sums.tolist()),
+        day_age=tuple(ages.tolist()),
+        day_plus_min_age=tuple(plus.tolist()),
         male_share=float(data["male_share"]),
         band_cum=tuple(accumulate(float(b["share"]) for b in bands)),
         band_lo=tuple(band_lo),

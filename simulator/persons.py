@@ -1,20 +1,21 @@
 """Synthetic insured persons, generated one chunk at a time as JSON lines.
 
 A population of ``count`` persons is cut into chunks (:class:`Layout`); chunk ``c`` draws from
-its own ``random.Random`` seeded from (seed, c), so the output does not depend on how many
-workers generate it. Records are rendered straight into JSON text by templates (the field order
-is the record contract of docs/generator.md); every string that enters a template is either
-generated from digits/letters or comes from pools checked to need no JSON escaping, and a test
-checks that each line equals ``orjson.dumps(orjson.loads(line))``.
+its own random stream seeded from (seed, c), so the output does not depend on how many workers
+generate it. A chunk is generated column by column rather than person by person: every random
+value of the chunk is drawn at once as a NumPy array (:class:`simulator.seeding.Draws`), every
+field is computed for all persons of the chunk with array operations on the tables of
+:mod:`simulator.person_tables`, and the records are rendered together as JSON text
+(:class:`simulator.textcols.Canvas`; the field order is the record contract of
+docs/generator.md). The rare cases that need a choice made one at a time (edge-case names, an
+ID number an earlier person of the chunk holds) are done in Python for those persons only, with
+a ``random.Random`` of the chunk. Every string that enters a record is either generated from
+digits/letters or comes from pools checked to need no JSON escaping, and a test checks that each
+line equals ``orjson.dumps(orjson.loads(line))``. docs/adr/0003 explains the design.
 
-ID numbers are unique by construction (no global set): chunk ``c`` belongs to birth-day class
-``c mod P`` and sequence group ``c // P``. A person's birth day is moved back by 0..P-1 days so
-that ``(day + 7 * area) mod P`` is the chunk's class, and its sequence number ``k`` (seq = 2k +
-male) is ``group + G * m``; two chunks differ in class or in group, so their ID numbers differ,
-and inside a chunk a set of used (area, day, seq) keeps them apart.
-
-Other identifiers are unique because they are bijections of the person's index (card ``key`` =
-2 x index, + 1 for an old card): ``psn_no`` and ``card_no`` are affine maps modulo their number
+ID numbers are unique by construction (no global set; see :mod:`simulator.person_ids`). Other
+identifiers are unique because they are bijections of the person's index (card ``key`` = 2 x
+index, + 1 for an old card): ``psn_no`` and ``card_no`` are affine maps modulo their number
 space (multiplier coprime with it), the last 32 bits of ``card_sn`` and of ``ec_token`` an affine
 map modulo 2**32 with an odd multiplier.
 """
@@ -23,26 +24,32 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-from bisect import bisect_right
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from functools import lru_cache
+
+import numpy as np
 
 from simulator import divisions
-from simulator.demography import MAX_AGE, Demography, ExtraRow, Profile, demography
 from simulator.edge_cases import (
     DEFAULT_EDGE_RATES,
     EDGE_CASE_LABELS,
-    FULLWIDTH_DIGITS,
-    NAME_KINDS,
     SPACE_PATTERNS,
     resolve_edge_rates,
 )
 from simulator.errors import InvalidArgumentError
-from simulator.ids import CHECK_CHARS as _CHECK_CHARS
-from simulator.ids import WEIGHTS
-from simulator.names import NamePools, name_pools
-from simulator.seeding import derive_seed, rng_for
+from simulator.person_ids import CLASSES, IdDraws, IdSlot, assign_ids, certno_block
+from simulator.person_names import NAME_DRAWS, chunk_names
+from simulator.person_tables import MAX_EXTRAS, POOL_BITS, PersonTables, person_tables
+from simulator.seeding import derive_seed, draws_for, rng_for, top_bits
+from simulator.textcols import (
+    Block,
+    Canvas,
+    IntArray,
+    decimal_digits,
+    gather,
+    hex_digits,
+    text_table,
+)
 
 __all__ = [
     "DEFAULT_ADMDVS",
@@ -52,6 +59,7 @@ __all__ = [
     "Layout",
     "PopulationSpec",
     "generate_chunk",
+    "render_chunk",
 ]
 
 #: The fixed reference date of ages, insured dates and year-to-date accumulators.
@@ -68,27 +76,43 @@ PERSON_FIELDS: tuple[str, ...] = (
     "typed", "edge_cases",
 )
 
-_CHUNK = 4096  # persons per chunk (more when the population needs it, see Layout)
-_CLASSES = 128  # P: birth-day classes (days a birth date may move back, at most P-1)
+_CHUNK = 8192  # persons per chunk (more when the population needs it, see Layout)
 _MAX_GROUPS = 31  # G at most: keeps 16+ sequence numbers per group and gender
-_SEQ_SUMS = tuple(sum(int(ch) * WEIGHTS[14 + i] for i, ch in enumerate(f"{s:03d}")) for s in range(1000))
-_SEQ_TEXT = tuple(f"{s:03d}" for s in range(1000))
 _CARD_SPACE = 26 * 10**8  # card numbers: a letter and 8 digits
 _CARD_A = 1_234_567_897  # coprime with _CARD_SPACE: key -> number is a bijection
 _MASK32 = 0xFFFFFFFF
 _SERIAL_A = 0x9E3779B1  # odd: key -> (key * A + b) mod 2**32 is a bijection (unique serials)
 _PSN_SPACE = 10**14
 _PSN_A = 9_227_465_013_479  # coprime with _PSN_SPACE
-_LETTERS = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
-_ALNUM = "0123456789abcdefghijklmnopqrstuvwxyz"
-_LABEL_INDEX = {label: i for i, label in enumerate(EDGE_CASE_LABELS)}
+_LETTERS = np.frombuffer(b"ABCDEFGHIJKLMNOPQRSTUVWXYZ", dtype=np.uint8)
+_BIT = {label: 1 << i for i, label in enumerate(EDGE_CASE_LABELS)}
+#: The ``edge_cases`` JSON array of every bit mask of label indexes.
+_LABELS_TEXT = [
+    "[" + ",".join(f'"{label}"' for i, label in enumerate(EDGE_CASE_LABELS) if mask >> i & 1) + "]"
+    for mask in range(1 << len(EDGE_CASE_LABELS))
+]
+_LABELS = text_table(_LABELS_TEXT)
+_LABELS_WIDTH = np.array([len(t) for t in _LABELS_TEXT], dtype=np.int64)
+_LABELS_INLINE = max(len(f'["{label}"]') for label in EDGE_CASE_LABELS)  # longer: sparse
+_LABELS_SHORT = np.ascontiguousarray(_LABELS[:, :_LABELS_INLINE])
+_BOOLS = text_table(["false", "true"])
+_OLD_STATUS = text_table(["replaced", "lost"])
+_NO_SPACES = len(SPACE_PATTERNS)  # the row of the padding tables without spaces
+_LEAD = text_table([lead for lead, _ in SPACE_PATTERNS] + [""], width=2)
+_TRAIL = text_table([trail for _, trail in SPACE_PATTERNS] + [""], width=2)
 
-
-@lru_cache(maxsize=8)
-def _token_pool(seed: int) -> tuple[str, ...]:
-    """4096 random 12-character starts of e-certificate tokens (the rest is unique per person)."""
-    rng = rng_for(seed, "ec_token")
-    return tuple("".join(rng.choices(_ALNUM, k=12)) for _ in range(4096))
+# The uniform draws of a chunk, one row of the draw matrix per name (a fixed number of values
+# per person, whatever the rates, so that one rate does not move the draws of another field).
+_UNIFORMS = (
+    "elsewhere", "place", "twin", "male", *NAME_DRAWS, "want_x",
+    "band", "day", "born_home", "area", "seq", "profile", "insured", "status", "paus",
+    *(f"{what}{slot}" for slot in range(MAX_EXTRAS) for what in ("extra", "since")),
+    "ytd_active", "ytd_band", "maf", "deceased",
+    "blacklisted", "issued", "replaced", "lost", "old_issued", "fullwidth", "spaces",
+    "lead_name", "lead_certno",
+)
+_POOL_DRAWS = ("given", "employer", "balance", "ytd", "token")  # POOL_BITS each
+_WORD_DRAWS = ("card_sn", "old_card_sn", "token_tail")  # 32 bits each
 
 
 @dataclass(frozen=True)
@@ -127,320 +151,273 @@ class Layout:
         """The layout of ``count`` persons: chunks of ``chunk_size`` persons (more when the
         population has more than ``P * 31`` chunks' worth, so that each sequence group keeps 16
         numbers or more). The chunk size is part of what the output depends on."""
-        size = max(chunk_size, math.ceil(count / (_CLASSES * _MAX_GROUPS)))
+        size = max(chunk_size, math.ceil(count / (CLASSES * _MAX_GROUPS)))
         n_chunks = math.ceil(count / size)
-        return cls(count, size, n_chunks, max(1, math.ceil(n_chunks / _CLASSES)))
+        return cls(count, size, n_chunks, max(1, math.ceil(n_chunks / CLASSES)))
 
     def bounds(self, chunk: int) -> tuple[int, int]:
         """(index of the chunk's first person, number of persons in it)."""
         start = chunk * self.chunk_size
         return start, min(self.chunk_size, self.count - start)
 
+    def id_slot(self, chunk: int) -> IdSlot:
+        """The chunk's share of the ID number space (see :mod:`simulator.person_ids`)."""
+        group = chunk // CLASSES
+        return IdSlot(chunk % CLASSES, group, self.groups, (500 - group + self.groups - 1) // self.groups)
 
-class _ChunkWriter:
-    """Draws and renders the persons of one chunk."""
 
-    def __init__(self, spec: PopulationSpec, layout: Layout, chunk: int) -> None:
-        self.spec = spec
-        self.demo: Demography = demography(spec.seed, spec.ref_date, spec.admdvs)
-        self.pools: NamePools = name_pools(spec.seed)
-        self.rng = rng_for(spec.seed, "persons", chunk)
-        self.cls = chunk % _CLASSES
-        self.group = chunk // _CLASSES
-        self.groups = layout.groups
-        self.width = (500 - self.group + layout.groups - 1) // layout.groups
-        self.used: set[int] = set()
-        rates = spec.edge_rates
-        self.name_cum = [sum(rates[k] for k in NAME_KINDS[: i + 1]) for i in range(len(NAME_KINDS))]
-        self.rate = {label: rates[label] for label in EDGE_CASE_LABELS}
-        twin = rates["twin"]
-        self.twin_start = twin / (2.0 - twin)  # pairs started so that a share `twin` is in one
-        seed = spec.seed
-        self.card_b = derive_seed(seed, "card_no") % _CARD_SPACE
-        self.sn_b = derive_seed(seed, "card_sn") & _MASK32
-        self.token_b = derive_seed(seed, "ec_token") & _MASK32
-        self.token_pool = _token_pool(seed)
-        self.psn_b = derive_seed(seed, "psn_no") % _PSN_SPACE
-        self.labels_json: dict[int, str] = {}
+def _twins(candidate: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(first, second) of each twin pair: a person who draws a pair starts one unless it is the
+    second of the pair before it; the next person is the second."""
+    index = np.arange(len(candidate))
+    run_start = np.zeros(len(candidate), dtype=bool)
+    run_start[0:1] = candidate[0:1]
+    run_start[1:] = candidate[1:] & ~candidate[:-1]
+    start = np.maximum.accumulate(np.where(run_start, index, 0))
+    first = candidate & ((index - start) % 2 == 0)
+    second = np.zeros(len(candidate), dtype=bool)
+    second[1:] = first[:-1]
+    return first, second
 
-    # -- identity -------------------------------------------------------------------------
 
-    def _draw_place_day(self, male: bool, home: str) -> tuple[int, int]:
-        demo, rnd = self.demo, self.rng.random
-        band = bisect_right(demo.band_cum, rnd() * demo.band_cum[-1])
-        day = demo.band_lo[band] + int(rnd() * demo.band_span[band])
-        if rnd() < demo.born_home_share:
-            choices = demo.province_areas[home]
-            area = choices[int(rnd() * len(choices))]
-        else:
-            area = int(rnd() * len(demo.areas))
-        day -= (day + 7 * area - self.cls) % _CLASSES
-        if day < 0:
-            day += _CLASSES
-        return area, day
+def _extra_rows(
+    t: PersonTables, u: dict[str, np.ndarray], slot: int, pid: IntArray, day: IntArray,
+    insured: IntArray,
+) -> tuple[np.ndarray, IntArray, Block]:
+    """Slot ``slot`` of the extra insuinfo rows: whether each person has a row that shares the
+    main row's fields after insutype, and the persons with a terminated former scheme and those
+    rows' JSON (own type, dates and status 4, ended on the day the main scheme began). Each row
+    begins with the comma before it."""
+    present = (slot < t.extra_count[pid]) & (u[f"extra{slot}"] < t.extra_share[pid, slot])
+    lo = np.maximum(t.extra_from[pid, slot], day)
+    former = np.flatnonzero(present & t.extra_terminated[pid, slot] & (lo < insured))
+    since = lo[former] + (u[f"since{slot}"][former] * (insured[former] - lo[former])).astype(np.int64)
+    c = Canvas(len(former))
+    c.take(t.extra_head, pid[former] * MAX_EXTRAS + slot)
+    c.text(b'","psn_type":"')
+    c.take(t.extra_psn_type, pid[former] * MAX_EXTRAS + slot)
+    c.text(b'","psn_insu_stas":"4","psn_insu_date":"')
+    c.take(t.iso, since)
+    c.text(b'","paus_insu_date":"')
+    c.take(t.iso, insured[former])
+    c.text(b'","cvlserv_flag":"')
+    c.take(t.cvlserv, pid[former])
+    c.text(b'","emp_name":null}')
+    return present & ~t.extra_terminated[pid, slot], former, c.array()
 
-    def _identity(self, male: bool, want_x: bool, home: str, fixed: tuple[int, int] | None) -> tuple[int, int, int]:
-        """A unique (area, day, seq), drawn afresh or at the ``fixed`` (area, day) of a twin;
-        seq's check character is X when ``want_x`` (a twin gives that up if its place and day
-        leave no such number)."""
-        rnd, used, demo = self.rng.random, self.used, self.demo
-        groups, group, width, parity = self.groups, self.group, self.width, 1 if male else 0
-        for attempt in range(200):
-            if fixed is None:
-                area, day = self._draw_place_day(male, home)
-            else:
-                area, day = fixed
-                want_x = want_x and attempt == 0
-            base = (area * demo.n_days + day) * 1000
-            start = int(rnd() * width)
-            for t in range(width if want_x else min(width, 4)):
-                seq = 2 * (group + groups * ((start + t) % width)) + parity
-                if seq == 0 or base + seq in used:
-                    continue
-                if want_x and demo.check_char(area, day, _SEQ_SUMS[seq]) != "X":
-                    continue
-                used.add(base + seq)
-                return area, day, seq
-        raise RuntimeError("no free ID number in this chunk (population layout exhausted)")
 
-    # -- rendering helpers ----------------------------------------------------------------
+def _card_numbers(values: IntArray) -> Block:
+    return np.hstack((_LETTERS[values // 100_000_000][:, None], decimal_digits(values % 100_000_000, 8)))
 
-    def _labels(self, mask: int) -> str:
-        """The ``edge_cases`` JSON array of a bit mask of label indexes (cached)."""
-        text = self.labels_json.get(mask)
-        if text is None:
-            names = [f'"{label}"' for i, label in enumerate(EDGE_CASE_LABELS) if mask >> i & 1]
-            text = self.labels_json[mask] = "[" + ",".join(names) + "]"
-        return text
 
-    def _card_no(self, key: int) -> str:
-        """Card number of card ``key`` (2 x person index, + 1 for an old card): unique."""
-        value = (key * _CARD_A + self.card_b) % _CARD_SPACE
-        return f"{_LETTERS[value // 100_000_000]}{value % 100_000_000:08d}"
+def _serials(keys: IntArray, offset: int, high: IntArray) -> np.ndarray:
+    """64-bit serials: 32 random ``high`` bits, then a bijection of ``keys`` modulo 2**32."""
+    low = (keys.astype(np.uint64) * np.uint64(_SERIAL_A) + np.uint64(offset)) & np.uint64(_MASK32)
+    return (high.astype(np.uint64) << np.uint64(32)) | low
 
-    def _card_sn(self, place: str, key: int) -> str:
-        """Card serial of card ``key``: 32 random bits, then a 32-bit bijection of the key."""
-        unique = (key * _SERIAL_A + self.sn_b) & _MASK32
-        return f"{place}D156000005{self.rng.getrandbits(32) << 32 | unique:016X}"
 
-    def _special_name(self, male: bool, u: float) -> tuple[str, int, str]:
-        """A name of one of the edge-case kinds for a draw ``u`` below the kinds' total rate:
-        (name, label bit, naty)."""
-        rng, pools, cum = self.rng, self.pools, self.name_cum
-        if u < cum[0]:
-            return pools.outside_gbk(rng, male), 1 << _LABEL_INDEX["name_outside_gbk"], self._naty()
-        if u < cum[1]:
-            return pools.middle_dot(rng, male), 1 << _LABEL_INDEX["name_middle_dot"], "05"
-        if u < cum[2]:
-            name, naty = pools.long(rng, male)
-            return name, 1 << _LABEL_INDEX["name_long"], naty
-        return pools.compound_surname(rng, male), 1 << _LABEL_INDEX["compound_surname"], self._naty()
+def render_chunk(spec: PopulationSpec, layout: Layout, chunk: int) -> list[memoryview]:
+    """The JSON lines (UTF-8, each ending in a newline) of chunk ``chunk`` of the population, in
+    buffers to write in order (``os.writev``) or join."""
+    start, n = layout.bounds(chunk)
+    t = person_tables(spec.seed, spec.ref_date, spec.admdvs)
+    demo, rates, seed = t.demo, spec.edge_rates, spec.seed
+    draws = draws_for(seed, "persons", chunk)
+    drawn = draws.uniform(len(_UNIFORMS) + len(_POOL_DRAWS) + len(_WORD_DRAWS), n)
+    u = dict(zip(_UNIFORMS, drawn[: len(_UNIFORMS)], strict=True))
+    pools = top_bits(drawn[len(_UNIFORMS):len(_UNIFORMS) + len(_POOL_DRAWS)], POOL_BITS)
+    pool = dict(zip(_POOL_DRAWS, pools, strict=True))
+    words = top_bits(drawn[len(_UNIFORMS) + len(_POOL_DRAWS):], 32)
+    word = dict(zip(_WORD_DRAWS, words, strict=True))
+    rng = rng_for(seed, "persons", chunk, "one at a time")
+    last_day = t.n_days - 1
+    index = np.arange(n, dtype=np.int64)
 
-    def _naty(self) -> str:
-        demo = self.demo
-        return demo.naty_codes[bisect_right(demo.naty_cum, self.rng.random() * demo.naty_cum[-1])]
+    # -- twins, insured place, gender, name ---------------------------------------------------
+    twin = rates["twin"]
+    candidate = u["twin"] < twin / (2.0 - twin)  # pairs started so that a share `twin` is in one
+    candidate[-1] = False  # a pair does not cross chunks
+    first, second = _twins(candidate)
+    seconds = np.flatnonzero(second)
+    n_others = len(t.places) - 1
+    elsewhere = (u["elsewhere"] < demo.elsewhere_share) & (n_others > 0)
+    place = np.where(elsewhere, 1 + (u["place"] * n_others).astype(np.int64), 0)
+    male = u["male"] < demo.male_share
+    male[seconds] = male[seconds - 1]
+    names = chunk_names(t, rates, u, pool["given"], male, second, rng)
+    naty, flags = names.naty, names.bits
+    flags[first | second] |= _BIT["twin"]
 
-    def _former_row(self, profile: Profile, extra: ExtraRow, insured: int, born: int) -> bytes:
-        """A terminated former scheme (JSON, with a leading comma), ended on the day the main
-        scheme began; empty if it could not have begun before that."""
-        iso = self.demo.day_iso
-        lo = max(self.demo.insured_from.get(extra.insutype, 0), born)
-        if lo >= insured:
-            return b""
-        since = lo + int(self.rng.random() * (insured - lo))
-        return (
-            f',{{"insutype":"{extra.insutype}","psn_type":"{extra.psn_type or profile.psn_type}",'
-            f'"psn_insu_stas":"4","psn_insu_date":"{iso[since]}","paus_insu_date":"{iso[insured]}",'
-            f'"cvlserv_flag":"{profile.cvlserv_flag}","emp_name":null}}'.encode()
-        )
+    # -- ID number ------------------------------------------------------------------------
+    want_x = u["want_x"] < rates["certno_lowercase_x"]
+    id_draws = IdDraws(u["band"], u["day"], u["born_home"], u["area"], u["seq"])
+    area, day, seq = assign_ids(t, layout.id_slot(chunk), id_draws, male, place, second, want_x, rng)
+    certno, is_x = certno_block(t, area, day, seq)
+    lower_x = want_x & is_x
+    flags[lower_x] |= _BIT["certno_lowercase_x"]
 
-    # -- one chunk ------------------------------------------------------------------------
+    # -- insurance: main scheme, its status and dates, extra rows -----------------------------
+    table_row = 2 * t.day_age[day] + male
+    threshold = u["profile"] * t.profile_total[table_row]
+    pid = t.profile_ids[table_row, (t.profile_cum[table_row] <= threshold[:, None]).sum(axis=1)]
+    lo = np.maximum(t.insured_from[pid], day)
+    lo = np.where(t.is_310[pid], np.maximum(lo, t.plus_min_age[day]), lo)
+    lo = np.minimum(lo, last_day)
+    insured = lo + (u["insured"] * (last_day - lo + 1)).astype(np.int64)
+    status = np.searchsorted(t.status_cum, u["status"] * t.status_cum[-1], side="right")
+    paus = insured + (u["paus"] * (last_day - insured + 1)).astype(np.int64)
+    paus = np.where(status == t.normal_status, t.n_days, paus)  # row n_days: null
+    employer = np.where(t.employer[pid], pool["employer"], 1 << POOL_BITS)  # last row: null
+    c = Canvas(n)  # every row but a terminated former scheme shares all fields after insutype
+    c.text(b'","psn_type":"')
+    c.take(t.psn_type, pid)
+    c.text(b'","psn_insu_stas":"')
+    c.take(t.status, status)
+    c.text(b'","psn_insu_date":"')
+    c.take(t.iso, insured)
+    c.text(b'","paus_insu_date":')
+    c.take(t.iso_or_null, paus)
+    c.text(b',"cvlserv_flag":"')
+    c.take(t.cvlserv, pid)
+    c.text(b'","emp_name":')
+    c.take(t.employers, employer)
+    c.text(b"}")
+    row_tail = c.array(nul_rows=1)  # the last row is empty: for persons without the row
+    extras = [_extra_rows(t, u, slot, pid, day, insured) for slot in range(MAX_EXTRAS)]
 
-    def lines(self, start: int, count: int) -> list[bytes]:
-        """Render persons ``start .. start+count-1``. The loop is written flat, with its tables
-        in local variables, because it runs once per person (docs/adr/0003)."""
-        out: list[bytes] = []
-        rng = self.rng
-        rnd, bits = rng.random, rng.getrandbits
-        demo, pools, rate, spec = self.demo, self.pools, self.rate, self.spec
-        iso, compact, day_sum, day_age = demo.day_iso, demo.day_compact, demo.day_sum, demo.day_age
-        areas, area_sum, province_areas = demo.areas, demo.area_sum, demo.province_areas
-        n_days, n_areas, last_day = demo.n_days, len(demo.areas), demo.n_days - 1
-        band_cum, band_lo, band_span = demo.band_cum, demo.band_lo, demo.band_span
-        band_total = band_cum[-1]
-        naty_cum, naty_codes, naty_total = demo.naty_cum, demo.naty_codes, demo.naty_cum[-1]
-        status_cum, status_codes, status_total = demo.status_cum, demo.status_codes, demo.status_cum[-1]
-        profile_tables = [demo.profile_tables[(age, male)] for age in range(MAX_AGE + 1) for male in (False, True)]
-        insured_from, plus_min_age = demo.insured_from, demo.day_plus_min_age
-        balances, ytd_bands, pool_bits = demo.balances, demo.ytd_bands, demo.pool_bits
-        surnames, n_surnames, given, given_bits = pools.surnames, len(pools.surnames), pools.given, pools.given_bits
-        compound, employers, employer_bits = pools.compound_set, pools.employers_json, pools.employer_bits
-        others, n_others = demo.other_provinces, len(demo.other_provinces)
-        male_share, born_home, elsewhere = demo.male_share, demo.born_home_share, demo.elsewhere_share
-        maf_share, deceased_share, blacklisted_share = demo.maf_share, demo.deceased_share, demo.blacklisted_share
-        ytd_active, lost_share = demo.ytd_active, demo.old_card_lost_share
-        name_total = self.name_cum[-1]
-        rate_x, rate_full, rate_spaces, rate_card = (
-            rate["certno_lowercase_x"], rate["fullwidth_digits"], rate["typed_spaces"], rate["replaced_card"]
-        )
-        twin_start, used, cls, group, groups, width = self.twin_start, self.used, self.cls, self.group, self.groups, self.width
-        card_a, card_b, sn_b, token_b, token_pool = _CARD_A, self.card_b, self.sn_b, self.token_b, self.token_pool
-        psn_b, year, home_insuplc = self.psn_b, spec.ref_date.year, spec.admdvs
-        home_province = home_insuplc[:2] + "0000"
-        bit_x, bit_twin = 1 << _LABEL_INDEX["certno_lowercase_x"], 1 << _LABEL_INDEX["twin"]
-        bit_full, bit_spaces = 1 << _LABEL_INDEX["fullwidth_digits"], 1 << _LABEL_INDEX["typed_spaces"]
-        bit_card = 1 << _LABEL_INDEX["replaced_card"]
-        labels_json = self.labels_json
-        twin_next: tuple[str, int, str, bool, tuple[int, int]] | None = None
+    # -- money and flags ------------------------------------------------------------------
+    balance = t.balance_base[pid] + pool["balance"]
+    ytd = np.full(n, len(t.dedc) - 1)  # last row: 0.00
+    if demo.ytd_active > 0:
+        active = u["ytd_active"] < demo.ytd_active
+        kind = t.ytd_kind[pid]
+        band = (t.ytd_cum[kind] <= (u["ytd_band"] * t.ytd_total[kind])[:, None]).sum(axis=1)
+        ytd = np.where(active, ((kind * t.ytd_bands + band) << POOL_BITS) | pool["ytd"], ytd)
+    maf = (u["maf"] < demo.maf_share).astype(np.int64)
+    deceased = (u["deceased"] < demo.deceased_share).astype(np.int64)
+    blacklisted = (u["blacklisted"] < demo.blacklisted_share).astype(np.int64)
 
-        for index in range(start, start + count):
-            # -- insured place, gender, name ---------------------------------------------
-            if rnd() < elsewhere:
-                insuplc = others[int(rnd() * n_others)]
-                home = insuplc[:2] + "0000"
-            else:
-                insuplc, home = home_insuplc, home_province
-            fixed = None
-            if twin_next is not None:  # the second of a pair: name, gender, place and day shared
-                name, name_bits, naty, male, fixed = twin_next
-                flags = name_bits | bit_twin
-                twin_next = None
-            else:
-                male = rnd() < male_share
-                u = rnd()
-                if u >= name_total:
-                    pool = given[male]
-                    name = surnames[int(rnd() * n_surnames)] + pool[bits(given_bits)]
-                    while name[:2] in compound:
-                        name = surnames[int(rnd() * n_surnames)] + pool[bits(given_bits)]
-                    naty = naty_codes[bisect_right(naty_cum, rnd() * naty_total)]
-                    name_bits = 0
-                else:
-                    name, name_bits, naty = self._special_name(male, u)
-                flags = name_bits
-            # -- ID number ---------------------------------------------------------------
-            want_x = rnd() < rate_x
-            parity = 1 if male else 0
-            if fixed is None and not want_x:
-                band = bisect_right(band_cum, rnd() * band_total)
-                day = band_lo[band] + int(rnd() * band_span[band])
-                if rnd() < born_home:
-                    choices = province_areas[home]
-                    area = choices[int(rnd() * len(choices))]
-                else:
-                    area = int(rnd() * n_areas)
-                day -= (day + 7 * area - cls) % _CLASSES
-                if day < 0:
-                    day += _CLASSES
-                seq = 2 * (group + groups * int(rnd() * width)) + parity
-                key = (area * n_days + day) * 1000 + seq
-                if seq == 0 or key in used:
-                    area, day, seq = self._identity(male, False, home, None)
-                else:
-                    used.add(key)
-            else:
-                area, day, seq = self._identity(male, want_x, home, fixed)
-            check = _CHECK_CHARS[(area_sum[area] + day_sum[day] + _SEQ_SUMS[seq]) % 11]
-            certno = areas[area] + compact[day] + _SEQ_TEXT[seq] + check
-            if want_x:
-                if check == "X":
-                    flags |= bit_x
-                else:
-                    want_x = False
-            if fixed is None and index + 1 < start + count and rnd() < twin_start:
-                twin_next = (name, name_bits, naty, male, (area, day))
-                flags |= bit_twin
-            # -- insurance ---------------------------------------------------------------
-            age = day_age[day]
-            cum, profiles = profile_tables[2 * (age if age <= MAX_AGE else MAX_AGE) + parity]
-            profile = profiles[bisect_right(cum, rnd() * cum[-1])]
-            insutype = profile.insutype
-            lo = insured_from.get(insutype, 0)
-            if lo < day:
-                lo = day
-            if insutype == "310" and lo < plus_min_age[day]:
-                lo = plus_min_age[day]
-            if lo > last_day:
-                lo = last_day
-            insured = lo + int(rnd() * (last_day - lo + 1))
-            status = status_codes[bisect_right(status_cum, rnd() * status_total)]
-            if status == "1":
-                paus = "null"
-            else:
-                paus = f'"{iso[insured + int(rnd() * (last_day - insured + 1))]}"'
-            emp = employers[bits(employer_bits)] if profile.employer else b"null"
-            # every row but a terminated former scheme shares all fields after insutype
-            row_tail = (
-                f'","psn_type":"{profile.psn_type}","psn_insu_stas":"{status}",'
-                f'"psn_insu_date":"{iso[insured]}","paus_insu_date":{paus},'
-                f'"cvlserv_flag":"{profile.cvlserv_flag}","emp_name":'.encode() + emp + b"}"
-            )
-            insuinfo = profile.row_head + row_tail
-            for extra in profile.extras:
-                if rnd() < extra.share:
-                    if extra.terminated:
-                        insuinfo += self._former_row(profile, extra, insured, day)
-                    else:
-                        insuinfo += extra.row_head + row_tail
-            balc = balances[profile.account][bits(pool_bits)]
-            if rnd() < ytd_active:
-                ytd_cum, band_pools = ytd_bands[profile.ytd_kind]
-                dedc, hifp = band_pools[bisect_right(ytd_cum, rnd() * ytd_cum[-1])][bits(pool_bits)]
-            else:
-                dedc = hifp = "0.00"
-            maf = "true" if rnd() < maf_share else "false"
-            deceased = "true" if rnd() < deceased_share else "false"
-            blacklisted = "true" if rnd() < blacklisted_share else "false"
-            # -- cards (the active card is rendered in the line below) --------------------
-            key = 2 * index  # the active card; an old card is key + 1
-            value = (key * card_a + card_b) % _CARD_SPACE
-            card_no = f"{_LETTERS[value // 100_000_000]}{value % 100_000_000:08d}"
-            issued = insured + int(rnd() * (last_day - insured + 1))
-            old_card = ""
-            if rnd() < rate_card:
-                flags |= bit_card
-                old_status = "lost" if rnd() < lost_share else "replaced"
-                old_issued = insured + int(rnd() * (issued - insured + 1))
-                old_card = (
-                    f'{{"card_no":"{self._card_no(key + 1)}","card_sn":"{self._card_sn(insuplc, key + 1)}",'
-                    f'"status":"{old_status}","issued":"{iso[old_issued]}"}},'
-                )
-            # -- what the cashier types --------------------------------------------------
-            typed_name = name
-            typed_certno = certno[:17] + "x" if want_x else certno
-            if rnd() < rate_full:
-                flags |= bit_full
-                typed_certno = typed_certno.translate(FULLWIDTH_DIGITS)
-            if rnd() < rate_spaces:
-                flags |= bit_spaces
-                lead, trail = SPACE_PATTERNS[int(rnd() * len(SPACE_PATTERNS))]
-                typed_name = lead + typed_name + trail
-                lead, trail = SPACE_PATTERNS[int(rnd() * len(SPACE_PATTERNS))]
-                typed_certno = lead + typed_certno + trail
-            labels = labels_json.get(flags) or self._labels(flags)
-            name_utf8 = name.encode()
-            # ASCII parts are built as str and encoded; the names and the employer are spliced
-            # in as UTF-8 bytes (building one str with CJK in it costs twice as much)
-            out.append(b"".join((
-                f'{{"psn_no":"{insuplc}{(index * _PSN_A + psn_b) % _PSN_SPACE:014d}","psn_cert_type":"01",'
-                f'"certno":"{certno}","psn_name":"'.encode(),
-                name_utf8,
-                f'","gend":"{"1" if male else "2"}","brdy":"{iso[day]}","naty":"{naty}",'
-                f'"insuplc_admdvs":"{insuplc}","insuinfo":'.encode(),
-                insuinfo,
-                f'],"balc":"{balc}","cum":[{{"year":{year},"insutype":"{insutype}","dedc_used":"{dedc}",'
-                f'"hifp_paid":"{hifp}"}}],"maf_eligible":{maf},"deceased":{deceased},'
-                f'"blacklisted":{blacklisted},"cards":[{old_card}{{"card_no":"{card_no}","card_sn":"{insuplc}'
-                f'D156000005{bits(32) << 32 | ((key * _SERIAL_A + sn_b) & _MASK32):016X}","status":"active",'
-                f'"issued":"{iso[issued]}"}}],"ec_token":"{insuplc}ec{token_pool[bits(12)]}'
-                f'{bits(32) << 32 | ((index * _SERIAL_A + token_b) & _MASK32):016x}","typed":{{"psn_name":"'.encode(),
-                name_utf8 if typed_name is name else typed_name.encode(),
-                f'","certno":"{typed_certno}","card_no":"{card_no}"}},"edge_cases":{labels}}}\n'.encode(),
-            )))
-        return out
+    # -- cards and token ------------------------------------------------------------------
+    key = 2 * (start + index)  # the active card; an old card is key + 1
+    card_base = (2 * start * _CARD_A + derive_seed(seed, "card_no")) % _CARD_SPACE
+    card_value = (card_base + 2 * index * _CARD_A) % _CARD_SPACE
+    card_no = _card_numbers(card_value)
+    sn_b = derive_seed(seed, "card_sn") & _MASK32
+    card_sn = hex_digits(_serials(key, sn_b, word["card_sn"]), upper=True)
+    issued = insured + (u["issued"] * (last_day - insured + 1)).astype(np.int64)
+    old = np.flatnonzero(u["replaced"] < rates["replaced_card"])
+    flags[old] |= _BIT["replaced_card"]
+    old_issued = insured[old] + (u["old_issued"][old] * (issued[old] - insured[old] + 1)).astype(np.int64)
+    c = Canvas(len(old))
+    c.text(b'{"card_no":"')
+    c.block(_card_numbers((card_value[old] + _CARD_A) % _CARD_SPACE))
+    c.text(b'","card_sn":"')
+    c.take(t.places, place[old])
+    c.text(b"D156000005")
+    c.block(hex_digits(_serials(key[old] + 1, sn_b, word["old_card_sn"][old]), upper=True))
+    c.text(b'","status":"')
+    c.take(_OLD_STATUS, (u["lost"][old] < demo.old_card_lost_share).astype(np.int64))
+    c.text(b'","issued":"')
+    c.take(t.iso, old_issued)
+    c.text(b'"},')
+    old_card = c.array()
+    token_b = derive_seed(seed, "ec_token") & _MASK32
+    token = hex_digits(_serials(start + index, token_b, word["token_tail"]), upper=False)
+    psn_base = (start * _PSN_A + derive_seed(seed, "psn_no")) % _PSN_SPACE
+    psn_no = decimal_digits((psn_base + index * _PSN_A) % _PSN_SPACE, 14)
+
+    # -- what the cashier types -------------------------------------------------------------
+    typed_certno = certno.copy()
+    typed_certno[lower_x, 17] = ord("x")
+    fullwidth = np.flatnonzero(u["fullwidth"] < rates["fullwidth_digits"])
+    flags[fullwidth] |= _BIT["fullwidth_digits"]
+    typed = typed_certno[fullwidth]  # U+FF10..U+FF19 are EF BC 90..99 in UTF-8; X/x stay
+    digit = (typed >= 48) & (typed <= 57)
+    wide = np.zeros((len(fullwidth), 18, 3), dtype=np.uint8)
+    wide[:, :, 0] = np.where(digit, 0xEF, typed)
+    wide[:, :, 1] = np.where(digit, 0xBC, 0)
+    wide[:, :, 2] = np.where(digit, typed + 0x60, 0)
+    spaces = u["spaces"] < rates["typed_spaces"]
+    flags[spaces] |= _BIT["typed_spaces"]
+    pad_name = np.where(spaces, (u["lead_name"] * _NO_SPACES).astype(np.int64), _NO_SPACES)
+    pad_certno = np.where(spaces, (u["lead_certno"] * _NO_SPACES).astype(np.int64), _NO_SPACES)
+
+    # -- the records ------------------------------------------------------------------------
+    c = Canvas(n)
+    c.text(b'{"psn_no":"')
+    c.take(t.places, place)
+    c.block(psn_no)
+    c.text(b'","psn_cert_type":"01","certno":"')
+    c.block(certno)
+    c.text(b'","psn_name":"')
+    c.block(names.text)
+    c.text(b'","gend":"')
+    c.block((50 - male.astype(np.uint8))[:, None])  # "1" male, "2" female
+    c.text(b'","brdy":"')
+    c.take(t.iso, day)
+    c.text(b'","naty":"')
+    c.take(t.naty, naty)
+    c.text(b'","insuplc_admdvs":"')
+    c.take(t.places, place)
+    c.text(b'","insuinfo":[{"insutype":"')
+    c.take(t.insutype, pid)
+    c.block(row_tail[:n])
+    for slot, (shares, former, former_rows) in enumerate(extras):
+        sharing = np.flatnonzero(shares)
+        if 4 * len(sharing) > n:  # common: filled in, empty (the NUL row) for the others
+            c.take(t.extra_head, np.where(shares, pid * MAX_EXTRAS + slot, len(t.extra_head) - 1))
+            c.take(row_tail, np.where(shares, index, n))
+        else:  # rare: inserted afterwards
+            head = gather(t.extra_head, pid[sharing] * MAX_EXTRAS + slot)
+            c.sparse(sharing, np.hstack((head, gather(row_tail, sharing))))
+        c.sparse(former, former_rows)
+    c.text(b'],"balc":"')
+    c.take(t.balances, balance)
+    c.text(f'","cum":[{{"year":{spec.ref_date.year},"insutype":"'.encode())
+    c.take(t.insutype, pid)
+    c.text(b'","dedc_used":"')
+    c.take(t.dedc, ytd)
+    c.text(b'","hifp_paid":"')
+    c.take(t.hifp, ytd)
+    c.text(b'"}],"maf_eligible":')
+    c.take(_BOOLS, maf)
+    c.text(b',"deceased":')
+    c.take(_BOOLS, deceased)
+    c.text(b',"blacklisted":')
+    c.take(_BOOLS, blacklisted)
+    c.text(b',"cards":[')
+    c.sparse(old, old_card)
+    c.text(b'{"card_no":"')
+    c.block(card_no)
+    c.text(b'","card_sn":"')
+    c.take(t.places, place)
+    c.text(b"D156000005")
+    c.block(card_sn)
+    c.text(b'","status":"active","issued":"')
+    c.take(t.iso, issued)
+    c.text(b'"}],"ec_token":"')
+    c.take(t.places, place)
+    c.text(b"ec")
+    c.take(t.tokens, pool["token"])
+    c.block(token)
+    c.text(b'","typed":{"psn_name":"')
+    c.take(_LEAD, pad_name)
+    c.block(names.text)
+    c.take(_TRAIL, pad_name)
+    c.text(b'","certno":"')
+    c.take(_LEAD, pad_certno)
+    c.sparse(fullwidth, wide.reshape(len(fullwidth), 54), typed_certno)
+    c.take(_TRAIL, pad_certno)
+    c.text(b'","card_no":"')
+    c.block(card_no)
+    c.text(b'"},"edge_cases":')
+    long_labels = np.flatnonzero(_LABELS_WIDTH[flags] > _LABELS_INLINE)  # several labels
+    width = int(_LABELS_WIDTH[flags[long_labels]].max(initial=0))
+    c.sparse(long_labels, gather(_LABELS, flags[long_labels])[:, :width], gather(_LABELS_SHORT, flags))
+    c.text(b"}\n")
+    return c.render()
 
 
 def generate_chunk(spec: PopulationSpec, layout: Layout, chunk: int) -> list[bytes]:
     """The JSON lines (UTF-8, each ending in a newline) of chunk ``chunk`` of the population."""
-    start, count = layout.bounds(chunk)
-    return _ChunkWriter(spec, layout, chunk).lines(start, count)
+    return b"".join(render_chunk(spec, layout, chunk)).splitlines(keepends=True)

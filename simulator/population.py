@@ -1,7 +1,8 @@
 """A whole population: streamed chunk by chunk, in order, from one process or several.
 
-Memory stays flat in the number of persons: at most ``2 * workers + 2`` chunks (a few MB each)
-are in flight, and finished chunks are written and dropped. The output is byte-identical for
+Memory stays flat in the number of persons: a few chunks per worker (a few MB each) are in
+flight at a time (being generated, waiting to be appended, being appended), and appended chunks
+are dropped. The output is byte-identical for
 any number of workers, because each chunk is seeded from (seed, chunk index) alone and chunks
 are written in order.
 """
@@ -19,18 +20,18 @@ from typing import Any
 
 import orjson
 
-from simulator.demography import demography
+from simulator.appending import OrderedAppender, Turn
 from simulator.edge_cases import DEFAULT_EDGE_RATES
 from simulator.errors import InvalidArgumentError
-from simulator.names import name_pools
 from simulator.output import atomic_output, check_format, csv_header, csv_rows
+from simulator.person_tables import person_tables
 from simulator.persons import (
     DEFAULT_ADMDVS,
     DEFAULT_REF_DATE,
     PERSON_FIELDS,
     Layout,
     PopulationSpec,
-    generate_chunk,
+    render_chunk,
 )
 
 __all__ = [
@@ -61,11 +62,17 @@ def _check_workers(workers: int | None) -> int:
     return workers
 
 
-def _chunk_bytes(spec: PopulationSpec, layout: Layout, chunk: int, fmt: str) -> bytes:
-    lines = generate_chunk(spec, layout, chunk)
+def _chunk_pieces(spec: PopulationSpec, layout: Layout, chunk: int, fmt: str) -> list[memoryview]:
+    """The encoded chunk, in pieces to write in order."""
+    pieces = render_chunk(spec, layout, chunk)
     if fmt == "csv":
-        return csv_rows((orjson.loads(line) for line in lines), PERSON_FIELDS)
-    return b"".join(lines)
+        lines = b"".join(pieces).splitlines()
+        return [memoryview(csv_rows((orjson.loads(line) for line in lines), PERSON_FIELDS))]
+    return pieces
+
+
+def _chunk_bytes(spec: PopulationSpec, layout: Layout, chunk: int, fmt: str) -> bytes:
+    return b"".join(_chunk_pieces(spec, layout, chunk, fmt))
 
 
 def iter_person_chunks(
@@ -80,8 +87,7 @@ def iter_person_chunks(
         for chunk in range(layout.n_chunks):
             yield layout.bounds(chunk)[1], _chunk_bytes(spec, layout, chunk, fmt)
         return
-    demography(spec.seed, spec.ref_date, spec.admdvs)  # compiled once here: forked workers inherit
-    name_pools(spec.seed)
+    person_tables(spec.seed, spec.ref_date, spec.admdvs)  # built once here: forked workers inherit
     with multiprocessing.get_context().Pool(workers) as pool:
         pending: deque[tuple[int, AsyncResult[bytes]]] = deque()
         next_chunk = 0
@@ -97,49 +103,42 @@ def iter_person_chunks(
 
 # -- writing with several processes ---------------------------------------------------------
 #
-# Workers append their chunks to the output file themselves, in chunk order: a shared "turn"
-# (the next chunk to append) and a condition variable order the appends, so each chunk's bytes
-# are copied once (into the file) instead of through a pipe to the parent. The state below is
-# set in each worker process by the pool's initializer.
+# Workers append their chunks to the output file themselves, in chunk order (see
+# simulator.appending), so each chunk's bytes are copied once (into the file) instead of through
+# a pipe to the parent, and a worker generates its next chunk while its last one is written.
+# The state below is set in each worker process by the pool's initializer.
 
-_worker_state: dict[str, Any] = {}
+_worker_state: dict[str, OrderedAppender] = {}
 
 
-def _init_appender(turn: Any, condition: Any, path: str) -> None:
-    _worker_state.update(turn=turn, condition=condition, fd=os.open(path, os.O_WRONLY | os.O_APPEND))
+def _init_appender(turn: Turn, path: str) -> None:
+    _worker_state["appender"] = OrderedAppender(os.open(path, os.O_WRONLY | os.O_APPEND), turn)
 
 
 def _append_chunk(spec: PopulationSpec, layout: Layout, chunk: int, fmt: str) -> int:
-    data = memoryview(_chunk_bytes(spec, layout, chunk, fmt))
-    turn, condition, fd = _worker_state["turn"], _worker_state["condition"], _worker_state["fd"]
-    with condition:
-        while turn.value != chunk:
-            condition.wait()
-        while data:
-            data = data[os.write(fd, data):]
-        turn.value = chunk + 1
-        condition.notify_all()
+    _worker_state["appender"].submit(chunk, _chunk_pieces(spec, layout, chunk, fmt))
     return layout.bounds(chunk)[1]
 
 
 def _append_in_workers(
     spec: PopulationSpec, layout: Layout, fmt: str, workers: int, path: str, on_progress: ProgressCallback | None
 ) -> int:
-    demography(spec.seed, spec.ref_date, spec.admdvs)  # compiled once here: forked workers inherit
-    name_pools(spec.seed)
+    person_tables(spec.seed, spec.ref_date, spec.admdvs)  # built once here: forked workers inherit
     context = multiprocessing.get_context()
-    turn, condition = context.Value("q", 0, lock=False), context.Condition()
+    turn = Turn(context)
     done = 0
-    with context.Pool(workers, initializer=_init_appender, initargs=(turn, condition, path)) as pool:
+    with context.Pool(workers, initializer=_init_appender, initargs=(turn, path)) as pool:
         pending: deque[AsyncResult[int]] = deque()
         next_chunk = 0
         while next_chunk < layout.n_chunks or pending:
             while next_chunk < layout.n_chunks and len(pending) < 2 * workers + 2:
                 pending.append(pool.apply_async(_append_chunk, (spec, layout, next_chunk, fmt)))
                 next_chunk += 1
-            done += pending.popleft().get()
+            done += pending.popleft().get()  # generated; appended in order by the workers
+            turn.raise_failure()
             if on_progress is not None:
                 on_progress(done)
+        turn.wait_for(layout.n_chunks)  # every chunk appended before the pool stops
     return done
 
 
@@ -176,11 +175,16 @@ def write_population(
             out.flush()
             return _append_in_workers(spec, layout, fmt, workers, out.name, on_progress)
         done = 0
-        for chunk in range(layout.n_chunks):
-            out.write(_chunk_bytes(spec, layout, chunk, fmt))
-            done += layout.bounds(chunk)[1]
-            if on_progress is not None:
-                on_progress(done)
+        out.flush()
+        appender = OrderedAppender(out.fileno())  # writes chunk c while c + 1 is generated
+        try:
+            for chunk in range(layout.n_chunks):
+                appender.submit(chunk, _chunk_pieces(spec, layout, chunk, fmt))
+                done += layout.bounds(chunk)[1]
+                if on_progress is not None:
+                    on_progress(done)
+        finally:
+            appender.close()
         return done
 
 
@@ -199,5 +203,5 @@ def iter_persons(
     )
     layout = Layout.for_count(spec.count)
     for chunk in range(layout.n_chunks):
-        for line in generate_chunk(spec, layout, chunk):
+        for line in b"".join(render_chunk(spec, layout, chunk)).splitlines():
             yield orjson.loads(line)

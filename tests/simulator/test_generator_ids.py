@@ -6,12 +6,14 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+import orjson
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from simulator import divisions
 from simulator.ids import CHECK_CHARS, WEIGHTS, check_char, make_certno, parse_certno
+from simulator.persons import Layout, PopulationSpec, generate_chunk
 from simulator.population import iter_persons
 
 COUNTIES = divisions.county_codes()
@@ -78,3 +80,20 @@ def test_every_generated_certno_is_valid(seed: int, count: int, ref_date: dt.dat
 def test_certno_of_a_large_sample(default_persons: list[dict[str, Any]]) -> None:
     for person in default_persons:
         _check_person_certno(person, dt.date(2026, 1, 1))
+
+
+def test_the_narrowest_sequence_groups_still_give_valid_unique_numbers() -> None:
+    """In the largest populations a chunk owns only 16 sequence numbers per gender (31 groups),
+    so some check characters have no number left and many persons draw again one at a time:
+    the numbers stay valid, unique, and X wherever the label says so."""
+    spec = PopulationSpec(count=64 * 3_900, seed=13,
+                          edge_rates={"certno_lowercase_x": 0.5, "twin": 0.3, "typed_spaces": 0.0})
+    layout = Layout.for_count(spec.count, chunk_size=64)
+    assert layout.groups == 31 and layout.id_slot(3_899).width == 16
+    persons = [orjson.loads(line) for chunk in range(3_840, 3_900) for line in generate_chunk(spec, layout, chunk)]
+    for person in persons:
+        _check_person_certno(person, spec.ref_date)
+        if "certno_lowercase_x" in person["edge_cases"]:
+            assert person["certno"].endswith("X") and person["typed"]["certno"].endswith("x")
+    assert len({p["certno"] for p in persons}) == len(persons)
+    assert sum("certno_lowercase_x" in p["edge_cases"] for p in persons) > 0.3 * len(persons)

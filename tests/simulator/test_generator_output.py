@@ -3,13 +3,16 @@ existing file is kept as it was."""
 
 from __future__ import annotations
 
+import errno
 from pathlib import Path
 
 import pytest
 
-from simulator import persons as persons_module
+from simulator import appending as appending_module
+from simulator import population as population_module
 from simulator.errors import OutputError
 from simulator.output import atomic_output
+from simulator.persons import Layout, PopulationSpec
 from simulator.population import write_population
 
 
@@ -46,16 +49,35 @@ def test_unwritable_targets(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize("workers", [1, 2])
 def test_a_failure_mid_population_leaves_no_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, workers: int) -> None:
-    real = persons_module._ChunkWriter.lines
-    calls = {"n": 0}
+    real = population_module.render_chunk
 
-    def failing(self: persons_module._ChunkWriter, start: int, count: int) -> list[bytes]:
-        if start > 0:
+    def failing(spec: PopulationSpec, layout: Layout, chunk: int) -> bytes:
+        if chunk > 0:
             raise RuntimeError("disk on fire")
-        calls["n"] += 1
-        return real(self, start, count)
+        return real(spec, layout, chunk)
 
-    monkeypatch.setattr(persons_module._ChunkWriter, "lines", failing)
+    monkeypatch.setattr(population_module, "render_chunk", failing)
     with pytest.raises(RuntimeError, match="disk on fire"):
         write_population(tmp_path / "p.jsonl", 10_000, 1, workers=workers)
+    assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+def test_a_full_disk_mid_population_is_one_clear_error_and_leaves_no_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, workers: int
+) -> None:
+    """Chunks are appended by background threads (in the worker processes when there are
+    several): a failed write still reaches the caller as the OutputError the CLI prints."""
+    real = appending_module.write_pieces
+    calls = {"n": 0}
+
+    def full_disk(fd: int, pieces: list[memoryview]) -> None:
+        calls["n"] += 1
+        if calls["n"] > 1:  # per process: each worker fails on its second chunk
+            raise OSError(errno.ENOSPC, "No space left on device")
+        real(fd, pieces)
+
+    monkeypatch.setattr(appending_module, "write_pieces", full_disk)
+    with pytest.raises(OutputError, match="No space left on device"):
+        write_population(tmp_path / "p.jsonl", 60_000, 1, workers=workers)
     assert list(tmp_path.iterdir()) == []
