@@ -2,19 +2,26 @@
 same server stack, latency per transaction at half of saturation, and the fault layer's cost.
 
 Run:  python benchmarks/insurer_throughput.py [--seconds 15] [--concurrency 32]
+                                              [--durability full|normal|both]
 
 What it does (all on 127.0.0.1, bounded in time, stops by itself):
 1. bare: a hello-world ASGI app served by the same runner (uvicorn + httptools + our
    connection-control protocol) answering a fixed envelope; closed loop -> requests/s.
-2. saturation: `cardsettle insurer serve` on SQLite (WAL, synchronous=FULL); closed loop of
-   windows, each running 1101 -> 2201 -> 2203 -> 2204 -> 2206 -> 2207 -> visits/s, messages/s.
+2. saturation: the insurer as `cardsettle insurer serve` starts it, on SQLite (WAL;
+   ``--durability full``, the default, syncs every commit; ``normal`` is the opt-in of
+   docs/adr/0009-insurer-throughput.md); closed loop of windows, each running
+   1101 -> 2201 -> 2203 -> 2204 -> 2206 -> 2207 -> visits/s, messages/s.
 3. fixed load: open-loop Poisson arrivals of visits at half the saturated visit rate; latency
    of every transaction measured from its send (a visit's start is its *scheduled* time, so a
    stalled server shows up — no coordinated omission). p50/p99 per transaction.
 4. the same fixed load with a fault plan of 10 faults that match nothing -> the fault layer's
    cost at p50.
-The load generator is one gevent process with geventhttpclient (keep-alive); it shares the 2
-cores with the server, so figures are a floor for a separate load machine.
+5. bare again, and a summary: the ratio of each insurer rate to the mean of the two bare
+   rates (the machine's load drifts during a run), against the goals of issue 3.
+Server CPU per request/message (Linux, from /proc) is printed too: unlike rates, it hardly
+depends on what else the machine is doing. The load generator is one gevent process with
+geventhttpclient (keep-alive); it shares the cores with the server, so figures are a floor for
+a separate load machine.
 """
 
 from gevent import monkey
@@ -43,12 +50,35 @@ import gevent  # noqa: E402
 import orjson  # noqa: E402
 from geventhttpclient import HTTPClient  # noqa: E402
 
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))  # measure this checkout, whatever is installed
+
 from mock_insurer.money import round_money  # noqa: E402
 from mock_insurer.wire.envelope import build_request  # noqa: E402
 from mock_insurer.wire.jsonio import dumps  # noqa: E402
 from mock_insurer.wire.msgid import MsgidFactory  # noqa: E402
 
 PATH = "/fsi/api/rsfComIfsService/callService"
+GOAL_RATIO = 0.25  # issue 3, "Speed": visit message rate >= 25% of the bare rate
+GOAL_P99_MS = 20.0  # p99 of 2207 at half of saturation
+GOAL_FAULT_MS = 0.5  # the fault layer at p50 when no fault matches
+SERVE = r'''
+# what `cardsettle insurer serve` does, for a durability its options do not offer
+import sys
+from datetime import datetime
+from pathlib import Path
+from cardsettle.cli.insurer import default_files
+from mock_insurer.gateway import Insurer, InsurerConfig
+from mock_insurer.server import run
+port, data_dir, persons, durability = (int(sys.argv[1]), Path(sys.argv[2]), int(sys.argv[3]),
+                                       sys.argv[4])
+files = default_files(data_dir, 1, persons)
+app = Insurer.open(InsurerConfig(
+    db_url=f"sqlite:///{data_dir / 'insurer.db'}", population=files["population"],
+    catalogue=files["catalogue"], institutions=files["institutions"], admin_token="bench",
+    wall=datetime.now, fresh=True, durability=durability))
+run(app, port=port, log_level="error")
+'''
 BARE_APP = r'''
 import orjson
 from mock_insurer.server import run
@@ -277,30 +307,56 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=15.0)
     parser.add_argument("--concurrency", type=int, default=32)
     parser.add_argument("--persons", type=int, default=20000)
+    parser.add_argument("--durability", choices=["full", "normal", "both"], default="full",
+                        help="SQLite durability of the insurer (both: one run of each)")
     args = parser.parse_args()
     print(f"machine: {platform.machine()} {os.cpu_count()} cores, "
-          f"{_cpu_model()}, Python {platform.python_version()}")
+          f"{_cpu_model()}, Python {platform.python_version()}, load average "
+          f"{_load_average()}")
+    bare_rates = [bare_phase(args)]
+    results: dict[str, dict[str, float]] = {}
+    for durability in (["full", "normal"] if args.durability == "both"
+                       else [args.durability]):
+        results[durability] = insurer_phase(args, durability)
+    bare_rates.append(bare_phase(args, again=True))
+    bare_rate = statistics.mean(bare_rates)
+    print(f"summary (bare: mean of {bare_rates[0]:,.0f} and {bare_rates[1]:,.0f} = "
+          f"{bare_rate:,.0f} requests/s):")
+    for durability, result in results.items():
+        ratio = result["messages"] / bare_rate
+        print(f"  durability {durability}: {result['messages']:,.0f} messages/s = {ratio:.0%} "
+              f"of bare (goal >= {GOAL_RATIO:.0%}: {_verdict(ratio >= GOAL_RATIO)}); 2207 p99 "
+              f"at half load {result['p99_2207']:.1f} ms (goal < {GOAL_P99_MS:.0f}: "
+              f"{_verdict(result['p99_2207'] < GOAL_P99_MS)}); fault layer "
+              f"{result['fault_ms']:+.3f} ms (goal < {GOAL_FAULT_MS}: "
+              f"{_verdict(result['fault_ms'] < GOAL_FAULT_MS)})")
 
+
+def bare_phase(args: argparse.Namespace, *, again: bool = False) -> float:
     bare_port = free_port()
-    bare = subprocess.Popen([sys.executable, "-c", BARE_APP.replace("PORT", str(bare_port))])
+    bare = subprocess.Popen([sys.executable, "-c", BARE_APP.replace("PORT", str(bare_port))],
+                            cwd=ROOT, env=_env())
     wait_up(bare_port, bare)
     try:
         closed_loop_bare(bare_port, args.concurrency, 2.0)  # warm-up
+        started = _cpu_seconds(bare.pid)
         bare_rate = closed_loop_bare(bare_port, args.concurrency, args.seconds)
+        cpu = _per_unit(bare.pid, started, bare_rate * args.seconds)
     finally:
         bare.send_signal(signal.SIGINT)
         bare.wait(10)
-    print(f"bare endpoint (same stack): {bare_rate:,.0f} requests/s "
-          f"(closed loop, {args.concurrency} connections)")
+    print(f"bare endpoint (same stack){' again' if again else ''}: {bare_rate:,.0f} "
+          f"requests/s (closed loop, {args.concurrency} connections)"
+          + (f"; server CPU {cpu * 1e6:.0f} us per request" if cpu else ""))
+    return bare_rate
 
+
+def insurer_phase(args: argparse.Namespace, durability: str) -> dict[str, float]:
     with tempfile.TemporaryDirectory(prefix="cs-bench-") as tmp:
         data_dir = Path(tmp)
         port = free_port()
-        server = subprocess.Popen(
-            [sys.executable, "-m", "cardsettle", "insurer", "serve", "--port", str(port),
-             "--data-dir", str(data_dir), "--persons", str(args.persons), "--fresh",
-             "--log-level", "error", "--admin-token", "bench"],
-            stdout=subprocess.DEVNULL)
+        server = subprocess.Popen(_serve_command(port, data_dir, args.persons, durability),
+                                  stdout=subprocess.DEVNULL, cwd=ROOT, env=_env())
         wait_up(port, server)
         try:
             cat = Catalogue(data_dir)
@@ -311,10 +367,13 @@ def main() -> None:
             for window in windows:
                 window.sign_in()
             closed_loop_visits(windows, cat, 2.0)  # warm-up
+            started = _cpu_seconds(server.pid)
             visits = closed_loop_visits(windows, cat, args.seconds)
             messages = visits * 6
-            print(f"insurer saturated (SQLite, 1 process): {visits:,.1f} visits/s = "
-                  f"{messages:,.0f} messages/s = {messages / bare_rate:.0%} of the bare rate")
+            cpu = _per_unit(server.pid, started, messages * args.seconds)
+            print(f"insurer saturated (SQLite, durability {durability}, 1 process): "
+                  f"{visits:,.1f} visits/s = {messages:,.0f} messages/s"
+                  + (f"; server CPU {cpu * 1e3:.3f} ms per message" if cpu else ""))
             half = visits / 2
             base = open_loop(windows, cat, half, args.seconds, seed=1)
             _report(f"fixed load {half:,.1f} visits/s (half of saturation), no fault plan", base)
@@ -323,11 +382,62 @@ def main() -> None:
             _report("same load, 10 active faults that match nothing", faulty)
             deltas = [faulty.row(n)[1] - base.row(n)[1] for n in
                       ("1101", "2201", "2203", "2204", "2206", "2207")]
-            print(f"fault layer at p50: {statistics.mean(deltas):+.3f} ms per message "
+            fault_ms = statistics.mean(deltas)
+            print(f"fault layer at p50: {fault_ms:+.3f} ms per message "
                   "(mean over transactions; noise of the run is of the same order)")
+            return {"messages": messages, "p99_2207": base.row("2207")[2],
+                    "fault_ms": fault_ms}
         finally:
             server.send_signal(signal.SIGINT)
             server.wait(20)
+
+
+def _serve_command(port: int, data_dir: Path, persons: int, durability: str) -> list[str]:
+    """`cardsettle insurer serve`; with a durability other than the default through the CLI's
+    ``--durability`` when it has one, else through the same steps in a script (SERVE)."""
+    cli = [sys.executable, "-m", "cardsettle", "insurer", "serve", "--port", str(port),
+           "--data-dir", str(data_dir), "--persons", str(persons), "--fresh",
+           "--log-level", "error", "--admin-token", "bench"]
+    if durability == "full":
+        return cli
+    usage = subprocess.run([*cli[:5], "--help"], capture_output=True, text=True, cwd=ROOT,
+                           env=_env()).stdout
+    if "--durability" in usage:
+        return [*cli, "--durability", durability]
+    return [sys.executable, "-c", SERVE, str(port), str(data_dir), str(persons), durability]
+
+
+def _env() -> dict[str, str]:
+    """The environment of the servers: this checkout first on the import path."""
+    paths = [str(ROOT), *filter(None, os.environ.get("PYTHONPATH", "").split(os.pathsep))]
+    return {**os.environ, "PYTHONPATH": os.pathsep.join(paths)}
+
+
+def _cpu_seconds(pid: int) -> float | None:
+    """User + system CPU seconds of a process so far (Linux /proc), None elsewhere."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    except (OSError, ValueError, IndexError):
+        return None
+
+
+def _per_unit(pid: int, started: float | None, units: float) -> float | None:
+    ended = _cpu_seconds(pid)
+    if started is None or ended is None or units <= 0:
+        return None
+    return (ended - started) / units
+
+
+def _load_average() -> str:
+    try:
+        return " ".join(f"{v:.2f}" for v in os.getloadavg())
+    except OSError:
+        return "unknown"
+
+
+def _verdict(met: bool) -> str:
+    return "met" if met else "NOT met"
 
 
 def _non_matching_plan() -> dict[str, Any]:

@@ -69,6 +69,10 @@ def default_files(data_dir: Path, seed: int, persons: int) -> dict[str, Path]:
 @click.option("--no-signin-check", is_flag=True, help="Do not require a 9001 sign-in.")
 @click.option("--amounts-check", type=click.Choice(["refuse", "warn"]), default="refuse",
               show_default=True, help="When 2207's amounts differ from the computation.")
+@click.option("--durability", type=click.Choice(["full", "normal"]), default="full",
+              show_default=True,
+              help="SQLite: full syncs the log to disk before every answer; normal survives "
+                   "kill -9 of the insurer (WAL) but not a power loss, and is faster.")
 @click.option("--business-date", type=click.DateTime(["%Y-%m-%d"]), default=None,
               help="Start on this business date (time of day follows the wall clock).")
 @click.option("--seed", default=1, show_default=True, help="Seed of the default data.")
@@ -81,7 +85,7 @@ def default_files(data_dir: Path, seed: int, persons: int) -> dict[str, Path]:
 def serve(host: str, port: int, data_dir: Path, db_url: str | None, population: Path | None,
           catalogue: Path | None, institutions: Path | None, policy: str, auth: str, mode: str,
           admin_token: str | None, no_signin_check: bool, amounts_check: str,
-          business_date: datetime | None, seed: int, persons: int, fresh: bool,
+          durability: str, business_date: datetime | None, seed: int, persons: int, fresh: bool,
           log_level: str) -> None:
     """Serve the mock insurer (national interface, admin API, schemas) until interrupted.
 
@@ -106,7 +110,8 @@ def serve(host: str, port: int, data_dir: Path, db_url: str | None, population: 
     config = InsurerConfig(db_url=url, population=files["population"],
                            catalogue=files["catalogue"], institutions=files["institutions"],
                            policy=policy, auth=auth, settings=settings,
-                           admin_token=admin_token, wall=datetime.now, fresh=fresh)
+                           admin_token=admin_token, wall=datetime.now, fresh=fresh,
+                           durability=durability)
     app = Insurer.open(config)
     if business_date is not None:
         app.clock.set_business_date(date(business_date.year, business_date.month,

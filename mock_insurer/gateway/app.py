@@ -49,6 +49,7 @@ class InsurerConfig:
     refmsgid_start: int = 1
     wall: Callable[[], datetime] = field(default=datetime.now)  # the CLI's edge; tests pass one
     fresh: bool = False  # drop every table first
+    durability: str = "full"  # SQLite: full (sync every commit) or normal (kill -9 safe)
 
 
 def ledger_holds_data(db_url: str) -> bool:
@@ -76,7 +77,7 @@ class Insurer:
 
     @classmethod
     def open(cls, config: InsurerConfig) -> Insurer:
-        ledger = Ledger(config.db_url)
+        ledger = Ledger(config.db_url, durability=config.durability)
         if config.fresh:
             ledger.drop()
         ledger.create()

@@ -2,8 +2,9 @@
 
 Order per message: read the body (bounded) → ``service.prepare`` → fault effects that stop the
 message before it is handled (refuse, close, HTTP error, not-envelope; a delay sleeps and goes
-on) → ``service.execute`` in a worker thread (the ledger commits here) → fault effects on the
-answer (lose it, truncate it, mangle it) → send. A fault never changes what was committed, only
+on) → ``service.execute_async`` (the ledger's writer runs it and commits, on SQLite together
+with the messages that arrived meanwhile) → fault effects on the answer (lose it, truncate it,
+mangle it) → send. A fault never changes what was committed, only
 what the caller sees; the record says which fault hit which message.
 """
 
@@ -12,7 +13,6 @@ from __future__ import annotations
 import asyncio
 import re
 
-import anyio.to_thread
 from starlette.types import Receive, Scope, Send
 
 from mock_insurer.faults import Close, Delay, HttpError, LoseAnswer, Malformed, Refuse, effects
@@ -38,12 +38,14 @@ class Gateway:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         body = await _read_body(receive, self.service.settings.max_body_bytes + 1)
-        headers = {k.decode("latin-1"): v.decode("latin-1") for k, v in scope["headers"]}
+        # headers matter only to gateway authentication
+        headers = ({} if self.service.auth.mode == "none" else
+                   {k.decode("latin-1"): v.decode("latin-1") for k, v in scope["headers"]})
         prepared = self.service.prepare(body, path_infno=path_infno(scope["path"]),
                                         headers=headers)
         if prepared.hit is not None and await self._before(prepared, scope, send):
             return
-        reply = await anyio.to_thread.run_sync(self.service.execute, prepared)
+        reply = await self.service.execute_async(prepared)
         await self._answer(reply, scope, send)
 
     async def _before(self, prepared: Prepared, scope: Scope, send: Send) -> bool:
@@ -72,8 +74,7 @@ class Gateway:
         return False
 
     async def _record(self, prepared: Prepared, status: int | None, effect: str) -> None:
-        await anyio.to_thread.run_sync(
-            lambda: self.service.record_fault_only(prepared, http_status=status, effect=effect))
+        await self.service.record_fault_only_async(prepared, http_status=status, effect=effect)
 
     async def _answer(self, reply: Reply, scope: Scope, send: Send) -> None:
         effect = reply.hit.effect if reply.hit is not None else None

@@ -1,24 +1,32 @@
 """The insurer service: one incoming message from bytes to answer, minus the transport.
 
 ``prepare`` (no database): parse the envelope, find the transaction and the institution, check
-the gateway signature, and ask the fault layer whether a fault hits this message. ``execute``
-(in a worker thread): the sign-in check, msgid idempotency, the handler and the record, all in one
-ledger transaction. The ASGI layer (:mod:`mock_insurer.gateway.asgi`) applies the transport-level
-fault effects around these two steps.
+the gateway signature, and ask the fault layer whether a fault hits this message. ``execute_in``
+(given a ledger transaction): the sign-in check, msgid idempotency, the handler and the record.
+``execute_async`` runs it through the ledger's writer (on SQLite many messages share one commit:
+:mod:`mock_insurer.ledger.batch`) and returns once it is committed; ``execute`` runs it in a
+transaction of its own (blocking). The ASGI layer (:mod:`mock_insurer.gateway.asgi`) applies the
+transport-level fault effects around these steps.
 
 Idempotency (reference README, "msgid"): a keyed msgid repeated with the same input replays the
 original answer and applies nothing; with a different input it is refused. Envelope-level refusals
 (malformed, unknown institution, signature, sign-in) and fault-made refusals are recorded but not
 keyed, so a client that fixes the cause may resend under the same msgid; business refusals are
-keyed. A msgid that a 2601 reversal undid or tombstoned is refused, never replayed.
+keyed. A msgid that a 2601 reversal undid or tombstoned is refused, never replayed. There is no
+look-up before the handler: the handler runs in a savepoint and the keyed record is inserted last;
+when the unique index says the msgid is already recorded, the savepoint rolls back and the
+recorded message is replayed (or the repeat refused).
 """
 
 from __future__ import annotations
 
+import asyncio
 import threading
+import weakref
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from functools import partial
 from typing import Any
 
 from mock_insurer.faults import (
@@ -37,6 +45,7 @@ from mock_insurer.ledger import (
     SignIn,
     dump_json,
 )
+from mock_insurer.ledger.batch import Writer, writer_for
 from mock_insurer.refusals import Refusal, refuse
 from mock_insurer.transactions import (
     HANDLERS,
@@ -97,6 +106,7 @@ class Reply:
     answer: dict[str, Any] | None  # the envelope (None for a file)
     hit: Hit | None
     applied: bool  # the message took effect (for faults that lose the answer afterwards)
+    signins_changed: bool = False  # a sign-in ended: drop the cache once committed
 
 
 def _psn_no(envelope: RequestEnvelope) -> str | None:
@@ -143,6 +153,8 @@ class InsurerService:
         self._institutions: dict[str, Institution] = {}
         self._signins: dict[str, tuple[SignIn, float]] = {}
         self._lock = threading.Lock()
+        self._writers: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, Writer] = (
+            weakref.WeakKeyDictionary())
         self.reload_institutions()
 
     # -- reference data ----------------------------------------------------------------
@@ -153,8 +165,7 @@ class InsurerService:
             self._institutions = found
 
     def institution(self, code: str) -> Institution | None:
-        with self._lock:
-            return self._institutions.get(code)
+        return self._institutions.get(code)  # the dict is replaced whole, never changed
 
     def set_reference(self, reference: Reference) -> None:
         self.reference = reference
@@ -218,52 +229,77 @@ class InsurerService:
 
     # -- step 2: the ledger -------------------------------------------------------------------
     def execute(self, prepared: Prepared) -> Reply:
-        """Run the message against the ledger (call from a worker thread)."""
+        """Run the message in a ledger transaction of its own (blocking; from a worker
+        thread or a test). Returns once committed."""
+        with self.ledger.write() as tx:
+            reply = self.execute_in(tx, prepared)
+        if reply.signins_changed:
+            self.forget_signins()
+        return reply
+
+    async def execute_async(self, prepared: Prepared) -> Reply:
+        """Run the message through the ledger's writer (from the event loop). Returns once
+        the transaction that holds it has committed."""
+        reply = await self._writer().run(partial(self.execute_in, prepared=prepared))
+        if reply.signins_changed:
+            self.forget_signins()
+        return reply
+
+    def _writer(self) -> Writer:
+        loop = asyncio.get_running_loop()
+        writer = self._writers.get(loop)
+        if writer is None:
+            writer = self._writers[loop] = writer_for(self.ledger)
+        return writer
+
+    def execute_in(self, tx: LedgerTx, prepared: Prepared) -> Reply:
+        """Run the message inside ``tx``: sign-in check, the handler and the record (the
+        caller commits)."""
         now = self.clock() + prepared.skew
         envelope, institution, hit = prepared.envelope, prepared.institution, prepared.hit
         if prepared.refusal is not None or envelope is None or institution is None:
             refusal = prepared.refusal or refuse("input_invalid", "body", detail="报文无法解析")
-            return self._refuse_unkeyed(prepared, refusal, now)
+            return self._refuse_unkeyed(tx, prepared, refusal, now)
         effect = hit.effect if hit is not None else None
         if isinstance(effect, BusinessError):
             refusal = Refusal("fault_business_error", effect.err_msg)
-            return self._refuse_unkeyed(prepared, refusal, now)
+            return self._refuse_unkeyed(tx, prepared, refusal, now)
+        signins_changed = False
         if isinstance(effect, SigninInvalidated):
-            with self.ledger.write() as tx:
-                tx.invalidate_signins(institution.fixmedins_code)
+            tx.invalidate_signins(institution.fixmedins_code)
             self.forget_signins()
+            signins_changed = True
         if self.settings.require_signin and envelope.infno not in SIGNIN_EXEMPT:
-            problem = self._signin_problem(envelope, institution, now)
+            problem = self._signin_problem(tx, envelope, institution, now)
             if problem is not None:
-                return self._refuse_unkeyed(prepared, problem, now)
+                reply = self._refuse_unkeyed(tx, prepared, problem, now)
+                return _with_signins_changed(reply) if signins_changed else reply
         for _attempt in range(3):
-            try:
-                return self._execute_keyed(prepared, envelope, institution, now)
-            except DuplicateMessage:
-                continue  # a concurrent identical msgid committed first: replay it
+            keyed = self._execute_keyed(tx, prepared, envelope, institution, now)
+            if keyed is not None:
+                return _with_signins_changed(keyed) if signins_changed else keyed
         raise RuntimeError(f"msgid {envelope.msgid} kept colliding")  # a bug, not an outcome
 
-    def _signin_problem(self, envelope: RequestEnvelope, institution: Institution,
+    def _signin_problem(self, tx: LedgerTx, envelope: RequestEnvelope, institution: Institution,
                         now: datetime) -> Refusal | None:
         if not envelope.sign_no:
             return refuse("no_signin", "sign_no")
-        sign = self._signin(envelope.sign_no)
+        sign = self._signin(tx, envelope.sign_no)
         if sign is None or not sign.valid or sign.fixmedins_code != institution.fixmedins_code:
             return refuse("no_signin", "sign_no")
-        if sign.biz_date != now.strftime("%Y-%m-%d"):
+        if sign.biz_date != _biz_time(now)[:10]:
             return refuse("signin_other_day", "sign_no")
         return None
 
-    def _signin(self, sign_no: str) -> SignIn | None:
+    def _signin(self, tx: LedgerTx, sign_no: str) -> SignIn | None:
         """A sign-in, from a short-lived cache of valid ones (SIGNIN_CACHE_SECONDS, so that a
-        sign-out in another insurer process sharing the ledger is seen within that time)."""
+        sign-out in another insurer process sharing the ledger is seen within that time); a
+        miss reads it in the message's own transaction."""
         now = self.timer()
-        with self._lock:
-            cached = self._signins.get(sign_no)
+        cached = self._signins.get(sign_no)  # one dict read: atomic
         if cached is not None and now - cached[1] < SIGNIN_CACHE_SECONDS:
             return cached[0]
-        with self.ledger.read() as tx:
-            sign = tx.signin(sign_no)
+        sign = tx.signin(sign_no)
         if sign is not None and sign.valid:
             with self._lock:
                 if len(self._signins) > 10_000:
@@ -276,32 +312,33 @@ class InsurerService:
         with self._lock:
             self._signins.clear()
 
-    def _execute_keyed(self, prepared: Prepared, envelope: RequestEnvelope,
-                       institution: Institution, now: datetime) -> Reply:
-        """The handler and the keyed record in one transaction. The record is written last:
-        a concurrent twin of the same msgid makes the insert fail (DuplicateMessage), the
-        transaction rolls back and the caller replays. A refusal rolls back whatever the
-        handler wrote and is recorded in a transaction of its own."""
+    def _execute_keyed(self, tx: LedgerTx, prepared: Prepared, envelope: RequestEnvelope,
+                       institution: Institution, now: datetime) -> Reply | None:
+        """The handler and the keyed record, in a savepoint. The record is written last: when
+        the msgid is already recorded the insert fails (DuplicateMessage), the savepoint rolls
+        back and the recorded message is replayed. A refusal rolls back whatever the handler
+        wrote and is recorded instead. None: the conflict was not on this msgid (a
+        concurrent 2601 tombstone): try again."""
         fingerprint = request_fingerprint(envelope)
-        code = institution.fixmedins_code
         call = Call(envelope=envelope, institution=institution, now=now,
                     settings=self.settings, reference=self.reference,
                     deviations=list(prepared.deviations))
         try:
-            with self.ledger.write() as tx:
-                existing = tx.keyed_message(code, envelope.msgid)
-                if existing is not None:
-                    return self._repeat(tx, prepared, envelope, existing, fingerprint, now)
-                outcome = HANDLERS[envelope.infno](call, tx)
-                if isinstance(outcome, (Refusal, FieldProblem)):
-                    raise _Refused(outcome)
-                return self._commit(tx, prepared, call, outcome, fingerprint, now)
-        except _Refused as refused:
-            with self.ledger.write() as tx:
-                existing = tx.keyed_message(code, envelope.msgid)
-                if existing is not None:
-                    return self._repeat(tx, prepared, envelope, existing, fingerprint, now)
-                return self._commit(tx, prepared, call, refused.outcome, fingerprint, now)
+            try:
+                with tx.savepoint():
+                    outcome = HANDLERS[envelope.infno](call, tx)
+                    if isinstance(outcome, (Refusal, FieldProblem)):
+                        raise _Refused(outcome)
+                    return self._commit(tx, prepared, call, outcome, fingerprint, now)
+            except _Refused as refused:
+                with tx.savepoint():
+                    return self._commit(tx, prepared, call, refused.outcome, fingerprint, now)
+        except DuplicateMessage:
+            pass
+        existing = tx.keyed_message(institution.fixmedins_code, envelope.msgid)
+        if existing is None:
+            return None
+        return self._repeat(tx, prepared, envelope, existing, fingerprint, now)
 
     def _commit(self, tx: LedgerTx, prepared: Prepared, call: Call, outcome: Any,
                 fingerprint: str, now: datetime) -> Reply:
@@ -311,6 +348,7 @@ class InsurerService:
                                     **values))
         if call.envelope.infno == "9002" and reply.applied:
             self.forget_signins()
+            return _with_signins_changed(reply)
         return reply
 
     def _repeat(self, tx: LedgerTx, prepared: Prepared, envelope: RequestEnvelope,
@@ -337,8 +375,7 @@ class InsurerService:
 
     def _reply(self, prepared: Prepared, outcome: Any,
                now: datetime) -> tuple[Reply, dict[str, Any]]:
-        done = {"duration_ms": (self.timer() - prepared.started) * 1000.0, "http_status": 200,
-                "deviations": _deviations_json(prepared.deviations)}
+        done: dict[str, Any] = {"http_status": 200}
         if isinstance(outcome, FileAnswer):
             done.update(answer=outcome.content, infcode=0, status="answered")
             return Reply(200, outcome.content, OCTET, None, prepared.hit, applied=True), done
@@ -355,12 +392,12 @@ class InsurerService:
                     err_msg=err_msg)
         return Reply(200, body, JSON, answer, prepared.hit, applied=False), done
 
-    def _refuse_unkeyed(self, prepared: Prepared, refusal: Refusal, now: datetime) -> Reply:
+    def _refuse_unkeyed(self, tx: LedgerTx, prepared: Prepared, refusal: Refusal,
+                        now: datetime) -> Reply:
         body, answer = self._answer_bytes(-1, None, refusal.err_msg, "", prepared, now)
-        with self.ledger.write() as tx:
-            tx.add_message(self._record(prepared, now, keyed=False, status="answered",
-                                        answer=body, infcode=-1, http_status=200,
-                                        rejection_code=refusal.code, err_msg=refusal.err_msg))
+        tx.add_message(self._record(prepared, now, keyed=False, status="answered",
+                                    answer=body, infcode=-1, http_status=200,
+                                    rejection_code=refusal.code, err_msg=refusal.err_msg))
         return Reply(200, body, JSON, answer, prepared.hit, applied=False)
 
     def _answer_bytes(self, infcode: int, output: Any, err_msg: str, warn_msg: str,
@@ -375,10 +412,20 @@ class InsurerService:
     def record_fault_only(self, prepared: Prepared, *, http_status: int | None,
                           effect: str) -> None:
         """Record a message that a transport-level fault answered before any handler ran."""
-        now = self.clock() + prepared.skew
         with self.ledger.write() as tx:
-            tx.add_message(self._record(prepared, now, keyed=False, status="faulted",
-                                        http_status=http_status, fault_effect=effect))
+            self.record_fault_only_in(tx, prepared, http_status=http_status, effect=effect)
+
+    async def record_fault_only_async(self, prepared: Prepared, *, http_status: int | None,
+                                      effect: str) -> None:
+        """:meth:`record_fault_only` through the ledger's writer (from the event loop)."""
+        await self._writer().run(partial(self.record_fault_only_in, prepared=prepared,
+                                         http_status=http_status, effect=effect))
+
+    def record_fault_only_in(self, tx: LedgerTx, prepared: Prepared, *,
+                             http_status: int | None, effect: str) -> None:
+        now = self.clock() + prepared.skew
+        tx.add_message(self._record(prepared, now, keyed=False, status="faulted",
+                                    http_status=http_status, fault_effect=effect))
 
     def _record(self, prepared: Prepared, now: datetime, *, keyed: bool, status: str,
                 **values: Any) -> dict[str, Any]:
@@ -394,7 +441,7 @@ class InsurerService:
             "deviations": _deviations_json(prepared.deviations),
             "fault_id": hit.fault_id if hit else None,
             "fault_effect": hit.effect.kind if hit else None,
-            "status": status, "replay_of": None, "biz_time": now.strftime("%Y-%m-%d %H:%M:%S"),
+            "status": status, "replay_of": None, "biz_time": _biz_time(now),
             "received_ms": prepared.received_ms,
             "duration_ms": (self.timer() - prepared.started) * 1000.0, "effect_ref": None,
         }
@@ -402,6 +449,20 @@ class InsurerService:
         return record
 
 
+def _biz_time(now: datetime) -> str:
+    """The business clock as ``YYYY-MM-DD HH:MM:SS`` (naive wall-clock time)."""
+    if now.tzinfo is None:
+        return now.isoformat(" ", "seconds")
+    return now.strftime("%Y-%m-%d %H:%M:%S")
+
+
+def _with_signins_changed(reply: Reply) -> Reply:
+    return Reply(reply.status, reply.body, reply.content_type, reply.answer, reply.hit,
+                 reply.applied, signins_changed=True)
+
+
 def _deviations_json(deviations: list[Deviation]) -> str:
+    if not deviations:
+        return "[]"
     return dump_json([{"code": d.code, "field": d.field, "detail": d.detail}
                       for d in deviations])

@@ -2,9 +2,18 @@
 
 SQLite: every write transaction starts with ``BEGIN IMMEDIATE`` so that writers are serialized
 by the database (two windows settling one person can never interleave), with WAL and
-``synchronous=FULL`` so that a commit that returned is on disk (survives ``kill -9``).
+``synchronous=FULL`` so that a commit that returned is on disk (survives ``kill -9`` and a
+power cut). A read transaction (a connection with the execution option ``ledger_read``) starts
+with a plain ``BEGIN``: in WAL mode readers never wait for the writer.
+
+Durability (SQLite only): ``full`` (the default) syncs the write-ahead log on every commit;
+``normal`` (``synchronous=NORMAL``) syncs it only at checkpoints. In WAL mode a commit with
+``normal`` is in the operating system's cache when it returns, so it survives ``kill -9`` of
+the insurer; only a crash of the machine itself (power, kernel) can lose the last commits.
+See docs/adr/0009-insurer-throughput.md.
+
 PostgreSQL: read-committed transactions; the ledger serializes writers on one person by locking
-that person's account row (``SELECT ... FOR UPDATE``).
+that person's account row (``SELECT ... FOR UPDATE``). Its durability is the server's.
 """
 
 from __future__ import annotations
@@ -18,22 +27,29 @@ from sqlalchemy.exc import ArgumentError
 
 from mock_insurer.errors import InsurerError
 
-__all__ = ["LedgerConfigError", "make_engine"]
+__all__ = ["DURABILITIES", "LedgerConfigError", "make_engine"]
+
+DURABILITIES = ("full", "normal")
+READ_OPTION = "ledger_read"
 
 
 class LedgerConfigError(InsurerError):
     """The ledger URL cannot be used (unknown scheme, unwritable SQLite directory)."""
 
 
-def make_engine(url: str, *, pool_size: int = 8) -> Engine:
-    """An engine for ``sqlite:///path`` or ``postgresql://user@host/db``."""
+def make_engine(url: str, *, pool_size: int = 8, durability: str = "full") -> Engine:
+    """An engine for ``sqlite:///path`` or ``postgresql://user@host/db``; ``durability``
+    ``full`` or ``normal`` (see the module)."""
+    if durability not in DURABILITIES:
+        raise LedgerConfigError(f"durability must be one of {', '.join(DURABILITIES)}, "
+                                f"not {durability!r}")
     try:
         parsed = make_url(url)
     except ArgumentError as exc:
         raise LedgerConfigError(f"not a database URL: {url!r} ({exc})") from exc
     backend = parsed.get_backend_name()
     if backend == "sqlite":
-        return _sqlite_engine(parsed.database or "")
+        return _sqlite_engine(parsed.database or "", durability)
     if backend == "postgresql":
         driver_url = parsed.set(drivername="postgresql+psycopg")
         return create_engine(driver_url, pool_size=pool_size, max_overflow=pool_size,
@@ -42,14 +58,17 @@ def make_engine(url: str, *, pool_size: int = 8) -> Engine:
                             "or postgresql://USER@HOST/DB")
 
 
-def _sqlite_engine(database: str) -> Engine:
+def _sqlite_engine(database: str, durability: str) -> Engine:
     if database in ("", ":memory:"):
         raise LedgerConfigError("the ledger needs a file: use sqlite:///PATH (an in-memory "
                                 "database would lose every settlement on restart)")
     directory = Path(database).resolve().parent
     if not directory.is_dir():
         raise LedgerConfigError(f"directory for the ledger does not exist: {directory}")
+    # LIFO: the connection used last is handed out again, with its page cache still warm (a
+    # connection that has not seen the latest commit must drop its whole cache in WAL mode).
     engine = create_engine(f"sqlite+pysqlite:///{database}", pool_size=8, max_overflow=8,
+                           pool_use_lifo=True,
                            connect_args={"check_same_thread": False, "timeout": 30})
 
     @event.listens_for(engine, "connect")
@@ -57,13 +76,15 @@ def _sqlite_engine(database: str) -> Engine:
         dbapi_conn.isolation_level = None  # we emit BEGIN ourselves
         cur = dbapi_conn.cursor()
         cur.execute("PRAGMA journal_mode=WAL")
-        cur.execute("PRAGMA synchronous=FULL")
+        cur.execute(f"PRAGMA synchronous={durability.upper()}")
         cur.execute("PRAGMA foreign_keys=ON")
         cur.execute("PRAGMA busy_timeout=30000")
+        cur.execute("PRAGMA wal_autocheckpoint=0")  # checkpoints run in a thread: checkpoint.py
         cur.close()
 
     @event.listens_for(engine, "begin")
     def _on_begin(conn: Any) -> None:
-        conn.exec_driver_sql("BEGIN IMMEDIATE")
+        read = conn.get_execution_options().get(READ_OPTION, False)
+        conn.exec_driver_sql("BEGIN" if read else "BEGIN IMMEDIATE")
 
     return engine

@@ -1,12 +1,51 @@
-"""Typed views of ledger rows handed to the transaction handlers."""
+"""Typed views of ledger rows handed to the transaction handlers, how rows become them, and
+the JSON of the ledger's text columns."""
 
 from __future__ import annotations
 
+import json
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-__all__ = ["FeeRow", "Institution", "Person", "Settlement", "SignIn", "Visit"]
+import orjson
+from sqlalchemy.engine import RowMapping
+
+from mock_insurer.money import parse_decimal
+
+__all__ = [
+    "FeeRow",
+    "Institution",
+    "Person",
+    "Settlement",
+    "SignIn",
+    "Visit",
+    "dump_json",
+    "fee_row",
+    "institution_of",
+    "load_json",
+    "person_of",
+    "settlement_of",
+]
+
+_DECODER = json.JSONDecoder(parse_float=Decimal)
+
+
+def _default(value: Any) -> Any:
+    if isinstance(value, Decimal):
+        return orjson.Fragment(str(value))
+    raise TypeError(f"cannot serialise {type(value).__name__}")
+
+
+def dump_json(value: Any) -> str:
+    """JSON text for a ledger column; Decimal as a JSON number written exactly as it is."""
+    return orjson.dumps(value, default=_default).decode()
+
+
+def load_json(text: str | bytes) -> Any:
+    """Parse a ledger column's JSON; non-integer numbers come back as Decimal."""
+    return _DECODER.decode(text if isinstance(text, str) else text.decode("utf-8"))
 
 
 @dataclass(frozen=True, slots=True)
@@ -115,3 +154,35 @@ class Settlement:
     setlinfo: dict[str, Any]
     setldetail: list[dict[str, Any]]
     counter_deltas: dict[str, Decimal] = field(default_factory=dict)
+
+
+def institution_of(row: RowMapping) -> Institution:
+    """An institution from its row (credentials: JSON text)."""
+    return Institution(row["fixmedins_code"], row["fixmedins_name"], row["tier"], row["admdvs"],
+                       dict(load_json(row["credentials"])), bool(row["blacklisted"]))
+
+
+def person_of(row: Sequence[Any]) -> Person:
+    """A person from the columns of ``statements.PERSON_COLUMNS``."""
+    return Person(row[0], row[1], row[2], row[3], row[4], row[5], row[6], row[7],
+                  list(load_json(row[8])), row[9], row[10], row[11])
+
+
+def fee_row(row: Sequence[Any]) -> FeeRow:
+    """A fee-detail row from the columns of ``statements.FEE_COLUMNS``."""
+    return FeeRow(
+        row[0], row[1], row[2], row[3], row[4], row[5], row[6], row[7],
+        parse_decimal(row[8]), parse_decimal(row[9]),
+        parse_decimal(row[10]) if row[10] else None,
+        row[11], row[12], row[13], row[14], row[15], dict(load_json(row[16])),
+        row[17], row[18])
+
+
+def settlement_of(row: Sequence[Any]) -> Settlement:
+    """A settlement from the columns of ``statements.SETTLEMENT_COLUMNS``."""
+    deltas = {k: parse_decimal(v) for k, v in load_json(row[25]).items()}
+    return Settlement(
+        row[0], row[1], row[2], row[3], row[4], row[5], row[6], row[7], row[8], row[9],
+        row[10], row[11], row[12], row[13], row[14], row[15], row[16], row[17], row[18],
+        row[19], row[20], row[21], row[22], dict(load_json(row[23])),
+        list(load_json(row[24])), deltas)

@@ -201,8 +201,10 @@ fee_details = Table(
     Column("setl_id", String, nullable=True),
     Column("upload_msgid", String, nullable=False),
     Column("biz_time", String, nullable=False),
-    Index("ix_fee_details_visit", "mdtrt_id", "status"),
-    Index("ix_fee_details_supply", "psn_no", "med_list_codg", "status"),
+    # no status in these two: settling a row changes its status, and an index holding it
+    # would be rewritten each time (a visit or a person's item has few rows to filter)
+    Index("ix_fee_details_visit", "mdtrt_id"),
+    Index("ix_fee_details_supply", "psn_no", "med_list_codg"),
     Index(
         "uq_fee_details_live", "mdtrt_id", "feedetl_sn", unique=True,
         sqlite_where=text("status != 'cancelled'"),

@@ -1,8 +1,13 @@
-"""The ledger: the one place that talks SQL.
+"""The ledger's operations: what handlers call, never seeing SQL (all SQL lives in this package).
 
 ``Ledger.write()`` opens a write transaction (serialized per database on SQLite, per person on
-PostgreSQL through :meth:`LedgerTx.lock_person`); ``Ledger.read()`` a read-only one. Handlers
-receive a :class:`LedgerTx` and call its methods; they never see SQL.
+PostgreSQL through :meth:`LedgerTx.lock_person`); ``Ledger.read()`` a read-only one;
+:mod:`mock_insurer.ledger.batch` runs many messages' work in one write transaction (group
+commit). Handlers receive a :class:`LedgerTx` and call its methods; they never see SQL.
+
+The statements of the message path are compiled once per dialect and run on the driver
+connection (:mod:`mock_insurer.ledger.statements`); bulk loading and rare queries use
+SQLAlchemy Core directly.
 
 Time: ``biz_time`` arguments are the insurer's business clock as ``YYYY-MM-DD HH:MM:SS``.
 Money: Decimal yuan in and out (stored as cents).
@@ -10,20 +15,18 @@ Money: Decimal yuan in and out (stored as cents).
 
 from __future__ import annotations
 
-import json
 import threading
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from decimal import Decimal
 from typing import Any
 
-import orjson
-from sqlalchemy import Connection, and_, func, insert, select, update
+from sqlalchemy import Connection, and_, func, insert, select
 from sqlalchemy.engine import Engine, RowMapping
-from sqlalchemy.exc import IntegrityError
 
 from mock_insurer.ledger import schema as s
-from mock_insurer.ledger.engine import make_engine
+from mock_insurer.ledger.checkpoint import Checkpointer
+from mock_insurer.ledger.engine import READ_OPTION, make_engine
 from mock_insurer.ledger.records import (
     FeeRow,
     Institution,
@@ -31,43 +34,50 @@ from mock_insurer.ledger.records import (
     Settlement,
     SignIn,
     Visit,
+    dump_json,
+    fee_row,
+    institution_of,
+    load_json,
+    person_of,
+    settlement_of,
+)
+from mock_insurer.ledger.statements import (
+    FILE_COLUMNS,
+    MESSAGE_COLUMNS,
+    SETTLEMENT_COLUMNS,
+    Statements,
 )
 from mock_insurer.money import ZERO, parse_decimal, render
 
 __all__ = ["DuplicateMessage", "Ledger", "LedgerTx", "dump_json", "load_json"]
 
+_MESSAGE_KEYS = tuple(c.name for c in MESSAGE_COLUMNS)
+_FILE_KEYS = tuple(c.name for c in FILE_COLUMNS)
+
 
 class DuplicateMessage(Exception):
-    """A keyed msgid was inserted concurrently by another request (replay it)."""
-
-
-def _default(value: Any) -> Any:
-    if isinstance(value, Decimal):
-        return orjson.Fragment(str(value).encode())
-    raise TypeError(f"cannot serialise {type(value).__name__}")
-
-
-def dump_json(value: Any) -> str:
-    """JSON text for a ledger column; Decimal as a JSON number written exactly as it is."""
-    return orjson.dumps(value, default=_default).decode()
-
-
-def load_json(text: str | bytes) -> Any:
-    """Parse a ledger column's JSON; non-integer numbers come back as Decimal."""
-    return json.loads(text, parse_float=Decimal)
+    """A keyed msgid is already recorded (inserted by a twin request): replay it."""
 
 
 class Ledger:
-    """A handle on the ledger database (thread-safe; one per insurer process)."""
+    """A handle on the ledger database (thread-safe; one per insurer process).
 
-    def __init__(self, url: str) -> None:
+    ``durability`` (SQLite): ``full`` (default) or ``normal``, see
+    :mod:`mock_insurer.ledger.engine`."""
+
+    def __init__(self, url: str, *, durability: str = "full") -> None:
         self.url = url
-        self.engine: Engine = make_engine(url)
+        self.durability = durability
+        self.engine: Engine = make_engine(url, durability=durability)
         self.dialect = self.engine.dialect.name
+        self.statements = Statements(self.engine.dialect)
+        self.integrity_error: type[Exception] = self.engine.dialect.loaded_dbapi.IntegrityError
         # SQLite has one writer at a time; queueing writers on a lock in the process avoids
         # SQLite's busy handler (sleep-and-retry) under many concurrent windows.
-        self._write_lock: threading.Lock | None = (threading.Lock() if self.dialect == "sqlite"
-                                                   else None)
+        self.write_lock: threading.Lock | None = (threading.Lock() if self.dialect == "sqlite"
+                                                  else None)
+        self.checkpointer: Checkpointer | None = (Checkpointer(self.engine)
+                                                  if self.dialect == "sqlite" else None)
 
     def create(self) -> None:
         """Create the tables that do not exist yet (idempotent)."""
@@ -78,89 +88,160 @@ class Ledger:
         s.METADATA.drop_all(self.engine)
 
     def dispose(self) -> None:
+        if self.checkpointer is not None:
+            self.checkpointer.close()
         self.engine.dispose()
+
+    def committed(self) -> None:
+        """Tell the ledger a write transaction committed (schedules a WAL checkpoint)."""
+        if self.checkpointer is not None:
+            self.checkpointer.notify()
+
+    def tx(self, conn: Connection) -> LedgerTx:
+        """Ledger operations on ``conn`` (inside a transaction the caller opened)."""
+        return LedgerTx(conn, self.dialect, self.statements, self.integrity_error)
 
     @contextmanager
     def write(self) -> Iterator[LedgerTx]:
         """A write transaction; commits on normal exit, rolls back on an exception."""
-        if self._write_lock is None:
+        if self.write_lock is None:
             with self.engine.begin() as conn:
-                yield LedgerTx(conn, self.dialect)
+                yield self.tx(conn)
             return
-        with self._write_lock, self.engine.begin() as conn:
-            yield LedgerTx(conn, self.dialect)
+        with self.write_lock, self.engine.begin() as conn:
+            yield self.tx(conn)
+        self.committed()
 
     @contextmanager
     def read(self) -> Iterator[LedgerTx]:
-        """A transaction for reading (on SQLite still serialized with writers; short)."""
-        with self.engine.connect() as conn:
-            yield LedgerTx(conn, self.dialect)
+        """A transaction for reading (on SQLite it never waits for the writer)."""
+        with self.engine.connect().execution_options(**{READ_OPTION: True}) as conn:
+            yield self.tx(conn)
             conn.rollback()
 
 
 class LedgerTx:
     """Operations inside one ledger transaction."""
 
-    def __init__(self, conn: Connection, dialect: str) -> None:
+    def __init__(self, conn: Connection, dialect: str, statements: Statements,
+                 integrity_error: type[Exception]) -> None:
         self.conn = conn
         self.dialect = dialect
+        self._sql = statements
+        self._named = statements.named
+        # one driver cursor for the transaction: each execute resets the statement before
+        # (an unfinished statement would keep SQLite's statement journal open)
+        driver: Any = conn.connection.driver_connection
+        self._cursor: Any = driver.cursor()
+        self._integrity_error = integrity_error
+        self._depth = 0
+
+    # -- running statements --------------------------------------------------------------
+    def _one(self, name: str, params: Mapping[str, Any]) -> tuple[Any, ...] | None:
+        compiled = self._named[name]
+        cursor = self._cursor
+        cursor.execute(compiled.sql, compiled.params(params))
+        row = cursor.fetchone()
+        if row is None or not compiled.outputs:
+            return row
+        return compiled.row(row)
+
+    def _all(self, name: str, params: Mapping[str, Any]) -> list[tuple[Any, ...]]:
+        compiled = self._named[name]
+        cursor = self._cursor
+        cursor.execute(compiled.sql, compiled.params(params))
+        rows = cursor.fetchall()
+        if not compiled.outputs:
+            return rows
+        return [compiled.row(r) for r in rows]
+
+    def _count(self, name: str, params: Mapping[str, Any]) -> int:
+        compiled = self._named[name]
+        cursor = self._cursor
+        cursor.execute(compiled.sql, compiled.params(params))
+        return int(cursor.rowcount)
+
+    def _insert(self, table: Any, values: Mapping[str, Any]) -> None:
+        compiled = self._sql.insert(table, values.keys())
+        self._cursor.execute(compiled.sql, compiled.params(values))
+
+    def _insert_many(self, table: Any, rows: Sequence[Mapping[str, Any]]) -> None:
+        compiled = self._sql.insert(table, rows[0].keys())
+        self._cursor.executemany(compiled.sql, [compiled.params(row) for row in rows])
+
+    def _update(self, table: Any, by: str, value: Any, values: Mapping[str, Any]) -> int:
+        compiled = self._sql.update(table, by, values.keys())
+        cursor = self._cursor
+        cursor.execute(compiled.sql, compiled.params({**values, "by_value": value}))
+        return int(cursor.rowcount)
+
+    @contextmanager
+    def savepoint(self) -> Iterator[None]:
+        """A nested transaction: an exception inside rolls back exactly what was written
+        inside (and goes on); otherwise the writes join the enclosing transaction."""
+        self._depth += 1
+        name = f"ledger_sp{self._depth}"
+        cursor = self._cursor
+        cursor.execute(f"SAVEPOINT {name}")
+        try:
+            yield
+        except BaseException:
+            cursor.execute(f"ROLLBACK TO SAVEPOINT {name}")
+            cursor.execute(f"RELEASE SAVEPOINT {name}")
+            raise
+        else:
+            cursor.execute(f"RELEASE SAVEPOINT {name}")
+        finally:
+            self._depth -= 1
 
     # -- sequences -------------------------------------------------------------------
     def next_seq(self, name: str) -> int:
         """The next value of a named counter (1, 2, ...), unique across processes."""
-        row = self.conn.execute(
-            update(s.sequences).where(s.sequences.c.name == name)
-            .values(value=s.sequences.c.value + 1).returning(s.sequences.c.value)
-        ).first()
+        row = self._one("next_seq", {"name": name})
         if row is not None:
             return int(row[0])
         try:
-            with self.conn.begin_nested():
-                self.conn.execute(insert(s.sequences).values(name=name, value=1))
+            with self.savepoint():
+                self._insert(s.sequences, {"name": name, "value": 1})
             return 1
-        except IntegrityError:
+        except self._integrity_error:
             return self.next_seq(name)
 
     # -- settings ----------------------------------------------------------------------
     def get_setting(self, name: str) -> str | None:
-        return self.conn.execute(
-            select(s.settings_table.c.value).where(s.settings_table.c.name == name)
-        ).scalar()
+        row = self._one("setting", {"name": name})
+        return None if row is None else str(row[0])
 
     def set_setting(self, name: str, value: str) -> None:
-        done = self.conn.execute(
-            update(s.settings_table).where(s.settings_table.c.name == name).values(value=value)
-        )
-        if done.rowcount == 0:
-            self.conn.execute(insert(s.settings_table).values(name=name, value=value))
+        if self._update(s.settings_table, "name", name, {"value": value}) == 0:
+            self._insert(s.settings_table, {"name": name, "value": value})
 
     # -- reference data ------------------------------------------------------------------
     def institution(self, code: str) -> Institution | None:
         row = self.conn.execute(
             select(s.institutions).where(s.institutions.c.fixmedins_code == code)
         ).mappings().first()
-        return _institution(row) if row else None
+        return institution_of(row) if row else None
 
     def institutions(self) -> list[Institution]:
         rows = self.conn.execute(
             select(s.institutions).order_by(s.institutions.c.fixmedins_code)
         ).mappings()
-        return [_institution(r) for r in rows]
+        return [institution_of(r) for r in rows]
 
     def person(self, psn_no: str) -> Person | None:
-        row = self.conn.execute(
-            select(s.persons).where(s.persons.c.psn_no == psn_no)
-        ).mappings().first()
-        return _person(row) if row else None
+        row = self._one("person", {"psn_no": psn_no})
+        return person_of(row) if row else None
 
     def persons_by_certno(self, certno: str) -> list[Person]:
-        rows = self.conn.execute(select(s.persons).where(s.persons.c.certno == certno)).mappings()
-        return [_person(r) for r in rows]
+        return [person_of(r) for r in self._all("persons_by_certno", {"certno": certno})]
 
-    def card(self, card_no: str) -> RowMapping | None:
-        return self.conn.execute(
-            select(s.cards).where(s.cards.c.card_no == card_no)
-        ).mappings().first()
+    def card(self, card_no: str) -> Mapping[str, Any] | None:
+        """``card_no``, ``card_sn``, ``psn_no`` and ``status`` of a card."""
+        row = self._one("card", {"card_no": card_no})
+        if row is None:
+            return None
+        return {"card_no": row[0], "card_sn": row[1], "psn_no": row[2], "status": row[3]}
 
     def cards_of(self, psn_no: str) -> list[RowMapping]:
         return list(self.conn.execute(
@@ -168,9 +249,8 @@ class LedgerTx:
         ).mappings())
 
     def ec_token_owner(self, token: str) -> str | None:
-        return self.conn.execute(
-            select(s.ec_tokens.c.psn_no).where(s.ec_tokens.c.ec_token == token)
-        ).scalar()
+        row = self._one("ec_token_owner", {"ec_token": token})
+        return None if row is None else str(row[0])
 
     def catalogue_records(self) -> list[dict[str, Any]]:
         rows = self.conn.execute(select(s.catalogue_items.c.record)).scalars()
@@ -180,7 +260,18 @@ class LedgerTx:
         rows = self.conn.execute(select(s.diagnoses.c.diag_code, s.diagnoses.c.diag_name))
         return {code: name for code, name in rows}
 
-    def filed_mappings(self, code: str) -> dict[str, str | None]:
+    def filed_mappings(self, code: str,
+                       hosp_codes: Iterable[str] | None = None) -> dict[str, str | None]:
+        """The institution's filed mappings (对码): hospital item code -> national code (None
+        when filed as unmapped). With ``hosp_codes``, only those codes are looked up."""
+        if hosp_codes is not None:
+            found: dict[str, str | None] = {}
+            for hosp in set(hosp_codes):
+                row = self._one("filed_mapping", {"fixmedins_code": code,
+                                                  "medins_list_codg": hosp})
+                if row is not None:
+                    found[hosp] = row[0]
+            return found
         rows = self.conn.execute(
             select(s.mappings.c.medins_list_codg, s.mappings.c.med_list_codg)
             .where(s.mappings.c.fixmedins_code == code)
@@ -202,25 +293,20 @@ class LedgerTx:
 
     # -- sign-in -------------------------------------------------------------------------
     def add_signin(self, sign: SignIn, sign_time: str) -> None:
-        self.conn.execute(insert(s.signins).values(
-            sign_no=sign.sign_no, fixmedins_code=sign.fixmedins_code, opter_no=sign.opter_no,
-            biz_date=sign.biz_date, sign_time=sign_time, valid=sign.valid))
+        self._insert(s.signins, {
+            "sign_no": sign.sign_no, "fixmedins_code": sign.fixmedins_code,
+            "opter_no": sign.opter_no, "biz_date": sign.biz_date, "sign_time": sign_time,
+            "valid": sign.valid})
 
     def signin(self, sign_no: str) -> SignIn | None:
-        row = self.conn.execute(
-            select(s.signins).where(s.signins.c.sign_no == sign_no)
-        ).mappings().first()
-        if row is None:
-            return None
-        return SignIn(row["sign_no"], row["fixmedins_code"], row["opter_no"], row["biz_date"],
-                      bool(row["valid"]))
+        row = self._one("signin", {"sign_no": sign_no})
+        return None if row is None else SignIn(*row)
 
     def sign_out(self, sign_no: str, when: str) -> None:
-        self.conn.execute(update(s.signins).where(s.signins.c.sign_no == sign_no)
-                          .values(valid=False, signout_time=when))
+        self._update(s.signins, "sign_no", sign_no, {"valid": False, "signout_time": when})
 
     def invalidate_signins(self, fixmedins_code: str) -> int:
-        done = self.conn.execute(update(s.signins).where(and_(
+        done = self.conn.execute(s.signins.update().where(and_(
             s.signins.c.fixmedins_code == fixmedins_code, s.signins.c.valid.is_(True)))
             .values(valid=False))
         return int(done.rowcount or 0)
@@ -232,34 +318,27 @@ class LedgerTx:
         Every transaction that moves the person's money or counters calls this first, so two
         windows settling the same person are serialized (PostgreSQL row lock; SQLite already
         serializes writers)."""
-        query = select(s.accounts.c.balc).where(s.accounts.c.psn_no == psn_no)
-        if self.dialect == "postgresql":
-            query = query.with_for_update()
-        balc = self.conn.execute(query).scalar()
-        if balc is None:
-            self.conn.execute(insert(s.accounts).values(psn_no=psn_no, balc=ZERO))
+        name = "balance_for_update" if self.dialect == "postgresql" else "balance"
+        row = self._one(name, {"psn_no": psn_no})
+        if row is None:
+            self._insert(s.accounts, {"psn_no": psn_no, "balc": ZERO})
             return ZERO
-        return Decimal(balc)
+        return Decimal(row[0])
 
     def balance(self, psn_no: str) -> Decimal:
-        balc = self.conn.execute(
-            select(s.accounts.c.balc).where(s.accounts.c.psn_no == psn_no)
-        ).scalar()
-        return ZERO if balc is None else Decimal(balc)
+        row = self._one("balance", {"psn_no": psn_no})
+        return ZERO if row is None else Decimal(row[0])
 
     def move_account(self, psn_no: str, amount: Decimal, setl_id: str, biz_time: str) -> Decimal:
         """Add ``amount`` (negative = debit) to the account; returns the balance after."""
-        before = self.balance(psn_no)
-        after = before + amount
-        self.conn.execute(update(s.accounts).where(s.accounts.c.psn_no == psn_no)
-                          .values(balc=after))
-        self.conn.execute(insert(s.account_entries).values(
-            psn_no=psn_no, setl_id=setl_id, amount=amount, balc_after=after, biz_time=biz_time))
+        after = self.balance(psn_no) + amount
+        self._update(s.accounts, "psn_no", psn_no, {"balc": after})
+        self._insert(s.account_entries, {"psn_no": psn_no, "setl_id": setl_id, "amount": amount,
+                                         "balc_after": after, "biz_time": biz_time})
         return after
 
     def ytd(self, psn_no: str, year: int, insutype: str) -> dict[str, Decimal]:
-        rows = self.conn.execute(select(s.cum.c.name, s.cum.c.value).where(and_(
-            s.cum.c.psn_no == psn_no, s.cum.c.year == year, s.cum.c.insutype == insutype)))
+        rows = self._all("ytd", {"psn_no": psn_no, "year": year, "insutype": insutype})
         return {name: Decimal(value) for name, value in rows}
 
     def all_cum(self, psn_no: str) -> list[RowMapping]:
@@ -269,44 +348,34 @@ class LedgerTx:
 
     def move_cum(self, psn_no: str, year: int, insutype: str, deltas: Mapping[str, Decimal],
                  setl_id: str) -> None:
-        current = self.ytd(psn_no, year, insutype)
+        entries = []
         for name, delta in sorted(deltas.items()):
             if delta == 0:
                 continue
-            if name in current:
-                self.conn.execute(update(s.cum).where(and_(
-                    s.cum.c.psn_no == psn_no, s.cum.c.year == year,
-                    s.cum.c.insutype == insutype, s.cum.c.name == name))
-                    .values(value=current[name] + delta))
-            else:
-                self.conn.execute(insert(s.cum).values(
-                    psn_no=psn_no, year=year, insutype=insutype, name=name, value=delta))
-            self.conn.execute(insert(s.cum_entries).values(
-                psn_no=psn_no, year=year, insutype=insutype, name=name, delta=delta,
-                setl_id=setl_id))
+            key = {"psn_no": psn_no, "year": year, "insutype": insutype, "name": name}
+            if self._count("cum_add", {**key, "delta": delta}) == 0:
+                self._insert(s.cum, {**key, "value": delta})
+            entries.append({**key, "delta": delta, "setl_id": setl_id})
+        if entries:
+            self._insert_many(s.cum_entries, entries)
 
     # -- visits ----------------------------------------------------------------------------
     def add_visit(self, values: Mapping[str, Any]) -> None:
         row = dict(values)
         row["diagnoses"] = dump_json(row.get("diagnoses", []))
-        self.conn.execute(insert(s.visits).values(**row))
+        self._insert(s.visits, row)
 
     def visit(self, mdtrt_id: str) -> Visit | None:
-        row = self.conn.execute(
-            select(s.visits).where(s.visits.c.mdtrt_id == mdtrt_id)
-        ).mappings().first()
+        row = self._one("visit", {"mdtrt_id": mdtrt_id})
         if row is None:
             return None
-        return Visit(row["mdtrt_id"], row["psn_no"], row["fixmedins_code"], row["insutype"],
-                     row["ipt_otp_no"], row["mdtrt_cert_type"], row["mdtrt_cert_no"],
-                     row["begntime"], row["med_type"], row["dise_codg"],
-                     list(load_json(row["diagnoses"])), row["status"])
+        return Visit(row[0], row[1], row[2], row[3], row[4], row[5], row[6], row[7], row[8],
+                     row[9], list(load_json(row[10])), row[11])
 
     def update_visit(self, mdtrt_id: str, **values: Any) -> None:
         if "diagnoses" in values:
             values["diagnoses"] = dump_json(values["diagnoses"])
-        self.conn.execute(update(s.visits).where(s.visits.c.mdtrt_id == mdtrt_id)
-                          .values(**values))
+        self._update(s.visits, "mdtrt_id", mdtrt_id, values)
 
     # -- fee details -------------------------------------------------------------------------
     def add_fee_rows(self, rows: Sequence[Mapping[str, Any]]) -> None:
@@ -319,28 +388,27 @@ class LedgerTx:
                     item[key] = str(item[key])
             prepared.append(item)
         if prepared:
-            self.conn.execute(insert(s.fee_details), prepared)
+            self._insert_many(s.fee_details, prepared)
 
     def fee_rows(self, mdtrt_id: str, *, statuses: Sequence[str] = ("uploaded", "settled"),
                  chrg_bchno: str | None = None) -> list[FeeRow]:
-        query = select(s.fee_details).where(and_(
-            s.fee_details.c.mdtrt_id == mdtrt_id, s.fee_details.c.status.in_(statuses)))
-        if chrg_bchno is not None:
-            query = query.where(s.fee_details.c.chrg_bchno == chrg_bchno)
-        rows = self.conn.execute(query.order_by(s.fee_details.c.id)).mappings()
-        return [_fee_row(r) for r in rows]
+        """The visit's fee-detail rows with one of ``statuses`` (of ``chrg_bchno`` if given),
+        in upload order."""
+        return [fee_row(r) for r in self._all("fee_rows", {"mdtrt_id": mdtrt_id})
+                if r[17] in statuses and (chrg_bchno is None or r[3] == chrg_bchno)]
 
     def set_fee_status(self, ids: Sequence[int], status: str, setl_id: str | None) -> None:
         if ids:
-            self.conn.execute(update(s.fee_details).where(s.fee_details.c.id.in_(list(ids)))
-                              .values(status=status, setl_id=setl_id))
+            compiled = self._sql["set_fee_status"]
+            self._cursor.executemany(compiled.sql, [
+                compiled.params({"row_id": i, "new_status": status, "new_setl_id": setl_id})
+                for i in ids])
 
     def supplied_days(self, psn_no: str, med_list_codg: str, since: str) -> Decimal:
         """Days of an item supplied to a person in settled rows since ``since`` (inclusive,
         business time text) — for cumulative over-supply checks."""
-        rows = self.conn.execute(select(s.fee_details.c.prd_days).where(and_(
-            s.fee_details.c.psn_no == psn_no, s.fee_details.c.med_list_codg == med_list_codg,
-            s.fee_details.c.status == "settled", s.fee_details.c.fee_ocur_time >= since)))
+        rows = self._all("supplied_days", {"psn_no": psn_no, "med_list_codg": med_list_codg,
+                                           "since": since})
         return sum((parse_decimal(d) for (d,) in rows if d), ZERO)
 
     # -- settlements -------------------------------------------------------------------------
@@ -350,56 +418,56 @@ class LedgerTx:
         row["setldetail"] = dump_json(row["setldetail"])
         row["counter_deltas"] = dump_json({k: render(v) for k, v in
                                            row["counter_deltas"].items()})
-        self.conn.execute(insert(s.settlements).values(**row))
+        self._insert(s.settlements, row)
 
     def settlement(self, setl_id: str) -> Settlement | None:
-        row = self.conn.execute(
-            select(s.settlements).where(s.settlements.c.setl_id == setl_id)
-        ).mappings().first()
-        return _settlement(row) if row else None
+        row = self._one("settlement", {"setl_id": setl_id})
+        return settlement_of(row) if row else None
 
     def settlement_by_msgid(self, fixmedins_code: str, msgid: str) -> Settlement | None:
-        row = self.conn.execute(select(s.settlements).where(and_(
-            s.settlements.c.fixmedins_code == fixmedins_code,
-            s.settlements.c.medins_setl_id == msgid))).mappings().first()
-        return _settlement(row) if row else None
+        row = self._one("settlement_by_msgid", {"fixmedins_code": fixmedins_code,
+                                                "msgid": msgid})
+        return settlement_of(row) if row else None
 
     def settlements_of_visit(self, mdtrt_id: str) -> list[Settlement]:
-        rows = self.conn.execute(select(s.settlements).where(
-            s.settlements.c.mdtrt_id == mdtrt_id).order_by(s.settlements.c.setl_time,
-                                                           s.settlements.c.setl_id)).mappings()
-        return [_settlement(r) for r in rows]
+        return [settlement_of(r) for r in self._all("settlements_of_visit",
+                                                  {"mdtrt_id": mdtrt_id})]
+
+    def has_live_settlement(self, mdtrt_id: str) -> bool:
+        """Whether the visit has a settlement (not a cancellation row) not cancelled."""
+        return self._one("live_settlement", {"mdtrt_id": mdtrt_id}) is not None
 
     def mark_cancelled(self, setl_id: str, cancelled_by: str | None) -> None:
-        self.conn.execute(update(s.settlements).where(s.settlements.c.setl_id == setl_id)
-                          .values(cancelled_by=cancelled_by))
+        self._update(s.settlements, "setl_id", setl_id, {"cancelled_by": cancelled_by})
 
     def settlements_between(self, fixmedins_code: str, begin: str, end: str) -> list[Settlement]:
         """Settlements (and cancellation rows) of an institution with business date in
         [begin, end] (inclusive dates ``YYYY-MM-DD``)."""
-        rows = self.conn.execute(select(s.settlements).where(and_(
-            s.settlements.c.fixmedins_code == fixmedins_code,
-            s.settlements.c.biz_date >= begin, s.settlements.c.biz_date <= end))
-            .order_by(s.settlements.c.setl_time, s.settlements.c.setl_id)).mappings()
-        return [_settlement(r) for r in rows]
+        rows = self.conn.execute(select(*SETTLEMENT_COLUMNS).where(
+            and_(s.settlements.c.fixmedins_code == fixmedins_code,
+                 s.settlements.c.biz_date >= begin, s.settlements.c.biz_date <= end))
+            .order_by(s.settlements.c.setl_time, s.settlements.c.setl_id))
+        return [settlement_of(tuple(r)) for r in rows]
 
     # -- messages ----------------------------------------------------------------------------
-    def keyed_message(self, fixmedins_code: str, msgid: str) -> RowMapping | None:
-        return self.conn.execute(select(s.messages).where(and_(
-            s.messages.c.fixmedins_code == fixmedins_code, s.messages.c.msgid == msgid,
-            s.messages.c.keyed.is_(True)))).mappings().first()
+    def keyed_message(self, fixmedins_code: str, msgid: str) -> Mapping[str, Any] | None:
+        """The message record that holds ``msgid`` for idempotency, column by column."""
+        row = self._one("keyed_message", {"fixmedins_code": fixmedins_code, "msgid": msgid})
+        return None if row is None else dict(zip(_MESSAGE_KEYS, row, strict=True))
 
     def add_message(self, values: Mapping[str, Any]) -> int:
-        """Insert a message record; a keyed msgid already present raises DuplicateMessage."""
+        """Insert a message record; a keyed msgid already present raises DuplicateMessage
+        (the statement failed; inside :meth:`savepoint` the transaction goes on)."""
+        compiled = self._sql.insert(s.messages, values.keys(), returning=s.messages.c.id)
+        cursor = self._cursor
         try:
-            result = self.conn.execute(insert(s.messages).values(**values)
-                                       .returning(s.messages.c.id))
-            return int(result.scalar_one())
-        except IntegrityError as exc:  # the transaction is lost: the caller retries it
+            cursor.execute(compiled.sql, compiled.params(values))
+        except self._integrity_error as exc:
             raise DuplicateMessage(str(values.get("msgid"))) from exc
+        return int(cursor.fetchone()[0])
 
     def update_message(self, message_id: int, **values: Any) -> None:
-        self.conn.execute(update(s.messages).where(s.messages.c.id == message_id).values(**values))
+        self._update(s.messages, "id", message_id, values)
 
     def messages(self, *, after_id: int = 0, limit: int = 100,
                  fixmedins_code: str | None = None, infno: str | None = None) -> list[RowMapping]:
@@ -412,44 +480,9 @@ class LedgerTx:
 
     # -- files ---------------------------------------------------------------------------------
     def add_file(self, values: Mapping[str, Any]) -> None:
-        self.conn.execute(insert(s.files).values(**values))
+        self._insert(s.files, values)
 
-    def file(self, file_qury_no: str) -> RowMapping | None:
-        return self.conn.execute(
-            select(s.files).where(s.files.c.file_qury_no == file_qury_no)
-        ).mappings().first()
-
-
-def _institution(row: RowMapping) -> Institution:
-    return Institution(row["fixmedins_code"], row["fixmedins_name"], row["tier"], row["admdvs"],
-                       dict(load_json(row["credentials"])), bool(row["blacklisted"]))
-
-
-def _person(row: RowMapping) -> Person:
-    return Person(row["psn_no"], row["psn_cert_type"], row["certno"], row["psn_name"],
-                  row["gend"], row["brdy"], row["naty"], row["insuplc_admdvs"],
-                  list(load_json(row["insuinfo"])), bool(row["maf_eligible"]),
-                  bool(row["deceased"]), bool(row["blacklisted"]))
-
-
-def _fee_row(row: RowMapping) -> FeeRow:
-    return FeeRow(
-        row["id"], row["mdtrt_id"], row["feedetl_sn"], row["chrg_bchno"], row["psn_no"],
-        row["dise_codg"], row["med_list_codg"], row["medins_list_codg"],
-        parse_decimal(row["cnt"]), parse_decimal(row["pric"]),
-        parse_decimal(row["prd_days"]) if row["prd_days"] else None,
-        row["det_item_fee_sumamt"], row["fulamt_ownpay_amt"], row["overlmt_amt"],
-        row["preselfpay_amt"], row["inscp_scp_amt"], dict(load_json(row["result"])),
-        row["status"], row["setl_id"])
-
-
-def _settlement(row: RowMapping) -> Settlement:
-    deltas = {k: parse_decimal(v) for k, v in load_json(row["counter_deltas"]).items()}
-    return Settlement(
-        row["setl_id"], row["mdtrt_id"], row["psn_no"], row["fixmedins_code"], row["insutype"],
-        row["med_type"], row["chrg_bchno"], row["clr_type"], row["clr_way"], row["clr_optins"],
-        row["setl_time"], row["biz_date"], row["year"], row["refd_setl_flag"],
-        row["orig_setl_id"], row["cancelled_by"], row["medins_setl_id"], row["made_by_infno"],
-        row["medfee_sumamt"], row["fund_pay_sumamt"], row["acct_pay"], row["psn_cash_pay"],
-        row["hosp_part_amt"], dict(load_json(row["setlinfo"])),
-        list(load_json(row["setldetail"])), deltas)
+    def file(self, file_qury_no: str) -> Mapping[str, Any] | None:
+        """A stored file's record, column by column."""
+        row = self._one("file", {"file_qury_no": file_qury_no})
+        return None if row is None else dict(zip(_FILE_KEYS, row, strict=True))

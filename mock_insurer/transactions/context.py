@@ -66,14 +66,13 @@ class Call:
     settings: Settings
     reference: Reference
     deviations: list[Deviation] = field(default_factory=list)
+    biz_time: str = field(init=False)  # ``now`` as ``YYYY-MM-DD HH:MM:SS``
+    biz_date: str = field(init=False)  # ``now`` as ``YYYY-MM-DD``
 
-    @property
-    def biz_time(self) -> str:
-        return self.now.strftime("%Y-%m-%d %H:%M:%S")
-
-    @property
-    def biz_date(self) -> str:
-        return self.now.strftime("%Y-%m-%d")
+    def __post_init__(self) -> None:
+        self.biz_time = (self.now.isoformat(" ", "seconds") if self.now.tzinfo is None
+                         else self.now.strftime("%Y-%m-%d %H:%M:%S"))
+        self.biz_date = self.biz_time[:10]
 
     @property
     def strict(self) -> bool:

@@ -11,6 +11,7 @@ self-pay, with the reason in ``memo``.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import timedelta
 from decimal import Decimal
 from typing import Any
@@ -28,7 +29,7 @@ from mock_insurer.wire.timefmt import format_datetime
 __all__ = ["handle_2204", "handle_2205", "result_row"]
 
 
-def result_row(split: RowSplit, record: dict[str, Any]) -> dict[str, Any]:
+def result_row(split: RowSplit, record: Mapping[str, Any]) -> dict[str, Any]:
     """The 2204 ``result`` row for one split (fact sheet §3, 2204 output)."""
     return {
         "feedetl_sn": split.feedetl_sn,
@@ -60,13 +61,15 @@ def handle_2204(call: Call, tx: LedgerTx) -> Outcome:
     if not readers:
         return refuse("no_fee_rows", "feedetail")
     visits: dict[str, Visit] = {}
+    persons: dict[str, PersonFacts] = {}
     seen_sn: dict[str, set[str]] = {}
     batch_disease: dict[tuple[str, str], str | None] = {}
-    filed = tx.filed_mappings(call.institution.fixmedins_code)
-    params = parameters_on(call, call.now.date())
+    code_of_institution = call.institution.fixmedins_code
+    today = call.now.date()
+    params = parameters_on(call, today)
     if isinstance(params, Refusal):
         return params
-    first_day = call.now.date() - timedelta(days=params.checks.supply_window_days - 1)
+    first_day = today - timedelta(days=params.checks.supply_window_days - 1)
     window_start = f"{first_day.isoformat()} 00:00:00"
     pending_days: dict[tuple[str, str], Decimal] = {}
     stored: list[dict[str, Any]] = []
@@ -100,8 +103,9 @@ def handle_2204(call: Call, tx: LedgerTx) -> Outcome:
             if isinstance(found, Refusal):
                 return found
             visit = visits[mdtrt_id] = found
-            seen_sn[mdtrt_id] = {row.feedetl_sn for row in tx.fee_rows(mdtrt_id)}
-            for row in tx.fee_rows(mdtrt_id):
+            earlier = tx.fee_rows(mdtrt_id)
+            seen_sn[mdtrt_id] = {row.feedetl_sn for row in earlier}
+            for row in earlier:
                 batch_disease.setdefault((mdtrt_id, row.chrg_bchno), row.dise_codg)
         elif visit.psn_no != psn_no:
             return refuse("visit_person_mismatch", f"{where}.psn_no", mdtrt_id=mdtrt_id,
@@ -116,6 +120,7 @@ def handle_2204(call: Call, tx: LedgerTx) -> Outcome:
         item = call.reference.catalogue.get(code or "")
         if item is None:
             return refuse("item_not_mapped", f"{where}.med_list_codg", code=code or "(空)")
+        filed = tx.filed_mappings(code_of_institution, [hosp_code])
         if hosp_code in filed and filed[hosp_code] != code:
             return refuse("item_mapping_mismatch", f"{where}.med_list_codg", hosp_code=hosp_code,
                           filed=filed[hosp_code] or "(未对照)", code=code)
@@ -123,10 +128,13 @@ def handle_2204(call: Call, tx: LedgerTx) -> Outcome:
         if det != computed:
             return refuse("det_amount_mismatch", f"{where}.det_item_fee_sumamt", given=det,
                           computed=computed)
-        person = tx.person(psn_no)
-        assert person is not None  # the visit was registered for this person
-        facts = PersonFacts(gend=person.gend, age=age_on(person.brdy, call.now.date()),
-                            psn_no=psn_no)
+        facts = persons.get(psn_no)
+        if facts is None:
+            person = tx.person(psn_no)
+            assert person is not None  # the visit was registered for this person
+            facts = persons[psn_no] = PersonFacts(gend=person.gend,
+                                                  age=age_on(person.brdy, today),
+                                                  psn_no=psn_no)
         supply_key = (psn_no, code or "")
         supplied = pending_days.get(supply_key)
         if supplied is None:
@@ -139,7 +147,7 @@ def handle_2204(call: Call, tx: LedgerTx) -> Outcome:
             return refuse(check.refusal, f"{where}.med_list_codg", detail=check.detail)
         pending_days[supply_key] = supplied + (prd_days or ZERO)
         split = split_row(line, item, in_scope=check.in_scope, memo=check.memo)
-        result = result_row(split, dict(call.reference.catalogue_records[item.med_list_codg]))
+        result = result_row(split, call.reference.catalogue_records[item.med_list_codg])
         results.append(result)
         stored.append({
             "mdtrt_id": mdtrt_id, "feedetl_sn": sn, "chrg_bchno": bchno, "psn_no": psn_no,

@@ -131,14 +131,12 @@ def _price(call: Call, tx: LedgerTx, r: Reader) -> _Priced | Refusal | FieldProb
         return refuse("scheme_not_covered", "data.insutype", insutype=insutype)
     balc = tx.lock_person(psn_no)
     ytd = YearToDate.from_mapping(tx.ytd(psn_no, day.year, insutype))
-    earlier = [s for s in tx.settlements_of_visit(mdtrt_id)
-               if s.refd_setl_flag == "0" and s.cancelled_by is None]
     facts = SettlementFacts(
         setl_date=day, insutype=insutype, psn_type=str(scheme.get("psn_type", "")),
         retired=_retired(str(scheme.get("psn_type", ""))),
         cvlserv_flag=str(scheme.get("cvlserv_flag") or "0"), maf_eligible=person.maf_eligible,
         tier=call.institution.tier, med_type=med_type, acct_used_flag=acct_flag == "1",
-        balc=balc, registration_payment_due=not earlier, ytd=ytd)
+        balc=balc, registration_payment_due=not tx.has_live_settlement(mdtrt_id), ytd=ytd)
     decomposition = decompose([_split_of(row) for row in rows], facts, params)
     return _Priced(person, visit, scheme, rows, decomposition, med_type, bchno, day.year)
 

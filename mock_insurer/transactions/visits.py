@@ -83,8 +83,7 @@ def handle_2202(call: Call, tx: LedgerTx) -> Outcome:
     visit = open_visit(call, tx, mdtrt_id, psn_no, "data")
     if isinstance(visit, Refusal):
         return visit
-    if any(s.refd_setl_flag == "0" and s.cancelled_by is None
-           for s in tx.settlements_of_visit(mdtrt_id)):
+    if tx.has_live_settlement(mdtrt_id):
         return refuse("visit_has_settlement", "data.mdtrt_id", mdtrt_id=mdtrt_id)
     unsettled = tx.fee_rows(mdtrt_id, statuses=("uploaded",))
     tx.set_fee_status([row.id for row in unsettled], "cancelled", None)

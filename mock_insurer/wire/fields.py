@@ -27,9 +27,10 @@ The module-level ``read_*`` functions do the same for one field and return the v
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Collection, Mapping
 from decimal import ROUND_HALF_UP, Decimal
-from typing import Any, Literal, TypeVar, overload
+from typing import Any, Literal, TypeVar, cast, overload
 
 from mock_insurer.money import MoneyParseError, parse_decimal
 from mock_insurer.wire.jsonio import loads_text
@@ -59,6 +60,8 @@ __all__ = [
 
 _NULL_TEXTS = frozenset({"null", "NULL", "Null"})
 _ONE = Decimal(1)
+_QUANTUM = {places: _ONE.scaleb(-places) for places in range(0, 10)}
+_CANONICAL_DATETIME = re.compile(r"\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}")
 _T = TypeVar("_T")
 
 
@@ -174,6 +177,10 @@ class Reader:
         """A text field (``char``); longer than *max_len* characters is a problem in strict
         mode, a ``field_too_long`` deviation in tolerant mode."""
         value = self._node.get(name)
+        if value.__class__ is str and (max_len is None or len(value) <= max_len):
+            stripped = value.strip()
+            if stripped and stripped not in _NULL_TEXTS:  # the common case: a plain text
+                return value
         path = self._path(name)
         if _is_empty(value):
             if required:
@@ -329,6 +336,11 @@ class Reader:
         text = self.text(name, required=required, label=label)
         if text is None:
             return None
+        if _CANONICAL_DATETIME.fullmatch(text) is not None:  # the common case, read once
+            try:
+                return dt.datetime.fromisoformat(text)
+            except ValueError:
+                pass
         path = self._path(name)
         value = parse_datetime(text)
         if value is None or (self.strict and not is_canonical_datetime(text)):
@@ -343,6 +355,14 @@ class Reader:
                 label: str | None, high: Decimal | None = None,
                 integral: bool = False) -> Decimal | None:
         value = self._node.get(name)
+        kind = value.__class__
+        if (kind is Decimal or kind is int) and places in _QUANTUM:  # common: a number that fits
+            number = cast(Decimal, value) if kind is Decimal else Decimal(cast(int, value))
+            if number.is_finite() and number.adjusted() < digits + 2:
+                rounded = number.quantize(_QUANTUM[places], rounding=ROUND_HALF_UP)
+                if (rounded == number and abs(rounded) < _ONE.scaleb(digits - places)
+                        and (signed or rounded >= 0) and (high is None or rounded <= high)):
+                    return rounded
         path = self._path(name)
         subject = self._subject(name, label)
         if _is_empty(value):

@@ -38,6 +38,9 @@ _OPTIONS = orjson.OPT_PASSTHROUGH_DATETIME
 
 def decimal_text(value: Decimal) -> str:
     """The JSON text of a Decimal: fixed-point, the Decimal's own places, no negative zero."""
+    text = str(value)
+    if text[0].isdigit() and "E" not in text:  # the common case: fixed-point, not negative
+        return text
     if not value.is_finite():
         raise WireEncodeError(f"cannot write {value!r} as a JSON number")
     if value.is_zero() and value.is_signed():

@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Collection, Mapping
+from datetime import datetime
 from decimal import Decimal
 from typing import Any, cast
 
@@ -26,7 +27,7 @@ from mock_insurer.wire.request import (
     RequestEnvelope,
 )
 from mock_insurer.wire.texts import MSGID_TEXTS, WIRE_TEXTS, fsi
-from mock_insurer.wire.timefmt import is_canonical_datetime, parse_datetime
+from mock_insurer.wire.timefmt import parse_datetime
 
 __all__ = ["parse_request"]
 
@@ -34,7 +35,21 @@ _OPTER_TYPES = frozenset({"1", "2", "3"})
 _INFNO = re.compile(r"\d{4}[A-Za-z]?")
 _ADMDVS = re.compile(r"\d{6}")
 _BOM = b"\xef\xbb\xbf"
-_NULL_TEXTS = frozenset({"null", "NULL", "Null", " null", "null "})
+_NULL_TEXTS = frozenset({"null", "NULL", "Null", " null", "null "})  # each has "ull"/"ULL"
+_KNOWN_FIELDS = frozenset(ENVELOPE_FIELDS)
+_TEXT_FIELDS = tuple(name for name in ENVELOPE_FIELDS if name != "input")
+_CANONICAL_DATETIME = re.compile(r"\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}")
+
+
+def _is_canonical_datetime(text: str) -> bool:
+    """:func:`~mock_insurer.wire.timefmt.is_canonical_datetime`, read once."""
+    if _CANONICAL_DATETIME.fullmatch(text) is None:
+        return False
+    try:
+        datetime.fromisoformat(text)
+    except ValueError:
+        return False
+    return True
 
 
 class _Refusals:
@@ -150,7 +165,10 @@ class _EnvelopeReader:
 
     # --- keys -----------------------------------------------------------------------------
     def _collect_keys(self) -> None:
-        known = set(ENVELOPE_FIELDS)
+        known = _KNOWN_FIELDS
+        if known.issuperset(self.raw):  # the common case: only envelope fields, as spelled
+            self.source = self.raw
+            return
         for key, value in self.raw.items():
             if key in known:
                 self.source[key] = value
@@ -177,12 +195,12 @@ class _EnvelopeReader:
     # --- text fields ----------------------------------------------------------------------
     def _read_texts(self) -> None:
         wrong_type: list[str] = []
-        for name in ENVELOPE_FIELDS:
-            if name == "input":
-                continue
+        for name in _TEXT_FIELDS:
             value = self.source.get(name)
             text = ""
-            if value is None:
+            if value.__class__ is str and "ull" not in value and "ULL" not in value:
+                text = value  # the common case: cannot be a "null" text
+            elif value is None:
                 text = ""
             elif isinstance(value, str):
                 if value.strip() in _NULL_TEXTS:
@@ -278,7 +296,7 @@ class _EnvelopeReader:
 
     def _check_formats(self) -> None:
         inf_time = self.values["inf_time"]
-        if inf_time and not is_canonical_datetime(inf_time):
+        if inf_time and not _is_canonical_datetime(inf_time):
             readable = parse_datetime(inf_time) is not None
             self.devs.add("time_format", "inf_time",
                           f"{inf_time[:40]!r} is not yyyy-MM-dd HH:mm:ss"
