@@ -1,0 +1,158 @@
+"""The HIS driver API over HTTP (version 1, paths under ``/his/v1/``): a Starlette app that
+serves any :class:`~simulator.his.driver.HisDriver` — the reference HIS, or a vendor's Python
+driver. docs/his-driver-api.openapi.yaml describes it; docs/his-driver.md explains it.
+
+Every operation answers HTTP 200 with ``{"ok": true, ...}`` or ``{"ok": false, "refusal":
+{...}}``; bad input answers 400 (the body is not a JSON object), 422 (a field is wrong) or 404
+(an unknown visit or patient) with ``{"error": {"code", "field", "message"}}``.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import orjson
+from starlette.applications import Starlette
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from simulator.his.driver import BASE_PATH, HisDriver
+from simulator.his.errors import DriverInputError
+from simulator.his.operations import (
+    ChargeInput,
+    DayEndInput,
+    IdentifyInput,
+    Outcome,
+    RefundInput,
+    RegisterInput,
+    SettleInput,
+    VisitInput,
+)
+
+__all__ = ["driver_app"]
+
+logger = logging.getLogger(__name__)
+
+
+def _json(body: Any, status: int = 200) -> Response:
+    return Response(orjson.dumps(body, default=str), status_code=status,
+                    media_type="application/json")
+
+
+def _error(status: int, code: str, field: str, message: str) -> Response:
+    return _json({"error": {"code": code, "field": field, "message": message}}, status)
+
+
+async def _body(request: Request, *, optional: bool = False) -> Any:
+    raw = await request.body()
+    if not raw.strip():
+        if optional:
+            return {}
+        raise DriverInputError("(body)", "a JSON object is required")
+    try:
+        return orjson.loads(raw)
+    except orjson.JSONDecodeError as exc:
+        raise _BadJson(str(exc)) from exc
+
+
+class _BadJson(DriverInputError):
+    status = 400
+
+    def __init__(self, detail: str) -> None:
+        super().__init__("(body)", f"not JSON: {detail}")
+
+
+Handler = Callable[[Request], Awaitable[Outcome]]
+
+
+def _endpoint(handler: Handler) -> Callable[[Request], Awaitable[Response]]:
+    async def endpoint(request: Request) -> Response:
+        try:
+            outcome = await handler(request)
+        except DriverInputError as exc:
+            code = {400: "bad_request", 404: "not_found"}.get(exc.status, "bad_input")
+            return _error(exc.status, code, exc.field, exc.message)
+        except Exception as exc:  # a bug in the HIS: say so in the driver API's shape
+            logger.exception("driver operation failed")
+            return _error(500, "internal", "", f"{type(exc).__name__}: {exc}")
+        return _json(outcome.to_json())
+
+    return endpoint
+
+
+def driver_app(driver: HisDriver) -> Starlette:
+    """The HTTP driver API in front of ``driver`` (whose methods run in a worker thread)."""
+
+    def call(method: Callable[..., Outcome], *args: Any) -> Awaitable[Outcome]:
+        return run_in_threadpool(method, *args)
+
+    async def info(_request: Request) -> Outcome:
+        return await call(driver.info)
+
+    async def identify(request: Request) -> Outcome:
+        return await call(driver.identify, IdentifyInput.from_json(await _body(request)))
+
+    async def register(request: Request) -> Outcome:
+        return await call(driver.register, RegisterInput.from_json(await _body(request)))
+
+    async def visit(request: Request) -> Outcome:
+        return await call(driver.visit, request.path_params["visit_id"])
+
+    async def charge(request: Request) -> Outcome:
+        return await call(driver.charge, request.path_params["visit_id"],
+                          ChargeInput.from_json(await _body(request)))
+
+    async def pre_settle(request: Request) -> Outcome:
+        return await call(driver.pre_settle, request.path_params["visit_id"],
+                          SettleInput.from_json(await _body(request, optional=True)))
+
+    async def settle(request: Request) -> Outcome:
+        return await call(driver.settle, request.path_params["visit_id"],
+                          SettleInput.from_json(await _body(request, optional=True)))
+
+    async def refund(request: Request) -> Outcome:
+        return await call(driver.refund, request.path_params["visit_id"],
+                          RefundInput.from_json(await _body(request, optional=True)))
+
+    async def cancel(request: Request) -> Outcome:
+        return await call(driver.cancel, request.path_params["visit_id"],
+                          VisitInput.from_json(await _body(request, optional=True)))
+
+    async def bill(request: Request) -> Outcome:
+        return await call(driver.bill, request.path_params["visit_id"])
+
+    async def day_end(request: Request) -> Outcome:
+        return await call(driver.day_end, DayEndInput.from_json(await _body(request)))
+
+    async def ledger(request: Request) -> Outcome:
+        text = request.query_params.get("date")
+        day = None
+        if text:
+            day = DayEndInput.from_json({"date": text}).date
+        return await call(driver.ledger, day)
+
+    base = BASE_PATH
+    routes = [
+        Route(f"{base}/info", _endpoint(info), methods=["GET"]),
+        Route(f"{base}/identify", _endpoint(identify), methods=["POST"]),
+        Route(f"{base}/visits", _endpoint(register), methods=["POST"]),
+        Route(f"{base}/visits/{{visit_id}}", _endpoint(visit), methods=["GET"]),
+        Route(f"{base}/visits/{{visit_id}}/charges", _endpoint(charge), methods=["POST"]),
+        Route(f"{base}/visits/{{visit_id}}/pre-settle", _endpoint(pre_settle), methods=["POST"]),
+        Route(f"{base}/visits/{{visit_id}}/settle", _endpoint(settle), methods=["POST"]),
+        Route(f"{base}/visits/{{visit_id}}/refund", _endpoint(refund), methods=["POST"]),
+        Route(f"{base}/visits/{{visit_id}}/cancel", _endpoint(cancel), methods=["POST"]),
+        Route(f"{base}/visits/{{visit_id}}/bill", _endpoint(bill), methods=["GET"]),
+        Route(f"{base}/day-end", _endpoint(day_end), methods=["POST"]),
+        Route(f"{base}/ledger", _endpoint(ledger), methods=["GET"]),
+    ]
+    return Starlette(routes=routes, exception_handlers={
+        404: lambda _r, _e: _error(404, "not_found", "(path)", "no such driver-API path"),
+        405: lambda _r, _e: _error(405, "method_not_allowed", "(method)",
+                                   "this path does not take that method")})
+
+

@@ -1,0 +1,105 @@
+"""The reference HIS assembled: database, insurer link, cashier, settlements, day-end, behind
+the :class:`~simulator.his.driver.HisDriver` operations.
+
+>>> his = ReferenceHis(config)                      # doctest: +SKIP
+>>> outcome = his.identify(IdentifyInput("03", "A00000001", card_sn="110100D156..."))
+"""
+
+from __future__ import annotations
+
+import threading
+from datetime import date
+from importlib import metadata
+
+from simulator.his.cashier import Cashier
+from simulator.his.config import HisConfig
+from simulator.his.dayend import DayEnd
+from simulator.his.desk import Desk
+from simulator.his.driver import HisDriver
+from simulator.his.insurer import InsurerLink
+from simulator.his.operations import (
+    API_VERSION,
+    ChargeInput,
+    DayEndInput,
+    IdentifyInput,
+    Outcome,
+    RefundInput,
+    RegisterInput,
+    SettleInput,
+    VisitInput,
+)
+from simulator.his.settlement import Settlements
+from simulator.his.store import HisStore
+
+__all__ = ["ReferenceHis", "his_version"]
+
+
+def his_version() -> str:
+    """The installed cardsettle version (the reference HIS's version)."""
+    try:
+        return metadata.version("cardsettle")
+    except metadata.PackageNotFoundError:  # pragma: no cover - running from a bare checkout
+        return "0"
+
+
+class ReferenceHis(HisDriver):
+    """An outpatient charging system that integrates correctly (docs/reference-his.md).
+    Thread-safe: one operation at a time per visit, one insurer call at a time per operator,
+    one day-end at a time."""
+
+    def __init__(self, config: HisConfig) -> None:
+        self.config = config
+        self.store = HisStore(config.db_url)
+        self.link = InsurerLink(config, self.store)
+        self.desk = Desk(config, self.store, self.link)
+        self.cashier = Cashier(self.desk)
+        self.settlements = Settlements(self.desk, self.cashier)
+        self.dayend = DayEnd(self.desk, self.settlements)
+        self._dayend_lock = threading.Lock()
+
+    def info(self) -> Outcome:
+        cfg = self.config
+        return Outcome.success(
+            name=cfg.name, version=his_version(), api_version=API_VERSION,
+            institution={"fixmedins_code": cfg.fixmedins_code,
+                         "fixmedins_name": cfg.fixmedins_name,
+                         "admdvs": cfg.mdtrtarea_admvs},
+            insurer_url=cfg.insurer_url, items=len(cfg.items.items))
+
+    def identify(self, request: IdentifyInput) -> Outcome:
+        return self.cashier.identify(request)
+
+    def register(self, request: RegisterInput) -> Outcome:
+        return self.cashier.register(request)
+
+    def charge(self, visit_id: str, request: ChargeInput) -> Outcome:
+        return self.cashier.charge(visit_id, request)
+
+    def pre_settle(self, visit_id: str, request: SettleInput) -> Outcome:
+        return self.settlements.pre_settle(visit_id, request)
+
+    def settle(self, visit_id: str, request: SettleInput) -> Outcome:
+        return self.settlements.settle(visit_id, request)
+
+    def refund(self, visit_id: str, request: RefundInput) -> Outcome:
+        return self.settlements.refund(visit_id, request)
+
+    def cancel(self, visit_id: str, request: VisitInput) -> Outcome:
+        return self.cashier.cancel(visit_id, request)
+
+    def visit(self, visit_id: str) -> Outcome:
+        return self.cashier.visit(visit_id)
+
+    def bill(self, visit_id: str) -> Outcome:
+        return self.cashier.bill(visit_id)
+
+    def day_end(self, request: DayEndInput) -> Outcome:
+        with self._dayend_lock:
+            return self.dayend.run(request)
+
+    def ledger(self, day: date | None = None) -> Outcome:
+        return self.cashier.ledger(day)
+
+    def close(self) -> None:
+        self.link.close()
+        self.store.close()

@@ -1,0 +1,296 @@
+"""The reference HIS at the window: identify a patient, register a visit, charge items, cancel
+an unsettled visit, and show visits, bills and the ledger.
+
+Rules it keeps (docs/reference-his.md):
+
+- Typed input is normalised before it is sent (full-width digits and letters to ASCII, spaces
+  removed, a trailing ``x`` of an ID number upper-cased); the identity the insurer answers is
+  kept and sent on exactly as it came (the ID number of 2201 is the insurer's ``certno``).
+- Every refusal is shown to the cashier as the insurer worded it, and leaves nothing behind at
+  the insurer: a visit whose registration, diagnosis, upload or settlement is refused is closed
+  there (2205 for its details, 2202 for its registration) and must be registered again.
+- Registration and uploads that get no answer are resent byte for byte (same msgid): an
+  idempotent center answers the original and applies nothing twice.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from datetime import date
+from typing import Any
+
+from mock_insurer.client import ClientError
+from mock_insurer.money import ZERO, render, round_money
+from simulator.his.desk import OPEN_STATUSES, Desk, his_refusal, refusal_of, unreachable
+from simulator.his.errors import DriverInputError
+from simulator.his.operations import (
+    ChargeInput,
+    IdentifyInput,
+    Outcome,
+    RegisterInput,
+    VisitInput,
+)
+from simulator.his.views import bill_json, entry_json, line_json, money, visit_json
+
+__all__ = ["Cashier", "normalise_certificate", "normalise_name"]
+
+
+def normalise_certificate(cert_type: str, typed: str) -> str:
+    """A certificate number as typed at the window, made what the insurer holds: NFKC
+    (full-width ``１１０…`` → ``110…``), every space removed, ID and card numbers upper-cased
+    (a trailing ``x`` → ``X``). E-certificate tokens keep their case."""
+    text = "".join(unicodedata.normalize("NFKC", typed).split())
+    return text.upper() if cert_type in ("02", "03") else text
+
+
+def normalise_name(typed: str) -> str:
+    """A typed name without leading or trailing spaces (full-width ones too). Nothing else is
+    touched: 𠮷, the middle dot of 阿卜杜·热合曼 and long names go as they are."""
+    return typed.strip()
+
+
+class Cashier:
+    """Identify, register, charge, cancel; and the read-only views."""
+
+    def __init__(self, desk: Desk) -> None:
+        self.desk = desk
+        self.store = desk.store
+
+    # -- identify (1101) ---------------------------------------------------------------
+    def identify(self, request: IdentifyInput) -> Outcome:
+        desk = self.desk
+        cert_no = normalise_certificate(request.cert_type, request.cert_no)
+        card_sn = normalise_certificate("03", request.card_sn) if request.card_sn else ""
+        name = normalise_name(request.psn_name)
+        data = {"mdtrt_cert_type": request.cert_type, "mdtrt_cert_no": cert_no,
+                "card_sn": card_sn, "begntime": desk.stamp(),
+                "psn_cert_type": "01" if request.cert_type == "02" else "",
+                "certno": cert_no if request.cert_type == "02" else "", "psn_name": name}
+        try:
+            answer = desk.link.call(desk.operator(request.operator), "1101", {"data": data},
+                                    resend=True)
+        except ClientError as error:
+            return Outcome.refused(refusal_of(error))
+        output = answer.output if isinstance(answer.output, dict) else {}
+        base = dict(output.get("baseinfo") or {})
+        insuinfo = [dict(row) for row in output.get("insuinfo") or []]
+        if not base.get("psn_no"):
+            return Outcome.refused(his_refusal(
+                "insurer_answer_unusable", "医保中心返回的人员信息不完整(无psn_no) / the "
+                "insurer's 1101 answer carries no psn_no"))
+        main = insuinfo[0] if insuinfo else {}
+        balc = money(main.get("balc"))
+        patient_id = self.store.save_patient({
+            "psn_no": base["psn_no"], "psn_name": base.get("psn_name"),
+            "certno": base.get("certno"), "psn_cert_type": base.get("psn_cert_type"),
+            "gend": base.get("gend"), "brdy": base.get("brdy"), "naty": base.get("naty"),
+            "insuplc_admdvs": main.get("insuplc_admdvs") or "", "cert_type": request.cert_type,
+            "cert_no": cert_no, "card_sn": card_sn, "baseinfo": base, "insuinfo": insuinfo,
+            "balc": balc, "identified_at": desk.stamp()})
+        patient: dict[str, str | None] = {"patient_id": str(patient_id)}
+        for key in ("psn_no", "psn_name", "certno", "psn_cert_type", "gend", "brdy", "naty",
+                    "age"):
+            value = base.get(key)
+            patient[key] = None if value is None else str(value)
+        patient["insuplc_admdvs"] = main.get("insuplc_admdvs") or ""
+        insurance = [{**row, "balc": render(money(row.get("balc")))} for row in insuinfo]
+        return Outcome.success(patient=patient, insurance=insurance, balc=render(balc))
+
+    # -- register (2201) ---------------------------------------------------------------
+    def register(self, request: RegisterInput) -> Outcome:
+        desk = self.desk
+        patient = desk.patient(request.patient_id)
+        insuinfo = patient["insuinfo"] or []
+        insutype = request.insutype or (str(insuinfo[0].get("insutype")) if insuinfo else "")
+        if not insutype:
+            raise DriverInputError("insutype", "the patient has no insurance row to default "
+                                               "to; name the insutype")
+        scheme: dict[str, Any] = next((row for row in insuinfo if row.get("insutype") == insutype), {})
+        area = scheme.get("insuplc_admdvs") or patient["insuplc_admdvs"]
+        now = desk.now()
+        visit_id = f"MZ{now:%Y%m%d}{self.store.next_number('visit'):06d}"
+        operator = desk.operator(request.operator)
+        cert_no = patient["certno"] if patient["cert_type"] == "02" else patient["cert_no"]
+        visit = {
+            "visit_id": visit_id, "patient_id": int(request.patient_id),
+            "psn_no": patient["psn_no"], "mdtrt_id": None, "insutype": insutype,
+            "med_type": request.med_type, "insuplc_admdvs": area,
+            "cert_type": patient["cert_type"], "cert_no": cert_no,
+            "dept_code": request.dept_code, "dept_name": request.dept_name or request.dept_code,
+            "doctor_code": request.doctor_code,
+            "doctor_name": request.doctor_name or request.doctor_code,
+            "caty": request.caty or request.dept_code[:6], "operator": operator,
+            "diagnoses": [], "status": "registering", "batch_no": None, "cycle": 1,
+            "registered_at": desk.stamp(), "reg_date": now.date().isoformat()}
+        self.store.add_visit(visit)
+        data = {"psn_no": patient["psn_no"], "insutype": insutype, "begntime": desk.stamp(),
+                "mdtrt_cert_type": patient["cert_type"], "mdtrt_cert_no": cert_no,
+                "ipt_otp_no": visit_id, "atddr_no": request.doctor_code,
+                "dr_name": visit["doctor_name"], "dept_code": request.dept_code,
+                "dept_name": visit["dept_name"], "caty": visit["caty"]}
+        try:
+            answer = desk.link.call(operator, "2201", {"data": data}, insuplc_admdvs=area,
+                                    visit_id=visit_id, resend=True)
+        except ClientError as error:
+            self.store.update_visit(visit_id, status="refused")
+            return Outcome.refused(refusal_of(error), visit=self.visit_view(visit_id))
+        mdtrt_id = str((answer.output.get("data") or {}).get("mdtrt_id") or "")
+        self.store.update_visit(visit_id, mdtrt_id=mdtrt_id, status="registered")
+        return Outcome.success(visit=self.visit_view(visit_id))
+
+    # -- charge (2203, 2204) -----------------------------------------------------------
+    def charge(self, visit_id: str, request: ChargeInput) -> Outcome:
+        desk = self.desk
+        with desk.visit_lock(visit_id):
+            visit = desk.visit(visit_id)
+            items = self._check_items(request)
+            diagnoses = self._check_diagnoses(request, visit)
+            if visit["status"] not in OPEN_STATUSES:
+                return self.wrong_state(visit, "收费", "be charged")
+            operator = desk.operator(request.operator)
+            if diagnoses != list(visit["diagnoses"] or []):
+                refused = self._send_diagnoses(visit, diagnoses, operator)
+                if refused is not None:
+                    return refused
+            batch = visit["batch_no"] or f"{visit_id}B{visit['cycle']}"
+            first = 1 + max((line["line_no"] for line in self.store.lines(visit_id)), default=0)
+            rows = [{"visit_id": visit_id, "line_no": first + n,
+                     "feedetl_sn": f"{visit_id}{first + n:04d}", "chrg_bchno": batch,
+                     "code": item.code, "name": hosp.name, "national_code": hosp.national_code,
+                     "qty": item.qty, "price": hosp.price,
+                     "amount": round_money(item.qty * hosp.price), "days": item.days,
+                     "status": "sending", "result": None}
+                    for n, (item, hosp) in enumerate(items)]
+            self.store.update_visit(visit_id, batch_no=batch)
+            self.store.add_lines(rows)
+            return self.upload(self.desk.visit(visit_id), operator)
+
+    def upload(self, visit: dict[str, Any], operator: str) -> Outcome:
+        """2204 for the visit's lines still ``sending``; on any failure the visit is closed at
+        the insurer. Answers the uploaded lines and the visit."""
+        desk = self.desk
+        visit_id = visit["visit_id"]
+        sending = self.store.lines(visit_id, statuses=("sending",))
+        feedetail = [{
+            "feedetl_sn": line["feedetl_sn"], "mdtrt_id": visit["mdtrt_id"],
+            "psn_no": visit["psn_no"], "chrg_bchno": line["chrg_bchno"], "dise_codg": "",
+            "rxno": "", "rx_circ_flag": "0", "fee_ocur_time": desk.stamp(),
+            "med_list_codg": line["national_code"], "medins_list_codg": line["code"],
+            "det_item_fee_sumamt": line["amount"], "cnt": format(line["qty"], "f"),
+            "pric": line["price"], "prd_days": None if line["days"] is None
+            else format(line["days"], "f"),
+            "bilg_dept_codg": visit["dept_code"], "bilg_dept_name": visit["dept_name"],
+            "bilg_dr_codg": visit["doctor_code"], "bilg_dr_name": visit["doctor_name"],
+            "hosp_appr_flag": "0"} for line in sending]
+        try:
+            answer = desk.link.call(operator, "2204", {"feedetail": feedetail},
+                                    insuplc_admdvs=visit["insuplc_admdvs"], visit_id=visit_id,
+                                    resend=True)
+        except ClientError as error:
+            status = ("unknown" if error.effect_unknown
+                      else "cancelled" if unreachable(error) else "rejected")
+            self.store.set_lines([line["id"] for line in sending], status=status)
+            desk.after_failure(visit, operator, error)
+            return Outcome.refused(refusal_of(error), visit=self.visit_view(visit_id))
+        results = {str(row.get("feedetl_sn")): row for row in answer.output.get("result") or []}
+        for line in sending:
+            self.store.set_lines([line["id"]], status="uploaded",
+                                 result=results.get(line["feedetl_sn"], {}))
+        self.store.update_visit(visit_id, status="charged")
+        ids = {line["id"] for line in sending}
+        uploaded = [line_json(line) for line in self.store.lines(visit_id) if line["id"] in ids]
+        return Outcome.success(lines=uploaded, visit=self.visit_view(visit_id))
+
+    def _check_items(self, request: ChargeInput) -> list[tuple[Any, Any]]:
+        table = self.desk.config.items
+        found = []
+        for index, item in enumerate(request.items):
+            hosp = table.get(item.code)
+            if hosp is None:
+                raise DriverInputError(f"items[{index}].code",
+                                       f"unknown hospital item code {item.code!r}")
+            found.append((item, hosp))
+        return found
+
+    def _check_diagnoses(self, request: ChargeInput, visit: dict[str, Any]) -> list[str]:
+        known = self.desk.config.items.diagnoses
+        for index, code in enumerate(request.diagnoses):
+            if code not in known:
+                raise DriverInputError(f"diagnoses[{index}]", f"unknown diagnosis code {code!r}")
+        if request.diagnoses:
+            return list(dict.fromkeys(request.diagnoses))
+        current = list(visit["diagnoses"] or [])
+        if not current:
+            raise DriverInputError("diagnoses", "the first charge of a visit needs at least "
+                                                "one diagnosis code")
+        return current
+
+    def _send_diagnoses(self, visit: dict[str, Any], diagnoses: list[str],
+                        operator: str) -> Outcome | None:
+        desk = self.desk
+        names = desk.config.items.diagnoses
+        stamp = desk.stamp()
+        message = {
+            "mdtrtinfo": {"mdtrt_id": visit["mdtrt_id"], "psn_no": visit["psn_no"],
+                          "med_type": visit["med_type"], "begntime": visit["registered_at"],
+                          "main_cond_dscr": "", "dise_codg": "", "dise_name": ""},
+            "diseinfo": [{"diag_type": "1", "diag_srt_no": str(n), "diag_code": code,
+                          "diag_name": names.get(code, code), "diag_dept": visit["dept_name"],
+                          "dise_dor_no": visit["doctor_code"],
+                          "dise_dor_name": visit["doctor_name"], "diag_time": stamp,
+                          "vali_flag": "1"} for n, code in enumerate(diagnoses, start=1)]}
+        try:
+            desk.link.call(operator, "2203", message, insuplc_admdvs=visit["insuplc_admdvs"],
+                           visit_id=visit["visit_id"], resend=True)
+        except ClientError as error:
+            desk.after_failure(visit, operator, error)
+            return Outcome.refused(refusal_of(error), visit=self.visit_view(visit["visit_id"]))
+        self.store.update_visit(visit["visit_id"], diagnoses=diagnoses)
+        return None
+
+    # -- cancel (2205, 2202) -----------------------------------------------------------
+    def cancel(self, visit_id: str, request: VisitInput) -> Outcome:
+        with self.desk.visit_lock(visit_id):
+            visit = self.desk.visit(visit_id)
+            if visit["status"] not in (*OPEN_STATUSES, "cancel_pending"):
+                return self.wrong_state(visit, "撤销", "be cancelled")
+            status = self.desk.close_at_insurer(visit, self.desk.operator(request.operator))
+            if status != "cancelled":
+                return Outcome.refused(his_refusal(
+                    "insurer_unavailable", "医保中心无应答，挂号撤销将在日终重试 / the insurer "
+                    "did not answer; day-end will cancel the registration"),
+                    visit=self.visit_view(visit_id))
+            return Outcome.success(visit=self.visit_view(visit_id))
+
+    # -- views ---------------------------------------------------------------------------
+    def visit_view(self, visit_id: str) -> dict[str, Any]:
+        visit = self.desk.visit(visit_id)
+        shown = [line for line in self.store.lines(visit_id)
+                 if line["status"] not in ("superseded",)]
+        return visit_json(visit, shown)
+
+    def wrong_state(self, visit: dict[str, Any], zh: str, en: str) -> Outcome:
+        """The refusal for an operation a visit's status does not allow."""
+        visit_id, status = visit["visit_id"], visit["status"]
+        return Outcome.refused(his_refusal(
+            "visit_state", f"就诊{visit_id}状态为{status}，不能{zh} / visit {visit_id} is "
+            f"{status}: it cannot {en}"), visit=self.visit_view(visit_id))
+
+    def visit(self, visit_id: str) -> Outcome:
+        return Outcome.success(visit=self.visit_view(visit_id))
+
+    def bill(self, visit_id: str) -> Outcome:
+        visit = self.desk.visit(visit_id)
+        printed = [bill_json(bill) for bill in self.store.bills(visit_id)]
+        current = next((b for b in reversed(printed)
+                        if b["kind"] == "settlement" and b["setl_id"] == visit["setl_id"]
+                        and visit["status"] == "settled"), None)
+        return Outcome.success(bill=current, bills=printed, visit=self.visit_view(visit_id))
+
+    def ledger(self, day: date | None = None) -> Outcome:
+        rows = self.store.entries(setl_date=None if day is None else day.isoformat())
+        shown = [entry_json(row) for row in rows]
+        counted = [row for row in rows if row["status"] in ("settled", "cancelled", "refund")]
+        totals = {"medfee_sumamt": render(sum((r["medfee_sumamt"] for r in counted), ZERO)),
+                  "count": len(counted)}
+        return Outcome.success(settlements=shown, totals=totals)

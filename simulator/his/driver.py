@@ -1,0 +1,179 @@
+"""Driving a HIS: the operations as a Python base class, and the client of the HTTP driver API.
+
+:class:`HisDriver` is what the scenario runner, the conformance suite and the load tests call.
+A vendor who prefers Python subclasses it over their HIS (and can serve it as the HTTP driver
+API with :func:`simulator.his.api.driver_app`); a vendor who prefers HTTP implements
+docs/his-driver-api.openapi.yaml and is driven by :class:`HttpHisDriver`. Either way an
+operation answers an :class:`~simulator.his.operations.Outcome` (a refusal is an outcome, not
+an exception) and bad input raises :class:`~simulator.his.errors.DriverInputError`.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from datetime import date
+from typing import Any
+from urllib.parse import quote
+
+import requests
+
+from simulator.his.errors import DriverError, DriverInputError, UnknownRecord
+from simulator.his.operations import (
+    ChargeInput,
+    DayEndInput,
+    IdentifyInput,
+    Outcome,
+    RefundInput,
+    RegisterInput,
+    SettleInput,
+    VisitInput,
+)
+
+__all__ = ["BASE_PATH", "HisDriver", "HttpHisDriver"]
+
+BASE_PATH = "/his/v1"
+
+
+class HisDriver(ABC):
+    """The operations a cashier performs, plus what the harness reads back. Every method
+    answers an :class:`Outcome` (``ok`` true, or false with a ``refusal``); the shapes of the
+    bodies are those of the HTTP driver API (docs/his-driver.md)."""
+
+    @abstractmethod
+    def info(self) -> Outcome:
+        """``name``, ``version``, ``api_version``, ``institution``."""
+
+    @abstractmethod
+    def identify(self, request: IdentifyInput) -> Outcome:
+        """Read a certificate (1101): ``patient``, ``insurance``, ``balc``."""
+
+    @abstractmethod
+    def register(self, request: RegisterInput) -> Outcome:
+        """Register an outpatient visit (2201): ``visit``."""
+
+    @abstractmethod
+    def charge(self, visit_id: str, request: ChargeInput) -> Outcome:
+        """Charge the hospital's items with diagnoses (2203, 2204): ``lines``, ``visit``."""
+
+    @abstractmethod
+    def pre_settle(self, visit_id: str, request: SettleInput) -> Outcome:
+        """Pre-settle (2206): ``estimate`` (the amounts shown to the patient)."""
+
+    @abstractmethod
+    def settle(self, visit_id: str, request: SettleInput) -> Outcome:
+        """Settle (2207): ``bill`` (what was printed and charged)."""
+
+    @abstractmethod
+    def refund(self, visit_id: str, request: RefundInput) -> Outcome:
+        """Refund all or some items (2208, 2205, 2204, 2207): ``refund``, ``bill``."""
+
+    @abstractmethod
+    def cancel(self, visit_id: str, request: VisitInput) -> Outcome:
+        """Cancel an unsettled visit (2205, 2202): ``visit``."""
+
+    @abstractmethod
+    def visit(self, visit_id: str) -> Outcome:
+        """The visit as the HIS holds it: ``visit``."""
+
+    @abstractmethod
+    def bill(self, visit_id: str) -> Outcome:
+        """The bills printed for a visit: ``bill`` (the current one or null), ``bills``."""
+
+    @abstractmethod
+    def day_end(self, request: DayEndInput) -> Outcome:
+        """Day-end reconciliation (3201, 3202): ``balanced``, ``groups``, ``corrections``."""
+
+    @abstractmethod
+    def ledger(self, day: date | None = None) -> Outcome:
+        """Every settlement row the HIS believes in (of ``day``, or all): ``settlements``."""
+
+    def close(self) -> None:  # noqa: B027 - optional hook, nothing to do by default
+        """Release what the driver holds."""
+
+    def __enter__(self) -> HisDriver:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+class HttpHisDriver(HisDriver):
+    """Drives any HIS that serves the HTTP driver API at ``base_url`` (``http://host:port``).
+    ``timeout`` is seconds per request (a day-end may take a while)."""
+
+    def __init__(self, base_url: str, *, timeout: float = 60.0,
+                 session: requests.Session | None = None,
+                 headers: dict[str, str] | None = None) -> None:
+        self.base_url = base_url.rstrip("/")
+        self.timeout = timeout
+        self.session = session or requests.Session()
+        self.headers = dict(headers or {})
+
+    def _url(self, *parts: str) -> str:
+        return self.base_url + BASE_PATH + "".join("/" + quote(p, safe="-") for p in parts)
+
+    def _request(self, method: str, url: str, body: Any = None,
+                 params: dict[str, str] | None = None) -> Outcome:
+        try:
+            response = self.session.request(method, url, json=body, params=params,
+                                            headers=self.headers, timeout=self.timeout)
+        except requests.RequestException as exc:
+            raise DriverError(f"{method} {url}: no answer from the HIS ({exc})") from exc
+        try:
+            payload = response.json()
+        except ValueError:
+            payload = None
+        if response.status_code == 200 and isinstance(payload, dict) and "ok" in payload:
+            return Outcome.from_json(payload)
+        if 400 <= response.status_code < 500 and isinstance(payload, dict):
+            error = payload.get("error")
+            if isinstance(error, dict):
+                kind = UnknownRecord if response.status_code == 404 else DriverInputError
+                raise kind(str(error.get("field", "")), str(error.get("message", "")))
+        raise DriverError(f"{method} {url}: HTTP {response.status_code} is not a driver-API "
+                          f"answer: {response.text[:200]!r}")
+
+    def info(self) -> Outcome:
+        return self._request("GET", self._url("info"))
+
+    def identify(self, request: IdentifyInput) -> Outcome:
+        return self._request("POST", self._url("identify"), request.to_json())
+
+    def register(self, request: RegisterInput) -> Outcome:
+        return self._request("POST", self._url("visits"), request.to_json())
+
+    def charge(self, visit_id: str, request: ChargeInput) -> Outcome:
+        return self._request("POST", self._url("visits", visit_id, "charges"),
+                             request.to_json())
+
+    def pre_settle(self, visit_id: str, request: SettleInput) -> Outcome:
+        return self._request("POST", self._url("visits", visit_id, "pre-settle"),
+                             request.to_json())
+
+    def settle(self, visit_id: str, request: SettleInput) -> Outcome:
+        return self._request("POST", self._url("visits", visit_id, "settle"),
+                             request.to_json())
+
+    def refund(self, visit_id: str, request: RefundInput) -> Outcome:
+        return self._request("POST", self._url("visits", visit_id, "refund"),
+                             request.to_json())
+
+    def cancel(self, visit_id: str, request: VisitInput) -> Outcome:
+        return self._request("POST", self._url("visits", visit_id, "cancel"),
+                             request.to_json())
+
+    def visit(self, visit_id: str) -> Outcome:
+        return self._request("GET", self._url("visits", visit_id))
+
+    def bill(self, visit_id: str) -> Outcome:
+        return self._request("GET", self._url("visits", visit_id, "bill"))
+
+    def day_end(self, request: DayEndInput) -> Outcome:
+        return self._request("POST", self._url("day-end"), request.to_json())
+
+    def ledger(self, day: date | None = None) -> Outcome:
+        params = {"date": day.isoformat()} if day is not None else None
+        return self._request("GET", self._url("ledger"), params=params)
+
+    def close(self) -> None:
+        self.session.close()

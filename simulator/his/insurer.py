@@ -1,0 +1,153 @@
+"""The HIS's side of the national interface: the insurer's client SDK, wrapped.
+
+One :class:`~mock_insurer.client.InsurerClient` per operator (cashier window), all sharing one
+msgid sequence. Every call:
+
+- signs the operator in (9001) once per operator and day (the HIS clock's day), keeping the
+  ``sign_no`` in the HIS database so that a restart reuses it;
+- renews the sign-in when the insurer refuses a message for it (the refusal text names 签到 /
+  9001; the national specification gives no code for it, fact sheet §5) and sends the message
+  again under a new msgid — the refused one took no effect;
+- logs every msgid sent with its outcome (``ok``, ``refused``, ``unknown``, ``unavailable``);
+- on request (``resend=True``, for everything but 2207/2208) answers an effect-unknown failure
+  by resending the identical envelope: an idempotent center answers the original and applies
+  nothing twice (reference README, "msgid"). Settlements are recovered by query or reversal
+  instead (:mod:`simulator.his.settlement`);
+- decides on ``infcode`` alone: an ``infcode`` 0 that carries an ``err_msg`` (a provincial
+  quirk) is a success whose text is a notice, never a failure to settle again (docs/faults.md).
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from mock_insurer.client import Answer, ClientError, InsurerClient, InsurerRefusal
+from mock_insurer.wire.msgid import MsgidFactory
+from simulator.his.config import HisConfig
+from simulator.his.store import HisStore
+
+__all__ = ["InsurerLink", "signin_refused"]
+
+
+def signin_refused(error: ClientError) -> bool:
+    """Whether the insurer refused a message because the sign-in is missing or stale."""
+    return (isinstance(error, InsurerRefusal) and error.effect == "none"
+            and ("签到" in error.err_msg or "9001" in error.err_msg))
+
+
+class InsurerLink:
+    """Calls the insurer for the HIS (thread-safe; one operator's calls run one at a time)."""
+
+    def __init__(self, config: HisConfig, store: HisStore) -> None:
+        self.config = config
+        self.store = store
+        start = store.next_number("msgid_block") * 500 % 10_000
+        self._msgids = MsgidFactory(config.fixmedins_code, config.clock, start=start)
+        self._clients: dict[str, InsurerClient] = {}
+        self._locks: dict[str, threading.Lock] = {}
+        self._signed_day: dict[str, str] = {}
+        self._guard = threading.Lock()
+
+    def close(self) -> None:
+        with self._guard:
+            for client in self._clients.values():
+                client.close()
+            self._clients.clear()
+
+    def _client(self, operator: str) -> tuple[InsurerClient, threading.Lock]:
+        with self._guard:
+            client = self._clients.get(operator)
+            if client is None:
+                cfg = self.config
+                client = InsurerClient(
+                    cfg.insurer_url, fixmedins_code=cfg.fixmedins_code,
+                    fixmedins_name=cfg.fixmedins_name, mdtrtarea_admvs=cfg.mdtrtarea_admvs,
+                    opter=operator, opter_name=cfg.operator_name(operator), auth=cfg.auth,
+                    clock=cfg.clock, timeout=cfg.timeout, msgid_factory=self._msgids,
+                    strict_err_msg=False)
+                self._clients[operator] = client
+                self._locks[operator] = threading.Lock()
+            return client, self._locks[operator]
+
+    def _today(self) -> str:
+        return self.config.clock().strftime("%Y-%m-%d")
+
+    def _ensure_signed_in(self, operator: str, client: InsurerClient) -> None:
+        day = self._today()
+        if client.sign_no and self._signed_day.get(operator) == day:
+            return
+        stored = self.store.signin(operator, day)
+        if stored:
+            client.sign_no = stored
+            self._signed_day[operator] = day
+            return
+        self._sign_in(operator, client, day)
+
+    def _sign_in(self, operator: str, client: InsurerClient, day: str) -> None:
+        message_id = self.store.log_message({
+            "msgid": "", "infno": "9001", "operator": operator, "visit_id": None,
+            "sent_at": self.config.clock().strftime("%Y-%m-%d %H:%M:%S"), "outcome": "sent"})
+        try:
+            sign_no = client.sign_in(opter_no=operator, mac=self.config.mac, ip=self.config.ip)
+        except ClientError as error:
+            self.store.update_message(message_id, msgid=error.msgid, outcome=_outcome(error),
+                                      err_msg=str(error))
+            raise
+        msgid = str((client.last_request or {}).get("msgid", ""))
+        self.store.update_message(message_id, msgid=msgid, outcome="ok")
+        self.store.save_signin(operator, day, sign_no,
+                               self.config.clock().strftime("%Y-%m-%d %H:%M:%S"))
+        self._signed_day[operator] = day
+
+    def call(self, operator: str, infno: str, input: Mapping[str, Any], *,
+             insuplc_admdvs: str | None = None, visit_id: str | None = None,
+             before_send: Callable[[str], None] | None = None,
+             resend: bool = False) -> Answer:
+        """Send ``infno`` for ``operator``; returns the answer or raises the SDK's typed error
+        (:class:`~mock_insurer.client.ClientError`). ``before_send(msgid)`` runs before each
+        send (a settlement is written ahead under its msgid). ``resend`` resends the identical
+        envelope after an effect-unknown failure, up to ``config.resends`` times."""
+        client, lock = self._client(operator)
+        with lock:
+            self._ensure_signed_in(operator, client)
+            renewed = False
+            while True:
+                envelope = client.build(infno, input, insuplc_admdvs=insuplc_admdvs)
+                if before_send is not None:
+                    before_send(str(envelope["msgid"]))
+                try:
+                    return self._send(operator, client, envelope, visit_id, resend)
+                except ClientError as error:
+                    if renewed or not signin_refused(error):
+                        raise
+                    renewed = True
+                    self.store.forget_signin(operator, self._today())
+                    self._sign_in(operator, client, self._today())
+
+    def _send(self, operator: str, client: InsurerClient, envelope: Mapping[str, Any],
+              visit_id: str | None, resend: bool) -> Answer:
+        message_id = self.store.log_message({
+            "msgid": str(envelope["msgid"]), "infno": str(envelope["infno"]),
+            "operator": operator, "visit_id": visit_id, "outcome": "sent",
+            "sent_at": str(envelope.get("inf_time", ""))})
+        attempts = 1 + (self.config.resends if resend else 0)
+        for attempt in range(attempts):
+            try:
+                answer = client.send_raw(envelope)
+            except ClientError as error:
+                self.store.update_message(message_id, outcome=_outcome(error),
+                                          err_msg=str(error))
+                if error.effect_unknown and attempt + 1 < attempts:
+                    continue
+                raise
+            self.store.update_message(message_id, outcome="ok", err_msg=answer.warn_msg or None)
+            return answer
+        raise AssertionError("unreachable")  # pragma: no cover
+
+
+def _outcome(error: ClientError) -> str:
+    if isinstance(error, InsurerRefusal) and error.effect == "none":
+        return "refused"
+    return "unknown" if error.effect_unknown else "unavailable"

@@ -1,0 +1,110 @@
+"""``cardsettle his serve``: its configuration from options, one-line errors, and a real
+process serving the driver API in front of a real insurer."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+import requests
+from click.testing import CliRunner
+
+from cardsettle.cli.his import build_config, his
+from mock_insurer.client import TifAuth
+from simulator.his.errors import HisConfigError
+from simulator.institutions import generate_institutions
+from tests.simulator.his.rig import HOSPITAL, Rig, write_dataset
+
+
+def test_options_make_the_configuration(tmp_path: Path) -> None:
+    paths = write_dataset(tmp_path)
+    config = build_config(insurer_url="http://127.0.0.1:8080/", institution=HOSPITAL,
+                          catalogue=paths["catalogue"], institutions=paths["institutions"],
+                          db=None, data_dir=tmp_path / "data", timeout=3.0, auth="tif")
+    assert config.fixmedins_name == "北京测试第三医院" and config.mdtrtarea_admvs == "110105"
+    assert config.insurer_url == "http://127.0.0.1:8080"
+    assert config.auth == TifAuth("paas03", "token03")
+    assert config.db_url == f"sqlite:///{tmp_path / 'data' / f'his-{HOSPITAL}.db'}"
+    assert len(config.items.items) == 8
+
+
+def test_without_files_the_insurers_default_data_is_used(tmp_path: Path) -> None:
+    config = build_config(insurer_url="http://127.0.0.1:8080", institution=None,
+                          catalogue=None, institutions=None, db=None, data_dir=tmp_path,
+                          timeout=10.0, auth="none")
+    first = generate_institutions(6, seed=1)[0]
+    assert config.fixmedins_code == first["fixmedins_code"]
+    assert config.fixmedins_name == first["fixmedins_name"]
+    assert (tmp_path / "catalogue-1.jsonl").exists()
+
+
+@pytest.mark.parametrize(("args", "says"), [
+    (["--insurer-url", "ftp://x"], "--insurer-url must be http(s)://HOST:PORT"),
+    (["--insurer-url", "http://127.0.0.1:1", "--institution", "H99999999999"],
+     "no item mapping for institution H99999999999"),
+    (["--insurer-url", "http://127.0.0.1:1", "--auth", "tif", "--catalogue", "{catalogue}",
+      "--institution", HOSPITAL], "--auth tif needs --paasid and --token"),
+    (["--port", "x"], "Invalid value for '--port'"),
+])
+def test_bad_options_are_one_line(tmp_path: Path, args: list[str], says: str) -> None:
+    paths = write_dataset(tmp_path)
+    args = [a.format(catalogue=paths["catalogue"]) for a in args]
+    result = CliRunner().invoke(his, ["serve", "--data-dir", str(tmp_path), *args])
+    assert result.exit_code == 1, result.output
+    assert says in result.output and "Traceback" not in result.output
+    assert len(result.output.strip().splitlines()) == 1
+
+
+def test_build_config_refuses_an_unusable_database(tmp_path: Path) -> None:
+    paths = write_dataset(tmp_path)
+    config = build_config(insurer_url="http://h:1", institution=HOSPITAL,
+                          catalogue=paths["catalogue"], institutions=None,
+                          db=str(tmp_path / "missing" / "his.db"), data_dir=tmp_path,
+                          timeout=1.0, auth="none")
+    from simulator.his.app import ReferenceHis
+
+    with pytest.raises(HisConfigError, match="directory does not exist"):
+        ReferenceHis(config)
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@pytest.mark.slow
+def test_his_serve_serves_the_driver_api(rig: Rig, tmp_path: Path) -> None:
+    paths = write_dataset(tmp_path)
+    port = _free_port()
+    command = [sys.executable, "-c", "from cardsettle.cli.his import his; his()", "serve",
+               "--insurer-url", rig.insurer_server.url, "--port", str(port),
+               "--catalogue", str(paths["catalogue"]), "--institutions",
+               str(paths["institutions"]), "--institution", HOSPITAL,
+               "--data-dir", str(tmp_path / "data")]
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                               env={**os.environ, "PYTHONPATH": os.getcwd()})
+    try:
+        deadline = time.monotonic() + 20
+        while True:
+            try:
+                info = requests.get(f"http://127.0.0.1:{port}/his/v1/info", timeout=1).json()
+                break
+            except requests.ConnectionError:
+                assert process.poll() is None, process.stdout.read() if process.stdout else ""
+                assert time.monotonic() < deadline
+                time.sleep(0.1)
+        assert info["ok"] and info["institution"]["fixmedins_code"] == HOSPITAL
+        person = {"cert_type": "02", "cert_no": "110105198001010016 "}
+        identified = requests.post(f"http://127.0.0.1:{port}/his/v1/identify", json=person,
+                                   timeout=10).json()
+        assert identified["ok"] and identified["patient"]["psn_name"] == "张伟"
+    finally:
+        process.send_signal(signal.SIGINT)
+        process.wait(timeout=10)
