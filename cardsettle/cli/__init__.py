@@ -14,6 +14,7 @@ from cardsettle.cli.errors import OneLineGroup
 from cardsettle.cli.generate import generate
 from cardsettle.cli.his import his
 from cardsettle.cli.insurer import insurer
+from cardsettle.cli.scenario import scenario
 from cardsettle.cli.windows import plan, simulate
 
 __all__ = ["main"]
@@ -32,6 +33,7 @@ def main() -> None:
       his        the reference HIS (serves the HIS driver API)
       simulate   the cashier-window model (SimPy)
       plan       window plans per hour that meet a wait target
+      scenario   scenario scripts run against a HIS and the insurer
       demo       the main job on embedded defaults
     """
 
@@ -42,3 +44,4 @@ main.add_command(demo)
 main.add_command(his)
 main.add_command(simulate)
 main.add_command(plan)
+main.add_command(scenario)

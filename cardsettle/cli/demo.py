@@ -1,148 +1,100 @@
-"""``cardsettle demo``: the main job on embedded defaults.
+"""``cardsettle demo``: the main job on embedded defaults — a short, realistic morning at a
+hospital's cashier windows, end to end: the mock insurer and the reference HIS started on
+127.0.0.1, a couple of hundred visits (refusals, a refund, a lost answer, a short outage),
+day-end reconciliation, and a summary an IT lead reads in one screen.
 
-For now (until the mock insurer can serve them) it generates a default population, the
-institutions and the catalogue into a directory and prints a readable summary of them.
+It is the library scenario ``demo-morning`` (scenarios/library/demo-morning.yaml).
 """
 
 from __future__ import annotations
 
-import time
+import dataclasses
+import statistics
 from collections import Counter
-from collections.abc import Iterator
+from decimal import Decimal
 from pathlib import Path
-from typing import Any
 
 import click
-import orjson
 from rich.console import Console
 from rich.table import Table
 
 from cardsettle.cli.errors import OneLineCommand, clean_errors
-from mock_insurer.money import render
-from simulator.catalogue import LIST_TYPES, write_catalogue
-from simulator.codes import code_name
-from simulator.edge_cases import DEFAULT_EDGE_RATES, EDGE_CASE_LABELS
-from simulator.errors import DataFileError
-from simulator.institutions import TIERS, write_institutions
-from simulator.persons import DEFAULT_ADMDVS
-from simulator.population import write_population
-from simulator.summary import summarize_catalogue, summarize_institutions, summarize_population
+from cardsettle.cli.scenario import run_one
+from scenarios.checks import amount, refusal_code
+from scenarios.library import library_path
+from scenarios.loading import load_scenario
+from scenarios.planning import DEPARTMENTS
+from scenarios.records import RunResult
 
 __all__ = ["demo"]
 
-DEFAULT_DEMO_DIR = Path("out/demo")
-DEFAULT_DEMO_COUNT = 2000
+DEMO_SCENARIO = "demo-morning"
 
 
-def _records(path: Path) -> Iterator[dict[str, Any]]:
-    try:
-        with path.open("rb") as handle:
-            for line in handle:
-                yield orjson.loads(line)
-    except (OSError, orjson.JSONDecodeError) as exc:
-        raise DataFileError(f"cannot read back {path}: {exc}") from exc
+def _money(result: RunResult) -> dict[str, Decimal]:
+    totals = dict.fromkeys(("medfee_sumamt", "fund_pay_sumamt", "acct_pay", "psn_cash_pay"),
+                           Decimal("0.00"))
+    for visit in result.visits:
+        for slip in (visit.bill,) if visit.outcome in ("settled", "partly_refunded") else ():
+            for key in totals:
+                totals[key] += amount((slip or {}).get("amounts", {}).get(key)) or 0
+    return totals
 
 
-def _share(n: int, total: int) -> str:
-    return f"{100 * n / total:.1f} %" if total else "-"
-
-
-def _counter_table(title: str, counts: Counter[str], total: int, table_name: str | None = None) -> Table:
-    table = Table(title=title, title_justify="left")
-    table.add_column("code")
-    if table_name:
-        table.add_column("name")
-    table.add_column("persons", justify="right")
-    table.add_column("share", justify="right")
-    for code, n in sorted(counts.items()):
-        cells = [code, code_name(table_name, code)] if table_name else [code]
-        table.add_row(*cells, f"{n:,}", _share(n, total))
-    return table
+def _summary(result: RunResult, console: Console) -> None:
+    console.rule("[bold]上午小结 / the morning in one screen")
+    money = _money(result)
+    console.print(f"医疗费 total {money['medfee_sumamt']} 元, 基金 fund {money['fund_pay_sumamt']}, "
+                  f"个人账户 account {money['acct_pay']}, 现金 cash {money['psn_cash_pay']} "
+                  "(bills in effect)")
+    times = sorted(v.system_ms for v in result.visits if v.outcome in ("settled", "partly_refunded"))
+    if len(times) >= 2:
+        q = statistics.quantiles(times, n=20)
+        console.print(f"HIS + insurer time per settled visit: median {statistics.median(times):.0f} ms, "
+                      f"95 % {q[18]:.0f} ms (add it to the cashier's own minutes when planning "
+                      "windows: cardsettle plan windows)")
+    table = Table(title="科室 / by department", title_justify="left")
+    for column in ("科室 dept", "visits", "settled", "refused", "walked away", "refusal reasons"):
+        table.add_column(column, justify="left" if column in ("科室 dept", "refusal reasons") else "right")
+    by_dept: dict[str, list] = {}
+    for visit in result.visits:
+        by_dept.setdefault(visit.dept, []).append(visit)
+    for dept, visits in sorted(by_dept.items()):
+        outcomes = Counter(v.outcome for v in visits)
+        reasons = Counter(code for v in visits if (code := refusal_code(v)))
+        table.add_row(f"{dept} {DEPARTMENTS[dept][0]}", str(len(visits)),
+                      str(outcomes["settled"] + outcomes["partly_refunded"]),
+                      str(outcomes["refused"]), str(outcomes["cancelled"]),
+                      ", ".join(f"{c} {n}" for c, n in reasons.most_common()))
+    console.print(table)
+    for event in result.events:
+        if event["note"]:
+            console.print(f"{event['at'][11:16]}  {event['note']}")
+    recovered = [v.id for v in result.visits if v.recovered]
+    waited = sum(1 for v in result.visits if v.retries)
+    console.print(f"lost answers recovered without charging twice: {len(recovered)}; patients who "
+                  f"came back after the outage: {waited}")
+    verdict = "nothing lost, nothing settled twice, day-end balanced" if result.passed else \
+        "SOMETHING IS WRONG — see the failed checks above"
+    console.print(f"[bold]{verdict}[/bold]")
 
 
 @click.command(cls=OneLineCommand)
-@click.option(
-    "--out", "-o", "out_dir", type=click.Path(file_okay=False, path_type=Path),
-    default=DEFAULT_DEMO_DIR, show_default=True, help="Directory for the generated files.",
-)
-@click.option("--count", "-n", type=int, default=DEFAULT_DEMO_COUNT, show_default=True, help="Number of persons.")
-@click.option("--seed", type=int, default=1, show_default=True, help="Random seed.")
+@click.option("--out", "-o", "out_dir", type=click.Path(file_okay=False, path_type=Path),
+              default=Path("out/demo"), show_default=True,
+              help="Directory for result.json, the generated data and both databases.")
+@click.option("--seed", type=int, default=None, help="Seed (default: the scenario's).")
 @clean_errors
-def demo(out_dir: Path, count: int, seed: int) -> None:
-    """Run the main job on embedded defaults: generate a population, institutions and the
-    catalogue into a directory and summarise them."""
+def demo(out_dir: Path, seed: int | None) -> None:
+    """Run the main job on embedded defaults: a morning at the cashier windows, end to end
+    (mock insurer + reference HIS + a couple of hundred visits), and its summary."""
+    scenario = load_scenario(library_path(DEMO_SCENARIO) or DEMO_SCENARIO)
+    if seed is not None:
+        scenario = dataclasses.replace(scenario, seed=seed)
     console = Console()
-    started = time.perf_counter()
-    persons_file, institutions_file, catalogue_file = (
-        out_dir / "persons.jsonl", out_dir / "institutions.jsonl", out_dir / "catalogue.jsonl"
-    )
-    write_population(persons_file, count, seed, workers=1)
-    institutions = write_institutions(institutions_file, seed=seed)
-    write_catalogue(catalogue_file, seed, institutions)
-    elapsed = time.perf_counter() - started
-
-    people = summarize_population(_records(persons_file), DEFAULT_ADMDVS)
-    console.rule(f"[bold]cardsettle demo[/bold]: {people.count:,} persons, seed {seed}")
-    total = people.count
-    console.print(_counter_table("Main scheme (insutype)", people.insutype, total, "insutype"))
-    console.print(_counter_table("Person type (psn_type)", people.psn_type, total, "psn_type"))
-    console.print(_counter_table("Insurance status (psn_insu_stas)", people.status, total, "psn_insu_stas"))
-
-    cards = Table(title="Cards and flags", title_justify="left")
-    cards.add_column("what")
-    cards.add_column("count", justify="right")
-    cards.add_column("share of persons", justify="right")
-    for status, n in sorted(people.card_status.items()):
-        cards.add_row(f"card {status}", f"{n:,}", _share(n, total))
-    for flag, n in sorted(people.flags.items()):
-        cards.add_row(flag, f"{n:,}", _share(n, total))
-    console.print(cards)
-
-    edges = Table(title="Identity edge cases", title_justify="left")
-    edges.add_column("label")
-    edges.add_column("persons", justify="right")
-    edges.add_column("share", justify="right")
-    edges.add_column("configured", justify="right")
-    for label in EDGE_CASE_LABELS:
-        n = people.edge_cases.get(label, 0)
-        edges.add_row(label, f"{n:,}", _share(n, total), f"{100 * DEFAULT_EDGE_RATES[label]:.1f} %")
-    console.print(edges)
-
-    if people.balance_quartiles is not None:
-        q1, q2, q3 = (render(q) for q in people.balance_quartiles)
-        console.print(
-            f"Personal-account balance (balc) of the {people.account_holders:,} employees (310), yuan: "
-            f"25 % {q1}, median {q2}, 75 % {q3}"
-        )
-
-    tiers = summarize_institutions(institutions)
-    tier_table = Table(title="Institutions by tier", title_justify="left")
-    tier_table.add_column("tier")
-    tier_table.add_column("name")
-    tier_table.add_column("count", justify="right")
-    for tier in TIERS:
-        tier_table.add_row(tier, code_name("tier", tier), str(tiers.get(tier, 0)))
-    console.print(tier_table)
-
-    catalogue = summarize_catalogue(_records(catalogue_file))
-    items = Table(title=f"Catalogue: {catalogue.items} items by level (chrgitm_lv) and list type", title_justify="left")
-    items.add_column("chrgitm_lv")
-    for list_type in LIST_TYPES:
-        items.add_column(f"{list_type} {code_name('list_type', list_type)}", justify="right")
-    for level in ("01", "02", "03"):
-        items.add_row(
-            f"{level} {code_name('chrgitm_lv', level)}",
-            *(str(catalogue.items_by_level_and_type.get((level, t), 0)) for t in LIST_TYPES),
-        )
-    console.print(items)
-    mapped = sum(catalogue.mappings.values())
-    console.print(
-        f"{catalogue.diagnoses} diagnoses; {mapped:,} item mappings: "
-        + ", ".join(f"{kind} {_share(catalogue.mappings.get(kind, 0), mapped)}" for kind in ("ok", "unmapped", "wrong"))
-        + f"; {catalogue.over_cap} priced above the item's cap"
-    )
-    console.rule()
-    console.print(f"Files in {out_dir} (generated in {elapsed:.1f} s):")
-    for path in (persons_file, institutions_file, catalogue_file):
-        console.print(f"  {path}  ({path.stat().st_size:,} bytes)")
-    console.print("Next: cardsettle generate --help")
+    console.print(f"[bold]cardsettle demo[/bold] — {scenario.title}")
+    result = run_one(scenario, out_dir, console=console, progress=console.is_terminal)
+    _summary(result, console)
+    console.print(f"Next: cardsettle scenario list · docs/scenarios.md · {out_dir}/result.json")
+    if not result.passed:
+        raise SystemExit(1)

@@ -10,6 +10,7 @@ from typing import ParamSpec, TypeVar
 import click
 
 from mock_insurer.errors import InsurerError
+from scenarios.errors import ScenarioError
 from simulator.errors import SimulatorError
 
 __all__ = ["OneLineCommand", "OneLineGroup", "clean_errors", "one_line_errors"]
@@ -25,6 +26,10 @@ def one_line_errors() -> Iterator[None]:
         yield
     except (SimulatorError, InsurerError) as exc:
         raise click.ClickException(str(exc)) from exc
+    except ScenarioError as exc:  # exit 2: a scenario that cannot run, told apart from one
+        failed = click.ClickException(str(exc))  # whose expectations failed (exit 1)
+        failed.exit_code = 2
+        raise failed from exc
     except OSError as exc:
         where = f" ({exc.filename})" if getattr(exc, "filename", None) else ""
         raise click.ClickException(f"{exc.strerror or exc}{where}") from exc

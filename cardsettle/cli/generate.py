@@ -168,3 +168,12 @@ def catalogue(
         parts = ", ".join(f"{n} {plural[kind] if n != 1 else kind}" for kind, n in counts.items())
         click.echo(f"wrote {parts} to {out}")
 
+
+
+def _register_sample() -> None:
+    from cardsettle.cli.sample import sample
+
+    generate.add_command(sample)
+
+
+_register_sample()

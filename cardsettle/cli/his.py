@@ -20,6 +20,7 @@ from simulator.his.config import HisConfig, admdvs_of
 from simulator.his.driver import BASE_PATH
 from simulator.his.errors import HisConfigError
 from simulator.his.store import db_url_of
+from simulator.his.variants import VARIANTS, variant
 from simulator.institutions import load_institutions, write_institutions
 
 __all__ = ["build_config", "his"]
@@ -120,6 +121,10 @@ def build_config(*, insurer_url: str, institution: str | None, catalogue: Path |
               show_default=True, help="Day-end, for a settlement the center has and the HIS "
                                       "lost: learn it (5203) or reverse it (2601).")
 @click.option("--seed", default=1, show_default=True, help="Seed of the default data.")
+@click.option("--variant", "variant_name", metavar="NAME",
+              help="Serve a DELIBERATELY BROKEN variant of the reference HIS, to prove that "
+                   "scenarios and the conformance suite catch its defect (docs/his-variants.md)"
+                   f": {', '.join(VARIANTS)}.")
 @click.option("--log-level", default="warning", show_default=True,
               type=click.Choice(["critical", "error", "warning", "info", "debug"]))
 @clean_errors
@@ -127,20 +132,26 @@ def serve(insurer_url: str, host: str, port: int, institution: str | None,
           catalogue: Path | None, institutions: Path | None, db: str | None, data_dir: Path,
           timeout: float, auth: str, paasid: str | None, token: str | None,
           apikey: str | None, operator: str, center_only: str, seed: int,
-          log_level: str) -> None:
+          variant_name: str | None, log_level: str) -> None:
     """Serve the reference HIS's driver API (/his/v1/) until interrupted."""
+    broken = variant(variant_name) if variant_name is not None else None
     config = build_config(insurer_url=insurer_url, institution=institution,
                           catalogue=catalogue, institutions=institutions, db=db,
                           data_dir=data_dir, timeout=timeout, auth=auth, paasid=paasid,
                           token=token, apikey=apikey, operator=operator,
                           center_only=center_only, seed=seed)
-    reference = ReferenceHis(config)
-    click.echo(f"cardsettle reference HIS — driver API on http://{host}:{port}{BASE_PATH}/")
+    served = (broken.his_class if broken is not None else ReferenceHis)(config)
+    if broken is not None:
+        click.secho(f"WARNING: this HIS is DELIBERATELY BROKEN (variant {broken.name}: "
+                    f"{broken.title}) — never use it for a real certification", fg="red",
+                    bold=True, err=True)
+    label = "reference HIS" if broken is None else f"HIS variant {broken.name} (broken)"
+    click.echo(f"cardsettle {label} — driver API on http://{host}:{port}{BASE_PATH}/")
     click.echo(f"  institution {config.fixmedins_code} {config.fixmedins_name} "
                f"({len(config.items.items)} items)")
     click.echo(f"  insurer     {config.insurer_url} (auth {auth}, timeout {timeout:g} s)")
     click.echo(f"  database    {config.db_url}")
     try:
-        run(driver_app(reference), host=host, port=port, log_level=log_level)
+        run(driver_app(served), host=host, port=port, log_level=log_level)
     finally:
-        reference.close()
+        served.close()

@@ -10,6 +10,7 @@ from __future__ import annotations
 import threading
 from datetime import date
 from importlib import metadata
+from typing import ClassVar
 
 from simulator.his.cashier import Cashier
 from simulator.his.config import HisConfig
@@ -45,16 +46,25 @@ def his_version() -> str:
 class ReferenceHis(HisDriver):
     """An outpatient charging system that integrates correctly (docs/reference-his.md).
     Thread-safe: one operation at a time per visit, one insurer call at a time per operator,
-    one day-end at a time."""
+    one day-end at a time.
+
+    Its parts are built from the classes below; a subclass may swap one for a subclass of its
+    own (the deliberately broken variants of :mod:`simulator.his.variants` do)."""
+
+    link_class: ClassVar[type[InsurerLink]] = InsurerLink
+    desk_class: ClassVar[type[Desk]] = Desk
+    cashier_class: ClassVar[type[Cashier]] = Cashier
+    settlements_class: ClassVar[type[Settlements]] = Settlements
+    dayend_class: ClassVar[type[DayEnd]] = DayEnd
 
     def __init__(self, config: HisConfig) -> None:
         self.config = config
         self.store = HisStore(config.db_url)
-        self.link = InsurerLink(config, self.store)
-        self.desk = Desk(config, self.store, self.link)
-        self.cashier = Cashier(self.desk)
-        self.settlements = Settlements(self.desk, self.cashier)
-        self.dayend = DayEnd(self.desk, self.settlements)
+        self.link = self.link_class(config, self.store)
+        self.desk = self.desk_class(config, self.store, self.link)
+        self.cashier = self.cashier_class(self.desk)
+        self.settlements = self.settlements_class(self.desk, self.cashier)
+        self.dayend = self.dayend_class(self.desk, self.settlements)
         self._dayend_lock = threading.Lock()
 
     def info(self) -> Outcome:

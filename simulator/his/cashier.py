@@ -16,6 +16,7 @@ Rules it keeps (docs/reference-his.md):
 from __future__ import annotations
 
 import unicodedata
+from collections.abc import Mapping
 from datetime import date
 from typing import Any
 
@@ -57,11 +58,19 @@ class Cashier:
         self.store = desk.store
 
     # -- identify (1101) ---------------------------------------------------------------
+    def certificate_as_sent(self, cert_type: str, typed: str) -> str:
+        """The certificate number 1101 carries for one typed at the window (normalised)."""
+        return normalise_certificate(cert_type, typed)
+
+    def name_as_sent(self, typed: str) -> str:
+        """The name 1101 carries for one typed at the window (stripped)."""
+        return normalise_name(typed)
+
     def identify(self, request: IdentifyInput) -> Outcome:
         desk = self.desk
-        cert_no = normalise_certificate(request.cert_type, request.cert_no)
-        card_sn = normalise_certificate("03", request.card_sn) if request.card_sn else ""
-        name = normalise_name(request.psn_name)
+        cert_no = self.certificate_as_sent(request.cert_type, request.cert_no)
+        card_sn = self.certificate_as_sent("03", request.card_sn) if request.card_sn else ""
+        name = self.name_as_sent(request.psn_name)
         data = {"mdtrt_cert_type": request.cert_type, "mdtrt_cert_no": cert_no,
                 "card_sn": card_sn, "begntime": desk.stamp(),
                 "psn_cert_type": "01" if request.cert_type == "02" else "",
@@ -128,11 +137,16 @@ class Cashier:
                 "ipt_otp_no": visit_id, "atddr_no": request.doctor_code,
                 "dr_name": visit["doctor_name"], "dept_code": request.dept_code,
                 "dept_name": visit["dept_name"], "caty": visit["caty"]}
+        sent: list[Mapping[str, Any]] = []
         try:
             answer = desk.link.call(operator, "2201", {"data": data}, insuplc_admdvs=area,
-                                    visit_id=visit_id, resend=True)
+                                    visit_id=visit_id, resend=True, sent=sent)
         except ClientError as error:
-            self.store.update_visit(visit_id, status="refused")
+            if error.effect_unknown and sent:  # perhaps registered there: keep it to resolve
+                self.store.update_visit(visit_id, status="register_unknown",
+                                        register_envelope=dict(sent[-1]))
+            else:
+                self.store.update_visit(visit_id, status="refused")
             return Outcome.refused(refusal_of(error), visit=self.visit_view(visit_id))
         mdtrt_id = str((answer.output.get("data") or {}).get("mdtrt_id") or "")
         self.store.update_visit(visit_id, mdtrt_id=mdtrt_id, status="registered")
@@ -252,10 +266,10 @@ class Cashier:
     def cancel(self, visit_id: str, request: VisitInput) -> Outcome:
         with self.desk.visit_lock(visit_id):
             visit = self.desk.visit(visit_id)
-            if visit["status"] not in (*OPEN_STATUSES, "cancel_pending"):
+            if visit["status"] not in (*OPEN_STATUSES, "cancel_pending", "register_unknown"):
                 return self.wrong_state(visit, "撤销", "be cancelled")
             status = self.desk.close_at_insurer(visit, self.desk.operator(request.operator))
-            if status != "cancelled":
+            if status not in ("cancelled", "refused"):
                 return Outcome.refused(his_refusal(
                     "insurer_unavailable", "医保中心无应答，挂号撤销将在日终重试 / the insurer "
                     "did not answer; day-end will cancel the registration"),

@@ -114,6 +114,8 @@ class DayEnd:
             final = self._compare(day, operator) if scopes else first
         except ClientError as error:
             return Outcome.refused(refusal_of(error), date=day)
+        unresolved = [item for item in unresolved  # day-end may have learnt them meanwhile
+                      if (self.store.entry_by_msgid(item["msgid"]) or {}).get("status") == "pending"]
         groups: list[dict[str, Any]] = []
         totals = self._groups(day)
         for key in sorted(set(first) | set(final)):
@@ -135,7 +137,7 @@ class DayEnd:
             if blocked is not None:
                 unresolved.append({"visit_id": visit_id, "msgid": entry["msgid"],
                                    "infno": entry["infno"]})
-        for visit in self.store.visits(statuses=("cancel_pending",)):
+        for visit in self.store.visits(statuses=("cancel_pending", "register_unknown")):
             with self.desk.visit_lock(visit["visit_id"]):
                 self.desk.close_at_insurer(visit, operator)
         return unresolved
@@ -240,6 +242,12 @@ class DayEnd:
         existing = entry or self.store.entry_by_msgid(msgid)
         if existing is not None:
             self.store.update_entry(existing["id"], **values)
+            visit = self.store.visit(existing["visit_id"]) if existing["visit_id"] else None
+            if visit is not None and visit["status"] == "settling" and not refund:
+                sent = self.store.lines(visit["visit_id"], statuses=("uploaded",))
+                self.store.set_lines([line["id"] for line in sent], status="settled")
+                self.store.update_visit(visit["visit_id"], status="settled",
+                                        setl_id=row["setl_id"])
             return
         visit = self.store.visit_by_mdtrt_id(row["mdtrt_id"])
         self.store.add_entry({**values, "msgid": msgid, "infno": "2208" if refund else "2207",

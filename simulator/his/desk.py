@@ -103,11 +103,38 @@ class Desk:
             return
         self.close_at_insurer(visit, operator)
 
+    def resolve_registration(self, visit: dict[str, Any], operator: str) -> dict[str, Any] | None:
+        """A 2201 whose answer was lost (status ``register_unknown``): send it once more, same
+        msgid. The insurer answers the original answer if it registered the visit (or registers
+        it now): the visit learns its ``mdtrt_id``. A refusal: nothing is there (``refused``).
+        No answer: None, the visit stays as it is (day-end tries again)."""
+        envelope = visit.get("register_envelope")
+        visit_id = visit["visit_id"]
+        if not envelope:
+            self.store.update_visit(visit_id, status="refused")
+            return None
+        try:
+            answer = self.link.replay(operator, envelope, visit_id)
+        except ClientError as error:
+            if isinstance(error, InsurerRefusal) and error.effect == "none":
+                self.store.update_visit(visit_id, status="refused", register_envelope=None)
+            return None
+        mdtrt_id = str((answer.output.get("data") or {}).get("mdtrt_id") or "")
+        self.store.update_visit(visit_id, mdtrt_id=mdtrt_id, status="registered",
+                                register_envelope=None)
+        return self.visit(visit_id)
+
     def close_at_insurer(self, visit: dict[str, Any], operator: str) -> str:
         """Leave nothing of an unsettled visit at the insurer: cancel its unsettled details
-        (2205, batch ``0000`` = all) and its registration (2202). Returns the visit's new
-        status: ``cancelled``, or ``cancel_pending`` when the insurer could not be reached
-        (day-end tries again)."""
+        (2205, batch ``0000`` = all) and its registration (2202) — first learning the
+        registration of a 2201 whose answer was lost. Returns the visit's new status:
+        ``cancelled`` (``refused`` when nothing was ever registered), or ``cancel_pending`` /
+        ``register_unknown`` when the insurer could not be reached (day-end tries again)."""
+        if visit["status"] == "register_unknown":
+            learnt = self.resolve_registration(visit, operator)
+            if learnt is None:
+                return str(self.visit(visit["visit_id"])["status"])
+            visit = learnt
         visit_id = visit["visit_id"]
         mdtrt_id = visit["mdtrt_id"]
         unsettled = self.store.lines(visit_id, statuses=("sending", "uploaded", "unknown"))

@@ -104,11 +104,12 @@ class InsurerLink:
     def call(self, operator: str, infno: str, input: Mapping[str, Any], *,
              insuplc_admdvs: str | None = None, visit_id: str | None = None,
              before_send: Callable[[str], None] | None = None,
-             resend: bool = False) -> Answer:
+             resend: bool = False, sent: list[Mapping[str, Any]] | None = None) -> Answer:
         """Send ``infno`` for ``operator``; returns the answer or raises the SDK's typed error
         (:class:`~mock_insurer.client.ClientError`). ``before_send(msgid)`` runs before each
         send (a settlement is written ahead under its msgid). ``resend`` resends the identical
-        envelope after an effect-unknown failure, up to ``config.resends`` times."""
+        envelope after an effect-unknown failure, up to ``config.resends`` times; ``sent``, when
+        given, receives each envelope sent (to replay it later: :meth:`replay`)."""
         client, lock = self._client(operator)
         with lock:
             self._ensure_signed_in(operator, client)
@@ -117,6 +118,8 @@ class InsurerLink:
                 envelope = client.build(infno, input, insuplc_admdvs=insuplc_admdvs)
                 if before_send is not None:
                     before_send(str(envelope["msgid"]))
+                if sent is not None:
+                    sent.append(envelope)
                 try:
                     return self._send(operator, client, envelope, visit_id, resend)
                 except ClientError as error:
@@ -125,6 +128,14 @@ class InsurerLink:
                     renewed = True
                     self.store.forget_signin(operator, self._today())
                     self._sign_in(operator, client, self._today())
+
+    def replay(self, operator: str, envelope: Mapping[str, Any], visit_id: str) -> Answer:
+        """Send a message whose outcome is unknown once more, byte for byte (same msgid): the
+        insurer answers with the original answer if it took effect, or handles it now."""
+        client, lock = self._client(operator)
+        with lock:
+            self._ensure_signed_in(operator, client)
+            return self._send(operator, client, envelope, visit_id, False)
 
     def _send(self, operator: str, client: InsurerClient, envelope: Mapping[str, Any],
               visit_id: str | None, resend: bool) -> Answer:

@@ -72,6 +72,7 @@ visits = Table(
     Column("batch_no", String), Column("cycle", Integer, nullable=False, default=1),
     Column("acct_used", String), Column("setl_id", String),
     Column("registered_at", String), Column("reg_date", String),
+    Column("register_envelope", Text),  # the 2201 sent, kept while its outcome is unknown
 )
 
 lines = Table(
@@ -129,7 +130,8 @@ counters = Table(
 LEDGER_MONEY = ("medfee_sumamt", "fund_pay_sumamt", "acct_pay", "psn_cash_pay", "hosp_part_amt")
 LINE_MONEY = ("qty", "price", "amount", "days")
 COUNTED = ("settled", "cancelled", "refund")
-_JSON = {"baseinfo", "insuinfo", "diagnoses", "result", "setlinfo", "content"}
+_JSON = {"baseinfo", "insuinfo", "diagnoses", "result", "setlinfo", "content",
+         "register_envelope"}
 
 
 def dump(value: Any) -> str:

@@ -26,7 +26,7 @@ def _lines(path: Path) -> list[dict[str, object]]:
 
 @pytest.mark.parametrize(
     "command",
-    [["generate"], ["generate", "population"], ["generate", "institutions"], ["generate", "catalogue"], ["demo"]],
+    [["generate"], ["generate", "population"], ["generate", "institutions"], ["generate", "catalogue"], ["generate", "sample"]],
 )
 def test_help(command: list[str]) -> None:
     result = run(*command, "--help")
@@ -76,7 +76,7 @@ def test_institutions_and_catalogue_commands(tmp_path: Path) -> None:
 
 
 def test_demo(tmp_path: Path) -> None:
-    result = run("demo", "--out", tmp_path / "demo")
+    result = run("generate", "sample", "--out", tmp_path / "demo")
     assert result.exit_code == 0, result.output
     for title in ("Main scheme", "Identity edge cases", "Institutions by tier", "Catalogue", "balc"):
         assert title in result.output
@@ -128,7 +128,7 @@ def test_unwritable_paths_and_missing_files(tmp_path: Path) -> None:
         ["generate", "catalogue", "--out", tmp_path / "c.jsonl", "--institutions", tmp_path / "none.jsonl"],
         ["generate", "population", "-n", "10", "--out", tmp_path / "p.jsonl", "--edge-rates-file", tmp_path / "none.yaml"],
         ["generate", "population", "-n", "10"],  # no --out
-        ["demo", "--out", tmp_path / "a_file"],
+        ["generate", "sample", "--out", tmp_path / "a_file"],
     ):
         result = run(*args)
         lines = result.output.strip().splitlines()

@@ -57,6 +57,12 @@ PERSONS = [
     _person(9, "周敏", "110105198809090024", "2", "1988-09-09",
             [_scheme("310", "1102", cvlserv="1"), _scheme("320", "1102", cvlserv="1")],
             balc="300.00"),
+    # names a legacy HIS field cannot hold: six characters (a Tibetan name), and a character
+    # outside GBK (CJK Extension B)
+    _person(10, "扎西次仁多吉", "540102198101010014", "1", "1981-01-01",
+            [_scheme("310", "1101")], balc="800.00", naty="04"),
+    _person(11, "马\U0002a7dd", "110105199202020012", "1", "1992-02-02",
+            [_scheme("310", "1101")], balc="600.00"),
 ]
 
 ITEMS = [

@@ -26,11 +26,11 @@ from tests.simulator.his.rig import HOSPITAL, START, Rig, write_dataset
 def make_rig(tmp_path: Path) -> Iterator[Callable[..., Rig]]:
     """Build a rig; keyword options go to :class:`HisConfig` (e.g. ``timeout=0.5``). ``data``
     (paths of population, catalogue, institutions) and ``institution`` replace the dataset and
-    the tier-3 hospital."""
+    the tier-3 hospital; ``his_class`` replaces the reference HIS (e.g. a broken variant's)."""
     opened: list[Rig] = []
 
     def make(*, data: dict[str, Path] | None = None, institution: str = HOSPITAL,
-             **options: Any) -> Rig:
+             his_class: type[ReferenceHis] = ReferenceHis, **options: Any) -> Rig:
         paths = data or write_dataset(tmp_path)
         insurer = Insurer.open(InsurerConfig(
             db_url=f"sqlite:///{tmp_path}/insurer-{len(opened)}.db", population=paths["population"],
@@ -39,7 +39,7 @@ def make_rig(tmp_path: Path) -> Iterator[Callable[..., Rig]]:
             wall=FixedClock(START, timedelta(milliseconds=10)), fresh=True))
         insurer_server = start_in_thread(insurer)
         options.setdefault("timeout", 2.0)
-        his = ReferenceHis(HisConfig(
+        his = his_class(HisConfig(
             insurer_url=insurer_server.url, fixmedins_code=institution,
             fixmedins_name="北京测试第三医院", mdtrtarea_admvs=institution[1:7],
             db_url=f"sqlite:///{tmp_path}/his-{len(opened)}.db",

@@ -1,0 +1,123 @@
+"""``cardsettle scenario ...``: run scenario scripts against a HIS and the insurer."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import click
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+from cardsettle.cli.errors import OneLineGroup, clean_errors
+from scenarios.library import library_path, library_scenarios
+from scenarios.loading import load_scenario, scenario_schema
+from scenarios.model import Scenario
+from scenarios.records import RunResult
+from scenarios.report import render, write_json
+from scenarios.runner import run_scenario
+from simulator.his.app import ReferenceHis
+
+__all__ = ["run_one", "scenario"]
+
+
+@click.group(cls=OneLineGroup)
+def scenario() -> None:
+    """Scenario scripts: data, visits, faults on a timeline, expectations (docs/scenarios.md)."""
+
+
+def _load(target: str) -> Scenario:
+    path = Path(target)
+    if not path.exists() and library_path(target) is not None:
+        path = library_path(target)  # type: ignore[assignment]
+    return load_scenario(path)
+
+
+def _his_class(variant: str | None) -> type[ReferenceHis]:
+    if variant is None:
+        return ReferenceHis
+    from simulator.his.variants import variant as find_variant
+
+    return find_variant(variant).his_class
+
+
+def run_one(loaded: Scenario, report: Path, *, console: Console, his_url: str | None = None,
+            insurer_url: str | None = None, admin_token: str | None = None,
+            his_class: type[ReferenceHis] = ReferenceHis, timeout: float | None = None,
+            progress: bool = True) -> RunResult:
+    """Run one scenario with a progress bar, print its result, write result.json."""
+    with Progress(TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
+                  TimeElapsedColumn(), console=console, transient=True,
+                  disable=not progress) as bar:
+        task = bar.add_task(f"{loaded.id}: visits", total=None)
+        result = run_scenario(
+            loaded, report, insurer_url=insurer_url, admin_token=admin_token, his_url=his_url,
+            his_class=his_class, his_timeout=timeout,
+            on_progress=lambda done, total: bar.update(task, completed=done, total=total))
+    render(result, console)
+    path = write_json(result, report)
+    console.print(f"  result: {path}")
+    return result
+
+
+@scenario.command()
+@click.argument("target", metavar="FILE|NAME")
+@click.option("--his-url", help="A HIS serving the driver API (http://HOST:PORT). Default: start "
+                                "the reference HIS, embedded.")
+@click.option("--insurer-url", help="A running mock insurer (http://HOST:PORT); it is reset and "
+                                    "loaded with the scenario's data. Default: start one, embedded.")
+@click.option("--admin-token", envvar="CARDSETTLE_ADMIN_TOKEN",
+              help="The insurer's admin token (with --insurer-url). Env: CARDSETTLE_ADMIN_TOKEN.")
+@click.option("--report", "report", type=click.Path(file_okay=False, path_type=Path),
+              help="Directory for result.json, the data and the databases. "
+                   "Default: out/scenarios/<scenario>.")
+@click.option("--his-variant", metavar="NAME",
+              help="Run against a deliberately broken variant of the reference HIS "
+                   "(docs/his-variants.md).")
+@click.option("--timeout", type=click.FloatRange(0.05, 600),
+              help="Seconds the embedded reference HIS waits for the insurer (default: the "
+                   "scenario's his.timeout, else 2).")
+@click.option("--no-progress", is_flag=True, help="No progress bar.")
+@clean_errors
+def run(target: str, his_url: str | None, insurer_url: str | None, admin_token: str | None,
+        report: Path | None, his_variant: str | None, timeout: float | None,
+        no_progress: bool) -> None:
+    """Run a scenario FILE (or a library scenario by NAME); exit 1 when an expectation fails."""
+    loaded = _load(target)
+    console = Console()
+    his_class = _his_class(his_variant)
+    if his_variant and his_url:
+        raise click.UsageError("--his-variant is the embedded reference HIS: leave out --his-url")
+    result = run_one(loaded, report or Path("out/scenarios") / loaded.id, console=console,
+                     his_url=his_url, insurer_url=insurer_url, admin_token=admin_token,
+                     his_class=his_class, timeout=timeout,
+                     progress=not no_progress and console.is_terminal)
+    if not result.passed:
+        raise SystemExit(1)
+
+
+@scenario.command(name="list")
+@clean_errors
+def list_() -> None:
+    """The library of scenarios (run one with: cardsettle scenario run NAME)."""
+    for found in library_scenarios():
+        click.echo(f"{found.id:28} {found.concern:20} {found.title}")
+
+
+@scenario.command()
+@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+@clean_errors
+def check(file: Path) -> None:
+    """Check a scenario file against the format without running it."""
+    loaded = load_scenario(file)
+    click.echo(f"{file}: ok — {loaded.id}: {len(loaded.visits)} visits, "
+               f"{sum(a.count for a in loaded.arrivals)} arrivals, "
+               f"{len(loaded.timeline)} timeline events, {len(loaded.expect)} expectations")
+
+
+@scenario.command()
+def schema() -> None:
+    """Print the JSON Schema of scenario files."""
+    click.echo(json.dumps(scenario_schema(), ensure_ascii=False, indent=1))
+
+

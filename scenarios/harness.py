@@ -1,0 +1,178 @@
+"""What a scenario runs against: the insurer (through its admin API) and a HIS (through the HIS
+driver API) — each either given by URL or started here, embedded, on 127.0.0.1.
+
+Embedded insurer: a fresh SQLite ledger in the run's directory, loaded with the scenario's
+files, an admin token of its own. Embedded HIS: the reference HIS (or a class given in Python,
+e.g. a deliberately broken variant) for the scenario's institution, its own SQLite database,
+its clock set by the runner, served as the HTTP driver API — so it is driven exactly as a
+vendor's HIS is.
+
+A HIS given by URL keeps its own clock; only the insurer's business clock follows the scenario.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import secrets
+import threading
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from mock_insurer.gateway import FixedClock, Insurer, InsurerConfig
+from mock_insurer.server import RunningServer, ServerError, start_in_thread
+from mock_insurer.transactions import Settings
+from scenarios.data import ScenarioData
+from scenarios.errors import HarnessError
+from scenarios.insurer_admin import InsurerAdmin
+from scenarios.model import Scenario
+from simulator.his.api import driver_app
+from simulator.his.app import ReferenceHis
+from simulator.his.catalogue import ItemTable
+from simulator.his.config import HisConfig, admdvs_of
+from simulator.his.driver import HisDriver, HttpHisDriver
+from simulator.his.errors import DriverError
+
+__all__ = ["Harness", "ScenarioClock", "open_harness"]
+
+
+class ScenarioClock:
+    """The embedded HIS's wall clock: set by the runner to the scenario's business time, then
+    advancing ``step`` per read (so that stamps stay distinct and ordered)."""
+
+    def __init__(self, start: datetime, step: timedelta = timedelta(milliseconds=200)) -> None:
+        self._now = start
+        self._step = step
+        self._lock = threading.Lock()
+
+    def set(self, moment: datetime) -> None:
+        with self._lock:
+            self._now = max(moment, self._now)
+
+    def __call__(self) -> datetime:
+        with self._lock:
+            current = self._now
+            self._now = current + self._step
+            return current
+
+
+@dataclass
+class Harness:
+    """The insurer's admin API, the HIS's driver, and what was started here (to stop)."""
+
+    admin: InsurerAdmin
+    his: HisDriver
+    insurer_url: str
+    his_url: str
+    fixmedins_code: str
+    his_name: str = ""
+    embedded: list[str] = field(default_factory=list)
+    his_clock: ScenarioClock | None = None
+    _servers: list[RunningServer] = field(default_factory=list)
+    _closers: list[Any] = field(default_factory=list)
+
+    def set_time(self, moment: datetime) -> None:
+        """Move the insurer's business clock (and the embedded HIS's clock) to ``moment``."""
+        self.admin.set_business_time(moment)
+        if self.his_clock is not None:
+            self.his_clock.set(moment)
+
+    def close(self) -> None:
+        with contextlib.suppress(Exception):
+            self.admin.set_faults([])
+        self.his.close()
+        self.admin.close()
+        stopping = [threading.Thread(target=server.stop) for server in self._servers]
+        for thread in stopping:
+            thread.start()
+        for thread in stopping:
+            thread.join()
+        for closer in reversed(self._closers):
+            closer()
+
+    def __enter__(self) -> Harness:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def open_harness(scenario: Scenario, data: ScenarioData, directory: Path, *,
+                 insurer_url: str | None = None, admin_token: str | None = None,
+                 his_url: str | None = None, his_class: type[ReferenceHis] = ReferenceHis,
+                 his_timeout: float | None = None) -> Harness:
+    """Start what is missing and prepare the insurer (an insurer given by URL is reset and
+    loaded with the scenario's files through its admin API)."""
+    directory.mkdir(parents=True, exist_ok=True)
+    servers: list[RunningServer] = []
+    closers: list[Any] = []
+    embedded: list[str] = []
+    start = datetime.combine(scenario.date, datetime.min.time()).replace(hour=7)
+    try:
+        if insurer_url is None:
+            admin_token = secrets.token_hex(16)
+            insurer = Insurer.open(InsurerConfig(
+                db_url=f"sqlite:///{directory / 'insurer.db'}", population=data.population_file,
+                catalogue=data.insurer_catalogue_file, institutions=data.institutions_file,
+                settings=Settings(), admin_token=admin_token,
+                wall=FixedClock(start, timedelta(milliseconds=10)), fresh=True))
+            closers.append(insurer.close)
+            server = start_in_thread(insurer)
+            servers.append(server)
+            insurer_url = server.url
+            embedded.append("insurer")
+            admin = InsurerAdmin(insurer_url, admin_token)
+        else:
+            admin = InsurerAdmin(insurer_url, admin_token)
+            admin.set_faults([])
+            admin.reset()
+            admin.load("institutions", data.institutions_file)
+            admin.load("catalogue", data.insurer_catalogue_file)
+            admin.load("population", data.population_file)
+        admin.set_business_time(start)
+        clock: ScenarioClock | None = None
+        if his_url is None:
+            for stale in directory.glob("his.db*"):  # every run starts from an empty HIS
+                stale.unlink()
+            clock = ScenarioClock(start)
+            code = data.code
+            his = his_class(HisConfig(
+                insurer_url=insurer_url, fixmedins_code=code,
+                fixmedins_name=str(data.institution.get("fixmedins_name") or code),
+                mdtrtarea_admvs=str(data.institution.get("admdvs") or admdvs_of(code)),
+                db_url=f"sqlite:///{directory / 'his.db'}",
+                items=ItemTable.load(data.catalogue_file, code), clock=clock,
+                timeout=his_timeout if his_timeout is not None else scenario.his.timeout,
+                center_only="reverse" if scenario.his.center_only == "reverse" else "learn"))
+            closers.append(his.close)
+            his_server = start_in_thread(driver_app(his))
+            servers.append(his_server)
+            his_url = his_server.url
+            embedded.append("his")
+        driver = HttpHisDriver(his_url)
+        info = driver.info()
+        if not info.ok:
+            raise HarnessError(f"the HIS at {his_url} did not answer its info: {info.body}")
+        institution = (info.body.get("institution") or {}).get("fixmedins_code")
+        if institution != data.code:
+            raise HarnessError(f"the HIS at {his_url} is institution {institution}, the scenario "
+                               f"is for {data.code} (data.institution)")
+        return Harness(admin=admin, his=driver, insurer_url=insurer_url, his_url=his_url,
+                       fixmedins_code=data.code, his_name=str(info.body.get("name", "")),
+                       embedded=embedded, his_clock=clock, _servers=servers, _closers=closers)
+    except (ServerError, DriverError, OSError) as exc:
+        _stop(servers, closers)
+        raise HarnessError(f"cannot start the scenario's servers: {exc}") from exc
+    except BaseException:
+        _stop(servers, closers)
+        raise
+
+
+def _stop(servers: list[RunningServer], closers: list[Any]) -> None:
+    for server in servers:
+        with contextlib.suppress(Exception):
+            server.stop()
+    for closer in reversed(closers):
+        with contextlib.suppress(Exception):
+            closer()

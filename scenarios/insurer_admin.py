@@ -1,0 +1,126 @@
+"""The insurer's admin API as the scenario runner uses it (docs/admin-api.md): the business
+clock, the fault plan, reset and data loads, and reads of the insurer's ledger.
+
+Money comes back as ``Decimal`` (the API sends yuan as JSON numbers with two decimals).
+Anything but the expected answer raises :class:`~scenarios.errors.HarnessError` saying which
+call failed and why.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator, Mapping, Sequence
+from datetime import date, datetime
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import requests
+
+from scenarios.errors import HarnessError
+
+__all__ = ["InsurerAdmin"]
+
+PAGE = 1000
+
+
+class InsurerAdmin:
+    """``base_url`` is the insurer's (``http://host:port``); ``token`` its admin token (none:
+    the insurer must answer on loopback without one)."""
+
+    def __init__(self, base_url: str, token: str | None = None, *, timeout: float = 30.0) -> None:
+        self.base_url = base_url.rstrip("/")
+        self.timeout = timeout
+        self.session = requests.Session()
+        if token:
+            self.session.headers["Authorization"] = f"Bearer {token}"
+
+    def close(self) -> None:
+        self.session.close()
+
+    def _call(self, method: str, path: str, *, params: Mapping[str, Any] | None = None,
+              body: Any = None, data: bytes | None = None,
+              content_type: str | None = None) -> Any:
+        url = self.base_url + path
+        headers = {"Content-Type": content_type} if content_type else None
+        try:
+            response = self.session.request(
+                method, url, params=params, json=body if data is None else None, data=data,
+                headers=headers, timeout=self.timeout)
+        except requests.RequestException as exc:
+            raise HarnessError(f"insurer admin API {method} {url}: no answer ({exc})") from exc
+        if response.status_code in (401, 403):
+            raise HarnessError(f"insurer admin API {method} {url}: HTTP {response.status_code} "
+                               "— give the insurer's admin token (--admin-token or "
+                               "CARDSETTLE_ADMIN_TOKEN)")
+        try:
+            payload = json.loads(response.text, parse_float=Decimal) if response.text else None
+        except ValueError:
+            payload = None
+        if response.status_code >= 300:
+            error = payload.get("error") if isinstance(payload, dict) else None
+            detail = (f"{error.get('message')} (where: {error.get('where')})"
+                      if isinstance(error, dict) else response.text[:200])
+            raise HarnessError(f"insurer admin API {method} {url}: HTTP "
+                               f"{response.status_code}: {detail}")
+        return payload
+
+    def _pages(self, path: str, params: Mapping[str, Any]) -> Iterator[dict[str, Any]]:
+        offset = 0
+        while True:
+            page = self._call("GET", path, params={**params, "limit": PAGE, "offset": offset})
+            yield from page["items"]
+            offset += len(page["items"])
+            if not page["items"] or offset >= page["total"]:
+                return
+
+    # -- control -------------------------------------------------------------------------
+    def set_business_time(self, moment: datetime) -> None:
+        self._call("PUT", "/admin/clock",
+                   body={"business_time": moment.strftime("%Y-%m-%d %H:%M:%S")})
+
+    def set_faults(self, faults: Sequence[Mapping[str, Any]], seed: int = 1) -> None:
+        if faults:
+            self._call("PUT", "/admin/faults", body={"seed": seed, "faults": list(faults)})
+        else:
+            self._call("DELETE", "/admin/faults")
+
+    def reset(self) -> dict[str, Any]:
+        result: dict[str, Any] = self._call("POST", "/admin/reset", body={})
+        return result
+
+    def load(self, kind: str, path: Path) -> None:
+        """Replace the insurer's ``population``, ``catalogue`` or ``institutions``."""
+        self._call("POST", f"/admin/{kind}", data=path.read_bytes(),
+                   content_type="application/x-ndjson")
+
+    def settings(self) -> dict[str, Any]:
+        result: dict[str, Any] = self._call("GET", "/admin/settings")
+        return result
+
+    # -- reads ---------------------------------------------------------------------------
+    def settlements(self, fixmedins_code: str, first: date, last: date) -> list[dict[str, Any]]:
+        return list(self._pages("/admin/settlements", {
+            "fixmedins_code": fixmedins_code, "biz_date_from": first.isoformat(),
+            "biz_date_to": last.isoformat()}))
+
+    def visits(self, fixmedins_code: str, status: str | None = None) -> list[dict[str, Any]]:
+        params = {"fixmedins_code": fixmedins_code}
+        if status:
+            params["status"] = status
+        return list(self._pages("/admin/visits", params))
+
+    def visit(self, mdtrt_id: str) -> dict[str, Any]:
+        result: dict[str, Any] = self._call("GET", f"/admin/visits/{mdtrt_id}")
+        return result
+
+    def messages(self, **filters: str) -> list[dict[str, Any]]:
+        found: list[dict[str, Any]] = []
+        after = 0
+        while True:
+            page = self._call("GET", "/admin/messages",
+                              params={**filters, "after_id": after, "limit": PAGE})
+            found.extend(page["items"])
+            if not page["items"] or page.get("next_after_id") in (None, after):
+                return found
+            after = page["next_after_id"]

@@ -1,0 +1,268 @@
+"""Reading a scenario file: YAML → checked against the JSON Schema (scenarios/schema/) → the
+cross-field rules the schema cannot say → a :class:`~scenarios.model.Scenario`.
+
+Any mistake raises one :class:`~scenarios.errors.ScenarioFileError` naming the path of the
+offending field (``visits[3].person.card``) — before anything runs.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Mapping
+from datetime import date, datetime, time
+from decimal import Decimal
+from functools import cache
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import jsonschema
+from jsonschema.exceptions import ValidationError, best_match
+
+from mock_insurer.faults import FaultPlan, FaultPlanError
+from scenarios.errors import ScenarioFileError
+from scenarios.model import (
+    ArrivalSpec,
+    CheckSpec,
+    DataSpec,
+    EventSpec,
+    HisSpec,
+    LineSpec,
+    Quantity,
+    RetrySpec,
+    Scenario,
+    VisitSpec,
+)
+from scenarios.yamlio import YamlError, load_yaml_text
+from simulator.edge_cases import EDGE_CASE_LABELS
+
+DEFAULT_HIS_TIMEOUT = 2.0
+"""Seconds the embedded reference HIS waits for the insurer (short: scenarios time out on
+purpose, and a run should not sit through a real HIS's 10-60 s)."""
+
+__all__ = ["DEFAULT_HIS_TIMEOUT", "field_path", "load_scenario", "parse_scenario", "scenario_schema"]
+
+
+@cache
+def scenario_schema() -> dict[str, Any]:
+    """The JSON Schema (Draft 2020-12) of a scenario file."""
+    text = resources.files("scenarios").joinpath("schema/scenario.schema.json").read_text("utf-8")
+    schema: dict[str, Any] = json.loads(text)
+    return schema
+
+
+@cache
+def _validator() -> jsonschema.Draft202012Validator:
+    return jsonschema.Draft202012Validator(scenario_schema())
+
+
+def field_path(parts: Iterable[Any]) -> str:
+    """``["visits", 3, "person"]`` → ``visits[3].person``."""
+    text = ""
+    for part in parts:
+        text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else str(part))
+    return text
+
+
+def _schema_message(error: ValidationError) -> str:
+    message = error.message
+    if error.validator == "pattern" and error.schema.get("description"):
+        message = f"{error.instance!r} is not {error.schema['description']}"
+    if isinstance(error.instance, int | float) and not isinstance(error.instance, bool) \
+            and '"string"' in json.dumps(error.schema):
+        message += f" (a text is expected here; quote it: '{error.instance}')"
+    if error.validator == "oneOf" and isinstance(error.instance, str):
+        names = [name for choice in error.schema.get("oneOf", []) for name in choice.get("enum", [])]
+        if names:
+            message = f"{error.instance!r} is not one of: {', '.join(names)}"
+    if error.validator == "additionalProperties":
+        allowed = sorted((error.schema.get("properties") or {}).keys())
+        if allowed:
+            message += f" (expected one of: {', '.join(allowed)})"
+    return message
+
+
+def load_scenario(path: str | Path) -> Scenario:
+    """Read and check a scenario file (``.yaml``/``.yml``, or ``.json``)."""
+    path = Path(path)
+    try:
+        text = path.read_text("utf-8")
+    except FileNotFoundError:
+        raise ScenarioFileError(str(path), "", "no such file") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ScenarioFileError(str(path), "", f"cannot read it ({exc})") from exc
+    return parse_scenario(text, source=path)
+
+
+def parse_scenario(text: str, *, source: Path | str = "<scenario>") -> Scenario:
+    """Check ``text`` (YAML or JSON) and build the scenario. File paths inside it are relative
+    to ``source``'s directory."""
+    name = str(source)
+    try:
+        data = load_yaml_text(text)
+    except YamlError as exc:
+        raise ScenarioFileError(name, "", f"not YAML: {exc}") from exc
+    if not isinstance(data, dict):
+        raise ScenarioFileError(name, "", "must be a mapping (scenario:, title:, date:, ...)")
+    error = best_match(_validator().iter_errors(data))
+    if error is not None:
+        raise ScenarioFileError(name, field_path(error.absolute_path) or "(top level)",
+                                _schema_message(error))
+    return _Builder(name, Path(source) if isinstance(source, Path) else None, data).build()
+
+
+class _Builder:
+    def __init__(self, name: str, path: Path | None, data: dict[str, Any]) -> None:
+        self.name = name
+        self.path = path
+        self.data = data
+        self.day = self._date(data["date"], "date")
+
+    def fail(self, where: str, message: str) -> ScenarioFileError:
+        return ScenarioFileError(self.name, where, message)
+
+    def _date(self, text: str, where: str) -> date:
+        try:
+            return date.fromisoformat(text)
+        except ValueError:
+            raise self.fail(where, f"{text!r} is not a date (YYYY-MM-DD)") from None
+
+    def moment(self, text: str, where: str) -> datetime:
+        day_text, _, clock = text.rpartition(" ")
+        day = self._date(day_text, where) if day_text else self.day
+        try:
+            return datetime.combine(day, time.fromisoformat(clock))
+        except ValueError:
+            raise self.fail(where, f"{text!r} is not a time (HH:MM or HH:MM:SS)") from None
+
+    def build(self) -> Scenario:
+        data = self.data
+        visits = tuple(self.visit(v, f"visits[{i}]") for i, v in enumerate(data.get("visits", [])))
+        self._check_visit_ids(visits)
+        arrivals = tuple(self.arrivals(a, f"arrivals[{i}]", i)
+                         for i, a in enumerate(data.get("arrivals", [])))
+        timeline = tuple(self.event(e, f"timeline[{i}]")
+                         for i, e in enumerate(data.get("timeline", [])))
+        his = data.get("his", {})
+        return Scenario(
+            id=data["scenario"], title=data["title"], date=self.day, source=self.path,
+            concern=data.get("concern", ""), description=data.get("description", ""),
+            seed=data.get("seed", 1), data=self.data_spec(data.get("data", {})),
+            his=HisSpec(timeout=float(his.get("timeout", DEFAULT_HIS_TIMEOUT)),
+                        center_only=his.get("center_only", "learn")),
+            visits=visits, arrivals=arrivals, timeline=timeline,
+            day_end=data.get("day_end", True),
+            expect=tuple(self.check(c) for c in data.get("expect", [])))
+
+    def data_spec(self, data: Mapping[str, Any]) -> DataSpec:
+        parts: dict[str, Mapping[str, Any]] = {}
+        for kind in ("population", "institutions", "catalogue"):
+            part = dict(data.get(kind, {}))
+            if "file" in part:
+                base = self.path.parent if self.path is not None else Path.cwd()
+                file = (base / part["file"]).resolve()
+                if not file.is_file():
+                    raise self.fail(f"data.{kind}.file", f"no such file: {file}")
+                part["file"] = file
+            parts[kind] = part
+        rates = parts["population"].get("edge_rates", {})
+        for label in rates:
+            if label not in EDGE_CASE_LABELS:
+                raise self.fail(f"data.population.edge_rates.{label}",
+                                f"unknown edge case (expected one of: {', '.join(EDGE_CASE_LABELS)})")
+        if "ref_date" in parts["population"]:
+            self._date(parts["population"]["ref_date"], "data.population.ref_date")
+        return DataSpec(population=parts["population"], institutions=parts["institutions"],
+                        catalogue=parts["catalogue"], institution=data.get("institution", {}))
+
+    @staticmethod
+    def quantity(value: Any) -> Quantity:
+        if value is None or value == "over_limit":
+            return value
+        return Decimal(str(value))
+
+    def lines(self, items: list[dict[str, Any]]) -> tuple[LineSpec, ...]:
+        return tuple(LineSpec(line["item"], self.quantity(line.get("qty")),
+                              self.quantity(line.get("days"))) for line in items)
+
+    @staticmethod
+    def retry(data: Mapping[str, Any] | None) -> RetrySpec:
+        data = data or {}
+        return RetrySpec(after_minutes=float(data.get("after_minutes", 10)),
+                         times=int(data.get("times", 1 if data else 0)))
+
+    def visit(self, data: dict[str, Any], where: str) -> VisitSpec:
+        items = data.get("items", [])
+        refund_items = tuple(data.get("refund_items", ()))
+        for n, index in enumerate(refund_items):
+            if index >= max(len(items), 1):
+                raise self.fail(f"{where}.refund_items[{n}]",
+                                f"{index} is not the index of one of the visit's items "
+                                f"(0..{max(len(items), 1) - 1})")
+        if refund_items and data.get("then") != "partial_refund":
+            raise self.fail(f"{where}.refund_items", "only with then: partial_refund")
+        return VisitSpec(
+            id=data["id"], at=self.moment(data["at"], f"{where}.at"), person=data["person"],
+            certificate=data.get("certificate", "card"), typed=data.get("typed", {}),
+            operator=data.get("operator", "C01"), dept=data.get("dept", ""),
+            insutype=data.get("insutype", ""), items=self.lines(items),
+            diagnoses=tuple(data.get("diagnoses", ())), acct_used=data.get("acct_used", True),
+            then=data.get("then", "settle"), refund_items=refund_items,
+            retry=self.retry(data.get("retry")), expect=data.get("expect", {}))
+
+    def _check_visit_ids(self, visits: tuple[VisitSpec, ...]) -> None:
+        seen: dict[str, int] = {}
+        for i, visit in enumerate(visits):
+            if visit.id in seen:
+                raise self.fail(f"visits[{i}].id", f"{visit.id!r} is used by visits[{seen[visit.id]}] too")
+            same = visit.person.get("same_as")
+            if same is not None:
+                earlier = seen.get(same)
+                if earlier is None:
+                    raise self.fail(f"visits[{i}].person.same_as",
+                                    f"{same!r} is not the id of an earlier visit")
+                if visits[earlier].at > visit.at:
+                    raise self.fail(f"visits[{i}].person.same_as",
+                                    f"visit {same!r} comes later ({visits[earlier].at:%Y-%m-%d %H:%M})")
+            seen[visit.id] = i
+
+    def arrivals(self, data: dict[str, Any], where: str, index: int) -> ArrivalSpec:
+        start = self.moment(data["from"], f"{where}.from")
+        end = self.moment(data["to"], f"{where}.to")
+        if end <= start:
+            raise self.fail(f"{where}.to", f"{data['to']!r} is not after from {data['from']!r}")
+        for key in ("certificates", "mix"):
+            shares = data.get(key)
+            if shares is not None and sum(shares.values()) <= 0:
+                raise self.fail(f"{where}.{key}", "the shares add up to 0")
+        low, high = data.get("lines", [1, 4])
+        if high < low:
+            raise self.fail(f"{where}.lines", f"[{low}, {high}]: the second is below the first")
+        items = data.get("items", {})
+        if isinstance(items, str):
+            items = {"code": items}
+        return ArrivalSpec(
+            id=data.get("id", f"a{index + 1}"), start=start, end=end, count=data["count"],
+            windows=data.get("windows", 1), persons=data.get("persons", {}),
+            certificates=data.get("certificates", {"card": 1.0}),
+            mix=data.get("mix", {"settle": 1.0}), lines=(low, high), items=items,
+            retry=self.retry(data.get("retry")), expect=data.get("expect", {}))
+
+    def event(self, data: dict[str, Any], where: str) -> EventSpec:
+        at = self.moment(data["at"], f"{where}.at")
+        faults = data.get("faults")
+        seed = data.get("seed", 1)
+        if faults is not None:
+            try:
+                FaultPlan.from_dict({"seed": seed, "faults": faults})
+            except FaultPlanError as exc:
+                raise self.fail(f"{where}.faults", str(exc).removeprefix("fault plan: ")) from exc
+        return EventSpec(at=at, faults=None if faults is None else tuple(faults), seed=seed,
+                         note=data.get("note", ""))
+
+    @staticmethod
+    def check(data: Any) -> CheckSpec:
+        if isinstance(data, str):
+            return CheckSpec(data)
+        (name, params), = data.items()
+        return CheckSpec(name, params)

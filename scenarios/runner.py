@@ -1,0 +1,299 @@
+"""Running a scenario: the visits, the fault timeline and the day-ends in business-time order,
+against a HIS through the driver API, with the insurer's clock following the scenario.
+
+A visit is a generator that yields the business time at which it continues (a patient coming
+back after an outage, or for a refund); a heap orders visits, timeline events and day-ends.
+Visits run one at a time, so a run is reproducible: the same scenario, seed and HIS give the
+same messages. Wall time is only measured (``ms`` of each step), never waited for.
+"""
+
+from __future__ import annotations
+
+import heapq
+import itertools
+import time
+from collections.abc import Callable, Generator, Iterator
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from scenarios.checks import run_checks
+from scenarios.data import ScenarioData, prepare_data
+from scenarios.harness import Harness, open_harness
+from scenarios.model import Scenario
+from scenarios.planning import DEPARTMENTS, PlannedVisit, plan_visits
+from scenarios.records import DayEndRecord, RunResult, StepRecord, VisitRecord
+from simulator.his.app import ReferenceHis
+from simulator.his.errors import DriverError, DriverInputError
+from simulator.his.operations import (
+    ChargeInput,
+    ChargeItem,
+    DayEndInput,
+    IdentifyInput,
+    Outcome,
+    RefundInput,
+    RegisterInput,
+    SettleInput,
+    VisitInput,
+)
+
+__all__ = ["COME_BACK", "DAY_END_TIME", "REFUND_AFTER", "RETRY_STEP", "run_scenario"]
+
+RETRY_STEP = ("settlement_unknown", "refund_unknown")
+"""The HIS's refusal codes after which the patient waits and the cashier tries the same step
+again later (``retry``): the outcome is not known yet, the HIS resolves it first."""
+
+COME_BACK = ("insurer_unavailable", "insurer_gateway", "insurer_no_answer")
+"""The HIS's refusal codes after which the patient leaves and comes back later (``retry``) to
+start again: the insurer could not be reached or did not answer."""
+
+REFUND_AFTER = timedelta(minutes=15)
+"""A patient asks for a refund this long after settling (business time)."""
+
+DAY_END_TIME = (23, 30)
+"""Day-end reconciliation runs at 23:30 of each day that had visits."""
+
+OPEN_AT_HIS = ("registered", "charged", "register_unknown")
+
+Process = Generator[datetime, None, None]
+
+
+class _StepFailed(Exception):
+    """A driver call that did not give a usable answer (recorded; the visit ends)."""
+
+
+@dataclass
+class _Clock:
+    now: datetime
+
+
+class Runner:
+    def __init__(self, scenario: Scenario, data: ScenarioData, harness: Harness,
+                 on_progress: Callable[[int, int], None] | None = None) -> None:
+        self.scenario = scenario
+        self.data = data
+        self.harness = harness
+        self.his = harness.his
+        self.clock = _Clock(datetime.combine(scenario.date, datetime.min.time()))
+        self.on_progress = on_progress
+        self.visits: list[VisitRecord] = []
+        self.day_ends: list[DayEndRecord] = []
+        self.events: list[dict[str, Any]] = []
+
+    # -- scheduling ----------------------------------------------------------------------
+    def run(self, planned: list[PlannedVisit]) -> None:
+        heap: list[tuple[datetime, int, int, Any]] = []
+        seq = itertools.count()
+        for event in self.scenario.timeline:
+            heapq.heappush(heap, (event.at, 0, next(seq), ("event", event)))
+        for visit in planned:
+            heapq.heappush(heap, (visit.spec.at, 1, next(seq), ("start", visit)))
+        days = sorted({visit.spec.at.date() for visit in planned})
+        if self.scenario.day_end:
+            for day in days:
+                at = datetime.combine(day, datetime.min.time()).replace(
+                    hour=DAY_END_TIME[0], minute=DAY_END_TIME[1])
+                heapq.heappush(heap, (at, 2, next(seq), ("day_end", day)))
+        done, total = 0, len(planned)
+        while heap:
+            at, _rank, _n, (kind, payload) = heapq.heappop(heap)
+            self.clock.now = max(self.clock.now, at)
+            if kind == "event":
+                self._apply(payload)
+                continue
+            if kind == "day_end":
+                self._day_end(payload)
+                continue
+            process: Iterator[datetime] = (self._visit(payload) if kind == "start" else payload)
+            resume = next(process, None)
+            if resume is None:
+                done += 1
+                if self.on_progress is not None:
+                    self.on_progress(done, total)
+            else:
+                heapq.heappush(heap, (resume, 1, next(seq), ("resume", process)))
+
+    def _apply(self, event: Any) -> None:
+        self.harness.set_time(self.clock.now)
+        if event.faults is not None:
+            self.harness.admin.set_faults(event.faults, event.seed)
+        self.events.append({"at": self.clock.now.strftime("%Y-%m-%d %H:%M:%S"),
+                            "note": event.note,
+                            "faults": [f.get("id", f"f{n + 1}") for n, f in
+                                       enumerate(event.faults or [])]})
+
+    def _day_end(self, day: date) -> None:
+        self.harness.set_time(self.clock.now)
+        started = time.perf_counter()
+        try:
+            outcome = self.his.day_end(DayEndInput(day))
+        except DriverError as exc:
+            self.day_ends.append(DayEndRecord(day.isoformat(), False, None, 0,
+                                              {"error": str(exc)}, 0.0))
+            return
+        body = dict(outcome.body)
+        self.day_ends.append(DayEndRecord(
+            day.isoformat(), outcome.ok, body.get("balanced") if outcome.ok else None,
+            len(body.get("corrections") or []), body, (time.perf_counter() - started) * 1000))
+
+    # -- one visit -----------------------------------------------------------------------
+    def _call(self, record: VisitRecord, step: str, call: Callable[[], Outcome]) -> Outcome:
+        self.harness.set_time(self.clock.now)
+        started = time.perf_counter()
+        try:
+            outcome = call()
+        except (DriverError, DriverInputError) as exc:
+            ms = (time.perf_counter() - started) * 1000
+            record.steps.append(StepRecord(step, self._stamp(), False, ms, error=str(exc)))
+            record.error = f"{step}: {exc}"
+            raise _StepFailed from exc
+        ms = (time.perf_counter() - started) * 1000
+        refusal = None if outcome.ok or outcome.refusal is None else outcome.refusal.to_json()
+        record.steps.append(StepRecord(step, self._stamp(), outcome.ok, ms, refusal))
+        return outcome
+
+    def _stamp(self) -> str:
+        return self.clock.now.strftime("%Y-%m-%d %H:%M:%S")
+
+    def _retrying(self, record: VisitRecord, plan: PlannedVisit, step: str,
+                  call: Callable[[], Outcome]) -> Generator[datetime, None, Outcome]:
+        attempts = 0
+        while True:
+            outcome = self._call(record, step, call)
+            if outcome.ok or outcome.refusal is None or outcome.refusal.code not in RETRY_STEP \
+                    or attempts >= plan.spec.retry.times:
+                return outcome
+            attempts += 1
+            record.retries += 1
+            yield self.clock.now + timedelta(minutes=plan.spec.retry.after_minutes)
+
+    def _visit(self, plan: PlannedVisit) -> Process:
+        spec, person = plan.spec, plan.person
+        record = VisitRecord(
+            id=spec.id, group=spec.group, at=spec.at, psn_no=person["psn_no"],
+            psn_name=person["psn_name"], edge_cases=list(person.get("edge_cases") or []),
+            certificate=spec.certificate, operator=spec.operator, dept=plan.dept, then=spec.then,
+            items=[{"code": line.code, "name": line.record.get("medins_list_name"),
+                    "qty": str(line.qty), "days": None if line.days is None else str(line.days)}
+                   for line in plan.lines],
+            expect=dict(spec.expect))
+        self.visits.append(record)
+        try:
+            for attempt in range(plan.spec.retry.times + 1):
+                yield from self._visit_steps(plan, record)
+                code = (record.refusal or {}).get("code")
+                if record.outcome != "refused" or code not in COME_BACK \
+                        or attempt == plan.spec.retry.times:
+                    return
+                record.retries += 1  # the patient leaves and comes back later
+                yield self.clock.now + timedelta(minutes=plan.spec.retry.after_minutes)
+                record.refusal, record.his_visit_id, record.outcome = None, None, "pending"
+        except _StepFailed:
+            record.outcome = "error"
+
+    def _refused(self, record: VisitRecord, step: str, outcome: Outcome) -> None:
+        refusal = outcome.refusal.to_json() if outcome.refusal is not None else {}
+        record.refusal = {"step": step, **refusal}
+        code = refusal.get("code")
+        record.outcome = "unresolved" if code in ("settlement_unknown", "refund_unknown") else "refused"
+
+    def _leave(self, record: VisitRecord, operator: str) -> None:
+        """After a refusal the patient leaves: a visit the HIS kept open (the insurer could not
+        be reached) is cancelled, as the cashier would."""
+        if record.his_visit_id is None:
+            return
+        seen = self._call(record, "visit", lambda: self.his.visit(record.his_visit_id or ""))
+        status = (seen.body.get("visit") or {}).get("status") if seen.ok else None
+        if status in OPEN_AT_HIS:
+            self._call(record, "cancel", lambda: self.his.cancel(
+                record.his_visit_id or "", VisitInput(operator)))
+
+    def _visit_steps(self, plan: PlannedVisit, record: VisitRecord) -> Process:
+        spec, cert, his = plan.spec, plan.certificate, self.his
+        operator = spec.operator
+        outcome = yield from self._retrying(record, plan, "identify", lambda: his.identify(
+            IdentifyInput(cert.cert_type, cert.cert_no, card_sn=cert.card_sn,
+                          psn_name=cert.psn_name, operator=operator)))
+        if not outcome.ok:
+            self._refused(record, "identify", outcome)
+            return
+        patient_id = str(outcome.body["patient"]["patient_id"])
+        dept_name, doctor, doctor_name = DEPARTMENTS[plan.dept]
+        outcome = yield from self._retrying(record, plan, "register", lambda: his.register(
+            RegisterInput(patient_id, plan.dept, doctor, dept_name=dept_name,
+                          doctor_name=doctor_name, insutype=spec.insutype, operator=operator)))
+        if not outcome.ok:
+            self._refused(record, "register", outcome)
+            record.his_visit_id = (outcome.body.get("visit") or {}).get("visit_id")
+            self._leave(record, operator)
+            return
+        visit_id = str(outcome.body["visit"]["visit_id"])
+        record.his_visit_id = visit_id
+        charge = ChargeInput(tuple(ChargeItem(line.code, line.qty, line.days)
+                                   for line in plan.lines), plan.diagnoses, operator=operator)
+        steps: list[tuple[str, Callable[[], Outcome]]] = [
+            ("charge", lambda: his.charge(visit_id, charge))]
+        if spec.then == "walk_away":
+            steps.append(("cancel", lambda: his.cancel(visit_id, VisitInput(operator))))
+        else:
+            settle = SettleInput(spec.acct_used, operator)
+            steps += [("pre_settle", lambda: his.pre_settle(visit_id, settle)),
+                      ("settle", lambda: his.settle(visit_id, settle))]
+        for step, call in steps:
+            outcome = yield from self._retrying(record, plan, step, call)
+            if not outcome.ok:
+                self._refused(record, step, outcome)
+                if record.outcome == "refused":
+                    self._leave(record, operator)
+                return
+        if spec.then == "walk_away":
+            record.outcome = "cancelled"
+            return
+        record.bill = dict(outcome.body.get("bill") or {})
+        record.recovered = bool(record.bill.get("recovered"))
+        record.outcome = "settled"
+        if spec.then not in ("refund", "partial_refund"):
+            return
+        yield self.clock.now + REFUND_AFTER
+        codes = (tuple(plan.lines[i].code for i in spec.refund_items or (len(plan.lines) - 1,))
+                 if spec.then == "partial_refund" else None)
+        outcome = yield from self._retrying(record, plan, "refund", lambda: his.refund(
+            visit_id, RefundInput(codes, operator=operator)))
+        if not outcome.ok:
+            self._refused(record, "refund", outcome)
+            if record.outcome == "refused":
+                record.outcome = "settled"  # the refund was refused: the bill stands
+            return
+        record.refund = dict(outcome.body.get("refund") or {})
+        bill = outcome.body.get("bill")
+        record.bill = dict(bill) if bill else None
+        record.outcome = "partly_refunded" if bill else "refunded"
+
+
+def run_scenario(scenario: Scenario, directory: Path, *, insurer_url: str | None = None,
+                 admin_token: str | None = None, his_url: str | None = None,
+                 his_class: type[ReferenceHis] = ReferenceHis, his_timeout: float | None = None,
+                 on_progress: Callable[[int, int], None] | None = None) -> RunResult:
+    """Run ``scenario`` (data, servers and files under ``directory``) and judge it."""
+    started = time.perf_counter()
+    data = prepare_data(scenario, directory / "data")
+    planned = plan_visits(scenario, data)
+    with open_harness(scenario, data, directory, insurer_url=insurer_url,
+                      admin_token=admin_token, his_url=his_url, his_class=his_class,
+                      his_timeout=his_timeout) as harness:
+        runner = Runner(scenario, data, harness, on_progress)
+        runner.run(planned)
+        result = RunResult(
+            scenario=scenario.id, title=scenario.title, concern=scenario.concern,
+            source=str(scenario.source or ""), seed=scenario.seed,
+            his={"url": harness.his_url, "name": harness.his_name,
+                 "embedded": "his" in harness.embedded,
+                 "class": his_class.__name__ if "his" in harness.embedded else None,
+                 "institution": harness.fixmedins_code},
+            insurer={"url": harness.insurer_url, "embedded": "insurer" in harness.embedded},
+            visits=runner.visits, day_ends=runner.day_ends, events=runner.events)
+        result.checks = run_checks(scenario, result, harness, days=sorted(
+            {v.at.date() for v in runner.visits}))
+    result.wall_seconds = time.perf_counter() - started
+    return result
