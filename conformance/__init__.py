@@ -1,8 +1,10 @@
-"""The certification suite: a pytest plugin, a requirement catalogue with stable IDs, checks
-that drive a HIS through the driver API and judge what the HIS reports and what the insurer
-received, and the report writer.
+"""The certification suite (docs/conformance.md): the requirement catalogue
+(``requirements.yaml``, :mod:`conformance.catalogue`), the tests in ``conformance/suite`` that
+drive a HIS through the driver API and judge what the HIS reported and what the insurer
+recorded, the pytest plugin that runs them (:mod:`conformance.plugin`), the report writer
+(:mod:`conformance.report`), and the mutants that prove the suite (:mod:`conformance.mutants`).
 
-Not built yet: arrives with the issue "The conformance suite and the certification report".
+Run it with ``cardsettle certify`` or ``pytest --pyargs conformance.suite``.
 """
 
 __all__: list[str] = []

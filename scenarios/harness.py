@@ -101,7 +101,8 @@ class Harness:
 def open_harness(scenario: Scenario, data: ScenarioData, directory: Path, *,
                  insurer_url: str | None = None, admin_token: str | None = None,
                  his_url: str | None = None, his_class: type[ReferenceHis] = ReferenceHis,
-                 his_timeout: float | None = None) -> Harness:
+                 his_timeout: float | None = None,
+                 insurer_settings: Settings | None = None) -> Harness:
     """Start what is missing and prepare the insurer (an insurer given by URL is reset and
     loaded with the scenario's files through its admin API)."""
     directory.mkdir(parents=True, exist_ok=True)
@@ -115,7 +116,7 @@ def open_harness(scenario: Scenario, data: ScenarioData, directory: Path, *,
             insurer = Insurer.open(InsurerConfig(
                 db_url=f"sqlite:///{directory / 'insurer.db'}", population=data.population_file,
                 catalogue=data.insurer_catalogue_file, institutions=data.institutions_file,
-                settings=Settings(), admin_token=admin_token,
+                settings=insurer_settings or Settings(), admin_token=admin_token,
                 wall=FixedClock(start, timedelta(milliseconds=10)), fresh=True))
             closers.append(insurer.close)
             server = start_in_thread(insurer)

@@ -18,6 +18,7 @@ from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from mock_insurer.transactions import Settings
 from scenarios.checks import run_checks
 from scenarios.data import ScenarioData, prepare_data
 from scenarios.harness import Harness, open_harness
@@ -274,14 +275,19 @@ class Runner:
 def run_scenario(scenario: Scenario, directory: Path, *, insurer_url: str | None = None,
                  admin_token: str | None = None, his_url: str | None = None,
                  his_class: type[ReferenceHis] = ReferenceHis, his_timeout: float | None = None,
-                 on_progress: Callable[[int, int], None] | None = None) -> RunResult:
-    """Run ``scenario`` (data, servers and files under ``directory``) and judge it."""
+                 insurer_settings: Settings | None = None,
+                 on_progress: Callable[[int, int], None] | None = None,
+                 on_finish: Callable[[Harness, RunResult], None] | None = None) -> RunResult:
+    """Run ``scenario`` (data, servers and files under ``directory``) and judge it.
+    ``insurer_settings`` configure an embedded insurer (default: strict mode);
+    ``on_finish(harness, result)`` runs after the checks, before the servers stop (to read
+    more of the insurer's or the HIS's records)."""
     started = time.perf_counter()
     data = prepare_data(scenario, directory / "data")
     planned = plan_visits(scenario, data)
     with open_harness(scenario, data, directory, insurer_url=insurer_url,
                       admin_token=admin_token, his_url=his_url, his_class=his_class,
-                      his_timeout=his_timeout) as harness:
+                      his_timeout=his_timeout, insurer_settings=insurer_settings) as harness:
         runner = Runner(scenario, data, harness, on_progress)
         runner.run(planned)
         result = RunResult(
@@ -295,5 +301,7 @@ def run_scenario(scenario: Scenario, directory: Path, *, insurer_url: str | None
             visits=runner.visits, day_ends=runner.day_ends, events=runner.events)
         result.checks = run_checks(scenario, result, harness, days=sorted(
             {v.at.date() for v in runner.visits}))
+        if on_finish is not None:
+            on_finish(harness, result)
     result.wall_seconds = time.perf_counter() - started
     return result

@@ -9,6 +9,7 @@ from __future__ import annotations
 import click
 
 from cardsettle import __version__
+from cardsettle.cli.certify import certify
 from cardsettle.cli.demo import demo
 from cardsettle.cli.errors import OneLineGroup
 from cardsettle.cli.generate import generate
@@ -34,6 +35,7 @@ def main() -> None:
       simulate   the cashier-window model (SimPy)
       plan       window plans per hour that meet a wait target
       scenario   scenario scripts run against a HIS and the insurer
+      certify    the conformance suite and the certification report
       demo       the main job on embedded defaults
     """
 
@@ -45,3 +47,4 @@ main.add_command(his)
 main.add_command(simulate)
 main.add_command(plan)
 main.add_command(scenario)
+main.add_command(certify)

@@ -247,7 +247,10 @@ TRANSACTIONS: tuple[Transaction, ...] = (
         (), "CQ Input_2601.cs; SZ CZ2601.cs; JS T2601.cs; HN", output_note=_NO_OUTPUT),
     Transaction(
         "5203", "结算信息查询", "Settlement query",
-        (Node("data", (ch("psn_no", 30, True), ch("setl_id", 30, True),
+        (Node("data", (ch("psn_no", 30, True),
+                       # required in the specification; may be empty: a HIS that lost the 2207
+                       # answer asks by mdtrt_id (the handler's documented choice)
+                       ch("setl_id", 30),
                        ch("mdtrt_id", 30, True))),),
         (Node("setlinfo", (
             ch("setl_id", 30, True), ch("mdtrt_id", 30, True), ch("psn_no", 30, True),

@@ -329,13 +329,19 @@ class Settlements:
             "printed_at": now.strftime("%Y-%m-%d %H:%M:%S"),
             "lines": [line_json(line) for line in shown],
             "amounts": {key: render(amounts[key]) for key in BILL_AMOUNTS},
-            "charged": {"cash": render(amounts["psn_cash_pay"]),
-                        "account": render(amounts["acct_pay"])},
+            "charged": {key: render(value)
+                        for key, value in self.charged(kind, amounts).items()},
             "recovered": recovered}
         self.store.add_bill({"bill_no": bill_no, "visit_id": visit["visit_id"],
                              "setl_id": content["setl_id"], "kind": kind,
                              "printed_at": content["printed_at"], "content": content})
         return content
+
+    def charged(self, kind: str, amounts: Mapping[str, Decimal]) -> dict[str, Decimal]:
+        """What the patient pays (``settlement``) or gets back (``refund``), in yuan: ``cash``
+        is the settlement's ``psn_cash_pay``, ``account`` its ``acct_pay`` (the person's part
+        is account + cash; DESIGN.md "The settlement split")."""
+        return {"cash": amounts["psn_cash_pay"], "account": amounts["acct_pay"]}
 
     # -- refund --------------------------------------------------------------------------
     def _split_refund(self, settled: list[dict[str, Any]], items: tuple[str, ...] | None

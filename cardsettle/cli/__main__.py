@@ -1,0 +1,5 @@
+"""python -m cardsettle.cli"""
+
+from cardsettle.cli import main
+
+main()

@@ -1,0 +1,77 @@
+"""``cardsettle certify``: the conformance suite against a HIS, with its report."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import click
+import pytest
+
+from cardsettle.cli.errors import OneLineCommand, clean_errors
+from conformance.catalogue import GROUPS
+
+__all__ = ["certify"]
+
+
+@click.command(cls=OneLineCommand)
+@click.option("--his-url", help="The HIS under certification (it serves the HIS driver API). "
+                                "Default: the embedded reference HIS.")
+@click.option("--insurer-url", help="A running mock insurer (reset and loaded per scenario). "
+                                    "Default: embedded.")
+@click.option("--admin-token", envvar="CARDSETTLE_ADMIN_TOKEN",
+              help="The insurer's admin token (with --insurer-url).")
+@click.option("--profile", default="default", show_default=True,
+              help="Certification profile (conformance/profiles.yaml).")
+@click.option("--only", multiple=True, type=click.Choice(sorted(GROUPS), case_sensitive=False),
+              help="Only this requirement group (repeatable).")
+@click.option("--his-mutant", metavar="NAME",
+              help="Certify a deliberately broken variant of the reference HIS (self-test).")
+@click.option("--report", "report", type=click.Path(file_okay=False, path_type=Path),
+              default=Path("out/certify"), show_default=True,
+              help="Directory for report.html, report.json and junit.xml.")
+@click.option("-v", "--verbose", is_flag=True, help="Show pytest's output.")
+@clean_errors
+def certify(his_url: str | None, insurer_url: str | None, admin_token: str | None,
+            profile: str, only: tuple[str, ...], his_mutant: str | None, report: Path,
+            verbose: bool) -> None:
+    """Run the conformance suite and write the certification report; exit 0 when certified
+    (1 not certified, 2 the run itself failed)."""
+    from conformance.target import profile as find_profile
+
+    try:
+        find_profile(profile)
+    except ValueError as exc:
+        raise click.UsageError(str(exc)) from exc
+    if his_mutant and his_url:
+        raise click.UsageError("--his-mutant is the embedded reference HIS: leave out --his-url")
+    report.mkdir(parents=True, exist_ok=True)
+    args = ["--pyargs", "conformance.suite", "-p", "no:cacheprovider",
+            "--cert-report", str(report), "--junitxml", str(report / "junit.xml"),
+            "--profile", profile, "-o", "junit_family=xunit2"]
+    for value, flag in ((his_url, "--his-url"), (insurer_url, "--insurer-url"),
+                        (admin_token, "--admin-token"), (his_mutant, "--his-mutant")):
+        if value:
+            args += [flag, value]
+    for group in only:
+        args += ["--only", group.upper()]
+    args += ["-v"] if verbose else ["-q", "-q", "--no-header", "--tb=no", "-p", "no:warnings"]
+    code = pytest.main(args)
+    found = report / "report.json"
+    if not found.exists():
+        raise click.ClickException(f"the suite did not run (pytest exit {int(code)}); rerun "
+                                   "with -v to see why")
+    data = json.loads(found.read_text("utf-8"))
+    counts = ", ".join(f"{k} {v}" for k, v in sorted(data["counts"].items()))
+    click.echo(f"{data['verdict'].upper()}: {data['his']['label']} — {counts}")
+    for row in data["requirements"]:
+        if row["outcome"] in ("fail", "error"):
+            test = next((t for t in data["tests"] if t["nodeid"] in row["tests"]
+                         and t["outcome"] in ("fail", "error")), None)
+            click.echo(f"  {row['outcome']:5} {row['id']} ({row['level']}): "
+                       f"{(test or {}).get('message', '')}")
+    click.echo(f"report: {report / 'report.html'} · {found} · {report / 'junit.xml'}")
+    sys.stdout.flush()
+    if not data["certified"]:
+        raise SystemExit(1)

@@ -1,0 +1,196 @@
+"""The conformance suite as a pytest plugin (registered as ``cardsettle_conformance``).
+
+Tests in ``conformance/suite`` are marked ``@pytest.mark.requirement("OUT-001", ...)`` and use
+the ``cert`` fixture: ``cert.run("lost-answer-2207")`` runs a scenario against the HIS under
+certification (memoised for the session), ``cert.fail(text, evidence)`` fails the test with its
+evidence. Outcomes: **pass**; **fail** — an assertion (the HIS is wrong); **error** — anything
+else (the harness or the environment broke); **skip** with its reason. The plugin stays out of
+the way of tests that carry no ``requirement`` marker.
+
+Options: ``--his-url``, ``--insurer-url``, ``--admin-token``, ``--profile``, ``--only GROUP``
+(repeatable), ``--his-mutant NAME`` (the embedded reference HIS with one defect), and
+``--cert-report DIR`` (report.json and report.html; junit.xml comes from pytest's own
+``--junitxml``).
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from collections.abc import Generator, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, NoReturn
+
+import pytest
+
+from conformance.catalogue import group_of, requirements
+from conformance.target import ScenarioRun, Target, profile
+
+__all__ = ["Cert", "TestRecord"]
+
+_RECORDS = pytest.StashKey[list["TestRecord"]]()
+_TARGET = pytest.StashKey["Target"]()
+
+
+@dataclass
+class TestRecord:
+    nodeid: str
+    name: str
+    requirements: tuple[str, ...]
+    outcome: str = "pass"
+    message: str = ""
+    evidence: list[Any] = field(default_factory=list)
+    scenarios: list[str] = field(default_factory=list)
+    seconds: float = 0.0
+
+
+class Cert:
+    """What a conformance test uses."""
+
+    def __init__(self, target: Target, record: TestRecord) -> None:
+        self.target = target
+        self.record = record
+        self.profile = target.profile
+
+    def run(self, name: str) -> ScenarioRun:
+        if name not in self.record.scenarios:
+            self.record.scenarios.append(name)
+        return self.target.run(name)
+
+    def note(self, *evidence: Any) -> None:
+        """Keep evidence (shown with a pass too)."""
+        self.record.evidence.extend(evidence)
+
+    def fail(self, text: str, evidence: list[Any] | None = None) -> NoReturn:
+        """The HIS is wrong: fail with ``text`` and the evidence."""
+        self.record.evidence.extend(evidence or [])
+        raise AssertionError(text)
+
+    def require(self, run: ScenarioRun, *checks: str) -> None:
+        """Fail unless every named check of the scenario run passed; a failed check's
+        evidence becomes this test's."""
+        for name in checks:
+            check = run.check(name)
+            if check is None:
+                continue
+            if not check.passed:
+                self.fail(f"{run.name}: {check.summary}",
+                          [{"scenario": run.name, "check": name, **e} if isinstance(e, dict)
+                           else e for e in check.evidence])
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    group = parser.getgroup("cardsettle conformance")
+    group.addoption("--his-url", help="the HIS under certification (driver API); default: the "
+                                      "embedded reference HIS")
+    group.addoption("--insurer-url", help="a running mock insurer; default: embedded")
+    group.addoption("--admin-token", default=os.environ.get("CARDSETTLE_ADMIN_TOKEN"),
+                    help="the insurer's admin token (with --insurer-url)")
+    group.addoption("--profile", default="default", help="certification profile")
+    group.addoption("--only", action="append", default=[], metavar="GROUP",
+                    help="only this requirement group (MSG, ID, SPLIT, REJ, OUT, REF, DAY, WIN, "
+                         "SEC); repeatable")
+    group.addoption("--his-mutant", help="certify a deliberately broken variant of the "
+                                         "reference HIS (conformance/mutants)")
+    group.addoption("--cert-report", help="write report.json and report.html here")
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", "requirement(*ids): the requirement IDs a conformance "
+                                       "test verifies")
+    config.stash[_RECORDS] = []
+
+
+def _ids(item: pytest.Item) -> tuple[str, ...]:
+    marker = item.get_closest_marker("requirement")
+    return tuple(marker.args) if marker is not None else ()
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    only = {group.upper() for group in config.getoption("--only")}
+    known = requirements()
+    for item in items:
+        for rid in _ids(item):
+            if rid not in known:
+                raise pytest.UsageError(f"{item.nodeid} cites unknown requirement {rid}")
+    if not only:
+        return
+    kept = [i for i in items if not _ids(i) or any(group_of(r) in only for r in _ids(i))]
+    dropped = [i for i in items if i not in kept]
+    if dropped:
+        config.hook.pytest_deselected(items=dropped)
+        items[:] = kept
+
+
+@pytest.fixture(scope="session")
+def cert_target(request: pytest.FixtureRequest) -> Iterator[Target]:
+    config = request.config
+    his_class = None
+    label = ""
+    name = config.getoption("--his-mutant")
+    if name:
+        from conformance.mutants import mutant
+
+        his_class = mutant(name).his_class
+        label = f"mutant {name}"
+    report = config.getoption("--cert-report")
+    with tempfile.TemporaryDirectory(prefix="cardsettle-certify-") as scratch:
+        workdir = Path(report) / "runs" if report else Path(scratch)
+        kwargs: dict[str, Any] = {} if his_class is None else {"his_class": his_class}
+        target = Target(workdir, profile=profile(config.getoption("--profile")),
+                        his_url=config.getoption("--his-url"),
+                        insurer_url=config.getoption("--insurer-url"),
+                        admin_token=config.getoption("--admin-token"), his_label=label,
+                        **kwargs)
+        config.stash[_TARGET] = target
+        yield target
+
+
+@pytest.fixture
+def cert(request: pytest.FixtureRequest, cert_target: Target) -> Cert:
+    record = _record(request.node)
+    return Cert(cert_target, record)
+
+
+def _record(item: pytest.Item) -> TestRecord:
+    found: TestRecord | None = getattr(item, "_cert_record", None)
+    if found is None:
+        found = TestRecord(item.nodeid, item.name, _ids(item))
+        item._cert_record = found  # type: ignore[attr-defined]
+        item.config.stash[_RECORDS].append(found)
+    return found
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item: pytest.Item,
+                              call: pytest.CallInfo[None]) -> Generator[None, Any, None]:
+    outcome = yield
+    if not _ids(item):
+        return
+    report = outcome.get_result()
+    record = _record(item)
+    record.seconds += report.duration
+    if report.skipped:
+        record.outcome = "skip"
+        longrepr = report.longrepr
+        record.message = str(longrepr[2]) if isinstance(longrepr, tuple) else str(longrepr)
+    elif report.failed:
+        excinfo = call.excinfo
+        failed = excinfo is not None and excinfo.errisinstance(AssertionError) \
+            and report.when == "call"
+        record.outcome = "fail" if failed else "error"
+        record.message = (str(excinfo.value) if excinfo is not None else str(report.longrepr))
+        if not failed and excinfo is not None:
+            record.message = f"{excinfo.typename}: {excinfo.value}"
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    directory = session.config.getoption("--cert-report", None)
+    records = session.config.stash.get(_RECORDS, [])
+    if not directory or not records:
+        return
+    from conformance.report import write_reports
+
+    target = session.config.stash.get(_TARGET, None)
+    write_reports(Path(directory), records, target, only=session.config.getoption("--only"))

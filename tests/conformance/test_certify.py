@@ -1,0 +1,93 @@
+"""``cardsettle certify`` end to end, in a subprocess as a vendor runs it: the reference HIS is
+certified; the report is HTML a browser shows, JSON and JUnit XML; a broken HIS is not."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+import pytest
+
+from conformance.catalogue import group_of, requirements
+from conformance.mutants import MUTANTS
+from tests.support.browser import chromium_page
+
+
+def certify(report: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "cardsettle.cli", "certify", "--report",
+                           str(report), *args], capture_output=True, text=True, timeout=600,
+                          check=False)
+
+
+@pytest.fixture(scope="module")
+def reference(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    report = tmp_path_factory.mktemp("certify")
+    done = certify(report)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "CERTIFIED" in done.stdout
+    return report
+
+
+def test_the_reference_his_is_certified(reference: Path) -> None:
+    data = json.loads((reference / "report.json").read_text("utf-8"))
+    assert data["certified"] and data["verdict"] == "certified"
+    outcomes = {row["id"]: row["outcome"] for row in data["requirements"]}
+    assert set(outcomes) == set(requirements())
+    assert {o for rid, o in outcomes.items() if not requirements()[rid].untested} == {"pass"}
+    assert data["profile"]["name"] == "default"
+    suite = ET.parse(reference / "junit.xml").getroot()
+    cases = suite.iter("testcase")
+    assert sum(1 for _ in cases) >= 25
+    assert int(suite.find("testsuite").get("failures", "0")) == 0  # type: ignore[union-attr]
+
+
+def test_the_html_report_shows_every_requirement_in_a_browser(reference: Path) -> None:
+    with chromium_page() as page:
+        page.goto((reference / "report.html").resolve().as_uri())
+        assert "certified" in page.locator("#verdict").inner_text()
+        assert page.locator("#summary tr").count() == len(requirements()) + 1
+        page.locator("a[href='#OUT-001']").click()
+        assert page.locator("#OUT-001").is_visible()
+        assert "When a settlement's answer is lost" in page.locator("#OUT-001").inner_text()
+
+
+def test_a_broken_his_is_not_certified_and_the_report_says_what_to_fix(tmp_path: Path) -> None:
+    done = certify(tmp_path, "--his-mutant", "bill-ignores-account", "--only", "SPLIT")
+    assert done.returncode == 1, done.stdout + done.stderr
+    assert "SPLIT-002" in done.stdout
+    data = json.loads((tmp_path / "report.json").read_text("utf-8"))
+    row = next(r for r in data["requirements"] if r["id"] == "SPLIT-002")
+    assert row["outcome"] == "fail" and not data["certified"]
+    failing = next(t for t in data["tests"] if t["outcome"] == "fail")
+    assert failing["evidence"] and failing["messages"], "evidence and the messages exchanged"
+    shown = json.dumps(failing["messages"], ensure_ascii=False)
+    for message in failing["messages"]:
+        assert "*" in str((message.get("input") or {}).get("data", {}).get("psn_no", "*"))
+    with chromium_page() as page:
+        page.goto((tmp_path / "report.html").resolve().as_uri())
+        text = page.locator("#SPLIT-002").inner_text()
+        assert "fail" in text and "how to fix" in text and "psn_cash_pay" in text
+    assert "not run" in {r["outcome"] for r in data["requirements"]}
+    assert shown
+
+
+@pytest.mark.parametrize("name", sorted(MUTANTS))
+def test_every_mutant_fails_on_its_requirement(name: str, tmp_path: Path) -> None:
+    """The suite proves its strength: each mutant, certified on the group of its main
+    requirement, is not certified, and that requirement is named as failed."""
+    main = MUTANTS[name].fails[0]
+    done = certify(tmp_path, "--his-mutant", name, "--only", group_of(main))
+    assert done.returncode == 1, done.stdout + done.stderr
+    data = json.loads((tmp_path / "report.json").read_text("utf-8"))
+    failed = {r["id"] for r in data["requirements"] if r["outcome"] == "fail"}
+    assert main in failed, (failed, done.stdout)
+    assert not {r["id"] for r in data["requirements"] if r["outcome"] == "error"}
+
+
+def test_bad_options_are_one_line(tmp_path: Path) -> None:
+    done = certify(tmp_path, "--profile", "nope")
+    assert done.returncode == 2 and "unknown profile 'nope'" in done.stderr
+    assert "Traceback" not in done.stderr
