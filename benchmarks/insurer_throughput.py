@@ -368,12 +368,16 @@ def insurer_phase(args: argparse.Namespace, durability: str) -> dict[str, float]
                 window.sign_in()
             closed_loop_visits(windows, cat, 2.0)  # warm-up
             started = _cpu_seconds(server.pid)
+            threads_before = _thread_cpu_seconds(server.pid)
             visits = closed_loop_visits(windows, cat, args.seconds)
             messages = visits * 6
             cpu = _per_unit(server.pid, started, messages * args.seconds)
+            split = _thread_split(server.pid, threads_before, messages * args.seconds)
             print(f"insurer saturated (SQLite, durability {durability}, 1 process): "
                   f"{visits:,.1f} visits/s = {messages:,.0f} messages/s"
-                  + (f"; server CPU {cpu * 1e3:.3f} ms per message" if cpu else ""))
+                  + (f"; server CPU {cpu * 1e3:.3f} ms per message" if cpu else "")
+                  + (f" (event loop {split[0] * 1e3:.3f}, other threads {split[1] * 1e3:.3f})"
+                     if split else ""))
             half = visits / 2
             base = open_loop(windows, cat, half, args.seconds, seed=1)
             _report(f"fixed load {half:,.1f} visits/s (half of saturation), no fault plan", base)
@@ -420,6 +424,34 @@ def _cpu_seconds(pid: int) -> float | None:
         return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
     except (OSError, ValueError, IndexError):
         return None
+
+
+def _thread_cpu_seconds(pid: int) -> dict[int, float]:
+    """User + system CPU seconds of each thread of a process so far (Linux /proc)."""
+    found: dict[int, float] = {}
+    try:
+        tids = os.listdir(f"/proc/{pid}/task")
+    except OSError:
+        return found
+    for tid in tids:
+        try:
+            fields = Path(f"/proc/{pid}/task/{tid}/stat").read_text().rsplit(")", 1)[1].split()
+            found[int(tid)] = (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+        except (OSError, ValueError, IndexError):
+            continue
+    return found
+
+
+def _thread_split(pid: int, before: dict[int, float],
+                  units: float) -> tuple[float, float] | None:
+    """CPU per unit of the main thread (the event loop) and of all other threads (the
+    ledger's commit and checkpoint threads) since ``before``."""
+    after = _thread_cpu_seconds(pid)
+    if not after or units <= 0:
+        return None
+    main = after.get(pid, 0.0) - before.get(pid, 0.0)
+    others = sum(v - before.get(tid, 0.0) for tid, v in after.items() if tid != pid)
+    return main / units, others / units
 
 
 def _per_unit(pid: int, started: float | None, units: float) -> float | None:

@@ -24,9 +24,11 @@ class BusinessClock:
         self._lock = threading.Lock()
 
     def now(self) -> datetime:
-        with self._lock:
-            offset = self._offset
-        return (self._wall() + offset).replace(tzinfo=None)
+        offset = self._offset  # one attribute read: atomic; writers replace it whole
+        moment = self._wall()
+        if offset:
+            moment = moment + offset
+        return moment if moment.tzinfo is None else moment.replace(tzinfo=None)
 
     def set_business_date(self, day: date) -> None:
         """From now on the business date is ``day`` (time of day keeps following the wall)."""

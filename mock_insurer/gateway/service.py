@@ -155,6 +155,7 @@ class InsurerService:
         self._lock = threading.Lock()
         self._writers: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, Writer] = (
             weakref.WeakKeyDictionary())
+        self._last_writer: tuple[asyncio.AbstractEventLoop, Writer] | None = None
         self.reload_institutions()
 
     # -- reference data ----------------------------------------------------------------
@@ -247,9 +248,13 @@ class InsurerService:
 
     def _writer(self) -> Writer:
         loop = asyncio.get_running_loop()
+        last = self._last_writer  # (loop, writer) of the previous call: one read, atomic
+        if last is not None and last[0] is loop:
+            return last[1]
         writer = self._writers.get(loop)
         if writer is None:
             writer = self._writers[loop] = writer_for(self.ledger)
+        self._last_writer = (loop, writer)
         return writer
 
     def execute_in(self, tx: LedgerTx, prepared: Prepared) -> Reply:

@@ -212,7 +212,7 @@ class Statements:
         self.dialect = dialect
         self.named = {name: DriverStatement(clause, dialect) for name, clause in SELECTS.items()
                       if name != "balance_for_update" or dialect.name == "postgresql"}
-        self._inserts: dict[tuple[str, tuple[str, ...]], DriverStatement] = {}
+        self._inserts: dict[tuple[str, tuple[str, ...], bool], DriverStatement] = {}
         self._updates: dict[tuple[str, str, tuple[str, ...]], DriverStatement] = {}
 
     def __getitem__(self, name: str) -> DriverStatement:
@@ -220,14 +220,14 @@ class Statements:
 
     def insert(self, table: Table, keys: Iterable[str], *,
                returning: ColumnElement[Any] | None = None) -> DriverStatement:
-        key = (table.name, tuple(keys))
+        key = (table.name, tuple(keys), returning is not None)
         found = self._inserts.get(key)
         if found is None:
             clause: Any = insert(table)
             if returning is not None:
                 clause = clause.returning(returning)
             found = self._inserts[key] = DriverStatement(clause, self.dialect, column_keys=key[1],
-                                                  table=table)
+                                                         table=table)
         return found
 
     def update(self, table: Table, by: str, keys: Iterable[str]) -> DriverStatement:

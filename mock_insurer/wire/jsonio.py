@@ -49,6 +49,11 @@ def decimal_text(value: Decimal) -> str:
 
 
 def _default(value: Any) -> Any:
+    if value.__class__ is Decimal:  # the common case, inlined: fixed-point, not negative
+        text = str(value)
+        if text[0].isdigit() and "E" not in text:
+            return orjson.Fragment(text)
+        return orjson.Fragment(decimal_text(value))
     if isinstance(value, Decimal):
         return orjson.Fragment(decimal_text(value))
     if isinstance(value, datetime):

@@ -64,6 +64,32 @@ def test_savepoint_rolls_back_only_what_was_inside(ledger: Ledger) -> None:
         assert tx.balance(PSN_NO) == D("100.00")
 
 
+def test_nested_savepoints_roll_back_only_their_own_writes(ledger: Ledger) -> None:
+    # a message opens a savepoint (the batch's) and at once another (the gateway's); on
+    # SQLite the inner one stands in for the outer while nothing was written in between
+    with ledger.write() as tx:
+        with tx.savepoint():
+            with pytest.raises(ZeroDivisionError), tx.savepoint():  # nothing written before
+                tx.add_message(message("M1"))
+                _ = 1 / 0
+            with tx.savepoint():  # again right after the rollback: still nothing written
+                tx.add_message(message("M2"))
+            with pytest.raises(ZeroDivisionError), tx.savepoint():  # after M2: M2 stays
+                tx.add_message(message("M3"))
+                _ = 1 / 0
+            tx.add_message(message("M4"))
+        with pytest.raises(ZeroDivisionError), tx.savepoint():
+            with tx.savepoint():
+                tx.add_message(message("M5"))
+            _ = 1 / 0  # the outer fails after the inner succeeded: both roll back
+        with tx.savepoint(), pytest.raises(DuplicateMessage), tx.savepoint():
+            tx.move_account(PSN_NO, D("-1.00"), "S1", "2026-03-02 08:00:00")
+            tx.add_message(message("M2"))  # the duplicate rolls the money back too
+    with ledger.read() as tx:
+        assert [m["msgid"] for m in tx.messages()] == ["M2", "M4"]
+        assert tx.balance(PSN_NO) == D("100.00")
+
+
 def test_a_keyed_msgid_twice_is_a_duplicate_and_the_transaction_goes_on(
         ledger: Ledger) -> None:
     with ledger.write() as tx:
