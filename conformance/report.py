@@ -12,8 +12,6 @@ from __future__ import annotations
 
 import html
 import json
-import os
-import tempfile
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import asdict
@@ -24,6 +22,7 @@ from typing import Any
 from conformance.catalogue import GROUPS, requirements
 from conformance.masking import mask
 from conformance.target import Target, message_evidence
+from scenarios.report import atomic_write
 
 __all__ = ["build_report", "write_reports"]
 
@@ -128,24 +127,13 @@ def build_report(records: Sequence[Any], target: Target | None, *,
     }
 
 
-def _atomic(path: Path, text: str) -> None:
-    handle, temp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}-")
-    try:
-        with os.fdopen(handle, "w", encoding="utf-8") as out:
-            out.write(text)
-        os.replace(temp, path)
-    except BaseException:
-        Path(temp).unlink(missing_ok=True)
-        raise
-
-
 def write_reports(directory: Path, records: Sequence[Any], target: Target | None, *,
                   only: Sequence[str] = ()) -> dict[str, Any]:
     directory.mkdir(parents=True, exist_ok=True)
     report = build_report(records, target, only=only)
-    _atomic(directory / "report.json", json.dumps(report, ensure_ascii=False, indent=1,
+    atomic_write(directory / "report.json", json.dumps(report, ensure_ascii=False, indent=1,
                                                   default=str))
-    _atomic(directory / "report.html", render_html(report))
+    atomic_write(directory / "report.html", render_html(report))
     return report
 
 

@@ -15,6 +15,7 @@ from __future__ import annotations
 import contextlib
 import secrets
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -69,11 +70,15 @@ class Harness:
     his_name: str = ""
     embedded: list[str] = field(default_factory=list)
     his_clock: ScenarioClock | None = None
+    follow_clock: bool = True
     _servers: list[RunningServer] = field(default_factory=list)
     _closers: list[Any] = field(default_factory=list)
 
     def set_time(self, moment: datetime) -> None:
-        """Move the insurer's business clock (and the embedded HIS's clock) to ``moment``."""
+        """Move the insurer's business clock (and the embedded HIS's clock) to ``moment`` —
+        unless the run keeps real time (a drill: ``follow_clock`` false)."""
+        if not self.follow_clock:
+            return
         self.admin.set_business_time(moment)
         if self.his_clock is not None:
             self.his_clock.set(moment)
@@ -102,9 +107,14 @@ def open_harness(scenario: Scenario, data: ScenarioData, directory: Path, *,
                  insurer_url: str | None = None, admin_token: str | None = None,
                  his_url: str | None = None, his_class: type[ReferenceHis] = ReferenceHis,
                  his_timeout: float | None = None,
-                 insurer_settings: Settings | None = None) -> Harness:
+                 insurer_settings: Settings | None = None,
+                 wall: Callable[[], datetime] | None = None,
+                 prepare_insurer: bool = True) -> Harness:
     """Start what is missing and prepare the insurer (an insurer given by URL is reset and
-    loaded with the scenario's files through its admin API)."""
+    loaded with the scenario's files through its admin API, unless ``prepare_insurer`` is
+    false: a drill on the insurer the staff's HIS uses). ``wall``: keep real time — the
+    embedded servers read this clock and nobody moves the insurer's (a drill); by default the
+    scenario's business time is followed."""
     directory.mkdir(parents=True, exist_ok=True)
     servers: list[RunningServer] = []
     closers: list[Any] = []
@@ -117,7 +127,7 @@ def open_harness(scenario: Scenario, data: ScenarioData, directory: Path, *,
                 db_url=f"sqlite:///{directory / 'insurer.db'}", population=data.population_file,
                 catalogue=data.insurer_catalogue_file, institutions=data.institutions_file,
                 settings=insurer_settings or Settings(), admin_token=admin_token,
-                wall=FixedClock(start, timedelta(milliseconds=10)), fresh=True))
+                wall=wall or FixedClock(start, timedelta(milliseconds=10)), fresh=True))
             closers.append(insurer.close)
             server = start_in_thread(insurer)
             servers.append(server)
@@ -127,11 +137,13 @@ def open_harness(scenario: Scenario, data: ScenarioData, directory: Path, *,
         else:
             admin = InsurerAdmin(insurer_url, admin_token)
             admin.set_faults([])
-            admin.reset()
-            admin.load("institutions", data.institutions_file)
-            admin.load("catalogue", data.insurer_catalogue_file)
-            admin.load("population", data.population_file)
-        admin.set_business_time(start)
+            if prepare_insurer:
+                admin.reset()
+                admin.load("institutions", data.institutions_file)
+                admin.load("catalogue", data.insurer_catalogue_file)
+                admin.load("population", data.population_file)
+        if wall is None:
+            admin.set_business_time(start)
         clock: ScenarioClock | None = None
         if his_url is None:
             for stale in directory.glob("his.db*"):  # every run starts from an empty HIS
@@ -143,7 +155,7 @@ def open_harness(scenario: Scenario, data: ScenarioData, directory: Path, *,
                 fixmedins_name=str(data.institution.get("fixmedins_name") or code),
                 mdtrtarea_admvs=str(data.institution.get("admdvs") or admdvs_of(code)),
                 db_url=f"sqlite:///{directory / 'his.db'}",
-                items=ItemTable.load(data.catalogue_file, code), clock=clock,
+                items=ItemTable.load(data.catalogue_file, code), clock=wall or clock,
                 timeout=his_timeout if his_timeout is not None else scenario.his.timeout,
                 center_only="reverse" if scenario.his.center_only == "reverse" else "learn"))
             closers.append(his.close)
@@ -161,7 +173,8 @@ def open_harness(scenario: Scenario, data: ScenarioData, directory: Path, *,
                                f"is for {data.code} (data.institution)")
         return Harness(admin=admin, his=driver, insurer_url=insurer_url, his_url=his_url,
                        fixmedins_code=data.code, his_name=str(info.body.get("name", "")),
-                       embedded=embedded, his_clock=clock, _servers=servers, _closers=closers)
+                       embedded=embedded, his_clock=None if wall else clock,
+                       follow_clock=wall is None, _servers=servers, _closers=closers)
     except (ServerError, DriverError, OSError) as exc:
         _stop(servers, closers)
         raise HarnessError(f"cannot start the scenario's servers: {exc}") from exc

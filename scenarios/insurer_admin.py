@@ -61,8 +61,10 @@ class InsurerAdmin:
             error = payload.get("error") if isinstance(payload, dict) else None
             detail = (f"{error.get('message')} (where: {error.get('where')})"
                       if isinstance(error, dict) else response.text[:200])
-            raise HarnessError(f"insurer admin API {method} {url}: HTTP "
-                               f"{response.status_code}: {detail}")
+            failed = HarnessError(f"insurer admin API {method} {url}: HTTP "
+                                  f"{response.status_code}: {detail}")
+            failed.status = response.status_code  # type: ignore[attr-defined]
+            raise failed
         return payload
 
     def _pages(self, path: str, params: Mapping[str, Any]) -> Iterator[dict[str, Any]]:
@@ -114,9 +116,37 @@ class InsurerAdmin:
         result: dict[str, Any] = self._call("GET", f"/admin/visits/{mdtrt_id}")
         return result
 
-    def messages(self, **filters: str) -> list[dict[str, Any]]:
+    def last_message_id(self) -> int:
+        """The id of the newest message recorded (0 when none)."""
+        try:
+            found = self._call("GET", "/admin/counters")
+        except HarnessError as exc:
+            if getattr(exc, "status", None) != 404:
+                raise
+            messages = self.messages()  # an insurer without /admin/counters
+            return int(messages[-1]["id"]) if messages else 0
+        return int(found.get("last_id") or 0)
+
+    def set_drill(self, state: dict[str, Any] | None) -> None:
+        """Tell the insurer (its console) which drill runs and its phase; None: no drill. An
+        insurer without a console (no ``/admin/drill``) is left alone."""
+        try:
+            if state is None:
+                self._call("DELETE", "/admin/drill")
+            else:
+                self._call("PUT", "/admin/drill", body=state)
+        except HarnessError as exc:
+            if getattr(exc, "status", None) != 404:
+                raise
+
+    def drill(self) -> dict[str, Any]:
+        """The drill state the insurer holds (``{"drill": null}`` when none)."""
+        found: dict[str, Any] = self._call("GET", "/admin/drill")
+        return found
+
+    def messages(self, *, after_id: int = 0, **filters: str) -> list[dict[str, Any]]:
         found: list[dict[str, Any]] = []
-        after = 0
+        after = after_id
         while True:
             page = self._call("GET", "/admin/messages",
                               params={**filters, "after_id": after, "limit": PAGE})

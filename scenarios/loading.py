@@ -40,7 +40,7 @@ DEFAULT_HIS_TIMEOUT = 2.0
 """Seconds the embedded reference HIS waits for the insurer (short: scenarios time out on
 purpose, and a run should not sit through a real HIS's 10-60 s)."""
 
-__all__ = ["DEFAULT_HIS_TIMEOUT", "field_path", "load_scenario", "parse_scenario", "scenario_schema"]
+__all__ = ["DEFAULT_HIS_TIMEOUT", "field_path", "load_scenario", "parse_scenario", "scenario_schema", "schema_message"]
 
 
 @cache
@@ -64,7 +64,7 @@ def field_path(parts: Iterable[Any]) -> str:
     return text
 
 
-def _schema_message(error: ValidationError) -> str:
+def schema_message(error: ValidationError) -> str:
     message = error.message
     if error.validator == "pattern" and error.schema.get("description"):
         message = f"{error.instance!r} is not {error.schema['description']}"
@@ -82,32 +82,44 @@ def _schema_message(error: ValidationError) -> str:
     return message
 
 
-def load_scenario(path: str | Path) -> Scenario:
-    """Read and check a scenario file (``.yaml``/``.yml``, or ``.json``)."""
-    path = Path(path)
+def read_file(path: Path) -> str:
+    """A scenario or drill file's text; a file that cannot be read is a ScenarioFileError."""
     try:
-        text = path.read_text("utf-8")
+        return path.read_text("utf-8")
     except FileNotFoundError:
         raise ScenarioFileError(str(path), "", "no such file") from None
     except (OSError, UnicodeDecodeError) as exc:
         raise ScenarioFileError(str(path), "", f"cannot read it ({exc})") from exc
-    return parse_scenario(text, source=path)
+
+
+def checked_document(text: str, name: str, validator: jsonschema.Draft202012Validator,
+                     shape: str) -> dict[str, Any]:
+    """YAML ``text`` that is a mapping valid against ``validator``, or the ScenarioFileError
+    naming the first offending field (``shape`` says what the top level should hold)."""
+    try:
+        data = load_yaml_text(text)
+    except YamlError as exc:
+        raise ScenarioFileError(name, "", f"not YAML: {exc}") from exc
+    if not isinstance(data, dict):
+        raise ScenarioFileError(name, "", f"must be a mapping ({shape})")
+    error = best_match(validator.iter_errors(data))
+    if error is not None:
+        raise ScenarioFileError(name, field_path(error.absolute_path) or "(top level)",
+                                schema_message(error))
+    return data
+
+
+def load_scenario(path: str | Path) -> Scenario:
+    """Read and check a scenario file (``.yaml``/``.yml``, or ``.json``)."""
+    path = Path(path)
+    return parse_scenario(read_file(path), source=path)
 
 
 def parse_scenario(text: str, *, source: Path | str = "<scenario>") -> Scenario:
     """Check ``text`` (YAML or JSON) and build the scenario. File paths inside it are relative
     to ``source``'s directory."""
     name = str(source)
-    try:
-        data = load_yaml_text(text)
-    except YamlError as exc:
-        raise ScenarioFileError(name, "", f"not YAML: {exc}") from exc
-    if not isinstance(data, dict):
-        raise ScenarioFileError(name, "", "must be a mapping (scenario:, title:, date:, ...)")
-    error = best_match(_validator().iter_errors(data))
-    if error is not None:
-        raise ScenarioFileError(name, field_path(error.absolute_path) or "(top level)",
-                                _schema_message(error))
+    data = checked_document(text, name, _validator(), "scenario:, title:, date:, ...")
     return _Builder(name, Path(source) if isinstance(source, Path) else None, data).build()
 
 

@@ -20,7 +20,7 @@ from rich.text import Text
 from scenarios.checks import refusal_code
 from scenarios.records import RunResult
 
-__all__ = ["render", "write_json"]
+__all__ = ["atomic_write", "render", "write_json"]
 
 OUTCOME_LABELS = {
     "settled": "结算 settled", "refunded": "全部退费 refunded",
@@ -30,19 +30,23 @@ OUTCOME_LABELS = {
 }
 
 
-def write_json(result: RunResult, directory: Path) -> Path:
-    """Write ``result.json`` into ``directory`` (atomically) and return its path."""
-    directory.mkdir(parents=True, exist_ok=True)
-    path = directory / "result.json"
-    data = json.dumps(result.to_json(), ensure_ascii=False, indent=1, default=str)
-    handle, temp = tempfile.mkstemp(dir=directory, prefix=".result-", suffix=".json")
+def atomic_write(path: Path, text: str) -> None:
+    """Write ``text`` to ``path`` through a temporary file: never a half-written file."""
+    handle, temp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}-")
     try:
         with os.fdopen(handle, "w", encoding="utf-8") as out:
-            out.write(data)
+            out.write(text)
         os.replace(temp, path)
     except BaseException:
         Path(temp).unlink(missing_ok=True)
         raise
+
+
+def write_json(result: RunResult, directory: Path) -> Path:
+    """Write ``result.json`` into ``directory`` (atomically) and return its path."""
+    directory.mkdir(parents=True, exist_ok=True)
+    path = directory / "result.json"
+    atomic_write(path, json.dumps(result.to_json(), ensure_ascii=False, indent=1, default=str))
     return path
 
 

@@ -22,7 +22,7 @@ from mock_insurer.transactions import Settings
 from scenarios.checks import run_checks
 from scenarios.data import ScenarioData, prepare_data
 from scenarios.harness import Harness, open_harness
-from scenarios.model import Scenario
+from scenarios.model import EventSpec, Scenario
 from scenarios.planning import DEPARTMENTS, PlannedVisit, plan_visits
 from scenarios.records import DayEndRecord, RunResult, StepRecord, VisitRecord
 from simulator.his.app import ReferenceHis
@@ -71,13 +71,23 @@ class _Clock:
 
 class Runner:
     def __init__(self, scenario: Scenario, data: ScenarioData, harness: Harness,
-                 on_progress: Callable[[int, int], None] | None = None) -> None:
+                 on_progress: Callable[[int, int], None] | None = None, *,
+                 wait_until: Callable[[datetime], None] | None = None,
+                 on_event: Callable[[EventSpec], None] | None = None,
+                 day_end_at: Callable[[date], datetime] | None = None) -> None:
+        """``wait_until(t)`` runs before anything happens at scenario time ``t`` (a drill
+        waits for the wall clock there; a scenario does not wait); ``on_event`` after each
+        timeline event; ``day_end_at(day)`` says when day-end runs (default 23:30)."""
         self.scenario = scenario
         self.data = data
         self.harness = harness
         self.his = harness.his
         self.clock = _Clock(datetime.combine(scenario.date, datetime.min.time()))
         self.on_progress = on_progress
+        self.wait_until = wait_until
+        self.on_event = on_event
+        self.day_end_at = day_end_at or (lambda day: datetime.combine(
+            day, datetime.min.time()).replace(hour=DAY_END_TIME[0], minute=DAY_END_TIME[1]))
         self.visits: list[VisitRecord] = []
         self.day_ends: list[DayEndRecord] = []
         self.events: list[dict[str, Any]] = []
@@ -93,15 +103,17 @@ class Runner:
         days = sorted({visit.spec.at.date() for visit in planned})
         if self.scenario.day_end:
             for day in days:
-                at = datetime.combine(day, datetime.min.time()).replace(
-                    hour=DAY_END_TIME[0], minute=DAY_END_TIME[1])
-                heapq.heappush(heap, (at, 2, next(seq), ("day_end", day)))
+                heapq.heappush(heap, (self.day_end_at(day), 2, next(seq), ("day_end", day)))
         done, total = 0, len(planned)
         while heap:
             at, _rank, _n, (kind, payload) = heapq.heappop(heap)
+            if self.wait_until is not None:
+                self.wait_until(at)
             self.clock.now = max(self.clock.now, at)
             if kind == "event":
                 self._apply(payload)
+                if self.on_event is not None:
+                    self.on_event(payload)
                 continue
             if kind == "day_end":
                 self._day_end(payload)

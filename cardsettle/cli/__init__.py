@@ -11,6 +11,7 @@ import click
 from cardsettle import __version__
 from cardsettle.cli.certify import certify
 from cardsettle.cli.demo import demo
+from cardsettle.cli.drill import drill
 from cardsettle.cli.errors import OneLineGroup
 from cardsettle.cli.generate import generate
 from cardsettle.cli.his import his
@@ -36,6 +37,7 @@ def main() -> None:
       plan       window plans per hour that meet a wait target
       scenario   scenario scripts run against a HIS and the insurer
       certify    the conformance suite and the certification report
+      drill      failure drills for hospital staff, and their debrief
       demo       the main job on embedded defaults
     """
 
@@ -48,3 +50,4 @@ main.add_command(simulate)
 main.add_command(plan)
 main.add_command(scenario)
 main.add_command(certify)
+main.add_command(drill)

@@ -125,7 +125,7 @@ def _announce(app: Insurer, host: str, port: int, url: str, continuing: bool) ->
     echo = click.echo
     echo(f"cardsettle mock insurer — national interface on http://{host}:{port}{ENDPOINT}")
     echo(f"  (every POST path under it routes by infno; admin API http://{host}:{port}/admin/,"
-         f" schemas /schemas/)")
+         f" schemas /schemas/; drill console http://{host}:{port}/console)")
     echo(f"  ledger   {url} ({'continued' if continuing else 'new'}; "
          f"{counts['persons']} persons, {counts['catalogue_items']} catalogue items, "
          f"{counts['settlements']} settlement rows)")

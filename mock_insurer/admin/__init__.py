@@ -4,11 +4,13 @@
 
 - ``/admin/...`` — inspection (institutions, persons, catalogue, messages, visits,
   settlements, counters) and control (fault plan, business clock, reset, data loads,
-  settings), behind a bearer token or, with none configured, loopback only
+  settings, the drill being run), behind a bearer token or, with none configured, loopback only
   (:mod:`.auth`). JSON in and out; every refusal is a 4xx with
   ``{"error": {"code", "message", "where"}}``. Described by ``/admin/openapi.json``
   (``openapi.yaml`` in this package); a guide is in ``docs/admin-api.md``.
 - ``/schemas/`` — the transactions' JSON Schemas (public).
+- ``/console`` — the drill console (:mod:`mock_insurer.console`): a static page (public) whose
+  data come from ``/admin`` with the coordinator's token.
 """
 
 from __future__ import annotations
@@ -23,9 +25,11 @@ from starlette.routing import Mount
 from mock_insurer.admin.auth import AdminAuth
 from mock_insurer.admin.control import control_ops
 from mock_insurer.admin.documents import openapi, openapi_ops, schemas_routes
+from mock_insurer.admin.drill import drill_ops
 from mock_insurer.admin.errors import AdminError
 from mock_insurer.admin.inspect import inspect_ops
 from mock_insurer.admin.web import http_exception_response, routes
+from mock_insurer.console import console_routes
 
 if TYPE_CHECKING:
     from mock_insurer.gateway.app import Insurer
@@ -49,7 +53,8 @@ def _app(route_list: list[Any]) -> Starlette:
 
 def admin_app(insurer: Insurer) -> AdminAuth:
     """The ``/admin`` ASGI app (paths relative to the mount), behind its access check."""
-    ops = [*inspect_ops(insurer.ledger), *control_ops(insurer), *openapi_ops()]
+    ops = [*inspect_ops(insurer.ledger), *control_ops(insurer), *drill_ops(insurer),
+           *openapi_ops()]
     return AdminAuth(_app(routes(ops)), insurer.config.admin_token)
 
 
@@ -59,5 +64,6 @@ def schemas_app() -> Starlette:
 
 
 def admin_routes(insurer: Insurer) -> list[Any]:
-    """Routes of the admin API and the schema documents for ``insurer``."""
-    return [_Mount("/admin", admin_app(insurer)), _Mount("/schemas", schemas_app())]
+    """Routes of the admin API, the schema documents and the drill console for ``insurer``."""
+    return [_Mount("/admin", admin_app(insurer)), _Mount("/schemas", schemas_app()),
+            *console_routes()]

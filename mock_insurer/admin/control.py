@@ -27,7 +27,8 @@ from mock_insurer.faults import FaultPlan, FaultPlanError
 if TYPE_CHECKING:
     from mock_insurer.gateway.app import Insurer
 
-__all__ = ["CLOCK_RANGE", "YAML_TYPES", "Controller", "control_ops"]
+__all__ = ["CLOCK_RANGE", "YAML_TYPES", "Controller", "control_ops", "json_object",
+           "only_keys", "printable"]
 
 YAML_TYPES = frozenset({"application/yaml", "application/x-yaml", "text/yaml", "text/x-yaml"})
 """Media types of a fault plan sent as YAML (anything else is read as JSON)."""
@@ -40,7 +41,7 @@ _DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 _TIME = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}[ T][0-9]{2}:[0-9]{2}:[0-9]{2}")
 
 
-def _json_object(call: AdminCall, *, empty: dict[str, Any] | None = None) -> dict[str, Any]:
+def json_object(call: AdminCall, *, empty: dict[str, Any] | None = None) -> dict[str, Any]:
     """The body as a JSON object (``empty`` when there is no body and that is allowed)."""
     if not call.body.strip() and empty is not None:
         return dict(empty)
@@ -53,11 +54,19 @@ def _json_object(call: AdminCall, *, empty: dict[str, Any] | None = None) -> dic
     return data
 
 
-def _only_keys(data: dict[str, Any], allowed: tuple[str, ...]) -> None:
+def printable(text: str, limit: int = 100) -> str:
+    """``text`` cut to ``limit`` characters with lone surrogates replaced (``"\\ud800"`` reads
+    from JSON but cannot be written back), to quote it in an error."""
+    return text[:limit].encode("utf-8", "replace").decode("utf-8")
+
+
+def only_keys(data: dict[str, Any], allowed: tuple[str, ...]) -> None:
+    """Refuse (422) a field of ``data`` that is not in ``allowed``."""
     for key in data:
         if key not in allowed:
-            raise Unprocessable(f"unknown field {key!r}; expected {', '.join(allowed)}",
-                                where=f"body.{key}")
+            name = printable(key)
+            raise Unprocessable(f"unknown field {name!r}; expected {', '.join(allowed)}",
+                                where=f"body.{name}")
 
 
 class Controller:
@@ -101,9 +110,9 @@ class Controller:
                 "business_date": now.strftime("%Y-%m-%d")}
 
     def put_clock(self, call: AdminCall) -> dict[str, Any]:
-        data = _json_object(call)
+        data = json_object(call)
         fields = ("business_date", "business_time", "reset")
-        _only_keys(data, fields)
+        only_keys(data, fields)
         given = [key for key in fields if key in data]
         if len(given) != 1:
             raise Unprocessable("give exactly one of business_date, business_time or reset",
@@ -136,8 +145,8 @@ class Controller:
 
     # -- reset and loads -------------------------------------------------------------------------
     def reset(self, call: AdminCall) -> dict[str, Any]:
-        data = _json_object(call, empty={})
-        _only_keys(data, ("keep_reference",))
+        data = json_object(call, empty={})
+        only_keys(data, ("keep_reference",))
         keep = data.get("keep_reference", True)
         if not isinstance(keep, bool):
             raise Unprocessable("keep_reference must be true or false",
@@ -150,8 +159,8 @@ class Controller:
 
         def work(call: AdminCall) -> dict[str, Any]:
             if call.media_type == "application/json":
-                data = _json_object(call)
-                _only_keys(data, ("path",))
+                data = json_object(call)
+                only_keys(data, ("path",))
                 path = data.get("path")
                 if not isinstance(path, str) or not path.strip() or "\x00" in path:
                     raise Unprocessable('give {"path": "<a file on the insurer\'s machine>"}, '

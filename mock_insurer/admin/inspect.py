@@ -1,7 +1,8 @@
 """The read-only half of the admin API: what the insurer holds and what it received.
 
 Institutions, persons (with cards, account, year-to-date counters and visits), the catalogue,
-the message log, visits and settlements. Lists page with ``limit`` (1-1000, default 100) and
+the message log and what it came to (``/counters``: settled, refused, failed, ...), visits and
+settlements. Lists page with ``limit`` (1-1000, default 100) and
 ``offset`` and answer ``{"items": [...], "total": n, "limit": l, "offset": o}``; the message
 log pages with ``after_id`` and answers ``next_after_id`` to continue from.
 """
@@ -130,6 +131,14 @@ class Inspector:
         return {"items": items, "limit": limit, "after_id": after_id,
                 "next_after_id": next_after}
 
+    def message_counters(self, call: AdminCall) -> dict[str, Any]:
+        """What the messages after ``after_id`` came to (settled, refused, failed, ...;
+        :func:`mock_insurer.ledger.queries.message_counters`)."""
+        after_id = call.query.integer("after_id", 0)
+        with self.ledger.read() as tx:
+            counts = queries.message_counters(tx, after_id=after_id)
+        return {**counts, "after_id": after_id}
+
     def message(self, call: AdminCall) -> dict[str, Any]:
         raw = path_text(call.path, "id")
         if not (raw.isascii() and raw.isdigit()) or len(raw) > 18:
@@ -204,6 +213,7 @@ def inspect_ops(ledger: Ledger) -> list[Op]:
         ("/messages", i.messages, ("after_id", "limit", "fixmedins_code", "infno", "msgid",
                                    "status", "rejection_code", "psn_no")),
         ("/messages/{id}", i.message, ()),
+        ("/counters", i.message_counters, ("after_id",)),
         ("/visits", i.visits, (*page, "fixmedins_code", "psn_no", "status")),
         ("/visits/{mdtrt_id}", i.visit, ()),
         ("/settlements", i.settlements, (*page, "fixmedins_code", "psn_no", "mdtrt_id",

@@ -17,7 +17,18 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, and_, func, or_, select
+from sqlalchemy import (
+    BigInteger,
+    ColumnElement,
+    Select,
+    and_,
+    case,
+    func,
+    literal,
+    not_,
+    or_,
+    select,
+)
 from sqlalchemy.engine import RowMapping
 
 from mock_insurer.ledger import schema as s
@@ -36,6 +47,7 @@ __all__ = [
     "institutions",
     "mappings_of_item",
     "message",
+    "message_counters",
     "messages",
     "opening_balances",
     "opening_counters",
@@ -158,7 +170,7 @@ def messages(tx: LedgerTx, *, after_id: int = 0, limit: int = 100,
              rejection_code: str | None = None, psn_no: str | None = None) -> list[RowMapping]:
     """Recorded messages with ``id > after_id``, oldest first."""
     m = s.messages.c
-    query = _equal(select(s.messages).where(m.id > after_id),
+    query = _equal(select(s.messages).where(m.id > literal(after_id, BigInteger)),
                    [(m.fixmedins_code, fixmedins_code), (m.infno, infno), (m.msgid, msgid),
                     (m.status, status), (m.rejection_code, rejection_code),
                     (m.psn_no, psn_no)])
@@ -168,6 +180,62 @@ def messages(tx: LedgerTx, *, after_id: int = 0, limit: int = 100,
 def message(tx: LedgerTx, message_id: int) -> RowMapping | None:
     query = select(s.messages).where(s.messages.c.id == message_id)
     return tx.conn.execute(query).mappings().first()
+
+
+SETTLING_INFNOS = ("2207", "2207A")
+"""Transactions whose success is a settlement (outpatient settlement, and its 2207A form)."""
+NO_ANSWER_EFFECTS = ("lose_answer",)
+"""Fault effects recorded with the handler's answer that the caller never received (the
+transport-level effects — refuse, close, http_error, not_envelope — are ``faulted`` rows)."""
+_BALANCED = b'"stmt_rslt":"0"'
+"""In a 3201 answer that reconciled (``stmt_rslt`` 0; answers are compact JSON, see
+``mock_insurer.wire.jsonio``)."""
+
+
+def _holds(tx: LedgerTx, column: ColumnElement[Any], needle: bytes) -> ColumnElement[bool]:
+    """Whether a binary column holds ``needle`` (SQLite's LIKE does not read a blob;
+    PostgreSQL's LIKE does read a bytea)."""
+    if tx.conn.dialect.name == "sqlite":
+        return func.instr(column, needle) > 0
+    return column.like(b"%" + needle + b"%")
+
+
+def message_counters(tx: LedgerTx, *, after_id: int = 0) -> dict[str, int]:
+    """What the messages with ``id > after_id`` came to, for a drill console:
+
+    - ``settled``: 2207/2207A answered ``infcode`` 0 (a replayed answer to a repeated msgid is
+      not a second settlement; a settlement later reversed still counts here);
+    - ``refused``: answers with ``infcode`` -1 (replays included: the HIS saw a refusal);
+    - ``failed``: no usable answer — transport faults (``status`` faulted) and lost answers
+      (:data:`NO_ANSWER_EFFECTS`; such a settlement counts in ``settled`` too);
+    - ``reversed`` (2601), ``refunded`` (2208): answered ``infcode`` 0, replays left out;
+    - ``unreconciled``: 3201 answered ``infcode`` 0 with ``stmt_rslt`` other than 0;
+    - ``messages``: every message received (reversal tombstones are not messages);
+    - ``last_id``: the newest id in the whole log, whatever ``after_id`` is (0 when empty).
+
+    Two queries: one aggregate over the id range, one ``max(id)``.
+    """
+    m = s.messages.c
+
+    def count(condition: ColumnElement[bool]) -> ColumnElement[Any]:
+        return func.coalesce(func.sum(case((condition, 1), else_=0)), 0)
+
+    made = and_(m.infcode == 0, m.status.in_(("answered", "reversed")))
+    query = (select(
+        count(and_(made, m.infno.in_(SETTLING_INFNOS))).label("settled"),
+        count(m.infcode == -1).label("refused"),
+        count(or_(m.status == "faulted", m.fault_effect.in_(NO_ANSWER_EFFECTS))).label("failed"),
+        count(and_(made, m.infno == "2601")).label("reversed"),
+        count(and_(made, m.infno == "2208")).label("refunded"),
+        count(and_(made, m.infno == "3201", not_(_holds(tx, m.answer, _BALANCED)))).label(
+            "unreconciled"),
+        count(m.status != "tombstone").label("messages"))
+        .where(m.id > literal(after_id, BigInteger)))  # ids above 2**31 (PostgreSQL: int4)
+    row = tx.conn.execute(query).mappings().one()
+    counts = {key: int(value) for key, value in row.items()}
+    last = tx.conn.execute(select(func.max(m.id))).scalar_one()
+    counts["last_id"] = int(last or 0)
+    return counts
 
 
 # -- visits and settlements -------------------------------------------------------------------

@@ -1,0 +1,77 @@
+"""Reading a drill file: YAML → the drill JSON Schema (with the scenario schema's definitions)
+→ fault plans checked by the insurer's own reader → a :class:`~scenarios.drills.model.Drill`.
+A mistake raises :class:`~scenarios.errors.ScenarioFileError` with the field's path."""
+
+from __future__ import annotations
+
+import json
+from functools import cache
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import jsonschema
+
+from mock_insurer.faults import FaultPlan, FaultPlanError
+from scenarios.drills.model import Drill, Patients, Phase
+from scenarios.errors import ScenarioFileError
+from scenarios.loading import checked_document, parse_scenario, read_file, scenario_schema
+from scenarios.model import RetrySpec
+
+__all__ = ["drill_schema", "load_drill", "parse_drill"]
+
+
+@cache
+def drill_schema() -> dict[str, Any]:
+    """The JSON Schema of drill files (the scenario schema's ``$defs`` merged in)."""
+    text = resources.files("scenarios.drills").joinpath("drill.schema.json").read_text("utf-8")
+    schema: dict[str, Any] = json.loads(text)
+    schema["$defs"] = {**scenario_schema()["$defs"], **schema["$defs"]}
+    return schema
+
+
+@cache
+def _validator() -> jsonschema.Draft202012Validator:
+    return jsonschema.Draft202012Validator(drill_schema())
+
+
+def load_drill(path: str | Path) -> Drill:
+    path = Path(path)
+    return parse_drill(read_file(path), source=path)
+
+
+def parse_drill(text: str, *, source: Path | str = "<drill>") -> Drill:
+    name = str(source)
+    data = checked_document(text, name, _validator(), "drill:, title:, phases:, ...")
+    phases = []
+    for n, phase in enumerate(data["phases"]):
+        faults = tuple(phase.get("faults", ()))
+        try:
+            FaultPlan.from_dict({"seed": phase.get("seed", 1), "faults": list(faults)})
+        except FaultPlanError as exc:
+            raise ScenarioFileError(name, f"phases[{n}].faults",
+                                    str(exc).removeprefix("fault plan: ")) from exc
+        patients = phase.get("patients")
+        if isinstance(patients, int):
+            patients = {"count": patients}
+        phases.append(Phase(
+            name=phase["name"], minutes=float(phase["minutes"]),
+            instructions=phase.get("instructions", ""), faults=faults,
+            seed=phase.get("seed", 1),
+            patients=None if not patients or not patients["count"] else Patients(
+                count=patients["count"], windows=patients.get("windows", 2),
+                persons=patients.get("persons", {}),
+                certificates=patients.get("certificates", {"card": 1.0}),
+                mix=patients.get("mix", {"settle": 1.0}),
+                lines=tuple(patients.get("lines", (1, 4))),
+                retry=RetrySpec(**patients["retry"]) if "retry" in patients else RetrySpec())))
+    # data and his are checked exactly as a scenario's
+    probe = parse_scenario(json.dumps({
+        "scenario": data["drill"], "title": data["title"], "date": "2026-01-01",
+        "data": data.get("data", {}), "his": data.get("his", {}),
+        "visits": [{"id": "probe", "at": "00:00", "person": {}}]}), source=source)
+    return Drill(id=data["drill"], title=data["title"], phases=tuple(phases),
+                 source=source if isinstance(source, Path) else None,
+                 description=data.get("description", ""), audience=data.get("audience", ""),
+                 seed=data.get("seed", 1), data=probe.data, his=probe.his,
+                 day_end=data.get("day_end", True))

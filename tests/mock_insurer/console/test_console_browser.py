@@ -1,0 +1,105 @@
+"""End to end in a real headless browser (Debian's chromium, Playwright): the coordinator opens
+the console, types the admin token, starts a fault, sees it hit the next message in the feed,
+stops it and sees the next message go through."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+import requests
+from playwright.sync_api import Page, expect
+
+from mock_insurer.client import InsurerRefusal
+from mock_insurer.gateway import FixedClock, Insurer, InsurerConfig
+from mock_insurer.server import RunningServer
+from tests.mock_insurer.gateway import dataset
+from tests.mock_insurer.gateway.conftest import START
+from tests.mock_insurer.gateway.driver import Window
+from tests.support.browser import chromium_page
+
+from .conftest import AUTH, TOKEN
+
+FAULT = "refuse-1101"
+ERR_MSG = "FSI-演练：医保中心繁忙"
+PLAN = {"seed": 1, "faults": [
+    {"id": FAULT, "name": "人员信息获取失败 / person lookup refused", "active": False,
+     "match": {"infno": "1101"}, "effect": {"kind": "business_error", "err_msg": ERR_MSG}}]}
+
+
+@pytest.fixture
+def insurer(tmp_path: Path) -> Iterator[Insurer]:
+    """One insurer on SQLite (the browser is what is tested here, not the ledger)."""
+    paths = dataset.write(tmp_path)
+    made = Insurer.open(InsurerConfig(
+        db_url=f"sqlite:///{tmp_path}/ledger.db", population=paths["population"],
+        catalogue=paths["catalogue"], institutions=paths["institutions"], admin_token=TOKEN,
+        wall=FixedClock(START, timedelta(milliseconds=10)), fresh=True))
+    yield made
+    made.close()
+
+
+@pytest.fixture
+def page() -> Iterator[Page]:
+    with chromium_page() as opened:
+        yield opened
+
+
+def _admin(server: RunningServer, method: str, path: str, body: Any) -> Any:
+    answer = requests.request(method, f"{server.url}/admin{path}", json=body, headers=AUTH,
+                              timeout=5)
+    assert answer.status_code == 200, answer.text
+    return answer.json()
+
+
+def test_start_a_fault_from_the_console_see_it_hit_then_stop_it(
+        server: RunningServer, window: Window, page: Page) -> None:
+    _admin(server, "PUT", "/faults", PLAN)
+    start_id = _admin(server, "GET", "/counters", None)["last_id"]
+    _admin(server, "PUT", "/drill", {
+        "drill": "refused-lookups", "title": "人员信息获取失败 / person lookups refused",
+        "state": "running", "current": 0, "message_id_at_start": start_id,
+        "phases": [{"name": "中心拒绝 / the center refuses", "faults": [FAULT],
+                    "instructions": "请改用身份证号查询 / look the person up by ID number",
+                    "start": "2026-11-23T09:00:00Z", "end": "2999-01-01T00:00:00Z"},
+                   {"name": "恢复 / recovery", "instructions": ""}]})
+
+    page.goto(f"{server.url}/console")
+    expect(page.locator("#token-form")).to_be_visible()  # the insurer has a token
+    page.fill("#token", TOKEN)
+    page.click("#token-submit")
+    expect(page.locator("#status")).to_have_attribute("data-state", "ok")
+    expect(page.locator("#phase-current")).to_contain_text("中心拒绝")
+    expect(page.locator("#phase-instructions")).to_have_text(
+        "请改用身份证号查询 / look the person up by ID number")
+    expect(page.locator("#phase-left")).to_contain_text("剩余")
+
+    row = page.locator(f'#faults tr[data-fault-id="{FAULT}"]')
+    expect(row).to_have_attribute("data-armed", "false")
+    expect(row).to_contain_text("业务错误 business_error")
+    page.click(f'button[data-fault-id="{FAULT}"][data-action=start]')
+    expect(row).to_have_attribute("data-armed", "true")
+
+    with pytest.raises(InsurerRefusal):
+        window.info(1)
+    refused = page.locator(f'#feed tr[data-infno="1101"][data-fault-id="{FAULT}"]')
+    expect(refused).to_have_attribute("data-result", "refused")
+    expect(refused).to_contain_text("拒绝")
+    expect(refused).to_contain_text(ERR_MSG)
+    expect(refused).to_contain_text("人员信息获取")
+    expect(row.locator(".fault-hits")).to_have_text("1")
+    expect(page.locator("#counter-refused")).to_have_text("1")
+
+    page.click(f'button[data-fault-id="{FAULT}"][data-action=stop]')
+    expect(row).to_have_attribute("data-armed", "false")
+    assert window.info(1).infcode == 0
+    newest = page.locator("#feed tbody tr").first
+    expect(newest).to_have_attribute("data-result", "ok")
+    expect(newest).to_have_attribute("data-infno", "1101")
+    expect(newest).not_to_have_attribute("data-fault-id", FAULT)
+    expect(newest.locator(".person")).to_have_text("1100************0001")
+    expect(page.locator("#counter-messages")).to_have_text("2")
+    expect(page.locator("#counter-refused")).to_have_text("1")

@@ -1,0 +1,70 @@
+"""The console's files: served publicly with the right types, nothing from elsewhere."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from starlette.testclient import TestClient
+
+from mock_insurer.console import ASSETS
+from mock_insurer.gateway import Insurer
+from tests.mock_insurer.admin.conftest import make_insurer
+
+
+@pytest.fixture
+def anonymous(tmp_path: Path) -> Iterator[TestClient]:
+    """A client with no admin token, of an insurer that has one."""
+    insurer: Insurer = make_insurer(tmp_path, token="secret")
+    yield TestClient(insurer)
+    insurer.close()
+
+
+@pytest.mark.parametrize("path", ["/console", "/console/"])
+def test_the_page_is_public_html_that_loads_only_its_own_files(anonymous: TestClient,
+                                                              path: str) -> None:
+    answer = anonymous.get(path)
+    assert answer.status_code == 200
+    assert answer.headers["content-type"] == "text/html; charset=utf-8"
+    assert "script-src 'self'" in answer.headers["content-security-policy"]
+    page = answer.text
+    assert "演练控制台" in page and "Drill console" in page
+    sources = re.findall(r'(?:src|href)="([^"]+)"', page)
+    assert sources == ["/console/console.css", "/console/console.js"]
+    for needed in ('id="feed"', 'id="faults"', 'id="phases"', 'id="counter-settled"',
+                   'id="token-form"', 'id="phase-instructions"'):
+        assert needed in page
+    assert anonymous.get("/admin/drill").status_code == 401  # the data are not public
+
+
+@pytest.mark.parametrize(("name", "media_type"), [
+    ("console.js", "text/javascript; charset=utf-8"), ("console.css", "text/css; charset=utf-8")])
+def test_the_assets_are_served_with_their_types(anonymous: TestClient, name: str,
+                                                media_type: str) -> None:
+    answer = anonymous.get(f"/console/{name}")
+    assert answer.status_code == 200 and answer.headers["content-type"] == media_type
+    assert answer.headers["x-content-type-options"] == "nosniff"
+    assert answer.content == (Path(__file__).parents[3] / "mock_insurer" / "console"
+                              / name).read_bytes()
+    assert set(ASSETS) == {"console.html", "console.js", "console.css"}
+
+
+def test_the_script_uses_no_cdn_and_no_html_injection(anonymous: TestClient) -> None:
+    script = anonymous.get("/console/console.js").text
+    assert "http://" not in script and "https://" not in script
+    assert "innerHTML" not in script and "eval(" not in script
+
+
+def test_transaction_names_for_the_feed(anonymous: TestClient) -> None:
+    answer = anonymous.get("/console/transactions.json")
+    assert answer.status_code == 200 and answer.headers["content-type"] == "application/json"
+    names = answer.json()
+    assert names["2207"]["zh"] == "门诊结算" and names["1101"]["zh"] == "人员信息获取"
+
+
+def test_other_console_paths_are_not_found_and_posts_do_not_reach_the_gateway(
+        anonymous: TestClient) -> None:
+    assert anonymous.get("/console/console.html").status_code == 404
+    assert anonymous.post("/console").status_code == 405
