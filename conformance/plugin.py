@@ -53,10 +53,11 @@ class Cert:
         self.record = record
         self.profile = target.profile
 
-    def run(self, name: str) -> ScenarioRun:
-        if name not in self.record.scenarios:
-            self.record.scenarios.append(name)
-        return self.target.run(name)
+    def run(self, name: str, *, auth: str = "none") -> ScenarioRun:
+        run = self.target.run(name, auth=auth)
+        if run.name not in self.record.scenarios:
+            self.record.scenarios.append(run.name)
+        return run
 
     def note(self, *evidence: Any) -> None:
         """Keep evidence (shown with a pass too)."""

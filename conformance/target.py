@@ -120,9 +120,12 @@ class Target:
             raise ValueError(f"no scenario {name!r}")
         return load_scenario(path)
 
-    def run(self, name: str) -> ScenarioRun:
-        if name in self.runs:
-            return self.runs[name]
+    def run(self, name: str, *, auth: str = "none") -> ScenarioRun:
+        """Run scenario ``name`` (once per session); ``auth``: the embedded insurer's gateway
+        authentication (an insurer given by URL keeps its own)."""
+        key = name if auth == "none" else f"{name}@{auth}"
+        if key in self.runs:
+            return self.runs[key]
         captured: dict[str, Any] = {}
 
         def keep(harness: Harness, _result: RunResult) -> None:
@@ -130,19 +133,19 @@ class Target:
             info = harness.his.info()
             self.his_info = dict(info.body) if info.ok else {}
 
-        directory = self.workdir / name
+        directory = self.workdir / key
         result = run_scenario(self.scenario(name), directory, insurer_url=self.insurer_url,
                               admin_token=self.admin_token, his_url=self.his_url,
-                              his_class=self.his_class, on_finish=keep)
+                              his_class=self.his_class, on_finish=keep, insurer_auth=auth)
         persons = {}
         for path in (directory / "data").glob("population-*.jsonl"):
             for line in path.read_bytes().splitlines():
                 if line.strip():
                     record = orjson.loads(line)
                     persons[record["psn_no"]] = record
-        run = ScenarioRun(name, result, captured.get("messages", []), persons, directory)
+        run = ScenarioRun(key, result, captured.get("messages", []), persons, directory)
         (directory / "messages.json").write_text(json.dumps(
             [message_evidence(m) for m in run.messages], ensure_ascii=False, default=str),
             "utf-8")
-        self.runs[name] = run
+        self.runs[key] = run
         return run

@@ -21,6 +21,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from mock_insurer.client import ApiKeyAuth, Auth, TifAuth
 from mock_insurer.gateway import FixedClock, Insurer, InsurerConfig
 from mock_insurer.server import RunningServer, ServerError, start_in_thread
 from mock_insurer.transactions import Settings
@@ -109,12 +110,14 @@ def open_harness(scenario: Scenario, data: ScenarioData, directory: Path, *,
                  his_timeout: float | None = None,
                  insurer_settings: Settings | None = None,
                  wall: Callable[[], datetime] | None = None,
-                 prepare_insurer: bool = True) -> Harness:
+                 prepare_insurer: bool = True, insurer_auth: str = "none") -> Harness:
     """Start what is missing and prepare the insurer (an insurer given by URL is reset and
     loaded with the scenario's files through its admin API, unless ``prepare_insurer`` is
     false: a drill on the insurer the staff's HIS uses). ``wall``: keep real time — the
     embedded servers read this clock and nobody moves the insurer's (a drill); by default the
-    scenario's business time is followed."""
+    scenario's business time is followed. ``insurer_auth`` (none, tif, apikey) is the embedded
+    insurer's gateway authentication; the embedded HIS then signs with its institution's
+    credentials."""
     directory.mkdir(parents=True, exist_ok=True)
     servers: list[RunningServer] = []
     closers: list[Any] = []
@@ -127,7 +130,8 @@ def open_harness(scenario: Scenario, data: ScenarioData, directory: Path, *,
                 db_url=f"sqlite:///{directory / 'insurer.db'}", population=data.population_file,
                 catalogue=data.insurer_catalogue_file, institutions=data.institutions_file,
                 settings=insurer_settings or Settings(), admin_token=admin_token,
-                wall=wall or FixedClock(start, timedelta(milliseconds=10)), fresh=True))
+                wall=wall or FixedClock(start, timedelta(milliseconds=10)), fresh=True,
+                auth=insurer_auth))
             closers.append(insurer.close)
             server = start_in_thread(insurer)
             servers.append(server)
@@ -157,7 +161,8 @@ def open_harness(scenario: Scenario, data: ScenarioData, directory: Path, *,
                 db_url=f"sqlite:///{directory / 'his.db'}",
                 items=ItemTable.load(data.catalogue_file, code), clock=wall or clock,
                 timeout=his_timeout if his_timeout is not None else scenario.his.timeout,
-                center_only="reverse" if scenario.his.center_only == "reverse" else "learn"))
+                center_only="reverse" if scenario.his.center_only == "reverse" else "learn",
+                auth=_auth(insurer_auth, data.institution)))
             closers.append(his.close)
             his_server = start_in_thread(driver_app(his))
             servers.append(his_server)
@@ -181,6 +186,15 @@ def open_harness(scenario: Scenario, data: ScenarioData, directory: Path, *,
     except BaseException:
         _stop(servers, closers)
         raise
+
+
+def _auth(mode: str, institution: dict[str, Any]) -> Auth | None:
+    credentials = institution.get("credentials") or {}
+    if mode == "tif":
+        return TifAuth(str(credentials.get("paasid")), str(credentials.get("token")))
+    if mode == "apikey":
+        return ApiKeyAuth(str(credentials.get("apikey")))
+    return None
 
 
 def _stop(servers: list[RunningServer], closers: list[Any]) -> None:

@@ -289,9 +289,11 @@ def run_scenario(scenario: Scenario, directory: Path, *, insurer_url: str | None
                  his_class: type[ReferenceHis] = ReferenceHis, his_timeout: float | None = None,
                  insurer_settings: Settings | None = None,
                  on_progress: Callable[[int, int], None] | None = None,
-                 on_finish: Callable[[Harness, RunResult], None] | None = None) -> RunResult:
+                 on_finish: Callable[[Harness, RunResult], None] | None = None,
+                 insurer_auth: str = "none") -> RunResult:
     """Run ``scenario`` (data, servers and files under ``directory``) and judge it.
     ``insurer_settings`` configure an embedded insurer (default: strict mode);
+    ``insurer_auth`` the embedded insurer's gateway authentication (none, tif, apikey);
     ``on_finish(harness, result)`` runs after the checks, before the servers stop (to read
     more of the insurer's or the HIS's records)."""
     started = time.perf_counter()
@@ -299,7 +301,8 @@ def run_scenario(scenario: Scenario, directory: Path, *, insurer_url: str | None
     planned = plan_visits(scenario, data)
     with open_harness(scenario, data, directory, insurer_url=insurer_url,
                       admin_token=admin_token, his_url=his_url, his_class=his_class,
-                      his_timeout=his_timeout, insurer_settings=insurer_settings) as harness:
+                      his_timeout=his_timeout, insurer_settings=insurer_settings,
+                      insurer_auth=insurer_auth) as harness:
         runner = Runner(scenario, data, harness, on_progress)
         runner.run(planned)
         result = RunResult(

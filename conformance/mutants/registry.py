@@ -13,6 +13,7 @@ from conformance.mutants.messages import ReusesMsgidHis
 from conformance.mutants.recovery import BadReversalHis
 from conformance.mutants.refunds import RefundWithout2208His, StaleResettleHis
 from conformance.mutants.rejections import BillDespiteRefusalHis, HidesRefusalReasonHis
+from conformance.mutants.security import TifMillisHis
 from conformance.mutants.split import ChargesTotalHis, MedfeeMismatchHis, RoundsPerItemHis
 from simulator.his.app import ReferenceHis
 from simulator.his.errors import HisConfigError
@@ -152,6 +153,11 @@ _ALL = (
            "per-visit counter that a refund restarts: the messages after a refund reuse earlier "
            "msgids with other bodies and the insurer refuses them (duplicate_msgid).",
            ("SEC-001", "MSG-003"), ReusesMsgidHis),
+    Mutant("tif-millis",
+           "网关签名时间戳用毫秒 / the TIF timestamp in milliseconds",
+           "The HIS stamps x-tif-timestamp in milliseconds (and signs that): with TIF gateway "
+           "authentication the gateway refuses every message.",
+           ("SEC-002",), TifMillisHis),
 )
 
 MUTANTS: dict[str, Mutant] = {m.name: m for m in _ALL}

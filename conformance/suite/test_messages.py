@@ -128,3 +128,15 @@ def test_reversals_name_a_settlement_message_this_his_sent(cert: Cert) -> None:
     if bad:
         cert.fail(f"{len(bad)} reversal(s) name no 2207/2208 this HIS sent", bad)
     cert.note({"reversals": reversals})
+
+
+@pytest.mark.requirement("SEC-002")
+def test_messages_pass_the_gateways_authentication(cert: Cert) -> None:
+    """With TIF signatures required (the embedded insurer started with auth tif; an insurer
+    given by URL keeps its own mode), every message passes the gateway and visits settle."""
+    run = cert.run("refunds", auth="tif")
+    bad = [{"msgid": m["msgid"], "infno": m["infno"], "err_msg": m["err_msg"]}
+           for m in run.messages if m["rejection_code"] == "auth_failed"]
+    if bad:
+        cert.fail(f"{len(bad)} message(s) refused by the gateway's authentication", bad)
+    cert.require(run, "answers", "outcomes", "ledgers_agree")

@@ -18,6 +18,7 @@ import yaml
 
 from conformance.mutants import MUTANTS, mutant
 from conformance.mutants.rejections import GENERIC_REFUSAL
+from mock_insurer.client import TifAuth
 from simulator.his.app import ReferenceHis
 from simulator.his.errors import HisConfigError
 from simulator.his.operations import (
@@ -234,6 +235,22 @@ def msgids_after_a_refund(rig: Rig) -> Problems:
     return problems
 
 
+def tif_gateway(rig: Rig) -> Problems:
+    """The insurer requires TIF signatures (SEC-002): a card is read."""
+    problems: Problems = set()
+    outcome = rig.driver.identify(IdentifyInput("02", dataset.PERSONS[0]["certno"]))
+    if not outcome.ok:
+        problems.add("refused by the gateway")
+    if any(m["rejection_code"] == "auth_failed" for m in received(rig)):
+        problems.add("auth_failed recorded")
+    return problems
+
+
+RIG_OPTIONS: dict[str, dict[str, Any]] = {
+    "tif-millis": {"insurer_auth": "tif", "auth": TifAuth("paas03", "token03")},
+}
+"""Rig options a situation needs (the insurer's gateway authentication and the HIS's)."""
+
 SITUATIONS: dict[str, tuple[Callable[[Rig], Problems], Problems]] = {
     "charges-total": (account_pays, {"cash charged is not psn_cash_pay",
                                      "account charged is not acct_pay"}),
@@ -241,6 +258,7 @@ SITUATIONS: dict[str, tuple[Callable[[Rig], Problems], Problems]] = {
     "medfee-mismatch": (kept_items_resettled, {"re-settlement refused: medfee_mismatch",
                                                "kept items unsettled"}),
     "bill-despite-refusal": (settlement_refused, {"answered ok", "bill printed"}),
+    "tif-millis": (tif_gateway, {"refused by the gateway", "auth_failed recorded"}),
     "hides-refusal-reason": (refusals_shown, {"1101 reason hidden", "2204 reason hidden"}),
     "bad-reversal": (settlement_unanswered, {"2601 names a 5203",
                                              "2601 refused: reversal_infno_mismatch"}),
@@ -263,7 +281,7 @@ NEW = [name for name in MUTANTS if name not in VARIANTS]
 def test_each_new_mutant_shows_exactly_its_damage(make_rig: Callable[..., Rig],
                                                   name: str) -> None:
     situation, expected = SITUATIONS[name]
-    rig = make_rig(his_class=mutant(name).his_class)
+    rig = make_rig(his_class=mutant(name).his_class, **RIG_OPTIONS.get(name, {}))
     assert situation(rig) == expected
 
 
@@ -271,7 +289,7 @@ def test_each_new_mutant_shows_exactly_its_damage(make_rig: Callable[..., Rig],
 def test_the_reference_his_in_the_same_situation_shows_none(make_rig: Callable[..., Rig],
                                                             name: str) -> None:
     situation, _expected = SITUATIONS[name]
-    assert situation(make_rig()) == set()
+    assert situation(make_rig(**RIG_OPTIONS.get(name, {}))) == set()
 
 
 def test_a_new_mutant_is_a_working_his_outside_its_situation(
@@ -299,7 +317,7 @@ def test_the_registry() -> None:
     catalogue = yaml.safe_load(CATALOGUE.read_text(encoding="utf-8"))["requirements"]
     assert len(MUTANTS) >= 16
     assert set(VARIANTS) <= set(MUTANTS)
-    assert list(SITUATIONS) == NEW
+    assert set(SITUATIONS) == set(NEW)
     classes = [m.his_class for m in MUTANTS.values()]
     assert len(set(classes)) == len(classes)
     for name, found in MUTANTS.items():

@@ -26,17 +26,19 @@ from tests.simulator.his.rig import HOSPITAL, START, Rig, write_dataset
 def make_rig(tmp_path: Path) -> Iterator[Callable[..., Rig]]:
     """Build a rig; keyword options go to :class:`HisConfig` (e.g. ``timeout=0.5``). ``data``
     (paths of population, catalogue, institutions) and ``institution`` replace the dataset and
-    the tier-3 hospital; ``his_class`` replaces the reference HIS (e.g. a broken variant's)."""
+    the tier-3 hospital; ``his_class`` replaces the reference HIS (e.g. a broken variant's);
+    ``insurer_auth`` is the insurer's gateway authentication (pass the HIS's ``auth`` too)."""
     opened: list[Rig] = []
 
     def make(*, data: dict[str, Path] | None = None, institution: str = HOSPITAL,
-             his_class: type[ReferenceHis] = ReferenceHis, **options: Any) -> Rig:
+             his_class: type[ReferenceHis] = ReferenceHis, insurer_auth: str = "none",
+             **options: Any) -> Rig:
         paths = data or write_dataset(tmp_path)
         insurer = Insurer.open(InsurerConfig(
             db_url=f"sqlite:///{tmp_path}/insurer-{len(opened)}.db", population=paths["population"],
             catalogue=paths["catalogue"], institutions=paths["institutions"],
             settings=Settings(), admin_token="secret",
-            wall=FixedClock(START, timedelta(milliseconds=10)), fresh=True))
+            wall=FixedClock(START, timedelta(milliseconds=10)), fresh=True, auth=insurer_auth))
         insurer_server = start_in_thread(insurer)
         options.setdefault("timeout", 2.0)
         his = his_class(HisConfig(
