@@ -3,6 +3,12 @@ same server stack, latency per transaction at half of saturation, and the fault 
 
 Run:  python benchmarks/insurer_throughput.py [--seconds 15] [--concurrency 32]
                                               [--durability full|normal|both]
+      python benchmarks/insurer_throughput.py --db postgresql://USER@HOST:PORT/DB --workers 1,2
+
+``--db`` measures the insurer over a PostgreSQL database instead of SQLite (the benchmark
+starts each insurer with ``--fresh``: the database is emptied and filled); ``--workers`` is a
+comma-separated list of process counts, one insurer phase each (more than 1 needs
+PostgreSQL, as `cardsettle insurer serve --workers N` does).
 
 What it does (all on 127.0.0.1, bounded in time, stops by itself):
 1. bare: a hello-world ASGI app served by the same runner (uvicorn + httptools + our
@@ -15,11 +21,12 @@ What it does (all on 127.0.0.1, bounded in time, stops by itself):
    of every transaction measured from its send (a visit's start is its *scheduled* time, so a
    stalled server shows up — no coordinated omission). p50/p99 per transaction.
 4. the same fixed load with a fault plan of 10 faults that match nothing -> the fault layer's
-   cost at p50.
+   cost at p50 (one process only: a plan set through the admin API reaches one worker).
 5. bare again, and a summary: the ratio of each insurer rate to the mean of the two bare
    rates (the machine's load drifts during a run), against the goals of issue 3.
-Server CPU per request/message (Linux, from /proc) is printed too: unlike rates, it hardly
-depends on what else the machine is doing. The load generator is one gevent process with
+Server CPU per request/message (Linux, from /proc; every process of the insurer, not the
+PostgreSQL server's) is printed too: unlike rates, it hardly depends on what else the machine
+is doing. The load generator is one gevent process with
 geventhttpclient (keep-alive); it shares the cores with the server, so figures are a floor for
 a separate load machine.
 """
@@ -309,27 +316,44 @@ def main() -> None:
     parser.add_argument("--persons", type=int, default=20000)
     parser.add_argument("--durability", choices=["full", "normal", "both"], default="full",
                         help="SQLite durability of the insurer (both: one run of each)")
+    parser.add_argument("--db", default=None,
+                        help="postgresql://USER@HOST:PORT/DB: measure over this database (it "
+                             "is emptied: the insurer starts with --fresh); default SQLite")
+    parser.add_argument("--workers", default="1",
+                        help="insurer processes, a comma-separated list (e.g. 1,2): one phase "
+                             "each; more than 1 needs --db postgresql://...")
     args = parser.parse_args()
+    worker_counts = [int(part) for part in args.workers.split(",") if part.strip()]
+    if any(count < 1 for count in worker_counts) or not worker_counts:
+        raise SystemExit("--workers: positive process counts, e.g. 1,2")
+    if args.db is None and worker_counts != [1]:
+        raise SystemExit("--workers above 1 needs --db postgresql://... (SQLite has one writer)")
     print(f"machine: {platform.machine()} {os.cpu_count()} cores, "
           f"{_cpu_model()}, Python {platform.python_version()}, load average "
           f"{_load_average()}")
     bare_rates = [bare_phase(args)]
     results: dict[str, dict[str, float]] = {}
-    for durability in (["full", "normal"] if args.durability == "both"
-                       else [args.durability]):
-        results[durability] = insurer_phase(args, durability)
+    if args.db is not None:
+        for workers in worker_counts:
+            label = f"PostgreSQL, {workers} process{'es' if workers > 1 else ''}"
+            results[label] = insurer_phase(args, "full", db=args.db, workers=workers)
+    else:
+        for durability in (["full", "normal"] if args.durability == "both"
+                           else [args.durability]):
+            results[f"SQLite, durability {durability}"] = insurer_phase(args, durability)
     bare_rates.append(bare_phase(args, again=True))
     bare_rate = statistics.mean(bare_rates)
     print(f"summary (bare: mean of {bare_rates[0]:,.0f} and {bare_rates[1]:,.0f} = "
           f"{bare_rate:,.0f} requests/s):")
-    for durability, result in results.items():
+    for label, result in results.items():
         ratio = result["messages"] / bare_rate
-        print(f"  durability {durability}: {result['messages']:,.0f} messages/s = {ratio:.0%} "
+        fault = result.get("fault_ms")
+        print(f"  {label}: {result['messages']:,.0f} messages/s = {ratio:.0%} "
               f"of bare (goal >= {GOAL_RATIO:.0%}: {_verdict(ratio >= GOAL_RATIO)}); 2207 p99 "
               f"at half load {result['p99_2207']:.1f} ms (goal < {GOAL_P99_MS:.0f}: "
               f"{_verdict(result['p99_2207'] < GOAL_P99_MS)}); fault layer "
-              f"{result['fault_ms']:+.3f} ms (goal < {GOAL_FAULT_MS}: "
-              f"{_verdict(result['fault_ms'] < GOAL_FAULT_MS)})")
+              + (f"{fault:+.3f} ms (goal < {GOAL_FAULT_MS}: {_verdict(fault < GOAL_FAULT_MS)})"
+                 if fault is not None else "not measured (several processes)"))
 
 
 def bare_phase(args: argparse.Namespace, *, again: bool = False) -> float:
@@ -351,12 +375,15 @@ def bare_phase(args: argparse.Namespace, *, again: bool = False) -> float:
     return bare_rate
 
 
-def insurer_phase(args: argparse.Namespace, durability: str) -> dict[str, float]:
+def insurer_phase(args: argparse.Namespace, durability: str, *, db: str | None = None,
+                  workers: int = 1) -> dict[str, float]:
     with tempfile.TemporaryDirectory(prefix="cs-bench-") as tmp:
         data_dir = Path(tmp)
         port = free_port()
-        server = subprocess.Popen(_serve_command(port, data_dir, args.persons, durability),
-                                  stdout=subprocess.DEVNULL, cwd=ROOT, env=_env())
+        command = _serve_command(port, data_dir, args.persons, durability)
+        if db is not None:
+            command += ["--db", db, "--workers", str(workers)]
+        server = subprocess.Popen(command, stdout=subprocess.DEVNULL, cwd=ROOT, env=_env())
         wait_up(port, server)
         try:
             cat = Catalogue(data_dir)
@@ -367,13 +394,19 @@ def insurer_phase(args: argparse.Namespace, durability: str) -> dict[str, float]
             for window in windows:
                 window.sign_in()
             closed_loop_visits(windows, cat, 2.0)  # warm-up
-            started = _cpu_seconds(server.pid)
+            pids = _process_tree(server.pid)
+            started = _tree_cpu_seconds(pids)
             threads_before = _thread_cpu_seconds(server.pid)
             visits = closed_loop_visits(windows, cat, args.seconds)
             messages = visits * 6
-            cpu = _per_unit(server.pid, started, messages * args.seconds)
-            split = _thread_split(server.pid, threads_before, messages * args.seconds)
-            print(f"insurer saturated (SQLite, durability {durability}, 1 process): "
+            ended = _tree_cpu_seconds(pids)
+            cpu = ((ended - started) / (messages * args.seconds)
+                   if started is not None and ended is not None and messages else None)
+            split = (_thread_split(server.pid, threads_before, messages * args.seconds)
+                     if workers == 1 else None)
+            where = (f"PostgreSQL, {workers} process{'es' if workers > 1 else ''}"
+                     if db is not None else f"SQLite, durability {durability}, 1 process")
+            print(f"insurer saturated ({where}): "
                   f"{visits:,.1f} visits/s = {messages:,.0f} messages/s"
                   + (f"; server CPU {cpu * 1e3:.3f} ms per message" if cpu else "")
                   + (f" (event loop {split[0] * 1e3:.3f}, other threads {split[1] * 1e3:.3f})"
@@ -381,6 +414,8 @@ def insurer_phase(args: argparse.Namespace, durability: str) -> dict[str, float]
             half = visits / 2
             base = open_loop(windows, cat, half, args.seconds, seed=1)
             _report(f"fixed load {half:,.1f} visits/s (half of saturation), no fault plan", base)
+            if workers > 1:
+                return {"messages": messages, "p99_2207": base.row("2207")[2]}
             _set_plan(port, _non_matching_plan())
             faulty = open_loop(windows, cat, half, args.seconds, seed=1)
             _report("same load, 10 active faults that match nothing", faulty)
@@ -424,6 +459,32 @@ def _cpu_seconds(pid: int) -> float | None:
         return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
     except (OSError, ValueError, IndexError):
         return None
+
+
+def _process_tree(pid: int) -> list[int]:
+    """``pid`` and its descendants (Linux /proc; uvicorn's workers are the parent's
+    children)."""
+    found, queue = [], [pid]
+    while queue:
+        current = queue.pop()
+        found.append(current)
+        for children in Path(f"/proc/{current}/task").glob("*/children"):
+            try:
+                queue.extend(int(child) for child in children.read_text().split())
+            except (OSError, ValueError):
+                continue
+    return found
+
+
+def _tree_cpu_seconds(pids: list[int]) -> float | None:
+    """User + system CPU seconds of these processes so far, None when one cannot be read."""
+    total = 0.0
+    for pid in pids:
+        seconds = _cpu_seconds(pid)
+        if seconds is None:
+            return None
+        total += seconds
+    return total
 
 
 def _thread_cpu_seconds(pid: int) -> dict[int, float]:

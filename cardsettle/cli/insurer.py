@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from dataclasses import replace
 from datetime import date, datetime
 from pathlib import Path
 
@@ -11,6 +12,7 @@ import click
 from cardsettle.cli.errors import OneLineGroup, clean_errors
 from mock_insurer.gateway import Insurer, InsurerConfig
 from mock_insurer.gateway.app import ledger_holds_data
+from mock_insurer.gateway.worker import APP_FACTORY, CONFIG_ENV, WorkerSpec, encode_config
 from mock_insurer.server import run
 from mock_insurer.transactions import Settings
 from simulator.catalogue import write_catalogue
@@ -79,6 +81,9 @@ def default_files(data_dir: Path, seed: int, persons: int) -> dict[str, Path]:
 @click.option("--persons", default=1000, show_default=True, type=click.IntRange(1),
               help="Size of the default population.")
 @click.option("--fresh", is_flag=True, help="Start a new, empty ledger (drops the old one).")
+@click.option("--workers", default=1, show_default=True, type=click.IntRange(1),
+              help="Worker processes sharing the socket (more than 1 needs a PostgreSQL "
+                   "ledger; fault plan, clock and drills are then per process).")
 @click.option("--log-level", default="warning", show_default=True,
               type=click.Choice(["critical", "error", "warning", "info", "debug"]))
 @clean_errors
@@ -86,15 +91,19 @@ def serve(host: str, port: int, data_dir: Path, db_url: str | None, population: 
           catalogue: Path | None, institutions: Path | None, policy: str, auth: str, mode: str,
           admin_token: str | None, no_signin_check: bool, amounts_check: str,
           durability: str, business_date: datetime | None, seed: int, persons: int, fresh: bool,
-          log_level: str) -> None:
+          workers: int, log_level: str) -> None:
     """Serve the mock insurer (national interface, admin API, schemas) until interrupted.
 
     With no data files it serves a seeded default population, catalogue and institutions. A
     ledger that already holds data is continued (a restart loses nothing); pass --fresh to
-    start over.
+    start over. --workers N runs N processes over one PostgreSQL ledger (docs/insurer.md).
     """
-    data_dir.mkdir(parents=True, exist_ok=True)
     url = db_url or f"sqlite:///{data_dir / 'insurer.db'}"
+    if workers > 1 and not url.startswith(("postgresql:", "postgresql+")):
+        raise click.ClickException(
+            f"--workers {workers} needs a PostgreSQL ledger (--db postgresql://...): SQLite "
+            "has one writer at a time, so more processes would only queue on its lock")
+    data_dir.mkdir(parents=True, exist_ok=True)
     files = {"population": population, "catalogue": catalogue, "institutions": institutions}
     continuing = not fresh and ledger_holds_data(url)
     if continuing and any(files.values()):
@@ -112,12 +121,25 @@ def serve(host: str, port: int, data_dir: Path, db_url: str | None, population: 
                            policy=policy, auth=auth, settings=settings,
                            admin_token=admin_token, wall=datetime.now, fresh=fresh,
                            durability=durability)
-    app = Insurer.open(config)
-    if business_date is not None:
-        app.clock.set_business_date(date(business_date.year, business_date.month,
-                                         business_date.day))
+    start_date = (date(business_date.year, business_date.month, business_date.day)
+                  if business_date is not None else None)
+    app = Insurer.open(config)  # creates the ledger and loads the files, once
+    if start_date is not None:
+        app.clock.set_business_date(start_date)
     _announce(app, host, port, url, continuing)
-    run(app, host=host, port=port, log_level=log_level)
+    if workers == 1:
+        run(app, host=host, port=port, log_level=log_level)
+        return
+    app.close()
+    click.echo(f"  workers  {workers} processes share the socket over this ledger; each "
+               "holds its own fault plan, business clock and drill state (docs/insurer.md, "
+               "\"Several processes\"):")
+    worker_config = replace(config, population=None, catalogue=None, institutions=None,
+                            fresh=False)
+    os.environ[CONFIG_ENV] = encode_config(
+        worker_config, WorkerSpec(business_date=start_date, announce=True,
+                                  listen=f"http://{host}:{port}"))
+    run(APP_FACTORY, host=host, port=port, workers=workers, factory=True, log_level=log_level)
 
 
 def _announce(app: Insurer, host: str, port: int, url: str, continuing: bool) -> None:

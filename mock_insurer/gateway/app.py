@@ -1,13 +1,15 @@
 """Assembling the insurer: ledger + reference data + service + the ASGI app.
 
 ``Insurer.open(config)`` opens (and if needed creates) the ledger, loads the data files it is
-given, and builds the service; ``insurer.asgi`` is the app a server runs. POSTs outside the
+given, and builds the service; the :class:`Insurer` itself is the ASGI app a server runs
+(several worker processes build theirs with :mod:`mock_insurer.gateway.worker`). POSTs outside the
 reserved prefixes go straight to the gateway (no framework on the hot path); everything else
 (``/health``, ``/schemas/``, ``/admin/``, ``/console``) is a Starlette app.
 """
 
 from __future__ import annotations
 
+import os
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -110,7 +112,9 @@ class Insurer:
         return routes
 
     async def _health(self, _request: Request) -> Response:
-        return JSONResponse({"status": "ok", "business_time": self.clock.now().isoformat(" ")})
+        # the pid tells which worker process answered (--workers N shares one socket)
+        return JSONResponse({"status": "ok", "business_time": self.clock.now().isoformat(" "),
+                             "pid": os.getpid()})
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if (scope["type"] == "http" and scope["method"] == "POST"
