@@ -1,8 +1,9 @@
-"""Locustfiles and load shapes for peak outpatient hours, against the insurer directly or end to
-end through a HIS's driver API.
+"""Locustfiles and load shapes for peak outpatient hours, against the insurer directly
+(:mod:`loadtests.insurer_direct`) or end to end through a HIS's driver API
+(:mod:`loadtests.his_e2e`); the shapes (:mod:`loadtests.shapes`), the SLA as data
+(:mod:`loadtests.sla`) and the one-page report (:mod:`loadtests.report`).
 
-Not built yet: arrives with the issue "Peak-hour load tests, the performance baseline, and scale
-beyond one machine".
+docs/loadtests.md is the guide; `cardsettle load` runs it all headless.
 """
 
 __all__: list[str] = []

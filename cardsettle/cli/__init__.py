@@ -16,6 +16,7 @@ from cardsettle.cli.errors import OneLineGroup
 from cardsettle.cli.generate import generate
 from cardsettle.cli.his import his
 from cardsettle.cli.insurer import insurer
+from cardsettle.cli.load import load
 from cardsettle.cli.scenario import scenario
 from cardsettle.cli.windows import plan, simulate
 
@@ -38,6 +39,7 @@ def main() -> None:
       scenario   scenario scripts run against a HIS and the insurer
       certify    the conformance suite and the certification report
       drill      failure drills for hospital staff, and their debrief
+      load       peak-hour load tests (locust) against an SLA
       demo       the main job on embedded defaults
     """
 
@@ -51,3 +53,4 @@ main.add_command(plan)
 main.add_command(scenario)
 main.add_command(certify)
 main.add_command(drill)
+main.add_command(load)

@@ -1,0 +1,323 @@
+"""``cardsettle load``: peak-hour load tests with locust, headless, and the one-page answer.
+
+Runs the locustfile of the target (loadtests/insurer_direct.py or loadtests/his_e2e.py) in
+subprocesses — one standalone locust, or one master and N local workers (``--workers N``) on
+loopback — bounded by ``--duration`` (locust's ``--run-time``, and a hard timeout), writes
+locust's HTML and CSV into the report directory, then the SLA summary (loadtests/report.py).
+Without ``--url`` it starts the embedded insurer (SQLite, the default data of ``--seed``) on
+127.0.0.1 for the run, and with ``--target his`` the reference HIS in front of it.
+
+Exit 0 when the SLA is met, 1 when it is missed, 2 on bad input, 3 when the run itself
+failed (locust produced no statistics). See docs/loadtests.md.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import re
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlparse
+
+import click
+
+import loadtests
+from cardsettle.cli.errors import OneLineCommand
+from cardsettle.cli.his import build_config
+from cardsettle.cli.insurer import default_files
+from loadtests.errors import LoadTestError
+from loadtests.report import LATENCY_FILE, write_report
+from loadtests.samples import SAMPLES_ENV
+from loadtests.shapes import SHAPES
+from loadtests.sla import DEFAULT_SLA, SlaLine, evaluate, load_sla, read_stats
+from mock_insurer.gateway import Insurer, InsurerConfig
+from mock_insurer.server import RunningServer, start_in_thread
+from simulator.his.api import driver_app
+from simulator.his.app import ReferenceHis
+
+__all__ = ["LocustRun", "load", "parse_duration", "run_locust", "summarize"]
+
+LOCUSTFILES = {"insurer": "insurer_direct.py", "his": "his_e2e.py"}
+LATENCY_NAME = {"insurer": "2207 settle", "his": "visit"}
+PREFIX = "locust"
+GRACE_S = 60.0  # on top of --duration before the run is killed (start-up, workers, stop)
+_UNITS = {"": 1, "s": 1, "m": 60, "h": 3600}
+
+
+class BadInput(click.ClickException):
+    """A bad option: one line, exit 2."""
+
+    exit_code = 2
+
+
+class LoadCommand(OneLineCommand):
+    """One-line usage errors with exit 2 (bad input), like every other bad option here."""
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        try:
+            return super().parse_args(ctx, args)
+        except click.ClickException as exc:
+            raise BadInput(exc.format_message()) from exc
+
+
+def parse_duration(text: str) -> int:
+    """``90``, ``90s``, ``15m``, ``1h`` -> seconds (wall clock), at least 1."""
+    match = re.fullmatch(r"\s*(\d+)\s*([smh]?)\s*", text)
+    if not match or int(match.group(1)) < 1:
+        raise BadInput(f"--duration must be a whole number of seconds, minutes or hours "
+                       f"(90s, 15m, 1h), got {text!r}")
+    return int(match.group(1)) * _UNITS[match.group(2)]
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@dataclass
+class LocustRun:
+    """What to run: the locustfile against *host*, for *duration* seconds (wall clock)."""
+
+    locustfile: Path
+    host: str
+    report: Path
+    duration: int
+    users: int
+    workers: int = 0
+    shape: str = "constant"
+    pacing: float = 3.0
+    peak_rate: float | None = None
+    env: dict[str, str] = field(default_factory=dict)
+    bind: str = "127.0.0.1"
+
+    def environment(self) -> dict[str, str]:
+        root = str(Path(loadtests.__file__).resolve().parents[1])
+        path = os.environ.get("PYTHONPATH", "")
+        env = {**os.environ, **self.env, "PYTHONPATH": root + (os.pathsep + path if path else ""),
+               SAMPLES_ENV: str(self.report / "samples"),
+               "CARDSETTLE_LOAD_SHAPE": self.shape,
+               "CARDSETTLE_LOAD_DURATION": str(self.duration),
+               "CARDSETTLE_LOAD_PACING": str(self.pacing)}
+        if self.peak_rate is not None:
+            env["CARDSETTLE_LOAD_PEAK_RATE"] = str(self.peak_rate)
+        return env
+
+    def commands(self, master_port: int) -> list[list[str]]:
+        """The master's (or the standalone's) command first, then the workers'."""
+        locust = [sys.executable, "-m", "locust", "-f", str(self.locustfile)]
+        main = [*locust, "--headless", "--host", self.host, "-u", str(self.users),
+                "-r", str(self.users), "--run-time", f"{self.duration}s",
+                "--csv", str(self.report / PREFIX), "--html", str(self.report / f"{PREFIX}.html"),
+                "--only-summary", "--loglevel", "WARNING", "--load-shape", self.shape,
+                "--load-duration", str(self.duration), "--pacing", str(self.pacing)]
+        if self.peak_rate is not None:
+            main += ["--peak-rate", str(self.peak_rate)]
+        if not self.workers:
+            return [main]
+        main += ["--master", "--master-bind-host", self.bind, "--master-bind-port",
+                 str(master_port), "--expect-workers", str(self.workers),
+                 "--expect-workers-max-wait", "30"]
+        worker = [*locust, "--worker", "--master-host", self.bind, "--master-port",
+                  str(master_port), "--loglevel", "WARNING"]
+        return [main] + [list(worker) for _ in range(self.workers)]
+
+
+def run_locust(run: LocustRun) -> Path:
+    """Run locust headless in subprocesses and wait (at most ``duration`` + 60 s; then every
+    process started here is killed). Returns the stats CSV; raises :class:`LoadTestError`
+    when locust produced none. Logs go to ``REPORT/logs/``."""
+    logs = run.report / "logs"
+    logs.mkdir(parents=True, exist_ok=True)
+    (run.report / "samples").mkdir(exist_ok=True)
+    for stale in [*run.report.glob(f"{PREFIX}_*.csv"), *(run.report / "samples").glob("*")]:
+        stale.unlink()
+    env = run.environment()
+    commands = run.commands(_free_port())
+    names = ["master" if run.workers else "locust"] + [f"worker-{i}"
+                                                       for i in range(1, run.workers + 1)]
+    processes: list[subprocess.Popen[bytes]] = []
+    with contextlib.ExitStack() as stack:
+        for name, command in zip(names, commands, strict=True):
+            log = stack.enter_context((logs / f"{name}.log").open("wb"))
+            processes.append(subprocess.Popen(command, env=env, stdout=log,
+                                              stderr=subprocess.STDOUT,
+                                              start_new_session=True))
+        try:
+            processes[0].wait(timeout=run.duration + GRACE_S)
+            for worker in processes[1:]:
+                worker.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            pass
+        finally:
+            for process in processes:
+                if process.poll() is None:
+                    with contextlib.suppress(ProcessLookupError):
+                        os.killpg(process.pid, signal.SIGKILL)
+                    process.wait()
+    stats = run.report / f"{PREFIX}_stats.csv"
+    if not stats.exists():
+        tail = (logs / f"{names[0]}.log").read_text(encoding="utf-8", errors="replace")
+        raise LoadTestError(f"locust produced no statistics (see {logs}): "
+                            f"{tail.strip().splitlines()[-1] if tail.strip() else 'no output'}")
+    return stats
+
+
+def summarize(report: Path, target: str, sla_file: Path | None,
+              run: dict[str, Any] | None = None) -> tuple[bool, list[SlaLine]]:
+    """Evaluate the SLA on the report's stats CSV and write the summary; (passed, lines)."""
+    sla = load_sla(sla_file or DEFAULT_SLA[target])
+    lines = evaluate(read_stats(report / f"{PREFIX}_stats.csv"), sla)
+    summary = write_report(report, lines, prefix=PREFIX, latency_name=LATENCY_NAME[target],
+                           run=run)
+    return bool(summary["passed"]), lines
+
+
+@contextlib.contextmanager
+def _embedded(target: str, data_dir: Path, seed: int, persons: int) -> Iterator[str]:
+    """Start the embedded insurer (and the reference HIS) on 127.0.0.1; yield the URL the
+    locustfile targets."""
+    files = default_files(data_dir, seed, persons)
+    servers: list[RunningServer] = []
+    closers: list[Any] = []
+    with tempfile.TemporaryDirectory(prefix="cardsettle-load-") as scratch:
+        try:
+            insurer = Insurer.open(InsurerConfig(
+                db_url=f"sqlite:///{Path(scratch) / 'insurer.db'}",
+                population=files["population"], catalogue=files["catalogue"],
+                institutions=files["institutions"], wall=datetime.now, fresh=True))
+            closers.append(insurer.close)
+            servers.append(start_in_thread(insurer))
+            url = servers[0].url
+            if target == "his":
+                config = build_config(insurer_url=url, institution=None,
+                                      catalogue=files["catalogue"],
+                                      institutions=files["institutions"],
+                                      db=str(Path(scratch) / "his.db"),
+                                      data_dir=Path(scratch), timeout=10.0, auth="none")
+                his = ReferenceHis(config)
+                closers.append(his.close)
+                servers.append(start_in_thread(driver_app(his)))
+                url = servers[1].url
+            yield url
+        finally:
+            for server in reversed(servers):
+                with contextlib.suppress(Exception):
+                    server.stop()
+            for close in reversed(closers):
+                with contextlib.suppress(Exception):
+                    close()
+
+
+def _echo_table(lines: Sequence[SlaLine]) -> None:
+    click.echo(f"  {'SLA 服务水平':<24}{'measured 实测':>16}{'limit 限值':>14}{'requests':>10}  "
+               "verdict")
+    for line in lines:
+        if line.metric == "error_rate":
+            value = "—" if line.value is None else f"{line.value * 100:.2f}%"
+            limit = f"{line.limit * 100:.2f}%"
+            label = "error rate 失败率"
+        else:
+            value = "no requests" if line.value is None else f"{line.value:.0f} ms"
+            limit = f"{line.limit:.0f} ms"
+            label = f"p95 {line.name}"
+        verdict = "PASS 通过" if line.passed else "FAIL 未通过"
+        click.echo(f"  {label:<28}{value:>14}{limit:>12}{line.requests:>10}  {verdict}")
+
+
+@click.command(cls=LoadCommand)
+@click.option("--target", type=click.Choice(["insurer", "his"]), required=True,
+              help="insurer: windows speak the national interface to the insurer; his: "
+                   "through the HIS's driver API.")
+@click.option("--url", help="The insurer (http://HOST:PORT) or the HIS's driver API. Default: "
+                            "start the embedded insurer (and reference HIS) on 127.0.0.1.")
+@click.option("--shape", type=click.Choice(SHAPES), default="constant", show_default=True,
+              help="constant (--users held), day (the outpatient day compressed, arrival-rate "
+                   "based), step, soak.")
+@click.option("--duration", default="60s", show_default=True,
+              help="How long the load runs: 90s, 15m, 1h.")
+@click.option("--users", default=10, show_default=True, type=click.IntRange(1),
+              help="Windows (locust users): held (constant, soak), reached (step), or the "
+                   "peak hour's (day, unless --peak-rate).")
+@click.option("--workers", default=0, show_default=True, type=click.IntRange(0, 64),
+              help="Local locust worker processes under one master (0: one process).")
+@click.option("--pacing", default=3.0, show_default=True, type=click.FloatRange(0.05, 3600),
+              help="Seconds between the visit starts of one window.")
+@click.option("--peak-rate", type=click.FloatRange(0.001), default=None,
+              help="day: visits per second of the peak hour (windows follow from it).")
+@click.option("--sla", "sla_file", type=click.Path(dir_okay=False, path_type=Path),
+              help="SLA YAML (default: loadtests/sla_insurer.yaml or sla_his.yaml).")
+@click.option("--report", type=click.Path(file_okay=False, path_type=Path), required=True,
+              help="Directory for locust's HTML/CSV and the summary.")
+@click.option("--data-dir", type=click.Path(file_okay=False, path_type=Path),
+              default=Path(".cardsettle"), show_default=True,
+              help="The insurer's data directory (persons, catalogue, institutions).")
+@click.option("--seed", default=1, show_default=True, help="Seed of the default data.")
+@click.option("--persons", default=1000, show_default=True, type=click.IntRange(1),
+              help="Size of the default population (the embedded insurer's).")
+@click.option("--summarize-only", is_flag=True,
+              help="Run nothing: judge the locust CSV already in --report (locust_stats.csv, "
+                   "e.g. of a master on another machine run with --csv REPORT/locust).")
+def load(target: str, url: str | None, shape: str, duration: str, users: int, workers: int,
+         pacing: float, peak_rate: float | None, sla_file: Path | None, report: Path,
+         data_dir: Path, seed: int, persons: int, summarize_only: bool) -> None:
+    """Load-test the peak hour with locust (headless) and judge it against an SLA.
+
+    Exit 0: SLA met; 1: SLA missed; 2: bad input; 3: the run failed.
+    """
+    seconds = parse_duration(duration)
+    if url is not None:
+        parsed = urlparse(url)
+        if parsed.scheme not in ("http", "https") or not parsed.netloc:
+            raise BadInput(f"--url must be http(s)://HOST:PORT, got {url!r}")
+    try:
+        if sla_file is not None:
+            load_sla(sla_file)  # bad SLA: refuse before running anything
+        report.mkdir(parents=True, exist_ok=True)
+    except (LoadTestError, OSError) as exc:
+        raise BadInput(str(exc)) from exc
+    if summarize_only:
+        _finish(report, target, sla_file, {"target": target, "url": url or "(not given)"})
+        return
+    locustfile = Path(loadtests.__file__).resolve().with_name(LOCUSTFILES[target])
+    env = {"CARDSETTLE_LOAD_DATA": str(data_dir.resolve()), "CARDSETTLE_LOAD_SEED": str(seed)}
+    with contextlib.ExitStack() as stack:
+        host = url or stack.enter_context(_embedded(target, data_dir, seed, persons))
+        click.echo(f"cardsettle load — {target} at {host}{'' if url else ' (embedded)'}, "
+                   f"shape {shape}, {seconds} s, {users} windows, "
+                   f"{f'master + {workers} workers' if workers else 'one process'}")
+        run = LocustRun(locustfile, host, report.resolve(), seconds, users, workers, shape,
+                        pacing, peak_rate, env)
+        try:
+            run_locust(run)
+        except LoadTestError as exc:
+            failed = click.ClickException(str(exc))
+            failed.exit_code = 3
+            raise failed from exc
+    _finish(report, target, sla_file, {
+        "target": target, "url": host if url else "embedded", "shape": shape,
+        "duration_s": seconds, "users": users, "workers": workers, "pacing_s": pacing})
+
+
+def _finish(report: Path, target: str, sla_file: Path | None, run: dict[str, Any]) -> None:
+    """Judge, write the summary, print the one screen; exit 1 when the SLA is missed."""
+    try:
+        passed, lines = summarize(report, target, sla_file, run=run)
+    except LoadTestError as exc:
+        raise BadInput(str(exc)) from exc
+    _echo_table(lines)
+    latency = report / LATENCY_FILE
+    click.echo(f"{'PASS 通过' if passed else 'FAIL 未通过'} — report {report / 'summary.html'} "
+               f"(locust: {report / (PREFIX + '.html')}"
+               f"{f'; window model: {latency}' if latency.exists() else ''})")
+    if not passed:
+        sys.exit(1)

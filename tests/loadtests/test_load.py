@@ -1,0 +1,124 @@
+"""`cardsettle load`: a short bounded run (master + 2 workers against the embedded insurer on
+loopback), the SLA verdict, the window model's latency file, and bad options."""
+
+from __future__ import annotations
+
+import csv
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from cardsettle.cli import main
+from cardsettle.cli.load import summarize
+from loadtests.sla import SlaError, load_sla
+from simulator.windows.service import load_latency_csv
+
+TRANSACTIONS = ["9001 sign-in", "1101 person", "2201 register", "2203 diagnosis",
+                "2204 upload", "2205 cancel details", "2206 pre-settle", "2207 settle",
+                "2208 refund", "2202 cancel visit", "visit"]
+
+
+@pytest.fixture(scope="module")
+def run(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
+    """One bounded run: 8 s of load, 2 workers, the embedded insurer; (report dir, output)."""
+    base = tmp_path_factory.mktemp("load")
+    report = base / "report"
+    result = CliRunner().invoke(main, [
+        "load", "--target", "insurer", "--workers", "2", "--duration", "8s", "--users", "8",
+        "--pacing", "0.4", "--report", str(report), "--data-dir", str(base / "data")])
+    assert result.exit_code == 0, result.output
+    return report, result.output
+
+
+def stats(report: Path) -> dict[str, dict[str, str]]:
+    with (report / "locust_stats.csv").open(encoding="utf-8", newline="") as handle:
+        return {row["Name"]: row for row in csv.DictReader(handle)}
+
+
+@pytest.mark.slow
+def test_a_bounded_run_reports_every_transaction_without_failure(
+        run: tuple[Path, str]) -> None:
+    report, output = run
+    for name in ("locust.html", "locust_stats.csv", "locust_stats_history.csv",
+                 "summary.json", "summary.html", "latency.png", "timeline.png",
+                 "latency_ms.csv"):
+        assert (report / name).stat().st_size > 0, name
+    rows = stats(report)
+    for name in TRANSACTIONS:
+        assert int(rows[name]["Request Count"]) > 0, name
+    assert rows["Aggregated"]["Failure Count"] == "0"  # refused cards were expected refusals
+    summary = json.loads((report / "summary.json").read_text(encoding="utf-8"))
+    assert summary["passed"] is True
+    assert {line["name"] for line in summary["sla"]} >= {"2207 settle", "visit", "all requests"}
+    assert "PASS" in output and "summary.html" in output
+    assert "通过 PASS" in (report / "summary.html").read_text(encoding="utf-8")
+
+
+@pytest.mark.slow
+def test_an_impossible_sla_fails_the_run(run: tuple[Path, str], tmp_path: Path) -> None:
+    report, _ = run
+    copy = tmp_path / "report"
+    shutil.copytree(report, copy)
+    sla = tmp_path / "sla.yaml"
+    sla.write_text('p95_ms: {"2207 settle": 0.001, "9999 nothing": 100}\nmax_error_rate: 0\n',
+                   encoding="utf-8")
+    passed, lines = summarize(copy, "insurer", sla)
+    assert passed is False
+    verdicts = {line.name: line.passed for line in lines}
+    assert verdicts == {"2207 settle": False, "9999 nothing": False, "all requests": True}
+    assert next(line for line in lines if line.name == "9999 nothing").value is None
+    summary = json.loads((copy / "summary.json").read_text(encoding="utf-8"))
+    assert summary["passed"] is False
+    assert "未通过 FAIL" in (copy / "summary.html").read_text(encoding="utf-8")
+    # the command line: the same judgement of the run's CSV exits 1 with the table
+    result = CliRunner().invoke(main, ["load", "--target", "insurer", "--summarize-only",
+                                       "--report", str(copy), "--sla", str(sla)])
+    assert result.exit_code == 1, result.output
+    assert "FAIL" in result.output and "p95 2207 settle" in result.output
+
+
+@pytest.mark.slow
+def test_the_window_model_reads_the_latency_files(run: tuple[Path, str],
+                                                  tmp_path: Path) -> None:
+    report, _ = run
+    settled = int(stats(report)["2207 settle"]["Request Count"])
+    raw = load_latency_csv(report / "latency_ms.csv")
+    assert raw.spec["samples"] == settled  # every successful 2207, in ms -> minutes
+    assert 0 < max(raw.values) < 1  # loopback answers take well under a minute
+    assert load_latency_csv(report / "locust_stats.csv", name="2207 settle")
+    # without the workers' samples (several machines) the file comes from the percentiles
+    copy = tmp_path / "report"
+    shutil.copytree(report, copy)
+    shutil.rmtree(copy / "samples")
+    summarize(copy, "insurer", None)
+    assert load_latency_csv(copy / "latency_ms.csv").spec["samples"] == 1000
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--duration", "10x"], "--duration must be"),
+    (["--url", "ftp://insurer"], "--url must be http(s)://HOST:PORT"),
+    (["--users", "0"], "--users"),
+    (["--shape", "ramp"], "--shape"),
+    (["--sla", "no-such-sla.yaml"], "cannot read the SLA file"),
+])
+def test_bad_options_stop_with_one_line_and_exit_2(args: list[str], message: str,
+                                                   tmp_path: Path) -> None:
+    result = CliRunner().invoke(main, ["load", "--target", "insurer", "--report",
+                                       str(tmp_path / "r"), *args])
+    assert result.exit_code == 2, result.output
+    assert message in result.output
+    assert len(result.output.strip().splitlines()) == 1
+    assert not (tmp_path / "r" / "locust_stats.csv").exists()
+
+
+def test_a_bad_sla_file_says_where(tmp_path: Path) -> None:
+    sla = tmp_path / "sla.yaml"
+    sla.write_text("p95_ms: {visit: -5}\n", encoding="utf-8")
+    with pytest.raises(SlaError, match=r"p95_ms.visit must be a number of milliseconds > 0"):
+        load_sla(sla)
+    sla.write_text("p95: {}\n", encoding="utf-8")
+    with pytest.raises(SlaError, match="unknown key"):
+        load_sla(sla)
