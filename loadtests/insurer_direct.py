@@ -34,6 +34,7 @@ from loadtests.glue import LoadShape, add_arguments, pacing
 from loadtests.msgids import StridedMsgids, stride_from_env
 from loadtests.samples import record_samples
 from loadtests.sessions import JudgedSession, VisitTimer, insurer_verdict
+from loadtests.totals import Totals, record_totals
 from mock_insurer.client import ClientError, InsurerClient
 
 __all__ = ["MIX", "InsurerWindow", "LoadShape"]
@@ -60,8 +61,17 @@ def _arguments(parser: Any) -> None:
 @events.init.add_listener
 def _init(environment: Environment, **_: Any) -> None:
     record_samples(environment, names=("2207 settle", "visit"))
+    _state["totals"] = record_totals(environment)
 
 
+
+
+def _totals() -> Totals:
+    with _lock:
+        found = _state.get("totals")
+        if found is None:
+            found = _state["totals"] = Totals()
+        return found
 
 
 def _factory(code: str, offset: int) -> StridedMsgids:
@@ -175,9 +185,12 @@ class InsurerWindow(HttpUser):
             return
         final = {**settle, **{key: pre[key] for key in (
             "fulamt_ownpay_amt", "overlmt_selfpay", "preselfpay_amt", "inscp_scp_amt")}}
-        setl_id = self.call("2207", {"data": final}, area)["setlinfo"]["setl_id"]
+        settled = self.call("2207", {"data": final}, area)["setlinfo"]
+        _totals().add(self.code, settled)
+        setl_id = settled["setl_id"]
         if kind == "refund":
-            self.call("2208", {"data": {"setl_id": setl_id, "mdtrt_id": mdtrt_id,
-                                        "psn_no": psn_no}}, area)
+            cancelled = self.call("2208", {"data": {"setl_id": setl_id, "mdtrt_id": mdtrt_id,
+                                                    "psn_no": psn_no}}, area)["setlinfo"]
+            _totals().add(self.code, cancelled)
             self.call("2205", {"data": {"mdtrt_id": mdtrt_id, "chrg_bchno": "0000",
                                         "psn_no": psn_no}}, area)

@@ -34,15 +34,19 @@ import loadtests
 from cardsettle.cli.errors import OneLineCommand
 from cardsettle.cli.his import build_config
 from cardsettle.cli.insurer import default_files
+from loadtests.dayend import reconcile
 from loadtests.errors import LoadTestError
 from loadtests.report import LATENCY_FILE, write_report
 from loadtests.samples import SAMPLES_ENV
 from loadtests.shapes import SHAPES
 from loadtests.sla import DEFAULT_SLA, SlaLine, evaluate, load_sla, read_stats
+from loadtests.totals import TOTALS_ENV, read_totals
 from mock_insurer.gateway import Insurer, InsurerConfig
 from mock_insurer.server import RunningServer, start_in_thread
+from simulator.errors import SimulatorError
 from simulator.his.api import driver_app
 from simulator.his.app import ReferenceHis
+from simulator.institutions import load_institutions
 
 __all__ = ["LocustRun", "load", "parse_duration", "run_locust", "summarize"]
 
@@ -105,6 +109,7 @@ class LocustRun:
         path = os.environ.get("PYTHONPATH", "")
         env = {**os.environ, **self.env, "PYTHONPATH": root + (os.pathsep + path if path else ""),
                SAMPLES_ENV: str(self.report / "samples"),
+               TOTALS_ENV: str(self.report / "totals"),
                "CARDSETTLE_LOAD_SHAPE": self.shape,
                "CARDSETTLE_LOAD_DURATION": str(self.duration),
                "CARDSETTLE_LOAD_PACING": str(self.pacing)}
@@ -139,7 +144,9 @@ def run_locust(run: LocustRun) -> Path:
     logs = run.report / "logs"
     logs.mkdir(parents=True, exist_ok=True)
     (run.report / "samples").mkdir(exist_ok=True)
-    for stale in [*run.report.glob(f"{PREFIX}_*.csv"), *(run.report / "samples").glob("*")]:
+    (run.report / "totals").mkdir(exist_ok=True)
+    for stale in [*run.report.glob(f"{PREFIX}_*.csv"), *(run.report / "samples").glob("*"),
+                  *(run.report / "totals").glob("*")]:
         stale.unlink()
     env = run.environment()
     commands = run.commands(_free_port())
@@ -264,12 +271,15 @@ def _echo_table(lines: Sequence[SlaLine]) -> None:
 @click.option("--seed", default=1, show_default=True, help="Seed of the default data.")
 @click.option("--persons", default=1000, show_default=True, type=click.IntRange(1),
               help="Size of the default population (the embedded insurer's).")
+@click.option("--day-end/--no-day-end", default=True, show_default=True,
+              help="(insurer) End with day-end reconciliation (3201) of what the windows were "
+                   "told; needs a ledger that held nothing of those institutions that day.")
 @click.option("--summarize-only", is_flag=True,
               help="Run nothing: judge the locust CSV already in --report (locust_stats.csv, "
                    "e.g. of a master on another machine run with --csv REPORT/locust).")
 def load(target: str, url: str | None, shape: str, duration: str, users: int, workers: int,
          pacing: float, peak_rate: float | None, sla_file: Path | None, report: Path,
-         data_dir: Path, seed: int, persons: int, summarize_only: bool) -> None:
+         data_dir: Path, seed: int, persons: int, summarize_only: bool, day_end: bool) -> None:
     """Load-test the peak hour with locust (headless) and judge it against an SLA.
 
     Exit 0: SLA met; 1: SLA missed; 2: bad input; 3: the run failed.
@@ -303,9 +313,34 @@ def load(target: str, url: str | None, shape: str, duration: str, users: int, wo
             failed = click.ClickException(str(exc))
             failed.exit_code = 3
             raise failed from exc
+        reconciled = (_day_end(host, report, data_dir, seed)
+                      if target == "insurer" and day_end else None)
     _finish(report, target, sla_file, {
         "target": target, "url": host if url else "embedded", "shape": shape,
-        "duration_s": seconds, "users": users, "workers": workers, "pacing_s": pacing})
+        "duration_s": seconds, "users": users, "workers": workers, "pacing_s": pacing,
+        **({"day_end": reconciled} if reconciled is not None else {})})
+    if reconciled and any(group["stmt_rslt"] != "0" for group in reconciled):
+        click.echo("FAIL 未通过 — day-end did not balance: the insurer's ledger differs from what "
+                   "the windows were told (see summary.json, run.day_end)")
+        sys.exit(1)
+
+
+def _day_end(host: str, report: Path, data_dir: Path, seed: int) -> list[dict[str, Any]]:
+    """Day-end reconciliation (3201) of what the windows were told, printed in one line."""
+    groups = read_totals(report / "totals")
+    if not groups:
+        return []
+    try:
+        institutions = load_institutions(data_dir / f"institutions-{seed}.jsonl")
+    except (OSError, SimulatorError):
+        institutions = []
+    results = reconcile(host, groups, institutions, datetime.now)
+    balanced = sum(1 for group in results if group["stmt_rslt"] == "0")
+    slowest = max((group["ms"] for group in results), default=0.0)
+    click.echo(f"  day-end 日终对账 3201: {balanced}/{len(results)} groups balanced "
+               f"({sum(g['count'] for g in results)} settlement rows; slowest 3201 "
+               f"{slowest:.0f} ms)")
+    return results
 
 
 def _finish(report: Path, target: str, sla_file: Path | None, run: dict[str, Any]) -> None:

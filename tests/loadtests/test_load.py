@@ -58,6 +58,19 @@ def test_a_bounded_run_reports_every_transaction_without_failure(
 
 
 @pytest.mark.slow
+def test_the_day_ends_balanced_with_what_the_windows_were_told(run: tuple[Path, str]) -> None:
+    """Day-end (3201) of every institution and group, from the totals the windows were told
+    (across the worker processes): nothing lost or made twice under load."""
+    report, output = run
+    day_end = json.loads((report / "summary.json").read_text(encoding="utf-8"))["run"]["day_end"]
+    assert day_end and all(group["stmt_rslt"] == "0" for group in day_end), day_end
+    settled = int(stats(report)["2207 settle"]["Request Count"])
+    refunded = int(stats(report)["2208 refund"]["Request Count"])
+    assert sum(group["count"] for group in day_end) == settled + refunded
+    assert "groups balanced" in output
+
+
+@pytest.mark.slow
 def test_an_impossible_sla_fails_the_run(run: tuple[Path, str], tmp_path: Path) -> None:
     report, _ = run
     copy = tmp_path / "report"
