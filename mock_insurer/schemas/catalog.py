@@ -8,7 +8,11 @@ every settlement amount is present and a number, never null.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
+
 from mock_insurer.schemas.model import (
+    Direction,
     Field,
     Node,
     Transaction,
@@ -23,6 +27,7 @@ from mock_insurer.schemas.model import (
     price,
     qty,
     ratio,
+    render_node,
 )
 
 __all__ = ["TRANSACTIONS", "transaction"]
@@ -97,6 +102,131 @@ _DISEINFO = Node("diseinfo", (
     ch("dise_dor_no", 30, True), ch("dise_dor_name", 50, True), moment("diag_time", True),
     code("vali_flag", "flag", 3, True),
 ), many=True)
+
+
+# --- 3101/3102: nested lists (patients > encounters > orders), rendered here ------------------
+def _nested(node: Node, zh: str, direction: Direction,
+            children: Mapping[str, tuple[dict[str, Any], bool]] | None = None) -> dict[str, Any]:
+    """The schema of *node* with the Chinese title *zh* and the nested lists *children*
+    (name → (schema, required)); the interface nests lists three deep in 3101/3102."""
+    rendered = render_node(node, direction)
+    rendered["title"] = f"{zh} {node.name}"
+    row = rendered["items"] if node.many else rendered
+    for name, (schema, required) in (children or {}).items():
+        row["properties"][name] = schema
+        if required:
+            row["required"] = [*row.get("required", []), name]
+    return rendered
+
+
+def _inline(rendered: dict[str, Any]) -> dict[str, Any]:
+    """The properties and required list of a rendered row, as a :attr:`Node.extra`."""
+    row = rendered.get("items", rendered)
+    extra: dict[str, Any] = {"properties": row["properties"]}
+    if row.get("required"):
+        extra["required"] = row["required"]
+    return extra
+
+
+_ORDER = Node("fsi_order_dtos", (
+    ch("rx_id", 30, True, label="处方(医嘱)标识", note="order id; answered back in rx_id"),
+    ch("rxno", 30), ch("hilist_code", 50, True, label="医保目录编码",
+                        note="national catalogue code (as med_list_codg in 2204)"),
+    ch("hilist_name", 200, label="医保目录名称", note="catalogue item name"),
+    qty("cnt", True), price("pric", True),
+    money("sumamt", True, label="明细项目费用总额", note="the order's amount, yuan"),
+    num("prd_days", 4, 2, note="our reading of the elided fields: days supplied, as in 2204; "
+                               "needed by the days rule"),
+    ch("drord_dr_codg", 30, label="开嘱医生编码", note="ordering doctor"),
+), many=True)
+_DIAGNOSE = Node("fsi_diagnose_dtos", (
+    ch("dise_id", 30, label="诊断标识", note="diagnosis id"),
+    ch("inout_dise_type", 3, label="出入诊断类别", note="in/out diagnosis type"),
+    ch("maindise_flag", 3, label="主诊断标志", note="main diagnosis flag"),
+    integer("dias_srt_no", 2, label="诊断排序号", note="diagnosis order"),
+    ch("dise_codg", 30, True), ch("dise_name", 500), moment("dise_date", label="诊断日期"),
+), many=True)
+_ENCOUNTER_FIELDS = (
+    ch("mdtrt_id", 30, True), ch("medins_id", 30, label="医药机构编码", note="institution code"),
+    ch("medins_name", 200, label="医药机构名称", note="institution name"),
+    ch("medins_admdvs", 6, label="医药机构行政区划", note="institution's area code"),
+    ch("medins_type", 6, label="医药机构类型", note="institution type"),
+    ch("medins_lv", 6, label="医药机构等级", note="institution level"),
+    ch("dscg_main_dise_codg", 30, label="主诊断编码", note="main diagnosis code"),
+    ch("dscg_main_dise_name", 500, label="主诊断名称", note="main diagnosis name"),
+    ch("dr_codg", 30, label="医师编码", note="doctor code"),
+    ch("med_mdtrt_type", 6, label="就诊类型", note="encounter type"),
+    code("med_type", "med_type", 6), money("medfee_sumamt"),
+    money("ownpay_amt", label="自费金额", note="own-pay amount, yuan"),
+    money("selfpay_amt", label="自付金额", note="self-pay amount, yuan"),
+    money("acct_payamt", label="个人账户支付金额", note="account payment, yuan"),
+    money("ma_amt", label="救助金额", note="medical assistance, yuan"),
+    money("hifp_payamt", label="统筹基金支付金额", note="pooled fund payment, yuan"),
+    integer("setl_totlnum", 6, label="结算总次数", note="number of settlements"),
+    code("insutype", "insutype", 6), ch("reim_flag", 3, label="报销标志", note="reimbursed flag"),
+    ch("out_setl_flag", 3, label="异地结算标志", note="out-of-area settlement flag"),
+)
+_PATIENT_FIELDS = (
+    ch("patn_id", 30, True, label="患者标识", note="patient id: the insured person's psn_no"),
+    ch("patn_name", 50, label="患者姓名", note="patient name"),
+    code("gend", "gend", 6, note="used by the gender rule; else the ledger's person"),
+    day("brdy", note="used by the age rule; else the ledger's person"),
+    ch("poolarea", 6, label="统筹区", note="pooling area"),
+    ch("curr_mdtrt_id", 30, label="当前就诊标识", note="current encounter id"),
+)
+
+
+def _rule_check_input() -> Node:
+    order = _nested(_ORDER, "处方(医嘱)信息", "in")
+    diagnose = _nested(_DIAGNOSE, "诊断信息", "in")
+    encounter = _nested(Node("fsi_encounter_dtos", _ENCOUNTER_FIELDS, many=True, min_items=1),
+                        "就诊信息", "in", {"fsi_diagnose_dtos": (diagnose, False),
+                                           "fsi_order_dtos": (order, True)})
+    patient = _nested(Node("patient_dtos", _PATIENT_FIELDS, many=True, min_items=1),
+                      "患者信息", "in", {"fsi_encounter_dtos": (encounter, True)})
+    data = _nested(Node("data", (
+        ch("syscode", 30, label="调用方系统标识", note="caller's system code"),
+        Field("rule_ids", "exp", length=4000, label="规则标识集合",
+              note="rule ids (a list, or text separated by commas); empty: every rule"),
+        ch("trig_scen", 30, label="触发场景", note="trigger scenario; this or rule_ids"),
+    )), "交易数据", "in", {"patient_dtos": (patient, True)})
+    return Node("data", (), extra=_inline(data))
+
+
+def _rule_check_output() -> Node:
+    detail = _nested(Node("judge_result_detail_dtos", (
+        ch("jrd_id", 40, True, label="判断结果明细标识", note="result detail id"),
+        ch("patn_id", 30, True, label="患者标识", note="patient id"),
+        ch("mdtrt_id", 30, True), ch("rx_id", 30, True, label="处方(医嘱)标识", note="order id"),
+        ch("vola_item_type", 3, True, label="违规项目类型",
+           note="1 违规项 (the violating order), 2 涉及项 (an order concerned)"),
+        money("vola_amt", True, label="违规金额", note="amount concerned, yuan"),
+    ), many=True), "违规明细", "out")
+    result = _nested(Node("result", (
+        ch("jr_id", 40, True, label="判断结果标识", note="result id: msgid-row number"),
+        ch("rule_id", 30, True, label="规则标识", note="rule id of the library"),
+        ch("rule_name", 100, True, label="规则名称", note="rule name"),
+        ch("vola_cont", 500, True, label="违规内容", note="what is wrong, naming item and limit"),
+        ch("patn_id", 30, True, label="患者标识", note="patient id"), ch("mdtrt_id", 30, True),
+        money("vola_amt", True, label="违规金额", note="the order's sumamt, yuan"),
+        ch("vola_amt_stas", 30, label="违规金额统计",
+           note="meaning not in the sources; the mock answers null"),
+        ch("sev_deg", 3, True, label="严重程度",
+           note="1 严重 severe, 2 警告 warning, 3 提示 notice (the mock's scale)"),
+        ch("vola_evid", 500, label="违规依据", note="the rule's source"),
+        ch("vola_bhvr_type", 30, label="违规行为类别", note="what the rule inspects"),
+        ch("task_id", 40, label="任务标识", note="the request's msgid"),
+    ), many=True), "审核结果", "out", {"judge_result_detail_dtos": (detail, True)})
+    return Node("result", (), many=True, extra=_inline(result),
+                note="one row per violation; [] when the orders break no rule")
+
+
+def _rule_check(infno: str, name_zh: str, name_en: str, when: str) -> Transaction:
+    return Transaction(
+        infno, name_zh, name_en, (_rule_check_input(),), (_rule_check_output(),),
+        "CQ Input_3101.cs/Output_3101.cs; HN InsureDetailAuditServiceImpl",
+        note=f"{when} Only the fields the mock uses are required.")
+
 
 TRANSACTIONS: tuple[Transaction, ...] = (
     Transaction(
@@ -207,6 +337,10 @@ TRANSACTIONS: tuple[Transaction, ...] = (
                           note='"0000" cancels every unsettled detail of the visit'),
                        ch("psn_no", 30, True), exp())),),
         (), "CQ Input_2205.cs; SZ ZJ2205.cs; JS T2205.cs", output_note=_NO_OUTPUT),
+    _rule_check("3101", "明细审核事前分析", "Rule check before (orders saved)",
+                "Asked when the doctor saves the orders (事前)."),
+    _rule_check("3102", "明细审核事中分析", "Rule check during (before settlement)",
+                "Asked before settlement (事中); the mock applies the same rules as 3101."),
     Transaction(
         "2206", "门诊预结算", "Outpatient pre-settlement",
         (Node("data", (*_SETTLE_INPUT, exp())),),

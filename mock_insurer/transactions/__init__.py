@@ -19,6 +19,7 @@ from mock_insurer.transactions.person import handle_1101
 from mock_insurer.transactions.queries import handle_5203, handle_5206
 from mock_insurer.transactions.reconcile import handle_3201, handle_3202
 from mock_insurer.transactions.reversal import handle_2601
+from mock_insurer.transactions.rules import handle_3101, handle_3102
 from mock_insurer.transactions.settle import handle_2206, handle_2207, handle_2208
 from mock_insurer.transactions.signin import handle_9001, handle_9002
 from mock_insurer.transactions.visits import handle_2201, handle_2202, handle_2203
@@ -53,6 +54,8 @@ HANDLERS: dict[str, Handler] = {
     "2601": handle_2601,
     "5203": handle_5203,
     "5206": handle_5206,
+    "3101": handle_3101,
+    "3102": handle_3102,
     "3201": handle_3201,
     "3202": handle_3202,
     "9101": handle_9101,
