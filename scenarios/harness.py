@@ -72,15 +72,17 @@ class Harness:
     embedded: list[str] = field(default_factory=list)
     his_clock: ScenarioClock | None = None
     follow_clock: bool = True
+    _last_set: datetime | None = None
     _servers: list[RunningServer] = field(default_factory=list)
     _closers: list[Any] = field(default_factory=list)
 
     def set_time(self, moment: datetime) -> None:
         """Move the insurer's business clock (and the embedded HIS's clock) to ``moment`` —
         unless the run keeps real time (a drill: ``follow_clock`` false)."""
-        if not self.follow_clock:
-            return
+        if not self.follow_clock or moment == self._last_set:
+            return  # steps at the same business time: one admin call, not one per step
         self.admin.set_business_time(moment)
+        self._last_set = moment
         if self.his_clock is not None:
             self.his_clock.set(moment)
 
