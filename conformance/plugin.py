@@ -91,7 +91,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--profile", default="default", help="certification profile")
     group.addoption("--only", action="append", default=[], metavar="GROUP",
                     help="only this requirement group (MSG, ID, SPLIT, REJ, OUT, REF, DAY, WIN, "
-                         "SEC); repeatable")
+                         "SEC, RULE, DECL); repeatable")
     group.addoption("--his-mutant", help="certify a deliberately broken variant of the "
                                          "reference HIS (conformance/mutants)")
     group.addoption("--cert-report", help="write report.json and report.html here")

@@ -42,6 +42,7 @@ TEXTS: dict[str, str] = {
     "person_deceased": "该人员已登记死亡，不能享受医保待遇，请核实身份",
     "person_blacklisted": "该人员已被列入医保限制名单，不能在窗口直接结算，请到医保办处理",
     "psn_no_mismatch": "人员编号{psn_no}与就诊凭证不一致",
+    "insuplc_mismatch": "参保地医保区划{sent}与参保人参保地{held}不符，请按1101返回的参保地(insuplc_admdvs)上传",
     # visits
     "visit_not_found": "就诊ID{mdtrt_id}不存在",
     "visit_cancelled": "就诊{mdtrt_id}已撤销挂号，不能继续办理",
@@ -56,11 +57,12 @@ TEXTS: dict[str, str] = {
     "item_not_mapped": "医疗目录编码{code}未对照或不在医保目录内，请维护医保对码",
     "item_mapping_mismatch": "医药机构目录编码{hosp_code}的医保对照应为{filed}，上传为{code}",
     "det_amount_mismatch": "明细金额{given}不等于数量×单价{computed}",
-    "over_quantity": "{detail}",
-    "over_days": "{detail}",
-    "cumulative_over_supply": "{detail}",
-    "gender_restricted": "{detail}",
-    "age_restricted": "{detail}",
+    # the line checks name the rule of the library 3101/3102 warn with (policy/rules.yaml)
+    "over_quantity": "{detail}（规则 {rule_id}）",
+    "over_days": "{detail}（规则 {rule_id}）",
+    "cumulative_over_supply": "{detail}（规则 {rule_id}）",
+    "gender_restricted": "{detail}（规则 {rule_id}）",
+    "age_restricted": "{detail}（规则 {rule_id}）",
     "details_settled": "收费批次{chrg_bchno}的费用明细已结算，不能撤销，请先撤销结算(2208)",
     "nothing_to_cancel": "没有可撤销的费用明细(收费批次{chrg_bchno})",
     # settlement

@@ -51,6 +51,8 @@ class Judge:
     harness: Harness
     days: Sequence[date]
     notes: list[str] = field(default_factory=list)
+    warnings: Mapping[str, Sequence[Mapping[str, Any]]] = field(default_factory=dict)
+    """The rule-check warnings the HIS answered, by scenario visit id."""
 
     @cached_property
     def insurer_rows(self) -> list[dict[str, Any]]:
@@ -343,6 +345,12 @@ def _visit_failures(judge: Judge, visit: VisitRecord) -> list[str]:
             refusal.get("message", "")):
         failures.append(f"the cashier saw {refusal.get('message')!r}, which does not contain "
                         f"{expect['message_contains']!r}")
+    if "warnings" in expect:
+        seen = list(dict.fromkeys(str(w.get("rule_id")) for w in judge.warnings.get(visit.id, ())))
+        wanted = list(expect["warnings"])
+        missing = [rule_id for rule_id in wanted if rule_id not in seen]
+        if missing or (not wanted and seen):
+            failures.append(f"warnings {seen}, expected {wanted} (rule check 3101/3102)")
     if "recovered" in expect and visit.recovered != expect["recovered"]:
         failures.append(f"recovered {visit.recovered}, expected {expect['recovered']}")
     amounts = (visit.bill or {}).get("amounts") or {}
@@ -354,6 +362,25 @@ def _visit_failures(judge: Judge, visit: VisitRecord) -> list[str]:
     for key, value in (expect.get("insurer") or {}).items():
         if amount(info.get(key)) != amount(value):
             failures.append(f"insurer's {key} {info.get(key)}, expected {value}")
+    failures += _payer_failures(judge, expect.get("payers") or [], visit.bill or visit.refund or {})
+    return failures
+
+
+def _payer_failures(judge: Judge, wanted: Sequence[str], bill: Mapping[str, Any]) -> list[str]:
+    """Each payer (fund_pay_type) in ``wanted`` paid (or, on the refund slip of a whole refund,
+    was paid back), and the bill shows the amount of the insurer's setldetail row
+    (docs/policy.md "Several payers")."""
+    row = judge.by_setl_id.get(str(bill.get("setl_id")), {})
+    shown = {str(p.get("fund_pay_type")): p.get("amount") for p in bill.get("payers") or []}
+    answered = {str(r.get("fund_pay_type")): r.get("fund_payamt")
+                for r in row.get("setldetail") or []}
+    failures = []
+    for code in wanted:
+        paid = amount(answered.get(code))
+        if not paid:
+            failures.append(f"payer {code} paid nothing (insurer's setldetail)")
+        elif amount(shown.get(code)) != paid:
+            failures.append(f"bill shows payer {code} {shown.get(code)}, the insurer paid {paid}")
     return failures
 
 
@@ -370,9 +397,12 @@ def _lookup_rejections(judge: Judge) -> None:
 
 
 def run_checks(scenario: Scenario, result: RunResult, harness: Harness,
-               days: Sequence[date]) -> list[CheckResult]:
-    """The invariants, then the scenario's checks, then the visits' own expectations."""
-    judge = Judge(scenario, result, harness, days)
+               days: Sequence[date],
+               warnings: Mapping[str, Sequence[Mapping[str, Any]]] | None = None
+               ) -> list[CheckResult]:
+    """The invariants, then the scenario's checks, then the visits' own expectations
+    (``warnings``: the rule-check warnings the HIS answered, by visit id)."""
+    judge = Judge(scenario, result, harness, days, warnings=warnings or {})
     _lookup_rejections(judge)
     wanted = [CheckSpec(name) for name in ALWAYS
               if name != "day_end_balanced" or scenario.day_end]

@@ -24,6 +24,7 @@ from scenarios.errors import HarnessError, ScenarioError
 from scenarios.model import DataSpec, LineSpec, Scenario
 from simulator.catalogue import write_catalogue
 from simulator.edge_cases import DEFAULT_EDGE_RATES
+from simulator.enrolments import write_enrolled
 from simulator.errors import SimulatorError
 from simulator.institutions import write_institutions
 from simulator.persons import DEFAULT_ADMDVS
@@ -163,6 +164,16 @@ class ScenarioData:
         if "out_of_area" in selector:
             away = str(person.get("insuplc_admdvs", ""))[:2] != self.admdvs[:2]
             checks.append(away == selector["out_of_area"])
+        if "insured_in" in selector:  # the insured place starts with this admdvs prefix
+            place = str(person.get("insuplc_admdvs", ""))
+            checks.append(place.startswith(str(selector["insured_in"])))
+        if "enrolled" in selector:  # a supplementary payer (simulator/enrolments.py)
+            checks.append(selector["enrolled"] in (person.get("enrolments") or []))
+        if "maf_eligible" in selector:
+            checks.append(bool(person.get("maf_eligible")) == selector["maf_eligible"])
+        if "civil_servant" in selector:
+            flagged = str(main.get("cvlserv_flag") or "0") == "1"
+            checks.append(flagged == selector["civil_servant"])
         return all(checks)
 
     def candidates(self, selector: Mapping[str, Any], day: date) -> list[dict[str, Any]]:
@@ -295,6 +306,12 @@ def _choose_institution(records: Sequence[dict[str, Any]], mapped: set[str],
                                              f"{dict(wanted)}")
 
 
+def _selects_enrolled(scenario: Scenario) -> bool:
+    """Whether a visit or an arrival group chooses persons by enrolment (``enrolled``)."""
+    return (any("enrolled" in visit.person for visit in scenario.visits)
+            or any("enrolled" in group.persons for group in scenario.arrivals))
+
+
 def prepare_data(scenario: Scenario, directory: Path) -> ScenarioData:
     """Generate (or take) the scenario's files into ``directory`` and read them."""
     spec: DataSpec = scenario.data
@@ -309,6 +326,10 @@ def prepare_data(scenario: Scenario, directory: Path) -> ScenarioData:
         population_file = _generated(directory, "population", settings, lambda path: write_population(
             path, settings["count"], settings["seed"], ref_date=date.fromisoformat(settings["ref_date"]),
             edge_rates=_edge_rates(settings["edge_rates"]), workers=1))
+    if "file" not in pop and _selects_enrolled(scenario):  # the enrolment post-pass
+        plain, enrol_seed = population_file, int(settings["seed"])
+        population_file = _generated(directory, "population", {**settings, "enrolled": True},
+                                     lambda path: write_enrolled(plain, path, enrol_seed))
     inst = spec.institutions
     if "file" in inst:
         institutions_file = Path(inst["file"])

@@ -22,6 +22,7 @@ from jsonschema.exceptions import ValidationError, best_match
 from mock_insurer.faults import FaultPlan, FaultPlanError
 from scenarios.errors import ScenarioFileError
 from scenarios.model import (
+    DEFAULT_OVERRIDE_REASON,
     ArrivalSpec,
     CheckSpec,
     DataSpec,
@@ -219,6 +220,8 @@ class _Builder:
             operator=data.get("operator", "C01"), dept=data.get("dept", ""),
             insutype=data.get("insutype", ""), items=self.lines(items),
             diagnoses=tuple(data.get("diagnoses", ())), acct_used=data.get("acct_used", True),
+            on_warning=data.get("on_warning", "override"),
+            override_reason=data.get("override_reason", DEFAULT_OVERRIDE_REASON),
             then=data.get("then", "settle"), refund_items=refund_items,
             retry=self.retry(data.get("retry")), expect=data.get("expect", {}))
 

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 __all__ = [
+    "DEFAULT_OVERRIDE_REASON",
     "OUTCOMES",
     "ArrivalSpec",
     "CheckSpec",
@@ -23,6 +24,7 @@ __all__ = [
     "EventSpec",
     "HisSpec",
     "LineSpec",
+    "OnWarning",
     "Quantity",
     "RetrySpec",
     "Scenario",
@@ -37,6 +39,15 @@ outcome of a settlement or refund was still unknown when the patient left)."""
 
 Quantity = Decimal | Literal["over_limit"] | None
 Then = Literal["settle", "walk_away", "refund", "partial_refund"]
+DEFAULT_OVERRIDE_REASON = "医生确认 / confirmed by the doctor"
+"""The reason an ``override`` carries when a visit names none (``override_reason``)."""
+
+OnWarning = Literal["override", "correct", "proceed"]
+"""What the cashier does when charging answers a severe rule-check warning (3101, lines saved
+blocked): ``override`` charge the blocked lines again with an override (the insurer then judges
+them at 2204 — scenarios written before the rule check keep their meaning), ``correct`` charge
+them again cut to the item's per-prescription limits, ``proceed`` go on to settle as they are
+(the HIS refuses ``rule_check_severe``)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,6 +79,8 @@ class VisitSpec:
     items: tuple[LineSpec, ...] = ()
     diagnoses: tuple[str, ...] = ()
     acct_used: bool = True
+    on_warning: OnWarning = "override"
+    override_reason: str = DEFAULT_OVERRIDE_REASON
     then: Then = "settle"
     refund_items: tuple[int, ...] = ()
     retry: RetrySpec = RetrySpec()

@@ -42,6 +42,7 @@ class VisitRecord:
     recovered: bool = False
     retries: int = 0
     steps: list[StepRecord] = field(default_factory=list)
+    warnings: list[dict[str, Any]] = field(default_factory=list)  # rule check 3101/3102
     expect: dict[str, Any] = field(default_factory=dict)
     failures: list[str] = field(default_factory=list)
 

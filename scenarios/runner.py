@@ -15,6 +15,7 @@ import time
 from collections.abc import Callable, Generator, Iterator
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -33,6 +34,7 @@ from simulator.his.operations import (
     DayEndInput,
     IdentifyInput,
     Outcome,
+    Override,
     RefundInput,
     RegisterInput,
     SettleInput,
@@ -91,6 +93,8 @@ class Runner:
         self.visits: list[VisitRecord] = []
         self.day_ends: list[DayEndRecord] = []
         self.events: list[dict[str, Any]] = []
+        self.warnings: dict[str, list[dict[str, Any]]] = {}
+        """Every rule-check warning the HIS answered, by scenario visit id (in order)."""
 
     # -- scheduling ----------------------------------------------------------------------
     def run(self, planned: list[PlannedVisit]) -> None:
@@ -162,6 +166,11 @@ class Runner:
             record.error = f"{step}: {exc}"
             raise _StepFailed from exc
         ms = (time.perf_counter() - started) * 1000
+        for warning in outcome.body.get("warnings") or []:
+            if isinstance(warning, dict):
+                shown = {"step": step, **warning}
+                self.warnings.setdefault(record.id, []).append(shown)
+                record.warnings.append(shown)
         refusal = None if outcome.ok or outcome.refusal is None else outcome.refusal.to_json()
         record.steps.append(StepRecord(step, self._stamp(), outcome.ok, ms, refusal))
         return outcome
@@ -245,8 +254,18 @@ class Runner:
         record.his_visit_id = visit_id
         charge = ChargeInput(tuple(ChargeItem(line.code, line.qty, line.days)
                                    for line in plan.lines), plan.diagnoses, operator=operator)
-        steps: list[tuple[str, Callable[[], Outcome]]] = [
-            ("charge", lambda: his.charge(visit_id, charge))]
+        outcome = yield from self._retrying(record, plan, "charge",
+                                            lambda: his.charge(visit_id, charge))
+        again = self._after_warning(plan, outcome) if outcome.ok else None
+        if again is not None:
+            outcome = yield from self._retrying(record, plan, "charge",
+                                                lambda: his.charge(visit_id, again))
+        if not outcome.ok:
+            self._refused(record, "charge", outcome)
+            if record.outcome == "refused":
+                self._leave(record, operator)
+            return
+        steps: list[tuple[str, Callable[[], Outcome]]] = []
         if spec.then == "walk_away":
             steps.append(("cancel", lambda: his.cancel(visit_id, VisitInput(operator))))
         else:
@@ -284,6 +303,34 @@ class Runner:
         record.outcome = "partly_refunded" if bill else "refunded"
 
 
+    @staticmethod
+    def _after_warning(plan: PlannedVisit, outcome: Outcome) -> ChargeInput | None:
+        """The charge the cashier makes after a severe warning blocked lines (``on_warning``):
+        the blocked items again with an override, or cut to the item's per-prescription
+        limits (``max_cnt_per_rx``, ``max_days_per_rx``); None to go on as they are."""
+        spec = plan.spec
+        blocked = [line for line in outcome.body.get("lines") or []
+                   if isinstance(line, dict) and line.get("status") == "blocked"]
+        if not blocked or spec.on_warning == "proceed":
+            return None
+        records = {line.code: line.record for line in plan.lines}
+        items = []
+        for line in blocked:
+            qty = Decimal(str(line["qty"]))
+            days = None if line.get("days") is None else Decimal(str(line["days"]))
+            if spec.on_warning == "correct":
+                record = records.get(str(line["code"])) or {}
+                if record.get("max_cnt_per_rx") is not None:
+                    qty = min(qty, Decimal(str(record["max_cnt_per_rx"])))
+                if days is not None and record.get("max_days_per_rx") is not None:
+                    days = min(days, Decimal(str(record["max_days_per_rx"])))
+            items.append(ChargeItem(str(line["code"]), qty, days))
+        override = (Override(spec.operator, spec.override_reason)
+                    if spec.on_warning == "override" else None)
+        return ChargeInput(tuple(items), plan.diagnoses, operator=spec.operator,
+                           override=override)
+
+
 def run_scenario(scenario: Scenario, directory: Path, *, insurer_url: str | None = None,
                  admin_token: str | None = None, his_url: str | None = None,
                  his_class: type[ReferenceHis] = ReferenceHis, his_timeout: float | None = None,
@@ -315,7 +362,7 @@ def run_scenario(scenario: Scenario, directory: Path, *, insurer_url: str | None
             insurer={"url": harness.insurer_url, "embedded": "insurer" in harness.embedded},
             visits=runner.visits, day_ends=runner.day_ends, events=runner.events)
         result.checks = run_checks(scenario, result, harness, days=sorted(
-            {v.at.date() for v in runner.visits}))
+            {v.at.date() for v in runner.visits}), warnings=runner.warnings)
         if on_finish is not None:
             on_finish(harness, result)
     result.wall_seconds = time.perf_counter() - started

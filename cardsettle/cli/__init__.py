@@ -13,6 +13,7 @@ from cardsettle.cli.certify import certify
 from cardsettle.cli.demo import demo
 from cardsettle.cli.drill import drill
 from cardsettle.cli.errors import OneLineGroup
+from cardsettle.cli.finance import finance
 from cardsettle.cli.generate import generate
 from cardsettle.cli.his import his
 from cardsettle.cli.insurer import insurer
@@ -40,6 +41,7 @@ def main() -> None:
       certify    the conformance suite and the certification report
       drill      failure drills for hospital staff, and their debrief
       load       peak-hour load tests (locust) against an SLA
+      finance    after the window: a month to repayment, the year's cash flow
       demo       the main job on embedded defaults
     """
 
@@ -54,3 +56,4 @@ main.add_command(scenario)
 main.add_command(certify)
 main.add_command(drill)
 main.add_command(load)
+main.add_command(finance)

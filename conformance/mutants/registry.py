@@ -1,7 +1,7 @@
 """The registry of conformance mutants: the HIS variants the conformance suite proves itself on
 (issue 5, item 4). Each is the reference HIS with one realistic defect, and names the
 requirements (conformance/requirements.yaml) the suite must fail for it — the first is the one
-its defect is about. Ten are the HIS variants of :mod:`simulator.his.variants` (reused); the
+its defect is about. Eleven are the HIS variants of :mod:`simulator.his.variants` (reused); the
 others live in this package."""
 
 from __future__ import annotations
@@ -9,7 +9,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from conformance.mutants.dayend import DayEndSkipsRefundsHis, DayEndWrongFieldHis
+from conformance.mutants.declaration import DeclaresWithoutCheckHis
 from conformance.mutants.messages import ReusesMsgidHis
+from conformance.mutants.out_of_area import DayEndOneGroupHis, LocalInsuplcHis
+from conformance.mutants.payers import BillDropsPayersHis
 from conformance.mutants.recovery import BadReversalHis
 from conformance.mutants.refunds import RefundWithout2208His, StaleResettleHis
 from conformance.mutants.rejections import BillDespiteRefusalHis, HidesRefusalReasonHis
@@ -56,6 +59,12 @@ _ALL = (
              "Names are kept in a five-character GBK field: longer names are cut and characters "
              "outside GBK become '?', on 1101, on the patient and on the bill.",
              "ID-002"),
+    Mutant("local-insuplc",
+           "参保地统一传本院区划 / the hospital's area sent as everyone's insured place",
+           "Every message carries the hospital's own area (mdtrtarea_admvs) as insuplc_admdvs "
+           "instead of the insured place 1101 returned: local patients settle, a patient "
+           "insured elsewhere is refused at registration (insuplc_mismatch).",
+           ("ID-005",), LocalInsuplcHis),
     # -- SPLIT: split and bill correctness ---------------------------------------------------
     Mutant("charges-total",
            "按总额向患者收现金 / the patient is charged the whole total in cash",
@@ -79,6 +88,12 @@ _ALL = (
            "refunded and cancelled ones included, not of the batch uploaded: after a partial "
            "refund the re-settlement of the kept items is refused medfee_mismatch.",
            ("SPLIT-003", "REF-002"), MedfeeMismatchHis),
+    Mutant("bill-drops-payers",
+           "票据只列基本医保 / the bill leaves off the supplementary payers",
+           "The bill and the refund slip print only the basic funds (pooled fund, personal "
+           "account): the setldetail lines of serious illness, civil-servant subsidy, medical "
+           "assistance, veterans' compensation and a commercial insurer are left off.",
+           ("SPLIT-004", "SPLIT-005"), BillDropsPayersHis),
     # -- REJ: rejection handling ---------------------------------------------------------------
     Mutant("bill-despite-refusal",
            "结算被拒仍按预结算出票 / a refused settlement still gets a bill",
@@ -94,6 +109,12 @@ _ALL = (
              "After a refusal inside a visit (2203/2204/2206/2207) the visit is closed in the "
              "HIS only: no 2205, no 2202; the registration and details stay open at the insurer.",
              "REJ-003"),
+    # -- RULE: the insurer's rule check (3101/3102) ------------------------------------------
+    _variant("ignores-rule-check",
+             "Orders are never checked against the insurer's rule library: no 3101 when they "
+             "are saved, no 3102 before settling; no warning reaches the cashier and an "
+             "over-prescribed line is refused by the insurer at 2204 instead.",
+             "RULE-001", "RULE-002", "RULE-003"),
     # -- OUT: outage recovery ----------------------------------------------------------------
     _variant("blind-resend",
              "A lost 2207 answer is taken for a failure: details uploaded again and 2207 sent "
@@ -146,6 +167,20 @@ _ALL = (
              "Day-end runs 3201 and reports a mismatch but never uploads details "
              "(9101/3202/9102) nor corrects its ledger.",
              "DAY-002"),
+    Mutant("dayend-one-group",
+           "日终对账不分清算机构 / day-end lumps every clearing institution together",
+           "3201 is sent once per insutype and clearing type, named with the hospital's own "
+           "clearing institution, with the totals of every settlement of the day: the "
+           "out-of-area settlements never get a 3201 of their own and the group stays "
+           "unbalanced.",
+           ("DAY-005",), DayEndOneGroupHis),
+    # -- DECL: declaration and repayment -----------------------------------------------------
+    Mutant("declares-without-check",
+           "申报前不对账 / the month is declared without checking it",
+           "The month's totals are declared from the HIS's ledger as they stand, with no 3201 "
+           "over the month first: a month in which the HIS lost a settlement the center has is "
+           "declared with totals that differ from the uploaded ones.",
+           ("DECL-001", "DECL-002"), DeclaresWithoutCheckHis),
     # -- SEC: security -------------------------------------------------------------------------
     Mutant("reuses-msgid",
            "报文ID按就诊计数重复使用 / msgids reused from a per-visit counter",

@@ -28,6 +28,8 @@ from mock_insurer.admin.documents import openapi, openapi_ops, schemas_routes
 from mock_insurer.admin.drill import drill_ops
 from mock_insurer.admin.errors import AdminError
 from mock_insurer.admin.inspect import inspect_ops
+from mock_insurer.admin.payers import payer_ops
+from mock_insurer.admin.review import review_ops
 from mock_insurer.admin.web import http_exception_response, routes
 from mock_insurer.console import console_routes
 
@@ -54,7 +56,7 @@ def _app(route_list: list[Any]) -> Starlette:
 def admin_app(insurer: Insurer) -> AdminAuth:
     """The ``/admin`` ASGI app (paths relative to the mount), behind its access check."""
     ops = [*inspect_ops(insurer.ledger), *control_ops(insurer), *drill_ops(insurer),
-           *openapi_ops()]
+           *payer_ops(insurer.ledger), *review_ops(insurer), *openapi_ops()]
     return AdminAuth(_app(routes(ops)), insurer.config.admin_token)
 
 

@@ -16,8 +16,10 @@ from sqlalchemy.exc import IntegrityError
 from mock_insurer.errors import InsurerError
 from mock_insurer.ledger import Ledger, dump_json, load_json
 from mock_insurer.money import MoneyParseError, parse_decimal
+from mock_insurer.policy.payers import PAYER_COUNTERS
 
-__all__ = ["DataFileError", "load_catalogue", "load_institutions", "load_population"]
+__all__ = ["DataFileError", "enrolment_ids", "load_catalogue", "load_institutions",
+           "load_population"]
 
 BATCH = 5000
 
@@ -75,14 +77,13 @@ def load_institutions(ledger: Ledger, path: Path) -> int:
 
 
 def load_population(ledger: Ledger, path: Path) -> int:
-    """Replace the persons, cards, e-certificate tokens, accounts and year-to-date counters."""
+    """Replace the persons, cards, e-certificate tokens, accounts, year-to-date counters and
+    enrolments (a record's optional ``enrolments``: payer ids such as ``["veterans"]``)."""
     count = 0
     with ledger.write() as tx:  # one transaction: a bad line leaves the old population
         tx.delete_all(["cum_entries", "cum", "account_entries", "accounts", "ec_tokens",
-                       "cards", "persons"])
-        batch: dict[str, list[dict[str, Any]]] = {k: [] for k in
-                                                   ("persons", "cards", "ec_tokens", "accounts",
-                                                    "cum")}
+                       "cards", "enrolments", "persons"])
+        batch: dict[str, list[dict[str, Any]]] = {k: [] for k in _PERSON_TABLES}
         for number, rec in _records(path):
             where = f"{path}:{number}"
             try:
@@ -107,13 +108,28 @@ def _insert(tx: Any, table: str, rows: list[dict[str, Any]], path: Path) -> None
 
 
 def _flush(tx: Any, batch: dict[str, list[dict[str, Any]]], path: Path) -> None:
-    for table in ("persons", "cards", "ec_tokens", "accounts", "cum"):
+    for table in _PERSON_TABLES:
         try:
             tx.insert_many(table, batch[table])
         except IntegrityError as exc:
             raise DataFileError(f"{path}: duplicate or inconsistent {table} records "
                                 f"({exc.orig})") from exc
         batch[table].clear()
+
+
+_PERSON_TABLES = ("persons", "cards", "ec_tokens", "accounts", "cum", "enrolments")
+
+
+def enrolment_ids(value: Any, where: str) -> list[str]:
+    """A person's ``enrolments`` (a list of known payer ids, possibly empty), or why not."""
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise DataFileError(f"{where}: enrolments must be a list of payer ids such as "
+                            f"[\"veterans\"]")
+    for payer in value:
+        if payer not in PAYER_COUNTERS:
+            raise DataFileError(f"{where}: enrolments: unknown payer {payer[:40]!r} (known: "
+                                f"{', '.join(PAYER_COUNTERS)})")
+    return sorted(set(value))
 
 
 def _person_rows(rec: dict[str, Any], where: str, batch: dict[str, list[dict[str, Any]]]) -> None:
@@ -142,6 +158,8 @@ def _person_rows(rec: dict[str, Any], where: str, batch: dict[str, list[dict[str
         batch["cards"].append({"card_no": str(_need(card, "card_no", where + " cards")),
                                "card_sn": str(_need(card, "card_sn", where + " cards")),
                                "psn_no": psn_no, "status": str(card.get("status", "active"))})
+    for payer in enrolment_ids(rec.get("enrolments") or [], where):
+        batch["enrolments"].append({"psn_no": psn_no, "payer": payer})
     if rec.get("ec_token"):
         batch["ec_tokens"].append({"ec_token": str(rec["ec_token"]), "psn_no": psn_no})
     for row in rec.get("cum") or []:

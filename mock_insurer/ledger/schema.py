@@ -298,4 +298,84 @@ settings_table = Table(
     Column("value", Text, nullable=False),
 )
 
+# -- after the window: declaration, review (审核 → 拒付), payment (回款) — mock_insurer/review --
+declarations = Table(
+    "declarations", METADATA,
+    Column("dcla_id", String, primary_key=True),
+    Column("fixmedins_code", String, nullable=False),
+    Column("period", String, nullable=False),  # YYYY-MM
+    Column("status", String, nullable=False),  # declared | reviewed | paid
+    Column("declared_medfee", Cents, nullable=False),
+    Column("declared_fund", Cents, nullable=False),
+    Column("declared_acct", Cents, nullable=False),
+    Column("declared_cnt", Integer, nullable=False),
+    Column("uploaded_medfee", Cents, nullable=False),
+    Column("uploaded_fund", Cents, nullable=False),
+    Column("uploaded_acct", Cents, nullable=False),
+    Column("uploaded_cnt", Integer, nullable=False),
+    Column("claimed", Cents, nullable=False),
+    Column("deducted", Cents, nullable=False),
+    Column("seed", BigInteger, nullable=True),
+    Column("declared_on", String, nullable=False),  # business dates YYYY-MM-DD
+    Column("reviewed_on", String, nullable=True),
+    Column("due_date", String, nullable=True),
+    Column("paid_date", String, nullable=True),
+    UniqueConstraint("fixmedins_code", "period", name="uq_declarations_period"),
+)
+
+deductions = Table(
+    "deductions", METADATA,
+    Column("ded_id", String, primary_key=True),
+    Column("dcla_id", String, ForeignKey("declarations.dcla_id"), nullable=False, index=True),
+    Column("seq", Integer, nullable=False),
+    Column("setl_id", String, nullable=False),  # "" for a declaration deduction
+    Column("mdtrt_id", String, nullable=False),
+    Column("psn_no", String, nullable=False),
+    Column("feedetl_sn", String, nullable=True),
+    Column("rule_id", String, nullable=True),
+    Column("category", String, nullable=False),
+    Column("reason", Text, nullable=False),
+    Column("reason_en", Text, nullable=False),
+    Column("amount", Cents, nullable=False),
+    Column("dept_code", String, nullable=False),
+    Column("dept_name", String, nullable=False),
+    Column("dr_code", String, nullable=False),
+    Column("dr_name", String, nullable=False),
+    Column("settled_on", String, nullable=False),
+    CheckConstraint("amount >= 0", name="ck_deductions_amount_nonneg"),
+)
+
+payments = Table(
+    "payments", METADATA,
+    Column("pay_id", String, primary_key=True),
+    Column("fixmedins_code", String, nullable=False, index=True),
+    Column("kind", String, nullable=False),  # advance | settlement | recoup
+    Column("dcla_id", String, nullable=True),
+    Column("year", Integer, nullable=False),  # advance/recoup: the advance's year
+    Column("amount", Cents, nullable=False),
+    Column("paid_date", String, nullable=False),
+    Column("base_amount", Cents, nullable=True),  # advance only
+    Column("ratio", String, nullable=True),  # advance only, decimal text
+    Column("once_key", String, nullable=False, unique=True),  # one advance/recoup/settlement
+)
+
+payment_items = Table(
+    "payment_items", METADATA,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("pay_id", String, ForeignKey("payments.pay_id"), nullable=False, index=True),
+    Column("setl_id", String, nullable=False),
+    Column("claimed", Cents, nullable=False),
+    Column("deducted", Cents, nullable=False),
+    Column("paid", Cents, nullable=False),
+)
+
+# Who a supplementary payer of eligibility "enrolment" covers (veterans' compensation, a
+# commercial insurer): one row per person and payer id (docs/policy.md "Several payers").
+enrolments = Table(
+    "enrolments", METADATA,
+    Column("psn_no", String, nullable=False, index=True),
+    Column("payer", String, nullable=False),
+    UniqueConstraint("psn_no", "payer", name="uq_enrolments"),
+)
+
 TABLES = {t.name: t for t in METADATA.sorted_tables}

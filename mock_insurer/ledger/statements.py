@@ -179,6 +179,11 @@ SELECTS: dict[str, ClauseElement] = {
     "supplied_days": select(_f.prd_days).where(
         _eq(_f.psn_no), _eq(_f.med_list_codg), _f.status == "settled",
         _f.fee_ocur_time >= bindparam("since")),
+    "charged_rows": select(_f.setl_id, _f.mdtrt_id, _f.psn_no, _f.feedetl_sn,
+                           _f.fee_ocur_time, _f.med_list_codg, _f.cnt, _f.prd_days,
+                           _f.det_item_fee_sumamt, _f.inscp_scp_amt).where(
+        _eq(_f.psn_no), _f.status != "cancelled", _f.fee_ocur_time >= bindparam("since"),
+        _f.fee_ocur_time <= bindparam("until")).order_by(_f.id),
     "filed_mapping": select(s.mappings.c.med_list_codg).where(
         _eq(s.mappings.c.fixmedins_code), _eq(s.mappings.c.medins_list_codg)),
     "settlement": select(*SETTLEMENT_COLUMNS).where(_eq(_st.setl_id)),

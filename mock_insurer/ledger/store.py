@@ -435,6 +435,25 @@ class LedgerTx:
                                            "since": since})
         return sum((parse_decimal(d) for (d,) in rows if d), ZERO)
 
+    def charged_rows(self, psn_no: str, since: str, until: str) -> list[dict[str, Any]]:
+        """The person's fee rows charged (uploaded or settled, not cancelled) with
+        ``fee_ocur_time`` from ``since`` to ``until`` (both inclusive, business time text
+        ``yyyy-MM-dd HH:mm:ss``), in upload order — for the rules across visits.
+
+        Each row: ``setl_id`` (None while uploaded), ``mdtrt_id``, ``psn_no``, ``feedetl_sn``,
+        ``fee_ocur_time`` (text), ``med_list_codg``, ``cnt`` and ``prd_days`` (Decimal, days
+        None when not given), ``det_item_fee_sumamt`` and ``inscp_scp_amt`` (Decimal yuan)."""
+        keys = ("setl_id", "mdtrt_id", "psn_no", "feedetl_sn", "fee_ocur_time",
+                "med_list_codg", "cnt", "prd_days", "det_item_fee_sumamt", "inscp_scp_amt")
+        rows = []
+        for found in self._all("charged_rows", {"psn_no": psn_no, "since": since,
+                                                "until": until}):
+            row = dict(zip(keys, found, strict=True))
+            row["cnt"] = parse_decimal(row["cnt"])
+            row["prd_days"] = parse_decimal(row["prd_days"]) if row["prd_days"] else None
+            rows.append(row)
+        return rows
+
     # -- settlements -------------------------------------------------------------------------
     def add_settlement(self, values: Mapping[str, Any]) -> None:
         row = dict(values)

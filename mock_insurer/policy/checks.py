@@ -23,6 +23,7 @@ drug is reimbursed or not depending on the diagnosis.
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
@@ -31,7 +32,8 @@ from mock_insurer.policy.catalogue import CatalogueEntry
 from mock_insurer.policy.parameters import Parameters
 from mock_insurer.policy.rows import FeeLine
 
-__all__ = ["REFUSAL_CODES", "LineCheck", "PersonFacts", "check_line", "indication_met"]
+__all__ = ["REFUSAL_CODES", "LineCheck", "PersonFacts", "check_line", "indication_met",
+           "supply_window_start"]
 
 REFUSAL_CODES = (
     "gender_restricted",
@@ -120,6 +122,12 @@ def check_line(
                          f"{name} 限适应症（{'、'.join(item.indications)}）使用，"
                          f"本次诊断（{shown}）不符，按全自费")
     return LineCheck(line.feedetl_sn, None, "", True, "")
+
+
+def supply_window_start(day: dt.date, params: Parameters) -> dt.date:
+    """The first day of the over-supply window ending on business day *day* (inclusive): the
+    ledger's supplied days are counted from this day's 00:00:00 on (2204 and 3101/3102 alike)."""
+    return day - dt.timedelta(days=params.checks.supply_window_days - 1)
 
 
 def indication_met(indications: Sequence[str], diagnoses: Sequence[str]) -> bool:

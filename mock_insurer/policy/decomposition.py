@@ -14,17 +14,19 @@ example; ``R4``-``R8`` are the only rounding points, half-up to the cent):
 4. Pooled fund: ``round(above × ratio)`` R4, limited by the cap left; the part cut off by the
    cap is ``cut``. ``hifp_pay`` = registration payment + this.
 5. Large-amount fund (``hifob_pay``): ``round(cut × share)`` R5, within its own annual cap.
-6. Serious illness (``hifmi_pay``): marginal brackets over the year's accumulated in-scope
-   self-pay above the threshold, R6; only for the med types it is configured for.
-7. Civil-servant subsidy (``cvlserv_pay``, cvlserv_flag 1): ``round(selfpay × share)`` R7 of
-   the in-scope self-pay left.
-8. Medical assistance (``maf_pay``, maf_eligible): ``round(selfpay × share)`` R8 of what is
-   left of it.
+6.-8. The payer chain (:class:`~mock_insurer.policy.parameters.Payer`, its order is the
+   profile's ``payer_chain``): each payer that covers the person (by flag or enrolment) and the
+   med type pays marginal brackets of its base — the in-scope self-pay left, or the person's
+   whole part left — accumulated over the year above its threshold, within its annual cap,
+   R6-R8; its amount is added to its setlinfo field. Beijing's chain: serious illness
+   (``hifmi_pay``), civil-servant subsidy (``cvlserv_pay``, a share of the in-scope self-pay
+   left), medical assistance (``maf_pay``), veterans' second compensation (``maf_pay``,
+   610200), a commercial insurer through the one-stop platform (``oth_pay``, 999997).
 9. The person's part = medfee − funds − hospital part (0); the account pays what
    ``account.may_pay`` allows up to the balance (when ``acct_used_flag``); the rest is cash.
 
-Every fund pays only out of the in-scope amount, so no amount can turn negative; the
-invariants of the reference ("Settlement arithmetic") are property-tested.
+Every fund pays only out of what the person still bears (the in-scope amount, unless a
+payer's base is ``psn_part``), so no amount can turn negative; the invariants of the reference ("Settlement arithmetic") are property-tested.
 """
 
 from __future__ import annotations
@@ -36,7 +38,14 @@ from decimal import Decimal
 
 from mock_insurer.money import ZERO, render, round_money, round_ratio
 from mock_insurer.policy.kinds import Bracket
-from mock_insurer.policy.parameters import Fund, Parameters, PoolRates, ShareRates
+from mock_insurer.policy.parameters import (
+    PAYER_WIRE_FIELDS,
+    Fund,
+    Parameters,
+    Payer,
+    PoolRates,
+    ShareRates,
+)
 from mock_insurer.policy.rows import RowSplit
 
 __all__ = [
@@ -50,8 +59,9 @@ __all__ = [
 ]
 
 #: The year-to-date counters (names as in the ledger), per person, year and insutype (yuan).
+#: New counters are appended (the ledger keeps counters by name; the order is the API's).
 COUNTERS = ("dedc_used", "hifp_paid", "hifob_paid", "hifmi_paid", "cvlserv_paid", "maf_paid",
-            "hifmi_base_used")
+            "hifmi_base_used", "veterans_paid", "commercial_paid", "commercial_base_used")
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,7 +69,8 @@ class YearToDate:
     """The person's counters for the settlement's calendar year and insutype (yuan).
 
     ``hifmi_base_used`` is the in-scope self-pay accumulated toward the serious-illness
-    threshold (moves only in settlements that fund covers)."""
+    threshold (moves only in settlements that fund covers); ``commercial_base_used`` likewise
+    the base accumulated toward the commercial insurer's deductible."""
 
     dedc_used: Decimal = ZERO
     hifp_paid: Decimal = ZERO
@@ -68,6 +79,9 @@ class YearToDate:
     cvlserv_paid: Decimal = ZERO
     maf_paid: Decimal = ZERO
     hifmi_base_used: Decimal = ZERO
+    veterans_paid: Decimal = ZERO
+    commercial_paid: Decimal = ZERO
+    commercial_base_used: Decimal = ZERO
 
     @classmethod
     def from_mapping(cls, values: Mapping[str, Decimal]) -> YearToDate:
@@ -76,6 +90,11 @@ class YearToDate:
 
     def as_mapping(self) -> dict[str, Decimal]:
         return {name: getattr(self, name) for name in COUNTERS}
+
+    def get(self, name: str) -> Decimal:
+        """One counter by its ledger name."""
+        value: Decimal = getattr(self, name)
+        return value
 
     def plus(self, deltas: Mapping[str, Decimal]) -> YearToDate:
         """These counters moved by ``deltas`` (a :attr:`Decomposition.counter_deltas`)."""
@@ -87,7 +106,8 @@ class SettlementFacts:
     """What the split needs to know besides the rows. ``setl_date`` is the business date that
     picks the dated parameters; ``tier`` is the institution's ("community"|"1"|"2"|"3");
     ``balc`` the personal-account balance before (yuan); ``registration_payment_due`` True
-    for the first settlement of a visit."""
+    for the first settlement of a visit; ``enrolments`` the ids of the payers the person is
+    enrolled with (payers of eligibility ``enrolment``, e.g. ``veterans``)."""
 
     setl_date: dt.date
     insutype: str
@@ -101,6 +121,7 @@ class SettlementFacts:
     balc: Decimal
     registration_payment_due: bool
     ytd: YearToDate
+    enrolments: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True, slots=True)
@@ -204,29 +225,18 @@ def decompose(rows: Sequence[RowSplit], facts: SettlementFacts,
                        f"封顶线以上统筹应付 {render(pool.cut)}")
 
     selfpay = inscp - pool.hifp - hifob  # in-scope amount the person would bear so far
-    hifmi = ZERO
-    hifmi_base = ZERO
-    serious = rates.serious_illness
-    if serious is not None and facts.med_type in serious.med_types and selfpay > 0:
-        hifmi_base = selfpay
-        due = _marginal(serious.brackets, ytd.hifmi_base_used - serious.threshold, selfpay)
-        limit = _cap_left(serious.annual_cap, ytd.hifmi_paid)
-        hifmi = due if limit is None else min(due, limit)
-        book.add(serious.fund, hifmi, limit,
-                 f"本年累计合规自付 {render(ytd.hifmi_base_used)} + 本次 {render(selfpay)}，"
-                 f"起付线 {render(serious.threshold)}，分段支付 {render(due)}"
-                 f"{_cap_text(serious.annual_cap, ytd.hifmi_paid)}")
-        selfpay -= hifmi
+    outside = medfee - inscp  # self-pay items, over-limit and first self-pay (no fund pays)
+    wire = dict.fromkeys(PAYER_WIRE_FIELDS, ZERO)
+    deltas = dict.fromkeys(COUNTERS, ZERO)
+    for payer in rates.payers:
+        paid = _chain_payer(payer, selfpay, outside, facts, book, deltas)
+        wire[payer.wire_field] += paid
+        from_scope = min(paid, selfpay)
+        selfpay -= from_scope
+        outside -= paid - from_scope
 
-    cvlserv = _share(rates.civil_servant, facts.cvlserv_flag == "1", selfpay, ytd.cvlserv_paid,
-                     facts, book, f"符合范围个人负担 {render(selfpay)}")
-    selfpay -= cvlserv
-    maf = _share(rates.assistance, facts.maf_eligible, selfpay, ytd.maf_paid, facts, book,
-                 f"符合范围个人负担 {render(selfpay)}")
-    selfpay -= maf
-
-    hifes = oth = hosp_part = ZERO  # not modelled (docs/policy.md)
-    fund_sum = pool.hifp + cvlserv + hifes + hifmi + hifob + maf + oth
+    hosp_part = ZERO  # not modelled (docs/policy.md)
+    fund_sum = pool.hifp + hifob + sum(wire.values(), ZERO)
     psn_part = medfee - fund_sum - hosp_part
     acct = ZERO
     balc_before = max(ZERO, facts.balc)
@@ -248,12 +258,12 @@ def decompose(rows: Sequence[RowSplit], facts: SettlementFacts,
         act_pay_dedc=pool.act_pay_dedc,
         hifp_pay=pool.hifp,
         pool_prop_selfpay=round_ratio(rates.pool.ratio if pool.above > 0 else ZERO),
-        cvlserv_pay=cvlserv,
-        hifes_pay=hifes,
-        hifmi_pay=hifmi,
+        cvlserv_pay=wire["cvlserv_pay"],
+        hifes_pay=wire["hifes_pay"],
+        hifmi_pay=wire["hifmi_pay"],
         hifob_pay=hifob,
-        maf_pay=maf,
-        oth_pay=oth,
+        maf_pay=wire["maf_pay"],
+        oth_pay=wire["oth_pay"],
         fund_pay_sumamt=fund_sum,
         psn_part_amt=psn_part,
         acct_pay=acct,
@@ -262,15 +272,8 @@ def decompose(rows: Sequence[RowSplit], facts: SettlementFacts,
         acct_mulaid_pay=ZERO,
         balc=facts.balc - acct,
         fund_rows=tuple(book.rows),
-        counter_deltas={
-            "dedc_used": pool.act_pay_dedc,
-            "hifp_paid": pool.hifp,
-            "hifob_paid": hifob,
-            "hifmi_paid": hifmi,
-            "cvlserv_paid": cvlserv,
-            "maf_paid": maf,
-            "hifmi_base_used": hifmi_base,
-        },
+        counter_deltas={**deltas, "dedc_used": pool.act_pay_dedc, "hifp_paid": pool.hifp,
+                        "hifob_paid": hifob},
     )
     _check(result)
     return result
@@ -324,6 +327,40 @@ def _share(fund: ShareRates | None, eligible: bool, base: Decimal, paid_ytd: Dec
     pay = due if limit is None else min(due, limit)
     book.add(fund.fund, pay, limit, f"{base_text} × {_percent(fund.share)} = {render(due)}"
                                     f"{_cap_text(fund.annual_cap, paid_ytd)}")
+    return pay
+
+
+def _covers(payer: Payer, facts: SettlementFacts) -> bool:
+    if facts.med_type not in payer.med_types:
+        return False
+    return {"everyone": True, "cvlserv_flag": facts.cvlserv_flag == "1",
+            "maf_eligible": facts.maf_eligible,
+            "enrolment": payer.id in facts.enrolments}.get(payer.eligibility, False)
+
+
+def _chain_payer(payer: Payer, selfpay: Decimal, outside: Decimal, facts: SettlementFacts,
+                 book: _FundBook, deltas: dict[str, Decimal]) -> Decimal:
+    """What one payer of the chain pays (its fund row added to ``book``, its counters set in
+    ``deltas``): marginal brackets of its base accumulated above its threshold, R6-R8."""
+    base = selfpay if payer.base == "inscp_selfpay" else selfpay + outside
+    if not _covers(payer, facts) or base <= 0:
+        return ZERO
+    paid_before = facts.ytd.get(payer.paid_counter)
+    base_before = ZERO if payer.base_counter is None else facts.ytd.get(payer.base_counter)
+    due = _marginal(payer.brackets, base_before - payer.threshold, base)
+    limit = _cap_left(payer.annual_cap, paid_before)
+    pay = due if limit is None else min(due, limit)
+    what = "符合范围个人负担" if payer.base == "inscp_selfpay" else "个人负担"
+    if payer.base_counter is None and len(payer.brackets) == 1:
+        info = f"{what} {render(base)} × {_percent(payer.share)} = {render(due)}"
+    else:
+        accumulated = "合规自付" if payer.base == "inscp_selfpay" else "个人负担"
+        info = (f"本年累计{accumulated} {render(base_before)} + 本次 {render(base)}，"
+                f"起付线 {render(payer.threshold)}，分段支付 {render(due)}")
+    book.add(payer.fund, pay, limit, info + _cap_text(payer.annual_cap, paid_before))
+    deltas[payer.paid_counter] = pay
+    if payer.base_counter is not None:
+        deltas[payer.base_counter] = base
     return pay
 
 

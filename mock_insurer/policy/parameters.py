@@ -34,18 +34,30 @@ from mock_insurer.policy.kinds import (
     scale,
     whole_days,
 )
+from mock_insurer.policy.payers import (
+    PAYER_BASES,
+    PAYER_COUNTERS,
+    PAYER_ELIGIBILITY,
+    PAYER_WIRE_FIELDS,
+    Fund,
+    Payer,
+)
 
 __all__ = [
     "ACCOUNT_MAY_PAY",
+    "PAYER_BASES",
+    "PAYER_COUNTERS",
+    "PAYER_ELIGIBILITY",
+    "PAYER_WIRE_FIELDS",
     "AccountRates",
     "Bracket",
     "CheckParameters",
     "Fund",
     "Parameters",
+    "Payer",
     "PoolRates",
     "Profile",
     "Rates",
-    "SeriousIllnessRates",
     "ShareRates",
     "available_profiles",
     "load_profile",
@@ -56,16 +68,7 @@ __all__ = [
 #: only the in-scope part left after the funds, or nothing.
 ACCOUNT_MAY_PAY = ("psn_part", "inscp_selfpay", "none")
 
-
 # -- the typed values --------------------------------------------------------------------------
-@dataclass(frozen=True, slots=True)
-class Fund:
-    """A fund's code in the national table (基金支付类型, fact sheet §4.1) and its name."""
-
-    fund_pay_type: str
-    name: str
-
-
 @dataclass(frozen=True, slots=True)
 class PoolRates:
     """The pooled fund (统筹基金): yuan per calendar year unless said otherwise."""
@@ -79,24 +82,11 @@ class PoolRates:
 
 @dataclass(frozen=True, slots=True)
 class ShareRates:
-    """A fund that pays ``share`` of a base (large-amount, civil-servant, medical assistance)
-    for the medical types in ``med_types``, up to ``annual_cap`` a year (None = no cap)."""
+    """A fund that pays ``share`` of a base (the large-amount fund) for the medical types in ``med_types``, up to ``annual_cap`` a year (None = no cap)."""
 
     fund: Fund
     med_types: frozenset[str]
     share: Decimal
-    annual_cap: Decimal | None
-
-
-@dataclass(frozen=True, slots=True)
-class SeriousIllnessRates:
-    """Serious-illness / catastrophic insurance (大病保险): marginal ``brackets`` on the year's
-    accumulated in-scope self-pay above ``threshold`` (yuan/year)."""
-
-    fund: Fund
-    med_types: frozenset[str]
-    threshold: Decimal
-    brackets: tuple[Bracket, ...]
     annual_cap: Decimal | None
 
 
@@ -119,9 +109,23 @@ class Rates:
     pool: PoolRates
     account: AccountRates | None
     large_amount: ShareRates | None
-    serious_illness: SeriousIllnessRates | None
-    civil_servant: ShareRates | None
-    assistance: ShareRates | None
+    payers: tuple[Payer, ...] = ()  # the chain after basic insurance, in order
+
+    def payer(self, payer_id: str) -> Payer | None:
+        """The payer of the chain with this id, if the scheme has it."""
+        return next((p for p in self.payers if p.id == payer_id), None)
+
+    @property
+    def serious_illness(self) -> Payer | None:
+        return self.payer("serious_illness")
+
+    @property
+    def civil_servant(self) -> Payer | None:
+        return self.payer("civil_servant")
+
+    @property
+    def assistance(self) -> Payer | None:
+        return self.payer("assistance")
 
 
 @dataclass(frozen=True, slots=True)
@@ -172,13 +176,16 @@ _SECTIONS: dict[str, tuple[bool, dict[str, Kind]]] = {
     "account": (False, {"may_pay": choice(ACCOUNT_MAY_PAY)}),
     "large_amount": (False, {"med_types": codes, "share": ratio,
                              "annual_cap": money_or_none}),
-    "serious_illness": (False, {"med_types": codes, "threshold": money, "brackets": scale,
-                                "annual_cap": money_or_none}),
-    "civil_servant": (False, {"med_types": codes, "share": ratio,
-                              "annual_cap": money_or_none}),
-    "assistance": (False, {"med_types": codes, "share": ratio,
-                           "annual_cap": money_or_none}),
 }
+#: A payer section's dated parameters: always ``med_types`` and ``annual_cap``; exactly one of
+#: ``share`` / ``brackets``; at most one of ``threshold`` / ``deductible`` (same meaning).
+_PAYER_KINDS: dict[str, Kind] = {"med_types": codes, "annual_cap": money_or_none,
+                                 "share": ratio, "brackets": scale, "threshold": money,
+                                 "deductible": money}
+_PAYER_REQUIRED = ("med_types", "annual_cap")
+_PAYER_META = ("name_en", "wire_field", "eligibility", "base")
+_PAYER_META_CHOICES: dict[str, tuple[str, ...]] = {
+    "wire_field": PAYER_WIRE_FIELDS, "eligibility": PAYER_ELIGIBILITY, "base": PAYER_BASES}
 _CHECKS: dict[str, Kind] = {"supply_window_days": whole_days,
                             "supply_tolerance_days": days}
 _FUND_KEYS = ("fund_pay_type", "fund_name")
@@ -189,6 +196,7 @@ _T = TypeVar("_T")
 class _Section:
     fund: Fund
     params: Mapping[str, Node]
+    meta: Mapping[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)
@@ -196,6 +204,7 @@ class _Scheme:
     insutype: str
     name: str
     sections: Mapping[str, _Section]
+    chain: tuple[str, ...] = ()  # the payer sections, in the order they pay
 
 
 class Profile:
@@ -333,12 +342,13 @@ def available_profiles() -> tuple[str, ...]:
                         if p.name.endswith(".yaml")))
 
 
+
 # -- helpers -------------------------------------------------------------------------------------
 def _scheme(insutype: str, raw: Any, groups: tuple[str, ...], source: str) -> _Scheme:
     where = f"schemes.{insutype}"
     if not isinstance(raw, Mapping):
         raise ProfileError(f"{source}: {where}: expected a mapping")
-    _only(raw, {"name", *_SECTIONS}, where, source)
+    _only(raw, {"name", "payer_chain", *_SECTIONS, *PAYER_COUNTERS}, where, source)
     sections = {}
     for section, (required, kinds) in _SECTIONS.items():
         if section not in raw:
@@ -351,7 +361,53 @@ def _scheme(insutype: str, raw: Any, groups: tuple[str, ...], source: str) -> _S
         params = {key: parse_node(body[key], f"{here}.{key}", kind, groups, source)
                   for key, kind in kinds.items()}
         sections[section] = _Section(_fund(body, here, source), params)
-    return _Scheme(insutype, _text(raw, "name", where, source), sections)
+    present = [key for key in raw if str(key) in PAYER_COUNTERS]
+    for payer_id in present:
+        sections[str(payer_id)] = _payer_section(str(payer_id), raw, where, groups, source)
+    chain = _chain(raw, [str(p) for p in present], where, source)
+    return _Scheme(insutype, _text(raw, "name", where, source), sections, chain)
+
+
+def _payer_section(payer_id: str, raw: Mapping[str, Any], where: str, groups: tuple[str, ...],
+                   source: str) -> _Section:
+    here = f"{where}.{payer_id}"
+    body = _mapping(raw, payer_id, where, source)
+    _only(body, {*_FUND_KEYS, *_PAYER_META, *_PAYER_KINDS}, here, source)
+    for key in (*_FUND_KEYS, *_PAYER_META, *_PAYER_REQUIRED):
+        if key not in body:
+            raise ProfileError(f"{source}: {here}.{key}: missing")
+    if ("share" in body) == ("brackets" in body):
+        raise ProfileError(f"{source}: {here}: give exactly one of 'share' and 'brackets'")
+    if "threshold" in body and "deductible" in body:
+        raise ProfileError(f"{source}: {here}: give at most one of 'threshold' and "
+                           f"'deductible' (they mean the same)")
+    if ("threshold" in body or "deductible" in body) and PAYER_COUNTERS[payer_id][1] is None:
+        raise ProfileError(f"{source}: {here}: this payer keeps no base counter, so it cannot "
+                           f"have a threshold or deductible")
+    meta = {key: _text(body, key, here, source) for key in _PAYER_META}
+    for key, options in _PAYER_META_CHOICES.items():
+        if meta[key] not in options:
+            raise ProfileError(f"{source}: {here}.{key}: {meta[key]!r} is not one of "
+                               f"{', '.join(options)}")
+    params = {key: parse_node(body[key], f"{here}.{key}", kind, groups, source)
+              for key, kind in _PAYER_KINDS.items() if key in body}
+    return _Section(_fund(body, here, source), params, meta)
+
+
+def _chain(raw: Mapping[str, Any], present: list[str], where: str,
+           source: str) -> tuple[str, ...]:
+    """The payers in the order they pay: ``payer_chain`` when given (it must name every payer
+    section exactly once), else the order of the sections in the file."""
+    if "payer_chain" not in raw:
+        return tuple(present)
+    chain = raw["payer_chain"]
+    if not isinstance(chain, list) or not all(isinstance(p, str) for p in chain):
+        raise ProfileError(f"{source}: {where}.payer_chain: expected a list of payer ids")
+    if sorted(chain) != sorted(present) or len(set(chain)) != len(chain):
+        raise ProfileError(f"{source}: {where}.payer_chain: must name each payer section of "
+                           f"the scheme once (sections: {', '.join(present) or 'none'}; "
+                           f"chain: {', '.join(chain) or 'empty'})")
+    return tuple(chain)
 
 
 def _rates(scheme: _Scheme, day: dt.date, group: str, status: str) -> Rates:
@@ -372,15 +428,26 @@ def _rates(scheme: _Scheme, day: dt.date, group: str, status: str) -> Rates:
         return ShareRates(fund(section), _typed(value(section, "med_types"), frozenset),
                           _typed(value(section, "share"), Decimal), cap(section))
 
-    serious = None
-    if "serious_illness" in scheme.sections:
-        serious = SeriousIllnessRates(
-            fund("serious_illness"),
-            _typed(value("serious_illness", "med_types"), frozenset),
-            _typed(value("serious_illness", "threshold"), Decimal),
-            _typed(value("serious_illness", "brackets"), tuple),
-            cap("serious_illness"),
-        )
+    def payer(payer_id: str) -> Payer:
+        section = scheme.sections[payer_id]
+        params = section.params
+        if "brackets" in params:
+            brackets = _typed(value(payer_id, "brackets"), tuple)
+        else:
+            brackets = (Bracket(Decimal(0), _typed(value(payer_id, "share"), Decimal)),)
+        threshold = Decimal(0)
+        for key in ("threshold", "deductible"):
+            if key in params:
+                threshold = _typed(value(payer_id, key), Decimal)
+        paid_counter, base_counter = PAYER_COUNTERS[payer_id]
+        return Payer(
+            id=payer_id, fund=section.fund, name_en=section.meta["name_en"],
+            wire_field=section.meta["wire_field"], eligibility=section.meta["eligibility"],
+            base=section.meta["base"],
+            med_types=_typed(value(payer_id, "med_types"), frozenset), threshold=threshold,
+            brackets=brackets, annual_cap=cap(payer_id), paid_counter=paid_counter,
+            base_counter=base_counter)
+
     account = None
     if "account" in scheme.sections:
         account = AccountRates(fund("account"), _typed(value("account", "may_pay"), str))
@@ -394,9 +461,7 @@ def _rates(scheme: _Scheme, day: dt.date, group: str, status: str) -> Rates:
                        _typed(value("pool", "registration_payment"), Decimal)),
         account=account,
         large_amount=share_fund("large_amount"),
-        serious_illness=serious,
-        civil_servant=share_fund("civil_servant"),
-        assistance=share_fund("assistance"),
+        payers=tuple(payer(payer_id) for payer_id in scheme.chain),
     )
 
 

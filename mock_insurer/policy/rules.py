@@ -10,9 +10,16 @@ is a line 2204 refuses with the same text, and an indication or price warning is
 pays as self-pay (issue 10: "what a HIS could have caught before is exactly what is refused
 after").
 
-Not yet rules: cumulative over-supply across visits (needs the ledger's supplied days), the
-same item twice a day, mutually exclusive services and frequency limits (issue 10, later
-increments).
+``cumulative_over_supply`` is the same check with the days the ledger holds for the person and
+item (the caller passes them, counted exactly as 2204 counts them).
+
+Each rule says how the insurer *enforces* it (``enforced``): ``realtime`` — 2204 handles the
+line when it is uploaded (refuses it, or pays it as self-pay); ``review`` — the line settles and
+the after-the-fact review deducts it (拒付). The review rules look across charges, not at one
+line: the same item twice on one day, mutually exclusive services on one day, and frequency
+limits; their limits (item types, exclusive groups, N times in M days) are data in the rule
+entry, and the checks are :func:`mock_insurer.policy.history.review_findings`, shared by
+3101/3102 and the review.
 """
 
 from __future__ import annotations
@@ -20,6 +27,7 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from decimal import Decimal
 from functools import cache
 from importlib import resources
 from pathlib import Path
@@ -35,8 +43,13 @@ from mock_insurer.policy.parameters import Parameters
 from mock_insurer.policy.rows import FeeLine, split_row
 
 __all__ = [
+    "ENFORCED",
+    "ENFORCED_BY",
     "INSPECTS",
+    "REVIEW_KINDS",
     "SEVERITIES",
+    "ExclusiveGroup",
+    "FrequencyLimit",
     "Rule",
     "RuleFileError",
     "Violation",
@@ -44,6 +57,7 @@ __all__ = [
     "apply_rules",
     "default_rules",
     "load_rules",
+    "realtime_rule_for",
     "rules_from_mapping",
 ]
 
@@ -56,15 +70,43 @@ INSPECTS: Mapping[str, str] = {
     "age": "the patient's age is outside the item's [age_min, age_max]",
     "indication": "the item is limited to indications none of the diagnoses meets",
     "price_over_cap": "the unit price is above the item's payment cap (pric_uplmt_amt)",
+    "cumulative_over_supply": "days already supplied in the window (ledger) + prd_days above "
+                              "the window's length + tolerance",
+    "same_day_duplicate": "an item of the rule's item_types charged twice to one person on one "
+                          "day",
+    "exclusive_same_day": "two different items of one of the rule's groups charged to one "
+                          "person on one day",
+    "frequency": "an item of one of the rule's limits charged more than `times` times to one "
+                 "person within `days` days",
+}
+
+#: How the insurer enforces a rule: ``realtime`` — 2204 handles the line (refuses it, or pays
+#: it as self-pay); ``review`` — the line settles and the after-the-fact review deducts it.
+ENFORCED: Mapping[str, str] = {
+    "realtime": "2204 实时拒付或按自费 the upload refuses the line or self-pays it",
+    "review": "事后审核扣款 the review deducts the settled line",
+}
+
+#: The kinds looked at across charges (several rows), checked by the review.
+REVIEW_KINDS = ("same_day_duplicate", "exclusive_same_day", "frequency")
+
+#: Each kind → how it is enforced (a rule's ``enforced`` must say the same).
+ENFORCED_BY: Mapping[str, str] = {
+    kind: "review" if kind in REVIEW_KINDS else "realtime" for kind in INSPECTS
 }
 
 _REFUSAL_OF = {"over_quantity": "over_quantity", "over_days": "over_days",
-               "gender": "gender_restricted", "age": "age_restricted"}
+               "gender": "gender_restricted", "age": "age_restricted",
+               "cumulative_over_supply": "cumulative_over_supply"}
 
 #: ``sev_deg`` (严重程度) → meaning (our scale; the interface does not define the values).
 SEVERITIES: Mapping[int, str] = {1: "严重 severe", 2: "警告 warning", 3: "提示 notice"}
 
 _KEYS = ("rule_id", "name", "inspects", "sev_deg", "source")
+#: Optional fields: ``enforced`` (defaults to the kind's), and the limits of the review kinds.
+_OPTIONAL = ("enforced", "item_types", "groups", "limits")
+_DATA_OF = {"same_day_duplicate": "item_types", "exclusive_same_day": "groups",
+            "frequency": "limits"}
 _NEUTRAL = PersonFacts(gend="0", age=0, psn_no="")
 
 
@@ -73,8 +115,28 @@ class RuleFileError(PolicyError):
 
 
 @dataclass(frozen=True, slots=True)
+class ExclusiveGroup:
+    """Services of which at most one may be charged to a person on one day (national codes)."""
+
+    name: str
+    codes: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class FrequencyLimit:
+    """Items (national codes, counted together) a person may be charged at most ``times``
+    times (quantity ``cnt`` added up) within ``days`` days (inclusive of the charge's day)."""
+
+    codes: tuple[str, ...]
+    times: int
+    days: int
+
+
+@dataclass(frozen=True, slots=True)
 class Rule:
-    """One rule of the library; ``sev_deg`` 1 severe, 2 warning, 3 notice."""
+    """One rule of the library; ``sev_deg`` 1 severe, 2 warning, 3 notice; ``enforced``
+    ``realtime`` or ``review`` (:data:`ENFORCED`). ``item_types`` (``med_chrgitm_type``
+    codes), ``groups`` and ``limits`` are the data of the review kinds."""
 
     rule_id: str
     name_zh: str
@@ -82,6 +144,10 @@ class Rule:
     inspects: str
     sev_deg: int
     source: str
+    enforced: str = "realtime"
+    item_types: tuple[str, ...] = ()
+    groups: tuple[ExclusiveGroup, ...] = ()
+    limits: tuple[FrequencyLimit, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -142,7 +208,7 @@ def _rule(raw: Any, where: str) -> Rule:
     rule_id = raw.get("rule_id")
     if isinstance(rule_id, str) and rule_id.strip():
         where = f"{where} ({rule_id})"
-    unknown = sorted(set(map(str, raw)) - set(_KEYS))
+    unknown = sorted(set(map(str, raw)) - set(_KEYS) - set(_OPTIONAL))
     if unknown:
         raise RuleFileError(f"{where}: unknown field {unknown[0]}")
     missing = [key for key in _KEYS if raw.get(key) in (None, "")]
@@ -166,8 +232,75 @@ def _rule(raw: Any, where: str) -> Rule:
     source = raw["source"]
     if not isinstance(source, str):
         raise RuleFileError(f"{where}: field source: expected text")
+    enforced = raw.get("enforced", ENFORCED_BY[inspects])
+    if enforced != ENFORCED_BY[inspects]:
+        raise RuleFileError(f"{where}: field enforced: {enforced!r}: a rule inspecting "
+                            f"{inspects} is enforced {ENFORCED_BY[inspects]!r}")
+    wanted = _DATA_OF.get(inspects)
+    for key in ("item_types", "groups", "limits"):
+        if key != wanted and raw.get(key) is not None:
+            raise RuleFileError(f"{where}: field {key}: not used by a rule inspecting "
+                                f"{inspects}")
     return Rule(rule_id=rule_id.strip(), name_zh=name["zh"].strip(), name_en=name["en"].strip(),
-                inspects=inspects, sev_deg=int(sev_deg), source=source.strip())
+                inspects=inspects, sev_deg=int(sev_deg), source=source.strip(),
+                enforced=enforced,
+                item_types=_codes(raw.get("item_types"), f"{where}: field item_types")
+                if wanted == "item_types" else (),
+                groups=_groups(raw.get("groups"), f"{where}: field groups")
+                if wanted == "groups" else (),
+                limits=_limits(raw.get("limits"), f"{where}: field limits")
+                if wanted == "limits" else ())
+
+
+def _codes(value: Any, where: str, *, at_least: int = 1) -> tuple[str, ...]:
+    if not isinstance(value, list) or not all(isinstance(c, str) and c.strip() for c in value):
+        raise RuleFileError(f"{where}: expected a list of codes (text)")
+    codes = tuple(dict.fromkeys(c.strip() for c in value))
+    if len(codes) < at_least:
+        raise RuleFileError(f"{where}: expected at least {at_least} different codes")
+    return codes
+
+
+def _groups(value: Any, where: str) -> tuple[ExclusiveGroup, ...]:
+    if not isinstance(value, list) or not value:
+        raise RuleFileError(f"{where}: expected a list of {{name, codes}}")
+    groups = []
+    for index, raw in enumerate(value):
+        here = f"{where}[{index}]"
+        if not isinstance(raw, Mapping) or not isinstance(raw.get("name"), str) \
+                or not raw["name"].strip():
+            raise RuleFileError(f"{here}: expected {{name: 中文名, codes: [...]}}")
+        groups.append(ExclusiveGroup(raw["name"].strip(),
+                                     _codes(raw.get("codes"), f"{here}.codes", at_least=2)))
+    return tuple(groups)
+
+
+def _limits(value: Any, where: str) -> tuple[FrequencyLimit, ...]:
+    if not isinstance(value, list) or not value:
+        raise RuleFileError(f"{where}: expected a list of {{codes, times, days}}")
+    limits = []
+    for index, raw in enumerate(value):
+        here = f"{where}[{index}]"
+        if not isinstance(raw, Mapping):
+            raise RuleFileError(f"{here}: expected {{codes: [...], times: N, days: M}}")
+        numbers = []
+        for key in ("times", "days"):
+            number = raw.get(key)
+            if isinstance(number, bool) or not isinstance(number, int) or number < 1:
+                raise RuleFileError(f"{here}.{key}: expected a whole number of at least 1")
+            numbers.append(number)
+        limits.append(FrequencyLimit(_codes(raw.get("codes"), f"{here}.codes"),
+                                     numbers[0], numbers[1]))
+    return tuple(limits)
+
+
+def realtime_rule_for(refusal: str, rules: Sequence[Rule] | None = None) -> Rule | None:
+    """The first rule of *rules* (default: the packaged library) whose check gives the 2204
+    refusal code *refusal*, or None."""
+    for rule in default_rules() if rules is None else rules:
+        if _REFUSAL_OF.get(rule.inspects) == refusal:
+            return rule
+    return None
 
 
 def apply_rules(
@@ -177,9 +310,13 @@ def apply_rules(
     person: PersonFacts | None,
     diagnoses: Sequence[str],
     params: Parameters,
+    *,
+    supplied_days: Decimal = ZERO,
 ) -> list[Violation]:
-    """Every rule of *rules* the line breaks, in the library's order."""
-    found = (apply_rule(rule, line, item, person, diagnoses, params) for rule in rules)
+    """Every rule of *rules* the line breaks, in the library's order (the review kinds are
+    not line rules: see :func:`mock_insurer.policy.history.review_findings`)."""
+    found = (apply_rule(rule, line, item, person, diagnoses, params,
+                        supplied_days=supplied_days) for rule in rules)
     return [violation for violation in found if violation is not None]
 
 
@@ -190,13 +327,18 @@ def apply_rule(
     person: PersonFacts | None,
     diagnoses: Sequence[str],
     params: Parameters,
+    *,
+    supplied_days: Decimal = ZERO,
 ) -> Violation | None:
     """The violation of *rule* by *line*, or None.
 
     *person* None (gender and birth date unknown) makes the gender and age rules not apply.
-    Cumulative supply is not a rule yet: the line is checked as if nothing had been supplied
-    before."""
+    ``supplied_days``: the days of the item already supplied to the person in the over-supply
+    window, counted as 2204 counts them (for ``cumulative_over_supply``; 0 when unknown).
+    A review kind is never a violation of one line (None)."""
     kind = rule.inspects
+    if kind in REVIEW_KINDS:
+        return None
     if kind == "price_over_cap":
         split = split_row(line, item)
         if split.overlmt_amt <= 0:
@@ -207,8 +349,10 @@ def apply_rule(
     if kind in ("gender", "age") and person is None:
         return None
     narrowed = _only(item, kind)
-    checked_line = line if kind == "over_days" else dataclasses.replace(line, prd_days=None)
-    check = check_line(checked_line, narrowed, person or _NEUTRAL, diagnoses, ZERO, params)
+    keeps_days = kind in ("over_days", "cumulative_over_supply")
+    checked_line = line if keeps_days else dataclasses.replace(line, prd_days=None)
+    supplied = supplied_days if kind == "cumulative_over_supply" else ZERO
+    check = check_line(checked_line, narrowed, person or _NEUTRAL, diagnoses, supplied, params)
     if kind == "indication":
         return None if check.in_scope else Violation(rule, check.memo)
     if check.refusal == _REFUSAL_OF[kind]:

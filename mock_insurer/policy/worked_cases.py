@@ -43,6 +43,7 @@ _ITEM_DEFAULTS: dict[str, Any] = {
 _FACT_DEFAULTS: dict[str, Any] = {
     "retired": False, "cvlserv_flag": "0", "maf_eligible": False, "med_type": "11",
     "acct_used_flag": True, "balc": "0.00", "registration_payment_due": False,
+    "enrolments": [],
 }
 _EXPECT_KEYS = {"refused", "out_of_scope", "rows", "setlinfo", "fund_rows", "counters_after"}
 
@@ -159,7 +160,8 @@ class _Case:
             cvlserv_flag=str(given["cvlserv_flag"]), maf_eligible=flag("maf_eligible"),
             tier=str(given["tier"]), med_type=str(given["med_type"]),
             acct_used_flag=flag("acct_used_flag"), balc=_money(given["balc"]),
-            registration_payment_due=flag("registration_payment_due"), ytd=ytd)
+            registration_payment_due=flag("registration_payment_due"), ytd=ytd,
+            enrolments=_enrolments(given, self.path))
         params = self.profile.at(day)
         diagnoses = [str(d) for d in raw.get("diagnoses", [])]
         supplied = {str(k): parse_decimal(v) for k, v in raw.get("supplied_days", {}).items()}
@@ -267,6 +269,14 @@ def _flag(given: Mapping[str, Any], key: str, path: Path) -> bool:
     if not isinstance(value, bool):
         raise CaseFileError(f"{path}: facts.{key}: expected true or false, got {value!r}")
     return value
+
+
+def _enrolments(given: Mapping[str, Any], path: Path) -> frozenset[str]:
+    value = given["enrolments"]
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise CaseFileError(f"{path}: facts.enrolments: expected a list of payer ids, got "
+                            f"{value!r}")
+    return frozenset(value)
 
 
 def _money(value: object) -> Decimal:

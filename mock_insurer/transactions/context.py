@@ -16,6 +16,7 @@ from typing import Any, Literal
 
 from mock_insurer.ledger import Institution, LedgerTx
 from mock_insurer.policy import CatalogueEntry, Profile
+from mock_insurer.policy.home_schemes import HomeSchemes
 from mock_insurer.refusals import Refusal
 from mock_insurer.wire.envelope import Deviation, RequestEnvelope
 from mock_insurer.wire.fields import Reader
@@ -48,12 +49,20 @@ class Settings:
 
 @dataclass(frozen=True, slots=True)
 class Reference:
-    """Reference data held in memory: the catalogue, diagnosis names, the policy profile."""
+    """Reference data held in memory: the catalogue, diagnosis names, the policy profile (the
+    treatment place's), and the map to the home schemes of patients insured elsewhere."""
 
     catalogue: Mapping[str, CatalogueEntry]
     catalogue_records: Mapping[str, Mapping[str, Any]]
     diagnoses: Mapping[str, str]
     profile: Profile
+    home_schemes: HomeSchemes = field(default_factory=HomeSchemes.packaged, repr=False)
+
+    def benefits_profile(self, insured_place: str, treatment_area: str) -> Profile:
+        """The profile whose benefits pay a patient insured in ``insured_place`` treated in
+        ``treatment_area`` (both admdvs): :attr:`profile` for a local patient, the home
+        scheme's otherwise (docs/policy.md "Patients insured elsewhere")."""
+        return self.home_schemes.profile_for(insured_place, treatment_area, self.profile)
 
 
 @dataclass(slots=True)

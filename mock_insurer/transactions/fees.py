@@ -6,19 +6,21 @@ per ``chrg_bchno``, a national code known to the catalogue and equal to the inst
 mapping, ``det_item_fee_sumamt`` = round(cnt × pric, 2), and the policy's line checks
 (per-prescription quantity and days, cumulative over-supply, gender and age limits). An
 indication limit that the visit's diagnoses do not meet is not a refusal: the row becomes full
-self-pay, with the reason in ``memo``.
+self-pay, with the reason in ``memo``. A line-check refusal names the rule of the library that
+3101/3102 warn with (``…（规则 R-QTY-001）``), the stable refusal code unchanged.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import timedelta
 from decimal import Decimal
 from typing import Any
 
 from mock_insurer.ledger import LedgerTx, Visit
 from mock_insurer.money import ZERO, round_money
 from mock_insurer.policy import FeeLine, PersonFacts, RowSplit, check_line, split_row
+from mock_insurer.policy.checks import supply_window_start
+from mock_insurer.policy.rules import realtime_rule_for
 from mock_insurer.refusals import Refusal, refuse
 from mock_insurer.transactions.context import Answered, Call, Outcome
 from mock_insurer.transactions.person import age_on
@@ -69,8 +71,7 @@ def handle_2204(call: Call, tx: LedgerTx) -> Outcome:
     params = parameters_on(call, today)
     if isinstance(params, Refusal):
         return params
-    first_day = today - timedelta(days=params.checks.supply_window_days - 1)
-    window_start = f"{first_day.isoformat()} 00:00:00"
+    window_start = f"{supply_window_start(today, params).isoformat()} 00:00:00"
     pending_days: dict[tuple[str, str], Decimal] = {}
     stored: list[dict[str, Any]] = []
     results: list[dict[str, Any]] = []
@@ -144,7 +145,9 @@ def handle_2204(call: Call, tx: LedgerTx) -> Outcome:
         diagnoses = [*visit.diagnoses, *([dise] if dise else [])]
         check = check_line(line, item, facts, diagnoses, supplied, params)
         if check.refusal:
-            return refuse(check.refusal, f"{where}.med_list_codg", detail=check.detail)
+            rule = realtime_rule_for(check.refusal)
+            return refuse(check.refusal, f"{where}.med_list_codg", detail=check.detail,
+                          rule_id=rule.rule_id if rule else "未列入规则库")
         pending_days[supply_key] = supplied + (prd_days or ZERO)
         split = split_row(line, item, in_scope=check.in_scope, memo=check.memo)
         result = result_row(split, call.reference.catalogue_records[item.med_list_codg])

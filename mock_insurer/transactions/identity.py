@@ -17,7 +17,22 @@ from mock_insurer.refusals import Refusal, refuse
 from mock_insurer.transactions.context import Call
 from mock_insurer.wire.envelope import Deviation
 
-__all__ = ["Certificate", "insurance_refusal", "normalise_typed", "person_refusal", "resolve"]
+__all__ = [
+    "INSUPLC_CHECKED",
+    "Certificate",
+    "insuplc_refusal",
+    "insurance_refusal",
+    "insured_place",
+    "normalise_typed",
+    "person_refusal",
+    "resolve",
+]
+
+#: Transactions whose envelope ``insuplc_admdvs`` must be the person's insured place: the
+#: registration and the (pre-)settlement of a visit, where it routes the split to the home
+#: scheme. 2202-2205 only touch a visit already registered under the checked place, so they
+#: are not checked again (no person look-up on the hot path of the fee upload).
+INSUPLC_CHECKED = frozenset({"2201", "2206", "2207"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,7 +95,30 @@ def resolve(call: Call, tx: LedgerTx, cert: Certificate, *, where: str,
         return refuse("cert_type_unsupported", f"{where}.mdtrt_cert_type", value=cert.cert_type)
     if person is None:  # a card or token pointing at a removed person
         return refuse("person_not_found", f"{where}.mdtrt_cert_no", what="就诊凭证")
+    if call.envelope.infno in INSUPLC_CHECKED:
+        return insuplc_refusal(call, person) or person
     return person
+
+
+def insured_place(person: Person, insutype: str | None = None) -> str:
+    """The person's insured place (参保地医保区划, admdvs) for ``insutype`` as 1101 answers it
+    (``insuinfo.insuplc_admdvs``), or the person's own when the scheme names none."""
+    scheme = person.scheme(insutype) if insutype else None
+    return str((scheme or {}).get("insuplc_admdvs") or person.insuplc_admdvs)
+
+
+def insuplc_refusal(call: Call, person: Person) -> Refusal | None:
+    """Refuse a non-empty envelope ``insuplc_admdvs`` that is none of the person's insured
+    places (fact sheet §2.1: "obtained from 1101 insuinfo.insuplc_admdvs"). An empty one is the
+    wire layer's concern (``missing_field``, or a deviation in tolerant mode)."""
+    sent = call.envelope.insuplc_admdvs
+    if not sent:
+        return None
+    held = [person.insuplc_admdvs, *(insured_place(person, str(s.get("insutype")))
+                                     for s in person.insuinfo)]
+    if sent in held:
+        return None
+    return refuse("insuplc_mismatch", "insuplc_admdvs", sent=sent, held=held[0])
 
 
 def person_refusal(person: Person, *, where: str, settle: bool) -> Refusal | None:

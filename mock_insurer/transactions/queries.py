@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from mock_insurer.ledger import LedgerTx, Settlement
+from mock_insurer.policy.home_schemes import pay_loc
 from mock_insurer.refusals import refuse
 from mock_insurer.transactions.context import Answered, Call, Outcome
 
@@ -37,7 +38,7 @@ def query_row(call: Call, s: Settlement) -> dict[str, Any]:
         setl_id=s.setl_id, psn_pay=info.get("psn_part_amt"), cash_payamt=info.get("psn_cash_pay"),
         refd_setl_flag=s.refd_setl_flag, fixmedins_code=s.fixmedins_code,
         fixmedins_name=call.institution.fixmedins_name, hosp_lv=call.institution.tier,
-        pay_loc="2", year=str(s.year), clr_type=s.clr_type, clr_way=s.clr_way,
+        pay_loc=pay_loc(s.clr_optins, call.institution.admdvs), year=str(s.year), clr_type=s.clr_type, clr_way=s.clr_way,
         clr_optins=s.clr_optins, setl_time=s.setl_time, medins_setl_id=s.medins_setl_id,
         begndate=s.biz_date, enddate=s.biz_date, dise_codg=None, dise_name=None, invono=None,
         opter_id=call.envelope.opter, opter_name=call.envelope.opter_name, opt_time=s.setl_time,

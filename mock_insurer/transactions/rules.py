@@ -16,15 +16,29 @@ order whose ``hilist_code`` is not in the catalogue is refused like in 2204
 unknown id is refused; ``vola_amt`` is the order's ``sumamt`` (yuan), ``vola_amt_stas`` null
 (meaning not in the sources), ``vola_evid`` the rule's source, ``vola_bhvr_type`` the kind the
 rule inspects, ``task_id`` the request's msgid, ``jr_id`` msgid + ``-`` + the row number.
+
+Rules across visits read the ledger: ``cumulative_over_supply`` counts the person's supplied days
+exactly as 2204 does (settled rows in the window, plus the earlier orders of the same item in
+this request), so 3101 warns R-CUM-001 exactly when 2204 would refuse the line; the review rules
+(same item twice a day, exclusive services, frequency limits) run
+:func:`~mock_insurer.policy.history.review_findings` — the after-the-fact review's own function —
+over the person's charged rows (uploaded or settled, not cancelled; the rows of the encounters
+asked about are left out, the orders stand for them) plus the orders, dated the business day, and
+answer the findings on the orders.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import datetime as dt
+from collections.abc import Mapping, Sequence
+from decimal import Decimal
 from typing import Any
 
 from mock_insurer.ledger import LedgerTx
-from mock_insurer.policy import FeeLine, PersonFacts
+from mock_insurer.money import ZERO
+from mock_insurer.policy import FeeLine, PersonFacts, split_row
+from mock_insurer.policy.checks import supply_window_start
+from mock_insurer.policy.history import ChargedRow, review_findings
 from mock_insurer.policy.rules import Rule, Violation, apply_rules, default_rules
 from mock_insurer.refusals import Refusal, refuse
 from mock_insurer.transactions.context import Answered, Call, Outcome
@@ -79,6 +93,9 @@ def _rule_check(call: Call, tx: LedgerTx) -> Outcome:
     results: list[dict[str, Any]] = []
     task_id = call.envelope.msgid
     first_psn: str | None = None
+    line_rules = [rule for rule in rules if rule.enforced != "review"]
+    review_rules = [rule for rule in rules if rule.enforced == "review"]
+    window_start = f"{supply_window_start(today, params).isoformat()} 00:00:00"
     for p_index, patient in enumerate(patients):
         p_where = f"data.patient_dtos[{p_index}]"
         patn_id = patient.text("patn_id", max_len=30)
@@ -97,6 +114,9 @@ def _rule_check(call: Call, tx: LedgerTx) -> Outcome:
             facts = PersonFacts(gend=gend or person.gend,
                                 age=age_on(brdy.isoformat() if brdy else person.brdy, today),
                                 psn_no=patn_id)
+        pending_days: dict[str, Decimal] = {}
+        asked: dict[tuple[str, str], tuple[str, Any]] = {}  # (mdtrt_id, rx_id) -> order
+        ordered: list[ChargedRow] = []
         for e_index, encounter in enumerate(encounters):
             e_where = f"{p_where}.fsi_encounter_dtos[{e_index}]"
             mdtrt_id = encounter.text("mdtrt_id", max_len=30)
@@ -122,11 +142,57 @@ def _rule_check(call: Call, tx: LedgerTx) -> Outcome:
                     return refuse("item_not_mapped", f"{o_where}.hilist_code", code=code)
                 line = FeeLine(feedetl_sn=rx_id, med_list_codg=code, cnt=cnt, pric=pric,
                                prd_days=prd_days, hosp_appr_flag="1")
-                for violation in apply_rules(rules, line, item, facts, codes, params):
+                supplied = pending_days.get(code)
+                if supplied is None:
+                    supplied = tx.supplied_days(patn_id, code, window_start)
+                pending_days[code] = supplied + (prd_days or ZERO)
+                for violation in apply_rules(line_rules, line, item, facts, codes, params,
+                                             supplied_days=supplied):
                     results.append(violation_row(
                         violation, jr_id=f"{task_id}-{len(results) + 1}", task_id=task_id,
                         patn_id=patn_id, mdtrt_id=mdtrt_id, rx_id=rx_id, sumamt=sumamt))
+                asked.setdefault((mdtrt_id, rx_id), (rx_id, sumamt))
+                split = split_row(line, item)
+                ordered.append(ChargedRow(
+                    setl_id="", mdtrt_id=mdtrt_id, psn_no=patn_id, feedetl_sn=rx_id, day=today,
+                    med_list_codg=code, cnt=cnt, prd_days=prd_days,
+                    det_item_fee_sumamt=split.det_item_fee_sumamt,
+                    inscp_scp_amt=split.inscp_scp_amt))
+        if not review_rules or not ordered:
+            continue
+        history = _history(tx, patn_id, today, review_rules,
+                           {row.mdtrt_id for row in ordered})
+        for finding in review_findings([*history, *ordered], call.reference.catalogue,
+                                       review_rules):
+            found = asked.get((finding.mdtrt_id, finding.feedetl_sn))
+            if found is None:
+                continue  # a charge of the history: not what this request asks about
+            rule = next(r for r in review_rules if r.rule_id == finding.rule_id)
+            rx_id, sumamt = found
+            results.append(violation_row(
+                Violation(rule, finding.vola_cont), jr_id=f"{task_id}-{len(results) + 1}",
+                task_id=task_id, patn_id=patn_id, mdtrt_id=finding.mdtrt_id, rx_id=rx_id,
+                sumamt=sumamt))
     return Answered({"result": results}, psn_no=first_psn)
+
+
+def _history(tx: LedgerTx, psn_no: str, today: dt.date, rules: Sequence[Rule],
+             asked_visits: set[str]) -> list[ChargedRow]:
+    """The person's charged rows the review rules look back on (the longest frequency window,
+    at least the day itself), without the rows of the encounters asked about."""
+    days = max([limit.days for rule in rules for limit in rule.limits] or [1])
+    since = today - dt.timedelta(days=days - 1)
+    rows = tx.charged_rows(psn_no, f"{since.isoformat()} 00:00:00",
+                           f"{today.isoformat()} 23:59:59")
+    return [_charged(row) for row in rows if row["mdtrt_id"] not in asked_visits]
+
+
+def _charged(row: Mapping[str, Any]) -> ChargedRow:
+    return ChargedRow(
+        setl_id=row["setl_id"] or "", mdtrt_id=row["mdtrt_id"], psn_no=row["psn_no"],
+        feedetl_sn=row["feedetl_sn"], day=dt.date.fromisoformat(row["fee_ocur_time"][:10]),
+        med_list_codg=row["med_list_codg"], cnt=row["cnt"], prd_days=row["prd_days"],
+        det_item_fee_sumamt=row["det_item_fee_sumamt"], inscp_scp_amt=row["inscp_scp_amt"])
 
 
 def _chosen_rules(value: Any) -> Sequence[Rule] | Refusal:

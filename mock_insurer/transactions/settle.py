@@ -14,11 +14,13 @@ from decimal import Decimal
 from typing import Any
 
 from mock_insurer.ledger import LedgerTx, Person, Settlement, Visit
+from mock_insurer.ledger.enrolments import enrolments_of
 from mock_insurer.money import ZERO
 from mock_insurer.policy import (
     Decomposition,
     ParameterNotInForce,
     Parameters,
+    Profile,
     RowSplit,
     SettlementFacts,
     YearToDate,
@@ -29,6 +31,7 @@ from mock_insurer.transactions.context import Answered, Call, Outcome
 from mock_insurer.transactions.identity import (
     Certificate,
     insurance_refusal,
+    insured_place,
     person_refusal,
     resolve,
 )
@@ -50,10 +53,11 @@ CLR_TYPE_OUTPATIENT = "11"
 CLR_WAY_BY_ITEM = "01"
 
 
-def parameters_on(call: Call, day: date) -> Parameters | Refusal:
-    """The policy parameters in force on the business day, or why there are none."""
+def parameters_on(call: Call, day: date, profile: Profile | None = None) -> Parameters | Refusal:
+    """The parameters of ``profile`` (default: the treatment place's) in force on the business
+    day, or why there are none."""
     try:
-        return call.reference.profile.at(day)
+        return (profile or call.reference.profile).at(day)
     except ParameterNotInForce:
         return refuse("policy_not_in_force", "inf_time", day=day.isoformat())
 
@@ -124,7 +128,9 @@ def _price(call: Call, tx: LedgerTx, r: Reader) -> _Priced | Refusal | FieldProb
         return refuse("medfee_mismatch", "data.medfee_sumamt", given=medfee, computed=total)
     scheme = person.scheme(insutype) or {}
     day: date = call.now.date()
-    params = parameters_on(call, day)
+    home = call.reference.benefits_profile(insured_place(person, insutype),
+                                           call.institution.admdvs)  # 异地: the home scheme's
+    params = parameters_on(call, day, home)
     if isinstance(params, Refusal):
         return params
     if not params.covers(insutype):
@@ -136,7 +142,8 @@ def _price(call: Call, tx: LedgerTx, r: Reader) -> _Priced | Refusal | FieldProb
         retired=_retired(str(scheme.get("psn_type", ""))),
         cvlserv_flag=str(scheme.get("cvlserv_flag") or "0"), maf_eligible=person.maf_eligible,
         tier=call.institution.tier, med_type=med_type, acct_used_flag=acct_flag == "1",
-        balc=balc, registration_payment_due=not tx.has_live_settlement(mdtrt_id), ytd=ytd)
+        balc=balc, registration_payment_due=not tx.has_live_settlement(mdtrt_id), ytd=ytd,
+        enrolments=enrolments_of(tx, psn_no))
     decomposition = decompose([_split_of(row) for row in rows], facts, params)
     return _Priced(person, visit, scheme, rows, decomposition, med_type, bchno, day.year)
 
@@ -158,7 +165,7 @@ def _setlinfo(call: Call, priced: _Priced, *, setl_id: str | None, setl_time: st
     info["pool_prop_selfpay"] = d.pool_prop_selfpay
     info["balc"] = d.balc
     info["medins_setl_id"] = medins_setl_id
-    info["clr_optins"] = person.insuplc_admdvs if clr else None
+    info["clr_optins"] = insured_place(person, priced.visit.insutype) if clr else None
     info["clr_way"] = CLR_WAY_BY_ITEM if clr else None
     info["clr_type"] = CLR_TYPE_OUTPATIENT
     return info

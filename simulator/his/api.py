@@ -25,6 +25,7 @@ from simulator.his.errors import DriverInputError
 from simulator.his.operations import (
     ChargeInput,
     DayEndInput,
+    DeclareInput,
     IdentifyInput,
     Outcome,
     RefundInput,
@@ -135,6 +136,19 @@ def driver_app(driver: HisDriver) -> Starlette:
             day = DayEndInput.from_json({"date": text}).date
         return await call(driver.ledger, day)
 
+    async def declare(request: Request) -> Outcome:
+        return await call(driver.declare, DeclareInput.from_json(await _body(request)))
+
+    async def collect_payments(request: Request) -> Outcome:
+        await _body(request, optional=True)
+        return await call(driver.collect_payments)
+
+    async def receivables(request: Request) -> Outcome:
+        period = request.query_params.get("period") or None
+        if period is not None:
+            period = DeclareInput.from_json({"period": period}).period
+        return await call(driver.receivables, period)
+
     base = BASE_PATH
     routes = [
         Route(f"{base}/info", _endpoint(info), methods=["GET"]),
@@ -149,6 +163,9 @@ def driver_app(driver: HisDriver) -> Starlette:
         Route(f"{base}/visits/{{visit_id}}/bill", _endpoint(bill), methods=["GET"]),
         Route(f"{base}/day-end", _endpoint(day_end), methods=["POST"]),
         Route(f"{base}/ledger", _endpoint(ledger), methods=["GET"]),
+        Route(f"{base}/declarations", _endpoint(declare), methods=["POST"]),
+        Route(f"{base}/payments/collect", _endpoint(collect_payments), methods=["POST"]),
+        Route(f"{base}/receivables", _endpoint(receivables), methods=["GET"]),
     ]
     return Starlette(routes=routes, exception_handlers={
         404: lambda _r, _e: _error(404, "not_found", "(path)", "no such driver-API path"),

@@ -22,6 +22,7 @@ from simulator.his.operations import (
     API_VERSION,
     ChargeInput,
     DayEndInput,
+    DeclareInput,
     IdentifyInput,
     Outcome,
     RefundInput,
@@ -29,6 +30,7 @@ from simulator.his.operations import (
     SettleInput,
     VisitInput,
 )
+from simulator.his.receivables import Receivables
 from simulator.his.settlement import Settlements
 from simulator.his.store import HisStore
 
@@ -56,6 +58,7 @@ class ReferenceHis(HisDriver):
     cashier_class: ClassVar[type[Cashier]] = Cashier
     settlements_class: ClassVar[type[Settlements]] = Settlements
     dayend_class: ClassVar[type[DayEnd]] = DayEnd
+    receivables_class: ClassVar[type[Receivables]] = Receivables
 
     def __init__(self, config: HisConfig) -> None:
         self.config = config
@@ -66,6 +69,8 @@ class ReferenceHis(HisDriver):
         self.settlements = self.settlements_class(self.desk, self.cashier)
         self.dayend = self.dayend_class(self.desk, self.settlements)
         self._dayend_lock = threading.Lock()
+        self.finance = self.receivables_class(self.desk)
+        self._finance_lock = threading.Lock()
 
     def info(self) -> Outcome:
         cfg = self.config
@@ -109,6 +114,18 @@ class ReferenceHis(HisDriver):
 
     def ledger(self, day: date | None = None) -> Outcome:
         return self.cashier.ledger(day)
+
+    def declare(self, request: DeclareInput) -> Outcome:
+        with self._finance_lock:
+            return self.finance.declare(request.period, request.force, request.operator)
+
+    def collect_payments(self) -> Outcome:
+        with self._finance_lock:
+            return self.finance.collect_payments()
+
+    def receivables(self, period: str | None = None) -> Outcome:
+        with self._finance_lock:
+            return self.finance.receivables(period)
 
     def close(self) -> None:
         self.link.close()

@@ -11,12 +11,18 @@ Rules it keeps (docs/reference-his.md):
   there (2205 for its details, 2202 for its registration) and must be registered again.
 - Registration and uploads that get no answer are resent byte for byte (same msgid): an
   idempotent center answers the original and applies nothing twice.
+- Orders are checked against the insurer's rule library (3101 事前) when they are saved, before
+  they are uploaded: every warning is shown; lines a severe warning (``sev_deg`` 1) names are
+  saved ``blocked`` and not uploaded unless the cashier overrides (recorded). A later charge of
+  the same item code replaces a blocked line (the doctor corrected the order). A rule check
+  that fails (insurer down, no answer, refused) blocks nothing: the warning "rule check
+  unavailable" is shown and the visit goes on.
 """
 
 from __future__ import annotations
 
 import unicodedata
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import date
 from typing import Any
 
@@ -28,12 +34,22 @@ from simulator.his.operations import (
     ChargeInput,
     IdentifyInput,
     Outcome,
+    Override,
     RegisterInput,
     VisitInput,
 )
-from simulator.his.views import bill_json, entry_json, line_json, money, visit_json
+from simulator.his.views import bill_json, entry_json, line_json, money, visit_json, warning_of
 
-__all__ = ["Cashier", "normalise_certificate", "normalise_name"]
+__all__ = ["SEVERE", "UNAVAILABLE", "Cashier", "normalise_certificate", "normalise_name"]
+
+SEVERE = 1
+"""``sev_deg`` of a severe violation (docs/policy.md "Rule check"): it blocks without override."""
+
+UNAVAILABLE = "rule_check_unavailable"
+"""The ``rule_id`` of the warning shown when 3101/3102 could not be asked or was refused."""
+
+HIDDEN_LINES = ("superseded", "withdrawn")
+"""Line statuses the visit no longer shows (re-uploaded after a refund; replaced blocked)."""
 
 
 def normalise_certificate(cert_type: str, typed: str) -> str:
@@ -175,9 +191,110 @@ class Cashier:
                      "amount": round_money(item.qty * hosp.price), "days": item.days,
                      "status": "sending", "result": None}
                     for n, (item, hosp) in enumerate(items)]
+            codes = {item.code for item, _hosp in items}
+            self.store.set_lines([line["id"] for line in self.store.lines(
+                visit_id, statuses=("blocked",)) if line["code"] in codes], status="withdrawn")
             self.store.update_visit(visit_id, batch_no=batch)
             self.store.add_lines(rows)
-            return self.upload(self.desk.visit(visit_id), operator)
+            visit = self.desk.visit(visit_id)
+            warnings = self.check_orders(visit, operator, request.override)
+            new = {row["feedetl_sn"] for row in rows}
+            if self.store.lines(visit_id, statuses=("sending",)):
+                outcome = self.upload(visit, operator)
+            else:  # every new line is blocked: saved, nothing to upload
+                self.store.update_visit(visit_id, status="charged")
+                outcome = Outcome.success(visit=self.visit_view(visit_id))
+            shown = [line_json(line) for line in self.store.lines(visit_id)
+                     if line["feedetl_sn"] in new]
+            return Outcome(outcome.ok, {**outcome.body, "lines": shown, "warnings": warnings}
+                           if outcome.ok else {**outcome.body, "warnings": warnings})
+
+    # -- rule check (3101, 3102) -------------------------------------------------------
+    def check_orders(self, visit: dict[str, Any], operator: str,
+                     override: Override | None) -> list[dict[str, Any]]:
+        """3101 for the visit's orders as saved (before they are uploaded); the lines still
+        ``sending`` that a severe warning names become ``blocked`` — unless ``override``, which
+        is recorded. Answers the warnings."""
+        visit_id = visit["visit_id"]
+        orders = self.store.lines(visit_id, statuses=("sending", "uploaded", "blocked"))
+        warnings = self.rule_check(visit, "3101", operator, orders)
+        severe = [w for w in warnings if w["sev_deg"] == SEVERE]
+        named = {sn for w in severe for sn in w["lines"]}
+        hit = [line for line in self.store.lines(visit_id, statuses=("sending",))
+               if line["feedetl_sn"] in named]
+        if not hit:
+            return warnings
+        if override is not None:
+            self.record_override(visit_id, "charge", override,
+                                 sorted({w["rule_id"] for w in severe}))
+        else:
+            self.store.set_lines([line["id"] for line in hit], status="blocked")
+        return warnings
+
+    def rule_check(self, visit: Mapping[str, Any], infno: str, operator: str,
+                   orders: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
+        """Ask the insurer's rule library (``infno`` 3101 or 3102) about ``orders`` (the
+        visit's lines); the warnings, kept in the HIS's store. A check that fails gives one
+        warning, :data:`UNAVAILABLE` (``sev_deg`` 2, it never blocks)."""
+        desk = self.desk
+        visit_id = visit["visit_id"]
+        if not orders:
+            return []
+        try:
+            answer = desk.link.call(operator, infno, {"data": self.rule_check_data(visit, orders)},
+                                    insuplc_admdvs=visit["insuplc_admdvs"], visit_id=visit_id)
+        except ClientError as error:  # advice only: never resent, never blocks
+            warnings = [{"rule_id": UNAVAILABLE, "rule_name": "规则审核不可用 / rule check "
+                         "unavailable", "sev_deg": 2, "message": refusal_of(error).message,
+                         "lines": [], "infno": infno}]
+        else:
+            rows = answer.output.get("result") if isinstance(answer.output, dict) else None
+            warnings = [warning_of(row, infno) for row in rows or [] if isinstance(row, Mapping)]
+        self.store.add_rule_check({"visit_id": visit_id, "infno": infno,
+                                   "checked_at": desk.stamp(), "warnings": warnings})
+        return warnings
+
+    def rule_check_data(self, visit: Mapping[str, Any],
+                        orders: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
+        """The ``data`` of 3101/3102 (fact sheet §3 "3101 / 3102"): the patient, the visit as
+        an encounter with its diagnoses, and one order per line (``rx_id`` = the line's
+        ``feedetl_sn``; amounts in yuan). No ``rule_ids``: the whole library is asked."""
+        cfg = self.desk.config
+        patient = self.store.patient(int(visit["patient_id"])) or {}
+        names = cfg.items.diagnoses
+        diagnoses = list(visit["diagnoses"] or [])
+        day = str(visit["registered_at"] or self.desk.stamp())  # yyyy-MM-dd HH:mm:ss
+        encounter = {
+            "mdtrt_id": visit["mdtrt_id"], "medins_id": cfg.fixmedins_code,
+            "medins_name": cfg.fixmedins_name, "medins_admdvs": cfg.mdtrtarea_admvs,
+            "dscg_main_dise_codg": diagnoses[0] if diagnoses else "",
+            "dscg_main_dise_name": names.get(diagnoses[0], "") if diagnoses else "",
+            "fsi_diagnose_dtos": [{
+                "dise_id": str(n), "inout_dise_type": "1", "maindise_flag": "1" if n == 1
+                else "0", "dias_srt_no": str(n), "dise_codg": code,
+                "dise_name": names.get(code, code), "dise_date": day}
+                for n, code in enumerate(diagnoses, start=1)],
+            "dr_codg": visit["doctor_code"], "med_type": visit["med_type"],
+            "fsi_order_dtos": [{
+                "rx_id": line["feedetl_sn"], "rxno": "", "hilist_code": line["national_code"],
+                "hilist_name": line["name"], "cnt": format(line["qty"], "f"),
+                "pric": line["price"], "sumamt": line["amount"],
+                "prd_days": None if line["days"] is None else format(line["days"], "f"),
+                "drord_dr_codg": visit["doctor_code"]} for line in orders],
+            "medfee_sumamt": sum((line["amount"] for line in orders), ZERO),
+            "insutype": visit["insutype"]}
+        return {"syscode": "HIS", "patient_dtos": [{
+            "patn_id": visit["psn_no"], "patn_name": patient.get("psn_name") or "",
+            "gend": patient.get("gend") or None, "brdy": patient.get("brdy") or None,
+            "poolarea": visit["insuplc_admdvs"], "curr_mdtrt_id": visit["mdtrt_id"],
+            "fsi_encounter_dtos": [encounter]}]}
+
+    def record_override(self, visit_id: str, operation: str, override: Override,
+                        rule_ids: Sequence[str]) -> None:
+        """Keep who went on past which severe rules, why, and when (the HIS's clock)."""
+        self.store.add_override({"visit_id": visit_id, "operation": operation,
+                                 "by": override.by, "reason": override.reason,
+                                 "at": self.desk.stamp(), "rule_ids": list(rule_ids)})
 
     def upload(self, visit: dict[str, Any], operator: str) -> Outcome:
         """2204 for the visit's lines still ``sending``; on any failure the visit is closed at
@@ -274,14 +391,18 @@ class Cashier:
                     "insurer_unavailable", "医保中心无应答，挂号撤销将在日终重试 / the insurer "
                     "did not answer; day-end will cancel the registration"),
                     visit=self.visit_view(visit_id))
+            self.store.set_lines([line["id"] for line in self.store.lines(
+                visit_id, statuses=("blocked",))], status="cancelled")
             return Outcome.success(visit=self.visit_view(visit_id))
 
     # -- views ---------------------------------------------------------------------------
     def visit_view(self, visit_id: str) -> dict[str, Any]:
         visit = self.desk.visit(visit_id)
         shown = [line for line in self.store.lines(visit_id)
-                 if line["status"] not in ("superseded",)]
-        return visit_json(visit, shown)
+                 if line["status"] not in HIDDEN_LINES]
+        checks = self.store.rule_checks(visit_id)
+        return visit_json(visit, shown, checks[-1]["warnings"] if checks else (),
+                          self.store.overrides(visit_id))
 
     def wrong_state(self, visit: dict[str, Any], zh: str, en: str) -> Outcome:
         """The refusal for an operation a visit's status does not allow."""

@@ -1,10 +1,16 @@
 """How a reference HIS is set up: the insurer it talks to, the institution it is, its database,
-its item table, its clock and its recovery policy.
+its item table, its clock and its recovery policy — and the insurer's settlement portal.
 
 Times: ``clock`` is the HIS's own wall clock (China time, naive). It stamps msgids, ``inf_time``,
 registration and fee times, and decides the day of a sign-in. Settlement dates in the HIS's
 ledger are the insurer's (``setl_time`` as answered), so that day-end totals use the same day as
 the center. ``timeout`` is in seconds (wall clock), per wait for the insurer.
+
+``portal_url`` and ``portal_token``: the insurer's settlement portal, where the hospital's
+insurance office declares the month's claims and reads the review and the payments (in the
+field a web portal of the insurer; here the mock insurer's admin API, ``/admin/declarations``
+and ``/admin/payments``, with its bearer token). Empty ``portal_url``: the HIS has no portal and
+the declaration operations answer ``portal_not_configured``.
 """
 
 from __future__ import annotations
@@ -52,6 +58,8 @@ class HisConfig:
     ip: str = "127.0.0.1"
     center_only: CenterOnlyPolicy = "learn"
     resends: int = 1
+    portal_url: str = ""
+    portal_token: str = ""
 
     def operator_name(self, operator: str) -> str:
         """The name put into envelopes for ``operator`` (the code itself when unknown)."""

@@ -21,17 +21,26 @@ from simulator.his.errors import DriverError, DriverInputError, UnknownRecord
 from simulator.his.operations import (
     ChargeInput,
     DayEndInput,
+    DeclareInput,
     IdentifyInput,
     Outcome,
     RefundInput,
+    Refusal,
     RegisterInput,
     SettleInput,
     VisitInput,
 )
 
-__all__ = ["BASE_PATH", "HisDriver", "HttpHisDriver"]
+__all__ = ["BASE_PATH", "HisDriver", "HttpHisDriver", "not_supported"]
 
 BASE_PATH = "/his/v1"
+
+
+def not_supported(operation: str) -> Outcome:
+    """The answer of an optional operation a HIS does not have."""
+    return Outcome.refused(Refusal(
+        "not_supported", f"this HIS does not support {operation} (an optional operation of the "
+                         "driver API)", "his"))
 
 
 class HisDriver(ABC):
@@ -53,15 +62,18 @@ class HisDriver(ABC):
 
     @abstractmethod
     def charge(self, visit_id: str, request: ChargeInput) -> Outcome:
-        """Charge the hospital's items with diagnoses (2203, 2204): ``lines``, ``visit``."""
+        """Charge the hospital's items with diagnoses (2203, 3101, 2204): ``lines``,
+        ``visit``, ``warnings`` (the rule check's; a line a severe one names is ``blocked``)."""
 
     @abstractmethod
     def pre_settle(self, visit_id: str, request: SettleInput) -> Outcome:
-        """Pre-settle (2206): ``estimate`` (the amounts shown to the patient)."""
+        """Pre-settle (3102, 2206): ``estimate`` (the amounts shown to the patient),
+        ``warnings``."""
 
     @abstractmethod
     def settle(self, visit_id: str, request: SettleInput) -> Outcome:
-        """Settle (2207): ``bill`` (what was printed and charged)."""
+        """Settle (3102, 2206, 2207): ``bill`` (what was printed and charged), ``warnings``;
+        refused ``rule_check_severe`` past a severe warning without ``override``."""
 
     @abstractmethod
     def refund(self, visit_id: str, request: RefundInput) -> Outcome:
@@ -86,6 +98,22 @@ class HisDriver(ABC):
     @abstractmethod
     def ledger(self, day: date | None = None) -> Outcome:
         """Every settlement row the HIS believes in (of ``day``, or all): ``settlements``."""
+
+    # -- after the window (optional: a HIS without them answers not_supported) -----------
+    def declare(self, request: DeclareInput) -> Outcome:
+        """Check the month with 3201, then declare it at the insurer's portal: ``declared``,
+        ``groups``, ``declaration`` (docs/his-driver.md, "After the window")."""
+        return not_supported("declare")
+
+    def collect_payments(self) -> Outcome:
+        """Read the portal's reviews and payments and match each item to its settlement:
+        ``matched``, ``unmatched``, ``totals``."""
+        return not_supported("collect_payments")
+
+    def receivables(self, period: str | None = None) -> Outcome:
+        """The receivables ledger (of ``period`` YYYY-MM, or all): ``receivables``,
+        ``totals``, ``deductions``."""
+        return not_supported("receivables")
 
     def close(self) -> None:  # noqa: B027 - optional hook, nothing to do by default
         """Release what the driver holds."""
@@ -174,6 +202,30 @@ class HttpHisDriver(HisDriver):
     def ledger(self, day: date | None = None) -> Outcome:
         params = {"date": day.isoformat()} if day is not None else None
         return self._request("GET", self._url("ledger"), params=params)
+
+    def _optional(self, operation: str, method: str, url: str, body: Any = None,
+                  params: dict[str, str] | None = None) -> Outcome:
+        """An optional operation: a HIS that has no such path answers ``not_supported``."""
+        try:
+            return self._request(method, url, body, params)
+        except UnknownRecord as exc:
+            if exc.field in ("(path)", "(method)", ""):
+                return not_supported(operation)
+            raise
+        except DriverError as exc:  # a server that does not know the path at all
+            if ": HTTP 404 " in str(exc) or ": HTTP 405 " in str(exc):
+                return not_supported(operation)
+            raise
+
+    def declare(self, request: DeclareInput) -> Outcome:
+        return self._optional("declare", "POST", self._url("declarations"), request.to_json())
+
+    def collect_payments(self) -> Outcome:
+        return self._optional("collect_payments", "POST", self._url("payments", "collect"), {})
+
+    def receivables(self, period: str | None = None) -> Outcome:
+        params = {"period": period} if period else None
+        return self._optional("receivables", "GET", self._url("receivables"), params=params)
 
     def close(self) -> None:
         self.session.close()

@@ -26,8 +26,10 @@ __all__ = [
     "ChargeInput",
     "ChargeItem",
     "DayEndInput",
+    "DeclareInput",
     "IdentifyInput",
     "Outcome",
+    "Override",
     "RefundInput",
     "Refusal",
     "RegisterInput",
@@ -194,7 +196,29 @@ def _plain(value: Decimal | None) -> str | None:
     return None if value is None else format(value, "f")
 
 
+def _override(body: Mapping[str, Any]) -> Override | None:
+    value = body.get("override")
+    if value is None:
+        return None
+    o = _object(value, "override")
+    return Override(_text(o, "by", max_len=30, where="override."),
+                    _text(o, "reason", max_len=200, where="override."))
+
+
 # -- inputs --------------------------------------------------------------------------------
+@dataclass(frozen=True, slots=True)
+class Override:
+    """The cashier's decision to go on past a severe rule-check warning (3101/3102 ``sev_deg``
+    1): ``by`` (the operator id who decided) and ``reason`` (free text, required). The HIS
+    records it with its own clock and the rule ids it overrode."""
+
+    by: str
+    reason: str
+
+    def to_json(self) -> dict[str, Any]:
+        return {"by": self.by, "reason": self.reason}
+
+
 @dataclass(frozen=True, slots=True)
 class IdentifyInput:
     """A certificate as presented at the window: ``cert_type`` 01 e-certificate token, 02 ID
@@ -274,13 +298,15 @@ class ChargeItem:
 @dataclass(frozen=True, slots=True)
 class ChargeInput:
     """Charge items to a visit, with the diagnoses (ICD codes; needed on the first charge) and
-    the ordering department and doctor (default: the visit's)."""
+    the ordering department and doctor (default: the visit's). ``override``: upload the lines
+    even when the rule check (3101) answers a severe warning for them."""
 
     items: tuple[ChargeItem, ...]
     diagnoses: tuple[str, ...] = ()
     dept_code: str = ""
     doctor_code: str = ""
     operator: str = ""
+    override: Override | None = None
 
     @classmethod
     def from_json(cls, body: Any) -> ChargeInput:
@@ -301,31 +327,41 @@ class ChargeInput:
         return cls(tuple(items), _codes(b, "diagnoses", required=False) or (),
                    _text(b, "dept_code", required=False, max_len=30),
                    _text(b, "doctor_code", required=False, max_len=30),
-                   _text(b, "operator", required=False, max_len=30))
+                   _text(b, "operator", required=False, max_len=30), _override(b))
 
     def to_json(self) -> dict[str, Any]:
-        return {"items": [{"code": i.code, "qty": _plain(i.qty), "days": _plain(i.days)}
-                          for i in self.items],
-                "diagnoses": list(self.diagnoses), "dept_code": self.dept_code,
-                "doctor_code": self.doctor_code, "operator": self.operator}
+        body: dict[str, Any] = {
+            "items": [{"code": i.code, "qty": _plain(i.qty), "days": _plain(i.days)}
+                      for i in self.items],
+            "diagnoses": list(self.diagnoses), "dept_code": self.dept_code,
+            "doctor_code": self.doctor_code, "operator": self.operator}
+        if self.override is not None:
+            body["override"] = self.override.to_json()
+        return body
 
 
 @dataclass(frozen=True, slots=True)
 class SettleInput:
     """Pre-settle or settle a visit's charges; ``acct_used``: pay from the personal account
-    (个人账户) as far as it goes."""
+    (个人账户) as far as it goes; ``override``: go on past a severe rule-check warning (3101 at
+    charge or 3102 now) — recorded by the HIS; without it such a visit is refused
+    ``rule_check_severe``."""
 
     acct_used: bool = True
     operator: str = ""
+    override: Override | None = None
 
     @classmethod
     def from_json(cls, body: Any) -> SettleInput:
         b = _object(body if body is not None else {})
         acct = _flag(b, "acct_used", True)
-        return cls(bool(acct), _text(b, "operator", required=False, max_len=30))
+        return cls(bool(acct), _text(b, "operator", required=False, max_len=30), _override(b))
 
     def to_json(self) -> dict[str, Any]:
-        return {"acct_used": self.acct_used, "operator": self.operator}
+        body: dict[str, Any] = {"acct_used": self.acct_used, "operator": self.operator}
+        if self.override is not None:
+            body["override"] = self.override.to_json()
+        return body
 
 
 @dataclass(frozen=True, slots=True)
@@ -382,3 +418,26 @@ class DayEndInput:
 
     def to_json(self) -> dict[str, Any]:
         return {"date": self.date.isoformat(), "operator": self.operator}
+
+
+@dataclass(frozen=True, slots=True)
+class DeclareInput:
+    """Declare the month ``period`` (``YYYY-MM``, the insurer's settlement dates) to the
+    insurer's portal, after checking its totals with 3201. ``force``: declare even when a group
+    does not balance (the office's decision; the insurer records the mismatch)."""
+
+    period: str
+    force: bool = False
+    operator: str = ""
+
+    @classmethod
+    def from_json(cls, body: Any) -> DeclareInput:
+        b = _object(body)
+        period = _text(b, "period", max_len=7)
+        if not re.fullmatch(r"\d{4}-(0[1-9]|1[0-2])", period):
+            raise DriverInputError("period", f"must be a month YYYY-MM, got {period!r}")
+        return cls(period, bool(_flag(b, "force", False)),
+                   _text(b, "operator", required=False, max_len=30))
+
+    def to_json(self) -> dict[str, Any]:
+        return {"period": self.period, "force": self.force, "operator": self.operator}

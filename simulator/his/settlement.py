@@ -18,6 +18,12 @@ Exactly once (reference README, rule 7; fact sheet §7 "Timeouts and retries"; d
 
 A refund is 2208 (the whole settlement is cancelled) → 2205 (its details, unsettled again, are
 cancelled) → the remaining items uploaded as a new batch → 2206/2207 again.
+
+Before 2206/2207 the visit's orders are checked once more by the insurer's rule library (3102
+事中). A severe warning — from 3102, or the 3101 that blocked a line at charge — refuses the
+pre-settlement and the settlement (``rule_check_severe``, nothing sent to 2206/2207) unless the
+request carries an override: it is recorded, the blocked lines are uploaded (2204) and the visit
+settles — or the insurer refuses it for the same rule, and the visit is closed there.
 """
 
 from __future__ import annotations
@@ -29,12 +35,12 @@ from typing import Any, Literal
 
 from mock_insurer.client import ClientError, InsurerRefusal
 from mock_insurer.money import ZERO, render
-from simulator.his.cashier import Cashier
+from simulator.his.cashier import SEVERE, Cashier
 from simulator.his.desk import Desk, his_refusal, refusal_of
 from simulator.his.errors import DriverInputError
-from simulator.his.operations import Outcome, RefundInput, Refusal, SettleInput
+from simulator.his.operations import Outcome, Override, RefundInput, Refusal, SettleInput
 from simulator.his.store import LEDGER_MONEY
-from simulator.his.views import BILL_AMOUNTS, amounts_of, line_json
+from simulator.his.views import BILL_AMOUNTS, amounts_of, line_json, payers_of, with_payers
 
 __all__ = ["Resolution", "Settlements"]
 
@@ -87,16 +93,21 @@ class Settlements:
             visit = desk.visit(visit_id)
             if visit["status"] != "charged":
                 return self.cashier.wrong_state(visit, "预结算", "be pre-settled")
+            warnings, stopped = self.rule_gate(visit, "pre_settle", request.override, operator)
+            if stopped is not None:
+                return stopped
+            visit = desk.visit(visit_id)
             try:
                 answer = desk.link.call(operator, "2206", self._settle_input(visit,
                                         request.acct_used), insuplc_admdvs=visit["insuplc_admdvs"],
                                         visit_id=visit_id, resend=True)
             except ClientError as error:
                 desk.after_failure(visit, operator, error)
-                return Outcome.refused(refusal_of(error), visit=self.cashier.visit_view(visit_id))
+                return Outcome.refused(refusal_of(error), visit=self.cashier.visit_view(visit_id),
+                                       warnings=warnings)
             amounts = amounts_of(answer.output.get("setlinfo") or {})
             return Outcome.success(estimate={k: render(v) for k, v in amounts.items()},
-                                   visit=self.cashier.visit_view(visit_id))
+                                   visit=self.cashier.visit_view(visit_id), warnings=warnings)
 
     def settle(self, visit_id: str, request: SettleInput) -> Outcome:
         desk = self.desk
@@ -110,7 +121,47 @@ class Settlements:
                 return self.cashier.bill(visit_id)  # answer its bill, never settle twice
             if visit["status"] != "charged":
                 return self.cashier.wrong_state(visit, "结算", "be settled")
-            return self._settle_batch(visit, request.acct_used, operator)
+            warnings, stopped = self.rule_gate(visit, "settle", request.override, operator)
+            if stopped is not None:
+                return stopped
+            settled = self._settle_batch(desk.visit(visit_id), request.acct_used, operator)
+            return Outcome(settled.ok, {**settled.body, "warnings": warnings})
+
+    # -- rule check (3102) ---------------------------------------------------------------
+    def rule_gate(self, visit: dict[str, Any], operation: str, override: Override | None,
+                  operator: str) -> tuple[list[dict[str, Any]], Outcome | None]:
+        """3102 for the visit's orders before ``operation`` (pre_settle or settle): the
+        warnings, and the outcome to answer instead when a severe warning stops the visit.
+        Severe: a 3102 warning of ``sev_deg`` 1, or a line 3101 blocked at charge. With an
+        ``override`` (recorded) the blocked lines are uploaded now; a refused upload is
+        answered (the visit is then closed at the insurer)."""
+        visit_id = visit["visit_id"]
+        orders = self.store.lines(visit_id, statuses=("uploaded", "blocked"))
+        warnings = self.cashier.rule_check(visit, "3102", operator, orders)
+        blocked = self.store.lines(visit_id, statuses=("blocked",))
+        held = {line["feedetl_sn"] for line in blocked}
+        severe: dict[str, str] = {w["rule_id"]: w["rule_name"] for w in warnings
+                                  if w["sev_deg"] == SEVERE}
+        for check in self.store.rule_checks(visit_id):
+            for w in check["warnings"] or []:
+                if w.get("sev_deg") == SEVERE and held.intersection(w.get("lines") or []):
+                    severe.setdefault(str(w["rule_id"]), str(w.get("rule_name") or ""))
+        if not severe and not blocked:
+            return warnings, None
+        if override is None:
+            named = "、".join(f"{rid} {name}".strip() for rid, name in sorted(severe.items()))
+            return warnings, Outcome.refused(his_refusal(
+                "rule_check_severe", f"医保规则审核严重违规：{named}；须经办人确认(override)后方可"
+                f"结算 / severe rule-check warning {', '.join(sorted(severe))}: the visit "
+                "cannot be settled without a recorded override"),
+                visit=self.cashier.visit_view(visit_id), warnings=warnings)
+        self.cashier.record_override(visit_id, operation, override, sorted(severe))
+        if blocked:
+            self.store.set_lines([line["id"] for line in blocked], status="sending")
+            uploaded = self.cashier.upload(self.desk.visit(visit_id), operator)
+            if not uploaded.ok:
+                return warnings, Outcome(False, {**uploaded.body, "warnings": warnings})
+        return warnings, None
 
     def refund(self, visit_id: str, request: RefundInput) -> Outcome:
         desk = self.desk
@@ -211,7 +262,7 @@ class Settlements:
             if resolution.kind == "committed":
                 return _Sent("done", resolution.row, entry_ids[0], recovered=True)
             return _Sent(resolution.kind, entry_id=entry_ids[0], error=error)
-        return _Sent("done", answer.output.get("setlinfo") or {}, entry_ids[0])
+        return _Sent("done", with_payers(answer.output), entry_ids[0])
 
     def recover(self, entry: Mapping[str, Any], operator: str) -> Resolution:
         """Resolve a ``pending`` ledger row: query (5203), else reverse (2601). A reversed row
@@ -258,7 +309,8 @@ class Settlements:
         if isinstance(row, list):
             row = row[-1] if row else None
         if isinstance(row, Mapping) and row.get("medins_setl_id") == entry["msgid"]:
-            return row
+            detail = answer.output.get("setldetail")  # the payers, for the bill
+            return {**row, "setldetail": detail} if isinstance(detail, list) else row
         return False
 
     def resolve_pending(self, visit_id: str, operator: str) -> Outcome | None:
@@ -331,7 +383,7 @@ class Settlements:
             "amounts": {key: render(amounts[key]) for key in BILL_AMOUNTS},
             "charged": {key: render(value)
                         for key, value in self.charged(kind, amounts).items()},
-            "recovered": recovered}
+            "payers": payers_of(info), "recovered": recovered}
         self.store.add_bill({"bill_no": bill_no, "visit_id": visit["visit_id"],
                              "setl_id": content["setl_id"], "kind": kind,
                              "printed_at": content["printed_at"], "content": content})

@@ -3,7 +3,9 @@
 Tables: ``patients`` (as identified by the insurer, exactly), ``visits``, ``lines`` (charged
 items with the hospital's codes), ``ledger`` (every settlement row the HIS believes in, with its
 status), ``bills`` (what was printed), ``messages`` (every msgid sent), ``signins`` (per
-operator and day) and ``counters``. Money is stored as text with two places and read back as
+operator and day), ``rule_checks`` (each 3101/3102 and the warnings it gave), ``overrides``
+(who went on past a severe warning), ``receivables``, ``deductions``, ``declarations`` and
+``payments`` (after the window: simulator/his/receivables.py) and ``counters``. Money is stored as text with two places and read back as
 :class:`~decimal.Decimal`; JSON columns keep Decimals as exact strings.
 
 Ledger statuses: ``pending`` (a 2207/2208 was sent and its answer is not known yet),
@@ -122,6 +124,54 @@ signins = Table(
     UniqueConstraint("operator", "day"),
 )
 
+rule_checks = Table(  # every 3101/3102 asked, with the warnings shown (issue 10)
+    "rule_checks", METADATA,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("visit_id", String, nullable=False), Column("infno", String),
+    Column("checked_at", String), Column("warnings", Text),
+)
+
+overrides = Table(  # a cashier's decision to go on past a severe warning: who, when, which rules
+    "overrides", METADATA,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("visit_id", String, nullable=False), Column("operation", String),
+    Column("by", String, nullable=False), Column("reason", Text),
+    Column("at", String), Column("rule_ids", Text),
+)
+
+receivables = Table(  # per settlement claimed from the insurer (simulator/his/receivables.py)
+    "receivables", METADATA,
+    Column("setl_id", String, primary_key=True), Column("period", String, nullable=False),
+    Column("setl_date", String), Column("visit_id", String), Column("mdtrt_id", String),
+    Column("psn_no", String), Column("insutype", String), Column("dept_code", String),
+    Column("dept_name", String), Column("dr_code", String), Column("dr_name", String),
+    Column("fund_claimed", String), Column("acct_claimed", String), Column("claimed", String),
+    Column("paid", String), Column("deducted", String), Column("status", String),
+    Column("dcla_id", String), Column("pay_id", String), Column("paid_date", String),
+)
+
+deductions = Table(  # the insurer's review deductions (拒付), as read from its portal
+    "deductions", METADATA,
+    Column("ded_id", String, primary_key=True), Column("dcla_id", String),
+    Column("setl_id", String), Column("feedetl_sn", String), Column("rule_id", String),
+    Column("category", String), Column("reason", Text), Column("reason_en", Text),
+    Column("amount", String), Column("dept_code", String), Column("dept_name", String),
+    Column("dr_code", String), Column("dr_name", String),
+)
+
+declarations = Table(  # what the HIS declared per period, and the insurer's record of it
+    "declarations", METADATA,
+    Column("period", String, primary_key=True), Column("dcla_id", String),
+    Column("status", String), Column("declared_on", String), Column("record", Text),
+)
+
+payments = Table(  # payments (回款) read from the portal
+    "payments", METADATA,
+    Column("pay_id", String, primary_key=True), Column("kind", String),
+    Column("dcla_id", String), Column("amount", String), Column("paid_date", String),
+    Column("record", Text),
+)
+
 counters = Table(
     "counters", METADATA,
     Column("name", String, primary_key=True), Column("value", Integer, nullable=False),
@@ -130,8 +180,13 @@ counters = Table(
 LEDGER_MONEY = ("medfee_sumamt", "fund_pay_sumamt", "acct_pay", "psn_cash_pay", "hosp_part_amt")
 LINE_MONEY = ("qty", "price", "amount", "days")
 COUNTED = ("settled", "cancelled", "refund")
+RECEIVABLE_MONEY = ("fund_claimed", "acct_claimed", "claimed", "paid", "deducted")
 _JSON = {"baseinfo", "insuinfo", "diagnoses", "result", "setlinfo", "content",
-         "register_envelope"}
+         "register_envelope", "warnings", "rule_ids", "record"}
+
+
+_FINANCE = {"receivables": receivables, "deductions": deductions,
+            "declarations": declarations, "payments": payments}
 
 
 def dump(value: Any) -> str:
@@ -205,7 +260,7 @@ def _decode(row: Any) -> dict[str, Any]:
     for key, value in row.items():
         if key in _JSON:
             out[key] = load(value)
-        elif key in LEDGER_MONEY or key in LINE_MONEY:
+        elif key in LEDGER_MONEY or key in LINE_MONEY or key in RECEIVABLE_MONEY:
             out[key] = None if value in (None, "") else parse_decimal(value)
         else:
             out[key] = value
@@ -347,6 +402,51 @@ class HisStore:
     def bills(self, visit_id: str) -> list[dict[str, Any]]:
         return self._all(select(bills).where(bills.c.visit_id == visit_id)
                          .order_by(bills.c.printed_at, bills.c.bill_no))
+
+    # -- rule checks (3101/3102) and overrides ------------------------------------------
+    def add_rule_check(self, values: Mapping[str, Any]) -> None:
+        """Keep one 3101/3102 asked for a visit and the ``warnings`` it answered."""
+        with self._tx() as conn:
+            conn.execute(insert(rule_checks).values(**_encode(rule_checks, values)))
+
+    def rule_checks(self, visit_id: str) -> list[dict[str, Any]]:
+        return self._all(select(rule_checks).where(rule_checks.c.visit_id == visit_id)
+                         .order_by(rule_checks.c.id))
+
+    def add_override(self, values: Mapping[str, Any]) -> None:
+        """Record who went on past which severe rules, when (the HIS's clock) and why."""
+        with self._tx() as conn:
+            conn.execute(insert(overrides).values(**_encode(overrides, values)))
+
+    def overrides(self, visit_id: str) -> list[dict[str, Any]]:
+        return self._all(select(overrides).where(overrides.c.visit_id == visit_id)
+                         .order_by(overrides.c.id))
+
+    # -- receivables, deductions, declarations, payments (simulator/his/receivables.py) --
+    def save_row(self, table: str, values: Mapping[str, Any]) -> None:
+        """Insert or replace one row of ``receivables``, ``deductions``, ``declarations`` or
+        ``payments`` by its primary key."""
+        found = _FINANCE[table]
+        row = _encode(found, values)
+        key = next(iter(found.primary_key.columns))
+        with self._tx() as conn:
+            conn.execute(delete(found).where(key == row[key.name]))
+            conn.execute(insert(found).values(**row))
+
+    def delete_row(self, table: str, key_value: str) -> None:
+        found = _FINANCE[table]
+        key = next(iter(found.primary_key.columns))
+        with self._tx() as conn:
+            conn.execute(delete(found).where(key == key_value))
+
+    def rows(self, table: str, **equal: Any) -> list[dict[str, Any]]:
+        """The rows of a finance table whose columns equal ``equal`` (all rows without)."""
+        found = _FINANCE[table]
+        key = next(iter(found.primary_key.columns))
+        query = select(found)
+        for name, value in equal.items():
+            query = query.where(found.c[name] == value)
+        return self._all(query.order_by(key))
 
     # -- messages and sign-ins -----------------------------------------------------------
     def log_message(self, values: Mapping[str, Any]) -> int:

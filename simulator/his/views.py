@@ -17,7 +17,11 @@ __all__ = [
     "entry_json",
     "line_json",
     "money",
+    "override_json",
+    "payers_of",
     "visit_json",
+    "warning_of",
+    "with_payers",
 ]
 
 BILL_AMOUNTS = (
@@ -53,6 +57,28 @@ def amounts_of(setlinfo: Mapping[str, Any]) -> dict[str, Decimal]:
     return amounts
 
 
+def with_payers(output: Mapping[str, Any]) -> dict[str, Any]:
+    """A 2207/2208 answer's ``setlinfo`` with its ``setldetail`` rows kept beside it (so the
+    bill and the HIS's ledger row can show what each payer paid)."""
+    info = dict(output.get("setlinfo") or {})
+    if isinstance(output.get("setldetail"), list):
+        info["setldetail"] = list(output["setldetail"])
+    return info
+
+
+def payers_of(info: Mapping[str, Any]) -> list[dict[str, str]]:
+    """What each payer paid, from the ``setldetail`` rows kept with a setlinfo (fact sheet §3:
+    one row per fund, the personal account 310200 included): ``[{fund_pay_type, name,
+    amount}]``, amounts as the insurer answered (negative on a refund slip)."""
+    rows = info.get("setldetail")
+    if not isinstance(rows, list):
+        return []
+    return [{"fund_pay_type": str(row.get("fund_pay_type") or ""),
+             "name": str(row.get("fund_pay_type_name") or ""),
+             "amount": render(money(row.get("fund_payamt")))}
+            for row in rows if isinstance(row, Mapping)]
+
+
 def _plain(value: Decimal | None) -> str | None:
     return None if value is None else format(value.normalize(), "f")
 
@@ -60,7 +86,8 @@ def _plain(value: Decimal | None) -> str | None:
 def line_json(line: Mapping[str, Any]) -> dict[str, Any]:
     result = line.get("result") or {}
     shown: dict[str, Any] = {
-        "line_no": line["line_no"], "code": line["code"], "name": line["name"],
+        "line_no": line["line_no"], "feedetl_sn": line.get("feedetl_sn"),
+        "code": line["code"], "name": line["name"],
         "national_code": line["national_code"], "qty": _plain(line["qty"]),
         "price": render(line["price"]), "amount": render(line["amount"]),
         "days": _plain(line["days"]), "status": line["status"],
@@ -77,7 +104,31 @@ def _ratio(result: Mapping[str, Any]) -> str | None:
     return None if value is None else format(parse_decimal(value), "f")
 
 
-def visit_json(visit: Mapping[str, Any], lines: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
+def warning_of(row: Mapping[str, Any], infno: str) -> dict[str, Any]:
+    """A warning as the cashier sees it, from one 3101/3102 ``result`` row (fact sheet §3):
+    ``rule_id``, ``rule_name``, ``sev_deg`` (1 severe — blocks —, 2 warning, 3 notice),
+    ``message`` (``vola_cont``), ``lines`` (the HIS's ``feedetl_sn`` of the rows concerned,
+    sent as ``rx_id``) and ``infno`` (which check answered it)."""
+    try:
+        sev = int(str(row.get("sev_deg") or "3"))
+    except ValueError:
+        sev = 3
+    named = [str(d.get("rx_id")) for d in row.get("judge_result_detail_dtos") or []
+             if isinstance(d, Mapping) and d.get("rx_id")]
+    return {"rule_id": str(row.get("rule_id") or ""), "rule_name": str(row.get("rule_name") or ""),
+            "sev_deg": sev, "message": str(row.get("vola_cont") or ""),
+            "lines": list(dict.fromkeys(named)), "infno": infno}
+
+
+def override_json(row: Mapping[str, Any]) -> dict[str, Any]:
+    return {"operation": row["operation"], "by": row["by"], "reason": row["reason"],
+            "at": row["at"], "rule_ids": list(row["rule_ids"] or [])}
+
+
+def visit_json(visit: Mapping[str, Any], lines: Sequence[Mapping[str, Any]],
+               warnings: Sequence[Mapping[str, Any]] = (),
+               overrides: Sequence[Mapping[str, Any]] = ()) -> dict[str, Any]:
+    """A visit with its lines, the warnings of its latest rule check and its overrides."""
     return {
         "visit_id": visit["visit_id"], "patient_id": str(visit["patient_id"]),
         "psn_no": visit["psn_no"], "mdtrt_id": visit["mdtrt_id"],
@@ -87,6 +138,8 @@ def visit_json(visit: Mapping[str, Any], lines: Sequence[Mapping[str, Any]]) -> 
         "registered_at": visit["registered_at"],
         "diagnoses": list(visit["diagnoses"] or []),
         "lines": [line_json(line) for line in lines],
+        "warnings": [dict(w) for w in warnings],
+        "overrides": [override_json(row) for row in overrides],
     }
 
 

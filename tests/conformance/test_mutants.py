@@ -27,9 +27,13 @@ from simulator.his.operations import (
     DayEndInput,
     IdentifyInput,
     Outcome,
+    Override,
     RefundInput,
 )
 from simulator.his.variants import VARIANTS, VariantHis
+from tests.conformance.declaration_situations import DECLARATION_SITUATIONS
+from tests.conformance.multi_payer_situations import MULTI_PAYER_SITUATIONS
+from tests.conformance.out_of_area_situations import OUT_OF_AREA_SITUATIONS
 from tests.mock_insurer.gateway import dataset
 from tests.simulator.his.rig import AMOXI, CONSULT, HOSPITAL, START, TONIC, Rig
 
@@ -138,8 +142,9 @@ def refusals_shown(rig: Rig) -> Problems:
     """An unknown person at identification and an over-quantity upload (REJ-002)."""
     problems: Problems = set()
     unknown = rig.driver.identify(IdentifyInput("02", "110105195503030999"))
-    over = rig.driver.charge(rig.visit(1, [(CONSULT, "1")]),
-                             ChargeInput((ChargeItem(AMOXI, Decimal("30")),)))
+    over = rig.driver.charge(rig.visit(1, [(CONSULT, "1")]),  # past the rule check's warning
+                             ChargeInput((ChargeItem(AMOXI, Decimal("30")),),
+                                         override=Override("C01", "doctor insists")))
     for outcome in (unknown, over):
         assert not outcome.ok and outcome.refusal is not None
         (record,) = [m for m in received(rig) if m["msgid"] == outcome.refusal.msgid]
@@ -273,6 +278,9 @@ SITUATIONS: dict[str, tuple[Callable[[Rig], Problems], Problems]] = {
                                              "kept items unsettled",
                                              "msgid reused with another body",
                                              "orphan registration"}),
+    **OUT_OF_AREA_SITUATIONS,
+    **MULTI_PAYER_SITUATIONS,
+    **DECLARATION_SITUATIONS,
 }
 NEW = [name for name in MUTANTS if name not in VARIANTS]
 

@@ -21,6 +21,7 @@ CAUGHT = {
     "register-typed-identity": ("identity-edge-cases", "outcomes"),
     "name-gbk": ("identity-edge-cases", "outcomes"),
     "orphan-on-refusal": ("refused-items", "no_orphans"),
+    "ignores-rule-check": ("rule-check", "visits"),
     "blind-resend": ("lost-answer-2207", "exactly_once"),
     "forget-lost": ("lost-answer-2207", "ledgers_agree"),
     "no-signin-renewal": ("signin-invalidated", "outcomes"),

@@ -15,6 +15,7 @@ from simulator.his.variants.identity import GbkNameHis, RegisterTypedIdentityHis
 from simulator.his.variants.recovery import BlindResendHis, ForgetLostHis
 from simulator.his.variants.refunds import RefundDropsRestHis
 from simulator.his.variants.refusals import NoSigninRenewalHis, OrphanOnRefusalHis
+from simulator.his.variants.rulecheck import IgnoresRuleCheckHis
 
 __all__ = ["CONCERNS", "VARIANTS", "Concern", "Variant", "variant"]
 
@@ -64,6 +65,13 @@ _ALL = (
             "after a refused 2203/2204/2206/2207 an open registration (and its unsettled "
             "details) is left at the insurer",
             OrphanOnRefusalHis),
+    Variant("ignores-rule-check",
+            "不调用规则审核(3101/3102) / never asks the insurer's rule check",
+            "rejection-handling",
+            "no 3101 when orders are saved and no 3102 before settling: no warning is shown, "
+            "an over-prescribed line is uploaded as it is and the insurer refuses it in real "
+            "time; no visit is stopped for a severe warning",
+            IgnoresRuleCheckHis),
     Variant("no-signin-renewal",
             "签到失效后不重新签到 / never signs in again after the sign-in is invalidated",
             "outage-recovery",

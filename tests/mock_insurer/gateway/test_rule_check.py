@@ -57,12 +57,13 @@ def test_over_quantity_is_warned_with_the_rule_and_refused_by_2204_alike(
     assert row["judge_result_detail_dtos"] == [{
         "jrd_id": f"{row['jr_id']}-1", "patn_id": dataset.PERSONS[0]["psn_no"],
         "mdtrt_id": "M0001", "rx_id": "RX1", "vola_item_type": "1", "vola_amt": D("135.60")}]
-    # the same order uploaded to 2204: refused, with the same words
+    # the same order uploaded to 2204: refused, with the same words and the rule's id
     mdtrt_id = window.register(1)
     window.diagnose(1, mdtrt_id)
     with pytest.raises(InsurerRefusal) as refused:
         window.upload([window.row(1, mdtrt_id, AMOXICILLIN, "30")])
-    assert refused.value.err_msg == f"FSI-{row['vola_cont']}[feedetail[0].med_list_codg]"
+    assert refused.value.err_msg == \
+        f"FSI-{row['vola_cont']}（规则 {row['rule_id']}）[feedetail[0].med_list_codg]"
 
 
 def test_answers_match_the_published_schemas(window: Window) -> None:

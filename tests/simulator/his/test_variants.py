@@ -26,8 +26,10 @@ from simulator.his.operations import (
     DayEndInput,
     IdentifyInput,
     Outcome,
+    Override,
     RefundInput,
     RegisterInput,
+    SettleInput,
 )
 from simulator.his.variants import CONCERNS, VARIANTS, VariantHis, variant
 from simulator.his.variants.identity import gbk_field
@@ -111,7 +113,8 @@ def refusals_inside_visits(rig: Rig) -> Problems:
     """An upload refused (over quantity) and a settlement refused (business error)."""
     problems: Problems = set()
     visit_id = rig.visit(1, [(CONSULT, "1")])
-    over = rig.driver.charge(visit_id, ChargeInput((ChargeItem(AMOXI, Decimal("30")),)))
+    over = rig.driver.charge(visit_id, ChargeInput((ChargeItem(AMOXI, Decimal("30")),),
+                                                   override=Override("C01", "doctor insists")))
     assert insurer_refusal(rig, over) == "over_quantity"
     rig.faults({"id": "no", "match": {"infno": "2207", "first": 1},
                 "effect": {"kind": "business_error", "err_msg": "FSI-结算失败[test]"}})
@@ -216,6 +219,26 @@ def a_planted_mismatch(rig: Rig) -> Problems:
     return problems
 
 
+def an_over_prescribed_visit(rig: Rig) -> Problems:
+    """A quantity above the per-prescription limit is charged, then settled without override;
+    a plain visit is settled: the rule check must be asked, warn and stop the first."""
+    problems: Problems = set()
+    visit_id = rig.visit(1, [(CONSULT, "1")])
+    over = rig.driver.charge(visit_id, ChargeInput((ChargeItem(AMOXI, Decimal("30")),)))
+    if not over.ok:
+        problems.add(f"charge refused: {insurer_refusal(rig, over)}")
+    elif not any(w["rule_id"] == "R-QTY-001" for w in over["warnings"]):
+        problems.add("no warning shown")
+    settled = rig.driver.settle(visit_id, SettleInput())
+    if settled.ok:
+        problems.add("settled past a severe warning")
+    plain = rig.visit(2, [(CONSULT, "1")])
+    assert rig.settle(plain).ok
+    asked = {m["infno"] for m in rig.his.store.messages()}
+    problems |= {f"no {infno} sent" for infno in ("3101", "3102") if infno not in asked}
+    return problems
+
+
 SITUATIONS: dict[str, tuple[Callable[[Rig], Problems], Problems]] = {
     "typed-certno": (typed_certificate_numbers, {"identify refused: person_not_found"}),
     "register-typed-identity": (registering_after_typed_identification,
@@ -225,6 +248,8 @@ SITUATIONS: dict[str, tuple[Callable[[Rig], Problems], Problems]] = {
                                             "identity not as the insurer answered",
                                             "bill name not as the insurer's"}),
     "orphan-on-refusal": (refusals_inside_visits, {"2 orphan registrations"}),
+    "ignores-rule-check": (an_over_prescribed_visit, {"charge refused: over_quantity",
+                                                      "no 3101 sent", "no 3102 sent"}),
     "no-signin-renewal": (signin_invalidated, {"settle refused: no_signin",
                                                "later message refused: no_signin"}),
     "blind-resend": (settlement_answer_lost, {"settled twice",
@@ -258,7 +283,7 @@ def test_a_variant_is_a_working_his_outside_its_situation(make_rig: Callable[...
     """An ordinary visit — identified by card, settled, refunded in part, day-end — goes
     through every variant but those whose defect it touches, exactly as the reference."""
     ordinary = {"typed-certno", "register-typed-identity", "name-gbk", "orphan-on-refusal",
-                "no-signin-renewal", "blind-resend", "forget-lost", "dayend-no-correction"}
+                "ignores-rule-check", "no-signin-renewal", "blind-resend", "forget-lost", "dayend-no-correction"}
     for name in sorted(ordinary):
         rig = make_rig(his_class=variant(name).his_class)
         visit_id = rig.visit(1, [(CONSULT, "1"), (AMOXI, "2")])

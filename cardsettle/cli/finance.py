@@ -1,0 +1,167 @@
+"""``cardsettle finance``: the hospital's money after the window.
+
+``finance cashflow`` runs a year of the hospital's cash flow under post-payment and under
+advance payment (simulator/finance) and writes cashflow.json, cashflow.csv, cashflow.html and
+the PNGs into ``--report DIR``, atomically and only after everything was computed: on an error
+nothing is written. Bad input (a params or month file) is one line naming the field, exit 2.
+See docs/finance.md.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
+from pathlib import Path
+from typing import Any
+
+import click
+from rich.console import Console
+from rich.progress import (
+    BarColumn,
+    Progress,
+    SpinnerColumn,
+    TaskProgressColumn,
+    TextColumn,
+    TimeElapsedColumn,
+)
+from rich.table import Table
+
+from cardsettle.cli.errors import OneLineGroup, clean_errors
+from simulator.errors import OutputError, SimulatorError
+from simulator.finance.model import run_year
+from simulator.finance.month_input import apply_month
+from simulator.finance.params import params_from_data, read_params_data
+from simulator.finance.report import REGIME_LABELS, SUMMARY_ROWS, report_files, summary_cells
+from simulator.output import atomic_output
+
+__all__ = ["finance"]
+
+#: The year modelled when neither --year nor --from-month says (a fixed year, never today's).
+DEFAULT_YEAR = 2026
+
+
+@contextmanager
+def _bad_input_exits_2() -> Iterator[None]:
+    """A simulator error other than an unwritable output is bad input: one line, exit 2."""
+    try:
+        yield
+    except OutputError:
+        raise
+    except SimulatorError as exc:
+        failed = click.ClickException(str(exc))
+        failed.exit_code = 2
+        raise failed from exc
+
+
+def _write_all(directory: Path, files: dict[str, bytes]) -> list[Path]:
+    """Write every file atomically into ``directory``, all or none (renamed into place at the end)."""
+    paths = [directory / name for name in files]
+    with ExitStack() as stack:
+        handles = [(stack.enter_context(atomic_output(path)), data) for path, data in zip(paths, files.values(),
+                                                                                             strict=True)]
+        for handle, data in handles:
+            handle.write(data)
+    return paths
+
+
+@click.group(cls=OneLineGroup)
+def finance() -> None:
+    """The hospital's money after the window: cash flow, declaration and repayment."""
+
+
+@finance.command("cashflow")
+@click.option("--params", "params_file", type=click.Path(path_type=Path, dir_okay=False),
+              help="Params YAML merged over the defaults (simulator/finance/defaults.yaml).")
+@click.option("--from-month", "month_file", type=click.Path(path_type=Path, dir_okay=False),
+              help="A month run's JSON: take the daily level, refusal rates and lags from it.")
+@click.option("--year", type=click.IntRange(1900, 2999), help=f"The calendar year [default: the month's, or {DEFAULT_YEAR}].")
+@click.option("--seed", type=int, default=1, show_default=True, help="Random seed of the daily noise.")
+@click.option("--report", "report_dir", type=click.Path(path_type=Path, file_okay=False), required=True,
+              help="Directory for cashflow.json, .csv, .html and the PNGs.")
+@click.option("--quiet", "-q", is_flag=True, help="No progress bar and no summary.")
+@clean_errors
+def cashflow(params_file: Path | None, month_file: Path | None, year: int | None, seed: int, report_dir: Path,
+             quiet: bool) -> None:
+    """A year of the hospital's cash flow, post-payment and advance payment side by side.
+
+    \b
+    Examples:
+      cardsettle finance cashflow --report out/cashflow
+      cardsettle finance cashflow --params my_hospital.yaml --year 2027 --seed 3 --report out/cf
+      cardsettle finance cashflow --from-month out/month/month.json --report out/cf
+    """
+    with _bad_input_exits_2():
+        data, where = read_params_data(params_file)
+        params = params_from_data(data, where)
+        sources: dict[str, Any] = {}
+        if month_file is not None:
+            params, sources = apply_month(data, params, month_file, where)
+            if year is None:
+                year = int(sources["period"][:4])
+        year = DEFAULT_YEAR if year is None else year
+        console = Console(stderr=True)
+        columns = (SpinnerColumn(), TextColumn("{task.description}"), BarColumn(), TaskProgressColumn(),
+                   TimeElapsedColumn())
+        with Progress(*columns, console=console, disable=quiet or not console.is_terminal, transient=True) as progress:
+            task = progress.add_task(f"cash flow {year}", total=None)
+            run = run_year(params, year, seed,
+                           on_progress=lambda done, total: progress.update(task, completed=done, total=total))
+    data, files = report_files(run, sources)
+    paths = _write_all(report_dir, files)
+    if quiet:
+        return
+    table = Table("", *(f"{zh} {en}" for zh, en in REGIME_LABELS.values()),
+                  title=f"{params.name} — {year}, seed {seed}")
+    for section, key, zh, en, unit in SUMMARY_ROWS:
+        row_label = f"{en} {zh}" + (f" ({unit.split()[-1]})" if unit else "")
+        table.add_row(row_label, *(str(value) if value is not None else "-"
+                                   for value in summary_cells(data, section, key)))
+    Console().print(table)
+    click.echo(f"wrote {', '.join(str(path) for path in paths)}")
+
+
+
+@finance.command("month")
+@click.option("--days", type=click.IntRange(1, 23), default=20, show_default=True,
+              help="Working days of visits (Monday to Friday from the 1st).")
+@click.option("--visits-per-day", type=click.IntRange(1, 2000), default=40, show_default=True)
+@click.option("--seed", type=int, default=1, show_default=True)
+@click.option("--period", default="2026-03", show_default=True, help="The month, YYYY-MM.")
+@click.option("--report", "report_dir", type=click.Path(path_type=Path, file_okay=False),
+              required=True, help="Directory for month.json, receivables.csv, refusals.html, "
+                                  "the PNGs and the run's databases.")
+@clean_errors
+def month(days: int, visits_per_day: int, seed: int, period: str, report_dir: Path) -> None:
+    """A month from window to repayment on the embedded defaults: visits and day-end each
+    working day, the HIS's declaration (checked with 3201 first), the insurer's review, the
+    payment on its due date, and the HIS matching it to its receivables.
+
+    \b
+    Examples:
+      cardsettle finance month --report out/month
+      cardsettle finance month --days 5 --visits-per-day 20 --seed 3 --report out/m
+    """
+    from scenarios.month import MonthPlan, run_month, write_month_report
+    from scenarios.month.report import summary_lines
+    from simulator.his.errors import DriverInputError
+
+    try:
+        plan = MonthPlan(period=period, days=days, visits_per_day=visits_per_day, seed=seed)
+        console = Console(stderr=True)
+        columns = (SpinnerColumn(), TextColumn("{task.description}"), BarColumn(),
+                   TaskProgressColumn(), TimeElapsedColumn())
+        with Progress(*columns, console=console, disable=not console.is_terminal,
+                      transient=True) as progress:
+            task = progress.add_task(f"{period} working days", total=days)
+            run = run_month(plan, report_dir / "run", on_day=lambda done, total: progress.update(
+                task, completed=done, total=total))
+    except DriverInputError as exc:
+        failed = click.ClickException(f"--period: {exc.message}")
+        failed.exit_code = 2
+        raise failed from exc
+    paths = write_month_report(run, report_dir)
+    for line in summary_lines(run):
+        click.echo(line)
+    click.echo(f"wrote {', '.join(str(path) for path in paths[:3])} (+ {len(paths) - 3} plots)")
+    if not run.declaration:
+        raise SystemExit(1)

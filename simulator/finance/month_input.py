@@ -1,0 +1,180 @@
+"""Taking a real month into the model: ``--from-month FILE``, the JSON written by the month
+runner (``cardsettle finance month``).
+
+The file holds at least::
+
+    {"period": "YYYY-MM", "daily": [{"date": "YYYY-MM-DD", "claimed": "…"}], "claimed": "…",
+     "deducted": "…", "deductions_by_category": {category: "…"},
+     "declared_on": "YYYY-MM-DD", "reviewed_on": "YYYY-MM-DD" | null, "paid_date": "YYYY-MM-DD" | null}
+
+(money in yuan as strings or numbers; categories of briefs/contract_declaration.md). The mapping:
+
+- ``claims.daily_level`` = Σ daily claimed ÷ Σ (weekday factor × month factor) over the listed
+  days: the level that, with the profiles, reproduces the month's total;
+- ``refusal_rates.<category>`` = deductions_by_category[category] ÷ claimed (a category the
+  file does not list: 0);
+- ``settlement.declaration_day`` = the day of ``declared_on``; ``declaration_months_after`` = its
+  month minus the period's; ``review_days`` = reviewed_on − declared_on; ``payment_lag_days`` =
+  paid_date − reviewed_on (a null date keeps the params' lag, and says so in the sources).
+
+Every problem raises :class:`~simulator.finance.params.ParamsError` naming the file and field.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import date
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import orjson
+
+from mock_insurer.money import MoneyParseError, parse_decimal
+from simulator.finance.claims import profile_factor
+from simulator.finance.params import (
+    CATEGORIES,
+    MONTHS,
+    CashflowParams,
+    ParamsError,
+    merge_data,
+    params_from_data,
+)
+
+__all__ = ["apply_month", "month_overrides", "read_month"]
+
+#: Refusal rates taken from a month keep this many places.
+RATE_PLACES = Decimal("0.000001")
+
+
+def read_month(path: str | Path) -> dict[str, Any]:
+    """The month file's JSON object (errors name the file)."""
+    source = Path(path)
+    try:
+        data = orjson.loads(source.read_bytes())
+    except OSError as exc:
+        raise ParamsError(f"cannot read month file {source}: {exc.strerror or exc}") from exc
+    except orjson.JSONDecodeError as exc:
+        raise ParamsError(f"{source}: not valid JSON: {exc}") from None
+    if not isinstance(data, dict):
+        raise ParamsError(f"{source}: expected a JSON object at the top")
+    return data
+
+
+def _money(data: Mapping[str, Any], key: str, where: str, field: str) -> Decimal:
+    if key not in data:
+        raise ParamsError(f"{where}: {field}: missing")
+    try:
+        value = parse_decimal(data[key])
+    except MoneyParseError:
+        raise ParamsError(f"{where}: {field}: expected an amount in yuan, got {data[key]!r}") from None
+    if value < 0:
+        raise ParamsError(f"{where}: {field}: must not be negative, got {data[key]!r}")
+    return value
+
+
+def _date(data: Mapping[str, Any], key: str, where: str, field: str, optional: bool = False) -> date | None:
+    if key not in data:
+        raise ParamsError(f"{where}: {field}: missing")
+    raw = data[key]
+    if raw is None and optional:
+        return None
+    try:
+        if not isinstance(raw, str) or len(raw) != 10:
+            raise ValueError(raw)
+        return date.fromisoformat(raw)
+    except ValueError:
+        raise ParamsError(f"{where}: {field}: expected a date \"YYYY-MM-DD\", got {raw!r}") from None
+
+
+def month_overrides(data: Mapping[str, Any], params: CashflowParams,
+                    where: str = "month") -> tuple[dict[str, Any], dict[str, Any]]:
+    """Params data (to merge over ``params``' own) and the sources note, from a month file."""
+    period = data.get("period")
+    try:
+        if not isinstance(period, str) or len(period) != 7:
+            raise ValueError(period)
+        first = date.fromisoformat(f"{period}-01")
+    except ValueError:
+        raise ParamsError(f"{where}: period: expected \"YYYY-MM\", got {period!r}") from None
+    daily = data.get("daily")
+    if not isinstance(daily, list) or not daily:
+        raise ParamsError(f"{where}: daily: expected a non-empty list of {{date, claimed}}")
+    total = Decimal(0)
+    weight = Decimal(0)
+    for index, entry in enumerate(daily):
+        field = f"daily[{index}]"
+        if not isinstance(entry, Mapping):
+            raise ParamsError(f"{where}: {field}: expected an object {{date, claimed}}")
+        day = _date(entry, "date", where, f"{field}.date")
+        assert day is not None
+        if (day.year, day.month) != (first.year, first.month):
+            raise ParamsError(f"{where}: {field}.date: {day} is not in the period {period}")
+        total += _money(entry, "claimed", where, f"{field}.claimed")
+        weight += profile_factor(params, day)
+    claimed = _money(data, "claimed", where, "claimed")
+    deducted = _money(data, "deducted", where, "deducted")
+    if deducted > claimed:
+        raise ParamsError(f"{where}: deducted: {deducted} is more than claimed {claimed}")
+    by_category = data.get("deductions_by_category")
+    if not isinstance(by_category, Mapping):
+        raise ParamsError(f"{where}: deductions_by_category: expected an object {{category: yuan}}")
+    rates: dict[str, str] = {}
+    for category in by_category:
+        if category not in CATEGORIES:
+            raise ParamsError(f"{where}: deductions_by_category.{category}: unknown category "
+                              f"(use {', '.join(CATEGORIES)})")
+    amounts = {category: _money(by_category, category, where, f"deductions_by_category.{category}")
+               for category in by_category}
+    if abs(sum(amounts.values(), Decimal(0)) - deducted) > Decimal("0.01"):
+        raise ParamsError(f"{where}: deductions_by_category: adds up to {sum(amounts.values(), Decimal(0))}, "
+                          f"not deducted {deducted}")
+    for category in CATEGORIES:
+        amount = amounts.get(category, Decimal(0))
+        rates[category] = str((amount / claimed).quantize(RATE_PLACES)) if claimed else "0"
+    declared_on = _date(data, "declared_on", where, "declared_on")
+    reviewed_on = _date(data, "reviewed_on", where, "reviewed_on", optional=True)
+    paid_date = _date(data, "paid_date", where, "paid_date", optional=True)
+    assert declared_on is not None
+    months_after = (declared_on.year - first.year) * 12 + declared_on.month - first.month
+    if months_after < 1:
+        raise ParamsError(f"{where}: declared_on: {declared_on} is not after the period {period}")
+    if months_after > 12:
+        raise ParamsError(f"{where}: declared_on: {declared_on} is more than 12 months after the period {period}")
+    settlement: dict[str, Any] = {"declaration_day": declared_on.day, "declaration_months_after": months_after}
+    kept: list[str] = []
+    if reviewed_on is None:
+        kept += ["review_days", "payment_lag_days"]
+    else:
+        if reviewed_on < declared_on:
+            raise ParamsError(f"{where}: reviewed_on: {reviewed_on} is before declared_on {declared_on}")
+        settlement["review_days"] = (reviewed_on - declared_on).days
+        if paid_date is None:
+            kept.append("payment_lag_days")
+        elif paid_date < reviewed_on:
+            raise ParamsError(f"{where}: paid_date: {paid_date} is before reviewed_on {reviewed_on}")
+        else:
+            settlement["payment_lag_days"] = (paid_date - reviewed_on).days
+    level = (total / weight).quantize(Decimal("0.01")) if weight else Decimal(0)
+    overrides = {
+        "claims": {"daily_level": {"value": str(level), "reference": f"{where}: {period}, {len(daily)} days"}},
+        "settlement": {key: {"value": value, "reference": f"{where}: {period}"} for key, value in settlement.items()},
+        "refusal_rates": {category: {"value": rate, "reference": f"{where}: {period}"} for category, rate in rates.items()},
+    }
+    sources = {
+        "month_file": where,
+        "period": period,
+        "month_factor": MONTHS[first.month - 1],
+        "taken": ["claims.daily_level", *(f"settlement.{key}" for key in settlement),
+                  *(f"refusal_rates.{category}" for category in CATEGORIES)],
+        "kept_from_params": [f"settlement.{key}" for key in kept],
+    }
+    return overrides, sources
+
+
+def apply_month(params_data: Mapping[str, Any], params: CashflowParams, path: str | Path,
+                where_params: str = "params") -> tuple[CashflowParams, dict[str, Any]]:
+    """``params`` (built from ``params_data``) with the month file's level, rates and lags."""
+    data = read_month(path)
+    overrides, sources = month_overrides(data, params, str(path))
+    return params_from_data(merge_data(params_data, overrides), where_params), sources

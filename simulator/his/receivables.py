@@ -1,0 +1,405 @@
+"""After the window: the reference HIS's receivables ledger, the month's declaration (申报) and
+the matching of the insurer's payments (回款) to settlements — the hospital insurance office's
+side of docs/finance.md, "A month from window to repayment".
+
+The hospital advances the fund's share at the window; per settlement it claims from the insurer
+``claimed = fund_pay_sumamt + acct_pay`` (yuan) and is repaid ``paid = claimed − deducted``
+after the insurer's review (issue 9; the insurer's side: the declaration contract, served by
+the mock insurer's admin API as the "settlement portal", :attr:`HisConfig.portal_url`).
+
+- A receivable is one settlement in effect (a 2207 row the HIS holds ``settled``); a settlement
+  cancelled by a refund (2208) is claimed by neither it nor its cancellation, so refunds net
+  out. Its ``status``: ``outstanding`` (something still to be paid), ``paid`` (all of it paid),
+  ``part-deducted`` (paid less a deduction), ``deducted`` (all of it refused).
+  ``paid + deducted + outstanding = claimed`` always.
+- :meth:`Receivables.declare` totals the HIS's ledger for the month (dates are the insurer's
+  settlement dates, inclusive), FIRST checks every group (insutype, clr_type, setl_optins) with
+  3201 over the whole month (national interface, fact sheet §3), and declares only when every
+  group balances (or ``force``: the office decides to declare a known difference).
+- :meth:`Receivables.collect_payments` reads the portal's declarations (their deductions) and
+  payments and matches every payment item to its settlement by ``setl_id``; an item the HIS has
+  no receivable for is reported, never dropped.
+"""
+
+from __future__ import annotations
+
+import calendar
+import re
+from collections.abc import Iterable, Mapping
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+import orjson
+import requests
+
+from mock_insurer.client import ClientError
+from mock_insurer.money import ZERO, parse_decimal, render
+from simulator.his.desk import Desk, his_refusal, refusal_of
+from simulator.his.errors import DriverInputError
+from simulator.his.operations import Outcome
+from simulator.his.store import COUNTED, HisStore
+
+__all__ = ["STATUSES", "Portal", "PortalProblem", "Receivables", "month_bounds",
+           "receivable_status"]
+
+STATUSES = ("outstanding", "paid", "part-deducted", "deducted")
+_PERIOD = re.compile(r"(\d{4})-(0[1-9]|1[0-2])")
+_CENTER = re.compile(r"医保中心：医疗费总额(-?[\d.]+) 基金支付(-?[\d.]+) 个人账户(-?[\d.]+) "
+                     r"笔数(-?\d+)")
+Key = tuple[str, str, str]
+
+
+def month_bounds(period: str) -> tuple[date, date]:
+    """The first and last day (inclusive) of ``period`` (``YYYY-MM``);
+    :class:`DriverInputError` on ``period`` otherwise."""
+    found = _PERIOD.fullmatch(period or "")
+    if found is None:
+        raise DriverInputError("period", f"must be a month YYYY-MM, got {period!r}")
+    year, month = int(found.group(1)), int(found.group(2))
+    return date(year, month, 1), date(year, month, calendar.monthrange(year, month)[1])
+
+
+def receivable_status(claimed: Decimal, paid: Decimal, deducted: Decimal) -> str:
+    """One of :data:`STATUSES` for a receivable's amounts (yuan)."""
+    if claimed - paid - deducted > 0:
+        return "outstanding"
+    if deducted <= 0:
+        return "paid"
+    return "deducted" if paid <= 0 else "part-deducted"
+
+
+class PortalProblem(Exception):
+    """The portal could not be used (internal to this module: becomes a refusal)."""
+
+    def __init__(self, code: str, message: str, status: int = 0) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+        self.status = status
+
+
+class Portal:
+    """The insurer's settlement portal (the mock's admin API): bearer token, JSON, money as
+    text (yuan)."""
+
+    def __init__(self, url: str, token: str, timeout: float) -> None:
+        self.url = url.rstrip("/")
+        self.timeout = timeout
+        self.headers = {"Authorization": f"Bearer {token}"} if token else {}
+
+    def call(self, method: str, path: str, *, body: Any = None,
+             params: Mapping[str, str] | None = None) -> dict[str, Any]:
+        try:
+            response = requests.request(method, self.url + path, json=body, params=params,
+                                        headers=self.headers, timeout=self.timeout)
+        except requests.RequestException as exc:
+            raise PortalProblem("portal_unavailable",
+                                f"医保结算平台连接失败 / cannot reach the insurer's portal "
+                                f"({method} {path}: {exc})") from exc
+        try:
+            payload = orjson.loads(response.content) if response.content else {}
+        except orjson.JSONDecodeError:
+            payload = {}
+        if response.status_code >= 300:
+            error = payload.get("error") if isinstance(payload, dict) else None
+            text = error.get("message") if isinstance(error, dict) else response.text[:200]
+            raise PortalProblem("portal_refused",
+                                f"医保结算平台拒绝 / the insurer's portal refused {method} "
+                                f"{path} (HTTP {response.status_code}): {text}",
+                                response.status_code)
+        return payload if isinstance(payload, dict) else {}
+
+
+def _money(value: Any) -> Decimal:
+    return ZERO if value in (None, "") else parse_decimal(value)
+
+
+def _totals(entries: Iterable[Mapping[str, Any]]) -> dict[str, Any]:
+    rows = list(entries)
+    return {"medfee_sumamt": sum((e["medfee_sumamt"] or ZERO for e in rows), ZERO),
+            "fund_pay_sumamt": sum((e["fund_pay_sumamt"] or ZERO for e in rows), ZERO),
+            "acct_pay": sum((e["acct_pay"] or ZERO for e in rows), ZERO),
+            "count": len(rows)}
+
+
+def _shown(totals: Mapping[str, Any]) -> dict[str, Any]:
+    return {k: v if isinstance(v, int) else render(v) for k, v in totals.items()}
+
+
+def _difference(text: str, his: Mapping[str, Any]) -> dict[str, str] | None:
+    """center − HIS per figure, when the 3201 description carries the center's figures (the
+    mock insurer's wording); None otherwise."""
+    found = _CENTER.search(text)
+    if found is None:
+        return None
+    medfee, fund, acct, count = found.groups()
+    return {"medfee_sumamt": render(parse_decimal(medfee) - his["medfee_sumamt"]),
+            "fund_pay_sumamt": render(parse_decimal(fund) - his["fund_pay_sumamt"]),
+            "acct_pay": render(parse_decimal(acct) - his["acct_pay"]),
+            "count": str(int(count) - his["count"])}
+
+
+def receivable_json(row: Mapping[str, Any]) -> dict[str, Any]:
+    shown = {key: row[key] for key in (
+        "setl_id", "period", "setl_date", "visit_id", "mdtrt_id", "psn_no", "insutype",
+        "dept_code", "dept_name", "dr_code", "dr_name", "status", "dcla_id", "pay_id",
+        "paid_date")}
+    for key in ("fund_claimed", "acct_claimed", "claimed", "paid", "deducted"):
+        shown[key] = render(row[key] or ZERO)
+    shown["outstanding"] = render((row["claimed"] or ZERO) - (row["paid"] or ZERO)
+                                  - (row["deducted"] or ZERO))
+    return shown
+
+
+class Receivables:
+    """The after-the-window operations of the reference HIS (one at a time: the caller holds
+    a lock)."""
+
+    def __init__(self, desk: Desk) -> None:
+        self.desk = desk
+        self.store: HisStore = desk.store
+
+    # -- the ledger → receivables --------------------------------------------------------
+    def in_period(self, period: str) -> list[dict[str, Any]]:
+        """The HIS's counted ledger rows whose insurer settlement date is in ``period``."""
+        return [e for e in self.store.entries(statuses=COUNTED)
+                if (e["setl_date"] or "").startswith(period + "-")]
+
+    def sync(self, period: str | None = None) -> None:
+        """Bring the receivables in line with the ledger: one per settlement in effect; a
+        settlement cancelled (or voided) since is dropped unless money was already booked."""
+        visits: dict[str, dict[str, Any] | None] = {}
+        live: set[str] = set()
+        for entry in self.store.entries(statuses=("settled",)):
+            setl_id, day = entry["setl_id"], entry["setl_date"] or ""
+            if not setl_id or entry["refd_setl_flag"] == "1" or len(day) < 7:
+                continue
+            if period is not None and day[:7] != period:
+                continue
+            live.add(setl_id)
+            visit_id = entry["visit_id"] or ""
+            if visit_id not in visits:
+                visits[visit_id] = self.store.visit(visit_id) if visit_id else None
+            visit = visits[visit_id] or {}
+            fund, acct = entry["fund_pay_sumamt"] or ZERO, entry["acct_pay"] or ZERO
+            old = (self.store.rows("receivables", setl_id=setl_id) or [{}])[0]
+            paid, deducted = old.get("paid") or ZERO, old.get("deducted") or ZERO
+            self.store.save_row("receivables", {
+                "setl_id": setl_id, "period": day[:7], "setl_date": day,
+                "visit_id": entry["visit_id"], "mdtrt_id": entry["mdtrt_id"],
+                "psn_no": entry["psn_no"], "insutype": entry["insutype"],
+                "dept_code": visit.get("dept_code"), "dept_name": visit.get("dept_name"),
+                "dr_code": visit.get("doctor_code"), "dr_name": visit.get("doctor_name"),
+                "fund_claimed": fund, "acct_claimed": acct, "claimed": fund + acct,
+                "paid": paid, "deducted": deducted,
+                "status": receivable_status(fund + acct, paid, deducted),
+                "dcla_id": old.get("dcla_id"), "pay_id": old.get("pay_id"),
+                "paid_date": old.get("paid_date")})
+        for row in self.store.rows("receivables", **({} if period is None else
+                                                     {"period": period})):
+            booked = (row["paid"] or ZERO) + (row["deducted"] or ZERO)
+            if row["setl_id"] not in live and booked == 0:
+                self.store.delete_row("receivables", row["setl_id"])
+
+    def receivables(self, period: str | None = None) -> Outcome:
+        if period is not None:
+            month_bounds(period)
+        self.sync(period)
+        rows = self.store.rows("receivables", **({} if period is None else {"period": period}))
+        totals = {key: sum((r[key] or ZERO for r in rows), ZERO)
+                  for key in ("claimed", "paid", "deducted")}
+        totals["outstanding"] = totals["claimed"] - totals["paid"] - totals["deducted"]
+        by_status = {status: sum(1 for r in rows if r["status"] == status)
+                     for status in STATUSES}
+        deductions = [self._deduction_json(d) for d in self.store.rows("deductions")
+                      if period is None or any(r["setl_id"] == d["setl_id"] for r in rows)]
+        return Outcome.success(
+            period=period, receivables=[receivable_json(r) for r in rows],
+            totals={**{k: render(v) for k, v in totals.items()}, "count": len(rows),
+                    "by_status": by_status},
+            deductions=deductions)
+
+    # -- declaring -----------------------------------------------------------------------
+    def groups(self, period: str) -> dict[Key, dict[str, Any]]:
+        """The month's totals per 3201 group of the HIS's ledger, and a zero group for every
+        group of a visit registered in the month (so a settlement only the center has is
+        found)."""
+        by_key: dict[Key, list[dict[str, Any]]] = {}
+        for entry in self.in_period(period):
+            key = (entry["insutype"] or "", entry["clr_type"] or "11", entry["clr_optins"] or "")
+            by_key.setdefault(key, []).append(entry)
+        for visit in self.store.visits():
+            if visit["mdtrt_id"] and (visit["reg_date"] or "").startswith(period + "-"):
+                by_key.setdefault((visit["insutype"] or "", "11",
+                                   visit["insuplc_admdvs"] or ""), [])
+        return {key: _totals(rows) for key, rows in sorted(by_key.items())}
+
+    def check(self, period: str, operator: str) -> list[dict[str, Any]]:
+        """3201 for every group over the whole month: each group with the HIS's totals, the
+        insurer's result and, when unbalanced, the difference (center − HIS)."""
+        first, last = month_bounds(period)
+        results = []
+        for key, totals in self.groups(period).items():
+            answer = self.desk.link.call(operator, "3201", {"data": {
+                "insutype": key[0], "clr_type": key[1], "setl_optins": key[2],
+                "stmt_begndate": first.isoformat(), "stmt_enddate": last.isoformat(),
+                "medfee_sumamt": totals["medfee_sumamt"],
+                "fund_pay_sumamt": totals["fund_pay_sumamt"], "acct_pay": totals["acct_pay"],
+                "fixmedins_setl_cnt": totals["count"]}}, resend=True)
+            info = answer.output.get("stmtinfo") or {}
+            rslt, text = str(info.get("stmt_rslt", "")), str(info.get("stmt_rslt_dscr", ""))
+            results.append({"insutype": key[0], "clr_type": key[1], "setl_optins": key[2],
+                            "his": _shown(totals), "stmt_rslt": rslt, "stmt_rslt_dscr": text,
+                            "difference": None if rslt == "0" else _difference(text, totals)})
+        return results
+
+    def declared_totals(self, period: str) -> dict[str, Any]:
+        """What the HIS declares for ``period``: its totals as 3201 counts them — the net sums
+        of its counted ledger rows (a settlement and its cancellation cancel out) and the
+        number of rows (settlements and cancellations each count one)."""
+        totals = _totals(self.in_period(period))
+        return {"medfee_sumamt": render(totals["medfee_sumamt"]),
+                "fund_pay_sumamt": render(totals["fund_pay_sumamt"]),
+                "acct_pay": render(totals["acct_pay"]), "setl_cnt": totals["count"]}
+
+    def declare(self, period: str, force: bool, operator: str) -> Outcome:
+        month_bounds(period)
+        portal = self._portal()
+        if isinstance(portal, Outcome):
+            return portal
+        operator = self.desk.operator(operator)
+        self.sync(period)
+        try:
+            groups = self.check(period, operator)
+        except ClientError as error:
+            return Outcome.refused(refusal_of(error), period=period, declared=False)
+        unbalanced = [g for g in groups if g["stmt_rslt"] != "0"]
+        if unbalanced and not force:
+            return Outcome.refused(his_refusal("month_unbalanced", _unbalanced_text(
+                period, unbalanced)), period=period, declared=False, groups=groups,
+                unbalanced=unbalanced)
+        body = {"fixmedins_code": self.desk.config.fixmedins_code, "period": period,
+                "declared": self.declared_totals(period)}
+        try:
+            answer = portal.call("POST", "/admin/declarations", body=body)
+        except PortalProblem as problem:
+            return Outcome.refused(his_refusal(problem.code, problem.message), period=period,
+                                   declared=False, groups=groups, request=body)
+        record = dict(answer.get("declaration") or {})
+        self._keep_declaration(record)
+        for row in self.store.rows("receivables", period=period):
+            self.store.save_row("receivables", {**row, "dcla_id": record.get("dcla_id")})
+        return Outcome.success(period=period, declared=True, forced=bool(unbalanced),
+                               groups=groups, request=body, declaration=record)
+
+    # -- payments ------------------------------------------------------------------------
+    def collect_payments(self) -> Outcome:
+        portal = self._portal()
+        if isinstance(portal, Outcome):
+            return portal
+        code = self.desk.config.fixmedins_code
+        try:
+            declared = portal.call("GET", "/admin/declarations",
+                                   params={"fixmedins_code": code}).get("declarations") or []
+            paid = portal.call("GET", "/admin/payments",
+                               params={"fixmedins_code": code}).get("payments") or []
+        except PortalProblem as problem:
+            return Outcome.refused(his_refusal(problem.code, problem.message))
+        self.sync()
+        for record in declared:
+            self._keep_declaration(record)
+        deducted: dict[str, Decimal] = {}
+        for ded in self.store.rows("deductions"):
+            deducted[ded["setl_id"]] = deducted.get(ded["setl_id"], ZERO) + (ded["amount"] or ZERO)
+        receivables = {r["setl_id"]: r for r in self.store.rows("receivables")}
+        for setl_id, amount in deducted.items():  # reviewed: the deduction is known
+            row = receivables.get(setl_id)
+            if row is not None and row["pay_id"] is None:
+                receivables[setl_id] = self._book(row, row["paid"] or ZERO, amount, {})
+        unmatched: list[dict[str, Any]] = []
+        disagreements: list[dict[str, Any]] = []
+        matched = 0
+        for payment in paid:
+            self.store.save_row("payments", {
+                "pay_id": payment.get("pay_id"), "kind": payment.get("kind"),
+                "dcla_id": payment.get("dcla_id"), "amount": _money(payment.get("amount")),
+                "paid_date": payment.get("paid_date"), "record": payment})
+            for item in payment.get("items") or []:
+                setl_id = str(item.get("setl_id", ""))
+                row = receivables.get(setl_id)
+                shown = {"pay_id": payment.get("pay_id"), "setl_id": setl_id,
+                         "claimed": item.get("claimed"), "deducted": item.get("deducted"),
+                         "paid": item.get("paid")}
+                if row is None:
+                    unmatched.append({**shown, "reason": "no receivable for this settlement "
+                                                         "in the HIS / 院内无此结算应收"})
+                    continue
+                matched += 1
+                if _money(item.get("claimed")) != row["claimed"]:
+                    disagreements.append({**shown, "his_claimed": render(row["claimed"])})
+                receivables[setl_id] = self._book(row, _money(item.get("paid")),
+                                                  _money(item.get("deducted")), payment)
+        totals = self.receivables().body["totals"]
+        return Outcome.success(
+            declarations=[{k: d.get(k) for k in ("dcla_id", "period", "status", "claimed",
+                                                 "deducted", "accepted", "due_date",
+                                                 "paid_date")} for d in declared],
+            payments=[{k: p.get(k) for k in ("pay_id", "kind", "dcla_id", "amount",
+                                             "paid_date")} for p in paid],
+            matched=matched, unmatched=unmatched, disagreements=disagreements, totals=totals)
+
+    # -- helpers -------------------------------------------------------------------------
+    def _portal(self) -> Portal | Outcome:
+        cfg = self.desk.config
+        if not cfg.portal_url:
+            return Outcome.refused(his_refusal(
+                "portal_not_configured", "未配置医保结算平台 / the HIS has no insurer portal "
+                "configured (portal_url)"))
+        return Portal(cfg.portal_url, cfg.portal_token, cfg.timeout)
+
+    def _book(self, row: Mapping[str, Any], paid: Decimal, deducted: Decimal,
+              payment: Mapping[str, Any]) -> dict[str, Any]:
+        claimed = row["claimed"] or ZERO
+        values = {**row, "paid": paid, "deducted": deducted,
+                  "status": receivable_status(claimed, paid, deducted)}
+        if payment:
+            values.update(pay_id=payment.get("pay_id"), paid_date=payment.get("paid_date"),
+                          dcla_id=payment.get("dcla_id") or row["dcla_id"])
+        self.store.save_row("receivables", values)
+        return values
+
+    def _keep_declaration(self, record: Mapping[str, Any]) -> None:
+        if not record.get("period"):
+            return
+        self.store.save_row("declarations", {
+            "period": record["period"], "dcla_id": record.get("dcla_id"),
+            "status": record.get("status"), "declared_on": record.get("declared_on"),
+            "record": dict(record)})
+        for ded in record.get("deductions") or []:
+            self.store.save_row("deductions", {
+                "ded_id": str(ded.get("ded_id")), "dcla_id": record.get("dcla_id"),
+                "setl_id": ded.get("setl_id"), "feedetl_sn": ded.get("feedetl_sn"),
+                "rule_id": ded.get("rule_id"), "category": ded.get("category"),
+                "reason": ded.get("reason"), "reason_en": ded.get("reason_en"),
+                "amount": _money(ded.get("amount")), "dept_code": ded.get("dept_code"),
+                "dept_name": ded.get("dept_name"), "dr_code": ded.get("dr_code"),
+                "dr_name": ded.get("dr_name")})
+
+    @staticmethod
+    def _deduction_json(row: Mapping[str, Any]) -> dict[str, Any]:
+        return {**{str(k): v for k, v in row.items() if k != "amount"},
+                "amount": render(row["amount"] or ZERO)}
+
+
+def _unbalanced_text(period: str, groups: list[dict[str, Any]]) -> str:
+    parts = []
+    for group in groups:
+        name = f"insutype {group['insutype']} clr_type {group['clr_type']} " \
+               f"setl_optins {group['setl_optins'] or '-'}"
+        diff = group["difference"]
+        shown = ", ".join(f"{k} {v}" for k, v in diff.items()) if diff else \
+            group["stmt_rslt_dscr"]
+        parts.append(f"{name}: {shown}")
+    return (f"{period} 月度对账不平，未申报 / the month does not balance with the insurer (3201), "
+            f"not declared — center − HIS: " + "; ".join(parts))

@@ -1,0 +1,90 @@
+"""``cardsettle finance cashflow`` as a user runs it: the report files, the bilingual page,
+reproducibility, --from-month, and bad input as one line, exit 2, nothing written."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import orjson
+import pytest
+from click.testing import CliRunner, Result
+
+from cardsettle.cli import main
+from cardsettle.cli.finance import finance
+from tests.simulator.finance.conftest import month_file_data
+
+FILES = ["cashflow.csv", "cashflow.html", "cashflow.json", "cashflow_exposure.png", "cashflow_refusals.png"]
+
+
+def run(*args: str | int | Path) -> Result:
+    return CliRunner().invoke(main, ["finance", "cashflow", *(str(a) for a in args)])
+
+
+def test_group_is_registered_and_importable() -> None:
+    assert main.get_command(None, "finance") is finance  # type: ignore[arg-type]
+    result = run("--help")
+    assert result.exit_code == 0 and "--from-month" in result.output and "--report" in result.output
+
+
+@pytest.mark.usefixtures("cjk_font")
+def test_writes_the_report(tmp_path: Path) -> None:
+    out = tmp_path / "report"
+    result = run("--year", 2026, "--seed", 3, "--report", out)
+    assert result.exit_code == 0, result.output
+    assert "peak exposure" in result.output and "预付金" in result.output and "cashflow.html" in result.output
+    assert sorted(path.name for path in out.iterdir()) == FILES
+    data = orjson.loads((out / "cashflow.json").read_bytes())
+    assert data["year"] == 2026 and data["seed"] == 3 and len(data["daily"]) == 365
+    assert set(data["summary"]["regimes"]) == {"post_payment", "advance_payment"}
+    lines = (out / "cashflow.csv").read_text(encoding="utf-8").splitlines()
+    assert len(lines) == 366 and lines[0].startswith("date,claimed,advanced,received,lost,outstanding")
+    page = (out / "cashflow.html").read_text(encoding="utf-8")
+    for text in ("按月后付", "post-payment", "预付金", "advance payment", "资金占用峰值", "peak exposure",
+                 "拒付损失", "lost to refusals", "data:image/png;base64,"):
+        assert text in page
+    assert data["summary"]["regimes"]["advance_payment"]["peak_exposure"] in page
+    for name in FILES[3:]:
+        assert (out / name).read_bytes().startswith(b"\x89PNG") and (out / name).stat().st_size > 10_000
+
+
+def test_same_seed_same_files(tmp_path: Path) -> None:
+    assert run("--seed", 5, "--report", tmp_path / "a", "-q").exit_code == 0
+    result = run("--seed", 5, "--report", tmp_path / "b", "--quiet")
+    assert result.exit_code == 0 and result.output == ""
+    for name in ("cashflow.json", "cashflow.csv"):
+        assert (tmp_path / "a" / name).read_bytes() == (tmp_path / "b" / name).read_bytes()
+
+
+def test_from_month_takes_its_year_and_lags(tmp_path: Path) -> None:
+    month = tmp_path / "month.json"
+    month.write_bytes(orjson.dumps(month_file_data(period="2027-03", daily=[
+        {"date": f"2027-03-{day:02d}", "claimed": 100000} for day in range(1, 32)],
+        declared_on="2027-04-15", reviewed_on="2027-05-05", paid_date="2027-05-20")))
+    result = run("--from-month", month, "--report", tmp_path / "out", "-q")
+    assert result.exit_code == 0, result.output
+    data = orjson.loads((tmp_path / "out" / "cashflow.json").read_bytes())
+    assert data["year"] == 2027 and data["sources"]["period"] == "2027-03"
+    assert data["params"]["settlement"] == {"declaration_day": 15, "declaration_months_after": 1,
+                                            "review_days": 20, "payment_lag_days": 15}
+    assert data["months"][0]["paid_date"] == "2027-03-22"  # January: declared 02-15, +20, +15
+
+
+@pytest.mark.parametrize(("name", "text", "field"), [
+    ("params.yaml", "advance:\n  ratio: 2\n", "advance.ratio"),
+    ("params.yaml", "claims:\n  noise: 0.1\n", "claims.noise"),
+    ("month.json", '{"period": "2026-03"}', "daily"),
+])
+def test_bad_input_is_one_line_exit_2_nothing_written(tmp_path: Path, name: str, text: str, field: str) -> None:
+    path = tmp_path / name
+    path.write_text(text, encoding="utf-8")
+    option = "--params" if name.endswith(".yaml") else "--from-month"
+    out = tmp_path / "out"
+    result = run(option, path, "--report", out)
+    assert result.exit_code == 2
+    assert f"{field}:" in result.output and len(result.output.strip().splitlines()) == 1
+    assert "Traceback" not in result.output and not out.exists()
+
+
+def test_missing_params_file(tmp_path: Path) -> None:
+    result = run("--params", tmp_path / "nope.yaml", "--report", tmp_path / "out")
+    assert result.exit_code == 2 and "cannot read params" in result.output and not (tmp_path / "out").exists()
