@@ -181,10 +181,13 @@ class Window:
         self.factory = factory
         self.sign_no = ""
 
-    def call(self, infno: str, input_: dict[str, Any], stats: Percentiles | None) -> Any:
+    def call(self, infno: str, input_: dict[str, Any], stats: Percentiles | None,
+             insuplc: str = "") -> Any:
+        """One message; ``insuplc``: the patient's insured place as 1101 answered it (a
+        patient insured elsewhere is refused under any other)."""
         envelope = build_request(
             infno=infno, msgid=self.factory.new(), input=input_, fixmedins_code=self.code,
-            fixmedins_name="bench", mdtrtarea_admvs="110105", insuplc_admdvs="110000",
+            fixmedins_name="bench", mdtrtarea_admvs="110105", insuplc_admdvs=insuplc,
             recer_sys_code="YBXT", infver="V1.0", opter_type="1", opter="B1",
             opter_name="bench", inf_time=datetime(2026, 3, 2, 8, 0), sign_no=self.sign_no)
         body = dumps(envelope)
@@ -210,18 +213,21 @@ def visit(window: Window, cat: Catalogue, rng: random.Random, serial: int,
     insutype = person["insuinfo"][0]["insutype"]
     psn_no, certno = person["psn_no"], person["certno"]
     now = "2026-03-02 08:30:00"
-    window.call("1101", {"data": {"mdtrt_cert_type": "02", "mdtrt_cert_no": certno}}, stats)
+    found = window.call("1101", {"data": {"mdtrt_cert_type": "02", "mdtrt_cert_no": certno}},
+                        stats)
+    area = next(row["insuplc_admdvs"] for row in found["insuinfo"]
+                if row["insutype"] == insutype)
     reg = window.call("2201", {"data": {
         "psn_no": psn_no, "insutype": insutype, "begntime": now, "mdtrt_cert_type": "02",
         "mdtrt_cert_no": certno, "ipt_otp_no": f"B{serial}", "atddr_no": "D1",
-        "dr_name": "李", "dept_code": "A01", "dept_name": "内科", "caty": "A03"}}, stats)
+        "dr_name": "李", "dept_code": "A01", "dept_name": "内科", "caty": "A03"}}, stats, area)
     mdtrt_id = reg["data"]["mdtrt_id"]
     window.call("2203", {
         "mdtrtinfo": {"mdtrt_id": mdtrt_id, "psn_no": psn_no, "med_type": "11",
                       "begntime": now},
         "diseinfo": [{"diag_type": "1", "diag_srt_no": "1", "diag_code": "J06.900",
                       "diag_name": "急性上呼吸道感染", "diag_dept": "内科", "dise_dor_no": "D1",
-                      "dise_dor_name": "李", "diag_time": now, "vali_flag": "1"}]}, stats)
+                      "dise_dor_name": "李", "diag_time": now, "vali_flag": "1"}]}, stats, area)
     rows, total = [], Decimal("0.00")
     for n, mapping in enumerate(rng.sample(cat.mappings[window.code], 3)):
         amount = round_money(Decimal(mapping["hosp_pric"]))
@@ -233,13 +239,13 @@ def visit(window: Window, cat: Catalogue, rng: random.Random, serial: int,
                      "det_item_fee_sumamt": amount, "cnt": "1", "pric": mapping["hosp_pric"],
                      "bilg_dept_codg": "A01", "bilg_dept_name": "内科", "bilg_dr_codg": "D1",
                      "bilg_dr_name": "李", "hosp_appr_flag": "1"})
-    window.call("2204", {"feedetail": rows}, stats)
+    window.call("2204", {"feedetail": rows}, stats, area)
     settle = {"data": {"psn_no": psn_no, "mdtrt_cert_type": "02", "mdtrt_cert_no": certno,
                        "med_type": "11", "medfee_sumamt": total, "psn_setlway": "01",
                        "mdtrt_id": mdtrt_id, "chrg_bchno": "B1", "acct_used_flag": "1",
                        "insutype": insutype}}
-    window.call("2206", settle, stats)
-    window.call("2207", settle, stats)
+    window.call("2206", settle, stats, area)
+    window.call("2207", settle, stats, area)
 
 
 def closed_loop_bare(port: int, concurrency: int, seconds: float) -> float:

@@ -1,6 +1,8 @@
-"""The month's reports, for the hospital's finance and insurance office:
+"""The month's reports, for the hospital's finance and insurance office (one month or several
+consecutive ones: every function that takes ``runs`` takes one :class:`MonthRun` or a sequence,
+in order):
 
-- ``month.json`` — the month in figures: the contract the cash-flow model reads
+- ``month.json`` — the (first) month in figures: the contract the cash-flow model reads
   (simulator/finance/month_input.py: ``period``, ``daily`` [{date, claimed}], ``claimed``,
   ``deducted``, ``accepted``, ``deductions_by_category``, ``declared_on``, ``reviewed_on``,
   ``paid_date``) plus the payment, the receivables' totals, the refusal analysis and the steps;
@@ -18,17 +20,21 @@ import csv
 import html
 import io
 import json
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from mock_insurer.money import ZERO, parse_decimal, render
+from mock_insurer.money import ZERO, parse_decimal, render, round_ratio
 from scenarios.month.run import MonthRun
 from scenarios.report import atomic_write
 
-__all__ = ["CATEGORY_LABELS", "analysis", "month_json", "plots", "receivables_csv",
-           "refusals_html", "summary_lines", "write_month_report"]
+__all__ = ["CATEGORY_LABELS", "Runs", "analysis", "by_month", "department_by_month", "month_json",
+           "months_json", "plots", "receivables_csv", "refusals_html", "summary_lines",
+           "write_month_report"]
+
+Runs = MonthRun | Sequence[MonthRun]
+"""One month's run, or several consecutive months' runs in order."""
 
 CATEGORY_LABELS = {
     "insurance_rules": ("违反医保规定", "insurance rules"),
@@ -56,10 +62,24 @@ def _sum_by(rows: Iterable[Mapping[str, Any]], key: Any) -> dict[str, Decimal]:
     return dict(sorted(found.items(), key=lambda item: (-item[1], item[0])))
 
 
-def analysis(run: MonthRun) -> dict[str, Any]:
+def _runs(runs: Runs) -> list[MonthRun]:
+    return [runs] if isinstance(runs, MonthRun) else list(runs)
+
+
+def _deductions(runs: Runs) -> list[dict[str, Any]]:
+    """Every deduction of every month, each with its declaration's ``period``."""
+    return [{**ded, "period": run.plan.period} for run in _runs(runs)
+            for ded in run.declaration.get("deductions") or []]
+
+
+def _dept(ded: Mapping[str, Any]) -> str:
+    return f"{ded.get('dept_code') or '-'} {ded.get('dept_name') or ''}".strip()
+
+
+def analysis(runs: Runs) -> dict[str, Any]:
     """The refusal analysis: deducted yuan by category, department, doctor, reason and month
-    (rendered), and per department its top reason."""
-    deductions = list(run.declaration.get("deductions") or [])
+    of settlement (rendered), and per department its top reason."""
+    deductions = _deductions(runs)
     by_dept_reason: dict[str, dict[str, Decimal]] = {}
     for ded in deductions:
         dept = f"{ded.get('dept_code') or '-'} {ded.get('dept_name') or ''}".strip()
@@ -81,7 +101,7 @@ def analysis(run: MonthRun) -> dict[str, Any]:
         "by_reason": shown(_sum_by(deductions, lambda d: f"{str(d.get('reason') or '').split('：')[0]}"
                                                         f" / {d.get('reason_en') or ''}")),
         "by_month": shown(_sum_by(deductions, lambda d: str(d.get("settled_on") or "")[:7]
-                                  or run.plan.period)),
+                                  or str(d["period"]))),
         "top_reason_by_department": top,
         "count": len(deductions),
     }

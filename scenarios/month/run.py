@@ -1,5 +1,5 @@
-"""A month from window to repayment (issue 9, "Done when"), on the embedded defaults or against
-a given insurer and HIS:
+"""A month — or several consecutive months — from window to repayment (issue 9, "Done when"), on
+the embedded defaults or against a given insurer and HIS:
 
 1. ``days`` working days (Monday to Friday from the 1st of ``period``) of visits at the windows
    — arrivals and departments as the demo and :mod:`scenarios.planning` draw them — with a
@@ -12,6 +12,15 @@ a given insurer and HIS:
    payment (回款);
 4. the HIS collects the payments and matches them to its receivables.
 
+Several months (``MonthPlan.months``) run on the same insurer and HIS, so the ledger, the
+year-to-date counters and the review's history carry on. Their steps interleave in business
+time, which only moves forward: month k is declared on the first working day of month k+1 at
+09:00 (while that day's windows are open), reviewed the next working day at 10:00 and paid on its
+due date — each step runs when the window days reach its time (between two visits' steps, or
+between two days), and whatever is still due after the last window day runs at the end, in
+order. Comebacks stay within their month: the review only looks at the period's own rows
+(mock_insurer/review/rules.py), so a comeback in the next month would not be seen.
+
 Business dates are the insurer's business clock (moved through its admin API), never the wall
 clock. Money is Decimal yuan. The embedded HIS is given the insurer's admin API as its
 settlement portal (``portal_url``/``portal_token``).
@@ -21,6 +30,8 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import heapq
+import itertools
 import random
 import secrets
 import threading
@@ -53,11 +64,18 @@ from simulator.his.config import HisConfig
 from simulator.his.operations import DeclareInput, Outcome
 from simulator.his.receivables import Portal, PortalProblem, month_bounds
 
-__all__ = ["MonthDriver", "MonthPlan", "MonthRun", "MonthSession", "month_scenario", "run_month",
-           "with_portal", "working_days"]
+__all__ = ["MAX_MONTHS", "MonthDriver", "MonthPlan", "MonthRun", "MonthSession", "month_periods",
+           "month_scenario", "run_month", "run_months", "with_portal", "working_days"]
 
 DAY_OPEN, DAY_CLOSE = time(8, 0), time(11, 30)
 """The morning clinic's arrivals (business time)."""
+
+DECLARE_AT, REVIEW_AT = time(9, 0), time(10, 0)
+"""When the HIS declares (the first working day of the next month) and when the insurer reviews
+(the next working day) and pays (on the due date), business time."""
+
+MAX_MONTHS = 12
+"""The most consecutive months one run covers."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,7 +84,8 @@ class MonthPlan:
     same day for the same items; ``frequency_share``: the share who come back on each of the
     next two working days. ``plant_unbalanced``: after the last day-end, one settlement whose
     answer is lost and cannot be recovered (the conformance group DECL's situation: the HIS's
-    month does not balance with the insurer's)."""
+    month does not balance with the insurer's). ``months``: consecutive months from ``period``
+    (1 to :data:`MAX_MONTHS`), each with ``days`` working days of visits."""
 
     period: str = "2026-03"
     days: int = 20
@@ -77,6 +96,18 @@ class MonthPlan:
     windows: int = 4
     population: int = 2000
     plant_unbalanced: bool = False
+    months: int = 1
+
+
+def month_periods(period: str, months: int) -> list[str]:
+    """``months`` consecutive periods ("YYYY-MM") from ``period``; :class:`ScenarioFileError`
+    when ``months`` is out of 1..:data:`MAX_MONTHS`."""
+    if not 1 <= months <= MAX_MONTHS:
+        raise ScenarioFileError("finance month", "--months",
+                                f"expected 1 to {MAX_MONTHS} months, got {months}")
+    first, _last = month_bounds(period)
+    index = first.year * 12 + first.month - 1
+    return [f"{(index + n) // 12:04d}-{(index + n) % 12 + 1:02d}" for n in range(months)]
 
 
 def working_days(period: str, count: int) -> list[date]:
@@ -211,72 +242,151 @@ class MonthRun:
 
 class MonthDriver:
     """Runs a :class:`MonthPlan` step by step inside an open harness (the conformance suite
-    calls the steps one by one; :func:`run_month` all of them)."""
+    calls the steps one by one; :func:`run_months` all of them, interleaved in business time).
+
+    ``runs`` holds one :class:`MonthRun` per month (``month_days``: each period's window days,
+    in order; default: ``plan.period`` with ``days``); ``run`` is the first. The steps take the
+    month's index ``k`` (0: the first month)."""
 
     def __init__(self, plan: MonthPlan, harness: Harness, portal: Portal,
                  planned: list[PlannedVisit], scenario: Scenario, data: Any,
-                 days: list[date]) -> None:
+                 days: list[date], month_days: dict[str, list[date]] | None = None) -> None:
         self.plan = plan
         self.harness = harness
         self.portal = portal
         self.planned = planned
         self.scenario = scenario
         self.data = data
-        self.run = MonthRun(plan, days)
+        month_days = month_days or {plan.period: days}
+        self.runs = [MonthRun(dataclasses.replace(plan, period=period), list(ds))
+                     for period, ds in month_days.items()]
+        self.steps: list[dict[str, str]] = []
+        """Every month's steps in the order they ran ({at, period, step}): business time."""
 
-    def window_days(self, on_day: Callable[[int, int], None] | None = None) -> None:
-        """Every working day's visits, then day-end at 23:30 (the plant, if any, after it)."""
-        days = self.run.days
-        for n, day in enumerate(days):
-            todays = [p for p in self.planned if p.spec.at.date() == day]
-            scenario = self.scenario if day == days[-1] else \
-                dataclasses.replace(self.scenario, timeline=())
-            runner = Runner(scenario, self.data, self.harness)
-            runner.run(todays)
-            self.run.visits.extend(runner.visits)
-            self.run.day_ends.extend(runner.day_ends)
-            if on_day is not None:
-                on_day(n + 1, len(days))
+    @property
+    def run(self) -> MonthRun:
+        """The first month's run (the only one when ``plan.months`` is 1)."""
+        return self.runs[0]
 
-    def declare(self) -> Outcome:
-        """The HIS declares the month on the first working day of the next month, 09:00."""
-        _first, last = month_bounds(self.plan.period)
-        at = datetime.combine(_next_working_day(last), time(9, 0))
+    def window_days(self, on_day: Callable[[int, int], None] | None = None, *,
+                    wait_until: Callable[[datetime], None] | None = None,
+                    after_month: Callable[[int], None] | None = None) -> None:
+        """Every working day's visits of every month, then day-end at 23:30 (the plant, if
+        any, after the last one). ``on_day(done, total)`` after each day (over all months);
+        ``wait_until(t)`` before anything happens at business time ``t`` (the steps due by
+        then run there); ``after_month(k)`` after month ``k``'s last day-end."""
+        last = self.runs[-1].days[-1]
+        total, done = sum(len(run.days) for run in self.runs), 0
+        for k, run in enumerate(self.runs):
+            for day in run.days:
+                todays = [p for p in self.planned if p.spec.at.date() == day]
+                scenario = self.scenario if day == last else \
+                    dataclasses.replace(self.scenario, timeline=())
+                runner = Runner(scenario, self.data, self.harness, wait_until=wait_until)
+                runner.run(todays)
+                run.visits.extend(runner.visits)
+                run.day_ends.extend(runner.day_ends)
+                done += 1
+                if on_day is not None:
+                    on_day(done, total)
+            if after_month is not None:
+                after_month(k)
+
+    def declare_at(self, k: int = 0) -> datetime:
+        """The first working day after month ``k``, 09:00 (business time)."""
+        _first, last = month_bounds(self.runs[k].plan.period)
+        return datetime.combine(_next_working_day(last), DECLARE_AT)
+
+    def declare(self, k: int = 0) -> Outcome:
+        """The HIS declares month ``k`` on the first working day of the next month, 09:00."""
+        run = self.runs[k]
+        at = self.declare_at(k)
         self.harness.set_time(at)
-        outcome = self.harness.his.declare(DeclareInput(self.plan.period))
-        self.run.declared = outcome.to_json()
-        self.run.declaration = dict(outcome.get("declaration") or {})
+        outcome = self.harness.his.declare(DeclareInput(run.plan.period))
+        run.declared = outcome.to_json()
+        run.declaration = dict(outcome.get("declaration") or {})
         refusal = outcome.refusal
-        self.run.note(at, "申报 / declared" if outcome.ok else
-                      f"未申报 / not declared: {refusal.message if refusal else outcome.body}")
+        self._note(run, at, "申报 / declared" if outcome.ok else
+                   f"未申报 / not declared: {refusal.message if refusal else outcome.body}")
         return outcome
 
-    def review_and_pay(self) -> None:
-        """The insurer reviews the declaration the next working day, and pays on its due date."""
-        dcla_id = self.run.declaration.get("dcla_id")
-        if not dcla_id:
-            raise HarnessError("the month was not declared: nothing to review "
-                               f"({self.run.declared.get('refusal')})")
-        at = datetime.combine(_next_working_day(date.fromisoformat(
-            self.run.declaration["declared_on"])), time(10, 0))
-        self.harness.set_time(at)
-        reviewed = self._portal("POST", f"/admin/declarations/{dcla_id}/review",
-                                {"seed": self.plan.seed})["declaration"]
-        self.run.note(at, "审核 / reviewed")
-        due = datetime.combine(date.fromisoformat(reviewed["due_date"]), time(10, 0))
-        self.harness.set_time(due)
-        self.run.payment = self._portal("POST", f"/admin/declarations/{dcla_id}/pay",
-                                        {})["payment"]
-        self.run.declaration = self._portal("GET", f"/admin/declarations/{dcla_id}")[
-            "declaration"]
-        self.run.note(due, "回款 / paid")
+    def review_at(self, k: int = 0) -> datetime:
+        """The working day after month ``k``'s declaration, 10:00 (business time)."""
+        run = self.runs[k]
+        if not run.declaration.get("dcla_id"):
+            raise HarnessError(f"{run.plan.period} was not declared: nothing to review "
+                               f"({run.declared.get('refusal')})")
+        return datetime.combine(_next_working_day(date.fromisoformat(
+            run.declaration["declared_on"])), REVIEW_AT)
 
-    def collect(self) -> Outcome:
-        """The HIS collects the payments and shows its receivables of the month."""
+    def review(self, k: int = 0) -> datetime:
+        """The insurer reviews month ``k``'s declaration; returns when its payment is due."""
+        run = self.runs[k]
+        at = self.review_at(k)
+        self.harness.set_time(at)
+        reviewed = self._portal("POST", f"/admin/declarations/{run.declaration['dcla_id']}"
+                                "/review", {"seed": self.plan.seed})["declaration"]
+        run.declaration = dict(reviewed)
+        self._note(run, at, "审核 / reviewed")
+        return datetime.combine(date.fromisoformat(reviewed["due_date"]), REVIEW_AT)
+
+    def pay(self, k: int = 0) -> None:
+        """The insurer pays month ``k`` on its due date, 10:00."""
+        run = self.runs[k]
+        dcla_id = run.declaration["dcla_id"]
+        due = datetime.combine(date.fromisoformat(run.declaration["due_date"]), REVIEW_AT)
+        self.harness.set_time(due)
+        run.payment = self._portal("POST", f"/admin/declarations/{dcla_id}/pay", {})["payment"]
+        run.declaration = self._portal("GET", f"/admin/declarations/{dcla_id}")["declaration"]
+        self._note(run, due, "回款 / paid")
+
+    def review_and_pay(self, k: int = 0) -> None:
+        """The insurer reviews the declaration the next working day, and pays on its due date."""
+        self.review(k)
+        self.pay(k)
+
+    def collect(self, k: int = 0) -> Outcome:
+        """The HIS collects the payments and shows its receivables of month ``k``."""
+        run = self.runs[k]
         collected = self.harness.his.collect_payments()
-        self.run.collected = collected.to_json()
-        self.run.receivables = self.harness.his.receivables(self.plan.period).to_json()
+        run.collected = collected.to_json()
+        run.receivables = self.harness.his.receivables(run.plan.period).to_json()
         return collected
+
+    def run_all(self, on_day: Callable[[int, int], None] | None = None) -> list[MonthRun]:
+        """Every month's window days, with each month's declaration, review, payment and
+        collection run when business time reaches them (see the module docstring): the
+        business clock only moves forward. A month that cannot be declared stops there."""
+        queue: list[tuple[datetime, int, Callable[[], None]]] = []
+        order = itertools.count()
+
+        def push(at: datetime, step: Callable[[], None]) -> None:
+            heapq.heappush(queue, (at, next(order), step))
+
+        def due(until: datetime | None) -> None:
+            while queue and (until is None or queue[0][0] <= until):
+                _at, _n, step = heapq.heappop(queue)
+                step()
+
+        def declared(k: int) -> None:
+            if self.declare(k).ok:
+                push(self.review_at(k), lambda: reviewed(k))
+
+        def reviewed(k: int) -> None:
+            push(self.review(k), lambda: paid(k))
+
+        def paid(k: int) -> None:
+            self.pay(k)
+            self.collect(k)
+
+        self.window_days(on_day, wait_until=due,
+                         after_month=lambda k: push(self.declare_at(k), lambda: declared(k)))
+        due(None)
+        return self.runs
+
+    def _note(self, run: MonthRun, at: datetime, text: str) -> None:
+        run.note(at, text)
+        self.steps.append({"period": run.plan.period, **run.steps[-1]})
 
     def _portal(self, method: str, path: str, body: Any = None) -> dict[str, Any]:
         try:
@@ -286,21 +396,28 @@ class MonthDriver:
 
 
 class MonthSession:
-    """The servers and the harness of a month run (a context manager)."""
+    """The servers and the harness of a month run (a context manager). ``days`` are the
+    window days of every month, in order; ``month_days`` the same by period."""
 
     def __init__(self, plan: MonthPlan, directory: Path, *, insurer_url: str | None = None,
                  admin_token: str | None = None, his_url: str | None = None,
                  his_class: type[ReferenceHis] = ReferenceHis) -> None:
         self.plan = plan
         self.directory = directory
-        self.days = working_days(plan.period, plan.days)
+        self.month_days = {period: working_days(period, plan.days)
+                           for period in month_periods(plan.period, plan.months)}
+        self.days = [day for days in self.month_days.values() for day in days]
         self.scenario = month_scenario(plan, self.days)
         self._server: RunningServer | None = None
         self._insurer: Insurer | None = None
         directory.mkdir(parents=True, exist_ok=True)
         self.data = prepare_data(self.scenario, directory / "data")
-        planned = _comebacks(plan, self.data, plan_visits(self.scenario, self.data),
-                             self.days[-1])
+        every = plan_visits(self.scenario, self.data)
+        planned: list[PlannedVisit] = []
+        for period, days in self.month_days.items():
+            within = set(days)
+            planned += _comebacks(dataclasses.replace(plan, period=period), self.data,
+                                  [p for p in every if p.spec.at.date() in within], days[-1])
         self.planned = sorted(planned, key=lambda p: (p.spec.at, p.spec.id))
         if insurer_url is None:
             admin_token = secrets.token_hex(16)
@@ -321,7 +438,7 @@ class MonthSession:
             self._stop()
             raise
         self.driver = MonthDriver(plan, self.harness, self.portal, self.planned,
-                                  self.scenario, self.data, self.days)
+                                  self.scenario, self.data, self.days, self.month_days)
 
     def _stop(self) -> None:
         if self._server is not None:
@@ -342,17 +459,26 @@ class MonthSession:
         self.close()
 
 
+def run_months(plan: MonthPlan, directory: Path, *,
+               on_day: Callable[[int, int], None] | None = None,
+               insurer_url: str | None = None, admin_token: str | None = None,
+               his_url: str | None = None,
+               his_class: type[ReferenceHis] = ReferenceHis) -> list[MonthRun]:
+    """Run ``plan.months`` months (see the module docstring), one :class:`MonthRun` each, in
+    order; ``on_day(done, total)`` counts the window days of all months. The servers stop at
+    the end."""
+    with MonthSession(plan, directory, insurer_url=insurer_url, admin_token=admin_token,
+                      his_url=his_url, his_class=his_class) as session:
+        return session.driver.run_all(on_day)
+
+
 def run_month(plan: MonthPlan, directory: Path, *,
               on_day: Callable[[int, int], None] | None = None,
               insurer_url: str | None = None, admin_token: str | None = None,
               his_url: str | None = None,
               his_class: type[ReferenceHis] = ReferenceHis) -> MonthRun:
-    """Run the whole month (see the module docstring); the servers stop at the end."""
-    with MonthSession(plan, directory, insurer_url=insurer_url, admin_token=admin_token,
-                      his_url=his_url, his_class=his_class) as session:
-        driver = session.driver
-        driver.window_days(on_day)
-        if driver.declare().ok:
-            driver.review_and_pay()
-            driver.collect()
-        return driver.run
+    """Run one whole month (``plan.months`` must be 1: use :func:`run_months` for more)."""
+    if plan.months != 1:
+        raise ValueError(f"run_month runs one month, the plan has {plan.months}: use run_months")
+    return run_months(plan, directory, on_day=on_day, insurer_url=insurer_url,
+                      admin_token=admin_token, his_url=his_url, his_class=his_class)[0]

@@ -35,7 +35,7 @@ from typing import Any, Literal
 
 from mock_insurer.client import ClientError, InsurerRefusal
 from mock_insurer.money import ZERO, render
-from simulator.his.cashier import SEVERE, Cashier
+from simulator.his.cashier import SEVERE, UNAVAILABLE, Cashier
 from simulator.his.desk import Desk, his_refusal, refusal_of
 from simulator.his.errors import DriverInputError
 from simulator.his.operations import Outcome, Override, RefundInput, Refusal, SettleInput
@@ -81,6 +81,9 @@ class Settlements:
         self.desk = desk
         self.cashier = cashier
         self.store = desk.store
+        # visit id -> (the orders 3102 last checked, its warnings): settle after pre_settle
+        # with the same orders does not ask again (one 事中 check per settlement)
+        self._checked: dict[str, tuple[tuple[Any, ...], list[dict[str, Any]]]] = {}
 
     # -- the operations ------------------------------------------------------------------
     def pre_settle(self, visit_id: str, request: SettleInput) -> Outcome:
@@ -137,7 +140,16 @@ class Settlements:
         answered (the visit is then closed at the insurer)."""
         visit_id = visit["visit_id"]
         orders = self.store.lines(visit_id, statuses=("uploaded", "blocked"))
-        warnings = self.cashier.rule_check(visit, "3102", operator, orders)
+        asked = tuple((line["id"], line["status"], line.get("qty"), line.get("days"),
+                       line.get("amount"))
+                      for line in orders)
+        known = self._checked.get(visit_id)
+        if known is not None and known[0] == asked:
+            warnings = known[1]
+        else:
+            warnings = self.cashier.rule_check(visit, "3102", operator, orders)
+            if all(w["rule_id"] != UNAVAILABLE for w in warnings):
+                self._checked[visit_id] = (asked, warnings)
         blocked = self.store.lines(visit_id, statuses=("blocked",))
         held = {line["feedetl_sn"] for line in blocked}
         severe: dict[str, str] = {w["rule_id"]: w["rule_name"] for w in warnings
