@@ -123,45 +123,55 @@ def cashflow(params_file: Path | None, month_file: Path | None, year: int | None
 
 @finance.command("month")
 @click.option("--days", type=click.IntRange(1, 23), default=20, show_default=True,
-              help="Working days of visits (Monday to Friday from the 1st).")
+              help="Working days of visits per month (Monday to Friday from the 1st).")
 @click.option("--visits-per-day", type=click.IntRange(1, 2000), default=40, show_default=True)
 @click.option("--seed", type=int, default=1, show_default=True)
-@click.option("--period", default="2026-03", show_default=True, help="The month, YYYY-MM.")
+@click.option("--period", default="2026-03", show_default=True,
+              help="The (first) month, YYYY-MM.")
+@click.option("--months", type=click.IntRange(1, 12), default=1, show_default=True,
+              help="Consecutive months from --period, on the same insurer and HIS.")
 @click.option("--report", "report_dir", type=click.Path(path_type=Path, file_okay=False),
-              required=True, help="Directory for month.json, receivables.csv, refusals.html, "
-                                  "the PNGs and the run's databases.")
+              required=True, help="Directory for month.json, months.json, receivables.csv, "
+                                  "refusals.html, the PNGs and the run's databases.")
 @clean_errors
-def month(days: int, visits_per_day: int, seed: int, period: str, report_dir: Path) -> None:
+def month(days: int, visits_per_day: int, seed: int, period: str, months: int,
+          report_dir: Path) -> None:
     """A month from window to repayment on the embedded defaults: visits and day-end each
     working day, the HIS's declaration (checked with 3201 first), the insurer's review, the
-    payment on its due date, and the HIS matching it to its receivables.
+    payment on its due date, and the HIS matching it to its receivables. With --months N, N
+    consecutive months on the same insurer and HIS, their steps interleaved in business time.
 
     \b
     Examples:
       cardsettle finance month --report out/month
       cardsettle finance month --days 5 --visits-per-day 20 --seed 3 --report out/m
+      cardsettle finance month --months 3 --days 5 --report out/q
     """
-    from scenarios.month import MonthPlan, run_month, write_month_report
+    from scenarios.month import MonthPlan, run_months, write_month_report
     from scenarios.month.report import summary_lines
     from simulator.his.errors import DriverInputError
 
     try:
-        plan = MonthPlan(period=period, days=days, visits_per_day=visits_per_day, seed=seed)
+        plan = MonthPlan(period=period, days=days, visits_per_day=visits_per_day, seed=seed,
+                         months=months)
         console = Console(stderr=True)
         columns = (SpinnerColumn(), TextColumn("{task.description}"), BarColumn(),
                    TaskProgressColumn(), TimeElapsedColumn())
         with Progress(*columns, console=console, disable=not console.is_terminal,
                       transient=True) as progress:
-            task = progress.add_task(f"{period} working days", total=days)
-            run = run_month(plan, report_dir / "run", on_day=lambda done, total: progress.update(
+            what = period if months == 1 else f"{period} + {months - 1} months"
+            task = progress.add_task(f"{what}: working days", total=days * months)
+            runs = run_months(plan, report_dir / "run", on_day=lambda done, total: progress.update(
                 task, completed=done, total=total))
     except DriverInputError as exc:
         failed = click.ClickException(f"--period: {exc.message}")
         failed.exit_code = 2
         raise failed from exc
-    paths = write_month_report(run, report_dir)
-    for line in summary_lines(run):
+    paths = write_month_report(runs, report_dir)
+    for line in summary_lines(runs):
         click.echo(line)
-    click.echo(f"wrote {', '.join(str(path) for path in paths[:3])} (+ {len(paths) - 3} plots)")
-    if not run.declaration:
+    texts = [path for path in paths if path.suffix != ".png"]
+    click.echo(f"wrote {', '.join(str(path) for path in texts)} "
+               f"(+ {len(paths) - len(texts)} plots)")
+    if not all(run.declaration for run in runs):
         raise SystemExit(1)

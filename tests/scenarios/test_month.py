@@ -1,19 +1,25 @@
 """A month from window to repayment (scenarios/month), a short one: 3 working days × 10 visits
 on the embedded defaults, declared, reviewed, paid and collected — and its reports as the
-finance office opens them."""
+finance office opens them; then two months × 2 days × 6 visits on the same insurer and HIS
+(``--months 2``): two declarations, two payments, the by-month analysis, a business clock that
+never moves back, and ``finance cashflow --from-month`` on what it wrote."""
 
 from __future__ import annotations
 
 import csv
+import dataclasses
 import json
 from decimal import Decimal
 from pathlib import Path
 
 import pytest
+from click.testing import CliRunner
 
+from cardsettle.cli import main
 from scenarios.errors import ScenarioFileError
-from scenarios.month import MonthPlan, run_month, working_days, write_month_report
-from scenarios.month.run import MonthRun
+from scenarios.month import MonthPlan, MonthSession, run_month, working_days, write_month_report
+from scenarios.month.report import summary_lines
+from scenarios.month.run import MonthRun, month_periods
 from simulator.finance.month_input import month_overrides
 from simulator.finance.params import params_from_data, read_params_data
 
@@ -92,14 +98,136 @@ def test_the_refusal_analysis_opens_with_its_plots(month: tuple[MonthRun, Path])
     run, directory = month
     page = (directory / "refusals.html").read_text("utf-8")
     assert page.startswith("<!doctype html>") and page.rstrip().endswith("</html>")
-    assert page.count("data:image/png;base64,") == 4
+    assert page.count("data:image/png;base64,") == 5
     for heading in ("按类别 / By category", "按科室 / By department", "主要原因 / Top reasons",
-                    "按医生 / By doctor", "按月份 / By month"):
+                    "按医生 / By doctor", "按月 / By month"):
         assert heading in page
     assert run.declaration["claimed"] in page
     for name in ("refusals-by-category.png", "refusals-by-department.png",
-                 "refusals-top-reasons.png", "refusals-by-doctor.png"):
+                 "refusals-top-reasons.png", "refusals-by-doctor.png", "refusals-by-month.png"):
         assert (directory / name).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     for ded in run.declaration["deductions"]:
         if ded["dept_name"]:
             assert ded["dept_name"] in page
+
+
+TWO = dataclasses.replace(PLAN, days=2, visits_per_day=6, months=2)
+
+
+@dataclasses.dataclass
+class TwoMonths:
+    runs: list[MonthRun]
+    steps: list[dict[str, str]]
+    biz_times: list[str]
+    directory: Path
+    days: list[tuple[int, int]]
+
+
+@pytest.fixture(scope="module")
+def two_months(tmp_path_factory: pytest.TempPathFactory) -> TwoMonths:
+    directory = tmp_path_factory.mktemp("months")
+    days: list[tuple[int, int]] = []
+    with MonthSession(TWO, directory / "run") as session:
+        runs = session.driver.run_all(on_day=lambda done, total: days.append((done, total)))
+        messages = session.harness.admin.messages(fixmedins_code=session.harness.fixmedins_code)
+        steps = list(session.driver.steps)
+    write_month_report(runs, directory)
+    return TwoMonths(runs, steps, [str(m["biz_time"]) for m in messages], directory, days)
+
+
+def test_month_periods_roll_over_the_year_and_say_when_out_of_range() -> None:
+    assert month_periods("2026-11", 3) == ["2026-11", "2026-12", "2027-01"]
+    with pytest.raises(ScenarioFileError, match="1 to 12 months"):
+        month_periods("2026-03", 13)
+
+
+def test_two_months_are_each_declared_reviewed_paid_and_balanced(two_months: TwoMonths) -> None:
+    runs = two_months.runs
+    assert two_months.days == [(1, 4), (2, 4), (3, 4), (4, 4)]
+    assert [run.plan.period for run in runs] == ["2026-03", "2026-04"]
+    assert [[d.isoformat() for d in run.days] for run in runs] == [
+        ["2026-03-02", "2026-03-03"], ["2026-04-01", "2026-04-02"]]
+    declarations = [run.declaration for run in runs]
+    assert len({d["dcla_id"] for d in declarations}) == 2
+    assert [d["period"] for d in declarations] == ["2026-03", "2026-04"]
+    assert all(d["status"] == "paid" and d["mismatch"] == [] for d in declarations)
+    assert len({run.payment["pay_id"] for run in runs}) == 2
+    for run in runs:
+        assert run.visits and all(v.at.strftime("%Y-%m") == run.plan.period for v in run.visits)
+        assert all(d.balanced for d in run.day_ends)
+        assert run.collected["ok"] and run.collected["unmatched"] == []
+        items = {i["setl_id"]: i for i in run.payment["items"]}
+        rows = run.receivables["receivables"]
+        assert rows and {r["setl_id"] for r in rows} == set(items)
+        assert all(r["setl_date"].startswith(run.plan.period) for r in rows)
+        for row in rows:
+            assert Decimal(row["paid"]) + Decimal(row["deducted"]) + Decimal(row["outstanding"]) \
+                == Decimal(row["claimed"]), row
+            assert Decimal(row["paid"]) == Decimal(items[row["setl_id"]]["paid"])
+        assert run.receivables["totals"]["outstanding"] == "0.00"
+
+
+def test_the_business_clock_never_moves_back(two_months: TwoMonths) -> None:
+    times = two_months.biz_times
+    assert times and times == sorted(times)
+    assert times[0].startswith("2026-03-02") and times[-1] >= "2026-05-01"
+    # the steps after the window interleave with the next month's window days, in order
+    order = [(s["period"], s["step"].split(" /")[0], s["at"]) for s in two_months.steps]
+    assert [s["at"] for s in two_months.steps] == sorted(s["at"] for s in two_months.steps)
+    assert order[:2] == [("2026-03", "申报", "2026-04-01 09:00"),
+                         ("2026-03", "审核", "2026-04-02 10:00")]
+    assert {(p, step) for p, step, _at in order} == {
+        (p, step) for p in ("2026-03", "2026-04") for step in ("申报", "审核", "回款")}
+    april_visits = [str(v.at) for v in two_months.runs[1].visits]
+    assert min(april_visits) < "2026-04-02 10:00" < max(april_visits)  # reviewed mid-window
+
+
+def test_the_by_month_analysis_has_both_months(two_months: TwoMonths) -> None:
+    runs, directory = two_months.runs, two_months.directory
+    data = json.loads((directory / "months.json").read_text("utf-8"))
+    assert data["periods"] == ["2026-03", "2026-04"]
+    assert [m["period"] for m in data["months"]] == data["periods"]
+    rows = data["by_month"]
+    assert [r["period"] for r in rows] == ["2026-03", "2026-04"]
+    for row, run in zip(rows, runs, strict=True):
+        assert row["claimed"] == run.declaration["claimed"]
+        assert row["deducted"] == run.declaration["deducted"]
+        assert sum(Decimal(v) for v in row["by_category"].values()) == Decimal(row["deducted"])
+        claimed = Decimal(row["claimed"])
+        assert Decimal(row["deducted_ratio"]) == (Decimal(row["deducted"]) / claimed).quantize(
+            Decimal("0.0001"))
+    assert Decimal(data["totals"]["claimed"]) == sum((Decimal(r["claimed"]) for r in rows),
+                                                     Decimal(0))
+    for dept, months in data["department_by_month"].items():
+        assert list(months) == ["2026-03", "2026-04"]
+        assert sum(Decimal(v) for v in months.values()) == Decimal(
+            data["refusals"]["by_department"][dept])
+    page = (directory / "refusals.html").read_text("utf-8")
+    section = page[page.index('id="by-month"'):]
+    section = section[:section.index("</table>")]
+    assert "2026-03" in section and "2026-04" in section and "拒付率" in section
+    assert (directory / "refusals-by-month.png").read_bytes()[:4] == b"\x89PNG"
+    lines = summary_lines(runs)
+    assert lines[0].startswith("2026-03: 2 days") and lines[1].startswith("2026-04: 2 days")
+    with (directory / "receivables.csv").open(encoding="utf-8-sig") as handle:
+        csv_rows = list(csv.DictReader(handle))
+    assert len(csv_rows) == sum(len(run.receivables["receivables"]) for run in runs)
+
+
+def test_month_json_is_the_first_month_and_the_cash_flow_model_takes_it(
+        two_months: TwoMonths, tmp_path: Path) -> None:
+    directory = two_months.directory
+    first = json.loads((directory / "month.json").read_text("utf-8"))
+    every = json.loads((directory / "months.json").read_text("utf-8"))
+    assert first == every["months"][0] and first["period"] == "2026-03"
+    result = CliRunner().invoke(main, ["finance", "cashflow", "--from-month",
+                                       str(directory / "month.json"), "--report",
+                                       str(tmp_path / "cf"), "-q"])
+    assert result.exit_code == 0, result.output
+    cashflow = json.loads((tmp_path / "cf" / "cashflow.json").read_text("utf-8"))
+    assert cashflow["sources"]["period"] == "2026-03"
+
+
+def test_run_month_is_one_month() -> None:
+    with pytest.raises(ValueError, match="run_months"):
+        run_month(TWO, Path("unused"))
