@@ -28,7 +28,7 @@ from mock_insurer.review import store
 from mock_insurer.review.compute import Deduction, Totals, review_claims, review_rng
 from mock_insurer.review.config import ReviewConfig, default_config
 from mock_insurer.review.errors import ReviewConflict, ReviewInputError, ReviewNotFound
-from mock_insurer.review.rules import RuleSource, library_findings
+from mock_insurer.review.rules import RuleSource, library_findings, lookback_days
 from mock_insurer.review.views import (
     declaration_json,
     declared_of,
@@ -128,7 +128,11 @@ class ReviewOffice:
             code, period = row["fixmedins_code"], row["period"]
             used = self.config.default_seed if seed is None else seed
             data = store.period_data(tx, code, period)
-            findings = self.rules(data.rows, self.catalogue())
+            history = store.history_rows(tx, (r.psn_no for r in data.rows), period,
+                                         lookback_days())
+            reviewed = {(r.setl_id, r.feedetl_sn) for r in data.rows}
+            findings = [f for f in self.rules([*history, *data.rows], self.catalogue())
+                        if (f.setl_id, f.feedetl_sn) in reviewed]
             excess = max(declared_of(row).claimable - uploaded_of(row).claimable, ZERO)
             outcome = review_claims(
                 data.claims, findings, self.config, rng=review_rng(used, code, period),

@@ -38,6 +38,7 @@ __all__ = [
     "declaration_by_period",
     "declarations_of",
     "deductions_of",
+    "history_rows",
     "insert_declaration",
     "items_of",
     "payment_by_key",
@@ -108,6 +109,28 @@ def _in_scope(row: Settlement) -> Decimal:
         return parse_decimal(row.setlinfo.get("inscp_scp_amt", ZERO))
     except ValueError:
         return ZERO
+
+
+def history_rows(tx: LedgerTx, persons: Iterable[str], period: str,
+                 days: int) -> list[ChargedRow]:
+    """The persons' rows charged (not cancelled) in the ``days`` days before ``period``'s first
+    day, at any institution, in upload order per person — what 3101/3102 read as history."""
+    if days <= 0:
+        return []
+    first, _last = period_bounds(period)
+    since = f"{(first - dt.timedelta(days=days)).isoformat()} 00:00:00"
+    until = f"{(first - dt.timedelta(days=1)).isoformat()} 23:59:59"
+    found = []
+    for psn_no in sorted(set(persons)):
+        for row in tx.charged_rows(psn_no, since, until):
+            found.append(ChargedRow(
+                setl_id=row["setl_id"] or "", mdtrt_id=row["mdtrt_id"], psn_no=row["psn_no"],
+                feedetl_sn=row["feedetl_sn"],
+                day=dt.date.fromisoformat(row["fee_ocur_time"][:10]),
+                med_list_codg=row["med_list_codg"], cnt=row["cnt"], prd_days=row["prd_days"],
+                det_item_fee_sumamt=row["det_item_fee_sumamt"],
+                inscp_scp_amt=row["inscp_scp_amt"]))
+    return found
 
 
 def period_data(tx: LedgerTx, fixmedins_code: str, period: str) -> PeriodData:

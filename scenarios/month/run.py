@@ -18,8 +18,8 @@ time, which only moves forward: month k is declared on the first working day of 
 09:00 (while that day's windows are open), reviewed the next working day at 10:00 and paid on its
 due date — each step runs when the window days reach its time (between two visits' steps, or
 between two days), and whatever is still due after the last window day runs at the end, in
-order. Comebacks stay within their month: the review only looks at the period's own rows
-(mock_insurer/review/rules.py), so a comeback in the next month would not be seen.
+order. Comebacks are planted within their month, so that each month's deductions come from its
+own visits (the review would also see a comeback across the boundary: docs/review.md).
 
 Business dates are the insurer's business clock (moved through its admin API), never the wall
 clock. Money is Decimal yuan. The embedded HIS is given the insurer's admin API as its
