@@ -79,7 +79,7 @@ class Demography:
     areas: tuple[str, ...]  # every county-level code (global area index)
     area_sum: tuple[int, ...]
     province_areas: dict[str, tuple[int, ...]]  # province code -> area indexes
-    other_provinces: tuple[str, ...]  # insured-elsewhere choices
+    other_places: tuple[str, ...]  # insured-elsewhere choices: other pooling areas (统筹区)
     profile_tables: dict[tuple[int, bool], tuple[tuple[float, ...], tuple[Profile, ...]]]
     naty_cum: tuple[float, ...]
     naty_codes: tuple[str, ...]
@@ -219,7 +219,13 @@ def demography(seed: int, ref_date: dt.date, admdvs: str) -> Demography:
     for index, code in enumerate(areas):
         province_areas.setdefault(divisions.province_of(code), []).append(index)
     home_province = divisions.province_of(admdvs)
-    others = tuple(p for p in divisions.province_codes() if p != home_province and p in province_areas)
+    # insured elsewhere: another province's pooling areas (its prefectures; a municipality is
+    # one), and — when the population's own place is a prefecture — the province's others
+    own_pool = admdvs[:2] + "0000" if admdvs[:2] in divisions.MUNICIPALITIES else admdvs[:4] + "00"
+    others = tuple(
+        area for p in divisions.province_codes() if p in province_areas
+        for area in divisions.pooling_areas(p)
+        if area != own_pool and (p != home_province or not admdvs.endswith("0000")))
 
     compiled = _profiles(data)
     tables = {}
@@ -279,7 +285,7 @@ def demography(seed: int, ref_date: dt.date, admdvs: str) -> Demography:
         areas=areas,
         area_sum=tuple(weighted_sum(code) for code in areas),
         province_areas={k: tuple(v) for k, v in province_areas.items()},
-        other_provinces=others,
+        other_places=others,
         profile_tables=tables,
         naty_cum=tuple(accumulate(float(row[2]) for row in naty_rows)),
         naty_codes=tuple(row[0] for row in naty_rows),

@@ -14,11 +14,13 @@ from simulator.data import read_lines, read_tsv
 from simulator.errors import InvalidArgumentError
 
 __all__ = [
+    "MUNICIPALITIES",
     "counties_under",
     "county_codes",
     "is_known",
     "known_codes",
     "name_of",
+    "pooling_areas",
     "province_codes",
     "province_of",
     "validate_admdvs",
@@ -46,6 +48,19 @@ def province_codes() -> tuple[str, ...]:
 def is_known(code: str) -> bool:
     """Whether ``code`` is a known division code."""
     return code in known_codes()
+
+
+#: Provinces whose medical insurance pools at the province level (the municipalities).
+MUNICIPALITIES = ("11", "12", "31", "50")
+
+
+@cache
+def pooling_areas(province: str) -> tuple[str, ...]:
+    """The insured places (统筹区) of a province: its prefectures (``xxyy00``), or the
+    municipality itself (``110000``), sorted."""
+    if province[:2] in MUNICIPALITIES:
+        return (province[:2] + "0000",)
+    return tuple(sorted({c[:4] + "00" for c in counties_under(province[:2] + "0000")}))
 
 
 def province_of(code: str) -> str:

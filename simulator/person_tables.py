@@ -19,6 +19,7 @@ from functools import lru_cache
 import numpy as np
 import numpy.typing as npt
 
+from simulator import divisions
 from simulator.demography import MAX_AGE, Demography, Profile, demography
 from simulator.names import NamePools, name_pools
 from simulator.seeding import rng_for
@@ -57,7 +58,7 @@ class PersonTables:
     # -- places ---------------------------------------------------------------------------------
     areas: Block  # county codes (global area index)
     area_sum: IntArray
-    places: Block  # insured places: row 0 the population's, rows 1.. the other provinces
+    places: Block  # insured places: row 0 the population's, rows 1.. the other pooling areas
     place_area_start: IntArray  # by place: the areas of its province, in place_areas
     place_area_count: IntArray
     place_areas: IntArray
@@ -181,7 +182,7 @@ def person_tables(seed: int, ref_date: dt.date, admdvs: str) -> PersonTables:
 
     iso = demo.day_iso
     home = admdvs[:2] + "0000"
-    place_provinces = (home, *demo.other_provinces)
+    place_provinces = (home, *(divisions.province_of(p) for p in demo.other_places))
     starts: list[int] = []
     counts: list[int] = []
     flat: list[int] = []
@@ -234,7 +235,7 @@ def person_tables(seed: int, ref_date: dt.date, admdvs: str) -> PersonTables:
         band_span=np.array(demo.band_span, dtype=np.int64),
         areas=text_table(demo.areas),
         area_sum=np.array(demo.area_sum, dtype=np.int64),
-        places=text_table([admdvs, *demo.other_provinces]),
+        places=text_table([admdvs, *demo.other_places]),
         place_area_start=np.array(starts, dtype=np.int64),
         place_area_count=np.array(counts, dtype=np.int64),
         place_areas=np.array(flat, dtype=np.int64),

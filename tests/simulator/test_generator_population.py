@@ -35,7 +35,7 @@ def test_identifiers_are_unique(default_persons: list[dict[str, Any]]) -> None:
 
 
 def test_places_prefix_the_identifiers(default_persons: list[dict[str, Any]]) -> None:
-    provinces = set(divisions.province_codes())
+    areas = {a for p in divisions.province_codes() for a in divisions.pooling_areas(p)}
     elsewhere = 0
     for p in default_persons:
         place = p["insuplc_admdvs"]
@@ -44,7 +44,7 @@ def test_places_prefix_the_identifiers(default_persons: list[dict[str, Any]]) ->
         assert all(c["card_sn"].startswith(place + "D156000005") for c in p["cards"])
         if place != "110000":
             elsewhere += 1
-            assert place in provinces
+            assert place in areas, place  # a pooling area: a prefecture or a municipality
     assert 0.03 < elsewhere / len(default_persons) < 0.07
 
 
@@ -124,6 +124,21 @@ def test_shares_are_plausible(default_persons: list[dict[str, Any]]) -> None:
     ages = [_age(p["brdy"]) for p in default_persons]
     assert 0.15 < sum(a >= 60 for a in ages) / n < 0.24  # census 2020: 18.7 %
     assert max(ages) <= 101 and min(ages) >= 0
+
+
+def test_persons_elsewhere_are_insured_in_prefectures_of_other_provinces(
+        default_persons: list[dict[str, Any]]) -> None:
+    places = {p["insuplc_admdvs"] for p in default_persons} - {"110000"}
+    assert any(not place.endswith("0000") for place in places)  # e.g. 130100 石家庄
+    assert all(not place.startswith("11") for place in places)
+
+
+def test_a_prefecture_population_has_persons_from_its_provinces_other_prefectures() -> None:
+    persons = list(iter_persons(4000, seed=3, admdvs="130100"))
+    places = {p["insuplc_admdvs"] for p in persons}
+    assert "130100" in places
+    assert {place for place in places if place.startswith("13")} - {"130100"}, \
+        "another city of the same province (省内异地)"
 
 
 def test_another_insured_place() -> None:
