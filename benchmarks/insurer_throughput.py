@@ -49,7 +49,6 @@ import tempfile  # noqa: E402
 import time  # noqa: E402
 from collections import defaultdict  # noqa: E402
 from datetime import datetime  # noqa: E402
-from decimal import Decimal  # noqa: E402
 from pathlib import Path  # noqa: E402
 from typing import Any  # noqa: E402
 
@@ -60,12 +59,12 @@ from geventhttpclient import HTTPClient  # noqa: E402
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))  # measure this checkout, whatever is installed
 
-from mock_insurer.money import round_money  # noqa: E402
+from visit_load import PATH, Catalogue, visit_messages  # noqa: E402  (this script's folder)
+
 from mock_insurer.wire.envelope import build_request  # noqa: E402
 from mock_insurer.wire.jsonio import dumps  # noqa: E402
 from mock_insurer.wire.msgid import MsgidFactory  # noqa: E402
 
-PATH = "/fsi/api/rsfComIfsService/callService"
 GOAL_RATIO = 0.25  # issue 3, "Speed": visit message rate >= 25% of the bare rate
 GOAL_P99_MS = 20.0  # p99 of 2207 at half of saturation
 GOAL_FAULT_MS = 0.5  # the fault layer at p50 when no fault matches
@@ -140,37 +139,6 @@ class Percentiles:
                 values[min(len(values) - 1, int(len(values) * 0.99))])
 
 
-class Catalogue:
-    def __init__(self, data_dir: Path) -> None:
-        items: dict[str, dict[str, Any]] = {}
-        self.mappings: dict[str, list[dict[str, Any]]] = defaultdict(list)
-        catalogue = next(data_dir.glob("catalogue-*.jsonl"))
-        for line in catalogue.read_bytes().splitlines():
-            rec = orjson.loads(line)
-            if rec["kind"] == "item":
-                items[rec["med_list_codg"]] = rec
-        for line in catalogue.read_bytes().splitlines():
-            rec = orjson.loads(line)
-            if rec["kind"] != "mapping" or rec["mapping"] != "ok":
-                continue
-            item = items[rec["med_list_codg"]]
-            if (item["indications"] or item["gend_limit"] or item["age_min"] is not None
-                    or item["age_max"] is not None or item["max_cnt_per_rx"] is not None
-                    or item["chrgitm_lv"] == "03"):
-                continue
-            self.mappings[rec["fixmedins_code"]].append(rec)
-        self.persons = [orjson.loads(line) for line in
-                        next(data_dir.glob("persons-*.jsonl")).read_bytes().splitlines()]
-        self.persons = [p for p in self.persons
-                        if p["insuinfo"][0]["psn_insu_stas"] == "1" and not p["deceased"]
-                        and not p["blacklisted"] and p["insuinfo"][0]["insutype"] in ("310",
-                                                                                      "390")]
-        institutions = next(data_dir.glob("institutions-*.jsonl"))
-        self.codes = [orjson.loads(line)["fixmedins_code"]
-                      for line in institutions.read_bytes().splitlines()
-                      if not orjson.loads(line).get("blacklisted")]
-
-
 class Window:
     """One cashier window: a keep-alive connection, its institution and msgid sequence."""
 
@@ -209,43 +177,14 @@ class Window:
 
 def visit(window: Window, cat: Catalogue, rng: random.Random, serial: int,
           stats: Percentiles | None) -> None:
-    person = cat.persons[rng.randrange(len(cat.persons))]
-    insutype = person["insuinfo"][0]["insutype"]
-    psn_no, certno = person["psn_no"], person["certno"]
-    now = "2026-03-02 08:30:00"
-    found = window.call("1101", {"data": {"mdtrt_cert_type": "02", "mdtrt_cert_no": certno}},
-                        stats)
-    area = next(row["insuplc_admdvs"] for row in found["insuinfo"]
-                if row["insutype"] == insutype)
-    reg = window.call("2201", {"data": {
-        "psn_no": psn_no, "insutype": insutype, "begntime": now, "mdtrt_cert_type": "02",
-        "mdtrt_cert_no": certno, "ipt_otp_no": f"B{serial}", "atddr_no": "D1",
-        "dr_name": "李", "dept_code": "A01", "dept_name": "内科", "caty": "A03"}}, stats, area)
-    mdtrt_id = reg["data"]["mdtrt_id"]
-    window.call("2203", {
-        "mdtrtinfo": {"mdtrt_id": mdtrt_id, "psn_no": psn_no, "med_type": "11",
-                      "begntime": now},
-        "diseinfo": [{"diag_type": "1", "diag_srt_no": "1", "diag_code": "J06.900",
-                      "diag_name": "急性上呼吸道感染", "diag_dept": "内科", "dise_dor_no": "D1",
-                      "dise_dor_name": "李", "diag_time": now, "vali_flag": "1"}]}, stats, area)
-    rows, total = [], Decimal("0.00")
-    for n, mapping in enumerate(rng.sample(cat.mappings[window.code], 3)):
-        amount = round_money(Decimal(mapping["hosp_pric"]))
-        total += amount
-        rows.append({"feedetl_sn": f"{serial}-{n}", "mdtrt_id": mdtrt_id, "psn_no": psn_no,
-                     "chrg_bchno": "B1", "rx_circ_flag": "0", "fee_ocur_time": now,
-                     "med_list_codg": mapping["med_list_codg"],
-                     "medins_list_codg": mapping["medins_list_codg"],
-                     "det_item_fee_sumamt": amount, "cnt": "1", "pric": mapping["hosp_pric"],
-                     "bilg_dept_codg": "A01", "bilg_dept_name": "内科", "bilg_dr_codg": "D1",
-                     "bilg_dr_name": "李", "hosp_appr_flag": "1"})
-    window.call("2204", {"feedetail": rows}, stats, area)
-    settle = {"data": {"psn_no": psn_no, "mdtrt_cert_type": "02", "mdtrt_cert_no": certno,
-                       "med_type": "11", "medfee_sumamt": total, "psn_setlway": "01",
-                       "mdtrt_id": mdtrt_id, "chrg_bchno": "B1", "acct_used_flag": "1",
-                       "insutype": insutype}}
-    window.call("2206", settle, stats, area)
-    window.call("2207", settle, stats, area)
+    steps = visit_messages(cat, window.code, rng, serial)
+    output = None
+    try:
+        while True:
+            infno, input_, insuplc = steps.send(output)
+            output = window.call(infno, input_, stats, insuplc)
+    except StopIteration:
+        pass
 
 
 def closed_loop_bare(port: int, concurrency: int, seconds: float) -> float:
@@ -281,11 +220,36 @@ def closed_loop_visits(windows: list[Window], cat: Catalogue, seconds: float) ->
     return count[0] / (time.perf_counter() - started)
 
 
+FAULT_SLICE_SECONDS = 0.5  # shorter than the disk's slow spells, so both sides share them
+
+
+def fault_comparison(port: int, windows: list[Window], cat: Catalogue, rate: float,
+                     seconds: float) -> tuple[Percentiles, Percentiles]:
+    """The open-loop load without (A) and with (B) a plan of faults that match nothing, in
+    slices of FAULT_SLICE_SECONDS interleaved A-B-B-A-A-B-B-A... (``seconds`` in all for
+    each side): the machine's drift and the disk's slow spells within the run fall on both
+    sides alike. The two slices of a pair replay the same arrivals (same seed)."""
+    base, faulty = Percentiles(), Percentiles()
+    pairs = max(2, round(seconds / FAULT_SLICE_SECONDS))
+    plan_on = False
+    for pair in range(pairs):
+        for want in ((False, True) if pair % 2 == 0 else (True, False)):
+            if want != plan_on:
+                _set_plan(port, _non_matching_plan() if want else {"faults": []})
+                plan_on = want
+            open_loop(windows, cat, rate, seconds / pairs, seed=1 + pair,
+                      stats=faulty if want else base)
+    if plan_on:
+        _set_plan(port, {"faults": []})
+    return base, faulty
+
+
 def open_loop(windows: list[Window], cat: Catalogue, rate: float, seconds: float,
-              seed: int) -> Percentiles:
+              seed: int, stats: Percentiles | None = None) -> Percentiles:
     """Poisson arrivals at ``rate`` visits/s; each visit takes a free window (a queue of
-    windows); the visit's latency counts from its scheduled arrival."""
-    stats = Percentiles()
+    windows); the visit's latency counts from its scheduled arrival. Adds to ``stats``
+    when given."""
+    stats = Percentiles() if stats is None else stats
     rng = random.Random(seed)
     free = gevent.queue.Queue()
     for window in windows:
@@ -418,18 +382,20 @@ def insurer_phase(args: argparse.Namespace, durability: str, *, db: str | None =
                   + (f" (event loop {split[0] * 1e3:.3f}, other threads {split[1] * 1e3:.3f})"
                      if split else ""))
             half = visits / 2
-            base = open_loop(windows, cat, half, args.seconds, seed=1)
-            _report(f"fixed load {half:,.1f} visits/s (half of saturation), no fault plan", base)
             if workers > 1:
+                base = open_loop(windows, cat, half, args.seconds, seed=1)
+                _report(f"fixed load {half:,.1f} visits/s (half of saturation), no fault plan",
+                        base)
                 return {"messages": messages, "p99_2207": base.row("2207")[2]}
-            _set_plan(port, _non_matching_plan())
-            faulty = open_loop(windows, cat, half, args.seconds, seed=1)
+            base, faulty = fault_comparison(port, windows, cat, half, args.seconds)
+            _report(f"fixed load {half:,.1f} visits/s (half of saturation), no fault plan", base)
             _report("same load, 10 active faults that match nothing", faulty)
             deltas = [faulty.row(n)[1] - base.row(n)[1] for n in
                       ("1101", "2201", "2203", "2204", "2206", "2207")]
             fault_ms = statistics.mean(deltas)
             print(f"fault layer at p50: {fault_ms:+.3f} ms per message "
-                  "(mean over transactions; noise of the run is of the same order)")
+                  f"(mean over transactions; {FAULT_SLICE_SECONDS:g} s slices with and "
+                  "without the plan interleaved A-B-B-A..., the same arrivals in each pair)")
             return {"messages": messages, "p99_2207": base.row("2207")[2],
                     "fault_ms": fault_ms}
         finally:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from sqlalchemy import delete, insert, select
+from sqlalchemy import delete, insert
 
 from mock_insurer.ledger import schema as s
 from mock_insurer.ledger.store import LedgerTx
@@ -20,9 +20,7 @@ __all__ = ["enrolments_of", "set_enrolments"]
 
 def enrolments_of(tx: LedgerTx, psn_no: str) -> frozenset[str]:
     """The payer ids ``psn_no`` is enrolled with (empty when none)."""
-    table = s.TABLES["enrolments"]
-    rows = tx.conn.execute(select(table.c.payer).where(table.c.psn_no == psn_no))
-    return frozenset(str(row[0]) for row in rows)
+    return tx.enrolments(psn_no)
 
 
 def set_enrolments(tx: LedgerTx, psn_no: str, payers: Iterable[str]) -> None:

@@ -195,6 +195,7 @@ SELECTS: dict[str, ClauseElement] = {
     .order_by(_st.setl_time, _st.setl_id),
     "keyed_message": select(*MESSAGE_COLUMNS).where(
         _eq(_m.fixmedins_code), _eq(_m.msgid), _m.keyed.is_(True)),
+    "enrolments": select(s.enrolments.c.payer).where(_eq(s.enrolments.c.psn_no)),
     "file": select(*FILE_COLUMNS).where(_eq(s.files.c.file_qury_no)),
     "setting": select(s.settings_table.c.value).where(_eq(s.settings_table.c.name)),
     "signin": select(_si.sign_no, _si.fixmedins_code, _si.opter_no, _si.biz_date, _si.valid)

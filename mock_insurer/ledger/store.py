@@ -421,6 +421,11 @@ class LedgerTx:
         return [fee_row(r) for r in self._all("fee_rows", {"mdtrt_id": mdtrt_id})
                 if r[17] in statuses and (chrg_bchno is None or r[3] == chrg_bchno)]
 
+    def enrolments(self, psn_no: str) -> frozenset[str]:
+        """The payer ids ``psn_no`` is enrolled with (table ``enrolments``; empty when none):
+        read on every 2206/2207, so through a statement compiled once."""
+        return frozenset(str(row[0]) for row in self._all("enrolments", {"psn_no": psn_no}))
+
     def set_fee_status(self, ids: Sequence[int], status: str, setl_id: str | None) -> None:
         if ids:
             compiled = self._sql["set_fee_status"]
