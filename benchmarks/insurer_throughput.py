@@ -20,8 +20,10 @@ What it does (all on 127.0.0.1, bounded in time, stops by itself):
 3. fixed load: open-loop Poisson arrivals of visits at half the saturated visit rate; latency
    of every transaction measured from its send (a visit's start is its *scheduled* time, so a
    stalled server shows up — no coordinated omission). p50/p99 per transaction.
-4. the same fixed load with a fault plan of 10 faults that match nothing -> the fault layer's
-   cost at p50 (one process only: a plan set through the admin API reaches one worker).
+4. the same fixed load with a fault plan of 10 faults that match nothing, in 0.5 s slices
+   interleaved with slices without it -> the difference at p50 end to end (one process only:
+   a plan set through the admin API reaches one worker); and the fault layer measured where it
+   runs (``FaultEngine.match``, benchmarks/fault_overhead.py), on which the verdict rests.
 5. bare again, and a summary: the ratio of each insurer rate to the mean of the two bare
    rates (the machine's load drifts during a run), against the goals of issue 3.
 Server CPU per request/message (Linux, from /proc; every process of the insurer, not the
@@ -59,7 +61,8 @@ from geventhttpclient import HTTPClient  # noqa: E402
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))  # measure this checkout, whatever is installed
 
-from visit_load import PATH, Catalogue, visit_messages  # noqa: E402  (this script's folder)
+from fault_overhead import ten_faults_p50_us  # noqa: E402  (this script's folder)
+from visit_load import PATH, Catalogue, visit_messages  # noqa: E402
 
 from mock_insurer.wire.envelope import build_request  # noqa: E402
 from mock_insurer.wire.jsonio import dumps  # noqa: E402
@@ -313,17 +316,26 @@ def main() -> None:
             results[f"SQLite, durability {durability}"] = insurer_phase(args, durability)
     bare_rates.append(bare_phase(args, again=True))
     bare_rate = statistics.mean(bare_rates)
+    match_ms = ten_faults_p50_us() / 1000
+    print(f"fault layer measured where it runs: FaultEngine.match() with 10 faults of every "
+          f"selector kind that match nothing, "
+          f"p50 {match_ms * 1000:.2f} us per message (benchmarks/fault_overhead.py)")
     print(f"summary (bare: mean of {bare_rates[0]:,.0f} and {bare_rates[1]:,.0f} = "
           f"{bare_rate:,.0f} requests/s):")
     for label, result in results.items():
         ratio = result["messages"] / bare_rate
-        fault = result.get("fault_ms")
         print(f"  {label}: {result['messages']:,.0f} messages/s = {ratio:.0%} "
               f"of bare (goal >= {GOAL_RATIO:.0%}: {_verdict(ratio >= GOAL_RATIO)}); 2207 p99 "
               f"at half load {result['p99_2207']:.1f} ms (goal < {GOAL_P99_MS:.0f}: "
-              f"{_verdict(result['p99_2207'] < GOAL_P99_MS)}); fault layer "
-              + (f"{fault:+.3f} ms (goal < {GOAL_FAULT_MS}: {_verdict(fault < GOAL_FAULT_MS)})"
-                 if fault is not None else "not measured (several processes)"))
+              f"{_verdict(result['p99_2207'] < GOAL_P99_MS)})")
+    # the verdict on the fault layer rests on the direct measurement: end to end, the p50 at
+    # half load moves by a few tenths of a millisecond between seconds with no fault at all
+    end_to_end = [f"{label} {r['fault_ms']:+.3f} ms" for label, r in results.items()
+                  if r.get("fault_ms") is not None]
+    print(f"  fault layer: {match_ms:.4f} ms at p50 (goal < {GOAL_FAULT_MS}: "
+          f"{_verdict(match_ms < GOAL_FAULT_MS)}); "
+          + (f"end to end at half load {', '.join(end_to_end)} (the run's noise is of this "
+             "order)" if end_to_end else "not measured end to end (several processes)"))
 
 
 def bare_phase(args: argparse.Namespace, *, again: bool = False) -> float:
