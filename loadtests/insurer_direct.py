@@ -22,7 +22,6 @@ from __future__ import annotations
 import itertools
 import random
 import threading
-from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
@@ -36,6 +35,7 @@ from loadtests.samples import record_samples
 from loadtests.sessions import JudgedSession, VisitTimer, insurer_verdict
 from loadtests.totals import Totals, record_totals
 from mock_insurer.client import ClientError, InsurerClient
+from mock_insurer.wire.timefmt import china_now
 
 __all__ = ["MIX", "InsurerWindow", "LoadShape"]
 
@@ -78,7 +78,7 @@ def _factory(code: str, offset: int) -> StridedMsgids:
     with _lock:
         key = f"msgids:{code}"
         if key not in _state:
-            _state[key] = StridedMsgids(code, datetime.now, offset=offset,
+            _state[key] = StridedMsgids(code, china_now, offset=offset,
                                         stride=stride_from_env())
         return _state[key]
 
@@ -92,7 +92,7 @@ class InsurerWindow(HttpUser):
         index = next(_windows)
         runner = self.environment.runner
         offset = int(getattr(runner, "worker_index", 0) or 0)
-        self.clock = datetime.now  # the window's wall clock (China time, like a HIS)
+        self.clock = china_now  # the window's wall clock (China time, like a HIS)
         self.data = shared_data()
         self.rng = random.Random(f"{offset}:{index}")
         institution = self.data.institution(index)

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import time
-from datetime import datetime
 from pathlib import Path
 
 import click
 from rich.console import Console
 
 from cardsettle.cli.errors import OneLineGroup, clean_errors
+from mock_insurer.wire.timefmt import china_now
 from scenarios.drills.debrief import debrief
 from scenarios.drills.library import drill_path, library_drills
 from scenarios.drills.loading import drill_schema, load_drill
@@ -69,7 +69,7 @@ def run(target: str, insurer_url: str | None, admin_token: str | None, his_url: 
             console.print(f"[red]faults 故障: {', '.join(phase.faults)}")
 
     directory = report or Path("out/drills") / loaded.id
-    clocks = Clocks(wall=datetime.now, monotonic=time.monotonic, sleep=time.sleep,
+    clocks = Clocks(wall=china_now, monotonic=time.monotonic, sleep=time.sleep,
                     epoch=time.time)
     result = run_drill(loaded, directory, clocks, accelerate=accelerate,
                        insurer_url=insurer_url, admin_token=admin_token, his_url=his_url,

@@ -15,6 +15,7 @@ from mock_insurer.gateway.app import ledger_holds_data
 from mock_insurer.gateway.worker import APP_FACTORY, CONFIG_ENV, WorkerSpec, encode_config
 from mock_insurer.server import run
 from mock_insurer.transactions import Settings
+from mock_insurer.wire.timefmt import china_now
 from simulator.catalogue import write_catalogue
 from simulator.institutions import write_institutions
 from simulator.population import write_population
@@ -119,7 +120,7 @@ def serve(host: str, port: int, data_dir: Path, db_url: str | None, population: 
     config = InsurerConfig(db_url=url, population=files["population"],
                            catalogue=files["catalogue"], institutions=files["institutions"],
                            policy=policy, auth=auth, settings=settings,
-                           admin_token=admin_token, wall=datetime.now, fresh=fresh,
+                           admin_token=admin_token, wall=china_now, fresh=fresh,
                            durability=durability)
     start_date = (date(business_date.year, business_date.month, business_date.day)
                   if business_date is not None else None)

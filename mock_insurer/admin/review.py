@@ -1,7 +1,6 @@
 """Declaration, review and payment under ``/admin`` (:mod:`mock_insurer.review`).
 
-Routes (relative to the mount; contract ``/work/briefs/contract_declaration.md``, guide
-``docs/review.md``)::
+Routes (relative to the mount; the guide and API reference are ``docs/review.md``)::
 
     POST /declarations                      {"fixmedins_code", "period", "declared"}
     GET  /declarations?fixmedins_code=X[&period=YYYY-MM]

@@ -31,6 +31,7 @@ from mock_insurer.gateway.reference import build_reference
 from mock_insurer.gateway.service import Auth, InsurerService
 from mock_insurer.ledger import Ledger
 from mock_insurer.transactions import Settings
+from mock_insurer.wire.timefmt import china_now
 
 __all__ = ["RESERVED_PREFIXES", "Insurer", "InsurerConfig", "ledger_holds_data"]
 
@@ -49,7 +50,7 @@ class InsurerConfig:
     admin_token: str | None = None
     area: str = "110000"
     refmsgid_start: int = 1
-    wall: Callable[[], datetime] = field(default=datetime.now)  # the CLI's edge; tests pass one
+    wall: Callable[[], datetime] = field(default=china_now)  # the CLI's edge; tests pass one
     fresh: bool = False  # drop every table first
     durability: str = "full"  # SQLite: full (sync every commit) or normal (kill -9 safe)
 
@@ -93,7 +94,7 @@ class Insurer:
         service = InsurerService(
             ledger=ledger, settings=config.settings,
             reference=build_reference(ledger, config.policy), faults=FaultEngine(),
-            clock=clock.now, auth=Auth(config.auth),
+            clock=clock.now, wall=config.wall, auth=Auth(config.auth),
             wall_ms=lambda: int(time.time() * 1000), timer=time.perf_counter,
             area=config.area, refmsgid_start=config.refmsgid_start)
         return cls(config, ledger, service, clock)

@@ -134,10 +134,13 @@ class _Refused(Exception):
 
 class InsurerService:
     """Everything the gateway needs, passed in: the ledger, settings, reference data, the
-    fault engine, the business clock, and the wall clock/timer used only for the record."""
+    fault engine, the business clock, the wall clock (China time: the gateway signature's
+    timestamps are checked against it, whatever business date the admin API set), and the
+    epoch milliseconds/timer used only for the record."""
 
     def __init__(self, *, ledger: Ledger, settings: Settings, reference: Reference,
-                 faults: FaultEngine, clock: Callable[[], datetime], auth: Auth,
+                 faults: FaultEngine, clock: Callable[[], datetime],
+                 wall: Callable[[], datetime], auth: Auth,
                  wall_ms: Callable[[], int], timer: Callable[[], float],
                  area: str = "110000", refmsgid_start: int = 1) -> None:
         self.ledger = ledger
@@ -145,6 +148,7 @@ class InsurerService:
         self.reference = reference
         self.faults = faults
         self.clock = clock
+        self.wall = wall
         self.auth = auth
         self.wall_ms = wall_ms
         self.timer = timer
@@ -219,7 +223,7 @@ class InsurerService:
             given = lowered.get("x-api-key") or lowered.get("apikey")
             return None if given and given == creds.get("apikey") else "apikey_invalid"
         if mode == "tif":
-            now = unix_seconds(self.clock())
+            now = unix_seconds(self.wall())
 
             def token_of(paasid: str) -> str | None:
                 return creds.get("token") if paasid == creds.get("paasid") else None

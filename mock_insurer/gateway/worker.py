@@ -16,7 +16,7 @@ ledger (persons, visits, settlements, the message record and its msgid idempoten
 
 Each worker draws its ``inf_refmsgid`` sequence from its own start (:func:`refmsgid_start`,
 from the process id), so two workers do not hand out the same id in the same second.
-Wall clock: ``datetime.now`` of the worker (this module is a process entry point, like the
+Wall clock: ``china_now`` of the worker (this module is a process entry point, like the
 CLI).
 """
 
@@ -26,12 +26,13 @@ import dataclasses
 import json
 import os
 import sys
-from datetime import date, datetime
+from datetime import date
 from typing import Any
 
 from mock_insurer.errors import InsurerError
 from mock_insurer.gateway.app import Insurer, InsurerConfig
 from mock_insurer.transactions import Settings
+from mock_insurer.wire.timefmt import china_now
 
 __all__ = [
     "APP_FACTORY",
@@ -68,7 +69,7 @@ class WorkerSpec:
 def encode_config(config: InsurerConfig, spec: WorkerSpec | None = None) -> str:
     """The JSON text :func:`create_app` reads from ``CONFIG_ENV``. Data files and ``fresh``
     are left out on purpose: the parent loads the data once; workers only open the ledger.
-    ``wall`` is left out too (a worker uses its own ``datetime.now``)."""
+    ``wall`` is left out too (a worker uses its own ``china_now``)."""
     spec = spec or WorkerSpec()
     return json.dumps({
         "db_url": config.db_url, "policy": config.policy, "auth": config.auth,
@@ -104,7 +105,7 @@ def decode_config(text: str) -> tuple[InsurerConfig, WorkerSpec]:
         db_url=data["db_url"], policy=str(data.get("policy", "beijing")),
         auth=str(data.get("auth", "none")), settings=Settings(**raw_settings),
         admin_token=data.get("admin_token"), area=str(data.get("area", "110000")),
-        durability=str(data.get("durability", "full")), wall=datetime.now,
+        durability=str(data.get("durability", "full")), wall=china_now,
         refmsgid_start=refmsgid_start(os.getpid()), fresh=False)
     spec = WorkerSpec(business_date=business_date, announce=bool(data.get("announce")),
                       listen=str(data.get("listen", "")))

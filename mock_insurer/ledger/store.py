@@ -22,11 +22,12 @@ from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import Connection, and_, func, insert, select
-from sqlalchemy.engine import Engine, RowMapping
+from sqlalchemy.engine import Engine, RowMapping, make_url
+from sqlalchemy.exc import InterfaceError, OperationalError
 
 from mock_insurer.ledger import schema as s
 from mock_insurer.ledger.checkpoint import Checkpointer
-from mock_insurer.ledger.engine import READ_OPTION, make_engine
+from mock_insurer.ledger.engine import READ_OPTION, LedgerConfigError, make_engine
 from mock_insurer.ledger.records import (
     FeeRow,
     Institution,
@@ -81,11 +82,27 @@ class Ledger:
 
     def create(self) -> None:
         """Create the tables that do not exist yet (idempotent)."""
-        s.METADATA.create_all(self.engine)
+        with self._reaching():
+            s.METADATA.create_all(self.engine)
 
     def drop(self) -> None:
         """Drop every table (used by the admin reset and by tests)."""
-        s.METADATA.drop_all(self.engine)
+        with self._reaching():
+            s.METADATA.drop_all(self.engine)
+
+    @contextmanager
+    def _reaching(self) -> Iterator[None]:
+        """A database that cannot be reached or opened (the first connection of a process) is
+        a :class:`LedgerConfigError` that names the URL (without its password) and the
+        driver's reason, instead of the driver's traceback."""
+        try:
+            yield
+        except (OperationalError, InterfaceError) as exc:
+            reason = " ".join(str(exc.orig or exc).split("\n")[0].split())
+            shown = make_url(self.url).render_as_string(hide_password=True)
+            hint = (" (is the PostgreSQL server running, and does the database exist?)"
+                    if self.dialect == "postgresql" else "")
+            raise LedgerConfigError(f"cannot open the ledger {shown}: {reason}{hint}") from exc
 
     def dispose(self) -> None:
         if self.checkpointer is not None:

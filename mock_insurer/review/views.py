@@ -1,5 +1,5 @@
 """The review's JSON: a declaration and a payment as the admin API answers them
-(``/work/briefs/contract_declaration.md``; guide ``docs/review.md``).
+(``docs/review.md``, "API reference").
 
 Money is a string with two decimals (yuan); dates ``YYYY-MM-DD`` on the insurer's business
 clock, ``null`` until the step happened.

@@ -26,6 +26,7 @@ __all__ = [
     "normalise_typed",
     "person_refusal",
     "resolve",
+    "typed_key",
 ]
 
 #: Transactions whose envelope ``insuplc_admdvs`` must be the person's insured place: the
@@ -51,7 +52,9 @@ def normalise_typed(value: str) -> str:
     return text
 
 
-def _lookup_key(call: Call, value: str, field: str) -> str:
+def typed_key(call: Call, value: str, field: str) -> str:
+    """A typed identifier as the insurer matches it: as sent in strict mode; normalised in
+    tolerant mode, with a ``typed_value_normalised`` deviation when that changed it."""
     if call.strict:
         return value
     normal = normalise_typed(value)
@@ -70,14 +73,14 @@ def resolve(call: Call, tx: LedgerTx, cert: Certificate, *, where: str,
             return refuse("ec_token_invalid", f"{where}.mdtrt_cert_no")
         person = tx.person(owner)
     elif cert.cert_type == "02":
-        certno = _lookup_key(call, cert.cert_no, f"{where}.mdtrt_cert_no")
+        certno = typed_key(call, cert.cert_no, f"{where}.mdtrt_cert_no")
         found = tx.persons_by_certno(certno)
         if not found:
             return refuse("person_not_found", f"{where}.mdtrt_cert_no",
                           what="身份证号码(须与医保登记完全一致，末位X大写)")
         person = found[0]
     elif cert.cert_type == "03":
-        card_no = _lookup_key(call, cert.cert_no, f"{where}.mdtrt_cert_no")
+        card_no = typed_key(call, cert.cert_no, f"{where}.mdtrt_cert_no")
         card = tx.card(card_no)
         if card is None:
             return refuse("card_not_found", f"{where}.mdtrt_cert_no", card_no=card_no)

@@ -14,7 +14,7 @@ from mock_insurer.ledger import LedgerTx, Person
 from mock_insurer.money import ZERO
 from mock_insurer.refusals import Refusal, refuse
 from mock_insurer.transactions.context import Answered, Call, Outcome
-from mock_insurer.transactions.identity import Certificate, person_refusal, resolve
+from mock_insurer.transactions.identity import Certificate, person_refusal, resolve, typed_key
 
 __all__ = ["age_on", "handle_1101", "insuinfo_rows"]
 
@@ -67,6 +67,8 @@ def handle_1101(call: Call, tx: LedgerTx) -> Outcome:
     if isinstance(found, Refusal):
         return found
     person = found
+    if certno is not None:  # the same normalisation as the certificate's (tolerant mode)
+        certno = typed_key(call, certno, "data.certno")
     problem = _identity_mismatch(person, psn_name, certno) or person_refusal(
         person, where="data", settle=False)
     if problem:

@@ -25,6 +25,7 @@ from datetime import date, datetime, timedelta, timezone
 
 __all__ = [
     "CHINA_TZ",
+    "china_now",
     "format_date",
     "format_datetime",
     "format_stamp14",
@@ -49,6 +50,12 @@ _LENIENT_DATETIME = re.compile(
     r"(?P<zone>Z|[+-]\d{2}:?\d{2})?)?"
 )
 _STAMP14 = re.compile(r"\d{14}")
+
+
+def china_now() -> datetime:
+    """The system clock as China wall-clock time (naive), whatever the machine's time zone: the
+    wall clock that process entry points (the CLI, worker processes, locust users) pass in."""
+    return datetime.now(CHINA_TZ).replace(tzinfo=None)
 
 
 def to_wall(moment: datetime) -> datetime:

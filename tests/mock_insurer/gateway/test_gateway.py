@@ -4,6 +4,7 @@ gateway authentication, and that every answer matches its JSON Schema."""
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import date
 from decimal import Decimal
 from typing import Any
 
@@ -85,9 +86,13 @@ def test_tolerant_mode_normalises_typed_values_and_records_it(
         client.sign_in(opter_no="C01", mac="m", ip="i")
         answer = Window(client).info(2, mdtrt_cert_no=" 11010519550303002x ")
         assert answer.output["baseinfo"]["psn_name"] == "王秀英"
+        # the ID number sent beside the certificate is read the same way (full-width, x)
+        answer = Window(client).info(2, mdtrt_cert_no="１１０１０５１９５５０３０３００２x",
+                                     certno="11010519550303002x")
+        assert answer.output["baseinfo"]["certno"] == "11010519550303002X"
     with insurer.ledger.read() as tx:
         last = tx.messages(limit=1000)[-1]
-    assert "typed_value_normalised" in last["deviations"]
+    assert "typed_value_normalised" in last["deviations"] and "data.certno" in last["deviations"]
 
 
 def test_tif_gateway_signature(make_insurer: Callable[..., Insurer]) -> None:
@@ -102,6 +107,9 @@ def test_tif_gateway_signature(make_insurer: Callable[..., Insurer]) -> None:
         unsigned = make_client(server.url)
         with pytest.raises(InsurerRefusal):
             unsigned.sign_in(opter_no="C01", mac="m", ip="i")
+        # timestamps are checked against the wall clock, not the business date an operator set
+        insurer.clock.set_business_date(date(2026, 6, 1))
+        assert good.sign_in(opter_no="C01", mac="m", ip="i")
 
 
 def test_every_recorded_message_matches_the_schemas(window: Window, insurer: Insurer) -> None:

@@ -90,3 +90,23 @@ def test_several_workers_over_sqlite_are_refused_in_one_line(tmp_path: Path) -> 
     assert result.exit_code != 0
     assert "PostgreSQL" in result.output and "one writer" in result.output
     assert not (tmp_path / "insurer.db").exists()  # refused before touching anything
+
+
+@pytest.mark.parametrize("fresh", [[], ["--fresh"]])
+def test_a_postgresql_server_that_cannot_be_reached_is_one_line(tmp_path: Path,
+                                                                fresh: list[str]) -> None:
+    """No traceback: the URL (without its password), the driver's reason and what to check."""
+    import socket
+
+    with socket.socket() as sock:  # a loopback port nothing listens on
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    result = CliRunner().invoke(insurer_cli, [
+        "serve", "--data-dir", str(tmp_path), *fresh,
+        "--db", f"postgresql://postgres:secret@127.0.0.1:{port}/cardsettle"])
+    assert result.exit_code == 1
+    lines = result.output.strip().splitlines()
+    assert len(lines) == 1 and "Traceback" not in result.output, result.output
+    assert f"cannot open the ledger postgresql://postgres:***@127.0.0.1:{port}/cardsettle" in lines[0]
+    assert "Connection refused" in lines[0] and "does the database exist" in lines[0]
+    assert "secret" not in result.output

@@ -60,3 +60,19 @@ def test_stamp14() -> None:
     assert timefmt.parse_stamp14("2024030109050") is None
     assert timefmt.to_wall(datetime(2024, 1, 1, tzinfo=timezone(timedelta(hours=-5)))) == \
         datetime(2024, 1, 1, 13)
+
+
+def test_china_now_is_china_time_whatever_the_machine_zone(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """The wall clock the CLI passes: China wall-clock time on a machine set to any zone, so
+    the epoch seconds of a gateway signature are the real ones."""
+    import time
+
+    for zone in ("UTC", "America/New_York", "Asia/Shanghai"):
+        monkeypatch.setenv("TZ", zone)
+        time.tzset()
+        now = timefmt.china_now()
+        assert now.tzinfo is None
+        assert abs(timefmt.unix_seconds(now) - time.time()) < 5, zone
+    monkeypatch.delenv("TZ")
+    time.tzset()
