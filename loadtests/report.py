@@ -22,8 +22,12 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+import matplotlib
+from matplotlib.figure import Figure
+
 from loadtests.samples import read_samples
 from loadtests.sla import AGGREGATED, VISIT, SlaLine, read_stats
+from simulator.windows.plots import figure_bytes, label, plot_style
 
 __all__ = ["LATENCY_FILE", "write_latency_csv", "write_report"]
 
@@ -78,24 +82,19 @@ def _transactions(rows: Sequence[Mapping[str, str]]) -> dict[str, dict[str, Any]
 
 
 def _plot_latency(path: Path, transactions: Mapping[str, Mapping[str, Any]]) -> None:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
     names = [n for n in transactions if n != AGGREGATED]
-    fig, ax = plt.subplots(figsize=(10, 4.5))
-    width = 0.27
-    for offset, key in enumerate(("p50_ms", "p95_ms", "p99_ms")):
-        ax.bar([i + (offset - 1) * width for i in range(len(names))],
-               [transactions[n][key] or 0 for n in names], width, label=key[:-3])
-    ax.set_xticks(range(len(names)), names, rotation=30, ha="right", fontsize=8)
-    ax.set_ylabel("ms")
-    ax.set_title("Latency percentiles per request")
-    ax.legend()
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
+    with matplotlib.rc_context(plot_style()):
+        fig = Figure(figsize=(10, 4.5))
+        ax = fig.add_subplot()
+        width = 0.27
+        for offset, key in enumerate(("p50_ms", "p95_ms", "p99_ms")):
+            ax.bar([i + (offset - 1) * width for i in range(len(names))],
+                   [transactions[n][key] or 0 for n in names], width, label=key[:-3])
+        ax.set_xticks(range(len(names)), names, rotation=30, ha="right", fontsize=8)
+        ax.set_ylabel(label("milliseconds", "毫秒"))
+        ax.set_title(label("Latency percentiles per request", "各交易响应时间分位数"))
+        ax.legend()
+    _write_png(path, fig)
 
 
 def _plot_timeline(path: Path, history: Path) -> bool:
@@ -105,35 +104,40 @@ def _plot_timeline(path: Path, history: Path) -> bool:
         rows = [r for r in csv.DictReader(handle) if r.get("Name") == AGGREGATED]
     if not rows:
         return False
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
     start = float(rows[0]["Timestamp"])
     seconds = [float(r["Timestamp"]) - start for r in rows]
-    fig, ax = plt.subplots(figsize=(10, 4))
-    ax.plot(seconds, [_num(r["Requests/s"]) or 0 for r in rows], label="requests/s")
-    ax.plot(seconds, [_num(r["Failures/s"]) or 0 for r in rows], label="failures/s",
-            color="tab:red")
-    ax.set_xlabel("seconds since start")
-    ax.set_ylabel("per second")
-    users = ax.twinx()
-    users.step(seconds, [_num(r["User Count"]) or 0 for r in rows], where="post",
-               color="tab:gray", linestyle="--", label="windows (users)")
-    users.set_ylabel("windows")
-    ax.legend(loc="upper left")
-    ax.set_title("Throughput and failures over time")
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
+    with matplotlib.rc_context(plot_style()):
+        fig = Figure(figsize=(10, 4))
+        ax = fig.add_subplot()
+        lines = ax.plot(seconds, [_num(r["Requests/s"]) or 0 for r in rows],
+                        label=label("requests/s", "请求/秒"))
+        lines += ax.plot(seconds, [_num(r["Failures/s"]) or 0 for r in rows],
+                         label=label("failures/s", "失败/秒"), color="tab:red")
+        ax.set_xlabel(label("seconds since start", "开始后秒数"))
+        ax.set_ylabel(label("per second", "每秒"))
+        users = ax.twinx()
+        lines += users.step(seconds, [_num(r["User Count"]) or 0 for r in rows], where="post",
+                            color="tab:gray", linestyle="--",
+                            label=label("windows (users)", "收费窗口"))
+        users.set_ylabel(label("windows", "窗口数"))
+        ax.legend(lines, [str(line.get_label()) for line in lines], loc="upper left")
+        ax.set_title(label("Throughput and failures over time", "吞吐量与失败随时间变化"))
+    _write_png(path, fig)
     return True
+
+
+def _write_png(path: Path, figure: Figure) -> None:
+    """The figure as a PNG, written whole (a temporary file renamed into place)."""
+    scratch = path.with_name(path.name + ".part")
+    scratch.write_bytes(figure_bytes(figure, "png"))
+    scratch.replace(path)
 
 
 _LABELS = {"title": "负载测试结果 Load test result", "pass": "通过 PASS",
            "fail": "未通过 FAIL", "limit": "限值 Limit", "value": "实测 Measured",
            "line": "项目 Item", "metric": "指标 Metric", "requests": "请求数 Requests",
-           "verdict": "结论 Verdict", "tx": "交易 Transactions", "files": "文件 Files"}
+           "verdict": "结论 Verdict", "tx": "交易 Transactions", "files": "文件 Files",
+           "balanced": "组平衡 groups balanced"}
 
 
 def _html(summary: Mapping[str, Any]) -> str:
@@ -151,17 +155,18 @@ def _html(summary: Mapping[str, Any]) -> str:
         f"<td>{_fmt(t['per_second'], 'rate')}</td></tr>"
         for name, t in summary["transactions"].items())
     run = summary.get("run", {})
-    facts = "".join(f"<li>{esc(str(k))}: {esc(str(v))}</li>" for k, v in run.items())
+    facts = "".join(f"<li>{esc(str(k))}: {esc(str(v))}</li>" for k, v in run.items()
+                    if k != "day_end")
     images = "".join(f'<img src="{esc(name)}" alt="{esc(name)}">'
                      for name in summary["files"].get("plots", []))
     return f"""<!doctype html><html lang="zh-CN"><head><meta charset="utf-8">
 <title>{_LABELS['title']}</title><style>
 body{{font-family:sans-serif;margin:2em;max-width:1100px}} table{{border-collapse:collapse}}
 td,th{{border:1px solid #ccc;padding:4px 8px;text-align:right}} td:first-child{{text-align:left}}
-.ok td:last-child{{color:#070}} .bad td:last-child{{color:#b00;font-weight:bold}}
+.ok td:last-child,p.ok{{color:#070}} .bad td:last-child,p.bad{{color:#b00;font-weight:bold}}
 h1 span{{padding:0 .4em;color:#fff;background:{'#070' if summary['passed'] else '#b00'}}}
 img{{max-width:100%;display:block;margin:1em 0}}</style></head><body>
-<h1>{_LABELS['title']} <span>{verdict}</span></h1><ul>{facts}</ul>
+<h1>{_LABELS['title']} <span>{verdict}</span></h1><ul>{facts}</ul>{_day_end_html(summary)}
 <h2>SLA 服务水平 ({_LABELS['verdict']})</h2><table><tr><th>{_LABELS['line']}</th>
 <th>{_LABELS['metric']}</th><th>{_LABELS['value']}</th><th>{_LABELS['limit']}</th>
 <th>{_LABELS['requests']}</th><th>{_LABELS['verdict']}</th></tr>{sla_rows}</table>
@@ -171,6 +176,24 @@ img{{max-width:100%;display:block;margin:1em 0}}</style></head><body>
 <h2>{_LABELS['files']}</h2><ul>{"".join(f"<li>{esc(str(v))}</li>" for k, v in
 summary["files"].items() if k != "plots")}</ul></body></html>
 """
+
+
+def _day_end_html(summary: Mapping[str, Any]) -> str:
+    """The day-end reconciliation's verdict and the groups that did not balance."""
+    reconciled = summary["day_end"]
+    if not reconciled["ran"]:
+        return ""
+    verdict = _LABELS["pass"] if reconciled["passed"] else _LABELS["fail"]
+    bad = "".join(
+        f"<tr class=bad><td>{html.escape(str(group.get('fixmedins_code', '')))}</td>"
+        f"<td>{html.escape(str(group.get('insutype', '')))}</td>"
+        f"<td>{html.escape(str(group.get('stmt_rslt_dscr', '')))}</td></tr>"
+        for group in summary["run"].get("day_end", []) if group.get("stmt_rslt") != "0")
+    table = (f"<table><tr><th>fixmedins_code</th><th>insutype</th><th>stmt_rslt_dscr</th></tr>"
+             f"{bad}</table>" if bad else "")
+    return (f"<h2>日终对账 Day-end reconciliation (3201)</h2><p class="
+            f"{'ok' if reconciled['passed'] else 'bad'}>{reconciled['balanced']}/"
+            f"{reconciled['groups']} {_LABELS['balanced']} — {verdict}</p>{table}")
 
 
 def _fmt(value: Any, metric: str = "p95_ms") -> str:
@@ -185,10 +208,12 @@ def _fmt(value: Any, metric: str = "p95_ms") -> str:
 
 def write_report(directory: Path, lines: Sequence[SlaLine], *, prefix: str = "locust",
                  latency_name: str = "2207 settle",
-                 run: Mapping[str, Any] | None = None) -> dict[str, Any]:
+                 run: Mapping[str, Any] | None = None,
+                 day_end: Sequence[Mapping[str, Any]] | None = None) -> dict[str, Any]:
     """Write the summary, plots and latency file into *directory* from locust's CSVs there
-    (``<prefix>_stats.csv``, ``<prefix>_stats_history.csv``) and the SLA *lines*; return the
-    summary (what summary.json holds)."""
+    (``<prefix>_stats.csv``, ``<prefix>_stats_history.csv``), the SLA *lines* and the day-end
+    reconciliation's groups (*day_end*, None when none ran); return the summary (what
+    summary.json holds). The run passes when every SLA line does and every group balanced."""
     rows = read_stats(directory / f"{prefix}_stats.csv")
     transactions = _transactions(rows)
     files: dict[str, Any] = {"locust_html": str(directory / f"{prefix}.html"),
@@ -207,10 +232,18 @@ def write_report(directory: Path, lines: Sequence[SlaLine], *, prefix: str = "lo
     if samples:
         files["latency_ms"] = str(write_latency_csv(directory / LATENCY_FILE, samples))
     visits = transactions.get(VISIT, {})
+    duration = (run or {}).get("duration_s")
+    achieved = (visits["requests"] / duration if duration and visits.get("requests") is not None
+                else visits.get("per_second"))  # locust's: over first to last request
+    balanced = sum(1 for group in day_end or () if group.get("stmt_rslt") == "0")
+    reconciled = {"ran": day_end is not None, "groups": len(day_end or ()),
+                  "balanced": balanced, "passed": balanced == len(day_end or ())}
     summary = {
-        "passed": all(line.passed for line in lines),
-        "run": {**(run or {}), "visits/s (achieved)": visits.get("per_second"),
-                "latency_ms.csv": f"{latency_name} ({source}, {len(samples)} values)"},
+        "passed": all(line.passed for line in lines) and reconciled["passed"],
+        "run": {**(run or {}), "visits/s (achieved)": achieved,
+                "latency_ms.csv": f"{latency_name} ({source}, {len(samples)} values)",
+                **({"day_end": list(day_end)} if day_end is not None else {})},
+        "day_end": reconciled,
         "sla": [line.to_json() for line in lines], "transactions": transactions,
         "files": files}
     (directory / "summary.json").write_text(json.dumps(summary, indent=2, ensure_ascii=False),

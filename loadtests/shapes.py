@@ -43,6 +43,7 @@ __all__ = [
     "SoakShape",
     "StepShape",
     "build_plan",
+    "offered",
     "option",
     "read_profile",
     "settings_from_options",
@@ -164,6 +165,26 @@ def build_plan(name: str, settings: ShapeSettings) -> Plan:
     if name == "constant":
         return ConstantShape(settings)
     raise LoadTestError(f"unknown load shape {name!r}: expected one of {', '.join(SHAPES)}")
+
+
+def offered(plan: Plan) -> dict[str, float]:
+    """What a plan asks for, to set beside what was achieved: the most windows it runs and
+    the visits per second those windows start, averaged over the run (each window starts a
+    visit every ``pacing`` seconds while visits are quicker than that), and for the day the
+    peak hour's target rate."""
+    if isinstance(plan, DayShape):
+        users = plan.users()
+        return {"windows (most)": max(users),
+                "visits/s (offered)": sum(users) / len(users) / plan.settings.pacing,
+                "peak visits/s (asked)": max(plan.rates())}
+    settings: ShapeSettings = plan.settings  # type: ignore[attr-defined]
+    if isinstance(plan, StepShape):
+        users = [math.ceil(settings.users * (k + 1) / settings.steps)
+                 for k in range(settings.steps)]
+        return {"windows (most)": max(users),
+                "visits/s (offered)": sum(users) / len(users) / settings.pacing}
+    return {"windows (most)": settings.users,
+            "visits/s (offered)": settings.users / settings.pacing}
 
 
 def option(options: Any, name: str, default: Any) -> Any:

@@ -13,7 +13,8 @@ from mock_insurer.errors import InsurerError
 from scenarios.errors import ScenarioError
 from simulator.errors import SimulatorError
 
-__all__ = ["OneLineCommand", "OneLineGroup", "clean_errors", "one_line_errors"]
+__all__ = ["BadInput", "BadInputCommand", "OneLineCommand", "OneLineGroup", "clean_errors",
+           "one_line_errors"]
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -71,3 +72,21 @@ class OneLineGroup(click.Group):
             return super().resolve_command(ctx, args)
         except click.UsageError as exc:
             raise click.ClickException(f"{exc.format_message()} (see --help)") from exc
+
+
+class BadInput(click.ClickException):
+    """A bad option of a command whose exit codes tell its outcomes apart (1: the judged
+    thing failed): one line, exit 2."""
+
+    exit_code = 2
+
+
+class BadInputCommand(OneLineCommand):
+    """A one-line command whose usage errors exit 2 (:class:`BadInput`), for commands where 1
+    means a verdict (a load test's SLA missed, a HIS not certified)."""
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        try:
+            return super().parse_args(ctx, args)
+        except click.ClickException as exc:
+            raise BadInput(exc.format_message()) from exc

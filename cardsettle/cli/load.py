@@ -23,7 +23,6 @@ import sys
 import tempfile
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
@@ -31,18 +30,19 @@ from urllib.parse import urlparse
 import click
 
 import loadtests
-from cardsettle.cli.errors import OneLineCommand
+from cardsettle.cli.errors import BadInput, BadInputCommand
 from cardsettle.cli.his import build_config
 from cardsettle.cli.insurer import default_files
 from loadtests.dayend import reconcile
 from loadtests.errors import LoadTestError
 from loadtests.report import LATENCY_FILE, write_report
 from loadtests.samples import SAMPLES_ENV
-from loadtests.shapes import SHAPES
+from loadtests.shapes import SHAPES, ShapeSettings, build_plan, offered, read_profile
 from loadtests.sla import DEFAULT_SLA, SlaLine, evaluate, load_sla, read_stats
 from loadtests.totals import TOTALS_ENV, read_totals
 from mock_insurer.gateway import Insurer, InsurerConfig
 from mock_insurer.server import RunningServer, start_in_thread
+from mock_insurer.wire.timefmt import china_now
 from simulator.errors import SimulatorError
 from simulator.his.api import driver_app
 from simulator.his.app import ReferenceHis
@@ -55,22 +55,6 @@ LATENCY_NAME = {"insurer": "2207 settle", "his": "visit"}
 PREFIX = "locust"
 GRACE_S = 60.0  # on top of --duration before the run is killed (start-up, workers, stop)
 _UNITS = {"": 1, "s": 1, "m": 60, "h": 3600}
-
-
-class BadInput(click.ClickException):
-    """A bad option: one line, exit 2."""
-
-    exit_code = 2
-
-
-class LoadCommand(OneLineCommand):
-    """One-line usage errors with exit 2 (bad input), like every other bad option here."""
-
-    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
-        try:
-            return super().parse_args(ctx, args)
-        except click.ClickException as exc:
-            raise BadInput(exc.format_message()) from exc
 
 
 def parse_duration(text: str) -> int:
@@ -180,13 +164,16 @@ def run_locust(run: LocustRun) -> Path:
 
 
 def summarize(report: Path, target: str, sla_file: Path | None,
-              run: dict[str, Any] | None = None) -> tuple[bool, list[SlaLine]]:
-    """Evaluate the SLA on the report's stats CSV and write the summary; (passed, lines)."""
+              run: dict[str, Any] | None = None,
+              day_end: list[dict[str, Any]] | None = None) -> tuple[dict[str, Any],
+                                                                     list[SlaLine]]:
+    """Evaluate the SLA on the report's stats CSV (and the day-end reconciliation, when one
+    ran) and write the summary; (summary, lines)."""
     sla = load_sla(sla_file or DEFAULT_SLA[target])
     lines = evaluate(read_stats(report / f"{PREFIX}_stats.csv"), sla)
     summary = write_report(report, lines, prefix=PREFIX, latency_name=LATENCY_NAME[target],
-                           run=run)
-    return bool(summary["passed"]), lines
+                           run=run, day_end=day_end)
+    return summary, lines
 
 
 @contextlib.contextmanager
@@ -201,7 +188,7 @@ def _embedded(target: str, data_dir: Path, seed: int, persons: int) -> Iterator[
             insurer = Insurer.open(InsurerConfig(
                 db_url=f"sqlite:///{Path(scratch) / 'insurer.db'}",
                 population=files["population"], catalogue=files["catalogue"],
-                institutions=files["institutions"], wall=datetime.now, fresh=True))
+                institutions=files["institutions"], wall=china_now, fresh=True))
             closers.append(insurer.close)
             servers.append(start_in_thread(insurer))
             url = servers[0].url
@@ -241,7 +228,7 @@ def _echo_table(lines: Sequence[SlaLine]) -> None:
         click.echo(f"  {label:<28}{value:>14}{limit:>12}{line.requests:>10}  {verdict}")
 
 
-@click.command(cls=LoadCommand)
+@click.command(cls=BadInputCommand)
 @click.option("--target", type=click.Choice(["insurer", "his"]), required=True,
               help="insurer: windows speak the national interface to the insurer; his: "
                    "through the HIS's driver API.")
@@ -300,10 +287,20 @@ def load(target: str, url: str | None, shape: str, duration: str, users: int, wo
         return
     locustfile = Path(loadtests.__file__).resolve().with_name(LOCUSTFILES[target])
     env = {"CARDSETTLE_LOAD_DATA": str(data_dir.resolve()), "CARDSETTLE_LOAD_SEED": str(seed)}
+    try:
+        asked = offered(build_plan(shape, ShapeSettings(
+            duration=seconds, users=users, pacing=pacing, peak_rate=peak_rate,
+            profile=(read_profile(Path(os.environ["CARDSETTLE_LOAD_DAY_PROFILE"]))
+                     if shape == "day" and "CARDSETTLE_LOAD_DAY_PROFILE" in os.environ
+                     else ()))))
+    except LoadTestError as exc:
+        raise BadInput(str(exc)) from exc
     with contextlib.ExitStack() as stack:
         host = url or stack.enter_context(_embedded(target, data_dir, seed, persons))
         click.echo(f"cardsettle load — {target} at {host}{'' if url else ' (embedded)'}, "
-                   f"shape {shape}, {seconds} s, {users} windows, "
+                   f"shape {shape}, {seconds} s, {asked['windows (most)']:.0f} windows"
+                   f"{' at most' if shape in ('day', 'step') else ''} offering "
+                   f"{asked['visits/s (offered)']:.2f} visits/s, "
                    f"{f'master + {workers} workers' if workers else 'one process'}")
         run = LocustRun(locustfile, host, report.resolve(), seconds, users, workers, shape,
                         pacing, peak_rate, env)
@@ -318,11 +315,8 @@ def load(target: str, url: str | None, shape: str, duration: str, users: int, wo
     _finish(report, target, sla_file, {
         "target": target, "url": host if url else "embedded", "shape": shape,
         "duration_s": seconds, "users": users, "workers": workers, "pacing_s": pacing,
-        **({"day_end": reconciled} if reconciled is not None else {})})
-    if reconciled and any(group["stmt_rslt"] != "0" for group in reconciled):
-        click.echo("FAIL 未通过 — day-end did not balance: the insurer's ledger differs from what "
-                   "the windows were told (see summary.json, run.day_end)")
-        sys.exit(1)
+        **({"peak_rate": peak_rate} if peak_rate is not None else {}),
+        **{key: round(value, 3) for key, value in asked.items()}}, day_end=reconciled)
 
 
 def _day_end(host: str, report: Path, data_dir: Path, seed: int) -> list[dict[str, Any]]:
@@ -334,7 +328,7 @@ def _day_end(host: str, report: Path, data_dir: Path, seed: int) -> list[dict[st
         institutions = load_institutions(data_dir / f"institutions-{seed}.jsonl")
     except (OSError, SimulatorError):
         institutions = []
-    results = reconcile(host, groups, institutions, datetime.now)
+    results = reconcile(host, groups, institutions, china_now)
     balanced = sum(1 for group in results if group["stmt_rslt"] == "0")
     slowest = max((group["ms"] for group in results), default=0.0)
     click.echo(f"  day-end 日终对账 3201: {balanced}/{len(results)} groups balanced "
@@ -343,16 +337,26 @@ def _day_end(host: str, report: Path, data_dir: Path, seed: int) -> list[dict[st
     return results
 
 
-def _finish(report: Path, target: str, sla_file: Path | None, run: dict[str, Any]) -> None:
-    """Judge, write the summary, print the one screen; exit 1 when the SLA is missed."""
+def _finish(report: Path, target: str, sla_file: Path | None, run: dict[str, Any],
+            day_end: list[dict[str, Any]] | None = None) -> None:
+    """Judge, write the summary, print the one screen; exit 1 when the SLA is missed or the
+    day-end reconciliation did not balance."""
     try:
-        passed, lines = summarize(report, target, sla_file, run=run)
+        summary, lines = summarize(report, target, sla_file, run=run, day_end=day_end)
     except LoadTestError as exc:
         raise BadInput(str(exc)) from exc
     _echo_table(lines)
+    achieved = summary["run"].get("visits/s (achieved)")
+    if achieved is not None and "visits/s (offered)" in run:
+        click.echo(f"  visits/s 就诊/秒: {achieved:.2f} achieved 实际, "
+                   f"{run['visits/s (offered)']:.2f} offered 计划")
+    why = [reason for reason, failed in (
+        ("the SLA was missed", not all(line.passed for line in lines)),
+        ("day-end did not balance: the insurer's ledger differs from what the windows were "
+         "told (summary.json, day_end)", not summary["day_end"]["passed"])) if failed]
     latency = report / LATENCY_FILE
-    click.echo(f"{'PASS 通过' if passed else 'FAIL 未通过'} — report {report / 'summary.html'} "
-               f"(locust: {report / (PREFIX + '.html')}"
+    click.echo(f"{'PASS 通过' if summary['passed'] else 'FAIL 未通过 — ' + '; '.join(why)} — "
+               f"report {report / 'summary.html'} (locust: {report / (PREFIX + '.html')}"
                f"{f'; window model: {latency}' if latency.exists() else ''})")
-    if not passed:
+    if not summary["passed"]:
         sys.exit(1)

@@ -12,7 +12,7 @@ import pytest
 from click.testing import CliRunner
 
 from cardsettle.cli import main
-from cardsettle.cli.load import summarize
+from cardsettle.cli.load import _finish, summarize
 from loadtests.sla import SlaError, load_sla
 from simulator.windows.service import load_latency_csv
 
@@ -53,8 +53,11 @@ def test_a_bounded_run_reports_every_transaction_without_failure(
     summary = json.loads((report / "summary.json").read_text(encoding="utf-8"))
     assert summary["passed"] is True
     assert {line["name"] for line in summary["sla"]} >= {"2207 settle", "visit", "all requests"}
-    assert "PASS" in output and "summary.html" in output
+    assert "PASS" in output and "summary.html" in output and "FAIL" not in output
     assert "通过 PASS" in (report / "summary.html").read_text(encoding="utf-8")
+    # what was asked beside what was achieved: 8 windows, a visit every 0.4 s each
+    assert summary["run"]["visits/s (offered)"] == 20.0
+    assert "visits/s 就诊/秒:" in output and "20.00 offered" in output
 
 
 @pytest.mark.slow
@@ -71,6 +74,32 @@ def test_the_day_ends_balanced_with_what_the_windows_were_told(run: tuple[Path, 
 
 
 @pytest.mark.slow
+def test_a_day_end_that_does_not_balance_fails_the_run_with_one_verdict(
+        run: tuple[Path, str], tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """The SLA met but one group's 3201 refused: the run fails, and the screen, summary.json
+    and summary.html all say so once, with the reason (never PASS then FAIL)."""
+    report, _ = run
+    copy = tmp_path / "report"
+    shutil.copytree(report, copy)
+    summary = json.loads((copy / "summary.json").read_text(encoding="utf-8"))
+    groups = summary["run"]["day_end"]
+    groups[0] = {**groups[0], "stmt_rslt": "1", "stmt_rslt_dscr": "对账不平 totals differ"}
+    with pytest.raises(SystemExit) as stopped:
+        _finish(copy, "insurer", None, {"target": "insurer"}, day_end=groups)
+    assert stopped.value.code == 1
+    output = capsys.readouterr().out
+    assert not any(line.startswith("PASS") for line in output.splitlines()), output
+    verdict = output.strip().splitlines()[-1]
+    assert verdict.startswith("FAIL 未通过 — day-end did not balance"), verdict
+    written = json.loads((copy / "summary.json").read_text(encoding="utf-8"))
+    assert written["passed"] is False
+    assert written["day_end"] == {"ran": True, "groups": len(groups),
+                                  "balanced": len(groups) - 1, "passed": False}
+    page = (copy / "summary.html").read_text(encoding="utf-8")
+    assert "未通过 FAIL" in page and "对账不平 totals differ" in page
+
+
+@pytest.mark.slow
 def test_an_impossible_sla_fails_the_run(run: tuple[Path, str], tmp_path: Path) -> None:
     report, _ = run
     copy = tmp_path / "report"
@@ -78,8 +107,8 @@ def test_an_impossible_sla_fails_the_run(run: tuple[Path, str], tmp_path: Path) 
     sla = tmp_path / "sla.yaml"
     sla.write_text('p95_ms: {"2207 settle": 0.001, "9999 nothing": 100}\nmax_error_rate: 0\n',
                    encoding="utf-8")
-    passed, lines = summarize(copy, "insurer", sla)
-    assert passed is False
+    summary, lines = summarize(copy, "insurer", sla)
+    assert summary["passed"] is False
     verdicts = {line.name: line.passed for line in lines}
     assert verdicts == {"2207 settle": False, "9999 nothing": False, "all requests": True}
     assert next(line for line in lines if line.name == "9999 nothing").value is None

@@ -14,6 +14,7 @@ from loadtests.shapes import (
     SoakShape,
     StepShape,
     build_plan,
+    offered,
     read_profile,
 )
 
@@ -54,6 +55,18 @@ def test_day_peak_defaults_to_users_over_pacing() -> None:
     assert isinstance(plan, DayShape)
     users = plan.users()
     assert max(users) == 12 and len(users) == len(read_profile())
+
+
+def test_what_a_plan_offers_is_set_beside_what_was_achieved() -> None:
+    """The most windows a shape runs and the visits/s they start (mean over the run)."""
+    day = DayShape(ShapeSettings(duration=40, users=1, pacing=2.0, peak_rate=5.0,
+                                 profile=(2, 10, 5, 1)))
+    assert offered(day) == {"windows (most)": 10, "visits/s (offered)": 18 / 4 / 2.0,
+                            "peak visits/s (asked)": 5.0}
+    step = StepShape(ShapeSettings(duration=50, users=20, steps=5, pacing=4.0))
+    assert offered(step) == {"windows (most)": 20, "visits/s (offered)": 60 / 5 / 4.0}
+    constant = ConstantShape(ShapeSettings(users=8, pacing=0.4))
+    assert offered(constant) == {"windows (most)": 8, "visits/s (offered)": 20.0}
 
 
 def test_unknown_shape_and_bad_profile_are_named(tmp_path: Path) -> None:
