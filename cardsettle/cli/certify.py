@@ -9,13 +9,13 @@ from pathlib import Path
 import click
 import pytest
 
-from cardsettle.cli.errors import OneLineCommand, clean_errors
+from cardsettle.cli.errors import BadInput, BadInputCommand, clean_errors
 from conformance.catalogue import GROUPS
 
 __all__ = ["certify"]
 
 
-@click.command(cls=OneLineCommand)
+@click.command(cls=BadInputCommand)
 @click.option("--his-url", help="The HIS under certification (it serves the HIS driver API). "
                                 "Default: the embedded reference HIS.")
 @click.option("--insurer-url", help="A running mock insurer (reset and loaded per scenario). "
@@ -38,14 +38,18 @@ def certify(his_url: str | None, insurer_url: str | None, admin_token: str | Non
             verbose: bool) -> None:
     """Run the conformance suite and write the certification report; exit 0 when certified
     (1 not certified, 2 the run itself failed)."""
+    from conformance.mutants import mutant
     from conformance.target import profile as find_profile
+    from simulator.his.errors import HisConfigError
 
     try:
         find_profile(profile)
-    except ValueError as exc:
-        raise click.UsageError(str(exc)) from exc
+        if his_mutant:
+            mutant(his_mutant)
+    except (ValueError, HisConfigError) as exc:
+        raise BadInput(str(exc)) from exc
     if his_mutant and his_url:
-        raise click.UsageError("--his-mutant is the embedded reference HIS: leave out --his-url")
+        raise BadInput("--his-mutant is the embedded reference HIS: leave out --his-url")
     report.mkdir(parents=True, exist_ok=True)
     args = ["--pyargs", "conformance.suite", "-p", "no:cacheprovider",
             "--cert-report", str(report), "--junitxml", str(report / "junit.xml"),
@@ -60,8 +64,8 @@ def certify(his_url: str | None, insurer_url: str | None, admin_token: str | Non
     code = pytest.main(args)
     found = report / "report.json"
     if not found.exists():
-        raise click.ClickException(f"the suite did not run (pytest exit {int(code)}); rerun "
-                                   "with -v to see why")
+        raise BadInput(f"the suite did not run (pytest exit {int(code)}); rerun with -v to "
+                       "see why")
     data = json.loads(found.read_text("utf-8"))
     counts = ", ".join(f"{k} {v}" for k, v in sorted(data["counts"].items()))
     click.echo(f"{data['verdict'].upper()}: {data['his']['label']} — {counts}")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
@@ -12,6 +11,7 @@ import click
 from cardsettle.cli.errors import OneLineGroup, clean_errors
 from mock_insurer.client import ApiKeyAuth, Auth, TifAuth
 from mock_insurer.server import run
+from mock_insurer.wire.timefmt import china_now
 from simulator.catalogue import write_catalogue
 from simulator.his.api import driver_app
 from simulator.his.app import ReferenceHis
@@ -66,12 +66,14 @@ def build_config(*, insurer_url: str, institution: str | None, catalogue: Path |
                  institutions: Path | None, db: str | None, data_dir: Path, timeout: float,
                  auth: str, paasid: str | None = None, token: str | None = None,
                  apikey: str | None = None, operator: str = "C01", center_only: str = "learn",
-                 seed: int = 1) -> HisConfig:
+                 seed: int = 1, portal_url: str | None = None,
+                 portal_token: str | None = None) -> HisConfig:
     """The HIS's configuration from the command line's options (defaults: the insurer's
     default data of ``seed``, the first institution that has item mappings)."""
-    parsed = urlparse(insurer_url)
-    if parsed.scheme not in ("http", "https") or not parsed.netloc:
-        raise HisConfigError(f"--insurer-url must be http(s)://HOST:PORT, got {insurer_url!r}")
+    for option, url in (("--insurer-url", insurer_url), ("--portal-url", portal_url)):
+        parsed = urlparse(url or "")
+        if url is not None and (parsed.scheme not in ("http", "https") or not parsed.netloc):
+            raise HisConfigError(f"{option} must be http(s)://HOST:PORT, got {url!r}")
     if catalogue is None:
         default_institutions, catalogue = _default_data(data_dir, seed)
         institutions = institutions or default_institutions
@@ -86,9 +88,10 @@ def build_config(*, insurer_url: str, institution: str | None, catalogue: Path |
         insurer_url=insurer_url.rstrip("/"), fixmedins_code=code,
         fixmedins_name=str(record.get("fixmedins_name") or code),
         mdtrtarea_admvs=str(record.get("admdvs") or admdvs_of(code)),
-        db_url=db_url_of(db or data_dir / f"his-{code}.db"), items=items, clock=datetime.now,
+        db_url=db_url_of(db or data_dir / f"his-{code}.db"), items=items, clock=china_now,
         timeout=timeout, auth=_auth(auth, record, paasid, token, apikey),
-        default_operator=operator, center_only="reverse" if center_only == "reverse" else "learn")
+        default_operator=operator, center_only="reverse" if center_only == "reverse" else "learn",
+        portal_url=(portal_url or "").rstrip("/"), portal_token=portal_token or "")
 
 
 @his.command()
@@ -121,6 +124,13 @@ def build_config(*, insurer_url: str, institution: str | None, catalogue: Path |
               show_default=True, help="Day-end, for a settlement the center has and the HIS "
                                       "lost: learn it (5203) or reverse it (2601).")
 @click.option("--seed", default=1, show_default=True, help="Seed of the default data.")
+@click.option("--portal-url", help="The insurer's settlement portal, where the HIS declares a "
+                                   "month and collects payments: the mock insurer's URL "
+                                   "(http://HOST:PORT; its admin API serves it). Default: none "
+                                   "(declaring is refused as portal_not_configured).")
+@click.option("--portal-token", envvar="CARDSETTLE_ADMIN_TOKEN",
+              help="Bearer token of the portal (the insurer's --admin-token; env "
+                   "CARDSETTLE_ADMIN_TOKEN).")
 @click.option("--variant", "variant_name", metavar="NAME",
               help="Serve a DELIBERATELY BROKEN variant of the reference HIS, to prove that "
                    "scenarios and the conformance suite catch its defect (docs/his-variants.md)"
@@ -132,14 +142,16 @@ def serve(insurer_url: str, host: str, port: int, institution: str | None,
           catalogue: Path | None, institutions: Path | None, db: str | None, data_dir: Path,
           timeout: float, auth: str, paasid: str | None, token: str | None,
           apikey: str | None, operator: str, center_only: str, seed: int,
-          variant_name: str | None, log_level: str) -> None:
+          portal_url: str | None, portal_token: str | None, variant_name: str | None,
+          log_level: str) -> None:
     """Serve the reference HIS's driver API (/his/v1/) until interrupted."""
     broken = variant(variant_name) if variant_name is not None else None
     config = build_config(insurer_url=insurer_url, institution=institution,
                           catalogue=catalogue, institutions=institutions, db=db,
                           data_dir=data_dir, timeout=timeout, auth=auth, paasid=paasid,
                           token=token, apikey=apikey, operator=operator,
-                          center_only=center_only, seed=seed)
+                          center_only=center_only, seed=seed, portal_url=portal_url,
+                          portal_token=portal_token)
     served = (broken.his_class if broken is not None else ReferenceHis)(config)
     if broken is not None:
         click.secho(f"WARNING: this HIS is DELIBERATELY BROKEN (variant {broken.name}: "
@@ -151,6 +163,7 @@ def serve(insurer_url: str, host: str, port: int, institution: str | None,
                f"({len(config.items.items)} items)")
     click.echo(f"  insurer     {config.insurer_url} (auth {auth}, timeout {timeout:g} s)")
     click.echo(f"  database    {config.db_url}")
+    click.echo(f"  portal      {config.portal_url or 'none (declaring is refused)'}")
     try:
         run(driver_app(served), host=host, port=port, log_level=log_level)
     finally:

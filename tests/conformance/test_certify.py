@@ -87,7 +87,15 @@ def test_every_mutant_fails_on_its_requirement(name: str, tmp_path: Path) -> Non
     assert not {r["id"] for r in data["requirements"] if r["outcome"] == "error"}
 
 
-def test_bad_options_are_one_line(tmp_path: Path) -> None:
-    done = certify(tmp_path, "--profile", "nope")
-    assert done.returncode == 2 and "unknown profile 'nope'" in done.stderr
-    assert "Traceback" not in done.stderr
+@pytest.mark.parametrize(("args", "message"), [
+    (["--profile", "nope"], "unknown profile 'nope'"),
+    (["--his-mutant", "nope"], "no conformance mutant 'nope'; the mutants are: typed-certno"),
+    (["--only", "nope"], "Invalid value for '--only'"),
+    (["--his-mutant", "charges-total", "--his-url", "http://127.0.0.1:9"], "leave out --his-url"),
+])
+def test_bad_options_are_one_line_exit_2(tmp_path: Path, args: list[str], message: str) -> None:
+    """Exit 2 is bad input, told apart from 1 (not certified); nothing is run or written."""
+    done = certify(tmp_path / "report", *args)
+    assert done.returncode == 2 and message in done.stderr, done.stderr
+    assert len(done.stderr.strip().splitlines()) == 1 and "Traceback" not in done.stderr
+    assert not (tmp_path / "report" / "report.json").exists()

@@ -26,8 +26,10 @@ def test_options_make_the_configuration(tmp_path: Path) -> None:
     paths = write_dataset(tmp_path)
     config = build_config(insurer_url="http://127.0.0.1:8080/", institution=HOSPITAL,
                           catalogue=paths["catalogue"], institutions=paths["institutions"],
-                          db=None, data_dir=tmp_path / "data", timeout=3.0, auth="tif")
+                          db=None, data_dir=tmp_path / "data", timeout=3.0, auth="tif",
+                          portal_url="http://127.0.0.1:8080/", portal_token="s3cret")
     assert config.fixmedins_name == "北京测试第三医院" and config.mdtrtarea_admvs == "110105"
+    assert (config.portal_url, config.portal_token) == ("http://127.0.0.1:8080", "s3cret")
     assert config.insurer_url == "http://127.0.0.1:8080"
     assert config.auth == TifAuth("paas03", "token03")
     assert config.db_url == f"sqlite:///{tmp_path / 'data' / f'his-{HOSPITAL}.db'}"
@@ -51,6 +53,8 @@ def test_without_files_the_insurers_default_data_is_used(tmp_path: Path) -> None
     (["--insurer-url", "http://127.0.0.1:1", "--auth", "tif", "--catalogue", "{catalogue}",
       "--institution", HOSPITAL], "--auth tif needs --paasid and --token"),
     (["--port", "x"], "Invalid value for '--port'"),
+    (["--insurer-url", "http://127.0.0.1:1", "--portal-url", "127.0.0.1:8080"],
+     "--portal-url must be http(s)://HOST:PORT"),
 ])
 def test_bad_options_are_one_line(tmp_path: Path, args: list[str], says: str) -> None:
     paths = write_dataset(tmp_path)
