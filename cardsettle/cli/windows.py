@@ -17,7 +17,6 @@ from typing import Any
 
 import click
 import orjson
-import yaml
 from rich.console import Console
 from rich.progress import (
     BarColumn,
@@ -39,7 +38,7 @@ from simulator.output import atomic_output
 from simulator.windows.plots import figure_bytes, plot_paths, run_figure
 from simulator.windows.results import summarize
 from simulator.windows.runs import run_replications
-from simulator.windows.scenario import Scenario, load_scenario
+from simulator.windows.scenario import Scenario, dump_scenario, load_scenario
 
 __all__ = ["plan", "simulate"]
 
@@ -322,7 +321,7 @@ def plan_windows_command(**options: Any) -> None:
     outputs = [(options["json_out"], _json(document)),
                *_plots(options["plot_out"], lambda: plan_figure(planned, comparison, title))]
     if options["write_scenario"] is not None:
-        text = yaml.safe_dump(result.scenario.data, allow_unicode=True, sort_keys=False)
+        text = dump_scenario(result.scenario.data)
         outputs.append((options["write_scenario"], text.encode("utf-8")))
     _write_all(outputs)
     if options["quiet"]:

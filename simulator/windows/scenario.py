@@ -54,6 +54,7 @@ __all__ = [
     "Target",
     "compile_scenario",
     "default_data",
+    "dump_scenario",
     "load_scenario",
     "merge_data",
 ]
@@ -169,6 +170,24 @@ def default_data() -> dict[str, Any]:
     loaded = yaml.safe_load(text)
     assert isinstance(loaded, dict)
     return loaded
+
+
+class _ScenarioDumper(yaml.SafeDumper):
+    """Writes digit-only strings quoted (hours ``"08"``), as the scenario format asks: a YAML
+    1.2 reader would take an unquoted ``08`` for the number 8."""
+
+
+def _quote_digits(dumper: yaml.SafeDumper, text: str) -> yaml.ScalarNode:
+    style = '"' if text.isdigit() else None
+    return dumper.represent_scalar("tag:yaml.org,2002:str", text, style=style)
+
+
+_ScenarioDumper.add_representer(str, _quote_digits)
+
+
+def dump_scenario(data: Mapping[str, Any]) -> str:
+    """A scenario's data as YAML that :func:`load_scenario` reads back as the same data."""
+    return yaml.dump(dict(data), Dumper=_ScenarioDumper, allow_unicode=True, sort_keys=False)
 
 
 def _is_atomic(value: object) -> bool:

@@ -44,6 +44,8 @@ def test_plan_with_comparison_plot_and_scenario(tmp_path: Path) -> None:
     assert [row["hour"] for row in document["plan"]["hours"]] == ["08:00", "09:00"]
     assert set(document["comparison"]["variants"]) == {"card_trained", "card_new", "no_card_trained", "no_card_new"}
     assert (tmp_path / "plan.png").exists() and (tmp_path / "plan.svg").exists()
+    text = planned.read_text(encoding="utf-8")
+    assert "'08'" not in text and " 08:" not in text and '"08":' in text  # hours quoted, alike
     again = load_scenario(planned)
     assert again.staffing.windows == tuple(row["windows"] for row in document["plan"]["hours"])
 
