@@ -1,5 +1,5 @@
 """What the hospital advances at its windows each day: the insurer's share of the day's
-settlements (fund_pay_sumamt + acct_pay, briefs/contract_declaration.md), in yuan.
+settlements (fund_pay_sumamt + acct_pay, docs/review.md), in yuan.
 
 A day's amount = ``daily_level`` × weekday factor × month factor × (1 + N(0, noise_sd)),
 floored at 0 and rounded to the cent half-up. The noise comes from ``random.Random(seed)``

@@ -5,7 +5,7 @@ hospital advances the insurer's share of its window settlements (:mod:`simulator
 Each month's claims are declared (申报) on ``declaration_day`` of the month
 ``declaration_months_after`` later, reviewed (审核) ``review_days`` later — the deductions
 (拒付) by category, ``round_money(claimed × rate)``, are lost on that day — and the rest is paid
-(回款) ``payment_lag_days`` after the review (briefs/contract_declaration.md: paid = claimed −
+(回款) ``payment_lag_days`` after the review (docs/review.md: paid = claimed −
 deducted). Events after 31 December fall outside the year and stay outstanding.
 
 Two regimes share these claim flows exactly (same seed, same days):

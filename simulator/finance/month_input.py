@@ -7,7 +7,7 @@ The file holds at least::
      "deducted": "…", "deductions_by_category": {category: "…"},
      "declared_on": "YYYY-MM-DD", "reviewed_on": "YYYY-MM-DD" | null, "paid_date": "YYYY-MM-DD" | null}
 
-(money in yuan as strings or numbers; categories of briefs/contract_declaration.md). The mapping:
+(money in yuan as strings or numbers; categories of docs/review.md). The mapping:
 
 - ``claims.daily_level`` = Σ daily claimed ÷ Σ (weekday factor × month factor) over the listed
   days: the level that, with the profiles, reproduces the month's total;

@@ -50,7 +50,7 @@ __all__ = [
     "read_params_data",
 ]
 
-#: Deduction reason categories (briefs/contract_declaration.md, ``Deduction.category``).
+#: Deduction reason categories (docs/review.md, ``Deduction.category``).
 CATEGORIES: tuple[str, ...] = ("insurance_rules", "medical_admin", "pricing", "personal", "declaration")
 WEEKDAYS: tuple[str, ...] = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 MONTHS: tuple[str, ...] = ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec")
