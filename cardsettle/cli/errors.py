@@ -22,7 +22,8 @@ R = TypeVar("R")
 
 @contextmanager
 def one_line_errors() -> Iterator[None]:
-    """Translate the parts' exception roots (and OSError) into click's one-line error, exit 2."""
+    """Translate the parts' exception roots (and OSError) into click's one-line error: exit 1,
+    or 2 for a scenario that cannot run (told apart from one whose expectations failed)."""
     try:
         yield
     except (SimulatorError, InsurerError) as exc:

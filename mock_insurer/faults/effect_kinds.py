@@ -341,7 +341,8 @@ class SigninInvalidated:
 @dataclass(frozen=True, slots=True)
 class ClockSkew:
     """The insurer's clock is off by ``seconds`` (negative = behind) for matching messages:
-    answer times and the gateway's timestamp check use the skewed clock."""
+    answer times and the sign-in's business day use the skewed clock (the gateway's TIF
+    timestamp check uses the wall clock, and runs before any fault's effect)."""
 
     seconds: int
     kind: Literal["clock_skew"] = field(default="clock_skew", init=False)

@@ -65,7 +65,7 @@ from mock_insurer.wire.envelope import (
 from mock_insurer.wire.jsonio import dumps, loads
 from mock_insurer.wire.msgid import RefMsgidFactory
 from mock_insurer.wire.outcomes import Deviation, FieldProblem
-from mock_insurer.wire.tif import NonceCache, verify_tif
+from mock_insurer.wire.tif import NonceCache, nearest_clock, verify_tif
 from mock_insurer.wire.timefmt import format_stamp17, unix_seconds
 
 __all__ = ["Auth", "InsurerService", "Prepared", "Reply"]
@@ -134,9 +134,10 @@ class _Refused(Exception):
 
 class InsurerService:
     """Everything the gateway needs, passed in: the ledger, settings, reference data, the
-    fault engine, the business clock, the wall clock (China time: the gateway signature's
-    timestamps are checked against it, whatever business date the admin API set), and the
-    epoch milliseconds/timer used only for the record."""
+    fault engine, the business clock, the wall clock (China time: a gateway signature's
+    timestamp is checked against it — or against the business clock when an operator moved
+    that and the signature follows it, as a simulated HIS does), and the epoch
+    milliseconds/timer used only for the record."""
 
     def __init__(self, *, ledger: Ledger, settings: Settings, reference: Reference,
                  faults: FaultEngine, clock: Callable[[], datetime],
@@ -223,7 +224,8 @@ class InsurerService:
             given = lowered.get("x-api-key") or lowered.get("apikey")
             return None if given and given == creds.get("apikey") else "apikey_invalid"
         if mode == "tif":
-            now = unix_seconds(self.wall())
+            now = nearest_clock(headers, (unix_seconds(self.wall()),
+                                          unix_seconds(self.clock())))
 
             def token_of(paasid: str) -> str | None:
                 return creds.get("token") if paasid == creds.get("paasid") else None

@@ -12,7 +12,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import threading
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
 from types import MappingProxyType
 
@@ -23,6 +23,7 @@ __all__ = [
     "TIF_REASONS",
     "NonceCache",
     "missing_tif_header",
+    "nearest_clock",
     "tif_headers",
     "tif_signature",
     "verify_tif",
@@ -123,6 +124,19 @@ def verify_tif(headers: Mapping[str, str], token_lookup: Callable[[str], str | N
     if seen_nonce(paasid, nonce, now_seconds):
         return "tif_nonce_reused"
     return None
+
+
+def nearest_clock(headers: Mapping[str, str], clocks: Sequence[int]) -> int:
+    """Of the server's clocks (Unix seconds; the first is the wall clock), the one nearest the
+    request's ``x-tif-timestamp`` — the first when the header is missing or not a number.
+
+    The mock insurer has two: the wall clock, which a HIS on real time signs with, and the
+    business clock when an operator moved it, which a simulated HIS (a scenario's) follows."""
+    lowered = {key.lower(): value for key, value in headers.items()}
+    stamp = str(lowered.get("x-tif-timestamp", "")).strip()
+    if not (stamp.isascii() and stamp.isdigit()) or len(stamp) > 15:
+        return clocks[0]
+    return min(clocks, key=lambda clock: abs(clock - int(stamp)))
 
 
 def missing_tif_header(headers: Mapping[str, str]) -> str | None:

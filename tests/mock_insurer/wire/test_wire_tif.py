@@ -4,7 +4,13 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from mock_insurer.wire.tif import NonceCache, tif_headers, tif_signature, verify_tif
+from mock_insurer.wire.tif import (
+    NonceCache,
+    nearest_clock,
+    tif_headers,
+    tif_signature,
+    verify_tif,
+)
 
 TOKEN = "s3cr3t-token"
 NOW = 1700000000
@@ -68,3 +74,13 @@ def test_nonces_are_remembered_for_twice_the_skew_then_forgotten() -> None:
     assert seen("hosp01", "n", NOW + 600)  # timestamp NOW-300 first, NOW+300 replayed
     assert not seen("hosp01", "n", NOW + 1300)
     assert not seen("hosp02", "n", NOW + 1300)
+
+
+def test_the_nearest_clock_is_the_one_a_signature_follows() -> None:
+    """The wall clock, or the business clock an operator moved (a simulated HIS follows it);
+    the wall clock when the timestamp is missing or not a number."""
+    wall, business = NOW, NOW - 86_400 * 30
+    assert nearest_clock(good(timestamp=NOW + 5), (wall, business)) == wall
+    assert nearest_clock(good(timestamp=business - 5), (wall, business)) == business
+    assert nearest_clock({**good(), "x-tif-timestamp": "soon"}, (wall, business)) == wall
+    assert nearest_clock({}, (wall, business)) == wall
