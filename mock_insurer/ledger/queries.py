@@ -197,7 +197,8 @@ def _holds(tx: LedgerTx, column: ColumnElement[Any], needle: bytes) -> ColumnEle
     PostgreSQL's LIKE does read a bytea)."""
     if tx.conn.dialect.name == "sqlite":
         return func.instr(column, needle) > 0
-    return column.like(b"%" + needle + b"%")
+    # bytea LIKE bytea, spelled as an operator: LargeBinary has no like() of its own
+    return column.op("LIKE", is_comparison=True)(b"%" + needle + b"%")
 
 
 def message_counters(tx: LedgerTx, *, after_id: int = 0) -> dict[str, int]:
