@@ -14,6 +14,7 @@ failed (locust produced no statistics). See docs/loadtests.md.
 from __future__ import annotations
 
 import contextlib
+import csv
 import os
 import re
 import signal
@@ -38,7 +39,7 @@ from loadtests.errors import LoadTestError
 from loadtests.report import LATENCY_FILE, write_report
 from loadtests.samples import SAMPLES_ENV
 from loadtests.shapes import SHAPES, ShapeSettings, build_plan, offered, read_profile
-from loadtests.sla import DEFAULT_SLA, SlaLine, evaluate, load_sla, read_stats
+from loadtests.sla import AGGREGATED, DEFAULT_SLA, SlaLine, evaluate, load_sla, read_stats
 from loadtests.totals import TOTALS_ENV, read_totals
 from mock_insurer.gateway import Insurer, InsurerConfig
 from mock_insurer.server import RunningServer, start_in_thread
@@ -55,6 +56,7 @@ LATENCY_NAME = {"insurer": "2207 settle", "his": "visit"}
 PREFIX = "locust"
 GRACE_S = 60.0  # on top of --duration before the run is killed (start-up, workers, stop)
 _UNITS = {"": 1, "s": 1, "m": 60, "h": 3600}
+MAX_DURATION_S = 72 * 3600  # a load test stops by itself: three days of soak at most
 
 
 def parse_duration(text: str) -> int:
@@ -63,7 +65,11 @@ def parse_duration(text: str) -> int:
     if not match or int(match.group(1)) < 1:
         raise BadInput(f"--duration must be a whole number of seconds, minutes or hours "
                        f"(90s, 15m, 1h), got {text!r}")
-    return int(match.group(1)) * _UNITS[match.group(2)]
+    seconds = int(match.group(1)) * _UNITS[match.group(2)]
+    if seconds > MAX_DURATION_S:
+        raise BadInput(f"--duration is at most {MAX_DURATION_S // 3600} hours (a soak test), "
+                       f"got {text!r}")
+    return seconds
 
 
 def _free_port() -> int:
@@ -279,9 +285,13 @@ def load(target: str, url: str | None, shape: str, duration: str, users: int, wo
     try:
         if sla_file is not None:
             load_sla(sla_file)  # bad SLA: refuse before running anything
-        report.mkdir(parents=True, exist_ok=True)
-    except (LoadTestError, OSError) as exc:
+    except LoadTestError as exc:
         raise BadInput(str(exc)) from exc
+    for option, directory in (("--data-dir", data_dir), ("--report", report)):
+        try:
+            directory.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise BadInput(f"{option} {directory}: {exc.strerror or exc}") from exc
     if summarize_only:
         _finish(report, target, sla_file, {"target": target, "url": url or "(not given)"})
         return
@@ -337,6 +347,29 @@ def _day_end(host: str, report: Path, data_dir: Path, seed: int) -> list[dict[st
     return results
 
 
+def _stop_if_nothing_got_through(report: Path, summary: dict[str, Any],
+                                 run: dict[str, Any]) -> None:
+    """No request made, or every request failed (a closed port, a URL that is not the
+    target): the run itself failed — exit 3 with the first failure — rather than an SLA
+    missed."""
+    total = summary["transactions"].get(AGGREGATED, {})
+    if total.get("requests") and total.get("failures") != total.get("requests"):
+        return
+    first = ""
+    failures = report / f"{PREFIX}_failures.csv"
+    with (contextlib.suppress(OSError, StopIteration, csv.Error, UnicodeDecodeError),
+          failures.open(encoding="utf-8", newline="") as handle):
+        row = next(csv.DictReader(handle))
+        first = f" (first: {row.get('Name', '')}: {' '.join(row.get('Error', '').split())[:300]})"
+    what = (f"every one of the {total['requests']} requests failed{first}"
+            if total.get("requests") else f"no request was made (see {report / 'logs'})")
+    failed = click.ClickException(
+        f"{what}: is "
+        f"{run.get('url', 'the URL')} the {run.get('target', 'target')}, and up? ({failures})")
+    failed.exit_code = 3
+    raise failed
+
+
 def _finish(report: Path, target: str, sla_file: Path | None, run: dict[str, Any],
             day_end: list[dict[str, Any]] | None = None) -> None:
     """Judge, write the summary, print the one screen; exit 1 when the SLA is missed or the
@@ -346,6 +379,7 @@ def _finish(report: Path, target: str, sla_file: Path | None, run: dict[str, Any
     except LoadTestError as exc:
         raise BadInput(str(exc)) from exc
     _echo_table(lines)
+    _stop_if_nothing_got_through(report, summary, run)
     achieved = summary["run"].get("visits/s (achieved)")
     if achieved is not None and "visits/s (offered)" in run:
         click.echo(f"  visits/s 就诊/秒: {achieved:.2f} achieved 实际, "

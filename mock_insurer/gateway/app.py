@@ -9,6 +9,7 @@ reserved prefixes go straight to the gateway (no framework on the hot path); eve
 
 from __future__ import annotations
 
+import contextlib
 import os
 import time
 from collections.abc import Callable
@@ -80,10 +81,28 @@ class Insurer:
 
     @classmethod
     def open(cls, config: InsurerConfig) -> Insurer:
+        """Open (``fresh``: empty first) the ledger, load the data files given, build the
+        policy. When a file or the policy is refused after the ledger was emptied or loaded,
+        the ledger is left empty, not half-loaded: the next start begins anew instead of
+        continuing a ledger that holds the institutions but not the catalogue."""
         ledger = Ledger(config.db_url, durability=config.durability)
-        if config.fresh:
-            ledger.drop()
-        ledger.create()
+        started_empty = False
+        try:
+            if config.fresh:
+                ledger.drop()
+            ledger.create()
+            with ledger.read() as tx:
+                started_empty = tx.count("institutions") == 0 and tx.count("persons") == 0
+            return cls._open(config, ledger)
+        except BaseException:
+            if started_empty:  # what this open loaded goes; a ledger that held data stays
+                with contextlib.suppress(Exception):  # the refusal is what the caller sees
+                    ledger.drop()
+            ledger.dispose()
+            raise
+
+    @classmethod
+    def _open(cls, config: InsurerConfig, ledger: Ledger) -> Insurer:
         if config.institutions:
             load_institutions(ledger, config.institutions)
         if config.population:

@@ -140,7 +140,7 @@ def driver_app(driver: HisDriver) -> Starlette:
         return await call(driver.declare, DeclareInput.from_json(await _body(request)))
 
     async def collect_payments(request: Request) -> Outcome:
-        await _body(request, optional=True)
+        VisitInput.from_json(await _body(request, optional=True))  # nothing, or an operator
         return await call(driver.collect_payments)
 
     async def receivables(request: Request) -> Outcome:

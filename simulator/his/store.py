@@ -41,7 +41,7 @@ from sqlalchemy import (
     update,
 )
 from sqlalchemy.engine import Connection, Engine, make_url
-from sqlalchemy.exc import ArgumentError
+from sqlalchemy.exc import ArgumentError, DBAPIError
 
 from mock_insurer.money import parse_decimal, render
 from simulator.his.errors import HisConfigError
@@ -216,7 +216,10 @@ def _engine(url: str) -> Engine:
     except ArgumentError as exc:
         raise HisConfigError(f"--db: not a database URL or path: {url!r}") from exc
     if parsed.get_backend_name() != "sqlite":
-        return create_engine(url)
+        try:
+            return create_engine(url)
+        except (ArgumentError, ImportError) as exc:  # an unknown dialect, a missing driver
+            raise HisConfigError(f"--db: cannot use {parsed.render_as_string()}: {exc}") from exc
     database = parsed.database or ""
     if database in ("", ":memory:"):
         raise HisConfigError("--db: the HIS needs a database file (sqlite:///PATH or a path)")
@@ -275,7 +278,14 @@ class HisStore:
         self.url = url
         self.engine = _engine(url)
         self._lock = threading.RLock()
-        METADATA.create_all(self.engine)
+        try:
+            METADATA.create_all(self.engine)
+        except DBAPIError as exc:  # not a database, a directory, a server that is not there
+            self.engine.dispose()
+            reason = " ".join(str(exc.orig or exc).split("\n")[0].split())
+            shown = make_url(url).render_as_string(hide_password=True)
+            raise HisConfigError(f"--db: cannot open the HIS's database {shown}: {reason}"
+                                 ) from exc
 
     def close(self) -> None:
         self.engine.dispose()

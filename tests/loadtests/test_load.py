@@ -145,6 +145,8 @@ def test_the_window_model_reads_the_latency_files(run: tuple[Path, str],
     (["--users", "0"], "--users"),
     (["--shape", "ramp"], "--shape"),
     (["--sla", "no-such-sla.yaml"], "cannot read the SLA file"),
+    (["--duration", "99999h"], "--duration is at most 72 hours"),
+    (["--data-dir", "/proc/no-such-dir"], "--data-dir /proc/no-such-dir:"),
 ])
 def test_bad_options_stop_with_one_line_and_exit_2(args: list[str], message: str,
                                                    tmp_path: Path) -> None:
@@ -154,6 +156,29 @@ def test_bad_options_stop_with_one_line_and_exit_2(args: list[str], message: str
     assert message in result.output
     assert len(result.output.strip().splitlines()) == 1
     assert not (tmp_path / "r" / "locust_stats.csv").exists()
+
+
+@pytest.mark.slow
+def test_a_target_that_answers_nothing_is_a_failed_run_not_a_missed_sla(
+        tmp_path: Path) -> None:
+    """A closed port: every request fails, so the run itself failed (exit 3) and the one line
+    says what the first failure was and where to look."""
+    import socket
+
+    from cardsettle.cli.insurer import default_files
+
+    default_files(tmp_path / "data", 1, 50)  # the data of the insurer that is not there
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    result = CliRunner().invoke(main, [
+        "load", "--target", "insurer", "--url", f"http://127.0.0.1:{port}", "--duration", "5s",
+        "--users", "4", "--no-day-end", "--report", str(tmp_path / "r"),
+        "--data-dir", str(tmp_path / "data")])
+    assert result.exit_code == 3, result.output
+    last = result.output.strip().splitlines()[-1]
+    assert "requests failed (first: 9001 sign-in" in last and "Connection refused" in last
+    assert f"is http://127.0.0.1:{port} the insurer, and up?" in last
 
 
 def test_a_bad_sla_file_says_where(tmp_path: Path) -> None:

@@ -4,7 +4,9 @@ gateway authentication, and that every answer matches its JSON Schema."""
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import date
+from pathlib import Path
 from decimal import Decimal
 from typing import Any
 
@@ -14,7 +16,9 @@ import requests
 
 from mock_insurer import schemas
 from mock_insurer.client import InsurerRefusal, TifAuth
-from mock_insurer.gateway import Insurer
+from mock_insurer.errors import InsurerError
+from mock_insurer.gateway import Insurer, InsurerConfig
+from mock_insurer.gateway.app import ledger_holds_data
 from mock_insurer.gateway.loading import DataFileError, load_population
 from mock_insurer.server import start_in_thread
 from mock_insurer.wire.jsonio import loads
@@ -168,3 +172,32 @@ def test_a_bad_population_file_leaves_the_old_population(insurer: Insurer,
             load_population(insurer.ledger, path)
         with insurer.ledger.read() as tx:
             assert tx.count("persons") == len(dataset.PERSONS)
+
+
+@pytest.mark.parametrize("refused", ["catalogue", "policy"])
+def test_a_start_refused_after_loading_leaves_the_ledger_empty(
+        tmp_path: Path, backend_url: str, refused: str) -> None:
+    """A catalogue with a bad line in the middle (or an unknown policy) refuses the start, and
+    the ledger is not left holding the institutions and persons loaded before it: the next
+    start begins anew instead of continuing a half-loaded ledger. A ledger that already held
+    data keeps it when a start fails."""
+    paths = dataset.write(tmp_path)
+    catalogue, policy = paths["catalogue"], "beijing"
+    if refused == "catalogue":
+        lines = catalogue.read_text(encoding="utf-8").splitlines()
+        catalogue = tmp_path / "bad-catalogue.jsonl"
+        catalogue.write_text("\n".join([*lines[:2], "[1, 2]", *lines[2:]]) + "\n",
+                             encoding="utf-8")
+    else:
+        policy = "no-such-policy"
+    config = InsurerConfig(db_url=backend_url, population=paths["population"],
+                           catalogue=catalogue, institutions=paths["institutions"],
+                           policy=policy, fresh=True)
+    with pytest.raises(InsurerError):
+        Insurer.open(config)
+    assert not ledger_holds_data(backend_url)
+    # a ledger that holds data is not emptied by a start that fails
+    Insurer.open(replace(config, catalogue=paths["catalogue"], policy="beijing")).close()
+    with pytest.raises(InsurerError):
+        Insurer.open(InsurerConfig(db_url=backend_url, policy="no-such-policy"))
+    assert ledger_holds_data(backend_url)

@@ -65,6 +65,26 @@ def test_bad_options_are_one_line(tmp_path: Path, args: list[str], says: str) ->
     assert len(result.output.strip().splitlines()) == 1
 
 
+@pytest.mark.parametrize(("db", "says"), [
+    ("{tmp}/garbage.db", "file is not a database"),
+    ("{tmp}", "unable to open database file"),
+    ("postgresql://his:secret@127.0.0.1:{port}/his", "Connection refused"),
+])
+def test_a_database_that_cannot_be_opened_is_one_line(tmp_path: Path, db: str,
+                                                       says: str) -> None:
+    """Not a database, a directory, a server that is not there: one line naming --db and the
+    driver's reason (the password masked), never a traceback."""
+    paths = write_dataset(tmp_path)
+    (tmp_path / "garbage.db").write_bytes(b"\x00\xff not sqlite " * 100)
+    db = db.format(tmp=tmp_path, port=_free_port())
+    result = CliRunner().invoke(his, [
+        "serve", "--data-dir", str(tmp_path), "--insurer-url", "http://127.0.0.1:1",
+        "--catalogue", str(paths["catalogue"]), "--institution", HOSPITAL, "--db", db])
+    assert result.exit_code == 1, result.output
+    assert "--db: cannot open the HIS's database" in result.output and says in result.output
+    assert len(result.output.strip().splitlines()) == 1 and "secret" not in result.output
+
+
 def test_build_config_refuses_an_unusable_database(tmp_path: Path) -> None:
     paths = write_dataset(tmp_path)
     config = build_config(insurer_url="http://h:1", institution=HOSPITAL,

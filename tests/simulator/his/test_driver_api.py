@@ -88,6 +88,11 @@ def test_bad_day_end_and_ledger_input(rig: Rig) -> None:
     assert missing.status_code == 404 and missing.json()["error"]["code"] == "not_found"
 
 
+@pytest.mark.parametrize("body", [[], 123, "text"])
+def test_collecting_payments_takes_nothing_or_an_operator(rig: Rig, body: Any) -> None:
+    assert error_of(post(rig, "payments/collect", body))[:2] == (422, "(body)")
+
+
 def test_the_python_client_raises_input_errors_and_returns_refusals(rig: Rig) -> None:
     with pytest.raises(UnknownRecord) as unknown:
         rig.driver.settle("MZ404", SettleInput())
