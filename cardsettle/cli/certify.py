@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
+from urllib.parse import urlparse
 
 import click
 import pytest
@@ -13,6 +14,45 @@ from cardsettle.cli.errors import BadInput, BadInputCommand, clean_errors
 from conformance.catalogue import GROUPS
 
 __all__ = ["certify"]
+
+
+def _check_reachable(his_url: str | None, insurer_url: str | None,
+                     admin_token: str | None) -> None:
+    """Before the suite: the HIS's driver API and the insurer (with its admin token) answer
+    at the URLs given — else one line naming the option (exit 2), instead of every
+    requirement erroring on the same cause."""
+    import requests
+
+    from simulator.his.driver import HttpHisDriver
+    from simulator.his.errors import HisError
+
+    for option, url in (("--his-url", his_url), ("--insurer-url", insurer_url)):
+        parsed = urlparse(url or "")
+        if url is not None and (parsed.scheme not in ("http", "https") or not parsed.netloc):
+            raise BadInput(f"{option} must be http(s)://HOST:PORT, got {url!r}")
+    if his_url is not None:
+        try:
+            answered = HttpHisDriver(his_url, timeout=10).info().ok
+        except HisError as exc:
+            raise BadInput(f"--his-url {his_url}: no HIS driver API answers there ({exc})"
+                           ) from exc
+        if not answered:
+            raise BadInput(f"--his-url {his_url}: the HIS did not answer its info")
+    if insurer_url is not None:
+        base = insurer_url.rstrip("/")
+        try:
+            health = requests.get(base + "/health", timeout=10)
+            admin = requests.get(base + "/admin/institutions", timeout=10, headers=(
+                {"Authorization": f"Bearer {admin_token}"} if admin_token else {}))
+        except requests.RequestException as exc:
+            raise BadInput(f"--insurer-url {insurer_url}: no answer ({exc})") from exc
+        if health.status_code != 200 or "business_time" not in health.text:
+            raise BadInput(f"--insurer-url {insurer_url}: not a cardsettle mock insurer "
+                           f"(GET /health answered HTTP {health.status_code})")
+        if admin.status_code in (401, 403):
+            raise BadInput(f"--insurer-url {insurer_url}: the admin API refused "
+                           f"{'--admin-token' if admin_token else 'a request without --admin-token'}"
+                           f" (HTTP {admin.status_code})")
 
 
 @click.command(cls=BadInputCommand)
@@ -50,6 +90,7 @@ def certify(his_url: str | None, insurer_url: str | None, admin_token: str | Non
         raise BadInput(str(exc)) from exc
     if his_mutant and his_url:
         raise BadInput("--his-mutant is the embedded reference HIS: leave out --his-url")
+    _check_reachable(his_url, insurer_url, admin_token)
     report.mkdir(parents=True, exist_ok=True)
     args = ["--pyargs", "conformance.suite", "-p", "no:cacheprovider",
             "--cert-report", str(report), "--junitxml", str(report / "junit.xml"),

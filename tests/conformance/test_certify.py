@@ -92,6 +92,9 @@ def test_every_mutant_fails_on_its_requirement(name: str, tmp_path: Path) -> Non
     (["--his-mutant", "nope"], "no conformance mutant 'nope'; the mutants are: typed-certno"),
     (["--only", "nope"], "Invalid value for '--only'"),
     (["--his-mutant", "charges-total", "--his-url", "http://127.0.0.1:9"], "leave out --his-url"),
+    (["--his-url", "http://127.0.0.1:9"], "--his-url http://127.0.0.1:9: no HIS driver API"),
+    (["--his-url", "notaurl"], "--his-url must be http(s)://HOST:PORT, got 'notaurl'"),
+    (["--insurer-url", "http://127.0.0.1:9"], "--insurer-url http://127.0.0.1:9: no answer"),
 ])
 def test_bad_options_are_one_line_exit_2(tmp_path: Path, args: list[str], message: str) -> None:
     """Exit 2 is bad input, told apart from 1 (not certified); nothing is run or written."""
