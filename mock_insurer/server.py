@@ -45,6 +45,7 @@ __all__ = [
     "HttpToolsTransportProtocol",
     "RunningServer",
     "ServerError",
+    "check_listen",
     "protocol_class",
     "run",
     "start_in_thread",
@@ -261,6 +262,26 @@ class RunningServer:
         traceback: TracebackType | None,
     ) -> None:
         self.stop()
+
+
+def check_listen(host: str, port: int) -> None:
+    """:class:`ServerError` (one line) when ``host:port`` cannot be listened on — a port in
+    use, an address not of this machine — checked before a command loads anything (uvicorn
+    would say so only after the start-up, in its own words). Port 0 (any) is not checked."""
+    if port == 0:
+        return
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    except OSError as exc:
+        raise ServerError(f"--host {host}: {exc.strerror or exc}") from exc
+    family, _, _, _, address = infos[0]
+    with socket.socket(family, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind(address)
+        except OSError as exc:
+            raise ServerError(f"cannot listen on {host}:{port}: "
+                              f"{exc.strerror or exc}") from exc
 
 
 def _bind(host: str, port: int) -> socket.socket:

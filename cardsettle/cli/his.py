@@ -10,7 +10,7 @@ import click
 
 from cardsettle.cli.errors import OneLineGroup, clean_errors
 from mock_insurer.client import ApiKeyAuth, Auth, TifAuth
-from mock_insurer.server import run
+from mock_insurer.server import check_listen, run
 from mock_insurer.wire.timefmt import china_now
 from simulator.catalogue import write_catalogue
 from simulator.his.api import driver_app
@@ -145,6 +145,7 @@ def serve(insurer_url: str, host: str, port: int, institution: str | None,
           portal_url: str | None, portal_token: str | None, variant_name: str | None,
           log_level: str) -> None:
     """Serve the reference HIS's driver API (/his/v1/) until interrupted."""
+    check_listen(host, port)  # a port in use: one line, before anything is opened
     broken = variant(variant_name) if variant_name is not None else None
     config = build_config(insurer_url=insurer_url, institution=institution,
                           catalogue=catalogue, institutions=institutions, db=db,

@@ -13,7 +13,7 @@ from cardsettle.cli.errors import OneLineGroup, clean_errors
 from mock_insurer.gateway import Insurer, InsurerConfig
 from mock_insurer.gateway.app import ledger_holds_data
 from mock_insurer.gateway.worker import APP_FACTORY, CONFIG_ENV, WorkerSpec, encode_config
-from mock_insurer.server import run
+from mock_insurer.server import check_listen, run
 from mock_insurer.transactions import Settings
 from mock_insurer.wire.timefmt import china_now
 from simulator.catalogue import write_catalogue
@@ -99,6 +99,7 @@ def serve(host: str, port: int, data_dir: Path, db_url: str | None, population: 
     ledger that already holds data is continued (a restart loses nothing); pass --fresh to
     start over. --workers N runs N processes over one PostgreSQL ledger (docs/insurer.md).
     """
+    check_listen(host, port)  # a port in use: one line, before anything is loaded
     url = db_url or f"sqlite:///{data_dir / 'insurer.db'}"
     if workers > 1 and not url.startswith(("postgresql:", "postgresql+")):
         raise click.ClickException(

@@ -110,3 +110,18 @@ def test_a_postgresql_server_that_cannot_be_reached_is_one_line(tmp_path: Path,
     assert f"cannot open the ledger postgresql://postgres:***@127.0.0.1:{port}/cardsettle" in lines[0]
     assert "Connection refused" in lines[0] and "does the database exist" in lines[0]
     assert "secret" not in result.output
+
+
+def test_a_port_in_use_is_one_line_before_anything_is_loaded(tmp_path: Path) -> None:
+    import socket
+
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        result = CliRunner().invoke(insurer_cli, [
+            "serve", "--port", str(port), "--data-dir", str(tmp_path / "data")])
+    assert result.exit_code == 1
+    assert result.output.strip() == (f"Error: cannot listen on 127.0.0.1:{port}: "
+                                     "Address already in use")
+    assert not (tmp_path / "data").exists()  # nothing generated, no ledger

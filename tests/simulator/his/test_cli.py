@@ -85,6 +85,19 @@ def test_a_database_that_cannot_be_opened_is_one_line(tmp_path: Path, db: str,
     assert len(result.output.strip().splitlines()) == 1 and "secret" not in result.output
 
 
+def test_a_port_in_use_is_one_line(tmp_path: Path) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        result = CliRunner().invoke(his, ["serve", "--data-dir", str(tmp_path / "d"),
+                                          "--insurer-url", "http://127.0.0.1:1",
+                                          "--port", str(port)])
+    assert result.exit_code == 1
+    assert f"cannot listen on 127.0.0.1:{port}: Address already in use" in result.output
+    assert not (tmp_path / "d").exists()
+
+
 def test_build_config_refuses_an_unusable_database(tmp_path: Path) -> None:
     paths = write_dataset(tmp_path)
     config = build_config(insurer_url="http://h:1", institution=HOSPITAL,
