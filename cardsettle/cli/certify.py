@@ -5,12 +5,11 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
-from urllib.parse import urlparse
 
 import click
 import pytest
 
-from cardsettle.cli.errors import BadInput, BadInputCommand, clean_errors
+from cardsettle.cli.errors import BadInput, BadInputCommand, clean_errors, is_http_url
 from conformance.catalogue import GROUPS
 
 __all__ = ["certify"]
@@ -27,8 +26,7 @@ def _check_reachable(his_url: str | None, insurer_url: str | None,
     from simulator.his.errors import HisError
 
     for option, url in (("--his-url", his_url), ("--insurer-url", insurer_url)):
-        parsed = urlparse(url or "")
-        if url is not None and (parsed.scheme not in ("http", "https") or not parsed.netloc):
+        if url is not None and not is_http_url(url):
             raise BadInput(f"{option} must be http(s)://HOST:PORT, got {url!r}")
     if his_url is not None:
         try:

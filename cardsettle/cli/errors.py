@@ -6,6 +6,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from functools import wraps
 from typing import ParamSpec, TypeVar
+from urllib.parse import urlparse
 
 import click
 
@@ -14,7 +15,7 @@ from scenarios.errors import ScenarioError
 from simulator.errors import SimulatorError
 
 __all__ = ["BadInput", "BadInputCommand", "OneLineCommand", "OneLineGroup", "clean_errors",
-           "one_line_errors"]
+           "is_http_url", "one_line_errors"]
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -91,3 +92,16 @@ class BadInputCommand(OneLineCommand):
             return super().parse_args(ctx, args)
         except click.ClickException as exc:
             raise BadInput(exc.format_message()) from exc
+
+
+def is_http_url(url: str) -> bool:
+    """``http(s)://HOST[:PORT]...`` with a port, if any, in 1..65535 — what a ``--...-url``
+    option takes."""
+    parsed = urlparse(url)
+    if parsed.scheme not in ("http", "https") or not parsed.hostname:
+        return False
+    try:
+        port = parsed.port
+    except ValueError:  # not a number, or out of range
+        return False
+    return port is None or port > 0

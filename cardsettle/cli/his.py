@@ -4,11 +4,10 @@ from __future__ import annotations
 
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlparse
 
 import click
 
-from cardsettle.cli.errors import OneLineGroup, clean_errors
+from cardsettle.cli.errors import OneLineGroup, clean_errors, is_http_url
 from mock_insurer.client import ApiKeyAuth, Auth, TifAuth
 from mock_insurer.server import check_listen, run
 from mock_insurer.wire.timefmt import china_now
@@ -71,8 +70,7 @@ def build_config(*, insurer_url: str, institution: str | None, catalogue: Path |
     """The HIS's configuration from the command line's options (defaults: the insurer's
     default data of ``seed``, the first institution that has item mappings)."""
     for option, url in (("--insurer-url", insurer_url), ("--portal-url", portal_url)):
-        parsed = urlparse(url or "")
-        if url is not None and (parsed.scheme not in ("http", "https") or not parsed.netloc):
+        if url is not None and not is_http_url(url):
             raise HisConfigError(f"{option} must be http(s)://HOST:PORT, got {url!r}")
     if catalogue is None:
         default_institutions, catalogue = _default_data(data_dir, seed)

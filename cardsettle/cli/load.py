@@ -26,12 +26,11 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlparse
 
 import click
 
 import loadtests
-from cardsettle.cli.errors import BadInput, BadInputCommand
+from cardsettle.cli.errors import BadInput, BadInputCommand, is_http_url
 from cardsettle.cli.his import build_config
 from cardsettle.cli.insurer import default_files
 from loadtests.dayend import reconcile
@@ -278,10 +277,8 @@ def load(target: str, url: str | None, shape: str, duration: str, users: int, wo
     Exit 0: SLA met; 1: SLA missed; 2: bad input; 3: the run failed.
     """
     seconds = parse_duration(duration)
-    if url is not None:
-        parsed = urlparse(url)
-        if parsed.scheme not in ("http", "https") or not parsed.netloc:
-            raise BadInput(f"--url must be http(s)://HOST:PORT, got {url!r}")
+    if url is not None and not is_http_url(url):
+        raise BadInput(f"--url must be http(s)://HOST:PORT, got {url!r}")
     try:
         if sla_file is not None:
             load_sla(sla_file)  # bad SLA: refuse before running anything

@@ -55,6 +55,7 @@ def test_without_files_the_insurers_default_data_is_used(tmp_path: Path) -> None
     (["--port", "x"], "Invalid value for '--port'"),
     (["--insurer-url", "http://127.0.0.1:1", "--portal-url", "127.0.0.1:8080"],
      "--portal-url must be http(s)://HOST:PORT"),
+    (["--insurer-url", "http://127.0.0.1:99999"], "--insurer-url must be http(s)://HOST:PORT"),
 ])
 def test_bad_options_are_one_line(tmp_path: Path, args: list[str], says: str) -> None:
     paths = write_dataset(tmp_path)
