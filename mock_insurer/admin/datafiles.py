@@ -18,11 +18,14 @@ was started with.
 
 from __future__ import annotations
 
+import os
 import re
+import stat
 import tempfile
 import threading
+from collections.abc import Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, BinaryIO
 
 from sqlalchemy.exc import DataError, IntegrityError
 
@@ -156,10 +159,13 @@ def _scan(kind: str, path: Path, shown: str) -> None:
         handle = path.open("rb")
     except OSError as exc:
         raise Unprocessable(f"{shown}: cannot read ({exc.strerror or exc})", where=shown) from None
+    if not stat.S_ISREG(os.fstat(handle.fileno()).st_mode):  # /dev/zero would never end
+        handle.close()
+        raise Unprocessable(f"{shown}: cannot read (not a regular file)", where=shown)
     seen: dict[tuple[str, str], int] = {}
     records = 0
     with handle:
-        for number, line in enumerate(handle, start=1):
+        for number, line in _lines(handle, shown):
             if not line.strip():
                 continue
             where = f"{shown}:{number}"
@@ -185,6 +191,22 @@ def _scan(kind: str, path: Path, shown: str) -> None:
                 seen[key] = number
     if records == 0:
         raise Unprocessable(f"{shown}: no records in the file", where=shown)
+
+
+def _lines(handle: BinaryIO, shown: str) -> Iterator[tuple[int, bytes]]:
+    """The numbered lines of an open file; a read that fails (a device, a vanished disk) is
+    refused naming the file."""
+    number = 0
+    while True:
+        try:
+            line = handle.readline()
+        except OSError as exc:
+            raise Unprocessable(f"{shown}: cannot read ({exc.strerror or exc})",
+                                where=shown) from None
+        if not line:
+            return
+        number += 1
+        yield number, line
 
 
 def _record_keys(kind: str, record: dict[str, Any], where: str) -> list[tuple[str, str]]:

@@ -3,7 +3,10 @@ with how each is read from and written to plain data.
 
 Which effects let the message through to normal processing (and so may take effect in the
 ledger) is each effect's :attr:`runs_handler`; the choices are explained in
-``docs/faults.md``. Units: ``*_ms`` milliseconds (wall clock), ``seconds`` seconds.
+``docs/faults.md``. Units: ``*_ms`` milliseconds (wall clock), ``seconds`` seconds. Every
+number has a bound (:data:`MAX_DELAY_MS`, :data:`MAX_SIGMA`, :data:`MAX_SKEW_SECONDS`): a value
+beyond it would hold a connection past any client's patience, or move the clock out of the
+calendar, and is refused with the plan rather than failing message after message.
 
 Sources: ``shared/reference/nhsa-interface-facts.md`` §1.2 (client timeouts 2-120 s), §5 (the
 ``{"code":"999","msg":...}`` intermediary answer, the ``FSI-<text>[<where>]`` shape of
@@ -24,6 +27,7 @@ from mock_insurer.faults.validation import (
     as_mapping,
     check_keys,
     check_number,
+    check_whole,
     choice_field,
     fail,
     number_field,
@@ -37,6 +41,9 @@ __all__ = [
     "DEFAULT_SUCCESS_ERR_MSG",
     "DISTRIBUTION_KINDS",
     "EFFECT_KINDS",
+    "MAX_DELAY_MS",
+    "MAX_SIGMA",
+    "MAX_SKEW_SECONDS",
     "BusinessError",
     "ClockSkew",
     "Close",
@@ -66,6 +73,14 @@ DEFAULT_NOT_ENVELOPE_BODY = '{"code":"999","msg":"调用医保服务失败：网
 #: How long ``lose_answer: timeout`` holds the connection when ``after_ms`` is not given:
 #: longer than the longest client timeout seen (120 s, Jiangsu; fact sheet §1.2).
 DEFAULT_LOSE_ANSWER_HOLD_MS = 130_000
+#: The longest wait a plan may ask for (``delay``'s ``ms`` and distribution parameters,
+#: ``lose_answer``'s ``after_ms``), in milliseconds: 10 minutes, five times the longest client
+#: timeout seen; a drawn delay is cut to it too.
+MAX_DELAY_MS = 600_000
+#: The largest ``sigma`` of a lognormal delay (already a spread of e^10 ≈ 22 000 times).
+MAX_SIGMA = 10
+#: The largest clock skew either way, in seconds: 366 days.
+MAX_SKEW_SECONDS = 366 * 86_400
 
 EFFECT_KINDS = (
     "refuse",
@@ -146,9 +161,9 @@ class DelayDistribution:
         for name in (*wanted, "max"):
             value = getattr(self, name)
             if value is not None:
-                check_number(
-                    name, value, low=None if name == "mean" and self.kind == "normal" else 0
-                )
+                signed = name == "mean" and self.kind == "normal"
+                high = MAX_SIGMA if name == "sigma" else MAX_DELAY_MS
+                check_number(name, value, low=-MAX_DELAY_MS if signed else 0, high=high)
         if self.kind == "lognormal":
             check_number("median", self.median or 0, positive=True)
         if self.kind == "exponential":
@@ -166,7 +181,7 @@ class DelayDistribution:
             value = rng.expovariate(1.0 / _req(self.mean))
         else:
             value = rng.gauss(_req(self.mean), _req(self.sd))
-        value = max(0.0, value)
+        value = min(max(0.0, value), MAX_DELAY_MS)
         return value if self.max is None else min(value, self.max)
 
 
@@ -196,7 +211,7 @@ class Delay:
         if (self.ms is None) == (self.dist is None):
             raise fail("", "give exactly one of ms (a fixed delay) or dist (a distribution)")
         if self.ms is not None:
-            check_number("ms", self.ms, low=0)
+            check_number("ms", self.ms, low=0, high=MAX_DELAY_MS)
 
     @property
     def runs_handler(self) -> bool:
@@ -310,7 +325,7 @@ class LoseAnswer:
         if self.how not in _LOSE_HOWS:
             raise fail("how", f"must be one of {', '.join(_LOSE_HOWS)}", self.how)
         if self.after_ms is not None:
-            check_number("after_ms", self.after_ms, low=0)
+            check_number("after_ms", self.after_ms, low=0, high=MAX_DELAY_MS)
 
     @property
     def runs_handler(self) -> bool:
@@ -348,8 +363,7 @@ class ClockSkew:
     kind: Literal["clock_skew"] = field(default="clock_skew", init=False)
 
     def __post_init__(self) -> None:
-        if isinstance(self.seconds, bool) or not isinstance(self.seconds, int):
-            raise fail("seconds", "must be a whole number of seconds", self.seconds)
+        check_whole("seconds", self.seconds, -MAX_SKEW_SECONDS, MAX_SKEW_SECONDS, "seconds")
 
     @property
     def runs_handler(self) -> bool:

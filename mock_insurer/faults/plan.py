@@ -17,7 +17,8 @@ example of every selector and effect and what a HIS should do about each, is in
 
 Units: every ``*_ms`` is milliseconds of wall-clock time; ``seconds`` (clock skew) is seconds;
 window times are the insurer's *business clock* (naive ``datetime``, start inclusive, end
-exclusive). Nothing here is money.
+exclusive). Nothing here is money. Bounds: ``seed`` 0 to :data:`MAX_SEED`, ``first`` 1 to
+:data:`MAX_FIRST`; the effects' bounds are in :mod:`mock_insurer.faults.effect_kinds`.
 
 Sources: DESIGN.md "Faults"; ``shared/reference/nhsa-interface-facts.md`` §5 (the ``{"code":
 "999","msg":...}`` gateway answer and the Hunan ``infcode`` 0 + ``err_msg`` quirk) and §7
@@ -62,6 +63,7 @@ from mock_insurer.faults.validation import (
     as_mapping,
     check_keys,
     check_number,
+    check_whole,
     fail,
     type_name,
     yaml_bool_hint,
@@ -74,6 +76,8 @@ __all__ = [
     "DEFAULT_SUCCESS_ERR_MSG",
     "DISTRIBUTION_KINDS",
     "EFFECT_KINDS",
+    "MAX_FIRST",
+    "MAX_SEED",
     "BusinessError",
     "ClockSkew",
     "Close",
@@ -91,6 +95,11 @@ __all__ = [
     "SigninInvalidated",
     "Window",
 ]
+
+MAX_SEED = 2**63 - 1
+"""The largest plan seed (a seed is 0 to 2**63-1, a signed 64-bit value as other tools keep it)."""
+MAX_FIRST = 1_000_000_000
+"""The largest ``first`` of a selector (a billion hits: more than any run sends)."""
 
 _TIME_FORMATS = ("%Y-%m-%d %H:%M:%S", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d")
 
@@ -154,10 +163,8 @@ class Selector:
             check_number("probability", self.probability)
             if not 0 <= self.probability <= 1:
                 raise fail("probability", "must be a number from 0 to 1", self.probability)
-        if self.first is not None and (
-            isinstance(self.first, bool) or not isinstance(self.first, int) or self.first < 1
-        ):
-            raise fail("first", "must be a whole number of at least 1", self.first)
+        if self.first is not None:
+            check_whole("first", self.first, 1, MAX_FIRST)
 
 
 # --- faults and the plan --------------------------------------------------------------------
@@ -188,8 +195,7 @@ class FaultPlan:
     seed: int = 0
 
     def __post_init__(self) -> None:
-        if isinstance(self.seed, bool) or not isinstance(self.seed, int):
-            raise fail("seed", "must be a whole number", self.seed)
+        check_whole("seed", self.seed, 0, MAX_SEED)
         seen: dict[str, int] = {}
         for index, fault in enumerate(self.faults):
             if fault.id in seen:
@@ -272,8 +278,7 @@ def _parse_plan(data: Any) -> FaultPlan:
     plan = as_mapping(data, "")
     check_keys(plan, _PLAN_KEYS, "")
     seed = plan.get("seed", 0)
-    if isinstance(seed, bool) or not isinstance(seed, int):
-        raise fail("seed", "must be a whole number", seed)
+    check_whole("seed", seed, 0, MAX_SEED)
     raw_faults = plan.get("faults", [])
     if raw_faults is None:
         raw_faults = []
@@ -354,8 +359,8 @@ def _parse_selector(value: Any) -> Selector:
     ):
         raise fail("probability", "must be a number from 0 to 1", probability)
     first = data.get("first")
-    if first is not None and (isinstance(first, bool) or not isinstance(first, int)):
-        raise fail("first", "must be a whole number of at least 1", first)
+    if first is not None:
+        check_whole("first", first, 1, MAX_FIRST)
     window = None
     if data.get("window") is not None:
         try:

@@ -19,6 +19,7 @@ __all__ = [
     "as_mapping",
     "check_keys",
     "check_number",
+    "check_whole",
     "choice_field",
     "fail",
     "number_field",
@@ -92,15 +93,32 @@ def fail(field_name: str, problem: str, value: Any = dataclasses.MISSING) -> Fau
 
 
 def check_number(
-    name: str, value: float, *, low: float | None = None, positive: bool = False
+    name: str,
+    value: float,
+    *,
+    low: float | None = None,
+    high: float | None = None,
+    positive: bool = False,
 ) -> None:
-    """Check a number: finite, at least ``low``, above 0 if ``positive``."""
-    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+    """Check a number: finite, at least ``low``, at most ``high``, above 0 if ``positive``."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise fail(name, "must be a finite number", value)
+    if isinstance(value, float) and not math.isfinite(value):
         raise fail(name, "must be a finite number", value)
     if positive and value <= 0:
         raise fail(name, "must be greater than 0", value)
     if low is not None and value < low:
         raise fail(name, f"must be at least {low:g}", value)
+    if high is not None and value > high:
+        raise fail(name, f"must be at most {high:g}", value)
+
+
+def check_whole(name: str, value: Any, low: int, high: int, what: str = "") -> None:
+    """Check a whole number from ``low`` to ``high`` (``what`` names the unit: "seconds")."""
+    unit = f" of {what}" if what else ""
+    if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+        raise fail(name, f"must be a whole number{unit}, at least {low} and at most {high}",
+                   value)
 
 
 def as_mapping(value: Any, name: str) -> Mapping[str, Any]:

@@ -164,3 +164,29 @@ def test_settings(client: TestClient, insurer: Insurer, seeded: Hospital) -> Non
     assert settings["ledger"]["backend"] == insurer.config.db_url.split(":", 1)[0]
     assert settings["ledger"]["counts"]["settlements"] == 1
     assert settings["faults_armed"] is False
+
+
+@pytest.mark.parametrize(("content", "media_type", "where"), [
+    (b"faults: [{id: skew, effect: {kind: clock_skew, seconds: 99999999999999999999999}}]",
+     "application/yaml", "faults[0].effect.seconds"),
+    (b'{"faults": [{"id": "skew", "effect": {"kind": "clock_skew", "seconds": 315360000000}}]}',
+     "application/json", "faults[0].effect.seconds"),
+    (b'{"faults": [{"id": "slow", "effect": {"kind": "delay", "ms": 1e23}}]}',
+     "application/json", "faults[0].effect.ms"),
+    (b'{"faults": [{"id": "lost", "effect": {"kind": "lose_answer", "after_ms": 1e23}}]}',
+     "application/json", "faults[0].effect.after_ms"),
+    (b"faults: [{id: once, match: {first: 100000000000000000000000}, effect: close}]",
+     "application/yaml", "faults[0].match.first"),
+    (b"seed: 12345678901234567890123456\nfaults: []", "application/yaml", "seed"),
+])
+def test_a_number_beyond_its_bound_is_refused_422_and_messages_still_answer(
+        client: TestClient, insurer: Insurer, content: bytes, media_type: str,
+        where: str) -> None:
+    _ok(client.put("/admin/faults", json=PLAN))
+    answer = client.put("/admin/faults", content=content, headers={"Content-Type": media_type})
+    assert answer.status_code == 422, answer.text
+    error = answer.json()["error"]
+    assert error["where"] == where and "at most" in error["message"]
+    assert insurer.service.faults.plan().seed == 7
+    refused = Hospital(client).send("9001", {"signIn": {"opter_no": "001", "mac": "", "ip": ""}})
+    assert refused["infcode"] == -1 and "演练" in refused["err_msg"]  # the old plan answers

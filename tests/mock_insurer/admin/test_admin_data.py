@@ -195,3 +195,135 @@ def test_opening_values_are_current_values_minus_their_movements(insurer: Insure
         assert tx.balance(PSN_NO) == Decimal("1378.15") - SETTLED_ACCT_PAY
     assert balances[PSN_NO] == Decimal("1378.15")
     assert counters == []
+
+
+def _person(**changes: Any) -> bytes:
+    return _jsonl([{**dataset.PERSONS[0], **changes}])
+
+
+_SCHEME = dataset.PERSONS[0]["insuinfo"][0]
+
+
+@pytest.mark.parametrize(("changes", "says"), [
+    (dict(brdy="2026-02-30"), "brdy: must be a real date YYYY-MM-DD (got '2026-02-30')"),
+    (dict(brdy=5), "brdy: must be a real date"),
+    (dict(brdy="1980-1-1"), "brdy: must be a real date"),
+    (dict(gend="9"), "gend: must be one of 1, 2 (got '9')"),
+    (dict(psn_no=5), "psn_no: must be 1 to 40 letters or digits (got 5)"),
+    (dict(certno=""), "certno: must be"),
+    (dict(deceased="x"), "deceased: must be true or false (got 'x')"),
+    (dict(maf_eligible=1), "maf_eligible: must be true or false"),
+    (dict(psn_name=""), "psn_name: must be a non-empty text"),
+    (dict(naty=1), "naty: must be 2 digits"),
+    (dict(insuplc_admdvs="beijing"), "insuplc_admdvs: must be 6 digits"),
+    (dict(insuinfo=[{"insutype": "310"}]), "missing field 'insuinfo[0].psn_type'"),
+    (dict(insuinfo=[{**_SCHEME, "psn_insu_date": "2010-13-01"}]),
+     "insuinfo[0].psn_insu_date: must be a real date"),
+    (dict(insuinfo=[{**_SCHEME, "paus_insu_date": 20250601}]),
+     "insuinfo[0].paus_insu_date: must be a real date"),
+    (dict(insuinfo=[{**_SCHEME, "cvlserv_flag": True}]), "insuinfo[0].cvlserv_flag"),
+    (dict(insuinfo=["310"]), "insuinfo[0]: must be an object"),
+    (dict(cards=[{"card_no": 5, "card_sn": "X"}]), "cards[0].card_no: must be"),
+    (dict(cards=[{"card_no": "A1", "card_sn": "X", "status": "gone"}]),
+     "cards[0].status: must be one of active, lost, replaced"),
+    (dict(ec_token=["x"]), "ec_token: must be"),
+    (dict(balc="1e400"), "balc: must be yuan with at most two places, up to "
+                            "999999999999.99 (got '1e400')"),
+    (dict(balc="1000000000000.00"), "balc: must be yuan"),
+    (dict(balc="12.345"), "balc: must be yuan with at most two places"),
+    (dict(balc="NaN"), "balc: not a finite number"),
+    (dict(balc="Infinity"), "balc: not a finite number"),
+    (dict(cum=[{"year": 2026, "insutype": "310", "dedc_used": "1e400"}]),
+     "cum[0].dedc_used: must be yuan"),
+    (dict(cum=[{"year": 2026, "insutype": "310", "hifp_paid": "sNaN"}]),
+     "cum[0].hifp_paid: not a"),
+    (dict(cum=[{"year": 2026, "insutype": 310}]), "cum[0].insutype: must be 3 digits"),
+])
+def test_a_person_with_a_value_the_insurer_cannot_use_is_refused(
+        client: TestClient, insurer: Insurer, changes: dict[str, Any], says: str) -> None:
+    answer = client.post("/admin/population", content=_person(**changes), headers=NDJSON)
+    assert answer.status_code == 422, answer.text
+    error = answer.json()["error"]
+    assert error["where"] == "body:1" and error["message"].startswith(f"body:1: {says}"), error
+    assert insurer.counts()["persons"] == len(dataset.PERSONS)
+    hospital = Hospital(client)
+    hospital.sign_in()
+    info = hospital.send("1101", {"data": {
+        "mdtrt_cert_type": "02", "mdtrt_cert_no": dataset.PERSONS[0]["certno"], "card_sn": "",
+        "begntime": "2026-03-02 08:00:00", "psn_cert_type": "01", "certno": "",
+        "psn_name": ""}})
+    assert info["infcode"] == 0, info  # the old population still answers
+    assert info["output"]["insuinfo"][0]["balc"] == 1378.15
+
+
+def test_a_bad_line_after_good_ones_leaves_the_old_population(client: TestClient,
+                                                              insurer: Insurer) -> None:
+    records = copy.deepcopy(dataset.PERSONS[1:])
+    records[0]["balc"] = "1.00"
+    records[-1]["brdy"] = "1999-02-29"
+    answer = client.post("/admin/population", content=_jsonl(records), headers=NDJSON)
+    assert answer.status_code == 422
+    assert answer.json()["error"]["where"] == f"body:{len(records)}"
+    assert "brdy" in answer.json()["error"]["message"]
+    person = _ok(client.get(f"/admin/persons/{dataset.PERSONS[1]['psn_no']}"))
+    assert person["balc"] == 5000  # not the refused file's 1.00
+    assert insurer.counts()["persons"] == len(dataset.PERSONS)
+
+
+_INSTITUTION = dataset.INSTITUTIONS[1]
+
+
+@pytest.mark.parametrize(("record", "says"), [
+    ({**_INSTITUTION, "fixmedins_code": "bad"},
+     "fixmedins_code: must be H and 11 digits, like H11010500003 (got 'bad')"),
+    ({**_INSTITUTION, "admdvs": "abc"}, "admdvs: must be 6 digits"),
+    ({**_INSTITUTION, "blacklisted": "x"}, "blacklisted: must be true or false (got 'x')"),
+    ({**_INSTITUTION, "credentials": {**_INSTITUTION["credentials"], "paasid": 5}},
+     "credentials.paasid: must be a non-empty text (got 5)"),
+    ({**_INSTITUTION, "fixmedins_name": 12345}, "fixmedins_name: must be a non-empty text"),
+])
+def test_an_institution_with_a_bad_value_is_refused(client: TestClient, insurer: Insurer,
+                                                    record: dict[str, Any], says: str) -> None:
+    answer = client.post("/admin/institutions", content=_jsonl([record]), headers=NDJSON)
+    assert answer.status_code == 422, answer.text
+    error = answer.json()["error"]
+    assert error["where"] == "body:1" and error["message"].startswith(f"body:1: {says}")
+    assert insurer.counts()["institutions"] == len(dataset.INSTITUTIONS)
+    assert insurer.service.institution(dataset.HOSPITAL) is not None
+
+
+@pytest.mark.parametrize(("index", "change", "says"), [
+    (0, {"pric": "1e400"}, "pric: must be yuan with at most two places"),
+    (0, {"pric_uplmt_amt": "NaN"}, "pric_uplmt_amt: not a finite number"),
+    (0, {"pric": -1}, "pric must not be negative"),
+    (0, {"med_list_codg": 5}, "med_list_codg: must be 1 to 50 capital letters or digits"),
+    (0, {"lmt_used_flag": "x"}, "lmt_used_flag: must be one of 0, 1"),
+    (1, {"max_days_per_rx": 10**7}, "max_days_per_rx: must be a whole number from 1 to"),
+    (0, {"age_max": 1000}, "age_max: must be a whole number from 0 to 150"),
+    (len(dataset.ITEMS), {"diag_code": 5}, "diag_code: must be a diagnosis code"),
+    (-1, {"fixmedins_code": "bad"}, "fixmedins_code: must be H and 11 digits"),
+    (-1, {"intended_med_list_codg": ["x"]}, "intended_med_list_codg: must be"),
+])
+def test_a_catalogue_record_with_a_bad_value_is_refused(
+        client: TestClient, insurer: Insurer, index: int, change: dict[str, Any],
+        says: str) -> None:
+    records = dataset.catalogue_records()
+    records[index] = {**records[index], **change}
+    line = index + 1 if index >= 0 else len(records)
+    answer = client.post("/admin/catalogue", content=_jsonl(records), headers=NDJSON)
+    assert answer.status_code == 422, answer.text
+    error = answer.json()["error"]
+    assert error["where"] == f"body:{line}" and says in error["message"], error
+    assert insurer.counts()["catalogue_items"] == len(dataset.ITEMS)
+    assert len(insurer.service.reference.catalogue) == len(dataset.ITEMS)
+
+
+@pytest.mark.parametrize("kind", ["population", "catalogue", "institutions"])
+def test_a_path_that_cannot_be_read_is_refused_naming_it(client: TestClient, insurer: Insurer,
+                                                         kind: str) -> None:
+    for path in ("/proc/self/mem", "/dev/zero", "/"):
+        answer = client.post(f"/admin/{kind}", json={"path": path})
+        assert answer.status_code == 422, answer.text
+        error = answer.json()["error"]
+        assert error["where"] == path and error["message"].startswith(f"{path}: cannot read")
+    assert insurer.counts()["persons"] == len(dataset.PERSONS)

@@ -4,6 +4,7 @@ unchanged, and every kind of bad plan refused with one error that says where."""
 from __future__ import annotations
 
 import json
+import random
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -376,3 +377,61 @@ def test_a_missing_file_is_a_clear_error(tmp_path: Path) -> None:
     broken.write_text("{", encoding="utf-8")
     with pytest.raises(FaultPlanError, match="not valid JSON"):
         FaultPlan.from_file(broken)
+
+
+@pytest.mark.parametrize(
+    ("data", "expected"),
+    [
+        (
+            {"faults": [{"effect": {"kind": "clock_skew", "seconds": 10**23}}]},
+            "effect.seconds: must be a whole number of seconds, at least -31622400 and at most "
+            "31622400",
+        ),
+        ({"faults": [{"effect": {"kind": "clock_skew", "seconds": 315360000000}}]},
+         "effect.seconds: must be a whole number of seconds"),
+        ({"faults": [{"effect": {"kind": "clock_skew", "seconds": -31622401}}]},
+         "effect.seconds: must be a whole number of seconds"),
+        ({"faults": [{"effect": {"kind": "delay", "ms": 1e23}}]},
+         "effect.ms: must be at most 600000, got 1e+23"),
+        ({"faults": [{"effect": {"kind": "delay", "ms": 10**30}}]}, "effect.ms: must be at most"),
+        ({"faults": [{"effect": {"kind": "delay", "dist": {"kind": "uniform", "low": 0,
+                                                          "high": 600001}}}]},
+         "effect.dist.high: must be at most 600000"),
+        ({"faults": [{"effect": {"kind": "delay", "dist": {"kind": "lognormal", "median": 10,
+                                                          "sigma": 1000}}}]},
+         "effect.dist.sigma: must be at most 10"),
+        ({"faults": [{"effect": {"kind": "delay", "dist": {"kind": "normal", "mean": -1e23,
+                                                          "sd": 1}}}]},
+         "effect.dist.mean: must be at least -600000"),
+        ({"faults": [{"effect": {"kind": "lose_answer", "how": "timeout", "after_ms": 1e23}}]},
+         "effect.after_ms: must be at most 600000"),
+        ({"faults": [{"effect": "close", "match": {"first": 10**23}}]},
+         "match.first: must be a whole number, at least 1 and at most 1000000000"),
+        ({"seed": 12345678901234567890123456, "faults": []},
+         "seed: must be a whole number, at least 0 and at most 9223372036854775807"),
+        ({"seed": -1, "faults": []}, "seed: must be a whole number, at least 0"),
+    ],
+)
+def test_a_number_beyond_its_bound_is_refused_saying_where(data: Any, expected: str) -> None:
+    with pytest.raises(FaultPlanError) as caught:
+        FaultPlan.from_dict(data)
+    assert expected in str(caught.value)
+
+
+def test_numbers_at_their_bounds_are_accepted() -> None:
+    plan = FaultPlan.from_dict({"seed": 2**63 - 1, "faults": [
+        {"id": "ahead", "effect": {"kind": "clock_skew", "seconds": 366 * 86400}},
+        {"id": "behind", "effect": {"kind": "clock_skew", "seconds": -366 * 86400}},
+        {"id": "slow", "effect": {"kind": "delay", "ms": 600000}, "match": {"first": 10**9}},
+        {"id": "lost", "effect": {"kind": "lose_answer", "how": "timeout", "after_ms": 600000}},
+    ]})
+    assert FaultPlan.from_dict(plan.to_dict()) == plan
+
+
+def test_a_drawn_delay_never_exceeds_ten_minutes() -> None:
+    plan = FaultPlan.from_yaml("faults: [{id: d, effect: {kind: delay, dist: "
+                               "{kind: lognormal, median: 600000, sigma: 10}}}]")
+    effect = plan.faults[0].effect
+    assert isinstance(effect, Delay)
+    rng = random.Random(1)
+    assert max(effect.draw_ms(rng) for _ in range(500)) == 600000

@@ -6,8 +6,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import replace
 from datetime import date
-from pathlib import Path
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
 import orjson
@@ -167,7 +167,8 @@ def test_a_bad_population_file_leaves_the_old_population(insurer: Insurer,
     twice = tmp_path / "twice.jsonl"
     twice.write_bytes(orjson.dumps(dataset.PERSONS[0]) * 1 + b"\n"
                       + orjson.dumps(dataset.PERSONS[0]) + b"\n")
-    for path, words in ((empty, "no persons"), (broken, "malformed"), (twice, "duplicate")):
+    for path, words in ((empty, "no persons"), (broken, r"cards\[0\]: must be an object"),
+                        (twice, "duplicate")):
         with pytest.raises(DataFileError, match=words):
             load_population(insurer.ledger, path)
         with insurer.ledger.read() as tx:
