@@ -52,14 +52,25 @@ class SlaLine:
         return asdict(self)
 
 
-def load_sla(path: Path) -> Sla:
-    """Read an SLA YAML file; raises :class:`SlaError` saying what is wrong and where."""
+def _read_yaml(path: Path) -> Any:
+    """The YAML document of an SLA file; :class:`SlaError` (one line, naming the file and, for
+    broken YAML, the line and column) when it cannot be read."""
     try:
-        doc = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
+        return yaml.safe_load(Path(path).read_text(encoding="utf-8"))
     except OSError as exc:
         raise SlaError(f"cannot read the SLA file {path}: {exc.strerror or exc}") from exc
+    except UnicodeDecodeError:
+        raise SlaError(f"the SLA file {path}: not a UTF-8 text file") from None
     except yaml.YAMLError as exc:
-        raise SlaError(f"{path}: not YAML ({exc})") from exc
+        mark = getattr(exc, "problem_mark", None)
+        at = f" at line {mark.line + 1}, column {mark.column + 1}" if mark is not None else ""
+        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+        raise SlaError(f"the SLA file {path}: not valid YAML{at}: {problem}") from None
+
+
+def load_sla(path: Path) -> Sla:
+    """Read an SLA YAML file; raises :class:`SlaError` saying what is wrong and where."""
+    doc = _read_yaml(path)
     if not isinstance(doc, dict):
         raise SlaError(f"{path}: expected a mapping with p95_ms and max_error_rate")
     unknown = set(doc) - {"p95_ms", "max_error_rate"}

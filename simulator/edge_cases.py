@@ -94,13 +94,23 @@ def load_edge_rates_file(path: str | Path) -> dict[str, float]:
         data = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
     except OSError as exc:
         raise DataFileError(f"cannot read edge rates file {path}: {exc.strerror or exc}") from exc
+    except UnicodeDecodeError:
+        raise DataFileError(f"edge rates file {path}: not a UTF-8 text file") from None
     except yaml.YAMLError as exc:
-        raise DataFileError(f"edge rates file {path} is not valid YAML: {exc}") from exc
+        raise DataFileError(f"edge rates file {path}: not valid YAML{_yaml_problem(exc)}") from None
     if data is None:
         return {}
     if not isinstance(data, dict):
         raise DataFileError(f"edge rates file {path}: expected a mapping label: rate")
     return {str(k): check_rate(v, f"{path}: {k}") for k, v in data.items()}
+
+
+def _yaml_problem(exc: yaml.YAMLError) -> str:
+    """`` at line L, column C: problem`` of a YAML error, on one line."""
+    mark = getattr(exc, "problem_mark", None)
+    at = f" at line {mark.line + 1}, column {mark.column + 1}" if mark is not None else ""
+    problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+    return f"{at}: {problem}"
 
 
 def check_rate(value: object, where: str) -> float:

@@ -19,7 +19,8 @@ from rich.console import Console
 from rich.table import Table
 
 from cardsettle.cli.errors import OneLineCommand, clean_errors
-from cardsettle.cli.scenario import run_one
+from cardsettle.cli.options import SEED
+from cardsettle.cli.scenario import check_report_dir, run_one
 from scenarios.checks import amount, refusal_code
 from scenarios.library import library_path
 from scenarios.loading import load_scenario
@@ -83,11 +84,12 @@ def _summary(result: RunResult, console: Console) -> None:
 @click.option("--out", "-o", "out_dir", type=click.Path(file_okay=False, path_type=Path),
               default=Path("out/demo"), show_default=True,
               help="Directory for result.json, the generated data and both databases.")
-@click.option("--seed", type=int, default=None, help="Seed (default: the scenario's).")
+@click.option("--seed", type=SEED, default=None, help="Seed (default: the scenario's).")
 @clean_errors
 def demo(out_dir: Path, seed: int | None) -> None:
     """Run the main job on embedded defaults: a morning at the cashier windows, end to end
     (mock insurer + reference HIS + a couple of hundred visits), and its summary."""
+    check_report_dir(out_dir)
     scenario = load_scenario(library_path(DEMO_SCENARIO) or DEMO_SCENARIO)
     if seed is not None:
         scenario = dataclasses.replace(scenario, seed=seed)

@@ -9,6 +9,7 @@ See docs/finance.md.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from pathlib import Path
@@ -27,6 +28,7 @@ from rich.progress import (
 from rich.table import Table
 
 from cardsettle.cli.errors import OneLineGroup, clean_errors
+from cardsettle.cli.options import SEED
 from simulator.errors import OutputError, SimulatorError
 from simulator.finance.model import run_year
 from simulator.finance.month_input import apply_month
@@ -38,6 +40,16 @@ __all__ = ["finance"]
 
 #: The year modelled when neither --year nor --from-month says (a fixed year, never today's).
 DEFAULT_YEAR = 2026
+#: The months ``finance month`` can run: the embedded insurer reviews a month's declaration in
+#: the second month after it, with review rules that hold from 2020-01-01, and pays up to two
+#: months later on a business clock that ends 2199-12-31 (mock_insurer/admin/control.py).
+PERIODS = ("2019-12", "2199-10")
+
+
+def _bad_input(message: str) -> click.ClickException:
+    failed = click.ClickException(message)
+    failed.exit_code = 2
+    return failed
 
 
 @contextmanager
@@ -48,9 +60,7 @@ def _bad_input_exits_2() -> Iterator[None]:
     except OutputError:
         raise
     except SimulatorError as exc:
-        failed = click.ClickException(str(exc))
-        failed.exit_code = 2
-        raise failed from exc
+        raise _bad_input(str(exc)) from exc
 
 
 def _write_all(directory: Path, files: dict[str, bytes]) -> list[Path]:
@@ -64,6 +74,23 @@ def _write_all(directory: Path, files: dict[str, bytes]) -> list[Path]:
     return paths
 
 
+def _month_index(period: str) -> int | None:
+    found = re.fullmatch(r"([0-9]{4})-(0[1-9]|1[0-2])", period)
+    return None if found is None else int(found.group(1)) * 12 + int(found.group(2)) - 1
+
+
+def _check_period(period: str, months: int) -> None:
+    """Refuse a --period that is not a month of :data:`PERIODS`, or --months running past it."""
+    first, last = (_month_index(bound) or 0 for bound in PERIODS)
+    index = _month_index(period)
+    if index is None or not first <= index <= last:
+        raise _bad_input(f"--period: expected a month YYYY-MM in {PERIODS[0]}..{PERIODS[1]}, "
+                         f"got {period!r}")
+    if index + months - 1 > last:
+        raise _bad_input(f"--period: {period} with --months {months} runs past {PERIODS[1]}, "
+                         "the last month allowed")
+
+
 @click.group(cls=OneLineGroup)
 def finance() -> None:
     """The hospital's money after the window: cash flow, declaration and repayment."""
@@ -75,7 +102,8 @@ def finance() -> None:
 @click.option("--from-month", "month_file", type=click.Path(path_type=Path, dir_okay=False),
               help="A month run's JSON: take the daily level, refusal rates and lags from it.")
 @click.option("--year", type=click.IntRange(1900, 2999), help=f"The calendar year [default: the month's, or {DEFAULT_YEAR}].")
-@click.option("--seed", type=int, default=1, show_default=True, help="Random seed of the daily noise.")
+@click.option("--seed", type=SEED, default=1, show_default=True,
+              help="Random seed of the daily noise.")
 @click.option("--report", "report_dir", type=click.Path(path_type=Path, file_okay=False), required=True,
               help="Directory for cashflow.json, .csv, .html and the PNGs.")
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar and no summary.")
@@ -125,9 +153,9 @@ def cashflow(params_file: Path | None, month_file: Path | None, year: int | None
 @click.option("--days", type=click.IntRange(1, 23), default=20, show_default=True,
               help="Working days of visits per month (Monday to Friday from the 1st).")
 @click.option("--visits-per-day", type=click.IntRange(1, 2000), default=40, show_default=True)
-@click.option("--seed", type=int, default=1, show_default=True)
+@click.option("--seed", type=SEED, default=1, show_default=True)
 @click.option("--period", default="2026-03", show_default=True,
-              help="The (first) month, YYYY-MM.")
+              help=f"The (first) month, YYYY-MM, in {PERIODS[0]}..{PERIODS[1]}.")
 @click.option("--months", type=click.IntRange(1, 12), default=1, show_default=True,
               help="Consecutive months from --period, on the same insurer and HIS.")
 @click.option("--report", "report_dir", type=click.Path(path_type=Path, file_okay=False),
@@ -151,6 +179,7 @@ def month(days: int, visits_per_day: int, seed: int, period: str, months: int,
     from scenarios.month.report import summary_lines
     from simulator.his.errors import DriverInputError
 
+    _check_period(period, months)
     try:
         plan = MonthPlan(period=period, days=days, visits_per_day=visits_per_day, seed=seed,
                          months=months)
@@ -164,9 +193,7 @@ def month(days: int, visits_per_day: int, seed: int, period: str, months: int,
             runs = run_months(plan, report_dir / "run", on_day=lambda done, total: progress.update(
                 task, completed=done, total=total))
     except DriverInputError as exc:
-        failed = click.ClickException(f"--period: {exc.message}")
-        failed.exit_code = 2
-        raise failed from exc
+        raise _bad_input(f"--period: {exc.message}") from exc
     paths = write_month_report(runs, report_dir)
     for line in summary_lines(runs):
         click.echo(line)

@@ -22,6 +22,7 @@ from rich.progress import (
 )
 
 from cardsettle.cli.errors import OneLineGroup, clean_errors
+from cardsettle.cli.options import SEED
 from simulator.catalogue import write_catalogue
 from simulator.edge_cases import (
     EDGE_CASE_LABELS,
@@ -79,7 +80,7 @@ def generate() -> None:
 
 @generate.command()
 @click.option("--count", "-n", type=int, default=1000, show_default=True, help="Number of persons.")
-@click.option("--seed", type=int, default=1, show_default=True, help="Random seed.")
+@click.option("--seed", type=SEED, default=1, show_default=True, help="Random seed.")
 @click.option("--out", "-o", "out", type=click.Path(path_type=Path), required=True, help="Output file.")
 @_format_option
 @click.option(
@@ -124,7 +125,7 @@ def population(
 
 @generate.command()
 @click.option("--count", "-n", type=int, default=DEFAULT_INSTITUTION_COUNT, show_default=True, help="Number of institutions.")
-@click.option("--seed", type=int, default=1, show_default=True, help="Random seed.")
+@click.option("--seed", type=SEED, default=1, show_default=True, help="Random seed.")
 @click.option("--out", "-o", "out", type=click.Path(path_type=Path), required=True, help="Output file.")
 @click.option("--admdvs", default=DEFAULT_ADMDVS, show_default=True, help="Division code the institutions lie in.")
 @_format_option
@@ -138,7 +139,7 @@ def institutions(count: int, seed: int, out: Path, admdvs: str, fmt: str, quiet:
 
 
 @generate.command()
-@click.option("--seed", type=int, default=1, show_default=True, help="Random seed.")
+@click.option("--seed", type=SEED, default=1, show_default=True, help="Random seed.")
 @click.option("--out", "-o", "out", type=click.Path(path_type=Path), required=True, help="Output file.")
 @click.option(
     "--institutions", "institutions_file", type=click.Path(path_type=Path),

@@ -3,9 +3,13 @@ in one directory, with a readable summary of them."""
 
 from __future__ import annotations
 
+import os
+import shutil
+import tempfile
 import time
 from collections import Counter
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -15,11 +19,12 @@ from rich.console import Console
 from rich.table import Table
 
 from cardsettle.cli.errors import OneLineCommand, clean_errors
+from cardsettle.cli.options import SEED
 from mock_insurer.money import render
 from simulator.catalogue import LIST_TYPES, write_catalogue
 from simulator.codes import code_name
 from simulator.edge_cases import DEFAULT_EDGE_RATES, EDGE_CASE_LABELS
-from simulator.errors import DataFileError
+from simulator.errors import DataFileError, OutputError
 from simulator.institutions import TIERS, write_institutions
 from simulator.persons import DEFAULT_ADMDVS
 from simulator.population import write_population
@@ -29,6 +34,62 @@ __all__ = ["sample"]
 
 DEFAULT_SAMPLE_DIR = Path("out/sample")
 DEFAULT_SAMPLE_COUNT = 2000
+FILES = ("persons.jsonl", "institutions.jsonl", "catalogue.jsonl")
+
+
+def _check_targets(out_dir: Path) -> None:
+    """Refuse, before anything is generated, a directory that cannot take the three files."""
+    for parent in (out_dir, *out_dir.parents):
+        if parent.exists():
+            if not parent.is_dir():
+                raise OutputError(f"cannot write {out_dir}: {parent} is not a directory")
+            break
+    for name in FILES:
+        if (out_dir / name).is_dir():
+            raise OutputError(f"cannot write {out_dir / name}: it is a directory")
+
+
+def _missing_dirs(out_dir: Path) -> list[Path]:
+    """The directories that creating ``out_dir`` makes, innermost first."""
+    return [path for path in (out_dir, *out_dir.parents) if not path.exists()]
+
+
+@contextmanager
+def _staged(out_dir: Path) -> Iterator[Path]:
+    """A temporary directory inside ``out_dir`` to write the files into; they are renamed into
+    ``out_dir`` at the end, all together. On an error the temporary directory is removed, and
+    so are the directories this made: nothing is left behind."""
+    made = _missing_dirs(out_dir)
+    done = False
+    try:
+        out_dir.mkdir(parents=True, exist_ok=True)
+        staging = Path(tempfile.mkdtemp(prefix=".sample-", dir=out_dir))
+    except OSError as exc:
+        _remove_dirs(made)
+        raise OutputError(f"cannot write {out_dir}: {exc.strerror or exc}") from exc
+    try:
+        try:
+            yield staging
+        except OutputError as exc:  # name the file the user asked for, not the temporary one
+            raise OutputError(str(exc).replace(str(staging), str(out_dir))) from exc
+        for name in FILES:
+            try:
+                os.replace(staging / name, out_dir / name)
+            except OSError as exc:
+                raise OutputError(f"cannot write {out_dir / name}: {exc.strerror or exc}") from exc
+        done = True
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+        if not done:
+            _remove_dirs(made)
+
+
+def _remove_dirs(made: list[Path]) -> None:
+    for path in made:
+        try:
+            path.rmdir()
+        except OSError:
+            break
 
 
 def _records(path: Path) -> Iterator[dict[str, Any]]:
@@ -63,19 +124,19 @@ def _counter_table(title: str, counts: Counter[str], total: int, table_name: str
     default=DEFAULT_SAMPLE_DIR, show_default=True, help="Directory for the generated files.",
 )
 @click.option("--count", "-n", type=int, default=DEFAULT_SAMPLE_COUNT, show_default=True, help="Number of persons.")
-@click.option("--seed", type=int, default=1, show_default=True, help="Random seed.")
+@click.option("--seed", type=SEED, default=1, show_default=True, help="Random seed.")
 @clean_errors
 def sample(out_dir: Path, count: int, seed: int) -> None:
     """Generate a population, institutions and the catalogue into one directory and
     summarise them."""
     console = Console()
     started = time.perf_counter()
-    persons_file, institutions_file, catalogue_file = (
-        out_dir / "persons.jsonl", out_dir / "institutions.jsonl", out_dir / "catalogue.jsonl"
-    )
-    write_population(persons_file, count, seed, workers=1)
-    institutions = write_institutions(institutions_file, seed=seed)
-    write_catalogue(catalogue_file, seed, institutions)
+    persons_file, institutions_file, catalogue_file = (out_dir / name for name in FILES)
+    _check_targets(out_dir)
+    with _staged(out_dir) as staging:
+        write_population(staging / FILES[0], count, seed, workers=1)
+        institutions = write_institutions(staging / FILES[1], seed=seed)
+        write_catalogue(staging / FILES[2], seed, institutions)
     elapsed = time.perf_counter() - started
 
     people = summarize_population(_records(persons_file), DEFAULT_ADMDVS)

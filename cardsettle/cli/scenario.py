@@ -16,9 +16,10 @@ from scenarios.model import Scenario
 from scenarios.records import RunResult
 from scenarios.report import render, write_json
 from scenarios.runner import run_scenario
+from simulator.errors import OutputError
 from simulator.his.app import ReferenceHis
 
-__all__ = ["run_one", "scenario"]
+__all__ = ["check_report_dir", "run_one", "scenario"]
 
 
 @click.group(cls=OneLineGroup)
@@ -41,11 +42,25 @@ def _his_class(variant: str | None) -> type[ReferenceHis]:
     return find_variant(variant).his_class
 
 
+def check_report_dir(report: Path) -> None:
+    """Refuse, before anything runs, a report directory that cannot take ``result.json``."""
+    for parent in (report, *report.parents):
+        if parent.exists():
+            if not parent.is_dir():
+                raise OutputError(f"cannot write {report / 'result.json'}: "
+                                  f"{parent} is not a directory")
+            break
+    if (report / "result.json").is_dir():
+        raise OutputError(f"cannot write {report / 'result.json'}: it is a directory")
+
+
 def run_one(loaded: Scenario, report: Path, *, console: Console, his_url: str | None = None,
             insurer_url: str | None = None, admin_token: str | None = None,
             his_class: type[ReferenceHis] = ReferenceHis, timeout: float | None = None,
             progress: bool = True) -> RunResult:
-    """Run one scenario with a progress bar, print its result, write result.json."""
+    """Run one scenario with a progress bar, print its result, write result.json (its
+    directory checked first: a run never ends in an unwritable result)."""
+    check_report_dir(report)
     with Progress(TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
                   TimeElapsedColumn(), console=console, transient=True,
                   disable=not progress) as bar:

@@ -29,6 +29,7 @@ from rich.progress import (
 from rich.table import Table
 
 from cardsettle.cli.errors import OneLineGroup, clean_errors
+from cardsettle.cli.options import SEED
 from simulator.capacity.compare import VARIANTS, compare_plans, comparison_data
 from simulator.capacity.erlang import erlang_c_block
 from simulator.capacity.planner import plan_windows
@@ -43,6 +44,13 @@ from simulator.windows.scenario import Scenario, dump_scenario, load_scenario
 __all__ = ["plan", "simulate"]
 
 SERVICE_DISTS = ("exponential", "lognormal", "fixed")
+#: Bounds that keep one run to seconds or minutes: the model simulates some 50,000 patients a
+#: second, and the example hospital's day is about 3,900. A run expecting more patients a
+#: replication than MAX_PATIENTS is refused (the M/M/c example in the help is 900,000).
+MAX_PATIENTS = 1_000_000
+MAX_RATE = 100_000.0      # --arrival-rate, patients an hour
+MAX_HOURS = 100_000       # --hours of a constant rate (about 11 years)
+MAX_SCALE = 1_000.0       # --scale
 
 
 def _parse_share(text: str) -> tuple[str, float]:
@@ -128,16 +136,19 @@ def _scenario_options(func: Callable[..., Any]) -> Callable[..., Any]:
     options = [
         click.option("--scenario", "scenario_file", type=click.Path(path_type=Path, dir_okay=False),
                      help="Scenario YAML, merged over the defaults (docs/windows.md)."),
-        click.option("--arrival-rate", type=click.FloatRange(min=0), metavar="PER_HOUR",
+        click.option("--arrival-rate", type=click.FloatRange(0, MAX_RATE), metavar="PER_HOUR",
                      help="Constant Poisson arrivals per hour instead of the hourly profile."),
-        click.option("--hours", type=click.IntRange(min=1), help="Horizon of --arrival-rate in hours [default: 24]."),
-        click.option("--scale", type=click.FloatRange(min=0), help="Multiply every hour's arrivals (1.2 = 20% busier)."),
+        click.option("--hours", type=click.IntRange(1, MAX_HOURS),
+                     help="Horizon of --arrival-rate in hours [default: 24]."),
+        click.option("--scale", type=click.FloatRange(0, MAX_SCALE),
+                     help="Multiply every hour's arrivals (1.2 = 20% busier)."),
         click.option("--service-mean", type=click.FloatRange(min=0, min_open=True), metavar="MINUTES",
                      help="One service step of this mean per patient, replacing the kinds and steps."),
         click.option("--service-dist", type=click.Choice(SERVICE_DISTS), default="exponential", show_default=True,
                      help="Distribution of --service-mean."),
         click.option("--service-sd", type=click.FloatRange(min=0), metavar="MINUTES", help="Sd of a lognormal service."),
-        click.option("--windows", type=click.IntRange(min=0), help="The same number of windows every hour."),
+        click.option("--windows", type=click.IntRange(min=1),
+                     help="The same number of windows every hour (at least 1)."),
         click.option("--no-abandon", is_flag=True, help="Nobody balks or reneges."),
         click.option("--no-card-settlement", is_flag=True, help="Before card settlement: insured patients pay in full."),
         click.option("--share", multiple=True, metavar="KIND=WEIGHT", help="A patient kind's share; repeatable."),
@@ -147,7 +158,7 @@ def _scenario_options(func: Callable[..., Any]) -> Callable[..., Any]:
         click.option("--target-wait", type=click.FloatRange(min=0), metavar="MINUTES", help="Wait target in minutes."),
         click.option("--target-share", type=click.FloatRange(0, 1), help="Share of patients to wait at most the target."),
         click.option("--warmup", type=click.FloatRange(min=0), metavar="MINUTES", help="Arrivals before this minute are not counted."),
-        click.option("--seed", type=int, default=1, show_default=True, help="Random seed."),
+        click.option("--seed", type=SEED, default=1, show_default=True, help="Random seed."),
         click.option("--replications", "-r", type=click.IntRange(min=1), default=20, show_default=True,
                      help="Independent replications (simulated days)."),
         click.option("--workers", type=click.IntRange(min=1), help="Worker processes [default: the cores available]."),
@@ -168,7 +179,20 @@ def _scenario(options: dict[str, Any]) -> Scenario:
         "no_abandon", "no_card_settlement", "share", "latency_csv", "latency_name", "target_wait", "target_share",
         "warmup",
     )
-    return scenario_from_options(*(options[key] for key in keys))
+    scenario = scenario_from_options(*(options[key] for key in keys))
+    _check_size(scenario)
+    return scenario
+
+
+def _check_size(scenario: Scenario) -> None:
+    """Refuse a day so busy that a run would not end in minutes (see :data:`MAX_PATIENTS`)."""
+    expected = scenario.arrivals.expected_total
+    if expected > MAX_PATIENTS:
+        raise InvalidArgumentError(
+            f"arrivals: {expected:,.0f} patients expected a replication, "
+            f"more than {MAX_PATIENTS:,} (lower --arrival-rate, --hours or --scale, "
+            "or the scenario's arrivals.per_hour)"
+        )
 
 
 @contextmanager

@@ -34,6 +34,7 @@ from mock_insurer.money import MoneyParseError, parse_decimal
 from simulator.finance.claims import profile_factor
 from simulator.finance.params import (
     CATEGORIES,
+    MAX_YUAN,
     MONTHS,
     CashflowParams,
     ParamsError,
@@ -70,6 +71,8 @@ def _money(data: Mapping[str, Any], key: str, where: str, field: str) -> Decimal
         raise ParamsError(f"{where}: {field}: expected an amount in yuan, got {data[key]!r}") from None
     if value < 0:
         raise ParamsError(f"{where}: {field}: must not be negative, got {data[key]!r}")
+    if value > MAX_YUAN:
+        raise ParamsError(f"{where}: {field}: must be at most {MAX_YUAN} yuan, got {data[key]!r}")
     return value
 
 
@@ -155,7 +158,11 @@ def month_overrides(data: Mapping[str, Any], params: CashflowParams,
             raise ParamsError(f"{where}: paid_date: {paid_date} is before reviewed_on {reviewed_on}")
         else:
             settlement["payment_lag_days"] = (paid_date - reviewed_on).days
-    level = (total / weight).quantize(Decimal("0.01")) if weight else Decimal(0)
+    level = total / weight if weight else Decimal(0)
+    if level > MAX_YUAN:
+        raise ParamsError(f"{where}: daily: the level it implies, {level:.6g} yuan a day, is above "
+                          f"{MAX_YUAN} (check the profiles of the params)")
+    level = level.quantize(Decimal("0.01"))
     overrides = {
         "claims": {"daily_level": {"value": str(level), "reference": f"{where}: {period}, {len(daily)} days"}},
         "settlement": {key: {"value": value, "reference": f"{where}: {period}"} for key, value in settlement.items()},

@@ -38,6 +38,8 @@ from simulator.errors import DataFileError
 
 __all__ = [
     "CATEGORIES",
+    "MAX_FACTOR",
+    "MAX_YUAN",
     "MONTHS",
     "WEEKDAYS",
     "AdvanceTerms",
@@ -55,6 +57,11 @@ CATEGORIES: tuple[str, ...] = ("insurance_rules", "medical_admin", "pricing", "p
 WEEKDAYS: tuple[str, ...] = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 MONTHS: tuple[str, ...] = ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec")
 
+#: The most yuan any amount may be (10^12, a trillion: far above any hospital's day or year,
+#: and far below where the model's cent arithmetic would leave Decimal's 28 digits).
+MAX_YUAN = Decimal(10) ** 12
+#: The largest weekday or monthly profile factor (the default profiles are 0.3 .. 1.15).
+MAX_FACTOR = Decimal(100)
 
 _SECTION_KEYS: dict[str, tuple[str, ...]] = {
     "claims": ("daily_level", "weekday_profile", "monthly_profile", "noise_sd"),
@@ -213,7 +220,8 @@ class _Reader:
         missing = [key for key in keys if key not in raw]
         if missing:
             raise self.fail(f"{path}.{missing[0]}", "missing")
-        return tuple(self.number(f"{path}.{key}", Decimal(0), value=raw[key], given=True) for key in keys)
+        return tuple(self.number(f"{path}.{key}", Decimal(0), MAX_FACTOR, value=raw[key],
+                                 given=True) for key in keys)
 
     def day_of_year(self, path: str, optional: bool) -> str | None:
         raw = self.raw(path)
@@ -253,7 +261,7 @@ def params_from_data(data: Mapping[str, Any], where: str = "params") -> Cashflow
     if sum(rates.values(), Decimal(0)) > 1:
         raise reader.fail("refusal_rates", "the rates add up to more than 1")
     advance = AdvanceTerms(
-        base_amount=reader.number("advance.base_amount", Decimal(0)),
+        base_amount=reader.number("advance.base_amount", Decimal(0), MAX_YUAN),
         ratio=reader.number("advance.ratio", Decimal(0), Decimal(1)),
         paid_on=reader.day_of_year("advance.paid_on", optional=False) or "01-01",
         recouped_on=reader.day_of_year("advance.recouped_on", optional=True),
@@ -262,7 +270,7 @@ def params_from_data(data: Mapping[str, Any], where: str = "params") -> Cashflow
         raise reader.fail("advance.recouped_on", f"{advance.recouped_on} is before paid_on {advance.paid_on}")
     return CashflowParams(
         name=str(name),
-        daily_level=round_money(reader.number("claims.daily_level", Decimal(0))),
+        daily_level=round_money(reader.number("claims.daily_level", Decimal(0), MAX_YUAN)),
         weekday_profile=reader.profile("claims.weekday_profile", WEEKDAYS),
         monthly_profile=reader.profile("claims.monthly_profile", MONTHS),
         noise_sd=reader.number("claims.noise_sd", Decimal(0), Decimal(1)),

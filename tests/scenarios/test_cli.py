@@ -60,3 +60,24 @@ def test_check_list_and_schema() -> None:
 
     checked = runner.invoke(main, ["scenario", "check", str(library_path("insurer-down"))])
     assert checked.exit_code == 0 and "ok" in checked.output
+
+
+def test_an_unwritable_result_json_is_refused_before_anything_runs(tmp_path: Path) -> None:
+    (tmp_path / "o" / "result.json").mkdir(parents=True)
+    (tmp_path / "afile").write_text("x")
+    for args, target, why in (
+        (["demo", "-o", str(tmp_path / "o")], tmp_path / "o" / "result.json", "it is a directory"),
+        (["scenario", "run", "refunds", "--report", str(tmp_path / "o"), "--no-progress"],
+         tmp_path / "o" / "result.json", "it is a directory"),
+        (["demo", "-o", str(tmp_path / "afile" / "o")], tmp_path / "afile" / "o" / "result.json",
+         f"{tmp_path / 'afile'} is not a directory"),
+    ):
+        result = CliRunner().invoke(main, args)
+        assert not isinstance(result.exception, Exception) or \
+            isinstance(result.exception, SystemExit)
+        assert result.exit_code == 1
+        assert result.output.strip().splitlines() == [f"Error: cannot write {target}: {why}"], \
+            result.output
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["afile", "o"]
+    assert [p.name for p in (tmp_path / "o").iterdir()] == ["result.json"]
+    assert list((tmp_path / "o" / "result.json").iterdir()) == []

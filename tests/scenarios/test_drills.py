@@ -141,3 +141,15 @@ def test_the_command(tmp_path: Path) -> None:
     bad.write_text("drill: x\ntitle: t\nphases:\n - {name: a}\n", "utf-8")
     checked = runner.invoke(main, ["drill", "check", str(bad)])
     assert checked.exit_code == 2 and "phases[0]" in checked.output
+
+
+def test_a_seed_outside_0_to_2_63_is_refused_by_drill_check(tmp_path: Path) -> None:
+    path = tmp_path / "d.yaml"
+    path.write_text("drill: x\ntitle: t\nseed: 99999999999999999999999\n"
+                    "phases:\n - {name: a, minutes: 5}\n", "utf-8")
+    for command in ("check", "run"):
+        result = CliRunner().invoke(main, ["drill", command, str(path)])
+        lines = result.output.strip().splitlines()
+        assert result.exit_code == 2 and len(lines) == 1, (command, result.output)
+        assert "seed: 99999999999999999999999 is greater than the maximum" in lines[0]
+    assert [p.name for p in tmp_path.iterdir()] == ["d.yaml"]

@@ -85,3 +85,40 @@ def test_missing_and_unreadable_files(tmp_path: Path) -> None:
     with pytest.raises(ScenarioFileError) as caught:
         load_scenario(missing_data)
     assert caught.value.where == "data.population.file"
+
+
+@pytest.mark.parametrize(("body", "where", "says"), [
+    ("seed: 99999999999999999999999\n", "seed", "maximum of 9223372036854775807"),
+    ("seed: -1\n", "seed", "minimum"),
+    ("data:\n  population: {seed: 99999999999999999999999}\n", "data.population", "maximum"),
+])
+def test_a_seed_outside_0_to_2_63_is_refused_by_check(body: str, where: str, says: str) -> None:
+    text = HEAD + "visits:\n - {id: a, at: '08:05', person: {}}\n" + body
+    with pytest.raises(ScenarioFileError) as caught:
+        parse_scenario(text, source="s.yaml")
+    assert caught.value.where.startswith(where) and says in str(caught.value), str(caught.value)
+
+
+@pytest.mark.parametrize("date", ["0001-01-01", "1899-12-31", "2200-01-01", "9999-12-31"])
+def test_a_date_outside_the_insurers_clock_is_refused_by_check(date: str) -> None:
+    text = (f'scenario: x\ntitle: t\ndate: "{date}"\n'
+            'visits:\n - {id: a, at: "08:05", person: {}}\n')
+    with pytest.raises(ScenarioFileError) as caught:
+        parse_scenario(text, source="s.yaml")
+    assert caught.value.where == "date" and "1900..2199" in str(caught.value), str(caught.value)
+
+
+def test_scenario_check_and_run_refuse_a_huge_seed_in_one_line(tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from cardsettle.cli import main
+
+    path = tmp_path / "s.yaml"
+    path.write_text(HEAD + "seed: 99999999999999999999999\n"
+                    "visits:\n - {id: a, at: '08:05', person: {}}\n", "utf-8")
+    for command in ("check", "run"):
+        result = CliRunner().invoke(main, ["scenario", command, str(path)])
+        lines = result.output.strip().splitlines()
+        assert result.exit_code == 2 and len(lines) == 1, (command, result.output)
+        assert "seed: 99999999999999999999999 is greater than the maximum" in lines[0]
+    assert [p.name for p in tmp_path.iterdir()] == ["s.yaml"]

@@ -145,3 +145,68 @@ def test_the_installed_command_prints_no_traceback(tmp_path: Path) -> None:
     assert result.returncode == 1
     assert result.stdout == ""
     assert result.stderr.strip().splitlines() == ["Error: --admdvs: unknown division code 999999 (see simulator/data/divisions.txt)"]
+
+
+@pytest.mark.parametrize("args", [
+    ["demo", "-o"], ["generate", "sample", "-o"], ["generate", "population", "-n", "5", "-o"],
+    ["generate", "institutions", "-o"], ["generate", "catalogue", "-o"],
+])
+@pytest.mark.parametrize("seed", ["99999999999999999999999", "-1"])
+def test_a_seed_outside_0_to_2_63_is_one_line_naming_seed(
+    tmp_path: Path, args: list[str], seed: str
+) -> None:
+    result = run(*args, tmp_path / "out", "--seed", seed)
+    lines = result.output.strip().splitlines()
+    assert result.exit_code != 0 and len(lines) == 1, result.output
+    assert "'--seed'" in lines[0] and "0<=x<=9223372036854775807" in lines[0]
+    assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize(("content", "says"), [
+    (bytes(range(128, 256)), "not a UTF-8 text file"),
+    ("twin: 0.1  # café\n".encode("latin-1"), "not a UTF-8 text file"),
+    (b"twin: [0.1\nfoo: 1\n", "not valid YAML at line 2, column 4: expected ',' or ']'"),
+    (b"twin: 0.1\n\x00\n", "not valid YAML"),
+])
+def test_an_unreadable_edge_rates_file_is_one_line_naming_it(
+    tmp_path: Path, content: bytes, says: str
+) -> None:
+    rates = tmp_path / "rates.yaml"
+    rates.write_bytes(content)
+    result = run("generate", "population", "-n", 5, "--edge-rates-file", rates,
+                 "-o", tmp_path / "p.jsonl")
+    lines = result.output.strip().splitlines()
+    assert result.exit_code == 1 and len(lines) == 1, result.output
+    assert lines[0] == f"Error: edge rates file {rates}: {says}" or (
+        lines[0].startswith(f"Error: edge rates file {rates}: ") and says in lines[0]), lines[0]
+    assert [p.name for p in tmp_path.iterdir()] == ["rates.yaml"]
+
+
+def test_sample_checks_every_target_first_and_leaves_nothing(tmp_path: Path) -> None:
+    (tmp_path / "s" / "catalogue.jsonl").mkdir(parents=True)
+    result = run("generate", "sample", "-o", tmp_path / "s", "-n", 5)
+    lines = result.output.strip().splitlines()
+    assert result.exit_code == 1 and len(lines) == 1, result.output
+    target = tmp_path / "s" / "catalogue.jsonl"
+    assert lines[0] == f"Error: cannot write {target}: it is a directory"
+    assert [p.name for p in (tmp_path / "s").iterdir()] == ["catalogue.jsonl"]
+
+
+def test_sample_failing_on_its_last_file_leaves_nothing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from simulator.errors import OutputError
+
+    def broken(path: Path, *args: object, **kwargs: object) -> None:
+        path.write_text("half")
+        raise OutputError(f"cannot write {path}: disk full")
+
+    monkeypatch.setattr("cardsettle.cli.sample.write_catalogue", broken)
+    (tmp_path / "kept").mkdir()
+    for out in (tmp_path / "kept", tmp_path / "new" / "deeper"):
+        result = run("generate", "sample", "-o", out, "-n", 5)
+        lines = result.output.strip().splitlines()
+        assert result.exit_code == 1 and len(lines) == 1, result.output
+        assert lines[0] == f"Error: cannot write {out / 'catalogue.jsonl'}: disk full"
+    assert [p.name for p in tmp_path.iterdir()] == ["kept"]
+    assert list((tmp_path / "kept").iterdir()) == []

@@ -11,6 +11,7 @@ from click.testing import CliRunner, Result
 
 from cardsettle.cli import main
 from cardsettle.cli.finance import finance
+from tests.one_line import one_error_line
 from tests.simulator.finance.conftest import month_file_data
 
 FILES = ["cashflow.csv", "cashflow.html", "cashflow.json", "cashflow_exposure.png", "cashflow_refusals.png"]
@@ -88,3 +89,67 @@ def test_bad_input_is_one_line_exit_2_nothing_written(tmp_path: Path, name: str,
 def test_missing_params_file(tmp_path: Path) -> None:
     result = run("--params", tmp_path / "nope.yaml", "--report", tmp_path / "out")
     assert result.exit_code == 2 and "cannot read params" in result.output and not (tmp_path / "out").exists()
+
+
+@pytest.mark.parametrize("command", ["cashflow", "month"])
+def test_a_seed_beyond_64_bits_is_one_line_naming_seed(tmp_path: Path, command: str) -> None:
+    out = tmp_path / "rep"
+    result = CliRunner().invoke(main, ["finance", command, "--seed", "99999999999999999999999",
+                                       "--report", str(out)])
+    assert result.exit_code != 0
+    assert "'--seed'" in one_error_line(result) and "0<=x<=9223372036854775807" in result.output
+    assert list(tmp_path.iterdir()) == []
+
+
+def _month_json(**changes: object) -> str:
+    return orjson.dumps(month_file_data(**changes)).decode()
+
+
+def _big_day() -> list[dict[str, str]]:
+    days = [{"date": f"2026-03-{day:02d}", "claimed": "100000.00"} for day in range(1, 32)]
+    days[0]["claimed"] = "99999999999999999999999999999"
+    return days
+
+
+@pytest.mark.parametrize(("name", "text", "field", "says"), [
+    ("params.yaml", 'claims: {daily_level: "1e400"}\n', "claims.daily_level",
+     "must be at most 1000000000000"),
+    ("params.yaml", 'claims: {daily_level: "99999999999999999999999999999999"}\n',
+     "claims.daily_level", "must be at most 1000000000000"),
+    ("params.yaml", 'advance: {base_amount: "1e30"}\n', "advance.base_amount",
+     "must be at most 1000000000000"),
+    ("params.yaml", "claims: {weekday_profile: {mon: 1.0e+30}}\n", "claims.weekday_profile.mon",
+     "must be at most 100"),
+    ("month.json", _month_json(daily=_big_day()), "daily[0].claimed",
+     "must be at most 1000000000000 yuan"),
+    ("month.json", _month_json(claimed="1e400"), "claimed", "must be at most 1000000000000"),
+], ids=["daily_level-1e400", "daily_level-32-digits", "base_amount", "weekday-factor",
+        "daily-claimed", "claimed"])
+def test_out_of_range_money_is_one_line_naming_the_field(
+    tmp_path: Path, name: str, text: str, field: str, says: str
+) -> None:
+    path = tmp_path / name
+    path.write_text(text, encoding="utf-8")
+    option = "--params" if name.endswith(".yaml") else "--from-month"
+    result = run(option, path, "--report", tmp_path / "out")
+    assert result.exit_code == 2
+    assert one_error_line(result).startswith(f"Error: {path}: {field}: {says}"), result.output
+    assert [p.name for p in tmp_path.iterdir()] == [name]
+
+
+@pytest.mark.parametrize(("period", "months", "says"), [
+    ("0001-01", 1, "expected a month YYYY-MM in 2019-12..2199-10, got '0001-01'"),
+    ("9999-12", 2, "expected a month YYYY-MM in 2019-12..2199-10, got '9999-12'"),
+    ("2026-13", 1, "expected a month YYYY-MM in 2019-12..2199-10, got '2026-13'"),
+    ("2026-3", 1, "expected a month YYYY-MM in 2019-12..2199-10, got '2026-3'"),
+    ("2199-10", 2, "2199-10 with --months 2 runs past 2199-10, the last month allowed"),
+])
+def test_month_period_out_of_range_names_period_and_the_range(
+    tmp_path: Path, period: str, months: int, says: str
+) -> None:
+    out = tmp_path / "rep"
+    result = CliRunner().invoke(finance, ["month", "--period", period, "--months", str(months),
+                                          "--report", str(out)])
+    assert result.exit_code == 2
+    assert one_error_line(result) == f"Error: --period: {says}"
+    assert list(tmp_path.iterdir()) == []

@@ -10,6 +10,7 @@ import pytest
 from click.testing import CliRunner, Result
 
 from cardsettle.cli.windows import simulate
+from tests.one_line import one_error_line
 from tests.simulator.windows.conftest import DATA
 
 SMALL = DATA / "small.yaml"
@@ -117,3 +118,37 @@ def test_unwritable_plot_leaves_no_json(tmp_path: Path) -> None:
     result = run("--scenario", SMALL, "-r", 1, "--json", tmp_path / "out.json", "--plot", blocker / "day.png")
     assert result.exit_code != 0 and "cannot write" in result.output
     assert sorted(p.name for p in tmp_path.iterdir()) == ["file"]
+
+
+HUGE_SEED = "99999999999999999999999"
+
+
+@pytest.mark.parametrize("command", ["simulate", "plan"])
+def test_a_seed_beyond_64_bits_is_one_line_naming_seed(tmp_path: Path, command: str) -> None:
+    from cardsettle.cli import main
+
+    out = tmp_path / "out.json"
+    result = CliRunner().invoke(main, [command, "windows", "--seed", HUGE_SEED, "--json", str(out)])
+    assert result.exit_code != 0
+    assert "'--seed'" in one_error_line(result) and "0<=x<=9223372036854775807" in result.output
+    assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize(("args", "says"), [
+    (["--windows", "0"], "Invalid value for '--windows': 0 is not in the range x>=1."),
+    (["--arrival-rate", "1e12"], "Invalid value for '--arrival-rate': 1000000000000.0 is not in "
+                                 "the range 0<=x<=100000.0."),
+    (["--scale", "1e9"], "Invalid value for '--scale': 1000000000.0 is not in the range "
+                         "0<=x<=1000.0."),
+    (["--hours", "1000000000", "--arrival-rate", "1"], "Invalid value for '--hours'"),
+    (["--arrival-rate", "100000", "--hours", "24"],
+     "arrivals: 2,400,000 patients expected a replication, more than 1,000,000"),
+], ids=["windows-0", "arrival-rate", "scale", "hours", "too-many-patients"])
+def test_a_run_too_big_or_with_no_window_is_refused_naming_the_option(
+    tmp_path: Path, args: list[str], says: str
+) -> None:
+    out = tmp_path / "out.json"
+    result = run(*args, "--json", out)
+    assert result.exit_code == 1
+    assert one_error_line(result).startswith(f"Error: {says}"), result.output
+    assert list(tmp_path.iterdir()) == []
