@@ -22,7 +22,7 @@ import yaml
 from mock_insurer.money import MoneyParseError, parse_decimal
 from mock_insurer.policy.dated import Leaf, parse_node
 from mock_insurer.policy.errors import ParameterNotInForce, ProfileError
-from mock_insurer.review.errors import ReviewConfigError
+from mock_insurer.review.errors import ReviewConfigError, ReviewConflict
 
 __all__ = [
     "CATEGORIES",
@@ -96,10 +96,13 @@ class ReviewConfig:
         return self.rules.get(rule_id, self.rule_default)
 
     def _at(self, leaf: Leaf, day: dt.date) -> object:
+        """The value in force on ``day``; a day before the review's data begins is a
+        :class:`ReviewConflict` (the request's date, answered 409), not a broken file."""
         try:
             return leaf.at(day)
         except ParameterNotInForce as exc:
-            raise ReviewConfigError(str(exc)) from None
+            raise ReviewConflict(f"the review's parameters ({self.source}) are not in force on "
+                                 f"{day.isoformat()}: {exc}") from None
 
 
 def _fail(source: str, where: str, what: str) -> ReviewConfigError:

@@ -19,6 +19,7 @@ from mock_insurer.review import (
     Claim,
     Ordering,
     ReviewConfigError,
+    ReviewConflict,
     default_config,
     load_config,
     mismatch,
@@ -171,5 +172,5 @@ def test_the_embedded_review_data_loads() -> None:
     for rule_id in ("R-DUP-001", "R-EXC-001", "R-PRC-001"):
         assert CONFIG.rule_reason(rule_id).category == "pricing"
     assert CONFIG.rule_reason("R-FRQ-001").category == "insurance_rules"
-    with pytest.raises(ReviewConfigError, match="no value on 2019"):
+    with pytest.raises(ReviewConflict, match=r"not in force on 2019-12-31: .*no value on 2019"):
         CONFIG.lag_days(date(2019, 12, 31))

@@ -243,6 +243,18 @@ def test_the_review_data_sets_the_lag(month: Month) -> None:
     assert review["due_date"] == (date(2026, 4, 1) + timedelta(days=lag)).isoformat()
 
 
+def test_a_review_before_the_review_data_begins_is_a_conflict_not_a_500(month: Month) -> None:
+    """review.yaml's values start in 2020: reviewing on a business date before that is 409
+    naming the date, never an internal error."""
+    month.set_date("2019-11-01")
+    dcla = declare(month, uploaded_of(month), period="2019-10")
+    assert dcla.status_code == 201, dcla.text
+    answer = month.admin.post(f"/admin/declarations/{dcla.json()['declaration']['dcla_id']}"
+                              "/review", json={})
+    assert answer.status_code == 409, answer.text
+    assert "not in force on 2019-11-01" in answer.json()["error"]["message"]
+
+
 @pytest.mark.postgres
 def test_a_month_on_postgresql(tmp_path: Path, postgres: Any) -> None:
     for month in make_month(tmp_path, str(postgres.new_database())):
