@@ -60,7 +60,10 @@ class InsurerAdmin:
         if response.status_code >= 300:
             error = payload.get("error") if isinstance(payload, dict) else None
             detail = (f"{error.get('message')} (where: {error.get('where')})"
-                      if isinstance(error, dict) else response.text[:200])
+                      if isinstance(error, dict) and "where" in error else
+                      f"{response.text[:200]} — not a cardsettle mock insurer's admin API "
+                      "(is this the insurer's URL, not the HIS's?)"
+                      if response.status_code == 404 else response.text[:200])
             failed = HarnessError(f"insurer admin API {method} {url}: HTTP "
                                   f"{response.status_code}: {detail}")
             failed.status = response.status_code  # type: ignore[attr-defined]

@@ -8,7 +8,7 @@ from pathlib import Path
 import click
 from rich.console import Console
 
-from cardsettle.cli.errors import OneLineGroup, clean_errors
+from cardsettle.cli.errors import BadInput, OneLineGroup, clean_errors
 from mock_insurer.wire.timefmt import china_now
 from scenarios.drills.debrief import debrief
 from scenarios.drills.library import drill_path, library_drills
@@ -54,6 +54,9 @@ def run(target: str, insurer_url: str | None, admin_token: str | None, his_url: 
         institution: str | None, reset_insurer: bool, accelerate: float,
         report: Path | None) -> None:
     """Run a drill FILE (or a library drill by NAME) in real time, then write the debrief."""
+    if reset_insurer and insurer_url is None:
+        raise BadInput("--reset-insurer resets the insurer at --insurer-url: give "
+                       "--insurer-url (the embedded insurer starts empty anyway)")
     loaded = _load(target)
     console = Console()
     console.rule(f"[bold]演练 drill: {loaded.title}")

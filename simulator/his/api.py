@@ -34,7 +34,10 @@ from simulator.his.operations import (
     VisitInput,
 )
 
-__all__ = ["driver_app"]
+__all__ = ["MAX_BODY_BYTES", "driver_app"]
+
+#: The largest request body the driver API reads (a charge of hundreds of items is ~100 KiB).
+MAX_BODY_BYTES = 1024 * 1024
 
 logger = logging.getLogger(__name__)
 
@@ -49,7 +52,14 @@ def _error(status: int, code: str, field: str, message: str) -> Response:
 
 
 async def _body(request: Request, *, optional: bool = False) -> Any:
-    raw = await request.body()
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():  # read up to the limit, not a whole huge body
+        size += len(chunk)
+        if size > MAX_BODY_BYTES:
+            raise _TooLarge()
+        chunks.append(chunk)
+    raw = b"".join(chunks)
     if not raw.strip():
         if optional:
             return {}
@@ -58,6 +68,14 @@ async def _body(request: Request, *, optional: bool = False) -> Any:
         return orjson.loads(raw)
     except orjson.JSONDecodeError as exc:
         raise _BadJson(str(exc)) from exc
+
+
+class _TooLarge(DriverInputError):
+    status = 413
+
+    def __init__(self) -> None:
+        super().__init__("(body)", f"larger than {MAX_BODY_BYTES // 1024} KiB: a driver-API "
+                                   "request is a few KiB")
 
 
 class _BadJson(DriverInputError):
@@ -75,7 +93,8 @@ def _endpoint(handler: Handler) -> Callable[[Request], Awaitable[Response]]:
         try:
             outcome = await handler(request)
         except DriverInputError as exc:
-            code = {400: "bad_request", 404: "not_found"}.get(exc.status, "bad_input")
+            code = {400: "bad_request", 404: "not_found", 413: "too_large"}.get(exc.status,
+                                                                                "bad_input")
             return _error(exc.status, code, exc.field, exc.message)
         except Exception as exc:  # a bug in the HIS: say so in the driver API's shape
             logger.exception("driver operation failed")

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
 from click.testing import CliRunner
 
 from cardsettle.cli import main
@@ -81,3 +82,19 @@ def test_an_unwritable_result_json_is_refused_before_anything_runs(tmp_path: Pat
     assert sorted(p.name for p in tmp_path.iterdir()) == ["afile", "o"]
     assert [p.name for p in (tmp_path / "o").iterdir()] == ["result.json"]
     assert list((tmp_path / "o" / "result.json").iterdir()) == []
+
+
+def test_an_insurer_url_that_is_not_the_insurer_says_so() -> None:
+    """An --insurer-url pointing at another server (the HIS) gets a 404 there: the error says
+    it is not a mock insurer's admin API, not just the status."""
+    from starlette.applications import Starlette
+
+    from mock_insurer.server import start_in_thread
+    from scenarios.errors import HarnessError
+    from scenarios.insurer_admin import InsurerAdmin
+
+    with start_in_thread(Starlette()) as other:
+        admin = InsurerAdmin(other.url, "token")
+        with pytest.raises(HarnessError, match="not a cardsettle mock insurer's admin API"):
+            admin.set_faults([])
+        admin.close()

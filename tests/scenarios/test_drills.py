@@ -153,3 +153,14 @@ def test_a_seed_outside_0_to_2_63_is_refused_by_drill_check(tmp_path: Path) -> N
         assert result.exit_code == 2 and len(lines) == 1, (command, result.output)
         assert "seed: 99999999999999999999999 is greater than the maximum" in lines[0]
     assert [p.name for p in tmp_path.iterdir()] == ["d.yaml"]
+
+
+def test_reset_insurer_without_an_insurer_url_is_refused(tmp_path: Path) -> None:
+    """--reset-insurer names the insurer at --insurer-url: alone it would be ignored."""
+    result = CliRunner().invoke(main, ["drill", "run", "outage-at-peak", "--reset-insurer",
+                                       "--report", str(tmp_path / "r")])
+    assert result.exit_code == 2
+    assert result.output.strip() == ("Error: --reset-insurer resets the insurer at "
+                                     "--insurer-url: give --insurer-url (the embedded insurer "
+                                     "starts empty anyway)")
+    assert not (tmp_path / "r").exists()

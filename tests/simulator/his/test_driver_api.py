@@ -88,6 +88,16 @@ def test_bad_day_end_and_ledger_input(rig: Rig) -> None:
     assert missing.status_code == 404 and missing.json()["error"]["code"] == "not_found"
 
 
+def test_a_body_past_the_limit_is_413_without_reading_it_all(rig: Rig) -> None:
+    from simulator.his.api import MAX_BODY_BYTES
+
+    response = post(rig, "identify", b"{" + b" " * MAX_BODY_BYTES + b"}")
+    assert response.status_code == 413
+    assert response.json()["error"] == {"code": "too_large", "field": "(body)",
+                                        "message": "larger than 1024 KiB: a driver-API "
+                                                   "request is a few KiB"}
+
+
 @pytest.mark.parametrize("body", [[], 123, "text"])
 def test_collecting_payments_takes_nothing_or_an_operator(rig: Rig, body: Any) -> None:
     assert error_of(post(rig, "payments/collect", body))[:2] == (422, "(body)")
