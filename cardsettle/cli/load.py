@@ -22,6 +22,7 @@ import socket
 import subprocess
 import sys
 import tempfile
+import threading
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -126,6 +127,25 @@ class LocustRun:
         return [main] + [list(worker) for _ in range(self.workers)]
 
 
+@contextlib.contextmanager
+def _sigterm_as_exit() -> Iterator[None]:
+    """While locust runs, SIGTERM to this process (a CI job's timeout, ``kill``) exits through
+    Python's unwinding, as Ctrl+C does, so that the locust processes are stopped too instead
+    of running on without their parent. Only the main thread can take a signal handler."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def stop(signum: int, _frame: Any) -> None:
+        raise SystemExit(128 + signum)
+
+    previous = signal.signal(signal.SIGTERM, stop)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
 def run_locust(run: LocustRun) -> Path:
     """Run locust headless in subprocesses and wait (at most ``duration`` + 60 s; then every
     process started here is killed). Returns the stats CSV; raises :class:`LoadTestError`
@@ -143,6 +163,7 @@ def run_locust(run: LocustRun) -> Path:
                                                        for i in range(1, run.workers + 1)]
     processes: list[subprocess.Popen[bytes]] = []
     with contextlib.ExitStack() as stack:
+        stack.enter_context(_sigterm_as_exit())  # killed: the finally below stops locust too
         for name, command in zip(names, commands, strict=True):
             log = stack.enter_context((logs / f"{name}.log").open("wb"))
             processes.append(subprocess.Popen(command, env=env, stdout=log,

@@ -189,3 +189,45 @@ def test_a_bad_sla_file_says_where(tmp_path: Path) -> None:
     sla.write_text("p95: {}\n", encoding="utf-8")
     with pytest.raises(SlaError, match="unknown key"):
         load_sla(sla)
+
+
+@pytest.mark.slow
+def test_sigterm_stops_the_locust_processes_too(tmp_path: Path) -> None:
+    """A load test stops by itself, and with its parent: SIGTERM to `cardsettle load` (a CI
+    job's timeout) leaves no locust process running on."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    report = tmp_path / "report"
+    command = [sys.executable, "-m", "cardsettle.cli", "load", "--target", "insurer",
+               "--duration", "60s", "--users", "2", "--report", str(report),
+               "--data-dir", str(tmp_path / "data")]
+    parent = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+    def locusts() -> list[int]:
+        found = []
+        for entry in os.listdir("/proc"):
+            if not entry.isdigit():
+                continue
+            try:
+                with open(f"/proc/{entry}/cmdline", "rb") as handle:
+                    line = handle.read()
+            except OSError:
+                continue
+            if b"\x00-m\x00locust\x00" in line and str(report).encode() in line:
+                found.append(int(entry))
+        return found
+
+    deadline = time.monotonic() + 60
+    while not locusts() and time.monotonic() < deadline:
+        time.sleep(0.5)
+    assert locusts(), "locust never started"
+    parent.send_signal(signal.SIGTERM)
+    assert parent.wait(timeout=30) != 0
+    deadline = time.monotonic() + 10
+    while locusts() and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert locusts() == []
