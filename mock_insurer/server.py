@@ -53,6 +53,9 @@ __all__ = [
 
 logger = logging.getLogger(__name__)
 
+#: Seconds a stopping server waits for open requests before it cuts them.
+GRACEFUL_SHUTDOWN_S = 5
+
 HttpImpl = Literal["auto", "httptools", "h11"]
 
 
@@ -200,7 +203,11 @@ def run(
     as an import string (``"package.module:app"``, or a factory with ``factory=True``),
     because each worker imports it anew. ``uvicorn_options`` go to :class:`uvicorn.Config`
     as they are (``timeout_keep_alive``, ``limit_concurrency``, ``ssl_certfile``, ...).
+    On SIGTERM or Ctrl+C, requests still open after :data:`GRACEFUL_SHUTDOWN_S` are cut (a
+    message held by a fault's delay of minutes does not hold the stop); a commit under way
+    completes first (:mod:`mock_insurer.ledger.batch`).
     """
+    uvicorn_options.setdefault("timeout_graceful_shutdown", GRACEFUL_SHUTDOWN_S)
     if workers is not None and workers > 1 and not isinstance(app, str):
         raise ServerError(
             f"workers={workers} needs the app as an import string such as "

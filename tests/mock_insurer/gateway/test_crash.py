@@ -3,6 +3,7 @@ acknowledged settlement is in the ledger, nothing is half-written, and service g
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import socket
@@ -111,3 +112,37 @@ def test_kill_9_loses_nothing_acknowledged(tmp_path: Path) -> None:
     finally:
         process.terminate()
         process.wait(10)
+
+
+@pytest.mark.slow
+def test_sigterm_stops_the_insurer_while_a_fault_holds_a_message(tmp_path: Path) -> None:
+    """A delay of ten minutes (the longest a plan may ask) on a message in flight does not
+    hold the stop: the server cuts open requests after its grace period and exits."""
+    port = free_port()
+    process = start(["--data-dir", str(tmp_path), "--persons", "50", "--admin-token", "t"],
+                    port)
+    try:
+        url = f"http://127.0.0.1:{port}"
+        plan = requests.put(f"{url}/admin/faults", timeout=10, headers={
+            "Authorization": "Bearer t"}, json={"faults": [{
+                "id": "hold", "match": {"infno": ["9001"]},
+                "effect": {"kind": "delay", "ms": 600000}}]})
+        assert plan.status_code == 200, plan.text
+        client = make_client(url, "H11010500001")  # an institution of the default data
+
+        def sign_in() -> None:
+            with contextlib.suppress(ClientError):  # the answer never comes: cut at the stop
+                client.sign_in(opter_no="C01", mac="m", ip="i")
+
+        held = threading.Thread(target=sign_in, daemon=True)
+        held.start()
+        time.sleep(1.5)
+        assert held.is_alive()  # the message is being held by the delay
+        started = time.monotonic()
+        process.send_signal(signal.SIGTERM)
+        process.wait(timeout=30)
+        assert time.monotonic() - started < 20
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
