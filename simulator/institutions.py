@@ -132,10 +132,11 @@ def _write(out: Any, records: Iterable[dict[str, Any]], fmt: str) -> None:
 def load_institutions(path: str | Path) -> list[dict[str, Any]]:
     """Read institutions from a JSONL file (as written by :func:`write_institutions`).
 
-    Each line needs at least ``fixmedins_code`` ("H" + 11 digits); a bad line raises
-    :class:`DataFileError` naming the file and line.
+    Each line needs at least ``fixmedins_code`` ("H" + 11 digits), each code once; a bad line
+    raises :class:`DataFileError` naming the file and line.
     """
     records = []
+    seen: dict[str, int] = {}
     try:
         lines: Iterator[str] = iter(Path(path).read_text(encoding="utf-8").splitlines())
     except OSError as exc:
@@ -152,6 +153,9 @@ def load_institutions(path: str | Path) -> list[dict[str, Any]]:
         code = record.get("fixmedins_code") if isinstance(record, dict) else None
         if not (isinstance(code, str) and len(code) == 12 and code[0] == "H" and code[1:].isdigit()):
             raise DataFileError(f"{path}:{number}: missing or malformed fixmedins_code (H + 11 digits)")
+        if code in seen:  # the insurer refuses such a file too
+            raise DataFileError(f"{path}:{number}: duplicate fixmedins_code {code} (first on line {seen[code]})")
+        seen[code] = number
         records.append(record)
     if not records:
         raise DataFileError(f"institutions file {path} holds no institution")

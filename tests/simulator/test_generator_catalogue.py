@@ -77,6 +77,11 @@ def test_bad_institution_arguments(tmp_path: Path) -> None:
         load_institutions(bad)
     with pytest.raises(DataFileError, match="cannot read"):
         load_institutions(tmp_path / "missing.jsonl")
+    bad.write_text('{"fixmedins_code": "H11010500001"}\n\n{"fixmedins_code": "H11010500001"}\n',
+                   encoding="utf-8")
+    with pytest.raises(DataFileError, match=r"bad\.jsonl:3: duplicate fixmedins_code "
+                                            r"H11010500001 \(first on line 1\)"):
+        load_institutions(bad)
 
 
 # -- items ---------------------------------------------------------------------------------------
