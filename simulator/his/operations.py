@@ -353,7 +353,7 @@ class SettleInput:
 
     @classmethod
     def from_json(cls, body: Any) -> SettleInput:
-        b = _object(body if body is not None else {})
+        b = _object(body)  # an empty body arrives as {}; null is not an object
         acct = _flag(b, "acct_used", True)
         return cls(bool(acct), _text(b, "operator", required=False, max_len=30), _override(b))
 
@@ -376,7 +376,7 @@ class RefundInput:
 
     @classmethod
     def from_json(cls, body: Any) -> RefundInput:
-        b = _object(body if body is not None else {})
+        b = _object(body)  # an empty body arrives as {}; null is not an object
         items = _codes(b, "items", required=False)
         if items is not None and not items:
             raise DriverInputError("items", "must name at least one item code (leave it out "
@@ -397,7 +397,7 @@ class VisitInput:
 
     @classmethod
     def from_json(cls, body: Any) -> VisitInput:
-        b = _object(body if body is not None else {})
+        b = _object(body)  # an empty body arrives as {}; null is not an object
         return cls(_text(b, "operator", required=False, max_len=30))
 
     def to_json(self) -> dict[str, Any]:

@@ -98,6 +98,13 @@ def test_a_body_past_the_limit_is_413_without_reading_it_all(rig: Rig) -> None:
                                                    "request is a few KiB"}
 
 
+@pytest.mark.parametrize("step", ["pre-settle", "settle", "refund", "cancel"])
+def test_a_null_body_is_not_an_empty_one(rig: Rig, step: str) -> None:
+    """No body means the defaults (an empty refund body refunds every item); ``null`` is not
+    an object and is refused, not read as "no body"."""
+    assert error_of(post(rig, f"visits/MZ1/{step}", b"null"))[:2] == (422, "(body)")
+
+
 @pytest.mark.parametrize("body", [[], 123, "text"])
 def test_collecting_payments_takes_nothing_or_an_operator(rig: Rig, body: Any) -> None:
     assert error_of(post(rig, "payments/collect", body))[:2] == (422, "(body)")
