@@ -10,6 +10,7 @@ from click.testing import CliRunner
 
 from cardsettle.cli import main
 from loadtests.sla import SlaError, load_sla
+from tests.one_line import one_error_line
 
 BAD = [
     (bytes(range(128, 256)), "not a UTF-8 text file"),
@@ -19,28 +20,29 @@ BAD = [
 ]
 
 
-@pytest.mark.parametrize(("content", "says"), BAD)
-def test_load_sla_raises_its_own_error_in_one_line(
-    tmp_path: Path, content: bytes, says: str
-) -> None:
+@pytest.fixture(params=BAD, ids=["binary", "latin-1", "unclosed", "nul"])
+def bad_sla(request: pytest.FixtureRequest, tmp_path: Path) -> tuple[Path, str]:
+    """A bad SLA file and what its refusal must say."""
+    content, says = request.param
     path = tmp_path / "sla.yaml"
     path.write_bytes(content)
+    return path, says
+
+
+def test_load_sla_raises_its_own_error_in_one_line(bad_sla: tuple[Path, str]) -> None:
+    path, says = bad_sla
     with pytest.raises(SlaError) as caught:
         load_sla(path)
     message = str(caught.value)
     assert len(message.splitlines()) == 1 and str(path) in message and says in message, message
 
 
-@pytest.mark.parametrize(("content", "says"), BAD)
-def test_the_command_refuses_a_bad_sla_file_before_running(
-    tmp_path: Path, content: bytes, says: str
-) -> None:
-    path = tmp_path / "sla.yaml"
-    path.write_bytes(content)
+def test_the_command_refuses_a_bad_sla_file_before_running(tmp_path: Path,
+                                                           bad_sla: tuple[Path, str]) -> None:
+    path, says = bad_sla
     result = CliRunner().invoke(main, ["load", "--target", "insurer", "--report",
                                        str(tmp_path / "rep"), "--sla", str(path)])
-    assert not isinstance(result.exception, Exception) or isinstance(result.exception, SystemExit)
-    lines = result.output.strip().splitlines()
-    assert result.exit_code == 2 and len(lines) == 1, result.output
-    assert lines[0].startswith(f"Error: the SLA file {path}: ") and says in lines[0], lines[0]
+    line = one_error_line(result)
+    assert result.exit_code == 2
+    assert line.startswith(f"Error: the SLA file {path}: ") and says in line, line
     assert [p.name for p in tmp_path.iterdir()] == ["sla.yaml"]
