@@ -6,7 +6,6 @@ from collections.abc import Iterator
 
 import pytest
 
-from tests.support.fonts import ensure_cjk_font
 from tests.support.postgres import TempPostgres
 
 
@@ -19,9 +18,3 @@ def postgres() -> Iterator[TempPostgres]:
         yield server
     finally:
         server.stop()
-
-
-@pytest.fixture(scope="session")
-def cjk_font() -> None:
-    """A Chinese font for bilingual plot labels (installed when missing)."""
-    ensure_cjk_font()

@@ -1,14 +1,16 @@
 """Pictures of a window run: the day at a glance, as PNG and SVG.
 
 Drawn with matplotlib's object API on the Agg canvas (no display, no global backend switch).
-Labels are bilingual (English and Chinese) when a font with CJK glyphs is installed (Debian:
-``fonts-wqy-microhei`` or ``fonts-noto-cjk``); without one the labels are English only and a
-warning says so once. Figures are rendered to bytes first, so a caller can write every output
-atomically or none.
+Labels are bilingual (English and Chinese). The Chinese glyphs come from Noto Sans CJK SC as the
+``mplfonts`` package ships it (a dependency), so every machine draws the same pictures with no
+system font installed; Debian's CJK fonts (``fonts-noto-cjk``, ``fonts-wqy-microhei``) are the
+fallback. With none of them the labels are English only and a warning says so once. Figures are
+rendered to bytes first, so a caller can write every output atomically or none.
 """
 
 from __future__ import annotations
 
+import importlib.util
 import io
 import warnings
 from collections.abc import Sequence
@@ -38,8 +40,22 @@ CJK_FONTS = (
     "Noto Sans CJK SC", "Noto Sans SC", "Source Han Sans SC", "WenQuanYi Micro Hei", "WenQuanYi Zen Hei",
     "Noto Sans CJK JP", "Droid Sans Fallback", "SimHei", "Microsoft YaHei", "PingFang SC", "AR PL UMing CN",
 )
-#: Where Debian's CJK font packages put their files (added if matplotlib's cache predates them).
+
+
+def _packaged_font() -> tuple[str, ...]:
+    """The path of the Noto Sans CJK SC file that ``mplfonts`` ships (found, not imported)."""
+    spec = importlib.util.find_spec("mplfonts")
+    for folder in (spec.submodule_search_locations or ()) if spec else ():
+        path = Path(folder, "fonts", "NotoSansCJKsc-Regular.otf")
+        if path.is_file():
+            return (str(path),)
+    return ()
+
+
+#: Font files to register, in order: the packaged font, then where Debian's CJK font packages put
+#: theirs (matplotlib's font cache may predate them).
 _FONT_FILES = (
+    *_packaged_font(),
     "/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc",
     "/usr/share/fonts/truetype/wqy/wqy-microhei.ttc",
     "/usr/share/fonts/truetype/wqy/wqy-zenhei.ttc",
@@ -56,24 +72,24 @@ class CJKFontWarning(UserWarning):
 
 @lru_cache(maxsize=1)
 def cjk_font() -> str | None:
-    """The family name of an installed CJK font, or ``None`` (warns once)."""
-    names = {entry.name for entry in font_manager.fontManager.ttflist}
-    for family in CJK_FONTS:
-        if family in names:
-            return family
+    """The family name of the CJK font the plots use, or ``None`` (warns once).
+
+    The packaged Noto Sans CJK SC comes first, whatever fonts the machine has, so the same run
+    draws the same picture everywhere.
+    """
     for path in _FONT_FILES:
         if Path(path).is_file():
             try:
                 font_manager.fontManager.addfont(path)
             except (OSError, RuntimeError, ValueError):  # pragma: no cover - a broken font file
                 continue
-            names = {entry.name for entry in font_manager.fontManager.ttflist}
-            for family in CJK_FONTS:
-                if family in names:
-                    return family
+    names = {entry.name for entry in font_manager.fontManager.ttflist}
+    for family in CJK_FONTS:
+        if family in names:
+            return family
     warnings.warn(
-        "no font with Chinese glyphs found (install fonts-wqy-microhei or fonts-noto-cjk); "
-        "plot labels are in English only",
+        "no font with Chinese glyphs found (reinstall cardsettle, which brings mplfonts, or "
+        "apt-get install fonts-noto-cjk); plot labels are in English only",
         CJKFontWarning,
         stacklevel=2,
     )

@@ -27,7 +27,6 @@ def test_group_is_registered_and_importable() -> None:
     assert result.exit_code == 0 and "--from-month" in result.output and "--report" in result.output
 
 
-@pytest.mark.usefixtures("cjk_font")
 def test_writes_the_report(tmp_path: Path) -> None:
     out = tmp_path / "report"
     result = run("--year", 2026, "--seed", 3, "--report", out)
