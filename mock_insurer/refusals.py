@@ -75,6 +75,8 @@ TEXTS: dict[str, str] = {
     "settlement_not_found": "结算ID{setl_id}不存在",
     "settlement_cancelled": "结算{setl_id}已撤销，不能重复撤销",
     "settlement_is_cancellation": "结算{setl_id}是撤销记录，不能再撤销",
+    "settlement_is_reversal_row": "结算{setl_id}是冲正(2601)留下的记账记录，不能撤销；"
+                                  "要撤销请对原结算{orig_setl_id}办理(2208)",
     "settlement_other_institution": "结算{setl_id}不是本机构办理的，不能撤销",
     "settlement_mismatch": "结算{setl_id}与就诊ID或人员编号不一致",
     # reversal

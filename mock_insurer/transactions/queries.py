@@ -2,8 +2,10 @@
 
 5203 is how a HIS that lost a 2207 answer learns what was committed. Our choice where the
 specification is silent: ``setl_id`` may be empty when ``mdtrt_id`` is given — the HIS that lost
-the answer does not know the ``setl_id`` — and then the visit's newest settlement row (a
-settlement or its cancellation) is answered.
+the answer does not know the ``setl_id`` — and then the visit's newest settlement row in effect
+(a settlement or its cancellation) is answered. Rows a 2601 reversal appended, and the rows it
+undid, are not in effect (as in 3201/3202): after a reversed settlement the visit has none
+(refused, "not found"); after a reversed cancellation, the original settlement again.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from mock_insurer.ledger import LedgerTx, Settlement
 from mock_insurer.policy.home_schemes import pay_loc
 from mock_insurer.refusals import refuse
 from mock_insurer.transactions.context import Answered, Call, Outcome
+from mock_insurer.transactions.reconcile import in_effect
 
 __all__ = ["handle_5203", "handle_5206", "query_row"]
 
@@ -60,8 +63,8 @@ def handle_5203(call: Call, tx: LedgerTx) -> Outcome:
             return refuse("settlement_not_found", "data.setl_id", setl_id=setl_id)
         return Answered({"setlinfo": query_row(call, s), "setldetail": s.setldetail},
                         psn_no=psn_no)
-    found = [s for s in tx.settlements_of_visit(mdtrt_id or "")
-             if s.fixmedins_code == code and s.psn_no == psn_no]
+    found = in_effect(tx, [s for s in tx.settlements_of_visit(mdtrt_id or "")
+                           if s.fixmedins_code == code and s.psn_no == psn_no])
     if not found:
         return refuse("settlement_not_found", "data.mdtrt_id", setl_id=f"(就诊{mdtrt_id})")
     newest = found[-1]

@@ -289,7 +289,9 @@ def undo_settlement(call: Call, tx: LedgerTx, original: Settlement, *, infno: st
 def redo_settlement(call: Call, tx: LedgerTx, cancel_row: Settlement, *,
                     msgid: str) -> Settlement | Refusal:
     """2601 on a 2208: the cancelled settlement takes effect again (account debited again,
-    counters re-applied, details settled again) by appending the negation of the cancel row."""
+    counters re-applied, details settled again) by appending the negation of the cancel row.
+    The original is live again (a later 2208 names it); the appended row is bookkeeping that
+    2208 refuses, so one settlement is never refunded twice."""
     original = tx.settlement(cancel_row.orig_setl_id or "")
     assert original is not None
     balc = tx.lock_person(original.psn_no)
@@ -298,13 +300,13 @@ def redo_settlement(call: Call, tx: LedgerTx, cancel_row: Settlement, *,
     rows = [row for row in tx.fee_rows(original.mdtrt_id, statuses=("uploaded",))
             if row.chrg_bchno == original.chrg_bchno]
     new_id = f"40{tx.next_seq('setl_id'):010d}"
-    if original.acct_pay:
-        tx.move_account(original.psn_no, -original.acct_pay, new_id, call.biz_time)
+    balc_after = (tx.move_account(original.psn_no, -original.acct_pay, new_id, call.biz_time)
+                  if original.acct_pay else balc)
     tx.move_cum(original.psn_no, original.year, original.insutype, original.counter_deltas,
                 new_id)
     tx.set_fee_status([row.id for row in rows], "settled", original.setl_id)
     info = {k: _negate(v) for k, v in cancel_row.setlinfo.items()}
-    info.update(setl_id=new_id, setl_time=call.biz_time, medins_setl_id=msgid,
+    info.update(setl_id=new_id, setl_time=call.biz_time, balc=balc_after, medins_setl_id=msgid,
                 pool_prop_selfpay=cancel_row.setlinfo.get("pool_prop_selfpay"))
     made = _append_row(call, tx, original, new_id=new_id, sign=1, refd_setl_flag="0",
                        orig_setl_id=cancel_row.setl_id, msgid=msgid, infno="2601",
@@ -331,6 +333,10 @@ def handle_2208(call: Call, tx: LedgerTx) -> Outcome:
         return refuse("settlement_mismatch", "data.setl_id", setl_id=setl_id)
     if original.refd_setl_flag != "0":
         return refuse("settlement_is_cancellation", "data.setl_id", setl_id=setl_id)
+    if original.made_by_infno == "2601":  # redo_settlement's row: the original is live again
+        cancel_row = tx.settlement(original.orig_setl_id or "")
+        return refuse("settlement_is_reversal_row", "data.setl_id", setl_id=setl_id,
+                      orig_setl_id=(cancel_row.orig_setl_id if cancel_row else None) or "")
     if original.cancelled_by is not None:
         return refuse("settlement_cancelled", "data.setl_id", setl_id=setl_id)
     made = undo_settlement(call, tx, original, infno="2208", msgid=call.envelope.msgid)

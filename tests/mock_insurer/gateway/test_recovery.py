@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import date
 from decimal import Decimal
+from typing import Any
 
 import pytest
 
@@ -104,6 +105,49 @@ def test_reversal_of_a_cancel_restores_the_settlement(window: Window, insurer: I
         assert tx.balance(PSN1) == s["balc"]
     with pytest.raises(InsurerRefusal):  # the settlement is live again: cancel it once more
         window.client.reverse(psn_no=PSN1, omsgid=cancel_msgid, oinfno="2205")
+
+
+def test_a_settlement_restored_by_reversal_is_refunded_once_not_twice(
+        window: Window, insurer: Insurer) -> None:
+    mdtrt_id = prepared_visit(window)
+    s = window.settle(1, mdtrt_id, D("3000.00")).output["setlinfo"]
+    window.cancel(1, mdtrt_id, s["setl_id"])
+    cancel_msgid = window.client.last_request["msgid"]  # type: ignore[index]
+    window.client.reverse(psn_no=PSN1, omsgid=cancel_msgid, oinfno="2208")
+    with insurer.ledger.read() as tx:
+        rows = tx.settlements_of_visit(mdtrt_id)
+        restoring = rows[-1]
+        # the row 2601 appended tells the balance after, as every settlement row does
+        assert restoring.made_by_infno == "2601" and restoring.setlinfo["balc"] == s["balc"]
+    with pytest.raises(InsurerRefusal) as caught:  # the bookkeeping row cannot be refunded
+        window.cancel(1, mdtrt_id, restoring.setl_id)
+    assert f"原结算{s['setl_id']}" in caught.value.err_msg
+    assert query_by_visit(window, mdtrt_id)["setl_id"] == s["setl_id"]  # live again
+    window.cancel(1, mdtrt_id, s["setl_id"])  # the original can, once
+    with pytest.raises(InsurerRefusal) as again:
+        window.cancel(1, mdtrt_id, s["setl_id"])
+    assert "已撤销" in again.value.err_msg
+    with insurer.ledger.read() as tx:
+        assert tx.balance(PSN1) == D("1378.15")  # the account holds what it held before the visit
+        assert not any(tx.ytd(PSN1, 2026, "310").values())
+
+
+def query_by_visit(window: Window, mdtrt_id: str) -> dict[str, Any]:
+    """5203 as a HIS that lost the answer asks it: by visit, with no setl_id."""
+    return window.client.call("5203", {"data": {"psn_no": PSN1, "mdtrt_id": mdtrt_id,
+                                                "setl_id": ""}}).output["setlinfo"]
+
+
+def test_the_query_by_visit_answers_what_is_in_effect(window: Window) -> None:
+    mdtrt_id = prepared_visit(window)
+    window.settle(1, mdtrt_id, D("3000.00"))
+    window.client.reverse(psn_no=PSN1, omsgid=window.client.last_request["msgid"],  # type: ignore[index]
+                          oinfno="2207")
+    with pytest.raises(InsurerRefusal) as caught:  # reversed: nothing in effect, settle again
+        query_by_visit(window, mdtrt_id)
+    assert "不存在" in caught.value.err_msg
+    again = window.settle(1, mdtrt_id, D("3000.00")).output["setlinfo"]
+    assert query_by_visit(window, mdtrt_id)["setl_id"] == again["setl_id"]
 
 
 def test_reversal_after_the_business_day_is_refused(window: Window, insurer: Insurer) -> None:
