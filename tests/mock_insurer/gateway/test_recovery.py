@@ -93,12 +93,19 @@ def test_reversal_before_the_original_arrives_blocks_it(window: Window,
     assert settlements(insurer) == 0
 
 
-def test_reversal_of_a_cancel_restores_the_settlement(window: Window, insurer: Insurer) -> None:
+def settled_cancelled_and_reversed(window: Window) -> tuple[str, dict[str, Any], str]:
+    """A visit settled, cancelled (2208), and the cancellation reversed (2601): the visit, the
+    settlement's setlinfo and the 2208's msgid."""
     mdtrt_id = prepared_visit(window)
     s = window.settle(1, mdtrt_id, D("3000.00")).output["setlinfo"]
     window.cancel(1, mdtrt_id, s["setl_id"])
     cancel_msgid = window.client.last_request["msgid"]  # type: ignore[index]
     window.client.reverse(psn_no=PSN1, omsgid=cancel_msgid, oinfno="2208")
+    return mdtrt_id, s, cancel_msgid
+
+
+def test_reversal_of_a_cancel_restores_the_settlement(window: Window, insurer: Insurer) -> None:
+    _, s, cancel_msgid = settled_cancelled_and_reversed(window)
     with insurer.ledger.read() as tx:
         original = tx.settlement(s["setl_id"])
         assert original is not None and original.cancelled_by is None
@@ -109,11 +116,7 @@ def test_reversal_of_a_cancel_restores_the_settlement(window: Window, insurer: I
 
 def test_a_settlement_restored_by_reversal_is_refunded_once_not_twice(
         window: Window, insurer: Insurer) -> None:
-    mdtrt_id = prepared_visit(window)
-    s = window.settle(1, mdtrt_id, D("3000.00")).output["setlinfo"]
-    window.cancel(1, mdtrt_id, s["setl_id"])
-    cancel_msgid = window.client.last_request["msgid"]  # type: ignore[index]
-    window.client.reverse(psn_no=PSN1, omsgid=cancel_msgid, oinfno="2208")
+    mdtrt_id, s, _ = settled_cancelled_and_reversed(window)
     with insurer.ledger.read() as tx:
         rows = tx.settlements_of_visit(mdtrt_id)
         restoring = rows[-1]
