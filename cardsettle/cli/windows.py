@@ -341,9 +341,9 @@ def plan_windows_command(**options: Any) -> None:
         "model": "cardsettle window plan", "format": 1, "scenario": scenario.name,
         "seed": seed, "replications": replications, "plan": planned, "comparison": comparison,
     }
-    title = f"{scenario.name} — {replications} × seed {seed}"
     outputs = [(options["json_out"], _json(document)),
-               *_plots(options["plot_out"], lambda: plan_figure(planned, comparison, title))]
+               *_plots(options["plot_out"], lambda: plan_figure(
+                   planned, comparison, scenario.name, days=replications, seed=seed))]
     if options["write_scenario"] is not None:
         text = dump_scenario(result.scenario.data)
         outputs.append((options["write_scenario"], text.encode("utf-8")))
