@@ -10,240 +10,54 @@ in order):
 - ``refusals.html`` — refusal analysis (拒付分析) by reason, department, doctor and month: tables
   and PNG plots (embedded), labels in Chinese and English.
 
-Money is yuan, rendered as text with two decimals. Files are written atomically.
+The figures themselves are computed in :mod:`scenarios.month.figures`; this module draws and
+writes them. Money is yuan, rendered as text with two decimals. Files are written atomically.
 """
 
 from __future__ import annotations
 
 import base64
-import csv
 import html
-import io
 import json
 from collections.abc import Iterable, Mapping, Sequence
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from mock_insurer.money import ZERO, parse_decimal, render, round_ratio
+from mock_insurer.money import parse_decimal
+from scenarios.month.figures import (
+    Runs,
+    analysis,
+    by_month,
+    deductions_of,
+    department_by_month,
+    month_json,
+    month_runs,
+    months_json,
+    receivables_csv,
+    totals_of,
+)
 from scenarios.month.run import MonthRun
 from scenarios.report import atomic_write
+from simulator.finance.plots import CATEGORY_LABELS, category_text, money_axis, yuan_text
 
 __all__ = ["CATEGORY_LABELS", "Runs", "analysis", "by_month", "department_by_month", "month_json",
            "months_json", "plots", "receivables_csv", "refusals_html", "summary_lines",
            "write_month_report"]
 
-Runs = MonthRun | Sequence[MonthRun]
-"""One month's run, or several consecutive months' runs in order."""
+def _tick_label(name: str) -> str:
+    """A bar's label on at most three lines: a reason ``"中文 / English"`` as the Chinese, then the
+    English wrapped (never cut); anything else as it is, wrapped when long."""
+    import textwrap
 
-CATEGORY_LABELS = {
-    "insurance_rules": ("违反医保规定", "insurance rules"),
-    "medical_admin": ("医疗/药品管理", "medical and drug administration"),
-    "pricing": ("价格违规", "pricing"),
-    "personal": ("个人原因", "personal"),
-    "declaration": ("申报不符", "declaration"),
-}
-"""The review's deduction categories (the declaration contract), as staff read them."""
-
-CSV_COLUMNS = ("setl_id", "setl_date", "dept_code", "dept_name", "dr_code", "dr_name",
-               "psn_no", "mdtrt_id", "insutype", "fund_claimed", "acct_claimed", "claimed",
-               "paid", "deducted", "outstanding", "status", "dcla_id", "pay_id", "paid_date")
-
-
-def _yuan(value: Any) -> Decimal:
-    return ZERO if value in (None, "") else parse_decimal(value)
-
-
-def _sum_by(rows: Iterable[Mapping[str, Any]], key: Any) -> dict[str, Decimal]:
-    found: dict[str, Decimal] = {}
-    for row in rows:
-        name = key(row)
-        found[name] = found.get(name, ZERO) + _yuan(row.get("amount"))
-    return dict(sorted(found.items(), key=lambda item: (-item[1], item[0])))
-
-
-def _runs(runs: Runs) -> list[MonthRun]:
-    return [runs] if isinstance(runs, MonthRun) else list(runs)
-
-
-def _deductions(runs: Runs) -> list[dict[str, Any]]:
-    """Every deduction of every month, each with its declaration's ``period``."""
-    return [{**ded, "period": run.plan.period} for run in _runs(runs)
-            for ded in run.declaration.get("deductions") or []]
-
-
-def _dept(ded: Mapping[str, Any]) -> str:
-    return f"{ded.get('dept_code') or '-'} {ded.get('dept_name') or ''}".strip()
-
-
-def analysis(runs: Runs) -> dict[str, Any]:
-    """The refusal analysis: deducted yuan by category, department, doctor, reason and month
-    of settlement (rendered), and per department its top reason."""
-    deductions = _deductions(runs)
-    by_dept_reason: dict[str, dict[str, Decimal]] = {}
-    for ded in deductions:
-        dept = _dept(ded)
-        reasons = by_dept_reason.setdefault(dept, {})
-        reason = str(ded.get("reason") or "").split("：")[0]
-        reasons[reason] = reasons.get(reason, ZERO) + _yuan(ded.get("amount"))
-    top = {dept: max(reasons.items(), key=lambda item: (item[1], item[0]))[0]
-           for dept, reasons in sorted(by_dept_reason.items())}
-
-    def shown(values: Mapping[str, Decimal]) -> dict[str, str]:
-        return {k: render(v) for k, v in values.items()}
-
-    return {
-        "by_category": shown(_sum_by(deductions, lambda d: str(d.get("category") or ""))),
-        "by_department": shown(_sum_by(deductions, _dept)),
-        "by_doctor": shown(_sum_by(deductions, lambda d: f"{d.get('dr_code') or '-'} "
-                                                        f"{d.get('dr_name') or ''}".strip())),
-        "by_reason": shown(_sum_by(deductions, lambda d: f"{str(d.get('reason') or '').split('：')[0]}"
-                                                        f" / {d.get('reason_en') or ''}")),
-        "by_month": shown(_sum_by(deductions, lambda d: str(d.get("settled_on") or "")[:7]
-                                  or str(d["period"]))),
-        "top_reason_by_department": top,
-        "count": len(deductions),
-    }
-
-
-def month_json(run: MonthRun) -> dict[str, Any]:
-    """The month in figures (see the module docstring)."""
-    rows = list(run.receivables.get("receivables") or [])
-    daily: dict[str, Decimal] = {day.isoformat(): ZERO for day in run.days}
-    for row in rows:
-        day = str(row.get("setl_date") or "")
-        if day[:7] == run.plan.period:
-            daily[day] = daily.get(day, ZERO) + _yuan(row.get("claimed"))
-    declaration = run.declaration
-    found = analysis(run)
-    categories = {k: v for k, v in found["by_category"].items() if k}
-    outcomes: dict[str, int] = {}
-    for visit in run.visits:
-        outcomes[visit.outcome] = outcomes.get(visit.outcome, 0) + 1
-    return {
-        "period": run.plan.period,
-        "daily": [{"date": day, "claimed": render(amount)}
-                  for day, amount in sorted(daily.items())],
-        "claimed": render(_yuan(declaration.get("claimed"))),
-        "deducted": render(_yuan(declaration.get("deducted"))),
-        "accepted": render(_yuan(declaration.get("accepted"))),
-        "deductions_by_category": categories,
-        "declared_on": declaration.get("declared_on"),
-        "reviewed_on": declaration.get("reviewed_on"),
-        "due_date": declaration.get("due_date"),
-        "paid_date": declaration.get("paid_date"),
-        "dcla_id": declaration.get("dcla_id"),
-        "declared": declaration.get("declared"),
-        "uploaded": declaration.get("uploaded"),
-        "mismatch": declaration.get("mismatch"),
-        "payment": {k: run.payment.get(k) for k in ("pay_id", "amount", "paid_date")}
-        if run.payment else None,
-        "receivables": run.receivables.get("totals"),
-        "unmatched_payment_items": run.collected.get("unmatched"),
-        "refusals": found,
-        "visits": {"planned": len(run.visits), **dict(sorted(outcomes.items()))},
-        "day_ends": [{"date": str(d.date), "balanced": d.balanced} for d in run.day_ends],
-        "declaration_check": {"ok": run.declared.get("ok"),
-                              "refusal": run.declared.get("refusal"),
-                              "groups": run.declared.get("groups")},
-        "steps": run.steps,
-        "plan": {"days": run.plan.days, "visits_per_day": run.plan.visits_per_day,
-                 "seed": run.plan.seed, "repeat_share": run.plan.repeat_share,
-                 "frequency_share": run.plan.frequency_share},
-    }
-
-
-def _total(runs: list[MonthRun], key: str) -> Decimal:
-    return sum((_yuan(run.declaration.get(key)) for run in runs), ZERO)
-
-
-def _ratio(deducted: Decimal, claimed: Decimal) -> str | None:
-    return str(round_ratio(deducted / claimed)) if claimed else None
-
-
-def by_month(runs: Runs) -> list[dict[str, Any]]:
-    """One row per month declared (its period): claimed, deducted, accepted, the deducted ÷
-    claimed ratio (four places; null when nothing was claimed), deducted by category (every
-    category of :data:`CATEGORY_LABELS`), paid and outstanding (the HIS's receivables), and
-    the declaration's dates."""
-    rows = []
-    for run in _runs(runs):
-        declaration = run.declaration
-        claimed, deducted = _yuan(declaration.get("claimed")), _yuan(declaration.get("deducted"))
-        categories = dict.fromkeys(CATEGORY_LABELS, ZERO)
-        for ded in declaration.get("deductions") or []:
-            name = str(ded.get("category") or "")
-            categories[name] = categories.get(name, ZERO) + _yuan(ded.get("amount"))
-        totals = run.receivables.get("totals") or {}
-        rows.append({
-            "period": run.plan.period, "days": len(run.days), "visits": len(run.visits),
-            "claimed": render(claimed), "deducted": render(deducted),
-            "accepted": render(_yuan(declaration.get("accepted"))),
-            "deducted_ratio": _ratio(deducted, claimed),
-            "by_category": {k: render(v) for k, v in categories.items()},
-            "paid": totals.get("paid"), "outstanding": totals.get("outstanding"),
-            **{k: declaration.get(k) for k in ("declared_on", "reviewed_on", "due_date",
-                                               "paid_date")},
-        })
-    return rows
-
-
-def department_by_month(runs: Runs) -> dict[str, dict[str, str]]:
-    """Deducted yuan per department and month declared (every month a column, "0.00" where
-    nothing was deducted), departments by total deducted, largest first."""
-    periods = [run.plan.period for run in _runs(runs)]
-    table: dict[str, dict[str, Decimal]] = {}
-    for ded in _deductions(runs):
-        row = table.setdefault(_dept(ded), dict.fromkeys(periods, ZERO))
-        row[ded["period"]] += _yuan(ded.get("amount"))
-    ordered = sorted(table.items(), key=lambda item: (-sum(item[1].values(), ZERO), item[0]))
-    return {dept: {k: render(v) for k, v in row.items()} for dept, row in ordered}
-
-
-def _totals(runs: list[MonthRun]) -> dict[str, str]:
-    paid = outstanding = ZERO
-    for run in runs:
-        totals = run.receivables.get("totals") or {}
-        paid += _yuan(totals.get("paid"))
-        outstanding += _yuan(totals.get("outstanding"))
-    claimed, deducted = _total(runs, "claimed"), _total(runs, "deducted")
-    return {"claimed": render(claimed), "deducted": render(deducted),
-            "accepted": render(_total(runs, "accepted")), "paid": render(paid),
-            "outstanding": render(outstanding),
-            "deducted_ratio": _ratio(deducted, claimed) or "-"}
-
-
-def months_json(runs: Runs) -> dict[str, Any]:
-    """Every month of the run (see the module docstring: ``months.json``)."""
-    runs = _runs(runs)
-    steps = [{"period": run.plan.period, **step} for run in runs for step in run.steps]
-    return {
-        "periods": [run.plan.period for run in runs],
-        "totals": _totals(runs),
-        "by_month": by_month(runs),
-        "department_by_month": department_by_month(runs),
-        "refusals": analysis(runs),
-        "steps": sorted(steps, key=lambda step: step["at"]),
-        "months": [month_json(run) for run in runs],
-    }
-
-
-def receivables_csv(runs: Runs) -> str:
-    """One line per receivable, every month (UTF-8 with BOM, so a spreadsheet shows the
-    Chinese names)."""
-    out = io.StringIO()
-    writer = csv.DictWriter(out, fieldnames=CSV_COLUMNS, extrasaction="ignore",
-                            lineterminator="\n")
-    writer.writeheader()
-    for run in _runs(runs):
-        for row in run.receivables.get("receivables") or []:
-            writer.writerow(row)
-    return "\ufeff" + out.getvalue()
+    zh, _, en = name.partition(" / ")
+    lines = [zh] if len(zh) <= 30 else textwrap.wrap(zh, 30)
+    return "\n".join([*lines, *textwrap.wrap(en, 48)])
 
 
 def _bar_chart(values: Mapping[str, str], title: tuple[str, str],
                axis: tuple[str, str]) -> bytes:
-    """Horizontal bars of yuan per label (PNG)."""
+    """Horizontal bars of yuan per label (PNG), the twelve largest; long labels wrapped."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -253,14 +67,17 @@ def _bar_chart(values: Mapping[str, str], title: tuple[str, str],
 
     names = list(values)[:12][::-1]
     amounts = [float(parse_decimal(values[n])) for n in names]  # plotting only
+    shown = [_tick_label(n) for n in names]
+    lines = sum(max(text.count("\n") + 1, 1) for text in shown) or 1
     with matplotlib.rc_context(plot_style()):
-        figure = Figure(figsize=(8, 0.45 * max(len(names), 3) + 1.2))
+        figure = Figure(figsize=(9, 0.24 * max(lines, 3) + 0.22 * len(names) + 1.3),
+                        layout="constrained")
         axes = figure.subplots()
-        shown = [n if len(n) <= 40 else n[:39] + "…" for n in names]
         axes.barh(shown or ["-"], amounts or [0.0], color="#c62828")
+        axes.tick_params(axis="y", labelsize="small")
+        money_axis(axes, "x")
         axes.set_xlabel(label(axis[1], axis[0]))
         axes.set_title(label(title[1], title[0]))
-        figure.tight_layout()
         return figure_bytes(figure, "png")
 
 
@@ -292,6 +109,7 @@ def _month_chart(rows: list[dict[str, Any]]) -> bytes:
             bottom = [b + h for b, h in zip(bottom, heights, strict=True)]
         if not any(bottom):
             axes.bar(periods, bottom, color=CATEGORY_COLORS[0])
+        money_axis(axes)
         axes.set_xlabel(label("month declared", "申报月份"))
         axes.set_ylabel(label("deducted (yuan)", "拒付金额（元）"))
         axes.set_title(label("Deducted by month and category", "按月份和类别拒付"))
@@ -304,8 +122,10 @@ def _month_chart(rows: list[dict[str, Any]]) -> bytes:
 
 def plots(runs: Runs) -> dict[str, bytes]:
     """The five plots of the refusal analysis (over every month), by file name."""
+    from simulator.windows.plots import label
+
     found = analysis(runs)
-    categories = {f"{CATEGORY_LABELS.get(k, (k, k))[0]} {CATEGORY_LABELS.get(k, (k, k))[1]}": v
+    categories = {label(*CATEGORY_LABELS[k][::-1]) if k in CATEGORY_LABELS else k: v
                   for k, v in found["by_category"].items()}
     yuan = ("拒付金额（元）", "deducted (yuan)")
     return {
@@ -321,23 +141,54 @@ def plots(runs: Runs) -> dict[str, bytes]:
     }
 
 
+class _Html(str):
+    """A cell already written as HTML (escaped where needed)."""
+
+    __slots__ = ()
+
+
 def _e(value: Any) -> str:
-    return html.escape(str(value))
+    return value if isinstance(value, _Html) else html.escape(str(value))
 
 
-def _table(title: str, head: tuple[str, ...], rows: Iterable[tuple[Any, ...]],
+MONEY, SHORT = "money", "short"
+"""Kinds of table column: yuan (right-aligned, separators); a date, id or name (never wrapped)."""
+
+
+def _th(zh: str, en: str, kind: str = "", attrs: str = "") -> str:
+    css = " class=\"n\"" if kind == MONEY else ""
+    return f"<th{css}{attrs}><span class=\"zh\">{_e(zh)}</span><br><span class=\"en\">{_e(en)}</span></th>"
+
+
+def _td(value: Any, kind: str = "") -> str:
+    if kind == MONEY:
+        return f"<td class=\"n\">{_e(yuan_text(value))}</td>"
+    return f"<td class=\"d\">{_e(value)}</td>" if kind == SHORT else f"<td>{_e(value)}</td>"
+
+
+def _table(title: str, head: Sequence[tuple[str, str, str]], rows: Iterable[tuple[Any, ...]],
            anchor: str = "") -> str:
-    body = "".join("<tr>" + "".join(f"<td>{_e(c)}</td>" for c in row) + "</tr>" for row in rows)
+    """A titled table; ``head`` is (中文, English, kind) per column (see :data:`MONEY`)."""
+    kinds = [kind for _zh, _en, kind in head]
+    body = "".join("<tr>" + "".join(_td(c, k) for c, k in zip(row, kinds, strict=True)) + "</tr>"
+                   for row in rows)
     heading = f"<h3 id=\"{_e(anchor)}\">" if anchor else "<h3>"
     if not body:
         return f"{heading}{_e(title)}</h3><p class=\"none\">无 / none</p>"
-    header = "".join(f"<th>{_e(h)}</th>" for h in head)
-    return f"{heading}{_e(title)}</h3><table><tr>{header}</tr>{body}</table>"
+    header = "".join(_th(*column) for column in head)
+    return (f"{heading}{_e(title)}</h3><div class=\"wrap\"><table><tr>{header}</tr>{body}"
+            "</table></div>")
 
 
-def _category(name: str) -> str:
-    zh, en = CATEGORY_LABELS.get(name, (name, name))
-    return f"{zh} / {en}"
+def _category(name: str) -> _Html:
+    """违反医保规定, the English below in grey, the code in the title (for support staff)."""
+    zh, en = CATEGORY_LABELS.get(name, (name, ""))
+    return _Html(f"<span title=\"{_e(name)}\"><span class=\"zh\">{_e(zh)}</span><br>"
+                 f"<span class=\"en\">{_e(en)}</span></span>")
+
+
+def _bilingual(zh: str, en: str) -> _Html:
+    return _Html(f"{_e(zh)}<br><span class=\"en\">{_e(en)}</span>" if en else _e(zh))
 
 
 def _span(runs: list[MonthRun]) -> str:
@@ -346,39 +197,63 @@ def _span(runs: list[MonthRun]) -> str:
 
 
 def _month_section(rows: list[dict[str, Any]]) -> list[str]:
-    """按月 / by month: month × category, the ratio, the dates."""
-    head = ("月份 month", *(_category(name) for name in CATEGORY_LABELS),
-            "拒付 deducted (元)", "申报 claimed (元)", "拒付率 deducted/claimed", "申报日 declared",
-            "审核日 reviewed", "回款日 paid", "未回款 outstanding")
-    return [_table("按月 / By month", head, (
-        (row["period"], *(row["by_category"][name] for name in CATEGORY_LABELS),
-         row["deducted"], row["claimed"],
-         "-" if row["deducted_ratio"] is None else f"{Decimal(row['deducted_ratio']):.2%}",
-         row["declared_on"] or "-", row["reviewed_on"] or "-", row["paid_date"] or "-",
-         row["outstanding"] or "-") for row in rows), anchor="by-month"),
-        "<p>拒付率 = 该月拒付 ÷ 该月申报 / the ratio is the month's deducted yuan over its claimed "
-        "yuan; a month not yet reviewed shows no deduction.</p>"]
+    """按月 / by month: month × category, the ratio, the dates (categories under one heading)."""
+    cats = "".join(f"<th class=\"n\">{_category(name)}</th>" for name in CATEGORY_LABELS)
+    tail = "".join(_th(*column, attrs=" rowspan=\"2\"") for column in (
+        ("拒付", "deducted", MONEY), ("申报", "claimed", MONEY), ("拒付率", "rate", MONEY),
+        ("申报日", "declared", ""), ("审核日", "reviewed", ""), ("回款日", "paid", ""),
+        ("未回款", "outstanding", MONEY)))
+    body = "".join(
+        "<tr>" + _td(row["period"], SHORT)
+        + "".join(_td(row["by_category"][name], MONEY) for name in CATEGORY_LABELS)
+        + _td(row["deducted"], MONEY) + _td(row["claimed"], MONEY)
+        + "<td class=\"n\">" + ("-" if row["deducted_ratio"] is None
+                                else f"{Decimal(row['deducted_ratio']):.2%}") + "</td>"
+        + "".join(_td(row[key] or "-", SHORT) for key in ("declared_on", "reviewed_on",
+                                                         "paid_date"))
+        + _td(row["outstanding"], MONEY) + "</tr>" for row in rows)
+    return [f"<h3 id=\"by-month\">按月 / By month</h3><p class=\"note\">金额单位：元 / amounts in "
+            "yuan</p><div class=\"wrap\"><table><tr>"
+            f"<th rowspan=\"2\">月份<br><span class=\"en\">month</span></th>"
+            f"<th colspan=\"{len(CATEGORY_LABELS)}\" class=\"group\">按类别拒付 / deducted by category"
+            f"</th>{tail}</tr>"
+            f"<tr>{cats}</tr>{body}</table></div>",
+            "<p class=\"note\">拒付率 rate = 该月拒付 ÷ 该月申报 / the month's deducted yuan "
+            "over its claimed yuan; a month not yet reviewed shows no deduction.</p>"]
+
+
+CSS = ("body{font-family:system-ui,'Noto Sans CJK SC','WenQuanYi Micro Hei',sans-serif;"
+       "margin:2em;max-width:1100px;color:#222}.wrap{overflow-x:auto;margin-bottom:1em}"
+       "table{border-collapse:collapse;font-size:.92em}.zh{white-space:nowrap}"
+       "td,th{border-bottom:1px solid #eee;padding:.35em .4em;text-align:left;vertical-align:top}"
+       "th.n,td.n{text-align:right}td.n,td.d{white-space:nowrap;font-variant-numeric:tabular-nums}"
+       "th.group{text-align:center;border-bottom:1px solid #ccc}.en{color:#666;font-weight:normal;"
+       "font-size:.9em}.note{color:#555;font-size:.9em}.figures b{font-size:1.2em}"
+       "img{max-width:100%}")
+
+
+def _figures(totals: Mapping[str, str]) -> str:
+    shown = (("申报", "claimed", "claimed"), ("拒付", "deducted", "deducted"),
+             ("核准", "accepted", "accepted"), ("已回款", "paid", "paid"),
+             ("未回款", "outstanding", "outstanding"))
+    return " · ".join(f"{zh} {en} <b>{_e(yuan_text(totals[key]))}</b> 元"
+                      for zh, en, key in shown)
 
 
 def refusals_html(runs: Runs, images: Mapping[str, bytes]) -> str:
     """The refusal analysis page over every month (plots embedded as data URIs)."""
-    runs = _runs(runs)
+    runs = month_runs(runs)
     found = analysis(runs)
     rows = by_month(runs)
-    totals = _totals(runs)
     span = _span(runs)
-    css = ("body{font-family:system-ui,'Noto Sans CJK SC','WenQuanYi Micro Hei',sans-serif;"
-           "margin:2em;max-width:1100px;color:#222}table{border-collapse:collapse;width:100%;"
-           "margin-bottom:1em}td,th{border-bottom:1px solid #eee;padding:.35em;text-align:left}"
-           ".figures b{font-size:1.2em}img{max-width:100%}")
+    deductions = deductions_of(runs)
+    english = {str(d.get("reason") or "").split("：")[0]: str(d.get("reason_en") or "")
+               for d in deductions}
     parts = [
         f"<!doctype html><html lang=\"zh-CN\"><head><meta charset=\"utf-8\"><title>拒付分析 / "
-        f"refusal analysis {_e(span)}</title><style>{css}</style></head><body>",
+        f"refusal analysis {_e(span)}</title><style>{CSS}</style></head><body>",
         f"<h1>拒付分析 / Refusal analysis — {_e(span)}</h1>",
-        f"<p class=\"figures\" id=\"figures\">申报 claimed <b>{_e(totals['claimed'])}</b> 元 · "
-        f"拒付 deducted <b>{_e(totals['deducted'])}</b> · 核准 accepted <b>"
-        f"{_e(totals['accepted'])}</b> · 已回款 paid <b>{_e(totals['paid'])}</b> · 未回款 "
-        f"outstanding <b>{_e(totals['outstanding'])}</b></p>",
+        f"<p class=\"figures\" id=\"figures\">{_figures(totals_of(runs))}</p>",
     ]
     if len(runs) == 1:
         data = rows[0]
@@ -389,35 +264,42 @@ def refusals_html(runs: Runs, images: Mapping[str, bytes]) -> str:
         parts.append(f"<img class=\"plot\" alt=\"{_e(name)}\" src=\"data:image/png;base64,"
                      f"{base64.b64encode(png).decode('ascii')}\">")
     parts += _month_section(rows)
-    parts.append(_table("按类别 / By category", ("类别 category", "拒付 deducted (元)"), (
+    yuan = ("拒付（元）", "deducted", MONEY)
+    parts.append(_table("按类别 / By category", (("类别", "category", ""), yuan), (
         (_category(k), v) for k, v in found["by_category"].items())))
-    periods = [run.plan.period for run in runs]
+    periods = [run.plan.period for run in runs] if len(runs) > 1 else []
     months = department_by_month(runs)
     parts.append(_table("按科室 / By department", (
-        "科室 department", *(f"{p} (元)" for p in periods if len(periods) > 1),
-        "拒付 deducted (元)", "主要原因 top reason"), (
-        (k, *(months.get(k, {}).get(p, "0.00") for p in periods if len(periods) > 1), v,
-         found["top_reason_by_department"].get(k, "")) for k, v in
-        found["by_department"].items())))
-    parts.append(_table("主要原因 / Top reasons", ("原因 reason", "拒付 deducted (元)"),
-                        found["by_reason"].items()))
-    parts.append(_table("按医生 / By doctor", ("医生 doctor", "拒付 deducted (元)"),
+        ("科室", "department", SHORT), *((f"{p}（元）", "deducted", MONEY) for p in periods),
+        ("拒付（元）", "deducted, all months" if periods else "deducted", MONEY),
+        ("主要原因", "top reason", "")), (
+        (k, *(months.get(k, {}).get(p, "0.00") for p in periods), v,
+         _bilingual(top, english.get(top, ""))) for k, v in found["by_department"].items()
+        for top in [found["top_reason_by_department"].get(k, "")])))
+    parts.append(_table("主要原因 / Top reasons", (("原因", "reason", ""), yuan), (
+        (_bilingual(*k.partition(" / ")[::2]), v) for k, v in found["by_reason"].items())))
+    parts.append(_table("按医生 / By doctor", (("医生", "doctor", SHORT), yuan),
                         found["by_doctor"].items()))
-    parts.append(_table("按结算月份 / By month of settlement", ("月份 month",
-                                                              "拒付 deducted (元)"),
-                        found["by_month"].items()))
+    parts.append(_table("按结算月份 / By month of settlement", (("月份", "month", SHORT), yuan),
+                        sorted(found["by_month"].items())))
     parts.append(_table("拒付明细 / Every deduction", (
-        "月份 month", "setl_id", "科室 dept", "医生 doctor", "类别 category", "规则 rule",
-        "原因 reason", "金额 yuan"), (
-        (d["period"], d.get("setl_id"), d.get("dept_name"), d.get("dr_name"), d.get("category"),
-         d.get("rule_id") or "", f"{d.get('reason')} / {d.get('reason_en')}", d.get("amount"))
-        for d in _deductions(runs))))
+        ("月份", "month", SHORT), ("结算号", "settlement ID", SHORT), ("科室", "dept", SHORT),
+        ("医生", "doctor", SHORT), ("类别", "category", ""), ("规则", "rule", SHORT),
+        ("原因", "reason", ""), ("金额（元）", "amount", MONEY)), (
+        (d["period"], d.get("setl_id"), d.get("dept_name"), d.get("dr_name"),
+         _category(str(d.get("category") or "")), d.get("rule_id") or "-",
+         _bilingual(str(d.get("reason") or ""), str(d.get("reason_en") or "")), d.get("amount"))
+        for d in deductions)))
+    parts.append("<p class=\"note\">规则 rule: the review rule that found the deduction "
+                 "(docs/review.md); - = 抽查或申报核对 found by the review's sample or the "
+                 "declaration check.</p>")
     unmatched = [(run.plan.period, u) for run in runs
                  for u in run.collected.get("unmatched") or []]
-    parts.append(_table("回款未匹配 / Payment items without a settlement in the HIS",
-                        ("月份 month", "pay_id", "setl_id", "paid", "reason"), (
-                            (period, u.get("pay_id"), u.get("setl_id"), u.get("paid"),
-                             u.get("reason")) for period, u in unmatched)))
+    parts.append(_table("回款未匹配 / Payment items without a settlement in the HIS", (
+        ("月份", "month", SHORT), ("支付单号", "payment ID", SHORT),
+        ("结算号", "settlement ID", SHORT), ("已付（元）", "paid", MONEY), ("原因", "reason", "")), (
+        (period, u.get("pay_id"), u.get("setl_id"), u.get("paid"), u.get("reason"))
+        for period, u in unmatched)))
     parts.append("</body></html>")
     return "\n".join(parts)
 
@@ -425,7 +307,7 @@ def refusals_html(runs: Runs, images: Mapping[str, bytes]) -> str:
 def write_month_report(runs: Runs, directory: Path) -> list[Path]:
     """month.json (the first month), months.json, receivables.csv, refusals.html and the PNGs
     into ``directory``."""
-    runs = _runs(runs)
+    runs = month_runs(runs)
     directory.mkdir(parents=True, exist_ok=True)
     images = plots(runs)
     written = []
@@ -451,29 +333,32 @@ def summary_lines(runs: Runs) -> list[str]:
     """The one-screen summary: one line per month (days, visits, dates, claimed, deducted and
     its ratio, paid, outstanding), then over every month: the totals, deducted by category, and
     per department the deducted yuan and its top refusal reason."""
-    runs = _runs(runs)
+    runs = month_runs(runs)
     found = analysis(runs)
     lines = []
+
+    def yuan(value: Any) -> str:
+        return "-" if value in (None, "") else f"{yuan_text(value)} 元"
+
     for run, row in zip(runs, by_month(runs), strict=True):
         ratio = "-" if row["deducted_ratio"] is None else f"{Decimal(row['deducted_ratio']):.2%}"
         lines.append(f"{row['period']}: {row['days']} days, {row['visits']} visits; declared "
                      f"{row['declared_on'] or '-'}, reviewed {row['reviewed_on'] or '-'}, paid "
-                     f"{row['paid_date'] or '-'}; 申报 claimed {row['claimed']} · 拒付 deducted "
-                     f"{row['deducted']} ({ratio}) · 回款 paid {row['paid'] or '-'} · 未回款 "
-                     f"outstanding {row['outstanding'] or '-'}")
+                     f"{row['paid_date'] or '-'}; 申报 claimed {yuan(row['claimed'])} · 拒付 deducted "
+                     f"{yuan(row['deducted'])} ({ratio}) · 回款 paid {yuan(row['paid'])} · 未回款 "
+                     f"outstanding {yuan(row['outstanding'])}")
         if not run.declaration:
             refusal = (run.declared.get("refusal") or {}).get("message", "")
             lines.append(f"  未申报 / NOT declared: {refusal}")
-    totals = _totals(runs)
-    lines.append(f"{_span(runs)} 合计 total: 申报 claimed {totals['claimed']} 元 · 拒付 deducted "
-                 f"{totals['deducted']} · 回款 paid {totals['paid']} · 未回款 outstanding "
-                 f"{totals['outstanding']}")
+    totals = totals_of(runs)
+    lines.append(f"{_span(runs)} 合计 total: " + " · ".join(
+        f"{zh} {en} {yuan(totals[en])}" for zh, en in (
+            ("申报", "claimed"), ("拒付", "deducted"), ("回款", "paid"), ("未回款", "outstanding"))))
     for category, amount in found["by_category"].items():
-        zh, en = CATEGORY_LABELS.get(category, (category, category))
-        lines.append(f"  {zh} {en}: {amount}")
+        lines.append(f"  {category_text(category)}: {yuan(amount)}")
     lines.append("科室 / by department (deducted, top reason):")
     for dept, amount in found["by_department"].items():
-        lines.append(f"  {dept}: {amount} — {found['top_reason_by_department'].get(dept, '')}")
+        lines.append(f"  {dept}: {yuan(amount)} — {found['top_reason_by_department'].get(dept, '')}")
     unmatched = sum(len(run.collected.get("unmatched") or []) for run in runs)
     if unmatched:
         lines.append(f"回款未匹配 / payment items without a settlement: {unmatched}")

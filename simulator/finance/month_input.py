@@ -23,7 +23,7 @@ Every problem raises :class:`~simulator.finance.params.ParamsError` naming the f
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -38,6 +38,7 @@ from simulator.finance.params import (
     MONTHS,
     CashflowParams,
     ParamsError,
+    default_data,
     merge_data,
     params_from_data,
 )
@@ -184,4 +185,30 @@ def apply_month(params_data: Mapping[str, Any], params: CashflowParams, path: st
     """``params`` (built from ``params_data``) with the month file's level, rates and lags."""
     data = read_month(path)
     overrides, sources = month_overrides(data, params, str(path))
+    if _base_of(params_data) == _base_of(default_data()):  # the defaults' base, not the hospital's
+        _scale_advance(overrides, sources, params)
     return params_from_data(merge_data(params_data, overrides), where_params), sources
+
+
+def _base_of(params_data: Mapping[str, Any]) -> Any:
+    advance = params_data.get("advance")
+    base = advance.get("base_amount") if isinstance(advance, Mapping) else None
+    return base.get("value") if isinstance(base, Mapping) else base
+
+
+def _scale_advance(overrides: dict[str, Any], sources: dict[str, Any],
+                   params: CashflowParams) -> None:
+    """The advance's base (the prior years' annual insurer share) as the month's daily level
+    over the period's whole year, when the params do not give it: the defaults' base belongs
+    to the default hospital, not to the one the month was run for."""
+    year = int(sources["period"][:4])
+    level = Decimal(overrides["claims"]["daily_level"]["value"])
+    day, weight = date(year, 1, 1), Decimal(0)
+    while day.year == year:
+        weight += profile_factor(params, day)
+        day += timedelta(days=1)
+    base = min((level * weight).quantize(Decimal("0.01")), MAX_YUAN)
+    overrides["advance"] = {"base_amount": {
+        "value": str(base),
+        "reference": f"{sources['month_file']}: the daily level over {year} (its expected claims)"}}
+    sources["taken"].append("advance.base_amount")

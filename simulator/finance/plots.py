@@ -1,74 +1,159 @@
 """Pictures of a cash-flow year (PNG bytes): the receivable and the exposure over the year for
-both regimes, and the refusal losses by the claims' month and category.
+both regimes, and the refusal losses by the claims' month and category — and the few things
+every finance page shows people the same way: the deduction categories' names
+(:data:`CATEGORY_LABELS`, shared with the month runner's refusal analysis), yuan with
+thousands separators (:func:`yuan_text`), rates as percentages (:func:`percent_text`).
 
 Labels are bilingual when a CJK font is installed (the window model's font handling,
-:mod:`simulator.windows.plots`). Amounts are drawn in 10,000 yuan (万元); the figures only
-display money, they never compute it (the Decimal values are converted at the last moment).
+:mod:`simulator.windows.plots`). Amounts are drawn in yuan (元), or in 10,000 yuan (万元) when
+the largest amount on the figure reaches :data:`WAN_FROM`; the figures only display money,
+they never compute it (the Decimal values are converted at the last moment).
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from decimal import Decimal
 
 import matplotlib
-from matplotlib.dates import MonthLocator
+from matplotlib.axes import Axes
+from matplotlib.dates import DateFormatter, MonthLocator
 from matplotlib.figure import Figure
+from matplotlib.ticker import FuncFormatter
 
-from simulator.finance.model import YearRun
+from mock_insurer.money import ZERO, parse_decimal, round_money
+from simulator.finance.model import REGIMES, YearRun
 from simulator.finance.params import CATEGORIES
 from simulator.finance.summary import monthly_losses
 from simulator.windows.plots import figure_bytes, label, plot_style
 
-__all__ = ["CATEGORY_LABELS", "PLOT_FILES", "exposure_figure", "plot_outputs", "refusals_figure"]
+__all__ = ["CATEGORY_LABELS", "PLOT_FILES", "WAN_FROM", "category_text", "exposure_figure",
+           "money_axis", "money_unit", "percent_text", "plot_outputs", "refusals_figure",
+           "yuan_text"]
 
 #: File names of the pictures in the report directory.
 PLOT_FILES = {"exposure": "cashflow_exposure.png", "refusals": "cashflow_refusals.png"}
 
-#: Bilingual names of the deduction categories (English, Chinese).
+#: The review's deduction categories (docs/review.md, the declaration contract's ``category``)
+#: as hospital staff read them: (Chinese, English). The one table of these names: the cash-flow
+#: report and the month runner's refusal analysis (scenarios/month/report.py) both use it.
 CATEGORY_LABELS: dict[str, tuple[str, str]] = {
-    "insurance_rules": ("insurance rules", "医保政策"),
-    "medical_admin": ("medical/drug administration", "医疗及药品管理"),
-    "pricing": ("pricing", "价格"),
-    "personal": ("personal", "参保人员"),
-    "declaration": ("declared ≠ uploaded", "申报不符"),
+    "insurance_rules": ("违反医保规定", "insurance rules"),
+    "medical_admin": ("医疗/药品管理", "medical and drug administration"),
+    "pricing": ("价格违规", "pricing"),
+    "personal": ("个人原因", "personal"),
+    "declaration": ("申报不符", "declaration"),
 }
+
+#: From this many yuan (the largest amount on a figure) the axis is in 万元 (10,000 yuan).
+WAN_FROM = Decimal(100_000)
+TEN_THOUSAND = Decimal(10_000)
 
 COLORS = {"outstanding": "#1f77b4", "post_payment": "#d62728", "advance_payment": "#2ca02c", "held": "#98df8a"}
 CATEGORY_COLORS = ("#1f77b4", "#ff7f0e", "#2ca02c", "#9467bd", "#8c564b")
-TEN_THOUSAND = Decimal(10_000)
+
+#: The advance is flagged on the exposure figure when it is this many times the largest receivable.
+ADVANCE_DWARFS = 10
 
 
-def _wan(value: Decimal) -> float:
-    return float(value / TEN_THOUSAND)
+def category_text(category: str, separator: str = " ") -> str:
+    """``"违反医保规定 insurance rules"``: a category as people read it (the code itself when
+    it is not one of :data:`CATEGORY_LABELS`)."""
+    zh, en = CATEGORY_LABELS.get(category, (category, ""))
+    return f"{zh}{separator}{en}" if en else zh
+
+
+def yuan_text(value: Decimal | str | int | None) -> str:
+    """Yuan as people read them: thousands separators, two places, half-up to the cent
+    (``"92,007,423.99"``, ``"-6,627,590.35"``); ``"-"`` for ``None`` or an empty string. No unit:
+    the caller puts 元 where the layout wants it."""
+    if value is None or value == "":
+        return "-"
+    return f"{round_money(parse_decimal(value)):,.2f}"
+
+
+def percent_text(rate: Decimal | str | None) -> str:
+    """A fraction as a percentage with the places it has (``0.000378`` → ``"0.0378%"``,
+    ``0.006`` → ``"0.6%"``, ``0`` → ``"0%"``); ``"-"`` for ``None``."""
+    if rate is None or rate == "":
+        return "-"
+    shown = (parse_decimal(rate) * 100).normalize()
+    return f"{shown:f}%"
+
+
+def money_unit(amounts: Iterable[Decimal]) -> tuple[Decimal, str, str]:
+    """The unit to draw these yuan in: ``(divisor, English, Chinese)`` — 万元 when the largest
+    absolute amount reaches :data:`WAN_FROM`, else 元 (so a few yuan are not drawn as 0.0001
+    万元)."""
+    largest = max((abs(value) for value in amounts), default=ZERO)
+    if largest >= WAN_FROM:
+        return TEN_THOUSAND, "10,000 yuan", "万元"
+    return Decimal(1), "yuan", "元"
+
+
+def _tick(value: float, _position: float) -> str:
+    if abs(value) < 1e-9:
+        return "0"
+    return f"{value:,.2f}".rstrip("0").rstrip(".")
+
+
+def money_axis(axes: Axes, which: str = "y") -> None:
+    """Tick labels of a money axis with thousands separators (``1,250``, ``0.25``)."""
+    axis = axes.yaxis if which == "y" else axes.xaxis
+    axis.set_major_formatter(FuncFormatter(_tick))
+
+
+def _scaled(values: Iterable[Decimal], divisor: Decimal) -> list[float]:
+    return [float(value / divisor) for value in values]  # plotting only
 
 
 def exposure_figure(run: YearRun) -> Figure:
-    """Top: the outstanding receivable and the advance held; bottom: the exposure of each regime."""
+    """Top: the outstanding receivable and the advance held; bottom: the exposure of each
+    regime. When the advance dwarfs the receivable (e.g. the default advance over a small
+    month taken with ``--from-month``) the top panel says so."""
     days = [row.day for row in run.days]
+    outstanding = [row.outstanding for row in run.days]
+    held = [row.advance_held["advance_payment"] for row in run.days]
+    exposures = {regime: [row.exposure[regime] for row in run.days] for regime in REGIMES}
+    divisor, unit_en, unit_zh = money_unit([*outstanding, *held, *(v for values in exposures.values() for v in values)])
+    level = yuan_text(run.params.daily_level)
     with matplotlib.rc_context(plot_style()):
         figure = Figure(figsize=(12, 7), layout="constrained")
         top, bottom = figure.subplots(2, 1, sharex=True)
-        top.plot(days, [_wan(row.outstanding) for row in run.days], color=COLORS["outstanding"],
+        top.plot(days, _scaled(outstanding, divisor), color=COLORS["outstanding"],
                  label=label("outstanding receivable", "应收未收"))
-        top.fill_between(days, [_wan(row.advance_held["advance_payment"]) for row in run.days], step="post",
+        top.fill_between(days, _scaled(held, divisor), step="post",
                          color=COLORS["held"], alpha=0.6, label=label("advance held", "预付金余额"))
-        top.set_ylabel(label("10,000 yuan", "万元"))
+        top.set_ylabel(label(unit_en, unit_zh))
         top.set_title(label("What the insurer owes the hospital", "医保待回款"))
         top.legend(loc="upper left")
+        most_owed = max(outstanding, default=ZERO)
+        advance = run.params.advance.amount
+        if advance > most_owed * ADVANCE_DWARFS:
+            top.text(0.5, 0.5, label(
+                f"the advance ({yuan_text(advance)} yuan) is far above the largest receivable "
+                f"({yuan_text(most_owed)} yuan):\nthe advance is not scaled to these claims — set "
+                "advance.base_amount in --params",
+                "\n预付金远大于应收未收：预付金未按本年申报规模调整"),
+                transform=top.transAxes, ha="center", va="center", fontsize=10,
+                bbox={"boxstyle": "round", "facecolor": "white", "edgecolor": "#b26a00"})
         for regime, english, chinese, style in (
             ("post_payment", "post-payment", "按月后付", "-"),
             ("advance_payment", "advance payment", "预付金", "--"),
         ):
-            bottom.plot(days, [_wan(row.exposure[regime]) for row in run.days], style, color=COLORS[regime],
+            bottom.plot(days, _scaled(exposures[regime], divisor), style, color=COLORS[regime],
                         label=label(f"exposure, {english}", f"资金占用（{chinese}）"))
         bottom.axhline(0, color="#7f7f7f", linewidth=0.8)
-        bottom.set_ylabel(label("10,000 yuan", "万元"))
+        bottom.set_ylabel(label(unit_en, unit_zh))
         bottom.set_title(label("Exposure = outstanding − advance held", "资金占用 = 应收未收 − 预付金余额"))
         bottom.legend(loc="upper left")
+        for axes in (top, bottom):
+            money_axis(axes)
         bottom.xaxis.set_major_locator(MonthLocator())
-        bottom.xaxis.set_major_formatter(matplotlib.dates.DateFormatter("%m"))
+        bottom.xaxis.set_major_formatter(DateFormatter("%m"))
         bottom.set_xlabel(label(f"month of {run.year}", f"{run.year}年月份"))
-        figure.suptitle(f"{run.params.name} — {run.year}, seed {run.seed}", fontsize=11)
+        figure.suptitle(f"{run.params.name} — {run.year}, seed {run.seed}; "
+                        f"{label('daily level', '日均水平')} {level} 元", fontsize=11)
     return figure
 
 
@@ -77,15 +162,19 @@ def refusals_figure(run: YearRun) -> Figure:
     reviewed by 31 December show nothing)."""
     losses = monthly_losses(run)
     months = [month[5:] for month in losses]
+    totals = [sum(values.values(), ZERO) for values in losses.values()]
+    divisor, unit_en, unit_zh = money_unit(totals)
     with matplotlib.rc_context(plot_style()):
         figure = Figure(figsize=(12, 5), layout="constrained")
         axes = figure.subplots()
         bottoms = [0.0] * len(months)
         for category, color in zip(CATEGORIES, CATEGORY_COLORS, strict=True):
-            heights = [_wan(values[category]) for values in losses.values()]
-            axes.bar(months, heights, bottom=bottoms, color=color, label=label(*CATEGORY_LABELS[category]))
+            heights = _scaled((values[category] for values in losses.values()), divisor)
+            zh, en = CATEGORY_LABELS[category]
+            axes.bar(months, heights, bottom=bottoms, color=color, label=label(en, zh))
             bottoms = [low + high for low, high in zip(bottoms, heights, strict=True)]
-        axes.set_ylabel(label("10,000 yuan", "万元"))
+        axes.set_ylabel(label(unit_en, unit_zh))
+        money_axis(axes)
         axes.set_xlabel(label(f"month of the claims, {run.year} (reviewed within the year)",
                               f"{run.year}年费用发生月份（年内已审核）"))
         axes.set_ylim(0, max(max(bottoms) * 1.4, 1.0))

@@ -8,16 +8,25 @@ from __future__ import annotations
 
 import base64
 import html
+from decimal import Decimal
 from typing import Any
 
 import orjson
 
+from mock_insurer.money import parse_decimal
 from simulator.finance.model import YearRun
-from simulator.finance.plots import CATEGORY_LABELS, PLOT_FILES, plot_outputs
+from simulator.finance.plots import (
+    CATEGORY_LABELS,
+    PLOT_FILES,
+    category_text,
+    percent_text,
+    plot_outputs,
+    yuan_text,
+)
 from simulator.finance.summary import CSV_COLUMNS, csv_records, run_data
 from simulator.output import csv_header, csv_rows
 
-__all__ = ["REGIME_LABELS", "SUMMARY_ROWS", "render_html", "report_files", "summary_cells"]
+__all__ = ["PARAM_LABELS", "REGIME_LABELS", "SUMMARY_ROWS", "render_html", "report_files", "summary_cells"]
 
 #: Regimes as the report names them (Chinese, English).
 REGIME_LABELS = {"post_payment": ("按月后付", "post-payment"), "advance_payment": ("预付金", "advance payment")}
@@ -41,13 +50,42 @@ SUMMARY_ROWS: tuple[tuple[str, str, str, str, str], ...] = (
 
 STYLE = (
     "body{font-family:sans-serif;margin:2em;max-width:70em}table{border-collapse:collapse;margin:1em 0}"
-    "td,th{border:1px solid #ccc;padding:.3em .6em}td.n{text-align:right;font-variant-numeric:tabular-nums}"
-    "th{background:#f3f3f3;text-align:left}img{max-width:100%}.note{color:#555;font-size:.9em}"
+    "td,th{border:1px solid #ccc;padding:.3em .6em}td.n{text-align:right;font-variant-numeric:tabular-nums;"
+    "white-space:nowrap}td.d{white-space:nowrap}th{background:#f3f3f3;text-align:left}th.n{text-align:right}"
+    "img{max-width:100%}.note{color:#555;font-size:.9em}"
+    ".warn{border:2px solid #e0a000;background:#fff8e1;padding:.6em 1em;margin:1em 0}.warn p{margin:.3em 0}"
+    ".wrap{overflow-x:auto;margin:1em 0}.wrap table{margin:0}"
 )
+
+#: What the month run's parameters are called on the page (``cashflow.json``'s ``sources.taken``).
+PARAM_LABELS = {
+    "claims.daily_level": ("日均水平", "daily level"),
+    "settlement.declaration_day": ("申报日", "declaration day"),
+    "settlement.declaration_months_after": ("申报间隔月数", "months until declared"),
+    "settlement.review_days": ("审核天数", "days to the review"),
+    "settlement.payment_lag_days": ("回款天数", "days from review to payment"),
+}
 
 
 def _e(value: Any) -> str:
     return html.escape("-" if value is None else str(value))
+
+
+def _param(name: str) -> str:
+    """A parameter as people read it, the field name in the title (for support staff)."""
+    if name.startswith("refusal_rates."):
+        text = f"拒付率 refusal rate: {category_text(name.split('.', 1)[1])}"
+    else:
+        zh, en = PARAM_LABELS.get(name, (name, ""))
+        text = f"{zh} {en}".strip()
+    return f"<span title=\"{_e(name)}\">{_e(text)}</span>"
+
+
+def _cell(value: Any, unit: str) -> str:
+    """A summary table cell: yuan with separators, days and dates as they are."""
+    if unit.startswith("元") and value is not None:
+        return f"<td class=\"n\">{_e(yuan_text(value))}</td>"
+    return f"<td class=\"n\">{_e(value)}</td>"
 
 
 def summary_cells(data: dict[str, Any], section: str, key: str) -> list[Any]:
@@ -58,41 +96,100 @@ def summary_cells(data: dict[str, Any], section: str, key: str) -> list[Any]:
     return [summary["regimes"][regime][key] for regime in REGIME_LABELS]
 
 
+def _advance_words(data: dict[str, Any]) -> str:
+    """The advance explained in words: amount = base × share, when it arrives and is recouped."""
+    advance, terms = data["advance"], data["params"]["advance"]
+    recouped = (f"冲抵 recouped {_e(advance['recouped_on'])}" if advance["recouped_on"]
+                else "年内不冲抵 not recouped within the year")
+    return (f"预付金 advance payment <b>{_e(yuan_text(advance['amount']))} 元</b> = 基数 base "
+            f"{_e(yuan_text(terms['base_amount']))} 元（往年医保年支付额 the prior years' annual insurer "
+            f"share）× 预付比例 share paid ahead {_e(percent_text(terms['ratio']))}; "
+            f"到账 paid {_e(advance['paid_on'])}, {recouped}.")
+
+
+def _warnings(data: dict[str, Any]) -> list[str]:
+    """The notes a reader must see before the figures: a month run's figures under the
+    params' advance, an advance larger than the whole year's claims."""
+    sources = data.get("sources") or {}
+    advance = parse_decimal(data["advance"]["amount"])
+    advanced = parse_decimal(data["summary"]["flows"]["advanced"])
+    notes = []
+    if sources:
+        level = yuan_text(data["params"]["claims"]["daily_level"])
+        notes.append(
+            f"<p><b>取自月度运行 / Modelled on a month run</b> ({_e(sources.get('period'))}, "
+            f"{_e(sources.get('month_file'))}): 日均水平 the daily level ({_e(level)} 元), the refusal rates "
+            "and the lags come from that month. 医院名称及其余参数来自参数文件或默认值 / the hospital's name "
+            "and every other figure come from the params (or the defaults), so a name quoting another "
+            "daily level does not describe this run.</p>")
+        if "advance.base_amount" in (sources.get("taken") or []):
+            base = yuan_text(data["params"]["advance"]["base_amount"])
+            notes.append(
+                "<p><b>预付金基数按该月规模估算 / The advance's base is estimated from this month</b>: "
+                f"{_e(base)} 元, the month's daily level over the whole year (its expected claims). "
+                "Set <code>advance.base_amount</code> (the hospital's prior years' annual insurer "
+                "share) in <code>--params</code> to use the real one (docs/finance.md).</p>")
+    if advanced and advance > advanced:
+        times = (advance / advanced).quantize(Decimal(1))
+        notes.append(
+            f"<p><b>预付金超过全年垫付 / The advance is {_e(times)}× the year's claims</b>: under advance "
+            "payment the exposure stays below zero all year (mean and peak exposure are the advance's, "
+            "not the claims'), and the exposure picture shows one green block.</p>")
+    return [f"<div class=\"warn\" id=\"advance-note\">{''.join(notes)}</div>"] if notes else []
+
+
+def _sources(sources: dict[str, Any]) -> str:
+    """Where a month run's figures went, in words."""
+    taken = ", ".join(_param(name) for name in sources.get("taken") or []) or "-"
+    kept = ", ".join(_param(name) for name in sources.get("kept_from_params") or []) or "无 none"
+    return (f"<p class=\"note\">来源 / taken from the month run {_e(sources.get('period'))} "
+            f"(<code>{_e(sources.get('month_file'))}</code>): {taken}. 沿用参数 kept from the params "
+            f"(the month was not yet reviewed or paid): {kept}.</p>")
+
+
 def render_html(data: dict[str, Any], pictures: dict[str, bytes]) -> str:
     """cashflow.html from cashflow.json's data and the PNGs."""
     params = data["params"]
-    heads = "".join(f"<th>{_e(zh)}<br>{_e(en)}</th>" for zh, en in REGIME_LABELS.values())
+    heads = "".join(f"<th class=\"n\">{_e(zh)}<br>{_e(en)}</th>" for zh, en in REGIME_LABELS.values())
     parts = [
         "<!doctype html><html lang=\"zh-CN\"><head><meta charset=\"utf-8\">",
         f"<title>医院现金流 / Hospital cash flow {data['year']}</title><style>{STYLE}</style></head><body>",
         f"<h1>医院医保资金现金流 / Hospital cash flow of insurance settlement, {data['year']}</h1>",
-        f"<p>{_e(params['name'])} — seed {data['seed']}; 预付金 advance {_e(data['advance']['amount'])} 元 yuan "
-        f"({_e(params['advance']['base_amount'])} × {_e(params['advance']['ratio'])}), "
-        f"paid {_e(data['advance']['paid_on'])}, recouped {_e(data['advance']['recouped_on'] or '-')}.</p>",
+        f"<p>{_e(params['name'])} — 随机种子 seed {data['seed']}.</p>",
+        f"<p>{_advance_words(data)}</p>",
+        *_warnings(data),
         "<h2>汇总 / Summary</h2>",
-        f"<table><tr><th>项目 / item</th><th>单位 unit</th>{heads}</tr>",
+        f"<div class=\"wrap\"><table><tr><th>项目 / item</th><th>单位 unit</th>{heads}</tr>",
     ]
     for section, key, zh, en, unit in SUMMARY_ROWS:
-        cells = "".join(f"<td class=\"n\">{_e(value)}</td>" for value in summary_cells(data, section, key))
+        cells = "".join(_cell(value, unit) for value in summary_cells(data, section, key))
         parts.append(f"<tr><td>{_e(zh)} / {_e(en)}</td><td>{_e(unit)}</td>{cells}</tr>")
-    parts.append("</table>")
+    parts.append("</table></div>")
+    lost = data["summary"]["flows"]["lost_by_category"]
+    order = {category: index for index, category in enumerate(CATEGORY_LABELS)}
     parts.append("<h2>拒付损失（按原因） / Refusal losses by reason</h2><table>"
-                 "<tr><th>原因 / reason</th><th>元 yuan</th><th>比例 rate</th></tr>")
-    for category, amount in data["summary"]["flows"]["lost_by_category"].items():
-        en, zh = CATEGORY_LABELS[category]
-        parts.append(f"<tr><td>{_e(zh)} / {_e(en)}</td><td class=\"n\">{_e(amount)}</td>"
-                     f"<td class=\"n\">{_e(params['refusal_rates'][category])}</td></tr>")
+                 "<tr><th>原因 / reason</th><th class=\"n\">拒付 lost (元)</th>"
+                 "<th class=\"n\">拒付率 rate (% of claimed)</th></tr>")
+    for category, amount in sorted(lost.items(), key=lambda item: (-parse_decimal(item[1]),
+                                                                   order.get(item[0], len(order)))):
+        parts.append(f"<tr><td title=\"{_e(category)}\">{_e(category_text(category, ' / '))}</td>"
+                     f"<td class=\"n\">{_e(yuan_text(amount))}</td>"
+                     f"<td class=\"n\">{_e(percent_text(params['refusal_rates'][category]))}</td></tr>")
     parts.append("</table>")
-    parts.append("<h2>各月申报、审核、回款 / Each month: declared, reviewed, paid</h2><table><tr>"
-                 "<th>月份 period</th><th>申报金额 claimed</th><th>拒付 deducted</th><th>回款 accepted</th>"
-                 "<th>申报日 declared</th><th>审核日 reviewed</th><th>回款日 paid</th></tr>")
+    parts.append("<h2>各月申报、审核、回款 / Each month: declared, reviewed, paid</h2><div class=\"wrap\"><table><tr>"
+                 "<th>月份 period</th><th class=\"n\">申报 claimed (元)</th><th class=\"n\">拒付 deducted (元)</th>"
+                 "<th class=\"n\">核准 accepted (元)</th><th>申报日 declared</th><th>审核日 reviewed</th>"
+                 "<th>回款日 paid</th></tr>")
     for month in data["months"]:
         paid = month["paid_date"] if month["paid_in_year"] else f"{month['paid_date']} (次年 next year)"
         parts.append(
-            f"<tr><td>{_e(month['period'])}</td><td class=\"n\">{_e(month['claimed'])}</td>"
-            f"<td class=\"n\">{_e(month['deducted'])}</td><td class=\"n\">{_e(month['accepted'])}</td>"
-            f"<td>{_e(month['declared_on'])}</td><td>{_e(month['reviewed_on'])}</td><td>{_e(paid)}</td></tr>")
-    parts.append("</table>")
+            f"<tr><td class=\"d\">{_e(month['period'])}</td><td class=\"n\">{_e(yuan_text(month['claimed']))}</td>"
+            f"<td class=\"n\">{_e(yuan_text(month['deducted']))}</td>"
+            f"<td class=\"n\">{_e(yuan_text(month['accepted']))}</td>"
+            f"<td class=\"d\">{_e(month['declared_on'])}</td><td class=\"d\">{_e(month['reviewed_on'])}</td>"
+            f"<td class=\"d\">{_e(paid)}</td></tr>")
+    parts.append("</table></div><p class=\"note\">核准 accepted = 申报 claimed − 拒付 deducted: what the insurer "
+                 "pays (回款) on the paid date.</p>")
     captions = {
         PLOT_FILES["exposure"]: "应收未收与资金占用 / Outstanding receivable and exposure",
         PLOT_FILES["refusals"]: "每月拒付（按原因） / Refusal losses per month by reason",
@@ -101,7 +198,7 @@ def render_html(data: dict[str, Any], pictures: dict[str, bytes]) -> str:
         parts.append(f"<h2>{_e(captions.get(name, name))}</h2><img alt=\"{_e(captions.get(name, name))}\" "
                      f"src=\"data:image/png;base64,{base64.b64encode(png).decode('ascii')}\">")
     if data.get("sources"):
-        parts.append(f"<p class=\"note\">来源 / taken from a month run: {_e(orjson.dumps(data['sources']).decode())}</p>")
+        parts.append(_sources(data["sources"]))
     parts.append("<p class=\"note\">资金占用 = 应收未收 − 预付金余额 / exposure = outstanding − advance held. "
                  "See docs/finance.md.</p></body></html>")
     return "".join(parts) + "\n"

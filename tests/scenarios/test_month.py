@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import csv
 import dataclasses
+import html
 import json
+import re
 from decimal import Decimal
 from pathlib import Path
 
@@ -18,10 +20,12 @@ from click.testing import CliRunner
 from cardsettle.cli import main
 from scenarios.errors import ScenarioFileError
 from scenarios.month import MonthPlan, MonthSession, run_month, working_days, write_month_report
-from scenarios.month.report import summary_lines
+from scenarios.month.report import CATEGORY_LABELS, _tick_label, summary_lines
 from scenarios.month.run import MonthRun, month_periods
 from simulator.finance.month_input import month_overrides
 from simulator.finance.params import params_from_data, read_params_data
+from simulator.finance.plots import CATEGORY_LABELS as CASHFLOW_CATEGORY_LABELS
+from simulator.finance.plots import yuan_text
 
 PLAN = MonthPlan(period="2026-03", days=3, visits_per_day=10, seed=1, population=400,
                  repeat_share=0.3, frequency_share=0.1)
@@ -102,13 +106,56 @@ def test_the_refusal_analysis_opens_with_its_plots(month: tuple[MonthRun, Path])
     for heading in ("按类别 / By category", "按科室 / By department", "主要原因 / Top reasons",
                     "按医生 / By doctor", "按月 / By month"):
         assert heading in page
-    assert run.declaration["claimed"] in page
+    assert yuan_text(run.declaration["claimed"]) in page
     for name in ("refusals-by-category.png", "refusals-by-department.png",
                  "refusals-top-reasons.png", "refusals-by-doctor.png", "refusals-by-month.png"):
         assert (directory / name).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     for ded in run.declaration["deductions"]:
         if ded["dept_name"]:
             assert ded["dept_name"] in page
+
+
+def _seen(page: str) -> str:
+    """What a reader sees: the body without tags (codes kept in title= attributes dropped)."""
+    return html.unescape(re.sub(r"<[^>]+>", " ", page.split("<body>", 1)[-1]))
+
+
+def test_the_refusal_page_shows_names_units_and_nothing_cut(month: tuple[MonthRun, Path]) -> None:
+    run, directory = month
+    page = (directory / "refusals.html").read_text("utf-8")
+    seen = _seen(page)
+    # categories as staff read them; the codes only in title attributes for support staff
+    assert "insurance_rules" not in seen and "medical_admin" not in seen and "setl_id" not in seen
+    used = {d["category"] for d in run.declaration["deductions"]}
+    for category in used:
+        assert f'title="{category}"' in page and CATEGORY_LABELS[category][0] in seen
+    assert "结算号" in seen and "settlement ID" in seen
+    # every headline figure carries its unit
+    figures = seen[seen.index("申报 claimed"):seen.index("申报 declared")]
+    assert figures.count("元") == 5
+    # the by-month table scrolls inside the page rather than running off it; dates never wrap
+    section = page[page.index('id="by-month"'):]
+    assert '<div class="wrap">' in section[:400]
+    assert f'<td class="d">{run.declaration["declared_on"]}</td>' in section
+    assert "white-space:nowrap" in page and ".wrap{overflow-x:auto" in page
+    rules = {d["rule_id"] for d in run.declaration["deductions"] if d.get("rule_id")}
+    for rule in rules:
+        assert f'<td class="d">{rule}</td>' in page  # R-DUP-001 on one line
+    # money right-aligned with separators
+    assert f'<td class="n">{yuan_text(run.declaration["claimed"])}</td>' in page
+
+
+def test_the_month_and_cash_flow_reports_share_one_table_of_category_names() -> None:
+    assert CATEGORY_LABELS is CASHFLOW_CATEGORY_LABELS
+    assert CATEGORY_LABELS["insurance_rules"] == ("违反医保规定", "insurance rules")
+
+
+def test_top_reason_labels_are_wrapped_never_cut() -> None:
+    english = "the diagnosis does not justify the services (unreasonable treatment)"
+    shown = _tick_label(f"诊断与所收费用不符（不合理诊疗） / {english}")
+    assert "…" not in shown and shown.startswith("诊断与所收费用不符（不合理诊疗）\n")
+    assert " ".join(shown.split("\n")[1:]) == english
+    assert all(len(line) <= 48 for line in shown.split("\n"))
 
 
 TWO = dataclasses.replace(PLAN, days=2, visits_per_day=6, months=2)

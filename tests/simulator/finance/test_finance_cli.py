@@ -11,6 +11,7 @@ from click.testing import CliRunner, Result
 
 from cardsettle.cli import main
 from cardsettle.cli.finance import finance
+from simulator.finance.plots import yuan_text
 from tests.one_line import one_error_line
 from tests.simulator.finance.conftest import month_file_data
 
@@ -42,7 +43,7 @@ def test_writes_the_report(tmp_path: Path) -> None:
     for text in ("按月后付", "post-payment", "预付金", "advance payment", "资金占用峰值", "peak exposure",
                  "拒付损失", "lost to refusals", "data:image/png;base64,"):
         assert text in page
-    assert data["summary"]["regimes"]["advance_payment"]["peak_exposure"] in page
+    assert yuan_text(data["summary"]["regimes"]["advance_payment"]["peak_exposure"]) in page  # 16,491,222.90
     for name in FILES[3:]:
         assert (out / name).read_bytes().startswith(b"\x89PNG") and (out / name).stat().st_size > 10_000
 

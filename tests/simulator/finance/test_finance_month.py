@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -33,7 +33,22 @@ def test_mapping(tmp_path: Path, defaults: CashflowParams) -> None:
     assert (params.declaration_day, params.declaration_months_after) == (15, 1)
     assert (params.review_days, params.payment_lag_days) == (20, 15)
     assert sources["period"] == "2026-03" and sources["kept_from_params"] == []
-    assert params.advance == defaults.advance  # not in a month file: kept
+    # the defaults' base is the default hospital's: the month's level over its year stands in
+    year = [date(2026, 1, 1) + timedelta(days=n) for n in range(365)]
+    expected = params.daily_level * sum(profile_factor(defaults, day) for day in year)
+    assert params.advance.base_amount == expected.quantize(Decimal("0.01"))
+    assert params.advance.ratio == defaults.advance.ratio
+    assert "advance.base_amount" in sources["taken"]
+
+
+def test_a_base_from_the_params_file_is_kept(tmp_path: Path, defaults: CashflowParams) -> None:
+    path = tmp_path / "month.json"
+    path.write_bytes(orjson.dumps(month_file_data()))
+    params_data, where = read_params_data(None)
+    params_data["advance"]["base_amount"] = {"value": "12345678.00"}
+    params, sources = apply_month(params_data, params_from_data(params_data, where), path, where)
+    assert params.advance.base_amount == Decimal("12345678.00")
+    assert "advance.base_amount" not in sources["taken"]
 
 
 def test_unpaid_month_keeps_the_params_lag(tmp_path: Path, defaults: CashflowParams) -> None:
