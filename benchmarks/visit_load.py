@@ -76,7 +76,7 @@ def visit_messages(cat: Catalogue, code: str, rng: random.Random,
     yield "2203", {
         "mdtrtinfo": {"mdtrt_id": mdtrt_id, "psn_no": psn_no, "med_type": "11",
                       "begntime": NOW},
-        "diseinfo": [{"diag_type": "1", "diag_srt_no": "1", "diag_code": "J06.900",
+        "diseinfo": [{"diag_type": "1", "diag_srt_no": 1, "diag_code": "J06.900",
                       "diag_name": "急性上呼吸道感染", "diag_dept": "内科", "dise_dor_no": "D1",
                       "dise_dor_name": "李", "diag_time": NOW, "vali_flag": "1"}]}, area
     rows, total = [], Decimal("0.00")

@@ -158,7 +158,7 @@ class InsurerWindow(HttpUser):
         self.call("2203", {
             "mdtrtinfo": {"mdtrt_id": mdtrt_id, "psn_no": psn_no, "med_type": "11",
                           "begntime": now},
-            "diseinfo": [{"diag_type": "1", "diag_srt_no": "1", "diag_code": "J06.900",
+            "diseinfo": [{"diag_type": "1", "diag_srt_no": 1, "diag_code": "J06.900",
                           "diag_name": "急性上呼吸道感染", "diag_dept": "内科",
                           "dise_dor_no": "D0001", "dise_dor_name": "李医生", "diag_time": now,
                           "vali_flag": "1"}]}, area)

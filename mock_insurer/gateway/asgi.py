@@ -38,11 +38,11 @@ class Gateway:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         body = await _read_body(receive, self.service.settings.max_body_bytes + 1)
-        # headers matter only to gateway authentication
+        # headers matter only to gateway authentication, and Content-Type to reading the body
         headers = ({} if self.service.auth.mode == "none" else
                    {k.decode("latin-1"): v.decode("latin-1") for k, v in scope["headers"]})
         prepared = self.service.prepare(body, path_infno=path_infno(scope["path"]),
-                                        headers=headers)
+                                        headers=headers, content_type=_content_type(scope))
         if prepared.hit is not None and await self._before(prepared, scope, send):
             return
         reply = await self.service.execute_async(prepared)
@@ -96,6 +96,14 @@ class Gateway:
                 body = dumps(effects.with_err_msg_on_success(reply.answer,
                                                              effect.success_err_msg))
         await effects.send_body(send, reply.status, body, reply.content_type.encode("latin-1"))
+
+
+def _content_type(scope: Scope) -> str:
+    """The request's Content-Type header ("" when absent)."""
+    for key, value in scope["headers"]:
+        if key == b"content-type":
+            return str(value.decode("latin-1"))
+    return ""
 
 
 async def _read_body(receive: Receive, limit: int) -> bytes:

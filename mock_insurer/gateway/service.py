@@ -57,13 +57,16 @@ from mock_insurer.transactions import (
     Settings,
 )
 from mock_insurer.wire.envelope import (
+    MAX_DEVIATIONS,
     RequestEnvelope,
     build_answer,
+    content_type_deviation,
     parse_request,
     request_fingerprint,
 )
 from mock_insurer.wire.jsonio import dumps, loads
 from mock_insurer.wire.msgid import RefMsgidFactory
+from mock_insurer.wire.multipart import MultipartProblem, envelope_from_form, is_form
 from mock_insurer.wire.outcomes import Deviation, FieldProblem
 from mock_insurer.wire.tif import NonceCache, nearest_clock, verify_tif
 from mock_insurer.wire.timefmt import format_stamp17, unix_seconds
@@ -89,6 +92,7 @@ class Prepared:
     body: bytes
     received_ms: int
     started: float
+    arrived: datetime  # the business clock when the message arrived
     envelope: RequestEnvelope | None = None
     institution: Institution | None = None
     refusal: Refusal | None = None
@@ -177,11 +181,27 @@ class InsurerService:
         self.reference = reference
 
     # -- step 1: no database ----------------------------------------------------------------
-    def prepare(self, body: bytes, *, path_infno: str | None,
-                headers: Mapping[str, str]) -> Prepared:
-        prepared = Prepared(body=body, received_ms=self.wall_ms(), started=self.timer())
+    def prepare(self, body: bytes, *, path_infno: str | None, headers: Mapping[str, str],
+                content_type: str = "application/json") -> Prepared:
+        """Parse and check the message; its business time is taken now, on arrival, so a
+        fault's delay does not move it. A multipart form (9101's variant (a)) becomes the
+        envelope it carries; a Content-Type other than JSON is recorded as a deviation."""
+        prepared = Prepared(body=body, received_ms=self.wall_ms(), started=self.timer(),
+                            arrived=self.clock())
+        max_body = self.settings.max_body_bytes
+        if is_form(content_type):
+            try:
+                body = prepared.body = envelope_from_form(body, content_type)
+            except MultipartProblem as problem:
+                prepared.refusal = refuse("input_invalid", "body:multipart", detail=str(problem))
+                return prepared
+            max_body += max_body // 2 + 4  # the file's Base64 is a third longer than its bytes
+        elif content_type[:16].lower() != "application/json":
+            deviation = content_type_deviation(content_type)
+            if deviation is not None:
+                prepared.deviations.append(deviation)
         outcome = parse_request(body, mode=self.settings.mode, path_infno=path_infno,
-                                max_body=self.settings.max_body_bytes)
+                                max_body=max_body)
         prepared.deviations.extend(outcome.deviations)
         envelope = outcome.envelope
         if envelope is None:
@@ -209,7 +229,7 @@ class InsurerService:
         if self.faults.has_active:
             prepared.hit = self.faults.match(MessageFacts(
                 infno=envelope.infno, fixmedins_code=envelope.fixmedins_code,
-                psn_no=prepared.psn_no, msgid=envelope.msgid, business_time=self.clock()))
+                psn_no=prepared.psn_no, msgid=envelope.msgid, business_time=prepared.arrived))
             if prepared.hit is not None and isinstance(prepared.hit.effect, ClockSkew):
                 prepared.skew = timedelta(seconds=prepared.hit.effect.seconds)
         return prepared
@@ -266,7 +286,7 @@ class InsurerService:
     def execute_in(self, tx: LedgerTx, prepared: Prepared) -> Reply:
         """Run the message inside ``tx``: sign-in check, the handler and the record (the
         caller commits)."""
-        now = self.clock() + prepared.skew
+        now = prepared.arrived + prepared.skew
         envelope, institution, hit = prepared.envelope, prepared.institution, prepared.hit
         if prepared.refusal is not None or envelope is None or institution is None:
             refusal = prepared.refusal or refuse("input_invalid", "body", detail="报文无法解析")
@@ -434,7 +454,7 @@ class InsurerService:
 
     def record_fault_only_in(self, tx: LedgerTx, prepared: Prepared, *,
                              http_status: int | None, effect: str) -> None:
-        now = self.clock() + prepared.skew
+        now = prepared.arrived + prepared.skew
         tx.add_message(self._record(prepared, now, keyed=False, status="faulted",
                                     http_status=http_status, fault_effect=effect))
 
@@ -473,7 +493,19 @@ def _with_signins_changed(reply: Reply) -> Reply:
 
 
 def _deviations_json(deviations: list[Deviation]) -> str:
+    """The record's deviations: each (code, field) once, at most ``MAX_DEVIATIONS`` and then
+    one ``deviations_truncated`` (a handler may read a field twice; 500 fee rows may carry
+    the same departure)."""
     if not deviations:
         return "[]"
-    return dump_json([{"code": d.code, "field": d.field, "detail": d.detail}
-                      for d in deviations])
+    seen: set[tuple[str, str]] = set()
+    kept = []
+    for d in deviations:
+        if (d.code, d.field) not in seen:
+            seen.add((d.code, d.field))
+            kept.append({"code": d.code, "field": d.field, "detail": d.detail})
+    if len(kept) > MAX_DEVIATIONS:
+        dropped = len(kept) - MAX_DEVIATIONS
+        kept = [*kept[:MAX_DEVIATIONS], {"code": "deviations_truncated", "field": "body",
+                                         "detail": f"{dropped} more deviations not listed"}]
+    return dump_json(kept)

@@ -87,13 +87,18 @@ class Call:
     def strict(self) -> bool:
         return self.settings.mode == "strict"
 
+    def reader(self) -> Reader:
+        """A reader of ``input`` whose deviations (tolerant mode) go to :attr:`deviations`,
+        and so into the message's record."""
+        return Reader(self.envelope.input, strict=self.strict, deviations=self.deviations)
+
     def node(self, name: str) -> Reader:
         """A reader of the input node ``name`` (``data``, ``mdtrtinfo``, ``signIn``, ...)."""
-        return Reader(self.envelope.input, strict=self.strict).node(name)
+        return self.reader().node(name)
 
     def rows(self, name: str, *, required: bool = True) -> tuple[Reader, list[Reader]]:
         """The root reader (for its ``problem``) and one reader per row of the list ``name``."""
-        root = Reader(self.envelope.input, strict=self.strict)
+        root = self.reader()
         return root, root.rows(name, required=required)
 
 

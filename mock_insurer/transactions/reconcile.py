@@ -105,6 +105,13 @@ def handle_3201(call: Call, tx: LedgerTx) -> Outcome:
     rows = _scope(call, tx, begin.isoformat(), end.isoformat(), insutype=insutype,
                   clr_type=clr_type, setl_optins=setl_optins, refd=refd)
     rslt, text = compare(_totals(rows), Totals(medfee, fund, acct, count))
+    if not rows and setl_optins:  # the usual slip: the hospital's own area, not 2207's clr_optins
+        others = sorted({r.clr_optins for r in _scope(
+            call, tx, begin.isoformat(), end.isoformat(), insutype=insutype,
+            clr_type=clr_type, setl_optins=None, refd=refd)})
+        if others:
+            text = (f"结算经办机构(setl_optins)应填2207返回的clr_optins：本期本机构的结算在"
+                    f"{'、'.join(others)}。{text}")
     return Answered({"stmtinfo": {"setl_optins": setl_optins or "", "stmt_rslt": rslt,
                                   "stmt_rslt_dscr": text[:200]}})
 
@@ -123,7 +130,8 @@ class DetailRow:
 def read_detail_file(content: bytes) -> list[DetailRow] | str:
     """Rows of an uploaded detail file (a zip holding one text file, or the text itself):
     ``setl_id, mdtrt_id, psn_no, medfee_sumamt, fund_pay_sumamt, acct_pay, refd_setl_flag``
-    separated by tabs or spaces. Returns the rows, or what is wrong (in words)."""
+    separated by tabs or spaces, with or without a first line naming them. Returns the rows,
+    or what is wrong (in words)."""
     text_bytes = content
     if content[:2] == b"PK":
         try:
@@ -141,10 +149,10 @@ def read_detail_file(content: bytes) -> list[DetailRow] | str:
             text = text_bytes.decode("gbk")
         except UnicodeDecodeError:
             return "文件编码无法识别(应为UTF-8)"
-    rows = []
+    rows: list[DetailRow] = []
     for number, line in enumerate(text.splitlines(), start=1):
-        if not line.strip():
-            continue
+        if not line.strip() or (not rows and line.lstrip().lower().startswith("setl_id")):
+            continue  # blank lines, and a first line naming the columns
         parts = re.split(r"\t|\s+", line.strip())
         if len(parts) < 7:
             return f"第{number}行应有7列(setl_id mdtrt_id psn_no medfee_sumamt fund_pay_sumamt acct_pay refd_setl_flag)，实际{len(parts)}列"

@@ -104,7 +104,7 @@ def handle_2203(call: Call, tx: LedgerTx) -> Outcome:
     root, rows = call.rows("diseinfo")
     for d in rows:
         d.code("diag_type", ("1", "2", "3"))
-        d.text("diag_srt_no", max_len=2)
+        d.integer("diag_srt_no", digits=2)  # num 2 (fact sheet §3 2203)
         code = d.text("diag_code", max_len=20)
         d.text("diag_name", max_len=100)
         d.text("diag_dept", max_len=50)

@@ -73,9 +73,9 @@ def _is_empty(value: Any) -> bool:
 class _Log:
     __slots__ = ("deviations", "problems")
 
-    def __init__(self) -> None:
+    def __init__(self, deviations: list[Deviation] | None = None) -> None:
         self.problems: list[FieldProblem] = []
-        self.deviations: list[Deviation] = []
+        self.deviations: list[Deviation] = [] if deviations is None else deviations
 
 
 class Reader:
@@ -84,13 +84,15 @@ class Reader:
     *node* is the object (anything else reads as empty and — unless ``None`` at the root —
     is a problem); *where* is its path for the ``[...]`` of texts (``""`` at the root of
     ``input``, ``"data"``, ``"feedetail[2]"``); *strict* is the gateway's mode; *prefix* is
-    put before field labels in texts (``"费用明细第3条 "``)."""
+    put before field labels in texts (``"费用明细第3条 "``); *deviations*, when given, is the
+    list the deviations of this reader and every reader made from it are appended to (the
+    message's, so that the record lists them)."""
 
     __slots__ = ("_log", "_node", "prefix", "strict", "where")
 
     def __init__(self, node: Any, where: str = "", *, strict: bool = True, prefix: str = "",
-                 _log: _Log | None = None) -> None:
-        self._log = _log if _log is not None else _Log()
+                 deviations: list[Deviation] | None = None, _log: _Log | None = None) -> None:
+        self._log = _log if _log is not None else _Log(deviations)
         self.where = where
         self.strict = strict
         self.prefix = prefix

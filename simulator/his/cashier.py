@@ -277,9 +277,9 @@ class Cashier:
             "dr_codg": visit["doctor_code"], "med_type": visit["med_type"],
             "fsi_order_dtos": [{
                 "rx_id": line["feedetl_sn"], "rxno": "", "hilist_code": line["national_code"],
-                "hilist_name": line["name"], "cnt": format(line["qty"], "f"),
+                "hilist_name": line["name"], "cnt": line["qty"],
                 "pric": line["price"], "sumamt": line["amount"],
-                "prd_days": None if line["days"] is None else format(line["days"], "f"),
+                "prd_days": line["days"],
                 "drord_dr_codg": visit["doctor_code"]} for line in orders],
             "medfee_sumamt": sum((line["amount"] for line in orders), ZERO),
             "insutype": visit["insutype"]}
@@ -307,9 +307,8 @@ class Cashier:
             "psn_no": visit["psn_no"], "chrg_bchno": line["chrg_bchno"], "dise_codg": "",
             "rxno": "", "rx_circ_flag": "0", "fee_ocur_time": desk.stamp(),
             "med_list_codg": line["national_code"], "medins_list_codg": line["code"],
-            "det_item_fee_sumamt": line["amount"], "cnt": format(line["qty"], "f"),
-            "pric": line["price"], "prd_days": None if line["days"] is None
-            else format(line["days"], "f"),
+            "det_item_fee_sumamt": line["amount"], "cnt": line["qty"],
+            "pric": line["price"], "prd_days": line["days"],
             "bilg_dept_codg": visit["dept_code"], "bilg_dept_name": visit["dept_name"],
             "bilg_dr_codg": visit["doctor_code"], "bilg_dr_name": visit["doctor_name"],
             "hosp_appr_flag": "0"} for line in sending]
@@ -365,7 +364,7 @@ class Cashier:
             "mdtrtinfo": {"mdtrt_id": visit["mdtrt_id"], "psn_no": visit["psn_no"],
                           "med_type": visit["med_type"], "begntime": visit["registered_at"],
                           "main_cond_dscr": "", "dise_codg": "", "dise_name": ""},
-            "diseinfo": [{"diag_type": "1", "diag_srt_no": str(n), "diag_code": code,
+            "diseinfo": [{"diag_type": "1", "diag_srt_no": n, "diag_code": code,
                           "diag_name": names.get(code, code), "diag_dept": visit["dept_name"],
                           "dise_dor_no": visit["doctor_code"],
                           "dise_dor_name": visit["doctor_name"], "diag_time": stamp,

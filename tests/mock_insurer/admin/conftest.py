@@ -60,7 +60,7 @@ class Hospital:
         return answer
 
     def sign_in(self) -> None:
-        answer = self.send("9001", {"signIn": {"opter_no": "001", "mac": "", "ip": ""}})
+        answer = self.send("9001", {"signIn": {"opter_no": "001", "mac": "", "ip": "127.0.0.1"}})
         self.sign_no = answer["output"]["signinoutb"]["sign_no"]
 
     def register(self, person: dict[str, Any]) -> str:

@@ -188,5 +188,5 @@ def test_a_number_beyond_its_bound_is_refused_422_and_messages_still_answer(
     error = answer.json()["error"]
     assert error["where"] == where and "at most" in error["message"]
     assert insurer.service.faults.plan().seed == 7
-    refused = Hospital(client).send("9001", {"signIn": {"opter_no": "001", "mac": "", "ip": ""}})
+    refused = Hospital(client).send("9001", {"signIn": {"opter_no": "001", "mac": "", "ip": "127.0.0.1"}})
     assert refused["infcode"] == -1 and "演练" in refused["err_msg"]  # the old plan answers

@@ -48,7 +48,7 @@ class Window:
             "mdtrtinfo": {"mdtrt_id": mdtrt_id, "psn_no": person["psn_no"], "med_type": "11",
                           "begntime": NOW, "main_cond_dscr": "", "dise_codg": "",
                           "dise_name": ""},
-            "diseinfo": [{"diag_type": "1", "diag_srt_no": str(i + 1), "diag_code": code,
+            "diseinfo": [{"diag_type": "1", "diag_srt_no": i + 1, "diag_code": code,
                           "diag_name": code, "diag_dept": "内科", "dise_dor_no": "D001",
                           "dise_dor_name": "李医生", "diag_time": NOW, "vali_flag": "1"}
                          for i, code in enumerate(codes)]})

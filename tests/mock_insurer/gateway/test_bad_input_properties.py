@@ -42,7 +42,7 @@ def valid_inputs(mdtrt_id: str) -> dict[str, dict[str, Any]]:
                           "caty": "A03"}},
         "2203": {"mdtrtinfo": {"mdtrt_id": mdtrt_id, "psn_no": P1["psn_no"], "med_type": "11",
                                "begntime": "2026-03-02 08:00:00"},
-                 "diseinfo": [{"diag_type": "1", "diag_srt_no": "1", "diag_code": "J06.900",
+                 "diseinfo": [{"diag_type": "1", "diag_srt_no": 1, "diag_code": "J06.900",
                                "diag_name": "x", "diag_dept": "x", "dise_dor_no": "D1",
                                "dise_dor_name": "李", "diag_time": "2026-03-02 08:00:00",
                                "vali_flag": "1"}]},

@@ -26,10 +26,11 @@ def day_of_settlements(window: Window) -> list[dict[str, Any]]:
     return rows
 
 
-def totals(window: Window, rows: list[dict[str, Any]], insutype: str) -> Answer:
+def totals(window: Window, rows: list[dict[str, Any]], insutype: str,
+           setl_optins: str = "110000") -> Answer:
     mine = [r for r in rows if r["insutype"] == insutype]
     return window.client.call("3201", {"data": {
-        "insutype": insutype, "clr_type": "11", "setl_optins": "110000",
+        "insutype": insutype, "clr_type": "11", "setl_optins": setl_optins,
         "stmt_begndate": DAY, "stmt_enddate": DAY,
         "medfee_sumamt": sum((r["medfee_sumamt"] for r in mine), D("0")),
         "fund_pay_sumamt": sum((r["fund_pay_sumamt"] for r in mine), D("0")),
@@ -44,6 +45,14 @@ def test_totals_balance_when_the_hospital_counts_what_the_center_counts(window: 
         assert info["stmt_rslt"] == "0", info
 
 
+def test_totals_under_the_wrong_clearing_area_say_which_one_to_use(window: Window) -> None:
+    rows = day_of_settlements(window)
+    info = totals(window, rows, "310", setl_optins="110105").output["stmtinfo"]  # own area
+    assert info["stmt_rslt"] == "2"  # nothing there at the center
+    assert info["stmt_rslt_dscr"].startswith("结算经办机构(setl_optins)应填2207返回的clr_optins")
+    assert "110000" in info["stmt_rslt_dscr"]
+
+
 def test_a_missing_settlement_is_found_and_named_in_the_detail_file(window: Window) -> None:
     rows = day_of_settlements(window)
     employees = [r for r in rows if r["insutype"] == "310"]
@@ -52,7 +61,8 @@ def test_a_missing_settlement_is_found_and_named_in_the_detail_file(window: Wind
     info = totals(window, declared, "310").output["stmtinfo"]
     assert info["stmt_rslt"] == "1"  # the center has more
     assert "中心多" in info["stmt_rslt_dscr"]
-    lines = "".join(
+    lines = "setl_id\tmdtrt_id\tpsn_no\tmedfee_sumamt\tfund_pay_sumamt\tacct_pay\trefd_setl_flag\n"
+    lines += "".join(  # a first line naming the columns is allowed
         "\t".join([r["setl_id"], r["mdtrt_id"], r["psn_no"], render(r["medfee_sumamt"]),
                    render(r["fund_pay_sumamt"]), render(r["acct_pay"]),
                    "1" if r["medfee_sumamt"] < 0 else "0"]) + "\n" for r in declared)
