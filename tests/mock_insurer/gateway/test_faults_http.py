@@ -3,6 +3,8 @@ and that the record names the fault."""
 
 from __future__ import annotations
 
+import threading
+from datetime import date
 from decimal import Decimal
 from typing import Any
 
@@ -76,6 +78,21 @@ def test_delay_still_settles(window: Window, insurer: Insurer) -> None:
     answer = window.settle(1, mdtrt_id, D("30.00"))
     assert answer.elapsed_ms >= 300
     assert state(insurer)[0] == 1
+
+
+def test_a_delayed_settlement_keeps_the_business_time_it_arrived_at(
+        window: Window, insurer: Insurer) -> None:
+    mdtrt_id = ready(window)
+    insurer.service.faults.set_plan(plan({"kind": "delay", "ms": 600}))
+    arrived = insurer.clock.now()
+    timer = threading.Timer(0.3, insurer.clock.set_business_date, (date(2026, 3, 9),))
+    timer.start()  # the business day moves on while the message waits (as a scenario runner's)
+    try:
+        answer = window.settle(1, mdtrt_id, D("30.00"))
+    finally:
+        timer.join()
+    assert answer.output["setlinfo"]["setl_time"][:10] == arrived.date().isoformat()
+    assert insurer.clock.now().date() == date(2026, 3, 9)
 
 
 def test_infcode_as_string_is_still_a_success(window: Window, insurer: Insurer) -> None:
