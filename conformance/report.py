@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import html
 import json
+import re
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import asdict
@@ -22,9 +23,10 @@ from typing import Any
 from conformance.catalogue import GROUPS, requirements
 from conformance.masking import mask
 from conformance.target import Target, message_evidence
-from scenarios.report import atomic_write
+from mock_insurer.schemas.catalog import transaction
+from scenarios.report import CHECK_LABELS, atomic_write, refusal_label
 
-__all__ = ["build_report", "write_reports"]
+__all__ = ["BADGES", "build_report", "render_html", "write_reports"]
 
 MESSAGES_PER_FAILURE = 12
 OUTCOME_ORDER = ("fail", "error", "pass", "skip")
@@ -138,19 +140,54 @@ def write_reports(directory: Path, records: Sequence[Any], target: Target | None
 
 
 # -- HTML ------------------------------------------------------------------------------------
+# The page's labels are 中文 English (the requirement texts stay English: vendors read them).
+BADGES = {
+    "certified": "已认证 certified", "not certified": "未通过认证 not certified",
+    "partial run": "部分运行 partial run", "pass": "通过 pass", "fail": "未通过 fail",
+    "error": "出错 error", "skip": "跳过 skip", "untested": "未测试 untested",
+    "not run": "未运行 not run",
+}
+"""Each verdict and outcome as the page shows it; report.json keeps the English code."""
+
+FAULTS = {
+    "refuse": "拒绝连接 connection refused", "close": "连接中断 connection closed",
+    "delay": "延迟 delayed", "http_error": "HTTP 错误 HTTP error",
+    "business_error": "业务错误 business error", "malformed": "应答损坏 garbled answer",
+    "lose_answer": "应答丢失 answer lost", "signin_invalidated": "签到失效 sign-in invalidated",
+    "clock_skew": "时钟偏差 clock skew",
+}
+"""The fault the harness planted on a message (mock_insurer/faults EFFECT_KINDS)."""
+
+LEVELS = {"SHALL": "必须 SHALL", "SHOULD": "应当 SHOULD"}
+COUNT_ORDER = ("fail", "error", "pass", "skip", "untested", "not run")
+EVIDENCE_ROWS = 20
+"""Evidence rows shown per failed test; the rest are in report.json."""
+
 _STYLE = """
 body{font-family:system-ui,"Noto Sans CJK SC","WenQuanYi Micro Hei",sans-serif;margin:2em;
 color:#222;max-width:1100px}
 h1{font-size:1.5em}h2{font-size:1.2em;margin-top:2em;border-bottom:1px solid #ccc}
-.badge{display:inline-block;padding:.2em .7em;border-radius:.3em;color:#fff;font-weight:bold}
+.badge{display:inline-block;padding:.2em .7em;border-radius:.3em;color:#fff;font-weight:bold;
+white-space:nowrap}
 .pass{background:#2e7d32}.fail{background:#c62828}.error{background:#6a1b9a}
 .skip,.untested,.not-run{background:#757575}.certified{background:#2e7d32}
 .not-certified{background:#c62828}.partial-run{background:#ef6c00}
-table{border-collapse:collapse;width:100%}#summary td:first-child{white-space:nowrap}td,th{border-bottom:1px solid #eee;padding:.4em;
-text-align:left;vertical-align:top}pre{background:#f6f6f6;padding:.6em;overflow-x:auto;
-font-size:.85em;white-space:pre-wrap}details{margin:.3em 0}
+table{border-collapse:collapse;width:100%}#summary td:first-child,#summary td:nth-child(2),
+#summary td:nth-child(3){white-space:nowrap}
+td,th{border-bottom:1px solid #eee;padding:.4em;text-align:left;vertical-align:top}
+th{background:#f3f3f3}
+pre{background:#f6f6f6;padding:.6em;overflow-x:auto;font-size:.85em;white-space:pre-wrap;
+max-height:30em;overflow-y:auto}
+code{background:#f0f0f0;padding:0 .2em;border-radius:.2em;font-size:.9em}
+details{margin:.3em 0}summary{cursor:pointer}
 .req{margin:1em 0;padding:.6em 1em;border-left:4px solid #ccc}
 .req.fail{border-color:#c62828;background:#fff5f5}.req.error{border-color:#6a1b9a}
+.scroll{overflow-x:auto;max-width:100%}
+table.data{width:auto;font-size:.85em;background:#fff;margin:.3em 0}
+table.data td,table.data th{border:1px solid #ddd;padding:.2em .4em}
+table.data td{overflow-wrap:anywhere}table.data th{white-space:nowrap}
+table.data table.data{margin:0;font-size:1em}
+.nowrap{white-space:nowrap}.code{color:#777;font-size:.85em}.more{color:#555;font-style:italic}
 """
 
 
@@ -158,16 +195,152 @@ def _e(value: Any) -> str:
     return html.escape(str(value))
 
 
+def _text(value: Any) -> str:
+    """Escaped text with each `backticked` name shown as <code>."""
+    return re.sub(r"`([^`]+)`", r"<code>\1</code>", _e(value))
+
+
 def _badge(outcome: str) -> str:
     css = outcome.replace(" ", "-")
-    return f'<span class="badge {css}">{_e(outcome)}</span>'
+    return f'<span class="badge {css}" title="{_e(outcome)}">{_e(BADGES.get(outcome, outcome))}</span>'
 
 
 def _pretty(value: Any) -> str:
     return _e(json.dumps(value, ensure_ascii=False, indent=1, default=str))
 
 
+_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+
+
+def _scalar(value: Any) -> bool:
+    return value is None or isinstance(value, str | int | float | bool)
+
+
+def _flat(value: Any) -> bool:
+    return isinstance(value, dict) and all(_scalar(v) for v in value.values())
+
+
+def _cell_ok(value: Any) -> bool:
+    return _scalar(value) or _flat(value) or (
+        isinstance(value, dict) and all(_scalar(v) or _flat(v) for v in value.values())) or (
+        isinstance(value, list) and all(_flat(v) or _scalar(v) for v in value))
+
+
+def _tabular(items: Sequence[Any]) -> bool:
+    """A list of objects whose values are plain, or one level of plain objects (a row's
+    settlements): shown as a table."""
+    return bool(items) and all(isinstance(i, dict) and all(_cell_ok(v) for v in i.values())
+                               for i in items)
+
+
+def _cell(value: Any) -> str:
+    if value is None:
+        return "—"
+    if isinstance(value, str) and (_DATE.match(value) or (" " not in value and len(value) <= 30)):
+        return f'<span class="nowrap">{_e(value)}</span>'
+    if isinstance(value, bool):
+        return "是 yes" if value else "否 no"
+    if _scalar(value):
+        return _e(value)
+    if isinstance(value, dict):
+        return "<br>".join(f"{_e(k)}: " + (" · ".join(f"{_e(a)} {_cell(b)}" for a, b in v.items())
+                                          if isinstance(v, dict) else _cell(v))
+                           for k, v in value.items())
+    if not value:
+        return "—"
+    if value and all(_flat(v) for v in value):
+        return _table(value)
+    return "<br>".join(_e(v) for v in value)
+
+
+def _table(rows: Sequence[dict[str, Any]]) -> str:
+    columns: list[str] = []
+    for row in rows:
+        columns.extend(k for k in row if k not in columns)
+    head = "".join(f"<th>{_e(c)}</th>" for c in columns)
+    body = "".join("<tr>" + "".join(f"<td>{_cell(row.get(c))}</td>" for c in columns) + "</tr>"
+                   for row in rows)
+    return f'<table class="data"><tr>{head}</tr>{body}</table>'
+
+
+def _more(hidden: int) -> str:
+    return (f'<p class="more">另有 {hidden:,} 条未显示 and {hidden:,} more — '
+            "完整数据见 full data in report.json</p>" if hidden > 0 else "")
+
+
+def _evidence(items: Sequence[Any]) -> str:
+    """The evidence of a test: a table of its rows when they are objects, else JSON; at most
+    ``EVIDENCE_ROWS`` of them."""
+    shown = list(items[:EVIDENCE_ROWS])
+    if not _tabular(shown):
+        return (f"<p>证据 evidence ({len(items):,}):</p><pre>{_pretty(shown)}</pre>"
+                + _more(len(items) - len(shown)))
+    common = {k: v for k, v in shown[0].items() if _scalar(v) and len(shown) > 1
+              and all(k in row and row[k] == v for row in items)}
+    said = []
+    for key, value in common.items():
+        if value is None or value == "":
+            continue
+        if key == "check" and value in CHECK_LABELS:
+            said.append(f'检查 check: {_e(CHECK_LABELS[value])} <span class="code">{_e(value)}'
+                        "</span>")
+        else:
+            said.append(f"{_e(key)}: {_cell(value)}")
+    rows = [{k: v for k, v in row.items() if k not in common} for row in shown]
+    return (f"<p>证据 evidence ({len(items):,} 条 rows{'; ' if said else ''}"
+            + " · ".join(said) + f"):</p><div class=\"scroll\">{_table(rows)}</div>"
+            + _more(len(items) - len(shown)))
+
+
+def _infno(infno: Any) -> str:
+    try:
+        found = transaction(str(infno))
+    except KeyError:
+        return _e(infno)
+    return f'{_e(infno)} {_e(found.name_zh)} <span class="code">{_e(found.name_en)}</span>'
+
+
+def _answer(message: dict[str, Any]) -> str:
+    fault = message.get("fault") or {}
+    if fault:
+        effect = str(fault.get("effect") if isinstance(fault, dict) else fault)
+        return (f"注入故障 planted fault: {_e(FAULTS.get(effect, effect))} "
+                f'<span class="code">{_e(effect)}</span>')
+    if message.get("infcode") == 0:
+        return "成功 ok"
+    code = message.get("rejection_code")
+    label = f'{_e(refusal_label(code))} <span class="code">{_e(code)}</span> ' if code else ""
+    return f"拒绝 refused: {label}{_e(message.get('err_msg') or '')}"
+
+
+def _messages_html(messages: Sequence[dict[str, Any]]) -> str:
+    """The messages exchanged for the patients involved, folded: one line each, the bodies
+    behind a click."""
+    rows = []
+    for message in messages:
+        rows.append(
+            f"<tr><td class=\"nowrap\">{_e(message.get('biz_time'))}</td>"
+            f"<td class=\"nowrap\">{_infno(message.get('infno'))}</td>"
+            f"<td>{_answer(message)}</td><td><code class=\"nowrap\">{_e(message.get('msgid'))}</code>"
+            f"<details><summary>报文内容 input / output</summary><pre>"
+            + _pretty({k: message.get(k) for k in ("input", "output", "deviations")})
+            + "</pre></details></td></tr>")
+    return (f"<details class=\"messages\"><summary>相关报文 messages exchanged "
+            f"({len(messages):,}; 个人信息已脱敏 personal data masked)</summary>"
+            "<div class=\"scroll\"><table class=\"data\"><tr><th>时间 time</th>"
+            "<th>交易 transaction</th><th>应答 answer</th><th>报文ID msgid</th></tr>"
+            + "".join(rows) + "</table></div></details>")
+
+
+def _counts(counts: dict[str, int]) -> str:
+    order = [k for k in COUNT_ORDER if k in counts] + sorted(set(counts) - set(COUNT_ORDER))
+    return " ".join(f"{_badge(k)} {counts[k]:,}" for k in order)
+
+
 def render_html(report: dict[str, Any]) -> str:
+    """report.html: the verdict, every requirement in one table, then per group each
+    requirement with its tests; a failure shows its finding, how to fix it, its evidence
+    (capped) and the messages exchanged (folded)."""
     his = report.get("his") or {}
     prof = report.get("profile") or {}
     tests = {t["nodeid"]: t for t in report["tests"]}
@@ -176,20 +349,23 @@ def render_html(report: dict[str, Any]) -> str:
              f"<style>{_STYLE}</style></head><body>",
              "<h1>医保接口认证报告 / Conformance certification report</h1>",
              f"<p id=\"verdict\">{_badge(report['verdict'])} "
-             f"HIS: <b>{_e(his.get('label'))}</b> {_e((his.get('info') or {}).get('name', ''))}"
-             f" · profile <b>{_e(prof.get('name'))}</b> · cardsettle {_e(report['version'])}"
-             f" · {_e(report['seconds'])} s</p>"]
-    counts = report["counts"]
-    parts.append("<p>" + " ".join(f"{_badge(k)} {v}" for k, v in sorted(counts.items())) + "</p>")
+             f"送检系统 HIS: <b>{_e(his.get('label'))}</b> "
+             f"{_e((his.get('info') or {}).get('name', ''))}"
+             f" · 认证配置 profile <b>{_e(prof.get('name'))}</b> · cardsettle "
+             f"{_e(report['version'])} · 用时 duration {_e(report['seconds'])} s</p>",
+             f"<p>{_counts(report['counts'])}</p>"]
+    if report["only"]:
+        parts.append("<p>只运行了 only these groups ran: <b>"
+                     + ", ".join(_e(g) for g in report["only"]) + "</b></p>")
     if report["failing_shall"]:
         parts.append("<p>必须满足但未通过 / SHALL requirements not met: <b>"
                      + ", ".join(_e(r) for r in report["failing_shall"]) + "</b></p>")
-    summary = ["<table id=\"summary\"><tr><th>ID</th><th>级别 level</th><th>结果 outcome</th>"
-               "<th>要求 requirement</th></tr>"]
+    summary = ["<table id=\"summary\"><tr><th>编号 ID</th><th>级别 level</th>"
+               "<th>结果 outcome</th><th>要求 requirement</th></tr>"]
     for row in report["requirements"]:
         summary.append(f"<tr><td><a href=\"#{_e(row['id'])}\">{_e(row['id'])}</a></td>"
-                       f"<td>{_e(row['level'])}</td><td>{_badge(row['outcome'])}</td>"
-                       f"<td>{_e(row['text'])}</td></tr>")
+                       f"<td>{_e(LEVELS.get(row['level'], row['level']))}</td>"
+                       f"<td>{_badge(row['outcome'])}</td><td>{_text(row['text'])}</td></tr>")
     summary.append("</table>")
     parts.extend(summary)
     for group, title in GROUPS.items():
@@ -200,25 +376,26 @@ def render_html(report: dict[str, Any]) -> str:
         for row in rows:
             parts.append(f"<div class=\"req {_e(row['outcome'].replace(' ', '-'))}\" "
                          f"id=\"{_e(row['id'])}\"><p><b>{_e(row['id'])}</b> "
-                         f"{_badge(row['outcome'])} <i>{_e(row['level'])}</i> {_e(row['text'])}</p>"
-                         f"<p>依据 source: {_e(row['source'])}</p>")
+                         f"{_badge(row['outcome'])} "
+                         f"<i>{_e(LEVELS.get(row['level'], row['level']))}</i> "
+                         f"{_text(row['text'])}</p><p>依据 source: {_text(row['source'])}</p>")
             if row["outcome"] == "untested":
-                parts.append(f"<p>未测试原因 not tested because: {_e(row['untested'] or '—')}</p>")
+                parts.append(f"<p>未测试原因 not tested because: {_text(row['untested'] or '—')}"
+                             "</p>")
             for nodeid in row["tests"]:
                 test = tests[nodeid]
                 parts.append(f"<details{' open' if test['outcome'] in ('fail', 'error') else ''}>"
-                             f"<summary>{_badge(test['outcome'])} {_e(test['name'])} "
-                             f"({_e(', '.join(test['scenarios']))})</summary>")
+                             f"<summary>{_badge(test['outcome'])} 测试 test "
+                             f"<code>{_e(test['name'])}</code> · 场景 scenario "
+                             f"{_e(', '.join(test['scenarios']) or '—')}</summary>")
                 if test["message"]:
-                    parts.append(f"<p class=\"message\">{_e(test['message'])}</p>")
+                    parts.append(f"<p class=\"message\">结果 finding: {_text(test['message'])}</p>")
                 if test["outcome"] in ("fail", "error") and row["fix"]:
-                    parts.append(f"<p class=\"fix\">如何修复 how to fix: {_e(row['fix'])}</p>")
+                    parts.append(f"<p class=\"fix\">如何修复 how to fix: {_text(row['fix'])}</p>")
                 if test["evidence"]:
-                    parts.append("<p>证据 evidence:</p><pre>" + _pretty(test["evidence"][:20])
-                                 + "</pre>")
+                    parts.append(_evidence(test["evidence"]))
                 if test.get("messages"):
-                    parts.append("<p>相关报文 messages exchanged (personal data masked):</p><pre>"
-                                 + _pretty(test["messages"]) + "</pre>")
+                    parts.append(_messages_html(test["messages"]))
                 parts.append("</details>")
             parts.append("</div>")
     parts.append("</body></html>")

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-__all__ = ["TEXTS", "Refusal", "refuse"]
+__all__ = ["LABELS", "TEXTS", "Refusal", "refuse"]
 
 TEXTS: dict[str, str] = {
     # gateway and envelope
@@ -93,6 +93,88 @@ TEXTS: dict[str, str] = {
     "file_other_institution": "文件{file_qury_no}不属于本机构",
     "file_bad_content": "对账明细文件无法读取：{detail}",
 }
+
+
+LABELS: dict[str, tuple[str, str]] = {
+    # gateway and envelope
+    "unknown_infno": ("交易未开通", "transaction not enabled"),
+    "unknown_institution": ("机构未备案", "institution not registered"),
+    "institution_blacklisted": ("机构暂停结算", "institution suspended"),
+    "auth_failed": ("网关鉴权失败", "gateway authentication failed"),
+    "no_signin": ("未签到", "not signed in"),
+    "signin_other_day": ("签到已过期", "sign-in of another day"),
+    "duplicate_msgid": ("报文ID重复", "message ID reused"),
+    "msgid_reversed": ("报文已冲正", "message reversed"),
+    "input_invalid": ("报文内容有误", "invalid message"),
+    "fault_business_error": ("医保中心业务错误", "insurer business error"),
+    # person and certificate
+    "person_not_found": ("查无参保信息", "person not found"),
+    "card_not_found": ("社保卡不存在", "card not found"),
+    "card_sn_missing": ("缺少卡识别码", "card_sn missing"),
+    "card_sn_mismatch": ("卡识别码不符", "card_sn mismatch"),
+    "card_lost": ("社保卡已挂失", "card lost"),
+    "card_replaced": ("社保卡已换发", "card replaced"),
+    "ec_token_invalid": ("电子凭证无效", "e-certificate invalid"),
+    "identity_mismatch": ("身份信息不符", "identity mismatch"),
+    "cert_type_unsupported": ("凭证类型不支持", "certificate type unsupported"),
+    "not_insured": ("未参加该险种", "not insured in this scheme"),
+    "insurance_suspended": ("暂停参保", "insurance suspended"),
+    "insurance_terminated": ("终止参保", "insurance terminated"),
+    "insurance_invalid": ("参保状态无效", "insurance not valid"),
+    "person_deceased": ("已登记死亡", "registered deceased"),
+    "person_blacklisted": ("限制名单", "on the restricted list"),
+    "psn_no_mismatch": ("人员编号不符", "person number mismatch"),
+    "insuplc_mismatch": ("参保地不符", "insured place mismatch"),
+    # visits
+    "visit_not_found": ("就诊不存在", "visit not found"),
+    "visit_cancelled": ("已撤销挂号", "registration cancelled"),
+    "visit_other_institution": ("非本机构就诊", "visit of another institution"),
+    "visit_person_mismatch": ("就诊人员不符", "visit person mismatch"),
+    "visit_has_settlement": ("就诊已结算", "visit already settled"),
+    "diagnosis_missing": ("缺少诊断", "diagnosis missing"),
+    # fee details and the insurer's line checks
+    "no_fee_rows": ("费用明细为空", "no fee lines"),
+    "feedetl_sn_duplicate": ("明细流水号重复", "fee line number reused"),
+    "batch_disease_mismatch": ("病种编码不一致", "disease code differs in batch"),
+    "item_not_mapped": ("目录未对照", "item not mapped"),
+    "item_mapping_mismatch": ("目录对照不符", "item mapping mismatch"),
+    "det_amount_mismatch": ("明细金额不符", "line amount mismatch"),
+    "over_quantity": ("超量", "over quantity"),
+    "over_days": ("超天数", "over days"),
+    "cumulative_over_supply": ("累计超量", "cumulative over supply"),
+    "gender_restricted": ("限性别用药", "gender limit"),
+    "age_restricted": ("限年龄用药", "age limit"),
+    # settlement
+    "details_settled": ("明细已结算", "details already settled"),
+    "nothing_to_cancel": ("无可撤销明细", "nothing to cancel"),
+    "no_unsettled_details": ("无待结算明细", "no details to settle"),
+    "medfee_mismatch": ("医疗费总额不符", "total differs from lines"),
+    "amounts_mismatch": ("结算金额不符", "amounts differ from insurer"),
+    "scheme_not_covered": ("险种无待遇", "scheme not covered"),
+    "policy_not_in_force": ("无生效政策", "no policy in force"),
+    "insutype_mismatch": ("险种不一致", "scheme mismatch"),
+    "settlement_not_found": ("结算不存在", "settlement not found"),
+    "settlement_cancelled": ("结算已撤销", "settlement already cancelled"),
+    "settlement_is_cancellation": ("撤销记录不能撤销", "row is a cancellation"),
+    "settlement_is_reversal_row": ("冲正记录不能撤销", "row is a reversal"),
+    "settlement_other_institution": ("非本机构结算", "settlement of another institution"),
+    "settlement_mismatch": ("结算信息不符", "settlement mismatch"),
+    # reversal
+    "reversal_not_allowed": ("不允许冲正", "reversal not allowed"),
+    "reversal_window_passed": ("超过冲正时限", "reversal window passed"),
+    "reversal_person_mismatch": ("冲正人员不符", "reversal person mismatch"),
+    "reversal_infno_mismatch": ("冲正交易不符", "reversal transaction mismatch"),
+    "reversal_blocked": ("已有后续撤销", "reversal blocked"),
+    # queries, reconciliation and files
+    "cum_month_invalid": ("累计年月有误", "bad accumulation month"),
+    "stmt_dates_invalid": ("对账日期有误", "bad statement dates"),
+    "file_not_found": ("文件不存在", "file not found"),
+    "file_expired": ("文件已过期", "file expired"),
+    "file_other_institution": ("非本机构文件", "file of another institution"),
+    "file_bad_content": ("文件无法读取", "file unreadable"),
+}
+"""A short 中文 / English phrase for each code of :data:`TEXTS`, for tables and summaries that
+name a refusal in a word or two (the full text a cashier reads is the ``err_msg``)."""
 
 
 @dataclass(frozen=True, slots=True)

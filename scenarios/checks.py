@@ -169,11 +169,13 @@ def exactly_once(judge: Judge, _params: Any) -> CheckResult:
             bad.append({"visit": visit.id, "his_visit_id": visit.his_visit_id,
                         "mdtrt_id": found, "outcome at the window": visit.outcome,
                         "settlements in effect at the insurer": len(live)})
+    twice = sum(1 for item in bad if "settlements" in item)
+    parts = ([f"{twice} visit(s) settled twice at the insurer"] if twice else []) + (
+        [f"{len(bad) - twice} visit(s) whose outcome at the window differs from the insurer's "
+         "(settled at one, not at the other)"] if len(bad) > twice else [])
     return _result("exactly_once", bad,
                    "every visit is settled at most once, and the insurer agrees with what the "
-                   "cashier was told",
-                   "{n} visit(s) settled twice at the insurer, or settled there but not at the "
-                   "window (or the reverse)")
+                   "cashier was told", "; ".join(parts))
 
 
 def _his_counted(judge: Judge) -> dict[str, dict[str, Any]]:
@@ -310,8 +312,9 @@ def refusals(judge: Judge, params: Any) -> CheckResult:
             counts[code] = counts.get(code, 0) + 1
     bad = [{"refusal": code, "visits": counts.get(code, 0), "expected": _wanted(wanted)}
            for code, wanted in params.items() if not _count_ok(counts.get(code, 0), wanted)]
-    return _result("refusals", bad, f"refusals as expected ({counts})",
-                   "{n} refusal count(s) differ (seen: " + str(counts) + ")")
+    seen = ", ".join(f"{code} {n}" for code, n in counts.items()) or "none"
+    return _result("refusals", bad, f"refusals as expected ({seen})",
+                   "{n} refusal count(s) differ (seen: " + seen + ")")
 
 
 @check("day_end_corrections")

@@ -17,10 +17,12 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
+from mock_insurer.refusals import LABELS as REFUSAL_LABELS
 from scenarios.checks import refusal_code
 from scenarios.records import RunResult
 
-__all__ = ["atomic_write", "render", "write_json"]
+__all__ = ["CHECK_LABELS", "OUTCOME_LABELS", "atomic_write", "check_label",
+           "refusal_label", "render", "write_json"]
 
 OUTCOME_LABELS = {
     "settled": "结算 settled", "refunded": "全部退费 refunded",
@@ -28,6 +30,29 @@ OUTCOME_LABELS = {
     "cancelled": "离开/撤销 walked away", "unresolved": "结果未知 unresolved",
     "error": "无应答 no answer",
 }
+"""Each visit outcome as hospital staff read it (中文 English); the codes stay in result.json."""
+
+
+CHECK_LABELS: dict[str, str] = {
+    "answers": "均有应答 answers", "no_orphans": "无遗留 no orphans",
+    "exactly_once": "只结算一次 exactly once", "ledgers_agree": "台账一致 ledgers agree",
+    "bills_match": "票据一致 bills match", "day_end_balanced": "日终对平 day-end balanced",
+    "nothing_unresolved": "结果均已知 nothing unresolved", "outcomes": "结果分布 outcomes",
+    "refusals": "拒绝 refusals", "day_end_corrections": "日终更正 day-end corrections",
+    "recovered": "应答丢失后恢复 recovered", "visits": "预设就诊 scripted visits",
+}
+"""Each check of scenarios/checks.py as staff read it (中文 English)."""
+
+
+def refusal_label(code: str) -> str:
+    """``"社保卡已挂失 card lost"`` for ``card_lost``; an unknown code is shown as it is."""
+    known = REFUSAL_LABELS.get(code)
+    return f"{known[0]} {known[1]}" if known else code
+
+
+def check_label(name: str) -> str:
+    """``"只结算一次 exactly once"`` for ``exactly_once``; an unknown check is shown as it is."""
+    return CHECK_LABELS.get(name, name)
 
 
 def atomic_write(path: Path, text: str) -> None:
@@ -55,43 +80,63 @@ def _evidence_line(item: Any) -> str:
     return text if len(text) <= 300 else text[:297] + "..."
 
 
+def _refusals(counts: Counter[str]) -> Text:
+    """Each refusal as a short 中文 English phrase with its count, the code in grey."""
+    text = Text()
+    for index, (code, n) in enumerate(counts.most_common()):
+        if index:
+            text.append(", ")
+        text.append(f"{refusal_label(code)} {n}")
+        if code in REFUSAL_LABELS:
+            text.append(f" ({code})", style="dim")
+    return text
+
+
 def render(result: RunResult, console: Console, *, evidence: int = 5) -> None:
     """The result in one screen: what ran, how visits ended, each check, and the evidence of
-    each failure."""
-    verdict = Text(" PASS ", style="bold white on green") if result.passed else Text(
-        " FAIL ", style="bold white on red")
+    each failure. Labels are 中文 English; codes are kept in grey for support staff."""
+    verdict = Text(" 通过 PASS ", style="bold white on green") if result.passed else Text(
+        " 未通过 FAIL ", style="bold white on red")
     console.print(Text.assemble(verdict, f"  {result.scenario} — {result.title}"))
     his = result.his
     who = f"{his.get('name') or 'HIS'} at {his['url']}"
     if his.get("embedded"):
-        who += f" (embedded {his.get('class')})"
-    console.print(f"  HIS {who}, institution {his.get('institution')}; insurer "
-                  f"{result.insurer['url']}{' (embedded)' if result.insurer['embedded'] else ''}")
+        who += f" (内置 embedded {his.get('class')})"
+    console.print(f"  医院系统 HIS {who}, 机构 institution {his.get('institution')}; "
+                  f"医保中心 insurer {result.insurer['url']}"
+                  f"{' (内置 embedded)' if result.insurer['embedded'] else ''}",
+                  markup=False, highlight=False)
     counts = result.outcome_counts()
     recovered = sum(1 for v in result.visits if v.recovered)
-    console.print(f"  {len(result.visits)} visits in {result.wall_seconds:.1f} s: " + ", ".join(
-        f"{OUTCOME_LABELS.get(k, k)} {n}" for k, n in sorted(counts.items()))
-        + (f"; {recovered} recovered after a lost answer" if recovered else ""))
+    console.print(f"  就诊 {len(result.visits):,} visits, 用时 {result.wall_seconds:.1f} s: "
+                  + ", ".join(f"{OUTCOME_LABELS.get(k, k)} {n:,}" for k, n in
+                              sorted(counts.items()))
+                  + (f"; 应答丢失后恢复 recovered after a lost answer {recovered}"
+                     if recovered else ""), markup=False, highlight=False)
     refusals = Counter(code for v in result.visits if (code := refusal_code(v)))
     if refusals:
-        console.print("  refusals 拒绝: " + ", ".join(f"{code} {n}" for code, n in
-                                                      refusals.most_common()))
+        console.print(Text.assemble("  拒绝原因 refusal reasons: ", _refusals(refusals)))
     for day in result.day_ends:
-        state = "balanced 对平" if day.balanced else "NOT balanced 未对平"
-        console.print(f"  day-end {day.date}: {state}, {day.corrections} correction(s)")
+        state = "对平 balanced" if day.balanced else "未对平 NOT balanced"
+        console.print(f"  日终对账 day-end {day.date}: {state}, 更正 corrections "
+                      f"{day.corrections}", markup=False, highlight=False)
     table = Table(show_header=True, header_style="bold", box=None, pad_edge=False)
     table.add_column("", width=2)
-    table.add_column("check")
-    table.add_column("result")
+    table.add_column("检查 check")
+    table.add_column("结果 result")
     for check in result.checks:
         mark = Text("✓", style="green") if check.passed else Text("✗", style="bold red")
-        table.add_row(mark, check.name, check.summary)
+        name = Text(check_label(check.name))
+        if check.name in CHECK_LABELS:
+            name.append(f" {check.name}", style="dim")
+        table.add_row(mark, name, Text(check.summary))
     console.print(table)
     for check in result.checks:
         if check.passed or not check.evidence:
             continue
-        console.print(Text(f"  {check.name}: evidence", style="bold red"))
+        head = f"{CHECK_LABELS[check.name]} " if check.name in CHECK_LABELS else ""
+        console.print(Text(f"  {head}{check.name}: evidence 证据", style="bold red"))
         for item in check.evidence[:evidence]:
             console.print(f"    {_evidence_line(item)}", markup=False, highlight=False)
         if len(check.evidence) > evidence:
-            console.print(f"    ... {len(check.evidence) - evidence} more in result.json")
+            console.print(f"    ... 另有 {len(check.evidence) - evidence:,} more in result.json")

@@ -15,17 +15,21 @@ from decimal import Decimal
 from pathlib import Path
 
 import click
+from rich import box
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text
 
 from cardsettle.cli.errors import OneLineCommand, clean_errors
 from cardsettle.cli.options import SEED
 from cardsettle.cli.scenario import check_report_dir, run_one
+from mock_insurer.money import render
 from scenarios.checks import amount, refusal_code
 from scenarios.library import library_path
 from scenarios.loading import load_scenario
 from scenarios.planning import DEPARTMENTS
-from scenarios.records import RunResult
+from scenarios.records import RunResult, VisitRecord
+from scenarios.report import refusal_label
 
 __all__ = ["demo"]
 
@@ -42,41 +46,63 @@ def _money(result: RunResult) -> dict[str, Decimal]:
     return totals
 
 
+def _yuan(value: Decimal) -> str:
+    """``"7,450.07 元"``: two places, thousands separators (money stays Decimal)."""
+    return f"{Decimal(render(value)):,.2f} 元"
+
+
+def _reasons(visits: list[VisitRecord]) -> Text:
+    """Each refusal reason of a department on its own line: 中文 English and the count."""
+    reasons = Counter(code for v in visits if (code := refusal_code(v)))
+    return Text("\n".join(f"{refusal_label(c)} {n}" for c, n in reasons.most_common()))
+
+
+COLUMNS = ("科室\ndept", "就诊\nvisits", "结算\nsettled", "退费\nrefunded", "拒绝\nrefused",
+           "离开\nwalked\naway", "拒绝原因\nrefusal reasons")
+"""The department table's headers (中文 over English)."""
+
+
 def _summary(result: RunResult, console: Console) -> None:
     console.rule("[bold]上午小结 / the morning in one screen")
     money = _money(result)
-    console.print(f"医疗费 total {money['medfee_sumamt']} 元, 基金 fund {money['fund_pay_sumamt']}, "
-                  f"个人账户 account {money['acct_pay']}, 现金 cash {money['psn_cash_pay']} "
-                  "(bills in effect)")
+    console.print(f"医疗费 total {_yuan(money['medfee_sumamt'])}, 基金 fund "
+                  f"{_yuan(money['fund_pay_sumamt'])}, 个人账户 account {_yuan(money['acct_pay'])},"
+                  f" 现金 cash {_yuan(money['psn_cash_pay'])} (有效票据 bills in effect)",
+                  markup=False, highlight=False)
     times = sorted(v.system_ms for v in result.visits if v.outcome in ("settled", "partly_refunded"))
     if len(times) >= 2:
         q = statistics.quantiles(times, n=20)
-        console.print(f"HIS + insurer time per settled visit: median {statistics.median(times):.0f} ms, "
-                      f"95 % {q[18]:.0f} ms (add it to the cashier's own minutes when planning "
-                      "windows: cardsettle plan windows)")
-    table = Table(title="科室 / by department", title_justify="left")
-    for column in ("科室 dept", "visits", "settled", "refused", "walked away", "refusal reasons"):
-        table.add_column(column, justify="left" if column in ("科室 dept", "refusal reasons") else "right")
-    by_dept: dict[str, list] = {}
+        console.print(f"每笔结算系统耗时 HIS + insurer time per settled visit: 中位数 median "
+                      f"{statistics.median(times):,.0f} ms, 95% {q[18]:,.0f} ms (规划窗口时加到收费员"
+                      "自己的操作时间上 add it to the cashier's own minutes when planning "
+                      "windows: cardsettle plan windows)",
+                      markup=False, highlight=False)
+    table = Table(title="按科室 / by department", title_justify="left", box=box.SIMPLE_HEAD,
+                  pad_edge=False)
+    table.add_column(COLUMNS[0], no_wrap=True)
+    for column in COLUMNS[1:-1]:
+        table.add_column(column, justify="right", no_wrap=True)
+    table.add_column(COLUMNS[-1], overflow="fold", ratio=1)
+    by_dept: dict[str, list[VisitRecord]] = {}
     for visit in result.visits:
         by_dept.setdefault(visit.dept, []).append(visit)
     for dept, visits in sorted(by_dept.items()):
         outcomes = Counter(v.outcome for v in visits)
-        reasons = Counter(code for v in visits if (code := refusal_code(v)))
-        table.add_row(f"{dept} {DEPARTMENTS[dept][0]}", str(len(visits)),
-                      str(outcomes["settled"] + outcomes["partly_refunded"]),
-                      str(outcomes["refused"]), str(outcomes["cancelled"]),
-                      ", ".join(f"{c} {n}" for c, n in reasons.most_common()))
+        table.add_row(f"{dept} {DEPARTMENTS[dept][0]}", f"{len(visits):,}",
+                      f"{outcomes['settled'] + outcomes['partly_refunded']:,}",
+                      f"{outcomes['refunded']:,}", f"{outcomes['refused']:,}",
+                      f"{outcomes['cancelled']:,}", _reasons(visits))
     console.print(table)
     for event in result.events:
         if event["note"]:
-            console.print(f"{event['at'][11:16]}  {event['note']}")
+            console.print(f"{event['at'][11:16]}  {event['note']}", markup=False, highlight=False)
     recovered = [v.id for v in result.visits if v.recovered]
     waited = sum(1 for v in result.visits if v.retries)
-    console.print(f"lost answers recovered without charging twice: {len(recovered)}; patients who "
-                  f"came back after the outage: {waited}")
-    verdict = "nothing lost, nothing settled twice, day-end balanced" if result.passed else \
-        "SOMETHING IS WRONG — see the failed checks above"
+    console.print(f"应答丢失后恢复、未重复收费 lost answers recovered without charging twice: "
+                  f"{len(recovered)}; 中断后再来 patients who came back after the outage: {waited}")
+    verdict = ("无遗漏、无重复结算、日终对平 nothing lost, nothing settled twice, day-end balanced"
+               if result.passed else
+               "出现问题 SOMETHING IS WRONG — see the failed checks above 见上方未通过的检查")
     console.print(f"[bold]{verdict}[/bold]")
 
 
@@ -97,6 +123,6 @@ def demo(out_dir: Path, seed: int | None) -> None:
     console.print(f"[bold]cardsettle demo[/bold] — {scenario.title}")
     result = run_one(scenario, out_dir, console=console, progress=console.is_terminal)
     _summary(result, console)
-    console.print(f"Next: cardsettle scenario list · docs/scenarios.md · {out_dir}/result.json")
+    console.print(f"下一步 Next: cardsettle scenario list · docs/scenarios.md · {out_dir}/result.json")
     if not result.passed:
         raise SystemExit(1)
