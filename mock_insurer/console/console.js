@@ -24,10 +24,12 @@
     failed: ["故障", "failed"],
     pending: ["处理中", "in progress"],
   };
-  const EFFECTS = {
-    refuse: "拒绝连接", close: "断开连接", delay: "延迟应答", http_error: "HTTP 错误",
-    business_error: "业务错误", malformed: "应答损坏", lose_answer: "应答丢失",
-    signin_invalidated: "签到失效", clock_skew: "时钟偏差",
+  const EFFECTS = { // a fault's effect kind in words: [Chinese, English]
+    refuse: ["拒绝连接", "connection refused"], close: ["断开连接", "connection closed"],
+    delay: ["延迟应答", "slow answer"], http_error: ["HTTP 错误", "HTTP error"],
+    business_error: ["业务错误", "business error"], malformed: ["应答损坏", "broken answer"],
+    lose_answer: ["应答丢失", "answer lost"], signin_invalidated: ["签到失效", "sign-in invalidated"],
+    clock_skew: ["时钟偏差", "clock skew"],
   };
 
   const $ = (id) => document.getElementById(id);
@@ -39,6 +41,7 @@
     startId: 0, // the newest message id when the page opened
     drill: null, // the last /admin/drill answer
     faultsShape: "", // the plan's faults as last drawn (rows are redrawn only when it changes)
+    plan: {}, // fault id -> the fault of the plan as last read (its name and effect)
   };
 
   class AccessError extends Error {
@@ -110,6 +113,32 @@
 
   function listText(value) {
     return Array.isArray(value) ? value.join(", ") : String(value);
+  }
+
+  const WIDE = /[\u2e80-\u9fff\uf900-\ufaff\uff00-\uffef]/; // CJK characters and punctuation
+
+  /** Instructions as written in a drill file, for a block shown with white-space: pre-line:
+   * paragraphs (a blank line between them) stay apart; inside one, a line break that only
+   * wraps a long line is joined (a space between Latin words, nothing between Chinese
+   * characters), and a break between Chinese and English text is kept. */
+  function readable(text) {
+    return String(text || "").trim().split(/\n[ \t]*\n\s*/).map((paragraph) =>
+      paragraph.replace(/(\S)[ \t]*\n[ \t]*(?=(\S))/g, (_, before, after) => {
+        const wide = [before, after].filter((c) => WIDE.test(c)).length;
+        return before + (wide === 2 ? "" : wide === 1 ? "\n" : " ");
+      })).join("\n\n");
+  }
+
+  function effectKind(effect) {
+    return typeof effect === "string" ? effect : (effect && effect.kind) || "";
+  }
+
+  /** A fault in words: its name from the plan when known, else its effect, else its id. */
+  function faultWords(id) {
+    const fault = state.plan[id];
+    if (fault && fault.name) return String(fault.name);
+    const words = fault ? EFFECTS[effectKind(fault.effect)] : null;
+    return words ? `${words[0]} ${words[1]}` : id;
   }
 
   // -- the admin API ------------------------------------------------------------------------
@@ -214,7 +243,8 @@
       }, el("span", { class: "phase-time" }, `${hhmm(phase.start)}–${hhmm(phase.end)}`),
       el("span", { class: "phase-name" }, phase.name),
       phase.faults && phase.faults.length
-        ? el("span", { class: "phase-faults" }, "故障 faults: " + phase.faults.join(", "))
+        ? el("span", { class: "phase-faults", title: "故障 fault " + phase.faults.join(", ") },
+          "故障 faults: " + phase.faults.map((id) => faultWords(String(id))).join("; "))
         : "");
       return item;
     }));
@@ -223,7 +253,7 @@
     if (phase) {
       $("phase-name").replaceChildren(
         el("span", { class: "label" }, ...both("当前阶段", "current phase")), " ", phase.name);
-      $("phase-instructions").textContent = phase.instructions || "";
+      $("phase-instructions").textContent = readable(phase.instructions);
     } else if (drill.state === "finished") {
       $("phase-name").replaceChildren(...both("演练结束", "the drill has ended"));
       $("phase-instructions").textContent = "";
@@ -278,7 +308,7 @@
     const e = typeof effect === "string" ? { kind: effect } : (effect || {});
     const rest = Object.entries(e).filter(([key]) => key !== "kind").map(([key, value]) =>
       `${key}: ${typeof value === "object" ? JSON.stringify(value) : value}`);
-    const name = EFFECTS[e.kind] ? EFFECTS[e.kind] + " " : "";
+    const name = EFFECTS[e.kind] ? EFFECTS[e.kind][0] + " " : "";
     return `${name}${e.kind}${rest.length ? " (" + rest.join(", ") + ")" : ""}`;
   }
 
@@ -300,6 +330,7 @@
   function renderFaults(data) {
     const faults = (data && data.plan && Array.isArray(data.plan.faults)) ? data.plan.faults : [];
     const stats = (data && data.stats) || {};
+    state.plan = Object.fromEntries(faults.map((fault) => [String(fault.id), fault]));
     const body = $("faults").tBodies[0];
     const shape = JSON.stringify(faults.map((f) => [f.id, f.name, f.match, f.effect]));
     if (shape !== state.faultsShape) {
@@ -360,6 +391,20 @@
     return "";
   }
 
+  /** The feed's fault cell: what the fault did, in words ("拒绝连接 connection refused"); the
+   * fault's id, name and effect code on hover. */
+  function faultCell(message) {
+    const fault = message.fault || {};
+    const id = fault.id ? String(fault.id) : "";
+    const kind = fault.effect || effectKind(state.plan[id] && state.plan[id].effect);
+    if (!id && !kind) return el("td", { class: "fault" });
+    const named = state.plan[id] && state.plan[id].name ? String(state.plan[id].name) : "";
+    const words = EFFECTS[kind];
+    const title = ["故障 fault " + (id || "?"), named, kind].filter(Boolean).join(" · ");
+    return el("td", { class: "fault", title, "data-effect": kind || null },
+      ...(words ? both(words[0], words[1]) : [el("code", {}, kind || id)]));
+  }
+
   function feedRow(message) {
     const result = outcome(message);
     const received = message.received_at ? new Date(message.received_at) : null;
@@ -381,8 +426,7 @@
     el("td", { class: "result" }, ...both(zh, en)),
     el("td", { class: "message", title: text }, code ? el("code", {}, code) : "",
       code && text ? " " : "", shorten(text, 120)),
-    el("td", { class: "fault" }, fault ? el("code", {}, fault) : "",
-      message.fault && message.fault.effect ? " " + message.fault.effect : ""));
+    faultCell(message));
   }
 
   async function pollFeed() {
@@ -402,10 +446,15 @@
   async function pollCounters() {
     const after = drillRunning() ? Number(state.drill.message_id_at_start) || 0 : state.startId;
     const counts = await admin("GET", `/counters?after_id=${after}`);
-    for (const key of COUNTERS) $("counter-" + key).textContent = String(counts[key]);
-    $("counters-scope").textContent = drillRunning()
-      ? `自演练开始 since the drill started (after message #${after})`
-      : `自打开本页 since this page opened (after message #${after})`;
+    for (const key of COUNTERS) {
+      const value = $("counter-" + key);
+      value.textContent = String(counts[key]);
+      value.closest(".counter").dataset.zero = Number(counts[key]) === 0 ? "true" : "false";
+    }
+    const scope = $("counters-scope");
+    scope.textContent = drillRunning() ? "自演练开始 since the drill started"
+      : "自打开本页 since this page opened";
+    scope.title = `从第 ${after} 条报文之后计数 / counting the messages after message ${after}`;
     $("counters").dataset.after = String(after);
   }
 

@@ -1,22 +1,116 @@
 """The debrief on paper: ``debrief.json``, ``debrief.html`` (Chinese and English labels, for the
 staff's meeting after the drill) with a chart of the messages per phase (``phases.png``), and a
-one-screen summary on the terminal."""
+one-screen summary on the terminal.
+
+Only what people read is translated here: ``debrief.json`` keeps the debrief's own keys and
+codes (``settled_twice``, ``stmt_rslt`` …). Amounts are yuan (Decimal text from the debrief,
+shown with thousands separators); seconds to recovery are drill seconds (wall seconds ×
+accelerate). Code meanings (险种 insutype, 清算类别 clr_type, 对账结果 stmt_rslt) come from
+:data:`mock_insurer.schemas.codes.CODE_TABLES`."""
 
 from __future__ import annotations
 
 import base64
 import html
 import json
+import textwrap
+from collections.abc import Mapping
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 from rich.console import Console
 from rich.table import Table
 
+from mock_insurer.money import MoneyParseError, parse_decimal, round_money
+from mock_insurer.schemas.codes import CODE_TABLES
 from scenarios.drills.debrief import Debrief
 from scenarios.report import atomic_write
 
-__all__ = ["phase_chart", "render_console", "write_debrief"]
+__all__ = ["AT_RISK_LABELS", "COLUMN_LABELS", "EFFECT_LABELS", "phase_chart", "render_console",
+           "render_html", "write_debrief", "yuan"]
+
+AT_RISK_LABELS: dict[str, tuple[str, str]] = {
+    "settled_twice": ("重复结算", "settled twice"),
+    "unsettled_details": ("明细上传未结算", "details uploaded, never settled"),
+    "insurer_only": ("中心有、HIS无", "settled at the insurer, unknown to the HIS"),
+    "his_only": ("HIS有、中心无", "in the HIS, unknown to the insurer"),
+}
+"""Chinese and English of the parts of ``money_at_risk`` (see :mod:`scenarios.drills.debrief`)."""
+
+COLUMN_LABELS: dict[str, str] = {
+    "mdtrt_id": "就诊ID visit (mdtrt_id)", "settlements": "结算笔数 settlements",
+    "extra yuan": "多结算金额 extra (元 yuan)", "setl_id": "结算ID settlement (setl_id)",
+    "psn_no": "人员编号 person", "msgid": "报文ID message (msgid)",
+    "medfee_sumamt": "医疗费总额 total fees (元 yuan)", "setl_time": "结算时间 settled at",
+    "visit_id": "HIS就诊号 HIS visit", "status": "HIS状态 HIS status",
+    "his": "HIS金额 HIS amount (元 yuan)", "insurer": "中心金额 insurer amount (元 yuan)",
+    "his_visit_id": "门诊号 HIS visit no.", "registered": "挂号时间 registered at",
+    "unsettled_details": "未结算明细 details never settled",
+    "unsettled_yuan": "未结算金额 unsettled (元 yuan)", "outcome": "结果 outcome",
+    "omsgid": "被冲正报文 reversed message (omsgid)",
+}
+"""Bilingual headers of the debrief's tables (keys as in ``debrief.json``)."""
+
+_MONEY_COLUMNS = frozenset({"extra yuan", "medfee_sumamt", "his", "insurer", "unsettled_yuan"})
+
+_VALUE_LABELS: dict[str, dict[str, str]] = {
+    "outcome": {"ok": "成功 answered", "refused": "拒绝 refused", "failed": "无应答 no answer"},
+    "status": {"settled": "已结算 settled", "cancelled": "已撤销 cancelled",
+               "refund": "已退费 refunded"},
+}
+
+EFFECT_LABELS: dict[str, tuple[str, str]] = {
+    "refuse": ("拒绝连接", "connection refused"), "close": ("断开连接", "connection closed"),
+    "delay": ("延迟应答", "slow answers"), "http_error": ("HTTP 错误", "HTTP error"),
+    "business_error": ("业务错误", "business error"), "malformed": ("应答损坏", "broken answer"),
+    "lose_answer": ("应答丢失", "answer lost"),
+    "signin_invalidated": ("签到失效", "sign-in invalidated"),
+    "clock_skew": ("时钟偏差", "clock skew"),
+}
+"""Fault effect kinds (:data:`mock_insurer.faults.EFFECT_KINDS`) in words."""
+
+_INSUTYPE_EN = {"310": "employees' basic medical insurance", "320": "civil servants' subsidy",
+                "330": "large-expense subsidy", "340": "retired cadres' medical security",
+                "390": "residents' basic medical insurance",
+                "392": "residents' serious-illness insurance", "510": "maternity insurance"}
+_CLR_TYPE_EN = {"11": "outpatient", "21": "inpatient", "41": "pharmacy", "99": "other"}
+_STMT_RSLT_EN = {"0": "balanced", "1": "the insurer has more", "2": "the hospital has more",
+                 "3": "the data differ"}
+
+
+def _code_names(table: str) -> dict[str, str]:
+    """``{code: Chinese name}`` from a code table's ``meaning`` ("310 职工…; 320 …")."""
+    names = {}
+    for part in CODE_TABLES[table].meaning.split(";"):
+        code, _, name = part.strip().partition(" ")
+        if code.isdigit() and name:
+            names[code] = name.strip()
+    return names
+
+
+def _code_text(table: str, english: Mapping[str, str], code: str) -> str:
+    """``"职工基本医疗保险 employees' … (310)"``; the bare code when unknown (escaped HTML)."""
+    chinese, en = _code_names(table).get(code, ""), english.get(code, "")
+    words = " ".join(w for w in (chinese, en) if w)
+    return f"{_e(words)} <small>({_e(code)})</small>" if words else _e(code)
+
+
+def yuan(value: Any) -> str:
+    """An amount as a person reads it: ``"1,234.50 元"`` (Decimal throughout; the text as it
+    was when it is not a number)."""
+    try:
+        amount: Decimal = round_money(parse_decimal(value))
+    except MoneyParseError:
+        return str(value)
+    return f"{amount:,} 元"
+
+
+def _phase_label(n: int, name: str) -> str:
+    """``"1. 营业\\nthe day's business"``: a phase name for a chart's axis, wrapped."""
+    lines = [part.strip() for part in name.split(" / ")] if " / " in name else [name]
+    wrapped = [w for line in lines for w in textwrap.wrap(line, 20) or [""]]
+    return f"{n}. " + "\n".join(wrapped)
 
 
 def phase_chart(result: Debrief) -> bytes:
@@ -29,20 +123,26 @@ def phase_chart(result: Debrief) -> bytes:
     from simulator.windows.plots import figure_bytes, label, plot_style
 
     with matplotlib.rc_context(plot_style()):
-        figure = Figure(figsize=(8, 3.6))
+        figure = Figure(figsize=(9, 3.8))
         axes = figure.subplots()
-        names = [f"{n + 1}" for n in range(len(result.phases))]
+        names = [_phase_label(n, p["name"]) for n, p in enumerate(result.phases, start=1)]
         bottom = [0] * len(names)
         for key, color, english, chinese in (("ok", "#2e7d32", "answered", "成功"),
                                              ("refused", "#ef6c00", "refused", "拒绝"),
                                              ("failed", "#c62828", "no answer", "无应答")):
             values = [p[key] for p in result.phases]
-            axes.bar(names, values, bottom=bottom, color=color, label=label(english, chinese))
+            axes.bar(range(len(names)), values, bottom=bottom, color=color,
+                     label=label(english, chinese))
             bottom = [b + v for b, v in zip(bottom, values, strict=True)]
+        for x, total in enumerate(bottom):
+            axes.annotate(f"{total:,}", (x, total), xytext=(0, 3), textcoords="offset points",
+                          ha="center", va="bottom", fontsize=9)
+        axes.set_xticks(range(len(names)), names, fontsize=9)
+        axes.set_ylim(0, max([*bottom, 1]) * 1.15)
         axes.set_xlabel(label("phase", "阶段"))
         axes.set_ylabel(label("messages", "报文数"))
         axes.set_title(label("Messages per phase", "各阶段交易"))
-        axes.legend(loc="upper right", fontsize=8)
+        axes.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), borderaxespad=0.0, fontsize=9)
         return figure_bytes(figure, "png")
 
 
@@ -50,62 +150,177 @@ def _e(value: Any) -> str:
     return html.escape(str(value))
 
 
+def _cell(key: str, value: Any) -> str:
+    if value is None or value == "":
+        return "<td>—</td>"
+    if key in _MONEY_COLUMNS:
+        return f'<td class="num">{_e(yuan(value))}</td>'
+    if key in _VALUE_LABELS:
+        return f"<td>{_e(_VALUE_LABELS[key].get(str(value), value))}</td>"
+    return f"<td>{_e(value)}</td>"
+
+
 def _table(title: str, rows: list[dict[str, Any]]) -> str:
     if not rows:
         return f"<h3>{_e(title)}</h3><p class=\"none\">无 / none</p>"
     keys = list(rows[0])
-    head = "".join(f"<th>{_e(k)}</th>" for k in keys)
-    body = "".join("<tr>" + "".join(f"<td>{_e(r.get(k))}</td>" for k in keys) + "</tr>"
-                   for r in rows)
-    return f"<h3>{_e(title)}</h3><table><tr>{head}</tr>{body}</table>"
+    head = "".join(f"<th title=\"{_e(k)}\">{_e(COLUMN_LABELS.get(k, k))}</th>" for k in keys)
+    body = "".join("<tr>" + "".join(_cell(k, r.get(k)) for k in keys) + "</tr>" for r in rows)
+    return f"<h3>{_e(title)}</h3><div class=\"wide\"><table><tr>{head}</tr>{body}</table></div>"
+
+
+def _fault_words(result: Debrief) -> dict[tuple[str, str], str]:
+    """``{(phase name, fault id): "中心宕机 / insurer down: 拒绝连接 connection refused"}`` for
+    a library drill (the debrief keeps only fault ids; their names and effects are in the
+    drill file). Empty for a drill that is not in the library."""
+    from scenarios.drills.library import drill_path
+    from scenarios.drills.loading import load_drill
+    from scenarios.errors import ScenarioError
+
+    path = drill_path(result.drill)
+    if path is None:
+        return {}
+    try:
+        drill = load_drill(path)
+    except (OSError, ScenarioError):
+        return {}
+    words = {}
+    for phase in drill.phases:
+        for n, fault in enumerate(phase.faults):
+            effect = fault.get("effect") or {}
+            kind = str(effect.get("kind", "")) if isinstance(effect, Mapping) else str(effect)
+            zh, en = EFFECT_LABELS.get(kind, (kind, ""))
+            said = f"{zh} {en}".strip()
+            name = fault.get("name")
+            words[(phase.name, str(fault.get("id", f"f{n + 1}")))] = (
+                f"{name}: {said}" if name else said)
+    return words
+
+
+def _faults_text(phase: str, faults: list[str], words: Mapping[tuple[str, str], str]) -> str:
+    """The faults of a phase in words, each with its id in small grey text (escaped HTML)."""
+    return "; ".join(f"{_e(words.get((phase, f), ''))} <small class=\"code\">{_e(f)}</small>"
+                     if (phase, f) in words else f"<code>{_e(f)}</code>" for f in faults)
+
+
+def _recovery_html(result: Debrief, words: Mapping[tuple[str, str], str]) -> str:
+    title = "恢复时间 / Time from each fault's end to the first good settlement"
+    if not result.recovery:
+        return f"<h3>{_e(title)}</h3><p class=\"none\">无 / none</p>"
+    rows = []
+    for item in result.recovery:
+        after = item["seconds_to_first_settlement"]
+        drill_time = item.get("note", "seconds") != "seconds"
+        unit = "演练秒 drill seconds" if drill_time else "秒 seconds"
+        rows.append(
+            f"<tr><td>{_e(item['phase'])}</td>"
+            f"<td>{_faults_text(item['phase'], list(item['faults']), words)}</td>"
+            f"<td class=\"num\">{'之后无成功结算 none afterwards' if after is None else _e(f'{after:,} {unit}')}"
+            f"</td></tr>")
+    note = (f"<p class=\"note\">演练时间 = 实际秒数 × 加速倍数 {result.accelerate:g} / drill "
+            f"time = wall-clock seconds × the acceleration {result.accelerate:g}</p>"
+            if result.accelerate != 1 else "")
+    return (f"<h3>{_e(title)}</h3><div class=\"wide\"><table><tr><th>阶段 phase</th>"
+            "<th>故障 faults</th><th class=\"num\">故障结束后首笔成功结算 first good settlement after the "
+            f"fault ended</th></tr>{''.join(rows)}</table></div>{note}")
+
+
+def _day_end_html(result: Debrief) -> list[str]:
+    day = result.day_end
+    state = {True: "对平 balanced", False: "未对平 NOT balanced", None: "未运行 not run"}[
+        day.get("balanced")]
+    parts = [f"<h3>日终对账 / Day-end reconciliation: {_e(state)}</h3>"]
+    for his in day.get("his", []):
+        parts.append(
+            f"<p>HIS 日终 HIS day-end {_e(his.get('date'))}: "
+            f"{'对平 balanced' if his.get('balanced') else '未对平 NOT balanced'}, "
+            f"更正 {_e(his.get('corrections', 0))} 笔 corrections</p>")
+    groups = day.get("insurer_3201", {})
+    if not groups:
+        return parts
+    parts.append(
+        "<h3>医保中心对总账 (3201) / The insurer's totals reconciliation (3201)</h3>"
+        "<p class=\"note\">每组按险种、清算类别和结算经办机构（区划代码）核对医疗费总额、基金支付、"
+        "个人账户支付和笔数；结果 0 表示对平。 / Each group (insurance type, clearing type, "
+        "settlement agency by area code) compares total fees, fund paid, personal account "
+        "paid and count; result 0 means balanced.</p>")
+    rows = []
+    for key, value in groups.items():
+        insutype, clr_type, setl_optins = [*key.split("/"), "", ""][:3]
+        code = str(value.get("stmt_rslt"))
+        css = "ok" if code == "0" else "bad"
+        rows.append(
+            f"<tr title=\"{_e(key)}\"><td>{_code_text('insutype', _INSUTYPE_EN, insutype)}</td>"
+            f"<td>{_code_text('clr_type', _CLR_TYPE_EN, clr_type)}</td>"
+            f"<td>{_e(setl_optins)}</td>"
+            f"<td class=\"{css}\">{_code_text('stmt_rslt', _STMT_RSLT_EN, code)}</td>"
+            f"<td>{_e(value.get('stmt_rslt_dscr') or '')}</td></tr>")
+    parts.append(
+        "<div class=\"wide\"><table><tr><th>险种 insurance type</th><th>清算类别 clearing type"
+        "</th><th>结算经办机构 settlement agency</th><th>对账结果 result</th>"
+        f"<th>中心说明 the insurer's note</th></tr>{''.join(rows)}</table></div>")
+    return parts
 
 
 def render_html(result: Debrief, chart: bytes) -> str:
-    verdict = ("nothing lost 无损失" if result.clean else "PROBLEMS FOUND 发现问题")
+    verdict = ("无损失 / nothing lost" if result.clean else "发现问题 / PROBLEMS FOUND")
     css = ("body{font-family:system-ui,'Noto Sans CJK SC','WenQuanYi Micro Hei',sans-serif;"
            "margin:2em;max-width:1100px;color:#222}table{border-collapse:collapse;width:100%;"
-           "margin-bottom:1em}td,th{border-bottom:1px solid #eee;padding:.35em;text-align:left}"
+           "margin-bottom:1em}td,th{border-bottom:1px solid #eee;padding:.35em;text-align:left;"
+           "vertical-align:top}td.num{text-align:right;white-space:nowrap}th.num{text-align:right}"
+           ".wide{overflow-x:auto}.note{color:#555;font-size:.9em}small{color:#777}"
+           "td.ok{color:#2e7d32}td.bad{color:#c62828;font-weight:bold}"
            ".badge{padding:.2em .6em;border-radius:.3em;color:#fff;font-weight:bold}"
            ".clean{background:#2e7d32}.problems{background:#c62828}.risk{font-size:1.3em}"
-           ".phase{border-left:4px solid #1565c0;padding:.3em 1em;margin:.6em 0}")
+           ".risk ul{font-size:.8em;margin:.3em 0}"
+           ".phase{border-left:4px solid #1565c0;padding:.3em 1em;margin:.6em 0}"
+           ".phase .count{white-space:nowrap}.phase .instructions{display:block;white-space:pre-line}"
+           "img{max-width:100%}")
+    risk = "".join(
+        f"<li>{_e(AT_RISK_LABELS[k][0])} {_e(AT_RISK_LABELS[k][1])}: {_e(yuan(v))}</li>"
+        if k in AT_RISK_LABELS else f"<li>{_e(k)}: {_e(yuan(v))}</li>"
+        for k, v in result.money_at_risk.items() if k != "total")
+    his = _e(result.his_url) if result.his_url else "— (仅医保中心记录 insurer record only)"
     parts = [f"<!doctype html><html lang=\"zh-CN\"><head><meta charset=\"utf-8\"><title>演练复盘 / "
              f"drill debrief — {_e(result.title)}</title><style>{css}</style></head><body>",
              f"<h1>演练复盘 / Drill debrief: {_e(result.title)}</h1>",
              f"<p id=\"verdict\"><span class=\"badge {'clean' if result.clean else 'problems'}\">"
-             f"{_e(verdict)}</span> started {_e(result.started)} · accelerate ×{_e(result.accelerate)}"
-             f" · insurer {_e(result.insurer_url)} · HIS {_e(result.his_url or '— (insurer record only)')}"
-             f" · institution {_e(result.institution or 'all')}</p>",
-             f"<p class=\"risk\" id=\"money-at-risk\">涉及金额 money at risk: "
-             f"<b>{_e(result.money_at_risk.get('total', '0.00'))}</b> 元 yuan "
-             f"({_e(', '.join(f'{k} {v}' for k, v in result.money_at_risk.items() if k != 'total'))})</p>",
+             f"{_e(verdict)}</span> 开始 started {_e(result.started)} · 加速 accelerated "
+             f"×{result.accelerate:g} · 医保中心 insurer {_e(result.insurer_url)} · HIS {his}"
+             f" · 机构 institution {_e(result.institution or '全部 all')}</p>",
+             f"<div class=\"risk\" id=\"money-at-risk\">涉及金额 money at risk: "
+             f"<b>{_e(yuan(result.money_at_risk.get('total', '0.00')))}</b> yuan"
+             f"<ul>{risk}</ul></div>",
              "<h2>各阶段 / Phases</h2>",
-             f"<img alt=\"messages per phase\" src=\"data:image/png;base64,"
+             f"<img alt=\"各阶段报文 messages per phase\" src=\"data:image/png;base64,"
              f"{base64.b64encode(chart).decode('ascii')}\">"]
+    words = _fault_words(result)
     for n, phase in enumerate(result.phases, start=1):
-        parts.append(f"<div class=\"phase\"><b>{n}. {_e(phase['name'])}</b> ({_e(phase['start'])})"
-                     f" — {phase['messages']} messages: {phase['ok']} ok, {phase['refused']} refused,"
-                     f" {phase['failed']} without answer; {phase['settled']} settlements"
-                     f"{'; faults ' + _e(', '.join(phase['faults'])) if phase['faults'] else ''}"
-                     f"<br><small>{_e(phase['instructions'])}</small></div>")
-    parts.append(_table("恢复时间 / Time from each fault's end to the first good settlement",
-                        result.recovery))
+        faults = (f"<br>故障 faults: {_faults_text(phase['name'], list(phase['faults']), words)}"
+                  if phase["faults"] else "")
+        parts.append(
+            f"<div class=\"phase\"><b>{n}. {_e(phase['name'])}</b> (计划开始 planned start "
+            f"{_e(phase['start'])})<br><span class=\"count\">报文 {phase['messages']:,} "
+            f"messages:</span> <span class=\"count\">成功 {phase['ok']:,} answered</span> · "
+            f"<span class=\"count\">拒绝 {phase['refused']:,} refused</span> · <span "
+            f"class=\"count\">无应答 {phase['failed']:,} no answer</span> · <span "
+            f"class=\"count\">结算 {phase['settled']:,} settlements</span>{faults}"
+            f"<small class=\"instructions\">{_e(str(phase['instructions']).strip())}</small></div>")
+    parts.append(_recovery_html(result, words))
     parts.append(_table("重复结算 / Settled twice", [
         {"mdtrt_id": d["mdtrt_id"], "settlements": len(d["settlements"]),
          "extra yuan": d["extra_yuan"]} for d in result.doubles]))
     parts.append(_table("中心有、HIS无 / Settlements the HIS does not know of", result.insurer_only)
                  if result.compared_with_his else
-                 "<h3>中心有、HIS无 / Settlements the HIS does not know of</h3><p>not compared: "
-                 "the HIS has no driver API (insurer record only)</p>")
+                 "<h3>中心有、HIS无 / Settlements the HIS does not know of</h3><p>未比较：HIS "
+                 "没有驱动接口（仅医保中心记录） / not compared: the HIS has no driver API "
+                 "(insurer record only)</p>")
     if result.compared_with_his:
         parts.append(_table("HIS有、中心无 / HIS rows the insurer does not have", result.his_only))
         parts.append(_table("金额不符 / Amounts that disagree", result.disagreements))
     parts.append(_table("遗留挂号或明细 / Registrations or details left open", result.orphans))
     parts.append(_table("冲正 / Reversals made", result.reversals))
-    day = result.day_end
-    state = {True: "对平 balanced", False: "未对平 NOT balanced", None: "未运行 not run"}[
-        day.get("balanced")]
-    parts.append(f"<h3>日终对账 / Day-end reconciliation: {_e(state)}</h3>")
-    parts.append(_table("3201", [{"group": k, **v} for k, v in day.get("insurer_3201", {}).items()]))
+    parts.extend(_day_end_html(result))
     parts.append("</body></html>")
     return "\n".join(parts)
 
@@ -124,20 +339,23 @@ def write_debrief(result: Debrief, directory: Path) -> Path:
 
 def render_console(result: Debrief, console: Console) -> None:
     table = Table(title="演练复盘 / drill debrief", title_justify="left")
-    for column in ("phase 阶段", "messages", "ok", "refused", "no answer", "settled"):
-        table.add_column(column, justify="left" if column.startswith("phase") else "right")
+    for column in ("阶段 phase", "报文 messages", "成功 ok", "拒绝 refused", "无应答 no answer",
+                   "结算 settled"):
+        table.add_column(column, justify="left" if column.endswith("phase") else "right")
     for n, phase in enumerate(result.phases, start=1):
         table.add_row(f"{n}. {phase['name']}", str(phase["messages"]), str(phase["ok"]),
                       str(phase["refused"]), str(phase["failed"]), str(phase["settled"]))
     console.print(table)
     for item in result.recovery:
         after = item["seconds_to_first_settlement"]
-        console.print(f"  after {item['phase']}: first good settlement "
-                      f"{'never' if after is None else f'{after} s'} after the fault ended")
+        console.print(f"  {item['phase']} 之后 after: 首笔成功结算 first good settlement "
+                      f"{'之后无 none afterwards' if after is None else f'{after} s'} "
+                      f"（故障结束后 after the fault ended）")
     console.print(f"  settled twice 重复结算 {len(result.doubles)} · unknown to the HIS 中心有HIS无 "
                   f"{len(result.insurer_only) if result.compared_with_his else 'n/a'} · left open "
                   f"遗留 {len(result.orphans)} · reversals 冲正 {len(result.reversals)} · day-end "
                   f"{ {True: 'balanced 对平', False: 'NOT balanced 未对平', None: 'not run'}[result.day_end.get('balanced')] }")
     style = "bold green" if result.clean else "bold red"
-    console.print(f"[{style}]money at risk 涉及金额: {result.money_at_risk.get('total')} yuan — "
-                  f"{'nothing lost' if result.clean else 'see the debrief'}[/{style}]")
+    console.print(f"[{style}]money at risk 涉及金额: {yuan(result.money_at_risk.get('total'))} "
+                  f"yuan — {'nothing lost 无损失' if result.clean else 'see the debrief 见复盘'}"
+                  f"[/{style}]")

@@ -1,9 +1,12 @@
 """End to end in a real headless browser (Debian's chromium, Playwright): the coordinator opens
 the console, types the admin token, starts a fault, sees it hit the next message in the feed,
-stops it and sees the next message go through."""
+stops it and sees the next message go through. Along the way: the instructions read as
+sentences (a drill file's wrapped lines joined, Chinese and English on their own lines), the
+counters at 0 are grey, and the feed says what a fault did in words."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
@@ -25,6 +28,13 @@ from .conftest import AUTH, TOKEN
 
 FAULT = "refuse-1101"
 ERR_MSG = "FSI-演练：医保中心繁忙"
+INSTRUCTIONS = ("请改用身份证号\n查询，不要重复读卡。\nLook the person up by their ID number; do not\n"
+                "read the card again and again.\n\nIT: check the card readers.\n")
+"""As a drill file's ``|`` block keeps them: a Chinese line broken mid-sentence, an English one
+wrapped, a paragraph break."""
+SHOWN = ("请改用身份证号查询，不要重复读卡。\nLook the person up by their ID number; do not read "
+         "the card again and again.\n\nIT: check the card readers.")
+MUTED = "rgb(95, 107, 118)"  # console.css --muted
 PLAN = {"seed": 1, "faults": [
     {"id": FAULT, "name": "人员信息获取失败 / person lookup refused", "active": False,
      "match": {"infno": "1101"}, "effect": {"kind": "business_error", "err_msg": ERR_MSG}}]}
@@ -63,7 +73,7 @@ def test_start_a_fault_from_the_console_see_it_hit_then_stop_it(
         "drill": "refused-lookups", "title": "人员信息获取失败 / person lookups refused",
         "state": "running", "current": 0, "message_id_at_start": start_id,
         "phases": [{"name": "中心拒绝 / the center refuses", "faults": [FAULT],
-                    "instructions": "请改用身份证号查询 / look the person up by ID number",
+                    "instructions": INSTRUCTIONS,
                     "start": "2026-11-23T09:00:00Z", "end": "2999-01-01T00:00:00Z"},
                    {"name": "恢复 / recovery", "instructions": ""}]})
 
@@ -73,8 +83,18 @@ def test_start_a_fault_from_the_console_see_it_hit_then_stop_it(
     page.click("#token-submit")
     expect(page.locator("#status")).to_have_attribute("data-state", "ok")
     expect(page.locator("#phase-current")).to_contain_text("中心拒绝")
-    expect(page.locator("#phase-instructions")).to_have_text(
-        "请改用身份证号查询 / look the person up by ID number")
+    instructions = page.locator("#phase-instructions")
+    expect(instructions).to_contain_text("ID number; do not read the card")
+    assert instructions.evaluate("e => e.textContent") == SHOWN
+    assert instructions.evaluate("e => getComputedStyle(e).whiteSpace") == "pre-line"
+    scope = page.locator("#counters-scope")
+    expect(scope).to_have_text("自演练开始 since the drill started")  # no "message #…" jargon
+    expect(scope).to_have_attribute("title", re.compile(rf"after message {start_id}$"))
+    for name in ("failed", "unreconciled", "refused"):
+        counter = page.locator(f"#counter-{name}")
+        expect(counter).to_have_text("0")
+        expect(counter.locator("xpath=..")).to_have_attribute("data-zero", "true")
+        assert counter.evaluate("e => getComputedStyle(e).color") == MUTED, name
     expect(page.locator("#phase-left")).to_contain_text("剩余")
 
     row = page.locator(f'#faults tr[data-fault-id="{FAULT}"]')
@@ -92,6 +112,10 @@ def test_start_a_fault_from_the_console_see_it_hit_then_stop_it(
     expect(refused).to_contain_text("人员信息获取")
     expect(row.locator(".fault-hits")).to_have_text("1")
     expect(page.locator("#counter-refused")).to_have_text("1")
+    assert page.locator("#counter-refused").evaluate("e => getComputedStyle(e).color") != MUTED
+    fault_cell = refused.locator("td.fault")
+    expect(fault_cell).to_have_text("业务错误 business error")  # not "refuse-1101 business_error"
+    expect(fault_cell).to_have_attribute("title", re.compile(f"{FAULT}.*business_error"))
 
     page.click(f'button[data-fault-id="{FAULT}"][data-action=stop]')
     expect(row).to_have_attribute("data-armed", "false")
