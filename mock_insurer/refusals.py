@@ -18,7 +18,7 @@ TEXTS: dict[str, str] = {
     "unknown_infno": "交易编号{infno}不存在或未开通",
     "unknown_institution": "定点医药机构编号{code}不存在或未备案",
     "institution_blacklisted": "定点医药机构{code}已被暂停医保结算服务，请联系医保经办机构",
-    "auth_failed": "网关鉴权失败：{reason}",
+    "auth_failed": "{reason}",
     "no_signin": "签到信息不存在或已失效，请重新签到(9001)后再试",
     "signin_other_day": "签到编号不是本机构当日的签到，请重新签到(9001)",
     "duplicate_msgid": "发送方报文ID重复且报文内容与原报文不同，请使用新的报文ID",
@@ -49,6 +49,7 @@ TEXTS: dict[str, str] = {
     "visit_other_institution": "就诊{mdtrt_id}不属于本机构",
     "visit_person_mismatch": "就诊{mdtrt_id}的人员编号与上传的人员编号{psn_no}不一致",
     "visit_has_settlement": "就诊{mdtrt_id}已有结算，不能撤销挂号，请先撤销结算(2208)",
+    "ipt_otp_no_mismatch": "门诊号{given}与就诊{mdtrt_id}挂号时上传的门诊号{held}不一致，请核对后撤销",
     "diagnosis_missing": "就诊信息须至少包含一条诊断",
     # fee details
     "no_fee_rows": "费用明细为空",
@@ -131,6 +132,7 @@ LABELS: dict[str, tuple[str, str]] = {
     "visit_other_institution": ("非本机构就诊", "visit of another institution"),
     "visit_person_mismatch": ("就诊人员不符", "visit person mismatch"),
     "visit_has_settlement": ("就诊已结算", "visit already settled"),
+    "ipt_otp_no_mismatch": ("门诊号不一致", "outpatient number mismatch"),
     "diagnosis_missing": ("缺少诊断", "diagnosis missing"),
     # fee details and the insurer's line checks
     "no_fee_rows": ("费用明细为空", "no fee lines"),

@@ -23,6 +23,7 @@ from mock_insurer.transactions import Settings
 from scenarios.checks import run_checks
 from scenarios.data import ScenarioData, prepare_data
 from scenarios.harness import Harness, open_harness
+from scenarios.library import LIBRARY
 from scenarios.model import EventSpec, Scenario
 from scenarios.planning import DEPARTMENTS, PlannedVisit, plan_visits
 from scenarios.records import DayEndRecord, RunResult, StepRecord, VisitRecord
@@ -331,6 +332,18 @@ class Runner:
                            override=override)
 
 
+
+def shown_source(source: Path | str | None) -> str:
+    """Where the scenario came from, as result.json says it: a library scenario as
+    ``scenarios/library/NAME.yaml`` (the same on every install), another file as given."""
+    if not source:
+        return ""
+    path = Path(source)
+    try:
+        return f"scenarios/library/{path.resolve().relative_to(LIBRARY.resolve())}"
+    except (ValueError, OSError):
+        return str(source)
+
 def run_scenario(scenario: Scenario, directory: Path, *, insurer_url: str | None = None,
                  admin_token: str | None = None, his_url: str | None = None,
                  his_class: type[ReferenceHis] = ReferenceHis, his_timeout: float | None = None,
@@ -354,7 +367,7 @@ def run_scenario(scenario: Scenario, directory: Path, *, insurer_url: str | None
         runner.run(planned)
         result = RunResult(
             scenario=scenario.id, title=scenario.title, concern=scenario.concern,
-            source=str(scenario.source or ""), seed=scenario.seed,
+            source=shown_source(scenario.source), seed=scenario.seed,
             his={"url": harness.his_url, "name": harness.his_name,
                  "embedded": "his" in harness.embedded,
                  "class": his_class.__name__ if "his" in harness.embedded else None,

@@ -25,7 +25,7 @@ from rich.progress import (
     TextColumn,
     TimeElapsedColumn,
 )
-from rich.table import Table
+from rich.table import Column, Table
 
 from cardsettle.cli.errors import OneLineGroup, clean_errors
 from cardsettle.cli.options import SEED
@@ -33,6 +33,7 @@ from simulator.errors import OutputError, SimulatorError
 from simulator.finance.model import run_year
 from simulator.finance.month_input import apply_month
 from simulator.finance.params import params_from_data, read_params_data
+from simulator.finance.plots import yuan_text
 from simulator.finance.report import REGIME_LABELS, SUMMARY_ROWS, report_files, summary_cells
 from simulator.output import atomic_output
 
@@ -138,12 +139,13 @@ def cashflow(params_file: Path | None, month_file: Path | None, year: int | None
     paths = _write_all(report_dir, files)
     if quiet:
         return
-    table = Table("", *(f"{zh} {en}" for zh, en in REGIME_LABELS.values()),
+    table = Table("", *(Column(f"{zh} {en}", justify="right") for zh, en in REGIME_LABELS.values()),
                   title=f"{params.name} — {year}, seed {seed}")
     for section, key, zh, en, unit in SUMMARY_ROWS:
         row_label = f"{en} {zh}" + (f" ({unit.split()[-1]})" if unit else "")
-        table.add_row(row_label, *(str(value) if value is not None else "-"
-                                   for value in summary_cells(data, section, key)))
+        table.add_row(row_label, *(
+            "-" if value is None else yuan_text(value) if unit.startswith("元") else str(value)
+            for value in summary_cells(data, section, key)))
     Console().print(table)
     click.echo(f"wrote {', '.join(str(path) for path in paths)}")
 

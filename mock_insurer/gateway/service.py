@@ -68,7 +68,13 @@ from mock_insurer.wire.jsonio import dumps, loads
 from mock_insurer.wire.msgid import RefMsgidFactory
 from mock_insurer.wire.multipart import MultipartProblem, envelope_from_form, is_form
 from mock_insurer.wire.outcomes import Deviation, FieldProblem
-from mock_insurer.wire.tif import NonceCache, nearest_clock, verify_tif
+from mock_insurer.wire.tif import (
+    TIF_REASONS,
+    NonceCache,
+    missing_tif_header,
+    nearest_clock,
+    verify_tif,
+)
 from mock_insurer.wire.timefmt import format_stamp17, unix_seconds
 
 __all__ = ["Auth", "InsurerService", "Prepared", "Reply"]
@@ -224,7 +230,7 @@ class InsurerService:
             return prepared
         reason = self._check_auth(institution, headers)
         if reason:
-            prepared.refusal = refuse("auth_failed", "headers", reason=reason)
+            prepared.refusal = refuse("auth_failed", "headers", reason=_auth_words(reason, headers))
             return prepared
         if self.faults.has_active:
             prepared.hit = self.faults.match(MessageFacts(
@@ -478,6 +484,14 @@ class InsurerService:
         }
         record.update(values)
         return record
+
+
+def _auth_words(reason: str, headers: Mapping[str, str]) -> str:
+    """What a refused gateway authentication tells the caller, in words (the code's text)."""
+    if reason == "apikey_invalid":
+        return "网关认证失败：API密钥(x-api-key)缺失或不正确，请核对本机构的 apikey"
+    text = TIF_REASONS.get(reason, reason)
+    return text.format(header=missing_tif_header(headers) or "x-tif-*") if "{header}" in text else text
 
 
 def _biz_time(now: datetime) -> str:

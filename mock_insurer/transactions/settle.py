@@ -38,6 +38,7 @@ from mock_insurer.transactions.identity import (
 from mock_insurer.transactions.person import age_on
 from mock_insurer.transactions.visits import MED_TYPES, open_visit
 from mock_insurer.wire.fields import Reader
+from mock_insurer.wire.labels import label_of
 from mock_insurer.wire.outcomes import FieldProblem
 
 __all__ = ["handle_2206", "handle_2207", "handle_2208", "redo_settlement", "undo_settlement"]
@@ -201,8 +202,8 @@ def handle_2207(call: Call, tx: LedgerTx) -> Outcome:
         computed = getattr(d, key)
         if given is not None and given != computed:
             if call.settings.amounts_check == "refuse":
-                return refuse("amounts_mismatch", f"data.{key}", field=key, given=given,
-                              computed=computed)
+                return refuse("amounts_mismatch", f"data.{key}", field=f"{label_of(key)}({key})",
+                              given=given, computed=computed)
             warnings.append(f"{key} {given}≠{computed}")
     setl_id = f"40{tx.next_seq('setl_id'):010d}"
     psn_no = priced.person.psn_no

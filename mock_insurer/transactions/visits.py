@@ -77,12 +77,15 @@ def handle_2202(call: Call, tx: LedgerTx) -> Outcome:
     r = call.node("data")
     psn_no = r.text("psn_no", max_len=30)
     mdtrt_id = r.text("mdtrt_id", max_len=30)
-    r.text("ipt_otp_no", max_len=30)
+    ipt_otp_no = r.text("ipt_otp_no", max_len=30)
     if r.problem:
         return r.problem
     visit = open_visit(call, tx, mdtrt_id, psn_no, "data")
     if isinstance(visit, Refusal):
         return visit
+    if ipt_otp_no.strip() != visit.ipt_otp_no.strip():  # the hospital's own number of the visit
+        return refuse("ipt_otp_no_mismatch", "data.ipt_otp_no", given=ipt_otp_no[:30],
+                      held=visit.ipt_otp_no, mdtrt_id=mdtrt_id)
     if tx.has_live_settlement(mdtrt_id):
         return refuse("visit_has_settlement", "data.mdtrt_id", mdtrt_id=mdtrt_id)
     unsettled = tx.fee_rows(mdtrt_id, statuses=("uploaded",))

@@ -33,11 +33,13 @@ TIF_HEADERS = ("x-tif-paasid", "x-tif-timestamp", "x-tif-nonce", "x-tif-signatur
 
 TIF_REASONS: Mapping[str, str] = MappingProxyType({
     "tif_missing_header": "网关认证失败：缺少请求头 {header}",
-    "tif_unknown_paasid": "网关认证失败：paasid 未注册",
+    "tif_unknown_paasid": "网关认证失败：x-tif-paasid 不是本机构的网关账号（未注册或属于其他机构），"
+                          "请核对本机构的 paasid 和 token",
     "tif_bad_timestamp": "网关认证失败：x-tif-timestamp 应为Unix秒",
     "tif_timestamp_millis": "网关认证失败：x-tif-timestamp 应为秒，收到的是毫秒",
     "tif_timestamp_skew": "网关认证失败：x-tif-timestamp 与服务器时间相差过大",
-    "tif_bad_signature": "网关认证失败：签名不一致",
+    "tif_bad_signature": "网关认证失败：签名不一致，请核对 token 及签名算法 "
+                         "sha256(timestamp + token + nonce + timestamp)",
     "tif_nonce_reused": "网关认证失败：x-tif-nonce 已被使用",
 })
 """A text for each reason code :func:`verify_tif` returns (``{header}`` filled in by callers)."""

@@ -11,7 +11,7 @@ import pytest
 from scenarios.library import LIBRARY, library_path
 from scenarios.loading import load_scenario
 from scenarios.report import write_json
-from scenarios.runner import run_scenario
+from scenarios.runner import run_scenario, shown_source
 
 NAMES = sorted(path.stem for path in LIBRARY.glob("*.yaml"))
 SLOW = {"morning-peak", "demo-morning", "insurer-slow"}
@@ -52,3 +52,9 @@ def test_refusals_carry_the_insurers_code_and_text(tmp_path: Path) -> None:
     assert lost.refusal["rejection_code"] == "card_lost"
     assert "挂失" in lost.refusal["message"]
     assert lost.refusal["step"] == "identify"
+
+
+def test_result_names_a_library_scenario_the_same_on_every_install(tmp_path: Path) -> None:
+    assert shown_source(library_path("refunds")) == "scenarios/library/refunds.yaml"
+    mine = tmp_path / "mine.yaml"
+    assert shown_source(mine) == str(mine) and shown_source(None) == ""

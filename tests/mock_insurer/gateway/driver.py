@@ -18,6 +18,7 @@ class Window:
     def __init__(self, client: InsurerClient) -> None:
         self.client = client
         self.counter = 0
+        self.outpatient_no: dict[str, str] = {}  # mdtrt_id -> the ipt_otp_no its 2201 sent
 
     def person(self, n: int) -> dict[str, Any]:
         return dataset.PERSONS[n - 1]
@@ -40,7 +41,9 @@ class Window:
             "begntime": NOW, "mdtrt_cert_type": "02", "mdtrt_cert_no": person["certno"],
             "ipt_otp_no": f"OP{self.counter:06d}", "atddr_no": "D001", "dr_name": "李医生",
             "dept_code": "A01", "dept_name": "内科", "caty": "A03"}})
-        return str(answer.output["data"]["mdtrt_id"])
+        mdtrt_id = str(answer.output["data"]["mdtrt_id"])
+        self.outpatient_no[mdtrt_id] = f"OP{self.counter:06d}"
+        return mdtrt_id
 
     def diagnose(self, n: int, mdtrt_id: str, codes: tuple[str, ...] = ("J06.900",)) -> Answer:
         person = self.person(n)

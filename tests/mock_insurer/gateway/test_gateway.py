@@ -107,10 +107,15 @@ def test_tif_gateway_signature(make_insurer: Callable[..., Insurer]) -> None:
         bad = make_client(server.url, auth=TifAuth("paas03", "wrong"))
         with pytest.raises(InsurerRefusal) as caught:
             bad.sign_in(opter_no="C01", mac="m", ip="i")
-        assert "鉴权" in caught.value.err_msg
+        assert caught.value.err_msg.startswith("FSI-网关认证失败：签名不一致，请核对 token")
         unsigned = make_client(server.url)
-        with pytest.raises(InsurerRefusal):
+        with pytest.raises(InsurerRefusal) as missing:
             unsigned.sign_in(opter_no="C01", mac="m", ip="i")
+        assert missing.value.err_msg == "FSI-网关认证失败：缺少请求头 x-tif-paasid[headers]"
+        other = make_client(server.url, auth=TifAuth("paas01", "token01"))  # another hospital's
+        with pytest.raises(InsurerRefusal) as foreign:
+            other.sign_in(opter_no="C01", mac="m", ip="i")
+        assert "不是本机构的网关账号" in foreign.value.err_msg
         # timestamps are checked against the wall clock, not the business date an operator set
         insurer.clock.set_business_date(date(2026, 6, 1))
         assert good.sign_in(opter_no="C01", mac="m", ip="i")
@@ -129,7 +134,7 @@ def test_every_recorded_message_matches_the_schemas(window: Window, insurer: Ins
     window.pre_settle(2, other, D("30.00"))
     window.client.call("2205", {"data": {"mdtrt_id": other, "chrg_bchno": "0000",
                                          "psn_no": dataset.PERSONS[1]["psn_no"]}})
-    window.client.call("2202", {"data": {"mdtrt_id": other, "ipt_otp_no": "x",
+    window.client.call("2202", {"data": {"mdtrt_id": other, "ipt_otp_no": window.outpatient_no[other],
                                          "psn_no": dataset.PERSONS[1]["psn_no"]}})
     window.client.call("5203", {"data": {"psn_no": s["psn_no"], "setl_id": s["setl_id"],
                                          "mdtrt_id": s["mdtrt_id"]}})

@@ -124,8 +124,9 @@ def test_settlement_refusals(window: Window, insurer: Insurer) -> None:
     window.upload([window.row(1, mdtrt_id, "001102000010000", "1")])
     _, code = refused(insurer, window.settle, 1, mdtrt_id, D("31.00"))
     assert code == "medfee_mismatch"
-    _, code = refused(insurer, window.settle, 1, mdtrt_id, D("30.00"), preselfpay_amt="1.00")
+    err_msg, code = refused(insurer, window.settle, 1, mdtrt_id, D("30.00"), preselfpay_amt="1.00")
     assert code == "amounts_mismatch"
+    assert err_msg.startswith("FSI-先行自付金额(preselfpay_amt)为1.00，与医保中心计算结果")
     _, code = refused(insurer, window.settle, 1, mdtrt_id, D("30.00"), bchno="B9")
     assert code == "no_unsettled_details"
     with insurer.ledger.read() as tx:
@@ -152,7 +153,7 @@ def test_settled_details_cannot_be_cancelled_nor_the_registration(window: Window
     assert last_rejection(insurer) == "details_settled"
     with pytest.raises(InsurerRefusal):
         window.client.call("2202", {"data": {"mdtrt_id": s["mdtrt_id"], "psn_no": psn_no,
-                                             "ipt_otp_no": "x"}})
+                                             "ipt_otp_no": window.outpatient_no[s["mdtrt_id"]]}})
     assert last_rejection(insurer) == "visit_has_settlement"
 
 
@@ -176,9 +177,23 @@ def test_refund_then_resettle_the_rest(window: Window, insurer: Insurer) -> None
 def test_registration_cancel_before_settlement(window: Window, insurer: Insurer) -> None:
     mdtrt_id = window.register(1)
     window.upload([window.row(1, mdtrt_id, "001102000010000", "1")])
-    window.client.call("2202", {"data": {"mdtrt_id": mdtrt_id, "ipt_otp_no": "x",
+    window.client.call("2202", {"data": {"mdtrt_id": mdtrt_id, "ipt_otp_no": window.outpatient_no[mdtrt_id],
                                          "psn_no": dataset.PERSONS[0]["psn_no"]}})
     _, code = refused(insurer, window.settle, 1, mdtrt_id, D("30.00"))
     assert code == "visit_cancelled"
     with insurer.ledger.read() as tx:
         assert tx.fee_rows(mdtrt_id) == []
+
+
+def test_registration_cancel_names_the_visits_outpatient_number(window: Window,
+                                                                insurer: Insurer) -> None:
+    mdtrt_id = window.register(1)
+    own = window.outpatient_no[mdtrt_id]  # what the driver sent on 2201
+    psn_no = window.person(1)["psn_no"]
+    cancel = {"psn_no": psn_no, "mdtrt_id": mdtrt_id}
+    err_msg, code = refused(insurer, window.client.call, "2202",
+                            {"data": {**cancel, "ipt_otp_no": "x"}})
+    assert code == "ipt_otp_no_mismatch"
+    assert err_msg == (f"FSI-门诊号x与就诊{mdtrt_id}挂号时上传的门诊号{own}不一致，请核对后撤销"
+                       "[data.ipt_otp_no]")
+    assert window.client.call("2202", {"data": {**cancel, "ipt_otp_no": own}}).infcode == 0
