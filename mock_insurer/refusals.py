@@ -68,6 +68,8 @@ TEXTS: dict[str, str] = {
     "nothing_to_cancel": "没有可撤销的费用明细(收费批次{chrg_bchno})",
     # settlement
     "no_unsettled_details": "收费批次{chrg_bchno}没有待结算的费用明细，请先上传费用明细(2204)",
+    "details_already_settled": "收费批次{chrg_bchno}的费用明细已结算(结算ID{setl_id})，请勿重复结算；"
+                               "结果可用结算查询(5203)查看",
     "medfee_mismatch": "医疗费总额{given}与上传的费用明细合计{computed}不一致",
     "amounts_mismatch": "{field}为{given}，与医保中心计算结果{computed}不一致，请重新预结算(2206)",
     "scheme_not_covered": "险种{insutype}在本统筹区医保政策中未配置待遇，不能医保结算，请按自费结算",
@@ -86,6 +88,9 @@ TEXTS: dict[str, str] = {
     "reversal_person_mismatch": "原交易{omsgid}的人员编号与冲正请求不一致",
     "reversal_infno_mismatch": "原交易{omsgid}的交易编号为{actual}，不是{oinfno}",
     "reversal_blocked": "原交易{omsgid}之后已有后续结算撤销，不能冲正",
+    "reversal_account_spent": "原交易{omsgid}退回个人账户的{acct_pay}元已被使用(余额{balc}元)，不能冲正",
+    "reversal_rows_changed": "原交易{omsgid}撤销的结算{setl_id}的费用明细之后已重新结算或撤销，不能冲正；"
+                             "如需结算请按现有明细重新结算(2207)",
     # queries, reconciliation and files
     "cum_month_invalid": "累计年月{value}格式错误，应为yyyyMM",
     "stmt_dates_invalid": "对账开始日期{begin}晚于结束日期{end}",
@@ -150,6 +155,7 @@ LABELS: dict[str, tuple[str, str]] = {
     "details_settled": ("明细已结算", "details already settled"),
     "nothing_to_cancel": ("无可撤销明细", "nothing to cancel"),
     "no_unsettled_details": ("无待结算明细", "no details to settle"),
+    "details_already_settled": ("明细已结算", "details already settled"),
     "medfee_mismatch": ("医疗费总额不符", "total differs from lines"),
     "amounts_mismatch": ("结算金额不符", "amounts differ from insurer"),
     "scheme_not_covered": ("险种无待遇", "scheme not covered"),
@@ -167,6 +173,8 @@ LABELS: dict[str, tuple[str, str]] = {
     "reversal_person_mismatch": ("冲正人员不符", "reversal person mismatch"),
     "reversal_infno_mismatch": ("冲正交易不符", "reversal transaction mismatch"),
     "reversal_blocked": ("已有后续撤销", "reversal blocked"),
+    "reversal_account_spent": ("退回余额已使用", "refunded account money spent"),
+    "reversal_rows_changed": ("明细已变更", "details changed since"),
     # queries, reconciliation and files
     "cum_month_invalid": ("累计年月有误", "bad accumulation month"),
     "stmt_dates_invalid": ("对账日期有误", "bad statement dates"),

@@ -86,7 +86,7 @@ def split_row(
         selfpay_prop = item.selfpay_prop
     if overlmt > 0:
         notes.append(
-            f"单价{render(line.pric)}超过限价{render(item.pric_uplmt_amt)}，"
+            f"单价{_price_text(line.pric)}超过限价{_price_text(item.pric_uplmt_amt)}，"
             f"超限价{render(overlmt)}自费"
         )
     preselfpay = round_money((det - fulamt - overlmt) * selfpay_prop)  # R3
@@ -107,3 +107,11 @@ def split_row(
         lmt_used_flag=item.lmt_used_flag,
         memo="；".join(notes),
     )
+
+
+def _price_text(price: Decimal) -> str:
+    """A unit price as sent (up to six places, fact sheet §2.1), at least two: ``10.005``,
+    ``10.00`` — never rounded to the cent, or 10.005 over a cap of 10.00 would read 10.01."""
+    text = format(price.normalize(), "f")
+    whole, _, places = text.partition(".")
+    return f"{whole}.{places.ljust(2, '0')}"

@@ -93,9 +93,10 @@ def handle_3201(call: Call, tx: LedgerTx) -> Outcome:
     setl_optins = r.text("setl_optins", max_len=6, required=False)
     begin = r.date("stmt_begndate")
     end = r.date("stmt_enddate")
-    medfee = r.money("medfee_sumamt")
-    fund = r.money("fund_pay_sumamt")
-    acct = r.money("acct_pay")
+    # net sums: a day with more cancellations than settlements declares negative ones
+    medfee = r.money("medfee_sumamt", signed=True)
+    fund = r.money("fund_pay_sumamt", signed=True)
+    acct = r.money("acct_pay", signed=True)
     count = r.integer("fixmedins_setl_cnt")
     refd = r.code("refd_setl_flag", ("0", "1"), required=False)
     if r.problem:
@@ -176,9 +177,9 @@ def handle_3202(call: Call, tx: LedgerTx) -> Outcome:
     file_qury_no = r.text("file_qury_no", max_len=40)
     begin = r.date("stmt_begndate")
     end = r.date("stmt_enddate")
-    r.money("medfee_sumamt")
-    r.money("fund_pay_sumamt")
-    r.money("cash_payamt", required=False)
+    r.money("medfee_sumamt", signed=True)  # net sums, as in 3201
+    r.money("fund_pay_sumamt", signed=True)
+    r.money("cash_payamt", required=False, signed=True)
     r.integer("fixmedins_setl_cnt")
     clr_type = r.text("clr_type", max_len=6, required=False)
     refd = r.code("refd_setl_flag", ("0", "1"), required=False)

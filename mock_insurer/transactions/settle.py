@@ -123,6 +123,11 @@ def _price(call: Call, tx: LedgerTx, r: Reader) -> _Priced | Refusal | FieldProb
     rows = (tx.fee_rows(mdtrt_id, statuses=statuses) if bchno == "0000"
             else tx.fee_rows(mdtrt_id, statuses=statuses, chrg_bchno=bchno))
     if not rows:
+        settled = (tx.fee_rows(mdtrt_id, statuses=("settled",)) if bchno == "0000"
+                   else tx.fee_rows(mdtrt_id, statuses=("settled",), chrg_bchno=bchno))
+        if settled:  # the other window won, or an answer was lost: never ask to upload again
+            return refuse("details_already_settled", "data.chrg_bchno", chrg_bchno=bchno,
+                          setl_id=settled[-1].setl_id or "")
         return refuse("no_unsettled_details", "data.chrg_bchno", chrg_bchno=bchno)
     total = sum((row.det_item_fee_sumamt for row in rows), ZERO)
     if medfee != total:
@@ -275,7 +280,9 @@ def undo_settlement(call: Call, tx: LedgerTx, original: Settlement, *, infno: st
     tx.move_cum(original.psn_no, original.year, original.insutype, negated, new_id)
     rows = [row for row in tx.fee_rows(original.mdtrt_id, statuses=("settled",))
             if row.setl_id == original.setl_id]
-    tx.set_fee_status([row.id for row in rows], "uploaded", None)
+    # the rows go back to "uploaded" and keep the setl_id that last settled them, so that a
+    # reversal of this cancellation settles exactly these rows again (redo_settlement)
+    tx.set_fee_status([row.id for row in rows], "uploaded", original.setl_id)
     info = {k: _negate(v) for k, v in original.setlinfo.items()}
     info.update(setl_id=new_id, setl_time=call.biz_time, balc=balc_after, medins_setl_id=msgid,
                 pool_prop_selfpay=original.setlinfo.get("pool_prop_selfpay"))
@@ -296,10 +303,15 @@ def redo_settlement(call: Call, tx: LedgerTx, cancel_row: Settlement, *,
     original = tx.settlement(cancel_row.orig_setl_id or "")
     assert original is not None
     balc = tx.lock_person(original.psn_no)
-    if original.acct_pay > balc:
-        return refuse("reversal_blocked", "data.omsgid", omsgid=cancel_row.medins_setl_id)
     rows = [row for row in tx.fee_rows(original.mdtrt_id, statuses=("uploaded",))
-            if row.chrg_bchno == original.chrg_bchno]
+            if row.setl_id == original.setl_id]
+    if not rows or sum((row.det_item_fee_sumamt for row in rows), ZERO) != original.medfee_sumamt:
+        # since the cancellation its rows were settled again or cancelled (2205/2202)
+        return refuse("reversal_rows_changed", "data.omsgid", omsgid=cancel_row.medins_setl_id,
+                      setl_id=original.setl_id)
+    if original.acct_pay > balc:
+        return refuse("reversal_account_spent", "data.omsgid", omsgid=cancel_row.medins_setl_id,
+                      acct_pay=original.acct_pay, balc=balc)
     new_id = f"40{tx.next_seq('setl_id'):010d}"
     balc_after = (tx.move_account(original.psn_no, -original.acct_pay, new_id, call.biz_time)
                   if original.acct_pay else balc)

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import io
 import zipfile
+from datetime import date
 from decimal import Decimal
 from typing import Any
 
 from mock_insurer.client import Answer
+from mock_insurer.gateway import Insurer
 from mock_insurer.money import render
 from tests.mock_insurer.gateway.driver import Window
 
@@ -83,3 +85,18 @@ def test_a_missing_settlement_is_found_and_named_in_the_detail_file(window: Wind
     assert by_setl[missing["setl_id"]][3] == missing["medins_setl_id"]  # msgid for reversal
     assert all(by_setl[r["setl_id"]][4] == "0" for r in declared)
     assert len(by_setl[missing["setl_id"]]) == 10
+
+
+def test_a_day_of_only_a_refund_reconciles_with_negative_sums(window: Window,
+                                                              insurer: Insurer) -> None:
+    settled = window.visit(1, [("001102000010000", "1")]).output["setlinfo"]
+    insurer.clock.set_business_date(date(2026, 3, 3))
+    window.client.sign_in(opter_no="C01", mac="m", ip="127.0.0.1")
+    refund = window.cancel(1, settled["mdtrt_id"], settled["setl_id"]).output["setlinfo"]
+    assert refund["medfee_sumamt"] < 0
+    answer = window.client.call("3201", {"data": {
+        "insutype": settled["insutype"], "clr_type": "11", "setl_optins": "110000",
+        "stmt_begndate": "2026-03-03", "stmt_enddate": "2026-03-03",
+        "medfee_sumamt": refund["medfee_sumamt"], "fund_pay_sumamt": refund["fund_pay_sumamt"],
+        "acct_pay": refund["acct_pay"], "fixmedins_setl_cnt": 1}})
+    assert answer.output["stmtinfo"]["stmt_rslt"] == "0", answer.output

@@ -93,13 +93,19 @@ def test_reversal_before_the_original_arrives_blocks_it(window: Window,
     assert settlements(insurer) == 0
 
 
-def settled_cancelled_and_reversed(window: Window) -> tuple[str, dict[str, Any], str]:
-    """A visit settled, cancelled (2208), and the cancellation reversed (2601): the visit, the
-    settlement's setlinfo and the 2208's msgid."""
+def settled_and_cancelled(window: Window) -> tuple[str, dict[str, Any], str]:
+    """A visit settled and cancelled (2208): the visit, the settlement's setlinfo and the 2208's
+    msgid."""
     mdtrt_id = prepared_visit(window)
     s = window.settle(1, mdtrt_id, D("3000.00")).output["setlinfo"]
     window.cancel(1, mdtrt_id, s["setl_id"])
-    cancel_msgid = window.client.last_request["msgid"]  # type: ignore[index]
+    return mdtrt_id, s, window.client.last_request["msgid"]  # type: ignore[index]
+
+
+def settled_cancelled_and_reversed(window: Window) -> tuple[str, dict[str, Any], str]:
+    """A visit settled, cancelled (2208), and the cancellation reversed (2601): the visit, the
+    settlement's setlinfo and the 2208's msgid."""
+    mdtrt_id, s, cancel_msgid = settled_and_cancelled(window)
     window.client.reverse(psn_no=PSN1, omsgid=cancel_msgid, oinfno="2208")
     return mdtrt_id, s, cancel_msgid
 
@@ -189,3 +195,60 @@ def test_signin_is_required_and_sign_out_ends_it(server_client: InsurerClient,
     server_client.sign_out("C01")
     with pytest.raises(InsurerRefusal):
         window.info(1)
+
+
+def reverse_last_cancel(window: Window) -> None:
+    window.client.reverse(psn_no=PSN1, omsgid=window.client.last_request["msgid"],  # type: ignore[index]
+                          oinfno="2208")
+
+
+def test_a_cancel_is_not_reversed_once_its_rows_were_settled_again(
+        window: Window, insurer: Insurer) -> None:
+    mdtrt_id, _, cancel_msgid = settled_and_cancelled(window)
+    again = window.settle(1, mdtrt_id, D("3000.00")).output["setlinfo"]  # the same rows
+    with pytest.raises(InsurerRefusal) as caught:
+        window.client.reverse(psn_no=PSN1, omsgid=cancel_msgid, oinfno="2208")
+    assert "费用明细之后已重新结算或撤销，不能冲正" in caught.value.err_msg
+    with insurer.ledger.read() as tx:
+        assert tx.balance(PSN1) == again["balc"]  # debited once, for the one settlement
+        live = [r for r in tx.settlements_of_visit(mdtrt_id)
+                if r.refd_setl_flag == "0" and r.cancelled_by is None]
+    assert [r.setl_id for r in live] == [again["setl_id"]]
+
+
+def test_a_cancel_is_not_reversed_once_its_rows_were_cancelled(window: Window) -> None:
+    mdtrt_id, _, cancel_msgid = settled_and_cancelled(window)
+    window.client.call("2205", {"data": {"mdtrt_id": mdtrt_id, "chrg_bchno": "B1",
+                                         "psn_no": PSN1}})
+    with pytest.raises(InsurerRefusal) as caught:
+        window.client.reverse(psn_no=PSN1, omsgid=cancel_msgid, oinfno="2208")
+    assert "不能冲正" in caught.value.err_msg
+
+
+def test_a_reversed_cancel_settles_its_own_rows_again_whatever_the_batch(
+        window: Window, insurer: Insurer) -> None:
+    mdtrt_id = prepared_visit(window)  # one row in batch B1
+    s = window.settle(1, mdtrt_id, D("3000.00"), bchno="0000").output["setlinfo"]  # every batch
+    window.upload([window.row(1, mdtrt_id, "001102000010000", "1")])  # a row added later, B1
+    window.cancel(1, mdtrt_id, s["setl_id"])
+    reverse_last_cancel(window)
+    with insurer.ledger.read() as tx:
+        rows = {r.feedetl_sn: (r.status, r.setl_id) for r in tx.fee_rows(mdtrt_id)}
+    assert sorted(rows.values()) == [("settled", s["setl_id"]), ("uploaded", None)]
+    # the original's row is settled again; the later row is still there to settle, once
+    later = window.settle(1, mdtrt_id, D("30.00")).output["setlinfo"]
+    assert later["medfee_sumamt"] == D("30.00")
+    with pytest.raises(InsurerRefusal) as caught:  # everything is settled now
+        window.settle(1, mdtrt_id, D("30.00"))
+    assert caught.value.err_msg.startswith("FSI-收费批次B1的费用明细已结算(结算ID")
+    assert "请勿重复结算" in caught.value.err_msg
+
+
+def test_a_cancel_is_not_reversed_when_the_refunded_account_money_was_spent(
+        window: Window, insurer: Insurer) -> None:
+    _, _, cancel_msgid = settled_and_cancelled(window)
+    spend = window.visit(1, [("002203000010000", "1")])  # the account pays this visit
+    assert spend.output["setlinfo"]["acct_pay"] > 0
+    with pytest.raises(InsurerRefusal) as caught:
+        window.client.reverse(psn_no=PSN1, omsgid=cancel_msgid, oinfno="2208")
+    assert "已被使用" in caught.value.err_msg and "不能冲正" in caught.value.err_msg

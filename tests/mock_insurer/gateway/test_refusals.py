@@ -133,8 +133,9 @@ def test_settlement_refusals(window: Window, insurer: Insurer) -> None:
         assert tx.count("settlements") == 0
         assert tx.balance(dataset.PERSONS[0]["psn_no"]) == D("1378.15")
     done = window.settle(1, mdtrt_id, D("30.00")).output["setlinfo"]
-    _, code = refused(insurer, window.settle, 1, mdtrt_id, D("30.00"))
-    assert code == "no_unsettled_details"
+    err_msg, code = refused(insurer, window.settle, 1, mdtrt_id, D("30.00"))
+    assert code == "details_already_settled"  # says so, never "upload the details again"
+    assert f"已结算(结算ID{done['setl_id']})" in err_msg and "2204" not in err_msg
     window.cancel(1, mdtrt_id, done["setl_id"])
     _, code = refused(insurer, window.cancel, 1, mdtrt_id, done["setl_id"])
     assert code == "settlement_cancelled"

@@ -76,3 +76,9 @@ def test_every_row_adds_up_and_is_never_negative(
         assert row.inscp_scp_amt == 0 and row.selfpay_prop == 1
     else:
         assert row.fulamt_ownpay_amt == 0
+
+
+def test_the_price_cap_note_shows_the_price_as_sent() -> None:
+    row = split_row(_line("1", "10.005"), _item(cap="10.00"))
+    assert row.overlmt_amt == Decimal("0.01")  # 10.005 - 10.00, half-up at the cent
+    assert "单价10.005超过限价10.00" in row.memo
