@@ -94,6 +94,8 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                          "SEC, RULE, DECL); repeatable")
     group.addoption("--his-mutant", help="certify a deliberately broken variant of the "
                                          "reference HIS (conformance/mutants)")
+    group.addoption("--his-command", help="start the HIS under certification per scenario from "
+                                          "this command template (scenarios/his_process.py)")
     group.addoption("--cert-report", help="write report.json and report.html here")
 
 
@@ -141,6 +143,7 @@ def cert_target(request: pytest.FixtureRequest) -> Iterator[Target]:
         kwargs: dict[str, Any] = {} if his_class is None else {"his_class": his_class}
         target = Target(workdir, profile=profile(config.getoption("--profile")),
                         his_url=config.getoption("--his-url"),
+                        his_command=config.getoption("--his-command"),
                         insurer_url=config.getoption("--insurer-url"),
                         admin_token=config.getoption("--admin-token"), his_label=label,
                         **kwargs)

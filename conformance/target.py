@@ -98,14 +98,17 @@ class Target:
 
     def __init__(self, workdir: Path, *, profile: Profile, his_url: str | None = None,
                  insurer_url: str | None = None, admin_token: str | None = None,
-                 his_class: type[ReferenceHis] = ReferenceHis, his_label: str = "") -> None:
+                 his_class: type[ReferenceHis] = ReferenceHis, his_label: str = "",
+                 his_command: str | None = None) -> None:
         self.workdir = workdir
         self.profile = profile
         self.his_url = his_url
+        self.his_command = his_command
         self.insurer_url = insurer_url
         self.admin_token = admin_token
         self.his_class = his_class
-        self.his_label = his_label or (his_url or f"embedded {his_class.__name__}")
+        self.his_label = his_label or his_url or (
+            f"started per scenario: {his_command}" if his_command else f"embedded {his_class.__name__}")
         self.runs: dict[str, ScenarioRun] = {}
         self.his_info: dict[str, Any] = {}
 
@@ -136,7 +139,8 @@ class Target:
         directory = self.workdir / key
         result = run_scenario(self.scenario(name), directory, insurer_url=self.insurer_url,
                               admin_token=self.admin_token, his_url=self.his_url,
-                              his_class=self.his_class, on_finish=keep, insurer_auth=auth)
+                              his_class=self.his_class, on_finish=keep, insurer_auth=auth,
+                              his_command=self.his_command)
         persons = {}
         for path in (directory / "data").glob("population-*.jsonl"):
             for line in path.read_bytes().splitlines():

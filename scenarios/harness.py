@@ -25,8 +25,10 @@ from mock_insurer.client import ApiKeyAuth, Auth, TifAuth
 from mock_insurer.gateway import FixedClock, Insurer, InsurerConfig
 from mock_insurer.server import RunningServer, ServerError, start_in_thread
 from mock_insurer.transactions import Settings
+from mock_insurer.wire.timefmt import china_now
 from scenarios.data import ScenarioData
 from scenarios.errors import HarnessError
+from scenarios.his_process import start_his_command
 from scenarios.insurer_admin import InsurerAdmin
 from scenarios.model import Scenario
 from simulator.his.api import driver_app
@@ -109,7 +111,7 @@ class Harness:
 def open_harness(scenario: Scenario, data: ScenarioData, directory: Path, *,
                  insurer_url: str | None = None, admin_token: str | None = None,
                  his_url: str | None = None, his_class: type[ReferenceHis] = ReferenceHis,
-                 his_timeout: float | None = None,
+                 his_command: str | None = None, his_timeout: float | None = None,
                  insurer_settings: Settings | None = None,
                  wall: Callable[[], datetime] | None = None,
                  prepare_insurer: bool = True, insurer_auth: str = "none") -> Harness:
@@ -119,7 +121,8 @@ def open_harness(scenario: Scenario, data: ScenarioData, directory: Path, *,
     embedded servers read this clock and nobody moves the insurer's (a drill); by default the
     scenario's business time is followed. ``insurer_auth`` (none, tif, apikey) is the embedded
     insurer's gateway authentication; the embedded HIS then signs with its institution's
-    credentials."""
+    credentials. ``his_command``: start the HIS under test for this scenario from that command
+    template (:mod:`scenarios.his_process`) instead of the embedded reference HIS."""
     directory.mkdir(parents=True, exist_ok=True)
     servers: list[RunningServer] = []
     closers: list[Any] = []
@@ -132,7 +135,7 @@ def open_harness(scenario: Scenario, data: ScenarioData, directory: Path, *,
                 db_url=f"sqlite:///{directory / 'insurer.db'}", population=data.population_file,
                 catalogue=data.insurer_catalogue_file, institutions=data.institutions_file,
                 settings=insurer_settings or Settings(), admin_token=admin_token,
-                wall=wall or FixedClock(start, timedelta(milliseconds=10)), fresh=True,
+                wall=wall or _insurer_wall(start, his_url, his_command), fresh=True,
                 auth=insurer_auth))
             closers.append(insurer.close)
             server = start_in_thread(insurer)
@@ -151,6 +154,21 @@ def open_harness(scenario: Scenario, data: ScenarioData, directory: Path, *,
         if wall is None:
             admin.set_business_time(start)
         clock: ScenarioClock | None = None
+        if his_url is None and his_command is not None:
+            for stale in directory.glob("his.db*"):
+                stale.unlink()
+            credentials = data.institution.get("credentials") or {}
+            his_url, stop = start_his_command(his_command, {
+                "insurer_url": insurer_url, "admin_token": admin_token or "",
+                "institution": data.code, "catalogue": data.catalogue_file.resolve(),
+                "institutions": data.institutions_file.resolve(),
+                "population": data.population_file.resolve(),
+                "db": (directory / "his.db").resolve(), "directory": directory.resolve(),
+                "timeout": his_timeout if his_timeout is not None else scenario.his.timeout,
+                "auth": insurer_auth, "paasid": credentials.get("paasid", ""),
+                "token": credentials.get("token", ""), "apikey": credentials.get("apikey", ""),
+            }, directory)
+            closers.append(stop)
         if his_url is None:
             for stale in directory.glob("his.db*"):  # every run starts from an empty HIS
                 stale.unlink()
@@ -176,8 +194,11 @@ def open_harness(scenario: Scenario, data: ScenarioData, directory: Path, *,
             raise HarnessError(f"the HIS at {his_url} did not answer its info: {info.body}")
         institution = (info.body.get("institution") or {}).get("fixmedins_code")
         if institution != data.code:
-            raise HarnessError(f"the HIS at {his_url} is institution {institution}, the scenario "
-                               f"is for {data.code} (data.institution)")
+            raise HarnessError(
+                f"the HIS at {his_url} is institution {institution}, but scenario {scenario.id} "
+                f"is for {data.code}: serve it as {data.code} with the catalogue "
+                f"{data.catalogue_file} and institutions {data.institutions_file}, or give the "
+                "HIS as a command (--his-command) to have it started for each scenario")
         return Harness(admin=admin, his=driver, insurer_url=insurer_url, his_url=his_url,
                        fixmedins_code=data.code, his_name=str(info.body.get("name", "")),
                        embedded=embedded, his_clock=None if wall else clock,
@@ -188,6 +209,17 @@ def open_harness(scenario: Scenario, data: ScenarioData, directory: Path, *,
     except BaseException:
         _stop(servers, closers)
         raise
+
+
+def _insurer_wall(start: datetime, his_url: str | None,
+                  his_command: str | None) -> Callable[[], datetime]:
+    """The embedded insurer's wall clock: simulated with the embedded reference HIS (whose clock
+    the runner moves too, so a run repeats exactly); China's real time with a HIS of its own
+    (it signs TIF headers with real Unix seconds). The business time follows the scenario
+    either way (``set_business_time``)."""
+    if his_url is None and his_command is None:
+        return FixedClock(start, timedelta(milliseconds=10))
+    return china_now
 
 
 def _auth(mode: str, institution: dict[str, Any]) -> Auth | None:

@@ -344,16 +344,18 @@ def shown_source(source: Path | str | None) -> str:
     except (ValueError, OSError):
         return str(source)
 
+
 def run_scenario(scenario: Scenario, directory: Path, *, insurer_url: str | None = None,
                  admin_token: str | None = None, his_url: str | None = None,
                  his_class: type[ReferenceHis] = ReferenceHis, his_timeout: float | None = None,
                  insurer_settings: Settings | None = None,
                  on_progress: Callable[[int, int], None] | None = None,
                  on_finish: Callable[[Harness, RunResult], None] | None = None,
-                 insurer_auth: str = "none") -> RunResult:
+                 insurer_auth: str = "none", his_command: str | None = None) -> RunResult:
     """Run ``scenario`` (data, servers and files under ``directory``) and judge it.
     ``insurer_settings`` configure an embedded insurer (default: strict mode);
     ``insurer_auth`` the embedded insurer's gateway authentication (none, tif, apikey);
+    ``his_command`` starts the HIS under test for this run (:mod:`scenarios.his_process`);
     ``on_finish(harness, result)`` runs after the checks, before the servers stop (to read
     more of the insurer's or the HIS's records)."""
     started = time.perf_counter()
@@ -361,8 +363,8 @@ def run_scenario(scenario: Scenario, directory: Path, *, insurer_url: str | None
     planned = plan_visits(scenario, data)
     with open_harness(scenario, data, directory, insurer_url=insurer_url,
                       admin_token=admin_token, his_url=his_url, his_class=his_class,
-                      his_timeout=his_timeout, insurer_settings=insurer_settings,
-                      insurer_auth=insurer_auth) as harness:
+                      his_command=his_command, his_timeout=his_timeout,
+                      insurer_settings=insurer_settings, insurer_auth=insurer_auth) as harness:
         runner = Runner(scenario, data, harness, on_progress)
         runner.run(planned)
         result = RunResult(

@@ -56,6 +56,12 @@ def _check_reachable(his_url: str | None, insurer_url: str | None,
 @click.command(cls=BadInputCommand)
 @click.option("--his-url", help="The HIS under certification (it serves the HIS driver API). "
                                 "Default: the embedded reference HIS.")
+@click.option("--his-command", metavar="TEMPLATE",
+              help="Start the HIS under certification afresh for each scenario with this "
+                   "command, e.g. \"my-his --port {port} --insurer {insurer_url} --catalogue "
+                   "{catalogue} --institution {institution} --db {db}\" (placeholders: "
+                   "docs/conformance.md). Needed for a full certification: the scenarios are "
+                   "for several institutions.")
 @click.option("--insurer-url", help="A running mock insurer (reset and loaded per scenario). "
                                     "Default: embedded.")
 @click.option("--admin-token", envvar="CARDSETTLE_ADMIN_TOKEN",
@@ -71,13 +77,14 @@ def _check_reachable(his_url: str | None, insurer_url: str | None,
               help="Directory for report.html, report.json and junit.xml.")
 @click.option("-v", "--verbose", is_flag=True, help="Show pytest's output.")
 @clean_errors
-def certify(his_url: str | None, insurer_url: str | None, admin_token: str | None,
-            profile: str, only: tuple[str, ...], his_mutant: str | None, report: Path,
-            verbose: bool) -> None:
+def certify(his_url: str | None, his_command: str | None, insurer_url: str | None,
+            admin_token: str | None, profile: str, only: tuple[str, ...], his_mutant: str | None,
+            report: Path, verbose: bool) -> None:
     """Run the conformance suite and write the certification report; exit 0 when certified
     (1 not certified, 2 the run itself failed)."""
     from conformance.mutants import mutant
     from conformance.target import profile as find_profile
+    from scenarios.his_process import command_problem
     from simulator.his.errors import HisConfigError
 
     try:
@@ -86,14 +93,21 @@ def certify(his_url: str | None, insurer_url: str | None, admin_token: str | Non
             mutant(his_mutant)
     except (ValueError, HisConfigError) as exc:
         raise BadInput(str(exc)) from exc
-    if his_mutant and his_url:
-        raise BadInput("--his-mutant is the embedded reference HIS: leave out --his-url")
+    if his_mutant and (his_url or his_command):
+        raise BadInput("--his-mutant is the embedded reference HIS: leave out --his-url and "
+                       "--his-command")
+    if his_url and his_command:
+        raise BadInput("give the HIS as --his-url (one running institution) or as --his-command "
+                       "(started per scenario), not both")
+    if his_command is not None and (problem := command_problem(his_command)):
+        raise BadInput(problem)
     _check_reachable(his_url, insurer_url, admin_token)
     report.mkdir(parents=True, exist_ok=True)
     args = ["--pyargs", "conformance.suite", "-p", "no:cacheprovider",
             "--cert-report", str(report), "--junitxml", str(report / "junit.xml"),
             "--profile", profile, "-o", "junit_family=xunit2"]
-    for value, flag in ((his_url, "--his-url"), (insurer_url, "--insurer-url"),
+    for value, flag in ((his_url, "--his-url"), (his_command, "--his-command"),
+                        (insurer_url, "--insurer-url"),
                         (admin_token, "--admin-token"), (his_mutant, "--his-mutant")):
         if value:
             args += [flag, value]

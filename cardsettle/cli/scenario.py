@@ -10,6 +10,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from cardsettle.cli.errors import OneLineGroup, clean_errors
+from scenarios.his_process import command_problem
 from scenarios.library import library_path, library_scenarios
 from scenarios.loading import load_scenario, scenario_schema
 from scenarios.model import Scenario
@@ -57,7 +58,7 @@ def check_report_dir(report: Path) -> None:
 def run_one(loaded: Scenario, report: Path, *, console: Console, his_url: str | None = None,
             insurer_url: str | None = None, admin_token: str | None = None,
             his_class: type[ReferenceHis] = ReferenceHis, timeout: float | None = None,
-            progress: bool = True) -> RunResult:
+            progress: bool = True, his_command: str | None = None) -> RunResult:
     """Run one scenario with a progress bar, print its result, write result.json (its
     directory checked first: a run never ends in an unwritable result)."""
     check_report_dir(report)
@@ -67,7 +68,7 @@ def run_one(loaded: Scenario, report: Path, *, console: Console, his_url: str | 
         task = bar.add_task(f"{loaded.id}: visits", total=None)
         result = run_scenario(
             loaded, report, insurer_url=insurer_url, admin_token=admin_token, his_url=his_url,
-            his_class=his_class, his_timeout=timeout,
+            his_class=his_class, his_timeout=timeout, his_command=his_command,
             on_progress=lambda done, total: bar.update(task, completed=done, total=total))
     render(result, console)
     path = write_json(result, report)
@@ -79,6 +80,9 @@ def run_one(loaded: Scenario, report: Path, *, console: Console, his_url: str | 
 @click.argument("target", metavar="FILE|NAME")
 @click.option("--his-url", help="A HIS serving the driver API (http://HOST:PORT). Default: start "
                                 "the reference HIS, embedded.")
+@click.option("--his-command", metavar="TEMPLATE",
+              help="Start your HIS for this scenario with this command (placeholders such as "
+                   "{port}, {insurer_url}, {institution}, {catalogue}, {db}: docs/conformance.md).")
 @click.option("--insurer-url", help="A running mock insurer (http://HOST:PORT); it is reset and "
                                     "loaded with the scenario's data. Default: start one, embedded.")
 @click.option("--admin-token", envvar="CARDSETTLE_ADMIN_TOKEN",
@@ -94,18 +98,23 @@ def run_one(loaded: Scenario, report: Path, *, console: Console, his_url: str | 
                    "scenario's his.timeout, else 2).")
 @click.option("--no-progress", is_flag=True, help="No progress bar.")
 @clean_errors
-def run(target: str, his_url: str | None, insurer_url: str | None, admin_token: str | None,
-        report: Path | None, his_variant: str | None, timeout: float | None,
-        no_progress: bool) -> None:
+def run(target: str, his_url: str | None, his_command: str | None, insurer_url: str | None,
+        admin_token: str | None, report: Path | None, his_variant: str | None,
+        timeout: float | None, no_progress: bool) -> None:
     """Run a scenario FILE (or a library scenario by NAME); exit 1 when an expectation fails."""
     loaded = _load(target)
     console = Console()
     his_class = _his_class(his_variant)
-    if his_variant and his_url:
-        raise click.UsageError("--his-variant is the embedded reference HIS: leave out --his-url")
+    if his_variant and (his_url or his_command):
+        raise click.UsageError("--his-variant is the embedded reference HIS: leave out --his-url "
+                               "and --his-command")
+    if his_url and his_command:
+        raise click.UsageError("give the HIS as --his-url or as --his-command, not both")
+    if his_command is not None and (problem := command_problem(his_command)):
+        raise click.UsageError(problem)
     result = run_one(loaded, report or Path("out/scenarios") / loaded.id, console=console,
                      his_url=his_url, insurer_url=insurer_url, admin_token=admin_token,
-                     his_class=his_class, timeout=timeout,
+                     his_class=his_class, timeout=timeout, his_command=his_command,
                      progress=not no_progress and console.is_terminal)
     if not result.passed:
         raise SystemExit(1)

@@ -10,6 +10,7 @@ import pytest
 
 from conformance.plugin import Cert
 from mock_insurer import schemas
+from scenarios.insurer_admin import InsurerAdmin
 
 SCENARIOS = ("identity-edge-cases", "refunds", "lost-answer-2207", "signin-invalidated")
 ENVELOPE_REFUSALS = {"input_invalid", "unknown_infno", "unknown_institution"}
@@ -134,6 +135,13 @@ def test_reversals_name_a_settlement_message_this_his_sent(cert: Cert) -> None:
 def test_messages_pass_the_gateways_authentication(cert: Cert) -> None:
     """With TIF signatures required (the embedded insurer started with auth tif; an insurer
     given by URL keeps its own mode), every message passes the gateway and visits settle."""
+    target = cert.target
+    if target.insurer_url:
+        mode = InsurerAdmin(target.insurer_url, target.admin_token).settings().get("gateway_auth")
+        if mode != "tif":
+            pytest.skip(f"the insurer at {target.insurer_url} checks no TIF signatures (gateway "
+                        f"auth {mode}): start it with --auth tif, or leave out --insurer-url, "
+                        "to test SEC-002")
     run = cert.run("refunds", auth="tif")
     bad = [{"msgid": m["msgid"], "infno": m["infno"], "err_msg": m["err_msg"]}
            for m in run.messages if m["rejection_code"] == "auth_failed"]

@@ -4,6 +4,7 @@ certified; the report is HTML a browser shows, JSON and JUnit XML; a broken HIS 
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 import xml.etree.ElementTree as ET
@@ -95,6 +96,10 @@ def test_every_mutant_fails_on_its_requirement(name: str, tmp_path: Path) -> Non
     (["--his-url", "http://127.0.0.1:9"], "--his-url http://127.0.0.1:9: no HIS driver API"),
     (["--his-url", "notaurl"], "--his-url must be http(s)://HOST:PORT, got 'notaurl'"),
     (["--insurer-url", "http://127.0.0.1:9"], "--insurer-url http://127.0.0.1:9: no answer"),
+    (["--his-command", "my-his --port {port} --at {nowhere}"], "unknown placeholder {nowhere}"),
+    (["--his-command", "my-his --insurer {insurer_url}"], "put {port} in it"),
+    (["--his-command", "no-such-his-program --port {port}"], "no program 'no-such-his-program'"),
+    (["--his-command", "x {port}", "--his-url", "http://127.0.0.1:9"], "not both"),
 ])
 def test_bad_options_are_one_line_exit_2(tmp_path: Path, args: list[str], message: str) -> None:
     """Exit 2 is bad input, told apart from 1 (not certified); nothing is run or written."""
@@ -102,3 +107,27 @@ def test_bad_options_are_one_line_exit_2(tmp_path: Path, args: list[str], messag
     assert done.returncode == 2 and message in done.stderr, done.stderr
     assert len(done.stderr.strip().splitlines()) == 1 and "Traceback" not in done.stderr
     assert not (tmp_path / "report" / "report.json").exists()
+
+
+REFERENCE_AS_COMMAND = (
+    f"{sys.executable} -m cardsettle.cli his serve --insurer-url {{insurer_url}} --port {{port}} "
+    "--institution {institution} --catalogue {catalogue} --institutions {institutions} "
+    "--db {db} --timeout {timeout} --auth {auth} --portal-url {insurer_url} "
+    "--portal-token {admin_token}")
+
+
+@pytest.mark.slow
+def test_a_his_given_as_a_command_is_started_for_each_scenarios_institution(
+        tmp_path: Path) -> None:
+    """MSG judges four scenarios of four institutions together, SEC signs TIF headers with real
+    time: a HIS of one's own passes both when the suite starts it per scenario."""
+    done = certify(tmp_path, "--his-command", REFERENCE_AS_COMMAND, "--only", "MSG",
+                   "--only", "SEC")
+    data = json.loads((tmp_path / "report.json").read_text("utf-8"))
+    ran = {row["id"]: row["outcome"] for row in data["requirements"]
+           if group_of(row["id"]) in ("MSG", "SEC") and not requirements()[row["id"]].untested}
+    assert ran and set(ran.values()) == {"pass"}, (ran, done.stdout)
+    logs = [log.read_text("utf-8") for log in (tmp_path / "runs").glob("*/his.log")]
+    assert all("driver API on http://127.0.0.1:" in log for log in logs)
+    started_as = {re.search(r"institution (H\d+)", log).group(1) for log in logs}  # type: ignore[union-attr]
+    assert len(started_as) >= 4  # one HIS process per scenario, each its institution
