@@ -3,17 +3,21 @@ certified; the report is HTML a browser shows, JSON and JUnit XML; a broken HIS 
 
 from __future__ import annotations
 
+import contextlib
 import json
 import re
 import subprocess
 import sys
+import time
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import pytest
+import requests
 
 from conformance.catalogue import group_of, requirements
 from conformance.mutants import MUTANTS
+from scenarios.his_process import free_port
 from tests.support.browser import chromium_page
 
 
@@ -131,3 +135,32 @@ def test_a_his_given_as_a_command_is_started_for_each_scenarios_institution(
     assert all("driver API on http://127.0.0.1:" in log for log in logs)
     started_as = {re.search(r"institution (H\d+)", log).group(1) for log in logs}  # type: ignore[union-attr]
     assert len(started_as) >= 4  # one HIS process per scenario, each its institution
+
+
+@pytest.mark.slow
+def test_sec_002_is_skipped_with_its_reason_when_the_given_insurer_checks_no_signatures(
+        tmp_path: Path) -> None:
+    port = free_port()
+    server = subprocess.Popen(
+        [sys.executable, "-m", "cardsettle.cli", "insurer", "serve", "--port", str(port),
+         "--admin-token", "s3cret", "--data-dir", str(tmp_path / "insurer")],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        url = f"http://127.0.0.1:{port}"
+        deadline = time.monotonic() + 120
+        while True:
+            with contextlib.suppress(requests.RequestException):
+                if requests.get(url + "/health", timeout=2).ok:
+                    break
+            assert server.poll() is None and time.monotonic() < deadline
+            time.sleep(0.3)
+        certify(tmp_path / "report", "--insurer-url", url, "--admin-token", "s3cret",
+                "--only", "SEC")
+    finally:
+        server.terminate()
+        server.wait(30)
+    data = json.loads((tmp_path / "report" / "report.json").read_text("utf-8"))
+    sec2 = next(row for row in data["requirements"] if row["id"] == "SEC-002")
+    assert sec2["outcome"] == "skip" and not data["certified"]
+    test = next(t for t in data["tests"] if t["nodeid"] in sec2["tests"])
+    assert "checks no TIF signatures" in test["message"] and "--auth tif" in test["message"]
