@@ -76,19 +76,20 @@ def split_row(
     if item.has_price_cap and line.pric > item.pric_uplmt_amt:
         overlmt = round_money((line.pric - item.pric_uplmt_amt) * line.cnt)  # R2
     notes = [memo] if memo else []
-    if item.chrgitm_lv == "03" or not in_scope:
-        fulamt = det - overlmt
+    all_self_pay = item.chrgitm_lv == "03" or not in_scope
+    if all_self_pay:
+        # all full self-pay (fact sheet §4.2: fulamt = det); a price cap changes nothing the
+        # patient pays, so it is noted in memo, not split out as over-limit
+        fulamt, overlmt_noted, overlmt = det, overlmt, ZERO
         selfpay_prop = FULL_SELFPAY_PROP
         if item.chrgitm_lv == "03":
             notes.insert(0, "丙类项目，全自费")
     else:
-        fulamt = ZERO
+        fulamt, overlmt_noted = ZERO, overlmt
         selfpay_prop = item.selfpay_prop
-    if overlmt > 0:
-        notes.append(
-            f"单价{_price_text(line.pric)}超过限价{_price_text(item.pric_uplmt_amt)}，"
-            f"超限价{render(overlmt)}自费"
-        )
+    if overlmt_noted > 0:
+        over = f"单价{_price_text(line.pric)}超过限价{_price_text(item.pric_uplmt_amt)}"
+        notes.append(over if all_self_pay else f"{over}，超限价{render(overlmt_noted)}自费")
     preselfpay = round_money((det - fulamt - overlmt) * selfpay_prop)  # R3
     inscp = det - fulamt - overlmt - preselfpay
     return RowSplit(
