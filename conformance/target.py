@@ -24,6 +24,7 @@ from scenarios.library import library_path
 from scenarios.loading import load_scenario, parse_scenario
 from scenarios.model import Scenario
 from scenarios.records import RunResult, VisitRecord
+from scenarios.report import write_json
 from scenarios.runner import run_scenario
 from simulator.his.app import ReferenceHis
 
@@ -147,6 +148,7 @@ class Target:
                 if line.strip():
                     record = orjson.loads(line)
                     persons[record["psn_no"]] = record
+        write_json(result, directory)  # result.json: the scenario's institution, checks, visits
         run = ScenarioRun(key, result, captured.get("messages", []), persons, directory)
         (directory / "messages.json").write_text(json.dumps(
             [message_evidence(m) for m in run.messages], ensure_ascii=False, default=str),

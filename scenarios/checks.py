@@ -260,6 +260,9 @@ def day_end_balanced(judge: Judge, _params: Any) -> CheckResult:
     bad = [{"date": d.date, "ok": d.ok, "balanced": d.balanced,
             "groups": [{k: g.get(k) for k in ("insutype", "clr_type", "setl_optins", "first",
                                                "final")} for g in d.body.get("groups") or []],
+            # what the HIS left open (a pending settlement it could not resolve) also counts
+            "unresolved": d.body.get("unresolved") or [],
+            "corrections": d.body.get("corrections") or [],
             "refusal": d.body.get("refusal"), "error": d.body.get("error")}
            for d in days if not (d.ok and d.balanced)]
     return _result("day_end_balanced", bad,

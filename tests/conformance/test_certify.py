@@ -135,6 +135,8 @@ def test_a_his_given_as_a_command_is_started_for_each_scenarios_institution(
     assert all("driver API on http://127.0.0.1:" in log for log in logs)
     started_as = {re.search(r"institution (H\d+)", log).group(1) for log in logs}  # type: ignore[union-attr]
     assert len(started_as) >= 4  # one HIS process per scenario, each its institution
+    results = (tmp_path / "runs").glob("*/result.json")
+    assert {json.loads(r.read_text("utf-8"))["his"]["institution"] for r in results} == started_as
 
 
 @pytest.mark.slow
