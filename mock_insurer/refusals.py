@@ -58,6 +58,8 @@ TEXTS: dict[str, str] = {
     "item_not_mapped": "医疗目录编码{code}未对照或不在医保目录内，请维护医保对码",
     "item_mapping_mismatch": "医药机构目录编码{hosp_code}的医保对照应为{filed}，上传为{code}",
     "det_amount_mismatch": "明细金额{given}不等于数量×单价{computed}",
+    "visit_total_too_large": "就诊{mdtrt_id}待结算费用明细合计将达{total}，超过医疗费总额(16,2)"
+                             "上限{limit}，无法结算，请核对数量和单价",
     # the line checks name the rule of the library 3101/3102 warn with (policy/rules.yaml)
     "over_quantity": "{detail}（规则 {rule_id}）",
     "over_days": "{detail}（规则 {rule_id}）",
@@ -146,6 +148,7 @@ LABELS: dict[str, tuple[str, str]] = {
     "item_not_mapped": ("目录未对照", "item not mapped"),
     "item_mapping_mismatch": ("目录对照不符", "item mapping mismatch"),
     "det_amount_mismatch": ("明细金额不符", "line amount mismatch"),
+    "visit_total_too_large": ("费用合计超限", "visit total over the field's limit"),
     "over_quantity": ("超量", "over quantity"),
     "over_days": ("超天数", "over days"),
     "cumulative_over_supply": ("累计超量", "cumulative over supply"),

@@ -147,10 +147,14 @@ class Parameters:
     hospital_fund: Fund
     tier_groups: Mapping[str, str]          # institution tier -> tier group
     scheme_rates: Mapping[tuple[str, str, str], Rates] = field(repr=False)
+    insutypes: frozenset[str] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "insutypes", frozenset(key[0] for key in self.scheme_rates))
 
     def covers(self, insutype: str) -> bool:
         """True when the profile has rules for this insurance type."""
-        return any(key[0] == insutype for key in self.scheme_rates)
+        return insutype in self.insutypes
 
     def rates(self, insutype: str, tier: str, retired: bool) -> Rates:
         """The rates for a person of ``insutype`` at an institution of ``tier``
@@ -159,7 +163,7 @@ class Parameters:
         if not self.covers(insutype):
             raise SchemeNotConfigured(
                 f"policy profile {self.profile} has no rules for insurance type {insutype} "
-                f"(it covers {', '.join(sorted({k[0] for k in self.scheme_rates}))})"
+                f"(it covers {', '.join(sorted(self.insutypes))})"
             )
         group = self.tier_groups.get(tier)
         if group is None:

@@ -28,6 +28,10 @@ from mock_insurer.transactions.settle import parameters_on
 from mock_insurer.transactions.visits import open_visit
 from mock_insurer.wire.timefmt import format_datetime
 
+#: The largest amount a money field (16,2) holds: what a visit's unsettled details may add up
+#: to, so that the 2206/2207 ``medfee_sumamt`` that settles them can be sent at all.
+MAX_AMOUNT = Decimal("99999999999999.99")
+
 __all__ = ["handle_2204", "handle_2205", "result_row"]
 
 
@@ -65,6 +69,7 @@ def handle_2204(call: Call, tx: LedgerTx) -> Outcome:
     visits: dict[str, Visit] = {}
     persons: dict[str, PersonFacts] = {}
     seen_sn: dict[str, set[str]] = {}
+    unsettled: dict[str, Decimal] = {}  # per visit: the uploaded, unsettled details' total
     batch_disease: dict[tuple[str, str], str | None] = {}
     code_of_institution = call.institution.fixmedins_code
     today = call.now.date()
@@ -106,6 +111,8 @@ def handle_2204(call: Call, tx: LedgerTx) -> Outcome:
             visit = visits[mdtrt_id] = found
             earlier = tx.fee_rows(mdtrt_id)
             seen_sn[mdtrt_id] = {row.feedetl_sn for row in earlier}
+            unsettled[mdtrt_id] = sum((row.det_item_fee_sumamt for row in earlier
+                                       if row.status == "uploaded"), ZERO)
             for row in earlier:
                 batch_disease.setdefault((mdtrt_id, row.chrg_bchno), row.dise_codg)
         elif visit.psn_no != psn_no:
@@ -129,6 +136,10 @@ def handle_2204(call: Call, tx: LedgerTx) -> Outcome:
         if det != computed:
             return refuse("det_amount_mismatch", f"{where}.det_item_fee_sumamt", given=det,
                           computed=computed)
+        unsettled[mdtrt_id] += det
+        if unsettled[mdtrt_id] > MAX_AMOUNT:
+            return refuse("visit_total_too_large", f"{where}.det_item_fee_sumamt",
+                          mdtrt_id=mdtrt_id, total=unsettled[mdtrt_id], limit=MAX_AMOUNT)
         facts = persons.get(psn_no)
         if facts is None:
             person = tx.person(psn_no)

@@ -96,6 +96,26 @@ def test_fee_row_refusals_store_nothing(window: Window, insurer: Insurer) -> Non
     assert window.upload([good]).output["result"][0]["inscp_scp_amt"] == D("30.00")
 
 
+def test_details_adding_up_past_the_money_field_are_refused(window: Window,
+                                                              insurer: Insurer) -> None:
+    """A visit's unsettled details may not add up to more than medfee_sumamt (16,2) can say:
+    otherwise no 2206/2207 could settle them. The line that crosses it is refused, with the
+    total and the limit; nothing of that upload is stored, and what was uploaded before can
+    still be settled."""
+    mdtrt_id = window.register(1)
+    window.diagnose(1, mdtrt_id)
+    big = ("001102000010000", "1000000", "99999999.99")  # 99,999,999,990,000.00 a line
+    window.upload([window.row(1, mdtrt_id, *big)])
+    err_msg, recorded = refused(insurer, window.upload, [window.row(1, mdtrt_id, *big)])
+    assert recorded == "visit_total_too_large"
+    assert "199999999980000.00" in err_msg and "99999999999999.99" in err_msg
+    assert "feedetail[0].det_item_fee_sumamt" in err_msg
+    with insurer.ledger.read() as tx:
+        assert len(tx.fee_rows(mdtrt_id)) == 1
+    settled = window.settle(1, mdtrt_id, D("99999999990000.00"))
+    assert settled.output["setlinfo"]["medfee_sumamt"] == D("99999999990000.00")
+
+
 def test_indication_not_met_is_self_pay_not_a_refusal(window: Window) -> None:
     mdtrt_id = window.register(1)
     window.diagnose(1, mdtrt_id, ("J06.900",))
