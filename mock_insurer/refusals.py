@@ -25,6 +25,8 @@ TEXTS: dict[str, str] = {
     "msgid_reversed": "该报文ID的交易已被冲正，不能再生效，请使用新的报文ID重新办理",
     "input_invalid": "{detail}",
     "fault_business_error": "{detail}",
+    "ledger_unavailable": "医保中心数据库暂时不可用，本笔交易可能未完成：请稍后用同一报文ID(msgid)重发，"
+                          "已完成的交易会原样返回结果",
     # person and certificate
     "person_not_found": "未查询到人员参保信息，请核对{what}",
     "card_not_found": "社会保障卡{card_no}不存在，请核对卡号或改用身份证/医保电子凭证",
@@ -106,6 +108,7 @@ TEXTS: dict[str, str] = {
 LABELS: dict[str, tuple[str, str]] = {
     # gateway and envelope
     "unknown_infno": ("交易未开通", "transaction not enabled"),
+    "ledger_unavailable": ("医保数据库不可用", "insurer database unavailable"),
     "unknown_institution": ("机构未备案", "institution not registered"),
     "institution_blacklisted": ("机构暂停结算", "institution suspended"),
     "auth_failed": ("网关鉴权失败", "gateway authentication failed"),

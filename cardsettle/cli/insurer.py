@@ -13,6 +13,7 @@ from cardsettle.cli.errors import OneLineGroup, clean_errors
 from mock_insurer.gateway import Insurer, InsurerConfig
 from mock_insurer.gateway.app import ledger_holds_data
 from mock_insurer.gateway.worker import APP_FACTORY, CONFIG_ENV, WorkerSpec, encode_config
+from mock_insurer.ledger.engine import shown_url
 from mock_insurer.server import check_listen, run
 from mock_insurer.transactions import Settings
 from mock_insurer.wire.timefmt import china_now
@@ -101,7 +102,7 @@ def serve(host: str, port: int, data_dir: Path, db_url: str | None, population: 
     """
     check_listen(host, port)  # a port in use: one line, before anything is loaded
     url = db_url or f"sqlite:///{data_dir / 'insurer.db'}"
-    if workers > 1 and not url.startswith(("postgresql:", "postgresql+")):
+    if workers > 1 and not url.startswith(("postgresql:", "postgresql+", "postgres:")):
         raise click.ClickException(
             f"--workers {workers} needs a PostgreSQL ledger (--db postgresql://...): SQLite "
             "has one writer at a time, so more processes would only queue on its lock")
@@ -110,7 +111,7 @@ def serve(host: str, port: int, data_dir: Path, db_url: str | None, population: 
     continuing = not fresh and ledger_holds_data(url)
     if continuing and any(files.values()):
         raise click.ClickException(
-            f"the ledger {url} already holds data: pass --fresh to start a new ledger with "
+            f"the ledger {shown_url(url)} already holds data: pass --fresh to start a new ledger with "
             "these files, or leave the files out to continue it")
     if not continuing:
         defaults = default_files(data_dir, seed, persons)
@@ -150,7 +151,7 @@ def _announce(app: Insurer, host: str, port: int, url: str, continuing: bool) ->
     echo(f"cardsettle mock insurer — national interface on http://{host}:{port}{ENDPOINT}")
     echo(f"  (every POST path under it routes by infno; admin API http://{host}:{port}/admin/,"
          f" schemas /schemas/; drill console http://{host}:{port}/console)")
-    echo(f"  ledger   {url} ({'continued' if continuing else 'new'}; "
+    echo(f"  ledger   {shown_url(url)} ({'continued' if continuing else 'new'}; "
          f"{counts['persons']} persons, {counts['catalogue_items']} catalogue items, "
          f"{counts['settlements']} settlement rows)")
     settings = app.config.settings

@@ -48,16 +48,18 @@ class _Mount(Mount):
         self.path_regex = re.compile(self.path_regex.pattern, re.DOTALL)
 
 
-def _app(route_list: list[Any]) -> Starlette:
+def _app(route_list: list[Any], handlers: dict[Any, Any] | None = None) -> Starlette:
     return Starlette(routes=route_list,
-                     exception_handlers={HTTPException: http_exception_response})
+                     exception_handlers={HTTPException: http_exception_response,
+                                         **(handlers or {})})
 
 
 def admin_app(insurer: Insurer) -> AdminAuth:
     """The ``/admin`` ASGI app (paths relative to the mount), behind its access check."""
     ops = [*inspect_ops(insurer.ledger), *control_ops(insurer), *drill_ops(insurer),
            *payer_ops(insurer.ledger), *review_ops(insurer), *openapi_ops()]
-    return AdminAuth(_app(routes(ops)), insurer.config.admin_token)
+    down = {kind: insurer.ledger_unavailable for kind in insurer.ledger.unavailable}
+    return AdminAuth(_app(routes(ops), down), insurer.config.admin_token)
 
 
 def schemas_app() -> Starlette:

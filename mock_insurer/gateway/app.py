@@ -9,7 +9,9 @@ reserved prefixes go straight to the gateway (no framework on the hot path); eve
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
+import logging
 import os
 import time
 from collections.abc import Callable
@@ -25,16 +27,20 @@ from starlette.routing import Route
 from starlette.types import Receive, Scope, Send
 
 from mock_insurer.faults import FaultEngine
-from mock_insurer.gateway.asgi import Gateway
+from mock_insurer.gateway.asgi import Gateway, unavailable_reason
 from mock_insurer.gateway.clock import BusinessClock
 from mock_insurer.gateway.loading import load_catalogue, load_institutions, load_population
 from mock_insurer.gateway.reference import build_reference
 from mock_insurer.gateway.service import Auth, InsurerService
 from mock_insurer.ledger import Ledger
+from mock_insurer.ledger.engine import shown_url
 from mock_insurer.transactions import Settings
 from mock_insurer.wire.timefmt import china_now
 
 __all__ = ["RESERVED_PREFIXES", "Insurer", "InsurerConfig", "ledger_holds_data"]
+
+_log = logging.getLogger("cardsettle.insurer")
+HEALTH_TIMEOUT = 3.0  # seconds /health waits for the ledger
 
 RESERVED_PREFIXES = ("/admin", "/schemas", "/console", "/health")
 
@@ -77,7 +83,8 @@ class Insurer:
         self.service = service
         self.clock = clock
         self.gateway = Gateway(service)
-        self.web = Starlette(routes=self._routes())
+        self.web = Starlette(routes=self._routes(), exception_handlers={
+            kind: self.ledger_unavailable for kind in ledger.unavailable})
 
     @classmethod
     def open(cls, config: InsurerConfig) -> Insurer:
@@ -133,8 +140,34 @@ class Insurer:
 
     async def _health(self, _request: Request) -> Response:
         # the pid tells which worker process answered (--workers N shares one socket)
-        return JSONResponse({"status": "ok", "business_time": self.clock.now().isoformat(" "),
-                             "pid": os.getpid()})
+        health: dict[str, Any] = {"status": "ok",
+                                  "business_time": self.clock.now().isoformat(" "),
+                                  "pid": os.getpid()}
+        down: tuple[type[BaseException], ...] = (TimeoutError, *self.ledger.unavailable)
+        try:  # the ledger answers (off the event loop, bounded: a database that hangs)
+            await asyncio.wait_for(asyncio.to_thread(self._ping_ledger), HEALTH_TIMEOUT)
+        except down as exc:
+            reason = (f"no answer within {HEALTH_TIMEOUT:g} s"
+                      if isinstance(exc, TimeoutError) else unavailable_reason(exc))
+            health.update(status="ledger_unavailable",
+                          ledger=f"{shown_url(self.ledger.url)}: {reason}")
+            return JSONResponse(health, status_code=503)
+        return JSONResponse(health)
+
+    def _ping_ledger(self) -> None:
+        with self.ledger.read() as tx:
+            tx.count("institutions")
+
+    async def ledger_unavailable(self, request: Request, exc: Exception) -> Response:
+        """An admin or console request while the database cannot be used: a JSON 503 that
+        names the ledger, one line in the log, no traceback."""
+        reason = unavailable_reason(exc)
+        _log.error("ledger unavailable, %s %s answered 503: %s", request.method,
+                   request.url.path, reason)
+        return JSONResponse({"error": {
+            "code": "ledger_unavailable", "where": "ledger",
+            "message": f"the ledger {shown_url(self.ledger.url)} cannot be used: {reason}; "
+                       "try again when it is back"}}, status_code=503)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if (scope["type"] == "http" and scope["method"] == "POST"

@@ -11,6 +11,7 @@ what the caller sees; the record says which fault hit which message.
 from __future__ import annotations
 
 import asyncio
+import logging
 import re
 
 from starlette.types import Receive, Scope, Send
@@ -19,7 +20,9 @@ from mock_insurer.faults import Close, Delay, HttpError, LoseAnswer, Malformed, 
 from mock_insurer.gateway.service import InsurerService, Prepared, Reply
 from mock_insurer.wire.jsonio import dumps
 
-__all__ = ["Gateway", "path_infno"]
+__all__ = ["Gateway", "path_infno", "unavailable_reason"]
+
+_log = logging.getLogger("cardsettle.insurer")
 
 _INFNO_IN_PATH = re.compile(r"/(\d{4}[A-Z]?)/?$")
 
@@ -43,9 +46,17 @@ class Gateway:
                    {k.decode("latin-1"): v.decode("latin-1") for k, v in scope["headers"]})
         prepared = self.service.prepare(body, path_infno=path_infno(scope["path"]),
                                         headers=headers, content_type=_content_type(scope))
-        if prepared.hit is not None and await self._before(prepared, scope, send):
+        try:
+            if prepared.hit is not None and await self._before(prepared, scope, send):
+                return
+            reply = await self.service.execute_async(prepared)
+        except self.service.ledger.unavailable as exc:  # one line in the log, a 503 envelope
+            _log.error("ledger unavailable, message %s answered 503: %s",
+                       prepared.envelope.msgid if prepared.envelope else "(unparsed)",
+                       unavailable_reason(exc))
+            await effects.send_body(send, 503, self.service.unavailable_answer(prepared),
+                                    b"application/json;charset=utf-8")
             return
-        reply = await self.service.execute_async(prepared)
         await self._answer(reply, scope, send)
 
     async def _before(self, prepared: Prepared, scope: Scope, send: Send) -> bool:
@@ -96,6 +107,12 @@ class Gateway:
                 body = dumps(effects.with_err_msg_on_success(reply.answer,
                                                              effect.success_err_msg))
         await effects.send_body(send, reply.status, body, reply.content_type.encode("latin-1"))
+
+
+def unavailable_reason(exc: BaseException) -> str:
+    """The database's reason, on one line, without SQLAlchemy's statement and links."""
+    reason = getattr(exc, "orig", None) or exc
+    return " ".join(str(reason).split("\n")[0].split())[:300]
 
 
 def _content_type(scope: Scope) -> str:

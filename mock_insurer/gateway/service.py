@@ -446,6 +446,15 @@ class InsurerService:
             infcode_as_string=self.settings.infcode_as_string)
         return dumps(answer), answer
 
+    def unavailable_answer(self, prepared: Prepared) -> bytes:
+        """The envelope answered (HTTP 503) when the ledger's database cannot be used: nothing
+        can be recorded, and whether a commit under way took effect is unknown, so the HIS is
+        told to send the same msgid again (a committed message is then replayed)."""
+        refusal = refuse("ledger_unavailable")
+        body, _answer = self._answer_bytes(-1, None, refusal.err_msg, "", prepared,
+                                           prepared.arrived + prepared.skew)
+        return body
+
     def record_fault_only(self, prepared: Prepared, *, http_status: int | None,
                           effect: str) -> None:
         """Record a message that a transport-level fault answered before any handler ran."""

@@ -22,15 +22,18 @@ CLI).
 
 from __future__ import annotations
 
+import ctypes
 import dataclasses
 import json
 import os
+import signal
 import sys
 from datetime import date
 from typing import Any
 
 from mock_insurer.errors import InsurerError
 from mock_insurer.gateway.app import Insurer, InsurerConfig
+from mock_insurer.ledger.engine import shown_url
 from mock_insurer.transactions import Settings
 from mock_insurer.wire.timefmt import china_now
 
@@ -119,6 +122,24 @@ def refmsgid_start(pid: int) -> int:
     return (pid % _REFMSGID_SLOTS) * _REFMSGID_BLOCK
 
 
+_PR_SET_PDEATHSIG = 1  # prctl(2)
+
+
+def _die_with_parent() -> None:
+    """Linux: this worker gets SIGTERM (and stops as uvicorn stops a worker) when the server's
+    parent process dies, so ``kill -9`` of the parent leaves no worker serving on its own,
+    holding the port. Elsewhere a no-op. uvicorn starts and restarts workers from the parent's
+    main thread, whose end is what the kernel watches."""
+    parent = os.getppid()
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(_PR_SET_PDEATHSIG, signal.SIGTERM, 0, 0, 0)
+    except (OSError, AttributeError):
+        return
+    if os.getppid() != parent:  # the parent died before the request took hold
+        os.kill(os.getpid(), signal.SIGTERM)
+
+
 def create_app(environ: dict[str, str] | None = None) -> Insurer:
     """The insurer of one worker process, configured by ``CONFIG_ENV`` in ``environ``
     (default: the process environment). Opens the existing ledger; loads nothing."""
@@ -128,6 +149,7 @@ def create_app(environ: dict[str, str] | None = None) -> Insurer:
         raise WorkerConfigError(f"{CONFIG_ENV} is not set: start workers with "
                                 "`cardsettle insurer serve --workers N`")
     config, spec = decode_config(text)
+    _die_with_parent()
     insurer = Insurer.open(config)
     if spec.business_date is not None:
         insurer.clock.set_business_date(spec.business_date)
@@ -135,6 +157,6 @@ def create_app(environ: dict[str, str] | None = None) -> Insurer:
         where = f" on {spec.listen}" if spec.listen else ""
         sys.stdout.write(
             f"  worker pid {os.getpid()}: national interface, admin API and console{where}; "
-            f"ledger {config.db_url}; business time {insurer.clock.now():%Y-%m-%d %H:%M:%S}\n")
+            f"ledger {shown_url(config.db_url)}; business time {insurer.clock.now():%Y-%m-%d %H:%M:%S}\n")
         sys.stdout.flush()
     return insurer

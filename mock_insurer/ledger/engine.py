@@ -18,6 +18,7 @@ that person's account row (``SELECT ... FOR UPDATE``). Its durability is the ser
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 
@@ -27,7 +28,7 @@ from sqlalchemy.exc import ArgumentError
 
 from mock_insurer.errors import InsurerError
 
-__all__ = ["DURABILITIES", "LedgerConfigError", "make_engine"]
+__all__ = ["DURABILITIES", "LedgerConfigError", "make_engine", "shown_url"]
 
 DURABILITIES = ("full", "normal")
 READ_OPTION = "ledger_read"
@@ -35,6 +36,15 @@ READ_OPTION = "ledger_read"
 
 class LedgerConfigError(InsurerError):
     """The ledger URL cannot be used (unknown scheme, unwritable SQLite directory)."""
+
+
+def shown_url(url: str) -> str:
+    """The ledger URL as it may be printed or logged: its password replaced by ``***``."""
+    try:
+        parsed = make_url(url)
+    except ArgumentError:
+        return re.sub(r"(://[^:/@]*):[^@/]*@", r"\1:***@", url)
+    return parsed.render_as_string(hide_password=True) if parsed.password else url
 
 
 def make_engine(url: str, *, pool_size: int = 8, durability: str = "full") -> Engine:
@@ -46,15 +56,15 @@ def make_engine(url: str, *, pool_size: int = 8, durability: str = "full") -> En
     try:
         parsed = make_url(url)
     except ArgumentError as exc:
-        raise LedgerConfigError(f"not a database URL: {url!r} ({exc})") from exc
+        raise LedgerConfigError(f"not a database URL: {shown_url(url)!r} ({exc})") from exc
     backend = parsed.get_backend_name()
     if backend == "sqlite":
         return _sqlite_engine(parsed.database or "", durability)
-    if backend == "postgresql":
+    if backend in ("postgresql", "postgres"):  # libpq also spells it postgres://
         driver_url = parsed.set(drivername="postgresql+psycopg")
         return create_engine(driver_url, pool_size=pool_size, max_overflow=pool_size,
                              pool_pre_ping=True)
-    raise LedgerConfigError(f"unsupported database {backend!r} in {url!r}: use sqlite:///FILE "
+    raise LedgerConfigError(f"unsupported database {backend!r} in {shown_url(url)!r}: use sqlite:///FILE "
                             "or postgresql://USER@HOST/DB")
 
 

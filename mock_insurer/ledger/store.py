@@ -22,12 +22,12 @@ from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import Connection, and_, func, insert, select
-from sqlalchemy.engine import Engine, RowMapping, make_url
+from sqlalchemy.engine import Engine, RowMapping
 from sqlalchemy.exc import InterfaceError, OperationalError
 
 from mock_insurer.ledger import schema as s
 from mock_insurer.ledger.checkpoint import Checkpointer
-from mock_insurer.ledger.engine import READ_OPTION, LedgerConfigError, make_engine
+from mock_insurer.ledger.engine import READ_OPTION, LedgerConfigError, make_engine, shown_url
 from mock_insurer.ledger.records import (
     FeeRow,
     Institution,
@@ -72,7 +72,12 @@ class Ledger:
         self.engine: Engine = make_engine(url, durability=durability)
         self.dialect = self.engine.dialect.name
         self.statements = Statements(self.engine.dialect)
-        self.integrity_error: type[Exception] = self.engine.dialect.loaded_dbapi.IntegrityError
+        dbapi = self.engine.dialect.loaded_dbapi
+        self.integrity_error: type[Exception] = dbapi.IntegrityError
+        #: What the database raises when it cannot be reached or used (a server down, a lost
+        #: connection, a disk error), through SQLAlchemy or on the driver cursor
+        self.unavailable: tuple[type[Exception], ...] = (
+            OperationalError, InterfaceError, dbapi.OperationalError, dbapi.InterfaceError)
         # SQLite has one writer at a time; queueing writers on a lock in the process avoids
         # SQLite's busy handler (sleep-and-retry) under many concurrent windows.
         self.write_lock: threading.Lock | None = (threading.Lock() if self.dialect == "sqlite"
@@ -99,9 +104,12 @@ class Ledger:
             yield
         except (OperationalError, InterfaceError) as exc:
             reason = " ".join(str(exc.orig or exc).split("\n")[0].split())
-            shown = make_url(self.url).render_as_string(hide_password=True)
-            hint = (" (is the PostgreSQL server running, and does the database exist?)"
-                    if self.dialect == "postgresql" else "")
+            shown = shown_url(self.url)
+            hint = ""
+            if self.dialect == "postgresql":
+                hint = (" (check the user and the password in the URL, or PGPASSWORD)"
+                        if "authentication failed" in reason else
+                        " (is the PostgreSQL server running, and does the database exist?)")
             raise LedgerConfigError(f"cannot open the ledger {shown}: {reason}{hint}") from exc
 
     def dispose(self) -> None:

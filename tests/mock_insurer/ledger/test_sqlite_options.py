@@ -106,3 +106,22 @@ def test_checkpoints_go_on_when_the_ledger_is_used_after_dispose(tmp_path: Path)
         assert checkpointer.checkpoints > before
     finally:
         ledger.dispose()
+
+
+def test_a_database_url_is_never_shown_with_its_password() -> None:
+    from mock_insurer.ledger.engine import shown_url
+
+    assert shown_url("postgresql://app:s3cret@127.0.0.1:5432/ledger") == \
+        "postgresql://app:***@127.0.0.1:5432/ledger"
+    assert shown_url("postgresql://app@127.0.0.1/ledger") == "postgresql://app@127.0.0.1/ledger"
+    with pytest.raises(LedgerConfigError) as refused:
+        Ledger("mysql://app:s3cret@127.0.0.1/ledger")
+    assert "s3cret" not in str(refused.value) and "app:***@" in str(refused.value)
+
+
+def test_the_libpq_spelling_postgres_is_a_postgresql_ledger() -> None:
+    ledger = Ledger("postgres://app@127.0.0.1:1/ledger")  # nothing is connected yet
+    try:
+        assert ledger.dialect == "postgresql"
+    finally:
+        ledger.dispose()

@@ -192,3 +192,39 @@ def test_kill_9_of_a_worker_then_of_all_loses_nothing_acknowledged(
     finally:
         stop.set()
         served.stop()
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    with open(f"/proc/{pid}/stat") as stat:  # a zombie waiting for its reaper is gone too
+        return stat.read().rsplit(")", 1)[1].split()[0] != "Z"
+
+
+def test_kill_9_of_the_parent_stops_its_workers_and_no_password_is_printed(
+        postgres: TempPostgres, tmp_path: Path) -> None:
+    """An operator's kill -9 of the server leaves no worker serving on its own (holding the
+    port), and the banner and worker lines show the ledger URL without its password."""
+    paths = dataset.write(tmp_path)
+    db = postgres.new_database().replace("postgresql://postgres@", "postgresql://postgres:pw@")
+    served = serve(["--db", db, "--data-dir", str(tmp_path), "--fresh",
+                    "--population", str(paths["population"]),
+                    "--catalogue", str(paths["catalogue"]),
+                    "--institutions", str(paths["institutions"])],
+                   free_port(), tmp_path / "insurer.log")
+    try:
+        printed = "".join(served.lines)
+        assert "postgres:***@" in printed and ":pw@" not in printed, printed
+        workers = served.worker_pids()
+        os.kill(served.process.pid, signal.SIGKILL)
+        served.process.wait(10)
+        deadline = time.monotonic() + 20
+        while any(_alive(pid) for pid in workers) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert not any(_alive(pid) for pid in workers), "a worker outlived its parent"
+        with pytest.raises(requests.ConnectionError):
+            requests.get(f"{served.url}/health", timeout=2)
+    finally:
+        served.stop()
