@@ -33,6 +33,7 @@ from mock_insurer.gateway.loading import load_catalogue, load_institutions, load
 from mock_insurer.gateway.reference import build_reference
 from mock_insurer.gateway.service import Auth, InsurerService
 from mock_insurer.ledger import Ledger
+from mock_insurer.ledger.claim import INSURER_APPLICATION, LedgerClaim
 from mock_insurer.ledger.engine import shown_url
 from mock_insurer.transactions import Settings
 from mock_insurer.wire.timefmt import china_now
@@ -83,6 +84,7 @@ class Insurer:
         self.service = service
         self.clock = clock
         self.gateway = Gateway(service)
+        self.claim: LedgerClaim | None = None  # released when the insurer closes
         self.web = Starlette(routes=self._routes(), exception_handlers={
             kind: self.ledger_unavailable for kind in ledger.unavailable})
 
@@ -92,20 +94,27 @@ class Insurer:
         policy. When a file or the policy is refused after the ledger was emptied or loaded,
         the ledger is left empty, not half-loaded: the next start begins anew instead of
         continuing a ledger that holds the institutions but not the catalogue."""
-        ledger = Ledger(config.db_url, durability=config.durability)
+        ledger = Ledger(config.db_url, durability=config.durability,
+                        application=INSURER_APPLICATION)
+        claim = LedgerClaim(config.db_url, ledger.engine)
         started_empty = False
         try:
+            with ledger.reaching():
+                claim.take(fresh=config.fresh)  # --fresh: only a ledger no other insurer serves
             if config.fresh:
                 ledger.drop()
             ledger.create()
             with ledger.read() as tx:
                 started_empty = tx.count("institutions") == 0 and tx.count("persons") == 0
-            return cls._open(config, ledger)
+            insurer = cls._open(config, ledger)
+            insurer.claim = claim
+            return insurer
         except BaseException:
             if started_empty:  # what this open loaded goes; a ledger that held data stays
                 with contextlib.suppress(Exception):  # the refusal is what the caller sees
                     ledger.drop()
             ledger.dispose()
+            claim.release()
             raise
 
     @classmethod
@@ -178,3 +187,5 @@ class Insurer:
 
     def close(self) -> None:
         self.ledger.dispose()
+        if self.claim is not None:
+            self.claim.release()

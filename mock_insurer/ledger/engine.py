@@ -47,9 +47,11 @@ def shown_url(url: str) -> str:
     return parsed.render_as_string(hide_password=True) if parsed.password else url
 
 
-def make_engine(url: str, *, pool_size: int = 8, durability: str = "full") -> Engine:
+def make_engine(url: str, *, pool_size: int = 8, durability: str = "full",
+                application: str = "cardsettle") -> Engine:
     """An engine for ``sqlite:///path`` or ``postgresql://user@host/db``; ``durability``
-    ``full`` or ``normal`` (see the module)."""
+    ``full`` or ``normal`` (see the module); ``application``: PostgreSQL's application name
+    of the connections (what ``pg_stat_activity`` shows)."""
     if durability not in DURABILITIES:
         raise LedgerConfigError(f"durability must be one of {', '.join(DURABILITIES)}, "
                                 f"not {durability!r}")
@@ -63,7 +65,8 @@ def make_engine(url: str, *, pool_size: int = 8, durability: str = "full") -> En
     if backend in ("postgresql", "postgres"):  # libpq also spells it postgres://
         driver_url = parsed.set(drivername="postgresql+psycopg")
         return create_engine(driver_url, pool_size=pool_size, max_overflow=pool_size,
-                             pool_pre_ping=True)
+                             pool_pre_ping=True,
+                             connect_args={"application_name": application})
     raise LedgerConfigError(f"unsupported database {backend!r} in {shown_url(url)!r}: use sqlite:///FILE "
                             "or postgresql://USER@HOST/DB")
 

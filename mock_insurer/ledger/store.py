@@ -66,10 +66,11 @@ class Ledger:
     ``durability`` (SQLite): ``full`` (default) or ``normal``, see
     :mod:`mock_insurer.ledger.engine`."""
 
-    def __init__(self, url: str, *, durability: str = "full") -> None:
+    def __init__(self, url: str, *, durability: str = "full",
+                 application: str = "cardsettle") -> None:
         self.url = url
         self.durability = durability
-        self.engine: Engine = make_engine(url, durability=durability)
+        self.engine: Engine = make_engine(url, durability=durability, application=application)
         self.dialect = self.engine.dialect.name
         self.statements = Statements(self.engine.dialect)
         dbapi = self.engine.dialect.loaded_dbapi
@@ -87,16 +88,16 @@ class Ledger:
 
     def create(self) -> None:
         """Create the tables that do not exist yet (idempotent)."""
-        with self._reaching():
+        with self.reaching():
             s.METADATA.create_all(self.engine)
 
     def drop(self) -> None:
         """Drop every table (used by the admin reset and by tests)."""
-        with self._reaching():
+        with self.reaching():
             s.METADATA.drop_all(self.engine)
 
     @contextmanager
-    def _reaching(self) -> Iterator[None]:
+    def reaching(self) -> Iterator[None]:
         """A database that cannot be reached or opened (the first connection of a process) is
         a :class:`LedgerConfigError` that names the URL (without its password) and the
         driver's reason, instead of the driver's traceback."""
