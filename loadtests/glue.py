@@ -6,12 +6,19 @@ wait time. Imported only by locustfiles: importing locust monkey-patches the pro
 
 from __future__ import annotations
 
+import csv
+import logging
 import os
 import time
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 from locust import LoadTestShape
+from locust.env import Environment
+from locust.html import get_html_report
+from locust.runners import WorkerRunner
+from locust.stats import PERCENTILES_TO_REPORT, StatsCSV
 
 from loadtests.shapes import (
     DAY_PROFILE,
@@ -23,7 +30,7 @@ from loadtests.shapes import (
     settings_from_options,
 )
 
-__all__ = ["LoadShape", "add_arguments", "pacing"]
+__all__ = ["LoadShape", "add_arguments", "final_stats", "pacing"]
 
 
 def add_arguments(parser: Any) -> None:
@@ -85,3 +92,42 @@ def pacing() -> Callable[[Any], float]:
         return wait
 
     return wait_time
+
+
+def final_stats(environment: Environment) -> None:
+    """Rewrite ``<csv prefix>_stats.csv``, ``_failures.csv`` and the HTML report with locust's
+    final numbers when it quits (a master or a standalone process).
+
+    Locust writes its CSVs from a greenlet once a second and, at the end, only closes them: the
+    last write may predate the last seconds of the run — or, under overload, many more
+    (the greenlet starves) — so the file the SLA is judged on could lack whole request names
+    that locust's own final table and HTML report show. The ``quit`` event fires after the
+    users were stopped, before locust closes its files; each file is written whole and renamed
+    into place."""
+
+    def write(**_: Any) -> None:
+        if environment.runner is None or isinstance(environment.runner, WorkerRunner):
+            return
+        options = environment.parsed_options
+        try:
+            prefix = getattr(options, "csv_prefix", None)
+            if prefix:
+                stats = StatsCSV(environment, PERCENTILES_TO_REPORT)
+                for suffix, rows in (("_stats.csv", stats.requests_csv),
+                                     ("_failures.csv", stats.failures_csv)):
+                    target = Path(f"{prefix}{suffix}")
+                    scratch = target.with_name(target.name + ".part")
+                    with scratch.open("w", encoding="utf-8", newline="") as handle:
+                        rows(csv.writer(handle))
+                    scratch.replace(target)
+            html_file = getattr(options, "html_file", None)
+            if html_file:
+                target = Path(html_file)
+                scratch = target.with_name(target.name + ".part")
+                scratch.write_text(get_html_report(environment, show_download_link=False),
+                                   encoding="utf-8")
+                scratch.replace(target)
+        except Exception:  # never lose locust's own exit for a report that could not be rewritten
+            logging.getLogger(__name__).exception("could not write the final statistics")
+
+    environment.events.quit.add_listener(write)

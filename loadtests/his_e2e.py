@@ -21,7 +21,7 @@ from locust import HttpUser, events, task
 from locust.env import Environment
 
 from loadtests.data import shared_data
-from loadtests.glue import LoadShape, add_arguments, pacing
+from loadtests.glue import LoadShape, add_arguments, final_stats, pacing
 from loadtests.samples import record_samples
 from loadtests.sessions import JudgedSession, VisitTimer, driver_verdict
 from simulator.his.driver import HttpHisDriver
@@ -52,6 +52,7 @@ def _arguments(parser: Any) -> None:
 @events.init.add_listener
 def _init(environment: Environment, **_: Any) -> None:
     record_samples(environment, names=("settle", "visit"))
+    final_stats(environment)
 
 
 

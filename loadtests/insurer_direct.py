@@ -29,7 +29,7 @@ from locust import HttpUser, events, task
 from locust.env import Environment
 
 from loadtests.data import shared_data
-from loadtests.glue import LoadShape, add_arguments, pacing
+from loadtests.glue import LoadShape, add_arguments, final_stats, pacing
 from loadtests.msgids import StridedMsgids, stride_from_env
 from loadtests.samples import record_samples
 from loadtests.sessions import JudgedSession, VisitTimer, insurer_verdict
@@ -61,6 +61,7 @@ def _arguments(parser: Any) -> None:
 @events.init.add_listener
 def _init(environment: Environment, **_: Any) -> None:
     record_samples(environment, names=("2207 settle", "visit"))
+    final_stats(environment)
     _state["totals"] = record_totals(environment)
 
 

@@ -2,7 +2,7 @@
 and English for hospital staff), two plots (``latency.png``: p50/p95/p99 per request name;
 ``timeline.png``: requests/s and failures/s over time — counted from the cumulative totals
 of locust's ``<prefix>_stats_history.csv`` per interval of a few seconds, see :func:`interval_rates` —
-and the windows running) and ``latency_ms.csv`` — one column ``latency_ms``, the format
+and the windows running) and ``latency_ms.csv`` — a column ``latency_ms`` (and ``request``: the request name), the format
 :func:`simulator.windows.service.load_latency_csv` reads (``cardsettle plan windows
 --latency-csv``).
 
@@ -61,13 +61,15 @@ def _from_percentiles(row: Mapping[str, str], points: int = 1000) -> list[float]
     return values
 
 
-def write_latency_csv(path: Path, samples: Sequence[float]) -> Path:
-    """Write *samples* (ms) as a one-column ``latency_ms`` CSV."""
+def write_latency_csv(path: Path, samples: Sequence[float], request: str | None = None) -> Path:
+    """Write *samples* (ms) as a ``latency_ms`` CSV; with *request*, a second column
+    ``request`` names what each value timed (the window model warns when a whole ``visit`` is
+    fed to it as one round trip)."""
     path.parent.mkdir(parents=True, exist_ok=True)
     with path.open("w", encoding="utf-8", newline="") as handle:
         out = csv.writer(handle)
-        out.writerow(["latency_ms"])
-        out.writerows([f"{value:.3f}"] for value in samples)
+        out.writerow(["latency_ms", *(["request"] if request else [])])
+        out.writerows([f"{value:.3f}", *([request] if request else [])] for value in samples)
     return path
 
 
@@ -109,11 +111,23 @@ def request_label(name: str) -> str:
     return f"{chinese} {name}" if chinese else name
 
 
+def _timed(transaction: Mapping[str, Any]) -> bool:
+    """Whether a request name's percentiles are response times: some of its requests got an
+    answer. Locust times a request that never connected too (the time to the error), which is
+    no latency."""
+    return bool(transaction["requests"]) and transaction["failures"] < transaction["requests"]
+
+
 def _plot_latency(path: Path, transactions: Mapping[str, Mapping[str, Any]]) -> None:
-    names = [n for n in transactions if n != AGGREGATED]
+    names = [n for n in transactions if n != AGGREGATED and _timed(transactions[n])]
     with matplotlib.rc_context(plot_style()):
         fig = Figure(figsize=(10, 4.5))
         ax = fig.add_subplot()
+        if not names:
+            ax.text(0.5, 0.5, label("no request got an answer: no latency to show",
+                                    "没有得到应答的请求：无响应时间"),
+                    ha="center", va="center", transform=ax.transAxes)
+            ax.set_xticks([])
         width = 0.27
         for offset, key in enumerate(_PERCENTILE_LABELS):
             ax.bar([i + (offset - 1) * width for i in range(len(names))],
@@ -228,7 +242,8 @@ _RUN_LABELS = {
     "visits/s (offered)": "计划就诊/秒 Visits/s offered",
     "peak visits/s (asked)": "高峰小时计划就诊/秒 Peak-hour visits/s asked",
     "visits/s (achieved)": "实际就诊/秒 Visits/s achieved",
-    "latency_ms.csv": "窗口模型时延文件 Latency file for the window model"}
+    "latency_ms.csv": "窗口模型时延文件 Latency file for the window model",
+    "error": "运行错误 Run error"}
 """Bilingual labels of summary.json's ``run`` keys (the keys themselves stay as they are)."""
 
 _RUN_VALUES = {
@@ -251,6 +266,8 @@ def _number(value: float) -> str:
 def _run_value(key: str, value: Any, latency: tuple[str, str, int] | None) -> str:
     """A run fact as a hospital reader sees it (escaped HTML)."""
     esc = html.escape
+    if value is None:
+        return "—"
     if key in _RUN_VALUES:
         return esc(_RUN_VALUES[key].get(str(value), str(value)))
     if key == "latency_ms.csv" and latency is not None:
@@ -308,9 +325,11 @@ def _html(summary: Mapping[str, Any], latency: tuple[str, str, int] | None = Non
         for line in summary["sla"])
 
     def tx_row(name: str, t: Mapping[str, Any], css: str = "") -> str:
+        timed = _timed(t)  # every request failed: its "times" are times to an error
         return (f"<tr{css}><td>{esc(request_label(name))}</td><td>{t['requests']:,}</td>"
-                f"<td>{t['failures']:,}</td><td>{_fmt(t['p50_ms'])}</td>"
-                f"<td>{_fmt(t['p95_ms'])}</td><td>{_fmt(t['p99_ms'])}</td>"
+                f"<td>{t['failures']:,}</td><td>{_fmt(t['p50_ms'] if timed else None)}</td>"
+                f"<td>{_fmt(t['p95_ms'] if timed else None)}</td>"
+                f"<td>{_fmt(t['p99_ms'] if timed else None)}</td>"
                 f"<td>{_fmt(t['per_second'], 'rate')}</td></tr>")
 
     transactions = summary["transactions"]
@@ -320,7 +339,16 @@ def _html(summary: Mapping[str, Any], latency: tuple[str, str, int] | None = Non
     run = summary.get("run", {})
     facts = "".join(
         f"<tr><th>{esc(_RUN_LABELS.get(k, k))}</th><td>{_run_value(k, v, latency)}</td></tr>"
-        for k, v in run.items() if k != "day_end")
+        for k, v in run.items() if k not in ("day_end", "error"))
+    error = summary.get("error")
+    error_html = (f'<h2>{_RUN_LABELS["error"]}</h2><p class=bad>{esc(str(error))}</p>'
+                  '<p class="note">运行本身失败：没有请求得到应答，以下数字不是服务水平的测量结果。'
+                  "The run itself failed: no request got an answer, so the figures below do "
+                  "not measure the service level.</p>" if error else "")
+    per_second = ("请求/秒 = 请求数 ÷ 运行时长（秒）requests/s = requests ÷ the run's duration "
+                  "(seconds)" if isinstance(run.get("duration_s"), int | float)
+                  else "请求/秒 = 请求数 ÷ 从开始到最后一个请求的秒数 requests/s = requests ÷ "
+                       "seconds from the start to the last request")
     images = "".join(f'<img src="{esc(name)}" alt="{esc(name)}">'
                      for name in summary["files"].get("plots", []))
     files = "".join(f"<li>{esc(_FILE_LABELS.get(k, k))}: <code>{esc(str(v))}</code></li>"
@@ -337,7 +365,7 @@ h1 span{{padding:0 .4em;color:#fff;background:{'#070' if summary['passed'] else 
 p.note{{color:#444;font-size:.9em;max-width:60em}} code{{word-break:break-all}}
 img{{max-width:100%;display:block;margin:1em 0}}</style></head><body>
 <h1>{_LABELS['title']} <span>{verdict}</span></h1>
-<h2>{_LABELS['run']}</h2><table class=run>{facts}</table>
+{error_html}<h2>{_LABELS['run']}</h2><table class=run>{facts}</table>
 {_rate_note(run, transactions.get(VISIT, {}).get("requests"))}{_day_end_html(summary)}
 <h2>服务水平 SLA ({_LABELS['verdict']})</h2><table><tr><th>{_LABELS['line']}</th>
 <th>{_LABELS['metric']}</th><th>{_LABELS['value']}</th><th>{_LABELS['limit']}</th>
@@ -348,8 +376,8 @@ img{{max-width:100%;display:block;margin:1em 0}}</style></head><body>
 {tx_rows}</table>
 <p class="note">响应时间：一半请求快于中位数 p50，100 个请求中 95 个快于 p95，99 个快于 p99（毫秒）。
 Response times: half of the requests were faster than p50, 95 in 100 faster than p95, 99 in 100
-faster than p99 (milliseconds). 请求/秒 = 请求数 ÷ 从开始到最后一个请求的秒数 requests/s =
-requests ÷ seconds from the start to the last request.</p>{images}
+faster than p99 (milliseconds); — 无数据 no value (every request of that name failed).
+{per_second}.</p>{images}
 <h2>{_LABELS['files']}</h2><ul>{files}</ul></body></html>
 """
 
@@ -385,13 +413,21 @@ def _fmt(value: Any, metric: str = "p95_ms") -> str:
 def write_report(directory: Path, lines: Sequence[SlaLine], *, prefix: str = "locust",
                  latency_name: str = "2207 settle",
                  run: Mapping[str, Any] | None = None,
-                 day_end: Sequence[Mapping[str, Any]] | None = None) -> dict[str, Any]:
+                 day_end: Sequence[Mapping[str, Any]] | None = None,
+                 error: str | None = None) -> dict[str, Any]:
     """Write the summary, plots and latency file into *directory* from locust's CSVs there
     (``<prefix>_stats.csv``, ``<prefix>_stats_history.csv``), the SLA *lines* and the day-end
     reconciliation's groups (*day_end*, None when none ran); return the summary (what
-    summary.json holds). The run passes when every SLA line does and every group balanced."""
+    summary.json holds). The run passes when every SLA line does and every group balanced, and no *error*
+    (the run itself failed: no request got through) is given. With the run's ``duration_s``,
+    each request name's ``per_second`` is its requests over that duration (locust's own is over
+    the time from the first to the last request: 2 failed requests 20 ms apart make 100/s)."""
     rows = read_stats(directory / f"{prefix}_stats.csv")
     transactions = _transactions(rows)
+    duration = (run or {}).get("duration_s")
+    if isinstance(duration, int | float) and duration > 0:
+        for transaction in transactions.values():
+            transaction["per_second"] = round(transaction["requests"] / duration, 3)
     files: dict[str, Any] = {"locust_html": str(directory / f"{prefix}.html"),
                              "locust_stats": str(directory / f"{prefix}_stats.csv")}
     plots = []
@@ -406,16 +442,18 @@ def write_report(directory: Path, lines: Sequence[SlaLine], *, prefix: str = "lo
         row = next(r for r in rows if r["Name"] == latency_name)
         samples, source = _from_percentiles(row), "percentiles"
     if samples:
-        files["latency_ms"] = str(write_latency_csv(directory / LATENCY_FILE, samples))
+        files["latency_ms"] = str(write_latency_csv(directory / LATENCY_FILE, samples,
+                                                         latency_name))
     visits = transactions.get(VISIT, {})
-    duration = (run or {}).get("duration_s")
     achieved = (visits["requests"] / duration if duration and visits.get("requests") is not None
                 else visits.get("per_second"))  # locust's: over first to last request
     balanced = sum(1 for group in day_end or () if group.get("stmt_rslt") == "0")
     reconciled = {"ran": day_end is not None, "groups": len(day_end or ()),
                   "balanced": balanced, "passed": balanced == len(day_end or ())}
     summary = {
-        "passed": all(line.passed for line in lines) and reconciled["passed"],
+        "passed": (all(line.passed for line in lines) and reconciled["passed"]
+                   and error is None),
+        **({"error": error} if error is not None else {}),
         "run": {**(run or {}), "visits/s (achieved)": achieved,
                 "latency_ms.csv": f"{latency_name} ({source}, {len(samples)} values)",
                 **({"day_end": list(day_end)} if day_end is not None else {})},

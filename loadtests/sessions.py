@@ -116,6 +116,8 @@ class VisitTimer:
 
     @contextmanager
     def timing(self) -> Iterator[None]:
+        """Time the visit inside; a visit cut off when the test stops (locust kills its
+        users: ``GreenletExit``, a ``BaseException``) did not end and is not counted."""
         started = self._timer()
         error: Exception | None = None
         try:
@@ -123,9 +125,12 @@ class VisitTimer:
         except Exception as exc:
             where = getattr(exc, "infno", "") or ""
             error = RuntimeError(f"{type(exc).__name__}{' at ' + where if where else ''}")
+            self._report(started, error)
             raise
-        finally:
-            elapsed = (self._timer() - started) * 1000.0
-            self.environment.events.request.fire(
-                request_type="VISIT", name=self.name, response_time=elapsed,
-                response_length=0, exception=error, context={})
+        self._report(started, None)
+
+    def _report(self, started: float, error: Exception | None) -> None:
+        elapsed = (self._timer() - started) * 1000.0
+        self.environment.events.request.fire(
+            request_type="VISIT", name=self.name, response_time=elapsed,
+            response_length=0, exception=error, context={})

@@ -92,15 +92,36 @@ def load_sla(path: Path) -> Sla:
     return Sla(limits, float(rate))
 
 
+NUMERIC = ("Request Count", "Failure Count", "Median Response Time", "Average Response Time",
+           "Min Response Time", "Max Response Time", "Average Content Size", "Requests/s",
+           "Failures/s", "50%", "66%", "75%", "80%", "90%", "95%", "98%", "99%", "99.9%",
+           "99.99%", "100%")
+"""The columns of locust's stats CSV that hold numbers (or ``N/A``)."""
+
+
 def read_stats(path: Path) -> list[dict[str, str]]:
-    """The rows of locust's ``<prefix>_stats.csv``."""
+    """The rows of locust's ``<prefix>_stats.csv``; :class:`SlaError` (one line naming the file
+    and, for a bad cell, the line and column) when it cannot be used."""
     try:
         with Path(path).open(encoding="utf-8", newline="") as handle:
             rows = list(csv.DictReader(handle))
     except OSError as exc:
         raise SlaError(f"cannot read locust's stats {path}: {exc.strerror or exc}") from exc
+    except UnicodeDecodeError:
+        raise SlaError(f"{path}: not a UTF-8 text file") from None
+    except csv.Error as exc:
+        raise SlaError(f"{path}: not a CSV file ({exc})") from None
     if not rows or "Name" not in rows[0] or "95%" not in rows[0]:
         raise SlaError(f"{path}: not locust's stats CSV (Name, Request Count, 95%, ...)")
+    for line, row in enumerate(rows, start=2):
+        for column in NUMERIC:
+            text = row.get(column)
+            if text is None or text.strip() in ("", "N/A"):
+                continue
+            try:
+                float(text)
+            except ValueError:
+                raise SlaError(f"{path} line {line}: {column} is not a number ({text!r})") from None
     return rows
 
 

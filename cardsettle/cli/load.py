@@ -7,8 +7,14 @@ locust's HTML and CSV into the report directory, then the SLA summary (loadtests
 Without ``--url`` it starts the embedded insurer (SQLite, the default data of ``--seed``) on
 127.0.0.1 for the run, and with ``--target his`` the reference HIS in front of it.
 
+Before anything runs it checks the input: the data directory holds the insurer's data files,
+and the target answers (the insurer's ``/health`` or its gateway; the HIS's ``GET
+/his/v1/info``). A report directory's files of an earlier run are removed first, so that a
+failed or interrupted run never leaves the previous verdict in place.
+
 Exit 0 when the SLA is met, 1 when it is missed, 2 on bad input, 3 when the run itself
-failed (locust produced no statistics). See docs/loadtests.md.
+failed (the target does not answer, locust produced no statistics, no request got through),
+130 when interrupted (Ctrl-C). See docs/loadtests.md.
 """
 
 from __future__ import annotations
@@ -29,11 +35,13 @@ from pathlib import Path
 from typing import Any
 
 import click
+import requests
 
 import loadtests
 from cardsettle.cli.errors import BadInput, BadInputCommand, is_http_url
 from cardsettle.cli.his import build_config
 from cardsettle.cli.insurer import default_files
+from loadtests.data import load_data
 from loadtests.dayend import reconcile
 from loadtests.errors import LoadTestError
 from loadtests.report import LATENCY_FILE, write_report
@@ -41,15 +49,18 @@ from loadtests.samples import SAMPLES_ENV
 from loadtests.shapes import SHAPES, ShapeSettings, build_plan, offered, read_profile
 from loadtests.sla import AGGREGATED, DEFAULT_SLA, SlaLine, evaluate, load_sla, read_stats
 from loadtests.totals import TOTALS_ENV, read_totals
+from mock_insurer.client.client import DEFAULT_PATH
 from mock_insurer.gateway import Insurer, InsurerConfig
 from mock_insurer.server import RunningServer, start_in_thread
 from mock_insurer.wire.timefmt import china_now
 from simulator.errors import SimulatorError
 from simulator.his.api import driver_app
 from simulator.his.app import ReferenceHis
+from simulator.his.driver import BASE_PATH
 from simulator.institutions import load_institutions
 
-__all__ = ["LocustRun", "load", "parse_duration", "run_locust", "summarize"]
+__all__ = ["LocustRun", "check_target", "clear_report", "load", "parse_duration",
+           "run_locust", "summarize", "target_url"]
 
 LOCUSTFILES = {"insurer": "insurer_direct.py", "his": "his_e2e.py"}
 LATENCY_NAME = {"insurer": "2207 settle", "his": "visit"}
@@ -57,14 +68,22 @@ PREFIX = "locust"
 GRACE_S = 60.0  # on top of --duration before the run is killed (start-up, workers, stop)
 _UNITS = {"": 1, "s": 1, "m": 60, "h": 3600}
 MAX_DURATION_S = 72 * 3600  # a load test stops by itself: three days of soak at most
+TARGET_NAMES = {"insurer": "the insurer", "his": "the HIS"}
+CHECK_TIMEOUT_S = 5.0  # the target's first answer, before the run
+REPORT_FILES = ("summary.html", "summary.json", LATENCY_FILE, "latency.png", "timeline.png",
+                f"{PREFIX}.html")
+"""What a run writes into the report directory besides ``locust_*.csv``, ``samples/`` and
+``totals/`` (see :func:`clear_report`)."""
 
 
 def parse_duration(text: str) -> int:
     """``90``, ``90s``, ``15m``, ``1h`` -> seconds (wall clock), at least 1."""
     match = re.fullmatch(r"\s*(\d+)\s*([smh]?)\s*", text)
-    if not match or int(match.group(1)) < 1:
+    if not match:
         raise BadInput(f"--duration must be a whole number of seconds, minutes or hours "
                        f"(90s, 15m, 1h), got {text!r}")
+    if int(match.group(1)) < 1:
+        raise BadInput(f"--duration must be more than 0 seconds, got {text!r}")
     seconds = int(match.group(1)) * _UNITS[match.group(2)]
     if seconds > MAX_DURATION_S:
         raise BadInput(f"--duration is at most {MAX_DURATION_S // 3600} hours (a soak test), "
@@ -76,6 +95,100 @@ def _free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])
+
+
+def target_url(target: str, url: str) -> str:
+    """The base URL the locustfile takes: the HIS driver API's base without ``/his/v1/`` (the
+    address ``cardsettle his serve`` prints), the insurer's without the gateway's path."""
+    base = url.rstrip("/")
+    suffix = BASE_PATH if target == "his" else DEFAULT_PATH
+    if base.endswith(suffix):
+        base = base[: -len(suffix)]
+    return base
+
+
+def _why_not_connected(exc: requests.RequestException) -> str:
+    """A connection failure in a few words (never a Python repr)."""
+    if isinstance(exc, requests.Timeout):
+        return f"no answer within {CHECK_TIMEOUT_S:g} s"
+    seen: set[int] = set()
+    cause: BaseException | None = exc
+    text = ""
+    while cause is not None and id(cause) not in seen:
+        seen.add(id(cause))
+        if isinstance(cause, ConnectionRefusedError):
+            return "connection refused"
+        if isinstance(cause, socket.gaierror):
+            return "host not found"
+        text += " " + str(cause)
+        cause = cause.__cause__ or cause.__context__ or (
+            cause.args[0] if cause.args and isinstance(cause.args[0], BaseException) else None)
+    lowered = text.lower()
+    if "refused" in lowered:
+        return "connection refused"
+    if "name or service not known" in lowered or "resolve" in lowered:
+        return "host not found"
+    if "timed out" in lowered:
+        return f"no answer within {CHECK_TIMEOUT_S:g} s"
+    return "cannot connect"
+
+
+def _ask(session: requests.Session, method: str, url: str, **kwargs: Any) -> requests.Response:
+    return session.request(method, url, timeout=CHECK_TIMEOUT_S, allow_redirects=False,
+                           **kwargs)
+
+
+def check_target(target: str, url: str) -> None:
+    """Raise :class:`click.ClickException` (exit 3) unless *url* answers as *target*: the
+    insurer's ``GET /health`` (or, for an insurer without it, its gateway answering a POST with
+    an envelope), the HIS's ``GET /his/v1/info``."""
+    who = TARGET_NAMES[target]
+    session = requests.Session()
+    session.trust_env = False  # 127.0.0.1 is never behind the environment's proxy
+    asked: list[str] = []
+    try:
+        if target == "insurer":
+            answer = _ask(session, "GET", url + "/health")
+            if answer.status_code == 200:
+                return
+            asked.append(f"GET /health: HTTP {answer.status_code}")
+            answer = _ask(session, "POST", url + DEFAULT_PATH, data=b"{}",
+                          headers={"Content-Type": "application/json"})
+            with contextlib.suppress(ValueError):
+                if isinstance(answer.json(), dict) and "infcode" in answer.json():
+                    return
+            asked.append(f"POST {DEFAULT_PATH}: HTTP {answer.status_code}")
+            give = "the insurer's base URL, http://HOST:PORT"
+        else:
+            answer = _ask(session, "GET", url + BASE_PATH + "/info")
+            with contextlib.suppress(ValueError):
+                if answer.status_code == 200 and "ok" in answer.json():
+                    return
+            asked.append(f"GET {BASE_PATH}/info: HTTP {answer.status_code}")
+            give = ("the driver API's base URL, http://HOST:PORT (what `cardsettle his serve` "
+                    f"prints, with or without {BASE_PATH}/)")
+    except requests.RequestException as exc:
+        failed = click.ClickException(
+            f"{who} does not answer at {url} ({_why_not_connected(exc)}); nothing was run")
+        failed.exit_code = 3
+        raise failed from None
+    finally:
+        session.close()
+    failed = click.ClickException(
+        f"{url} answers, but not as {who} ({'; '.join(asked)}): give {give}; nothing was run")
+    failed.exit_code = 3
+    raise failed
+
+
+def clear_report(report: Path) -> None:
+    """Remove what an earlier run wrote into *report* (the summary, plots, latency file,
+    locust's files, samples and totals), so that a run that fails or is interrupted never
+    leaves the previous run's verdict beside its own files."""
+    stale = [*(report / name for name in REPORT_FILES), *report.glob(f"{PREFIX}_*.csv"),
+             *(report / "samples").glob("*"), *(report / "totals").glob("*")]
+    for path in stale:
+        with contextlib.suppress(FileNotFoundError):
+            path.unlink()
 
 
 @dataclass
@@ -191,14 +304,14 @@ def run_locust(run: LocustRun) -> Path:
 
 def summarize(report: Path, target: str, sla_file: Path | None,
               run: dict[str, Any] | None = None,
-              day_end: list[dict[str, Any]] | None = None) -> tuple[dict[str, Any],
-                                                                     list[SlaLine]]:
+              day_end: list[dict[str, Any]] | None = None,
+              error: str | None = None) -> tuple[dict[str, Any], list[SlaLine]]:
     """Evaluate the SLA on the report's stats CSV (and the day-end reconciliation, when one
-    ran) and write the summary; (summary, lines)."""
+    ran) and write the summary (with the run's *error*, when it failed); (summary, lines)."""
     sla = load_sla(sla_file or DEFAULT_SLA[target])
     lines = evaluate(read_stats(report / f"{PREFIX}_stats.csv"), sla)
     summary = write_report(report, lines, prefix=PREFIX, latency_name=LATENCY_NAME[target],
-                           run=run, day_end=day_end)
+                           run=run, day_end=day_end, error=error)
     return summary, lines
 
 
@@ -305,14 +418,18 @@ def load(target: str, url: str | None, shape: str, duration: str, users: int, wo
             load_sla(sla_file)  # bad SLA: refuse before running anything
     except LoadTestError as exc:
         raise BadInput(str(exc)) from exc
-    for option, directory in (("--data-dir", data_dir), ("--report", report)):
-        try:
-            directory.mkdir(parents=True, exist_ok=True)
-        except OSError as exc:
-            raise BadInput(f"{option} {directory}: {exc.strerror or exc}") from exc
     if summarize_only:
+        if not report.is_dir():
+            raise BadInput(f"--report {report}: no such directory (--summarize-only judges the "
+                           "locust_stats.csv of an existing report)")
         _finish(report, target, sla_file, {"target": target, "url": url or "(not given)"})
         return
+    if url is not None:
+        url = target_url(target, url)
+        try:
+            load_data(data_dir, seed)  # what every window reads: refuse now, not in locust
+        except LoadTestError as exc:
+            raise BadInput(f"--data-dir {exc}") from exc
     locustfile = Path(loadtests.__file__).resolve().with_name(LOCUSTFILES[target])
     env = {"CARDSETTLE_LOAD_DATA": str(data_dir.resolve()), "CARDSETTLE_LOAD_SEED": str(seed)}
     try:
@@ -323,23 +440,40 @@ def load(target: str, url: str | None, shape: str, duration: str, users: int, wo
                      else ()))))
     except LoadTestError as exc:
         raise BadInput(str(exc)) from exc
-    with contextlib.ExitStack() as stack:
-        host = url or stack.enter_context(_embedded(target, data_dir, seed, persons))
-        click.echo(f"cardsettle load — {target} at {host}{'' if url else ' (embedded)'}, "
-                   f"shape {shape}, {seconds} s, {asked['windows (most)']:.0f} windows"
-                   f"{' at most' if shape in ('day', 'step') else ''} offering "
-                   f"{asked['visits/s (offered)']:.2f} visits/s, "
-                   f"{f'master + {workers} workers' if workers else 'one process'}")
-        run = LocustRun(locustfile, host, report.resolve(), seconds, users, workers, shape,
-                        pacing, peak_rate, env)
+    # the embedded insurer generates its data into --data-dir; a given one must hold it
+    for option, directory in ((("--report", report),) if url else
+                              (("--data-dir", data_dir), ("--report", report))):
         try:
-            run_locust(run)
-        except LoadTestError as exc:
-            failed = click.ClickException(str(exc))
-            failed.exit_code = 3
-            raise failed from exc
-        reconciled = (_day_end(host, report, data_dir, seed)
-                      if target == "insurer" and day_end else None)
+            directory.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise BadInput(f"{option} {directory}: {exc.strerror or exc}") from exc
+    clear_report(report)  # never the previous run's verdict beside this run's files
+    if url is not None:
+        check_target(target, url)
+    host = url or "the embedded target"
+    try:
+        with contextlib.ExitStack() as stack:
+            host = url or stack.enter_context(_embedded(target, data_dir, seed, persons))
+            click.echo(f"cardsettle load — {target} at {host}{'' if url else ' (embedded)'}, "
+                       f"shape {shape}, {seconds} s, {asked['windows (most)']:.0f} windows"
+                       f"{' at most' if shape in ('day', 'step') else ''} offering "
+                       f"{asked['visits/s (offered)']:.2f} visits/s, "
+                       f"{f'master + {workers} workers' if workers else 'one process'}")
+            run = LocustRun(locustfile, host, report.resolve(), seconds, users, workers, shape,
+                            pacing, peak_rate, env)
+            try:
+                run_locust(run)
+            except LoadTestError as exc:
+                failed = click.ClickException(str(exc))
+                failed.exit_code = 3
+                raise failed from exc
+            reconciled = (_day_end(host, report, data_dir, seed)
+                          if target == "insurer" and day_end else None)
+    except KeyboardInterrupt:
+        click.echo(f"interrupted (Ctrl-C): the load test of {TARGET_NAMES[target]} at {host} "
+                   f"was stopped before its end and not judged; no summary was written "
+                   f"(locust's partial files are in {report})", err=True)
+        sys.exit(130)
     _finish(report, target, sla_file, {
         "target": target, "url": host if url else "embedded", "shape": shape,
         "duration_s": seconds, "users": users, "workers": workers, "pacing_s": pacing,
@@ -365,47 +499,64 @@ def _day_end(host: str, report: Path, data_dir: Path, seed: int) -> list[dict[st
     return results
 
 
-def _stop_if_nothing_got_through(report: Path, summary: dict[str, Any],
-                                 run: dict[str, Any]) -> None:
-    """No request made, or every request failed (a closed port, a URL that is not the
-    target): the run itself failed — exit 3 with the first failure — rather than an SLA
-    missed."""
-    total = summary["transactions"].get(AGGREGATED, {})
-    if total.get("requests") and total.get("failures") != total.get("requests"):
-        return
+def _nothing_got_through(report: Path, run: dict[str, Any]) -> str | None:
+    """No request made, or every request failed (a URL that is not the target, a target that
+    went down): the run itself failed — what to say (exit 3) — rather than an SLA missed;
+    None when some request got through."""
+    rows = read_stats(report / f"{PREFIX}_stats.csv")
+    total = next((row for row in rows if row.get("Name") == AGGREGATED), {})
+    requests_made = int(float(total.get("Request Count") or 0))
+    failed_count = int(float(total.get("Failure Count") or 0))
+    if requests_made and failed_count != requests_made:
+        return None
     first = ""
     failures = report / f"{PREFIX}_failures.csv"
     with (contextlib.suppress(OSError, StopIteration, csv.Error, UnicodeDecodeError),
           failures.open(encoding="utf-8", newline="") as handle):
         row = next(csv.DictReader(handle))
         first = f" (first: {row.get('Name', '')}: {' '.join(row.get('Error', '').split())[:300]})"
-    what = (f"every one of the {total['requests']} requests failed{first}"
-            if total.get("requests") else f"no request was made (see {report / 'logs'})")
-    failed = click.ClickException(
-        f"{what}: is "
-        f"{run.get('url', 'the URL')} the {run.get('target', 'target')}, and up? ({failures})")
-    failed.exit_code = 3
-    raise failed
+    url = run.get("url")
+    if url in (None, "(not given)"):  # --summarize-only: only the file to go by
+        what = (f"every one of the {requests_made} requests failed{first}" if requests_made
+                else "no request was made")
+        return f"{report / (PREFIX + '_stats.csv')}: {what}"
+    logs = report / "logs"
+    see = f" (see {failures})" if requests_made else (
+        f" (see {logs})" if logs.is_dir() else "")
+    what = (f"every one of the {requests_made} requests failed{first}" if requests_made
+            else "no request was made")
+    shown = "the embedded target" if url == "embedded" else url
+    return (f"{what}: is {shown} {TARGET_NAMES.get(str(run.get('target')), 'the target')}, "
+            f"and up?{see}")
 
 
 def _finish(report: Path, target: str, sla_file: Path | None, run: dict[str, Any],
             day_end: list[dict[str, Any]] | None = None) -> None:
     """Judge, write the summary, print the one screen; exit 1 when the SLA is missed or the
-    day-end reconciliation did not balance."""
+    day-end reconciliation did not balance, 3 when no request got through."""
     try:
-        summary, lines = summarize(report, target, sla_file, run=run, day_end=day_end)
+        error = _nothing_got_through(report, run)
+        summary, lines = summarize(report, target, sla_file, run=run, day_end=day_end,
+                                   error=error)
     except LoadTestError as exc:
         raise BadInput(str(exc)) from exc
     _echo_table(lines)
-    _stop_if_nothing_got_through(report, summary, run)
+    if error is not None:
+        failed = click.ClickException(f"{error} — report {report / 'summary.html'}")
+        failed.exit_code = 3
+        raise failed
     achieved = summary["run"].get("visits/s (achieved)")
     if achieved is not None and "visits/s (offered)" in run:
         click.echo(f"  visits/s 就诊/秒: {achieved:.2f} achieved 实际, "
                    f"{run['visits/s (offered)']:.2f} offered 计划")
+    hint = ("" if run.get("url") in ("embedded", "(not given)", None) else
+            " — if this insurer already held settlements of these institutions today (a "
+            "second run against it?), use --no-day-end, or restart it with a fresh ledger "
+            "(cardsettle insurer serve --fresh)")
     why = [reason for reason, failed in (
         ("the SLA was missed", not all(line.passed for line in lines)),
         ("day-end did not balance: the insurer's ledger differs from what the windows were "
-         "told (summary.json, day_end)", not summary["day_end"]["passed"])) if failed]
+         f"told (summary.json, day_end){hint}", not summary["day_end"]["passed"])) if failed]
     latency = report / LATENCY_FILE
     click.echo(f"{'PASS 通过' if summary['passed'] else 'FAIL 未通过 — ' + '; '.join(why)} — "
                f"report {report / 'summary.html'} (locust: {report / (PREFIX + '.html')}"

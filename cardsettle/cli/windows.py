@@ -4,7 +4,8 @@ Both take a scenario (``--scenario FILE``, merged over the defaults) and/or opti
 change it, run seeded replications (in worker processes), and write a JSON report and,
 with ``--plot OUT.png``, a picture as ``OUT.png`` and ``OUT.svg``. Every output is written
 atomically, and only after everything was computed: on an error nothing is left behind.
-See docs/windows.md.
+Every error is bad input — an option, a scenario or a file — and stops with one line, exit 2
+(as ``cardsettle load``). See docs/windows.md.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import ExitStack, contextmanager
+from functools import wraps
 from pathlib import Path
 from typing import Any
 
@@ -28,7 +30,7 @@ from rich.progress import (
 )
 from rich.table import Table
 
-from cardsettle.cli.errors import OneLineGroup, clean_errors
+from cardsettle.cli.errors import BadInput, BadInputCommand, OneLineGroup, one_line_errors
 from cardsettle.cli.options import SEED
 from simulator.capacity.compare import VARIANTS, compare_plans, comparison_data
 from simulator.capacity.erlang import erlang_c_block
@@ -40,6 +42,7 @@ from simulator.windows.plots import figure_bytes, plot_paths, run_figure
 from simulator.windows.results import summarize
 from simulator.windows.runs import run_replications
 from simulator.windows.scenario import Scenario, dump_scenario, load_scenario
+from simulator.windows.service import LatencyFileError, load_latency_csv
 
 __all__ = ["plan", "simulate"]
 
@@ -51,6 +54,78 @@ MAX_PATIENTS = 1_000_000
 MAX_RATE = 100_000.0      # --arrival-rate, patients an hour
 MAX_HOURS = 100_000       # --hours of a constant rate (about 11 years)
 MAX_SCALE = 1_000.0       # --scale
+
+
+PLOT_SUFFIXES = ("", ".png", ".svg")
+
+
+class _Group(OneLineGroup):
+    """A group whose usage errors (an unknown sub-command) and whose commands' usage errors
+    (an unknown option, a value out of range) are one line, exit 2: bad input."""
+
+    command_class = BadInputCommand
+
+    def resolve_command(
+        self, ctx: click.Context, args: list[str]
+    ) -> tuple[str | None, click.Command | None, list[str]]:
+        try:
+            return super().resolve_command(ctx, args)
+        except click.ClickException as exc:
+            raise BadInput(exc.format_message()) from exc
+
+
+def _bad_input(func: Callable[..., Any]) -> Callable[..., Any]:
+    """Every error of these commands is bad input: one line (:func:`one_line_errors`), exit 2."""
+
+    @wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            with one_line_errors():
+                return func(*args, **kwargs)
+        except BadInput:
+            raise
+        except click.ClickException as exc:
+            raise BadInput(exc.format_message()) from exc
+
+    return wrapper
+
+
+def _check_latency_csv(path: Path, name: str | None) -> None:
+    """Read ``--latency-csv`` as the option it is: its errors name the option, not a scenario
+    file (``--latency-csv FILE: line 3: ...``)."""
+    try:
+        load_latency_csv(path, name)
+    except LatencyFileError as exc:
+        message = str(exc)
+        for prefix, says in ((f"{path}: ", ""), (f"cannot read latency file {path}: ", "cannot read: ")):
+            if message.startswith(prefix):
+                message = says + message[len(prefix):]
+                break
+        raise InvalidArgumentError(f"--latency-csv {path}: {message}") from None
+
+
+def _check_plot(plot_out: Path | None) -> None:
+    """``--plot OUT`` writes OUT.png and OUT.svg: refuse another suffix (``out.jpg`` would write
+    ``out.jpg.png``)."""
+    if plot_out is not None and plot_out.suffix.lower() not in PLOT_SUFFIXES:
+        raise InvalidArgumentError(
+            f"--plot {plot_out}: the picture is written as PNG and SVG (OUT.png and OUT.svg); "
+            f"give OUT, OUT.png or OUT.svg, not {plot_out.suffix}"
+        )
+
+
+_WHOLE_VISIT = ("warning: the insurer latency file holds whole visits ({what}), not one round "
+                "trip per insurer call: every step that calls the insurer will take a whole "
+                "visit's time. Feed a round-trip file: a load test against the insurer "
+                "(--target insurer: latency_ms.csv holds 2207 settle), or --latency-name "
+                "\"2207 settle\" with its locust_stats.csv (docs/windows.md)")
+
+
+def _warn_whole_visits(scenario: Scenario) -> None:
+    spec = getattr(scenario.latency, "spec", None) or {}
+    what = spec.get("request") or spec.get("name")
+    if what is not None and "visit" in str(what).split(", "):
+        click.echo(_WHOLE_VISIT.format(what=f"request {what!r} in {spec.get('csv')}"), err=True)
 
 
 def _parse_share(text: str) -> tuple[str, float]:
@@ -179,8 +254,12 @@ def _scenario(options: dict[str, Any]) -> Scenario:
         "no_abandon", "no_card_settlement", "share", "latency_csv", "latency_name", "target_wait", "target_share",
         "warmup",
     )
+    _check_plot(options["plot_out"])
+    if options["latency_csv"] is not None:
+        _check_latency_csv(options["latency_csv"], options["latency_name"])
     scenario = scenario_from_options(*(options[key] for key in keys))
     _check_size(scenario)
+    _warn_whole_visits(scenario)
     return scenario
 
 
@@ -229,14 +308,14 @@ def _cell(value: Any, fmt: str = "{:.2f}") -> str:
     return fmt.format(value) if isinstance(value, float) else str(value)
 
 
-@click.group(cls=OneLineGroup)
+@click.group(cls=_Group)
 def simulate() -> None:
     """Simulate the hospital's side: the cashier windows (SimPy)."""
 
 
 @simulate.command("windows")
 @_scenario_options
-@clean_errors
+@_bad_input
 def simulate_windows(**options: Any) -> None:
     """Simulate the outpatient cashier hall over a day (or a long M/M/c run).
 
@@ -295,7 +374,7 @@ def simulate_windows(**options: Any) -> None:
     click.echo(f"wrote {', '.join(str(path) for path, _ in outputs)}")
 
 
-@click.group(cls=OneLineGroup)
+@click.group(cls=_Group)
 def plan() -> None:
     """Plan capacity: how many cashier windows to open each hour."""
 
@@ -307,7 +386,7 @@ def plan() -> None:
 @click.option("--compare", is_flag=True, help="Also plan with/without card settlement, trained/new cashiers.")
 @click.option("--write-scenario", type=click.Path(path_type=Path, dir_okay=False),
               help="Write the scenario with the planned staffing (YAML), to simulate it.")
-@clean_errors
+@_bad_input
 def plan_windows_command(**options: Any) -> None:
     """The fewest windows per hour meeting the wait target in every hour, by simulation.
 

@@ -415,6 +415,10 @@ def _balking(items: object, where: str) -> Balking | None:
     return Balking(tuple(r[0] for r in rows), tuple(r[1] for r in rows))
 
 
+MAX_LATENCY_MINUTES = 60.0
+"""A mean round trip of more than an hour is refused (a value in the wrong unit, say)."""
+
+
 def _latency(spec: object, where: str, base_dir: Path) -> Distribution:
     if isinstance(spec, Mapping) and "csv" in spec:
         _known(spec, {"csv", "name", "source"}, where)
@@ -423,7 +427,13 @@ def _latency(spec: object, where: str, base_dir: Path) -> Distribution:
             return load_latency_csv(path if path.is_absolute() else base_dir / path, spec.get("name"))
         except LatencyFileError as exc:
             raise ScenarioError(f"{where}: {exc}") from exc
-    return parse_distribution(spec, where, "ms")
+    latency = parse_distribution(spec, where, "ms")
+    if not latency.mean <= MAX_LATENCY_MINUTES:
+        raise ScenarioError(
+            f"{where}: a mean round trip of {latency.mean * 60_000:,.0f} ms is more than an hour "
+            "(the insurer's latency is one round trip, in milliseconds unless `unit` says otherwise)"
+        )
+    return latency
 
 
 def compile_scenario(data: Mapping[str, Any], where: str = "scenario", base_dir: Path | None = None) -> Scenario:

@@ -98,16 +98,44 @@ def _float(text: str | None, path: Path, line: int, column: str) -> float | None
     return value
 
 
-def _raw_samples(rows: list[dict[str, str]], column: str, path: Path) -> Distribution:
+MAX_LATENCY_MS = 3_600_000.0
+"""One round trip of more than an hour is not a latency the window model can use (the value
+is in the wrong unit, or the measurement is broken): refused."""
+
+
+def _latency_ms(text: str | None, path: Path, line: int, column: str) -> float | None:
+    """A latency cell in milliseconds (:func:`_float`), at most :data:`MAX_LATENCY_MS`."""
+    value = _float(text, path, line, column)
+    if value is not None and value > MAX_LATENCY_MS:
+        raise LatencyFileError(
+            f"{path}: line {line}, column {column!r}: {text.strip() if text else text} ms is more "
+            f"than an hour for one round trip (at most {MAX_LATENCY_MS:,.0f} ms; is it in ms?)"
+        )
+    return value
+
+
+REQUEST_COLUMN = "request"
+"""An optional column of a ``latency_ms`` file: the request name each value timed
+(``cardsettle load`` writes ``2207 settle`` or ``visit``)."""
+
+
+def _raw_samples(rows: list[dict[str, str]], column: str, path: Path,
+                 request_column: str | None = None) -> Distribution:
     scale = UNITS["ms"]
     values = []
+    requests: set[str] = set()
     for line, row in enumerate(rows, start=2):
-        value = _float(row.get(column), path, line, column)
+        value = _latency_ms(row.get(column), path, line, column)
         if value is not None:
             values.append(value * scale)
+            if request_column is not None and (row.get(request_column) or "").strip():
+                requests.add((row.get(request_column) or "").strip())
     if not values:
         raise LatencyFileError(f"{path}: no latencies in column {column!r}")
-    return Empirical(tuple(values), {"csv": str(path), "column": column, "samples": len(values)})
+    spec: dict[str, Any] = {"csv": str(path), "column": column, "samples": len(values)}
+    if requests:
+        spec["request"] = ", ".join(sorted(requests))
+    return Empirical(tuple(values), spec)
 
 
 def _quantile_row(
@@ -115,11 +143,11 @@ def _quantile_row(
 ) -> Quantiles | None:
     points: list[tuple[float, float]] = []
     for prob, column in percentiles:
-        value = _float(row.get(column), path, line, column)
+        value = _latency_ms(row.get(column), path, line, column)
         if value is None:
             return None
         points.append((prob, value))
-    low = _float(row.get(min_column), path, line, min_column) if min_column else None
+    low = _latency_ms(row.get(min_column), path, line, min_column) if min_column else None
     first = points[0][1]
     low = first if low is None else min(low, first)
     if points[0][0] > 0:
@@ -190,7 +218,7 @@ def load_latency_csv(path: str | Path, name: str | None = None) -> Distribution:
         raise LatencyFileError(f"{source}: not a CSV text file ({exc})") from exc
     lowered = {column.lower(): column for column in header}
     if "latency_ms" in lowered:
-        return _raw_samples(rows, lowered["latency_ms"], source)
+        return _raw_samples(rows, lowered["latency_ms"], source, lowered.get(REQUEST_COLUMN))
     if any(_PERCENTILE.match(column) for column in header) and "Name" in header:
         return _locust(rows, header, name or AGGREGATED, source)
     raise LatencyFileError(

@@ -161,8 +161,8 @@ def test_bad_options_stop_with_one_line_and_exit_2(args: list[str], message: str
 @pytest.mark.slow
 def test_a_target_that_answers_nothing_is_a_failed_run_not_a_missed_sla(
         tmp_path: Path) -> None:
-    """A closed port: every request fails, so the run itself failed (exit 3) and the one line
-    says what the first failure was and where to look."""
+    """A closed port: the run itself fails (exit 3) at once, before locust starts, and the one
+    line says who does not answer where, in plain words."""
     import socket
 
     from cardsettle.cli.insurer import default_files
@@ -177,8 +177,9 @@ def test_a_target_that_answers_nothing_is_a_failed_run_not_a_missed_sla(
         "--data-dir", str(tmp_path / "data")])
     assert result.exit_code == 3, result.output
     last = result.output.strip().splitlines()[-1]
-    assert "requests failed (first: 9001 sign-in" in last and "Connection refused" in last
-    assert f"is http://127.0.0.1:{port} the insurer, and up?" in last
+    assert last == (f"Error: the insurer does not answer at http://127.0.0.1:{port} "
+                    "(connection refused); nothing was run")
+    assert not (tmp_path / "r" / "locust_stats.csv").exists()
 
 
 def test_a_bad_sla_file_says_where(tmp_path: Path) -> None:

@@ -80,7 +80,7 @@ def test_latency_csv_option(tmp_path: Path) -> None:
         (["--arrival-rate", "-5"], "--arrival-rate"),
         (["--share", "vip=0.3"], "unknown patient kind 'vip'"),
         (["--share", "card"], "expected KIND=WEIGHT"),
-        (["--latency-csv", "/nonexistent/lat.csv"], "cannot read latency file"),
+        (["--latency-csv", "/nonexistent/lat.csv"], "--latency-csv /nonexistent/lat.csv: cannot read"),
         (["--scenario", "/nonexistent/s.yaml"], "cannot read scenario"),
         (["--hours", "10"], "--hours goes with --arrival-rate"),
         (["--service-mean", "3", "--service-dist", "lognormal"], "needs --service-sd"),
@@ -149,6 +149,76 @@ def test_a_run_too_big_or_with_no_window_is_refused_naming_the_option(
 ) -> None:
     out = tmp_path / "out.json"
     result = run(*args, "--json", out)
-    assert result.exit_code == 1
+    assert result.exit_code == 2  # bad input, as `cardsettle load`
     assert one_error_line(result).startswith(f"Error: {says}"), result.output
     assert list(tmp_path.iterdir()) == []
+
+
+def test_a_latency_csv_error_names_the_option_not_a_scenario_file(tmp_path: Path) -> None:
+    latency = tmp_path / "lat.csv"
+    latency.write_text("latency_ms\n12\nfast\n", encoding="utf-8")
+    result = run("--latency-csv", latency, "--json", tmp_path / "out.json")
+    assert result.exit_code == 2
+    assert one_error_line(result) == (f"Error: --latency-csv {latency}: line 3, column "
+                                      "'latency_ms': not a number: 'fast'")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["lat.csv"]
+
+
+@pytest.mark.parametrize("command", ["simulate", "plan"])
+@pytest.mark.parametrize("args", [["-r", "0"], ["--no-such-option"], ["--hours", "10"]],
+                         ids=["r-0", "unknown-option", "hours-alone"])
+def test_usage_errors_exit_2_like_the_load_test(tmp_path: Path, command: str,
+                                                args: list[str]) -> None:
+    from cardsettle.cli import main
+
+    result = CliRunner().invoke(main, [command, "windows", *args, "--json", str(tmp_path / "o.json")])
+    one_error_line(result)
+    assert result.exit_code == 2
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_an_unknown_sub_command_exits_2() -> None:
+    from cardsettle.cli import main
+
+    result = CliRunner().invoke(main, ["simulate", "hall"])
+    assert result.exit_code == 2 and "No such command 'hall'" in one_error_line(result)
+
+
+def test_a_plot_suffix_that_is_not_png_or_svg_is_refused(tmp_path: Path) -> None:
+    result = run("--scenario", SMALL, "-r", 1, "--json", tmp_path / "o.json", "--plot", tmp_path / "out.jpg")
+    assert result.exit_code == 2
+    assert "--plot" in one_error_line(result) and "not .jpg" in result.output
+    assert list(tmp_path.iterdir()) == []  # no out.jpg.png, out.jpg.svg
+
+
+@pytest.mark.parametrize("latency", ["latency_ms\n1e12\n", "Name,50%,100%\nAggregated,5,1e12\n"],
+                         ids=["samples", "locust"])
+def test_a_latency_of_more_than_an_hour_is_refused(tmp_path: Path, latency: str) -> None:
+    path = tmp_path / "lat.csv"
+    path.write_text(latency, encoding="utf-8")
+    result = run("--latency-csv", path, "--json", tmp_path / "o.json")
+    assert result.exit_code == 2
+    assert "more than an hour for one round trip" in one_error_line(result)
+
+
+def test_a_latency_distribution_of_more_than_an_hour_is_refused(tmp_path: Path) -> None:
+    scenario = tmp_path / "s.yaml"
+    scenario.write_text("insurer: {latency: {dist: fixed, value: 1.0e+12}}\n", encoding="utf-8")
+    result = run("--scenario", scenario, "--json", tmp_path / "o.json")
+    assert result.exit_code == 2
+    line = one_error_line(result)
+    assert "insurer.latency: a mean round trip of" in line and "more than an hour" in line
+
+
+def test_a_whole_visit_latency_file_is_warned_about(tmp_path: Path) -> None:
+    """A load test through a HIS times whole visits; fed as one round trip it inflates every
+    insurer call: the run says so (and still runs)."""
+    from loadtests.report import write_latency_csv
+
+    latency = write_latency_csv(tmp_path / "latency_ms.csv", [1200.0, 1500.0], "visit")
+    result = run("--scenario", SMALL, "-r", 1, "--latency-csv", latency, "--json", tmp_path / "o.json", "-q")
+    assert result.exit_code == 0, result.output
+    assert "warning: the insurer latency file holds whole visits" in result.output
+    round_trips = write_latency_csv(tmp_path / "rt.csv", [12.0, 15.0], "2207 settle")
+    result = run("--scenario", SMALL, "-r", 1, "--latency-csv", round_trips, "--json", tmp_path / "o.json", "-q")
+    assert result.exit_code == 0 and result.output == ""
