@@ -11,7 +11,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-__all__ = ["LABELS", "TEXTS", "Refusal", "refuse"]
+__all__ = ["CASHIER_INFNOS", "LABELS", "LATE_REFUSALS", "TEXTS", "Refusal", "refuse"]
+
+#: Transactions whose refusal the cashier sees at the window: reading the card, registering,
+#: uploading the items, pre-settling, settling, refunding. A refusal of anything else (a 5203
+#: that finds no settlement, a refused 2601, a 3201) is the HIS's business, not a refused
+#: patient. The drill console's counter and the drill debrief count refusals by this.
+CASHIER_INFNOS = frozenset({"1101", "2201", "2204", "2206", "2207", "2207A", "2208"})
+#: Refusal codes answered to a message the HIS had already given up and reversed (a late 2207
+#: after a timeout): nobody at the window saw them.
+LATE_REFUSALS = frozenset({"msgid_reversed"})
 
 TEXTS: dict[str, str] = {
     # gateway and envelope

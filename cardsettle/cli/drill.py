@@ -2,20 +2,23 @@
 
 from __future__ import annotations
 
+import difflib
 import time
 from pathlib import Path
+from typing import NoReturn
 
 import click
 from rich.console import Console
 
-from cardsettle.cli.errors import BadInput, OneLineGroup, clean_errors
+from cardsettle.cli.errors import BadInput, BadInputCommand, OneLineGroup, clean_errors, is_http_url
+from mock_insurer.admin.drill import MAX_ACCELERATE
 from mock_insurer.wire.timefmt import china_now
 from scenarios.drills.debrief import debrief
-from scenarios.drills.library import drill_path, library_drills
+from scenarios.drills.library import DRILLS, drill_path, library_drills
 from scenarios.drills.loading import drill_schema, load_drill
 from scenarios.drills.model import Drill
 from scenarios.drills.report import render_console, write_debrief
-from scenarios.drills.runner import Clocks, PhaseRecord, run_drill
+from scenarios.drills.runner import Clocks, DrillAborted, PhaseRecord, run_drill
 
 __all__ = ["drill"]
 
@@ -25,13 +28,77 @@ def drill() -> None:
     """Failure drills: phases in real time, faults, instructions for staff, a debrief."""
 
 
+INTERRUPTED = 130
+"""Exit status after Ctrl+C (128 + SIGINT), as a shell reports it."""
+
+
 def _load(target: str) -> Drill:
+    """A drill file, else the library drill of that name (a directory of the same name in the
+    current directory does not hide it); a name that is neither is one clear line (exit 2)."""
     path = Path(target)
-    found = drill_path(target) if not path.exists() else None
-    return load_drill(found or path)
+    if path.is_file():
+        return load_drill(path)
+    found = drill_path(target)
+    if found is not None:
+        return load_drill(found)
+    if path.is_dir():
+        raise BadInput(f"{target} is a directory, not a drill file: name a drill file "
+                       f"({target.rstrip('/')}/NAME.yaml) or a library drill "
+                       "(see `cardsettle drill list`)")
+    if path.suffix in (".yaml", ".yml") or "/" in target or "\\" in target:
+        return load_drill(path)  # a file that is not there: "no such file"
+    names = sorted(p.stem for p in DRILLS.glob("*.yaml"))
+    close = difflib.get_close_matches(target, names, n=1)
+    raise BadInput(f"no drill named {target!r} (see `cardsettle drill list`)"
+                   + (f"; did you mean {close[0]}?" if close else ""))
 
 
-@drill.command()
+def _check_servers(insurer_url: str | None, his_url: str | None) -> None:
+    """The URLs given are URLs, and something answers there: else one line naming the option
+    (exit 2), before anything is changed at the insurer."""
+    import requests
+
+    from simulator.his.driver import HttpHisDriver
+    from simulator.his.errors import HisError
+
+    for option, url in (("--insurer-url", insurer_url), ("--his-url", his_url)):
+        if url is not None and not is_http_url(url):
+            raise BadInput(f"{option} {url}: not a URL; give a URL like http://127.0.0.1:8080")
+    if insurer_url is not None:
+        try:
+            requests.get(insurer_url.rstrip("/") + "/health", timeout=10)
+        except requests.RequestException as exc:
+            raise BadInput(f"--insurer-url: the insurer does not answer at {insurer_url} (is "
+                           "`cardsettle insurer serve` running there?)") from exc
+    if his_url is not None:
+        try:
+            HttpHisDriver(his_url, timeout=10).info()
+        except HisError as exc:
+            raise BadInput(f"--his-url: the HIS's driver API does not answer at {his_url}"
+                           ) from exc
+
+
+def _interrupted(console: Console, loaded: Drill, stopped: DrillAborted | None) -> NoReturn:
+    """What Ctrl+C stopped, on the terminal (no traceback); exit :data:`INTERRUPTED`.
+    ``stopped`` is None when the drill had not reached the insurer yet."""
+    if stopped is None or stopped.phase is None:
+        where = "开始前 before the first phase"
+    elif stopped.after_last:
+        where = "最后阶段之后 after the last phase (日终 day-end, the last patients)"
+    else:
+        where = (f"阶段 phase {stopped.phase + 1}/{len(loaded.phases)}: "
+                 f"{loaded.phases[stopped.phase].name}")
+    progress = ("" if stopped is None else
+                f" — {stopped.drill_minutes:.1f} / {loaded.minutes:g} 演练分钟 drill minutes")
+    console.print(f"[bold red]演练中止 drill interrupted[/bold red]: {loaded.title}, {where}"
+                  f"{progress}")
+    console.print(("" if stopped is None else "故障已清除 the insurer's faults are cleared · "
+                   "控制台显示“已中止” the console shows it aborted · ")
+                  + "未生成复盘 no debrief written")
+    raise click.exceptions.Exit(INTERRUPTED)
+
+
+@drill.command(cls=BadInputCommand)
 @click.argument("target", metavar="FILE|NAME")
 @click.option("--insurer-url", help="The insurer the staff's HIS points at (a running "
                                     "cardsettle insurer). Default: start one here, with the "
@@ -45,7 +112,7 @@ def _load(target: str) -> Drill:
 @click.option("--reset-insurer", is_flag=True,
               help="Reset the insurer at --insurer-url and load the drill's data (a rehearsal "
                    "insurer only: its ledger is emptied).")
-@click.option("--accelerate", type=click.FloatRange(0.01, 100000), default=1.0,
+@click.option("--accelerate", type=click.FloatRange(0.01, MAX_ACCELERATE), default=1.0,
               show_default=True, help="Run the timeline this many times faster than written.")
 @click.option("--report", type=click.Path(file_okay=False, path_type=Path),
               help="Directory for debrief.html/json. Default: out/drills/<drill>.")
@@ -58,6 +125,7 @@ def run(target: str, insurer_url: str | None, admin_token: str | None, his_url: 
         raise BadInput("--reset-insurer resets the insurer at --insurer-url: give "
                        "--insurer-url (the embedded insurer starts empty anyway)")
     loaded = _load(target)
+    _check_servers(insurer_url, his_url)
     console = Console()
     console.rule(f"[bold]演练 drill: {loaded.title}")
     console.print(f"{len(loaded.phases)} phases, {loaded.minutes:g} minutes"
@@ -74,9 +142,15 @@ def run(target: str, insurer_url: str | None, admin_token: str | None, his_url: 
     directory = report or Path("out/drills") / loaded.id
     clocks = Clocks(wall=china_now, monotonic=time.monotonic, sleep=time.sleep,
                     epoch=time.time)
-    result = run_drill(loaded, directory, clocks, accelerate=accelerate,
-                       insurer_url=insurer_url, admin_token=admin_token, his_url=his_url,
-                       institution=institution, reset_insurer=reset_insurer, on_phase=on_phase)
+    try:
+        result = run_drill(loaded, directory, clocks, accelerate=accelerate,
+                           insurer_url=insurer_url, admin_token=admin_token, his_url=his_url,
+                           institution=institution, reset_insurer=reset_insurer,
+                           on_phase=on_phase)
+    except DrillAborted as stopped:
+        _interrupted(console, loaded, stopped)
+    except KeyboardInterrupt:  # while the data or the servers were being prepared
+        _interrupted(console, loaded, None)
     found = debrief(result)
     console.rule("[bold]复盘 debrief")
     render_console(found, console)
@@ -92,7 +166,7 @@ def list_() -> None:
         click.echo(f"{found.id:22} {found.minutes:5g} min  {found.title}")
 
 
-@drill.command()
+@drill.command(cls=BadInputCommand)
 @click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
 @clean_errors
 def check(file: Path) -> None:

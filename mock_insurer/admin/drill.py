@@ -54,7 +54,8 @@ __all__ = [
 DRILL_FIELDS = ("drill", "title", "accelerate", "state", "current", "phases",
                 "message_id_at_start")
 PHASE_FIELDS = ("name", "instructions", "start", "end", "faults")
-DRILL_STATES = ("running", "finished")
+DRILL_STATES = ("running", "finished", "aborted")
+"""``aborted``: the runner was interrupted (Ctrl+C); ``current`` is the phase it stopped in."""
 MAX_NAME = 100
 """Longest drill id, phase name or fault id (characters)."""
 MAX_TITLE = 200

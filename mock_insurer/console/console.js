@@ -229,6 +229,7 @@
     $("drill-title").textContent = drill.title || drill.drill;
     const notes = [];
     if (drill.state === "finished") notes.push(...both("已结束", "finished"));
+    else if (drill.state === "aborted") notes.push(...both("已中止", "aborted"));
     else notes.push(...both("进行中", "running"));
     if (drill.accelerate && drill.accelerate !== 1) notes.push(` ×${drill.accelerate}`);
     $("drill-state").replaceChildren(...notes);
@@ -250,7 +251,11 @@
     }));
 
     const phase = current !== null ? phases[current] : null;
-    if (phase) {
+    if (drill.state === "aborted") {
+      $("phase-name").replaceChildren(...both("演练已中止", "the drill was interrupted"),
+        phase ? ` — ${phase.name}` : "");
+      $("phase-instructions").textContent = "";
+    } else if (phase) {
       $("phase-name").replaceChildren(
         el("span", { class: "label" }, ...both("当前阶段", "current phase")), " ", phase.name);
       $("phase-instructions").textContent = readable(phase.instructions);
@@ -266,7 +271,7 @@
 
   function updateTimeLeft() {
     const target = $("phase-left");
-    if (!drillRunning() || state.drill.state === "finished") {
+    if (!drillRunning() || state.drill.state === "finished" || state.drill.state === "aborted") {
       target.textContent = "";
       return;
     }

@@ -34,6 +34,7 @@ from sqlalchemy.engine import RowMapping
 from mock_insurer.ledger import schema as s
 from mock_insurer.ledger.store import LedgerTx
 from mock_insurer.money import ZERO
+from mock_insurer.refusals import CASHIER_INFNOS, LATE_REFUSALS
 
 __all__ = [
     "Page",
@@ -206,7 +207,11 @@ def message_counters(tx: LedgerTx, *, after_id: int = 0) -> dict[str, int]:
 
     - ``settled``: 2207/2207A answered ``infcode`` 0 (a replayed answer to a repeated msgid is
       not a second settlement; a settlement later reversed still counts here);
-    - ``refused``: answers with ``infcode`` -1 (replays included: the HIS saw a refusal);
+    - ``refused``: refusals a cashier saw — answers with ``infcode`` -1 to a transaction of
+      :data:`~mock_insurer.refusals.CASHIER_INFNOS`, other than a late one
+      (:data:`~mock_insurer.refusals.LATE_REFUSALS`); replays included;
+    - ``other_refused``: the other answers with ``infcode`` -1 (a query that found nothing, a
+      refused reversal, the answer to a message already reversed);
     - ``failed``: no usable answer — transport faults (``status`` faulted) and lost answers
       (:data:`NO_ANSWER_EFFECTS`; such a settlement counts in ``settled`` too);
     - ``reversed`` (2601), ``refunded`` (2208): answered ``infcode`` 0, replays left out;
@@ -222,9 +227,12 @@ def message_counters(tx: LedgerTx, *, after_id: int = 0) -> dict[str, int]:
         return func.coalesce(func.sum(case((condition, 1), else_=0)), 0)
 
     made = and_(m.infcode == 0, m.status.in_(("answered", "reversed")))
+    cashier_refused = and_(m.infcode == -1, m.infno.in_(CASHIER_INFNOS),
+                           func.coalesce(m.rejection_code, "").not_in(LATE_REFUSALS))
     query = (select(
         count(and_(made, m.infno.in_(SETTLING_INFNOS))).label("settled"),
-        count(m.infcode == -1).label("refused"),
+        count(cashier_refused).label("refused"),
+        count(and_(m.infcode == -1, not_(cashier_refused))).label("other_refused"),
         count(or_(m.status == "faulted", m.fault_effect.in_(NO_ANSWER_EFFECTS))).label("failed"),
         count(and_(made, m.infno == "2601")).label("reversed"),
         count(and_(made, m.infno == "2208")).label("refunded"),

@@ -7,6 +7,14 @@ Money at risk (yuan) is the sum of: settlements made twice (the extra ones), set
 insurer has and the HIS does not know of (the fund paid, nobody collected or claimed), rows the
 HIS believes in that the insurer does not (collected from the patient, never repaid), and fee
 details uploaded and never settled nor cancelled.
+
+Each phase counts its messages as the console does (docs/console.md): ``settled`` is every
+settlement the insurer made (2207 answered ``infcode`` 0 — its answer lost or not: the money
+moved), ``answer_lost`` those of them whose answer never reached the HIS; ``refused`` only the
+refusals a cashier sees (:data:`CASHIER_INFNOS`), ``other_refused`` the rest (a query that
+found nothing, a refused reversal, the late answer to a message already reversed). Reversal
+tombstones are not messages. ``lost_answers`` says of every settlement or refund whose answer
+was lost whether the HIS found out: by a 5203 query, a reversal (2601), its own ledger, or not.
 """
 
 from __future__ import annotations
@@ -18,12 +26,18 @@ from decimal import Decimal
 from typing import Any
 
 from mock_insurer.money import ZERO, parse_decimal, render
+from mock_insurer.refusals import CASHIER_INFNOS, LATE_REFUSALS
 from scenarios.drills.runner import DrillRun
 
-__all__ = ["NO_ANSWER_EFFECTS", "Debrief", "debrief", "outcome_of"]
+__all__ = ["CASHIER_INFNOS", "NO_ANSWER_EFFECTS", "Debrief", "answer_lost", "debrief",
+           "outcome_of"]
 
 NO_ANSWER_EFFECTS = frozenset({"refuse", "close", "lose_answer", "http_error", "malformed"})
 """Fault effects after which the HIS had no usable answer."""
+
+SETTLING = frozenset({"2207", "2207A"})
+MADE = frozenset({"answered", "reversed"})
+"""Statuses of a message that took effect (a settlement reversed later still counts)."""
 
 INFNO_NAMES = {
     "9001": "签到 sign-in", "1101": "读卡 identify", "2201": "挂号 register",
@@ -37,11 +51,34 @@ INFNO_NAMES = {
 
 
 def outcome_of(message: Mapping[str, Any]) -> str:
-    """``ok``, ``refused`` or ``failed`` (no usable answer reached the HIS)."""
+    """``ok``, ``refused`` (a refusal the cashier saw), ``other_refused`` (a refusal of a query,
+    a reversal, a late message: :data:`CASHIER_INFNOS`, :data:`LATE_REFUSALS`) or ``failed``
+    (no usable answer reached the HIS)."""
     fault = message.get("fault") or {}
     if message.get("status") == "faulted" or fault.get("effect") in NO_ANSWER_EFFECTS:
         return "failed"
-    return "ok" if message.get("infcode") == 0 else "refused"
+    if message.get("infcode") == 0:
+        return "ok"
+    if str(message.get("infno")) in CASHIER_INFNOS \
+            and message.get("rejection_code") not in LATE_REFUSALS:
+        return "refused"
+    return "other_refused"
+
+
+def _made(message: Mapping[str, Any]) -> bool:
+    """The message took effect at the insurer (its answer lost or not)."""
+    return message.get("infcode") == 0 and message.get("status") in MADE
+
+
+def answer_lost(message: Mapping[str, Any]) -> bool:
+    """The insurer committed the message, and its answer never reached the HIS."""
+    fault = message.get("fault") or {}
+    return _made(message) and fault.get("effect") in NO_ANSWER_EFFECTS
+
+
+def _messages(run: DrillRun) -> list[dict[str, Any]]:
+    """The drill's messages, reversal tombstones left out (they are not messages)."""
+    return [m for m in run.messages if m.get("status") != "tombstone"]
 
 
 def _money(value: Any) -> Decimal:
@@ -65,6 +102,7 @@ class Debrief:
     disagreements: list[dict[str, Any]] = field(default_factory=list)
     orphans: list[dict[str, Any]] = field(default_factory=list)
     reversals: list[dict[str, Any]] = field(default_factory=list)
+    lost_answers: list[dict[str, Any]] = field(default_factory=list)
     recovery: list[dict[str, Any]] = field(default_factory=list)
     day_end: dict[str, Any] = field(default_factory=dict)
     money_at_risk: dict[str, str] = field(default_factory=dict)
@@ -99,21 +137,24 @@ def _in_effect(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
 def _phases(run: DrillRun) -> list[dict[str, Any]]:
     bounds = [p.first_message_id for p in run.phases] + [10**18]
+    messages = _messages(run)
     shown = []
     for n, phase in enumerate(run.phases):
-        inside = [m for m in run.messages if bounds[n] < int(m["id"]) <= bounds[n + 1]]
+        inside = [m for m in messages if bounds[n] < int(m["id"]) <= bounds[n + 1]]
         by_infno: dict[str, Counter[str]] = {}
         for message in inside:
             by_infno.setdefault(str(message["infno"]), Counter())[outcome_of(message)] += 1
-        settled = by_infno.get("2207", Counter())
+        settled = [m for m in inside if str(m["infno"]) in SETTLING and _made(m)]
         shown.append({
             "name": phase.name, "instructions": phase.instructions, "faults": phase.faults,
             "start": phase.planned_start.isoformat(sep=" "),
             "messages": len(inside),
             "ok": sum(c["ok"] for c in by_infno.values()),
             "refused": sum(c["refused"] for c in by_infno.values()),
+            "other_refused": sum(c["other_refused"] for c in by_infno.values()),
             "failed": sum(c["failed"] for c in by_infno.values()),
-            "settled": settled["ok"],
+            "settled": len(settled),
+            "answer_lost": sum(1 for m in settled if answer_lost(m)),
             "by_infno": {infno: {"name": INFNO_NAMES.get(infno, infno), **dict(c)}
                          for infno, c in sorted(by_infno.items())}})
     return shown
@@ -137,9 +178,52 @@ def _recovery(run: DrillRun) -> list[dict[str, Any]]:
     return found
 
 
+def _lost_answers(run: DrillRun, messages: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Every settlement (2207) or refund (2208) the insurer committed whose answer was lost,
+    and how the HIS found out: ``5203`` (a later query answered with it), ``2601`` (it was
+    reversed), ``ledger`` (the HIS's ledger has it, found some other way), or ``no``."""
+    ledger = {str(r.get("setl_id")) for r in run.his_ledger or [] if r.get("setl_id")}
+    found = []
+    for lost in messages:
+        if str(lost["infno"]) not in (*SETTLING, "2208") or not answer_lost(lost):
+            continue
+        msgid, setl_id = str(lost["msgid"]), str(lost.get("effect_ref") or "")
+        how = "no"
+        if lost.get("status") == "reversed" or any(
+                m["infno"] == "2601" and m.get("infcode") == 0
+                and str(_data(m.get("request")).get("omsgid")) == msgid for m in messages):
+            how = "2601"
+        elif any(m["infno"] == "5203" and m.get("infcode") == 0 and int(m["id"]) > int(lost["id"])
+                 and any(str(row.get("medins_setl_id")) == msgid
+                         or (setl_id and str(row.get("setl_id")) == setl_id)
+                         for row in _setl_rows(m)) for m in messages):
+            how = "5203"
+        elif setl_id and setl_id in ledger:
+            how = "ledger"
+        found.append({"msgid": msgid, "infno": lost["infno"], "psn_no": lost.get("psn_no"),
+                      "setl_id": setl_id or None, "found": how})
+    return found
+
+
+def _data(envelope: Any) -> dict[str, Any]:
+    """``content.input.data`` of a logged request (empty when absent)."""
+    content = (envelope or {}).get("content") or {}
+    data = (content.get("input") or {}).get("data") if isinstance(content, dict) else None
+    return data if isinstance(data, dict) else {}
+
+
+def _setl_rows(message: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """The settlement rows of a 5203 answer (``setlinfo``: one row or a list)."""
+    content = (message.get("answer") or {}).get("content") or {}
+    rows = (content.get("output") or {}).get("setlinfo") if isinstance(content, dict) else None
+    rows = rows if isinstance(rows, list) else [rows]
+    return [row for row in rows if isinstance(row, dict)]
+
+
 def _day_end(run: DrillRun) -> dict[str, Any]:
     results: dict[str, dict[str, Any]] = {}
-    for message in run.messages:
+    unbalanced = 0
+    for message in _messages(run):
         if message["infno"] != "3201" or outcome_of(message) != "ok":
             continue
         request = ((message.get("request") or {}).get("content") or {}).get("input") or {}
@@ -149,6 +233,7 @@ def _day_end(run: DrillRun) -> dict[str, Any]:
         key = f"{data.get('insutype')}/{data.get('clr_type')}/{data.get('setl_optins')}"
         results[key] = {"stmt_rslt": info.get("stmt_rslt"),
                         "stmt_rslt_dscr": info.get("stmt_rslt_dscr")}
+        unbalanced += str(info.get("stmt_rslt")) != "0"
     his = [{"date": d.date, "balanced": d.balanced, "corrections": d.corrections}
            for d in run.day_ends]
     balanced: bool | None
@@ -159,7 +244,7 @@ def _day_end(run: DrillRun) -> dict[str, Any]:
     else:
         balanced = None
     return {"ran": bool(results or his), "balanced": balanced,
-            "insurer_3201": results, "his": his}
+            "unbalanced_3201": unbalanced, "insurer_3201": results, "his": his}
 
 
 def _rows(rows: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -170,6 +255,7 @@ def _rows(rows: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
 
 
 def debrief(run: DrillRun) -> Debrief:
+    messages = _messages(run)
     effect = _in_effect(run.settlements)
     live: dict[str, list[dict[str, Any]]] = {}
     for row in effect:
@@ -192,13 +278,13 @@ def debrief(run: DrillRun) -> Debrief:
         drill=run.drill.id, title=run.drill.title, accelerate=run.accelerate,
         started=run.started.isoformat(sep=" "), insurer_url=run.insurer_url,
         his_url=run.his_url, institution=run.institution, phases=_phases(run),
-        totals=dict(Counter(outcome_of(m) for m in run.messages)), doubles=doubles,
+        totals=dict(Counter(outcome_of(m) for m in messages)), doubles=doubles,
         orphans=orphans,
         reversals=[{"msgid": m["msgid"], "psn_no": m.get("psn_no"), "outcome": outcome_of(m),
-                    "omsgid": ((((m.get("request") or {}).get("content") or {}).get("input")
-                                or {}).get("data") or {}).get("omsgid")}
-                   for m in run.messages if m["infno"] == "2601"],
-        recovery=_recovery(run), day_end=_day_end(run))
+                    "omsgid": _data(m.get("request")).get("omsgid")}
+                   for m in messages if m["infno"] == "2601"],
+        lost_answers=_lost_answers(run, messages), recovery=_recovery(run),
+        day_end=_day_end(run))
     at_risk = {"settled_twice": sum((_money(d["extra_yuan"]) for d in doubles), ZERO),
                "unsettled_details": sum((_money(o["unsettled_yuan"]) for o in orphans), ZERO)}
     if run.his_ledger is not None:

@@ -44,10 +44,12 @@ def parse_drill(text: str, *, source: Path | str = "<drill>") -> Drill:
     name = str(source)
     data = checked_document(text, name, _validator(), "drill:, title:, phases:, ...")
     phases = []
+    drill_seed = data.get("seed", 1)
     for n, phase in enumerate(data["phases"]):
         faults = tuple(phase.get("faults", ()))
+        seed = phase.get("seed", drill_seed)  # the fault draws: the phase's seed, else the drill's
         try:
-            FaultPlan.from_dict({"seed": phase.get("seed", 1), "faults": list(faults)})
+            FaultPlan.from_dict({"seed": seed, "faults": list(faults)})
         except FaultPlanError as exc:
             raise ScenarioFileError(name, f"phases[{n}].faults",
                                     str(exc).removeprefix("fault plan: ")) from exc
@@ -57,7 +59,7 @@ def parse_drill(text: str, *, source: Path | str = "<drill>") -> Drill:
         phases.append(Phase(
             name=phase["name"], minutes=float(phase["minutes"]),
             instructions=phase.get("instructions", ""), faults=faults,
-            seed=phase.get("seed", 1),
+            seed=seed,
             patients=None if not patients or not patients["count"] else Patients(
                 count=patients["count"], windows=patients.get("windows", 2),
                 persons=patients.get("persons", {}),
@@ -73,5 +75,5 @@ def parse_drill(text: str, *, source: Path | str = "<drill>") -> Drill:
     return Drill(id=data["drill"], title=data["title"], phases=tuple(phases),
                  source=source if isinstance(source, Path) else None,
                  description=data.get("description", ""), audience=data.get("audience", ""),
-                 seed=data.get("seed", 1), data=probe.data, his=probe.his,
+                 seed=drill_seed, data=probe.data, his=probe.his,
                  day_end=data.get("day_end", True))

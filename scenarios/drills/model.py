@@ -28,7 +28,8 @@ class Patients:
 @dataclass(frozen=True, slots=True)
 class Phase:
     """``minutes`` of drill time (wall-clock minutes divided by ``accelerate``); ``faults`` is
-    the insurer's fault plan during the phase (empty: none)."""
+    the insurer's fault plan during the phase (empty: none), drawn with ``seed`` (the phase's
+    own, else the drill's)."""
 
     name: str
     minutes: float

@@ -27,8 +27,8 @@ from mock_insurer.schemas.codes import CODE_TABLES
 from scenarios.drills.debrief import Debrief
 from scenarios.report import atomic_write
 
-__all__ = ["AT_RISK_LABELS", "COLUMN_LABELS", "EFFECT_LABELS", "phase_chart", "render_console",
-           "render_html", "write_debrief", "yuan"]
+__all__ = ["AT_RISK_LABELS", "COLUMN_LABELS", "DAY_END_WORDS", "EFFECT_LABELS", "phase_chart",
+           "render_console", "render_html", "write_debrief", "yuan"]
 
 AT_RISK_LABELS: dict[str, tuple[str, str]] = {
     "settled_twice": ("重复结算", "settled twice"),
@@ -48,14 +48,20 @@ COLUMN_LABELS: dict[str, str] = {
     "his_visit_id": "门诊号 HIS visit no.", "registered": "挂号时间 registered at",
     "unsettled_details": "未结算明细 details never settled",
     "unsettled_yuan": "未结算金额 unsettled (元 yuan)", "outcome": "结果 outcome",
-    "omsgid": "被冲正报文 reversed message (omsgid)",
+    "omsgid": "被冲正报文 reversed message (omsgid)", "infno": "交易 transaction",
+    "found": "HIS是否得知 did the HIS find out",
 }
 """Bilingual headers of the debrief's tables (keys as in ``debrief.json``)."""
 
 _MONEY_COLUMNS = frozenset({"extra yuan", "medfee_sumamt", "his", "insurer", "unsettled_yuan"})
 
 _VALUE_LABELS: dict[str, dict[str, str]] = {
-    "outcome": {"ok": "成功 answered", "refused": "拒绝 refused", "failed": "无应答 no answer"},
+    "outcome": {"ok": "成功 answered", "refused": "拒绝 refused",
+                "other_refused": "其他拒绝 other refusal", "failed": "无应答 no answer"},
+    "infno": {"2207": "结算 settlement (2207)", "2207A": "结算 settlement (2207A)",
+              "2208": "退费 refund (2208)"},
+    "found": {"5203": "已查询得知 found by a 5203 query", "2601": "已冲正 reversed (2601)",
+              "ledger": "HIS账上已有 in the HIS's ledger", "no": "未发现 NOT found"},
     "status": {"settled": "已结算 settled", "cancelled": "已撤销 cancelled",
                "refund": "已退费 refunded"},
 }
@@ -69,6 +75,10 @@ EFFECT_LABELS: dict[str, tuple[str, str]] = {
     "clock_skew": ("时钟偏差", "clock skew"),
 }
 """Fault effect kinds (:data:`mock_insurer.faults.EFFECT_KINDS`) in words."""
+
+DAY_END_WORDS: dict[bool | None, str] = {True: "对平 balanced", False: "未对平 NOT balanced",
+                                         None: "未运行 not run"}
+"""The day-end's verdict (``day_end.balanced``) in words."""
 
 _INSUTYPE_EN = {"310": "employees' basic medical insurance", "320": "civil servants' subsidy",
                 "330": "large-expense subsidy", "340": "retired cadres' medical security",
@@ -129,8 +139,10 @@ def phase_chart(result: Debrief) -> bytes:
         bottom = [0] * len(names)
         for key, color, english, chinese in (("ok", "#2e7d32", "answered", "成功"),
                                              ("refused", "#ef6c00", "refused", "拒绝"),
+                                             ("other_refused", "#ffcc80", "other refusals",
+                                              "其他拒绝"),
                                              ("failed", "#c62828", "no answer", "无应答")):
-            values = [p[key] for p in result.phases]
+            values = [p.get(key, 0) for p in result.phases]
             axes.bar(range(len(names)), values, bottom=bottom, color=color,
                      label=label(english, chinese))
             bottom = [b + v for b, v in zip(bottom, values, strict=True)]
@@ -144,6 +156,12 @@ def phase_chart(result: Debrief) -> bytes:
         axes.set_title(label("Messages per phase", "各阶段交易"))
         axes.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), borderaxespad=0.0, fontsize=9)
         return figure_bytes(figure, "png")
+
+
+def _lost_words(phase: Mapping[str, Any]) -> str:
+    """`` (其中应答丢失 2 answer lost)`` when settlements of the phase had their answer lost."""
+    lost = int(phase.get("answer_lost", 0))
+    return f" (其中应答丢失 {lost:,} answer lost)" if lost else ""
 
 
 def _e(value: Any) -> str:
@@ -227,9 +245,12 @@ def _recovery_html(result: Debrief, words: Mapping[tuple[str, str], str]) -> str
 
 def _day_end_html(result: Debrief) -> list[str]:
     day = result.day_end
-    state = {True: "对平 balanced", False: "未对平 NOT balanced", None: "未运行 not run"}[
-        day.get("balanced")]
+    state = DAY_END_WORDS[day.get("balanced")]
     parts = [f"<h3>日终对账 / Day-end reconciliation: {_e(state)}</h3>"]
+    if day.get("unbalanced_3201"):
+        parts.append(f"<p>对总账 (3201) 未对平 {_e(day['unbalanced_3201'])} 次 / totals "
+                     f"reconciliations that did not balance (before corrections): "
+                     f"{_e(day['unbalanced_3201'])}</p>")
     for his in day.get("his", []):
         parts.append(
             f"<p>HIS 日终 HIS day-end {_e(his.get('date'))}: "
@@ -302,9 +323,12 @@ def render_html(result: Debrief, chart: bytes) -> str:
             f"<div class=\"phase\"><b>{n}. {_e(phase['name'])}</b> (计划开始 planned start "
             f"{_e(phase['start'])})<br><span class=\"count\">报文 {phase['messages']:,} "
             f"messages:</span> <span class=\"count\">成功 {phase['ok']:,} answered</span> · "
-            f"<span class=\"count\">拒绝 {phase['refused']:,} refused</span> · <span "
+            f"<span class=\"count\">拒绝 {phase['refused']:,} refused</span> · "
+            f"<span class=\"count\">其他拒绝 {phase.get('other_refused', 0):,} other refusals "
+            f"(queries, reversals, late answers)</span> · <span "
             f"class=\"count\">无应答 {phase['failed']:,} no answer</span> · <span "
-            f"class=\"count\">结算 {phase['settled']:,} settlements</span>{faults}"
+            f"class=\"count\">结算 {phase['settled']:,} settlements"
+            f"{_lost_words(phase)}</span>{faults}"
             f"<small class=\"instructions\">{_e(str(phase['instructions']).strip())}</small></div>")
     parts.append(_recovery_html(result, words))
     parts.append(_table("重复结算 / Settled twice", [
@@ -320,6 +344,8 @@ def render_html(result: Debrief, chart: bytes) -> str:
         parts.append(_table("金额不符 / Amounts that disagree", result.disagreements))
     parts.append(_table("遗留挂号或明细 / Registrations or details left open", result.orphans))
     parts.append(_table("冲正 / Reversals made", result.reversals))
+    parts.append(_table("应答丢失 / Settlements and refunds whose answer was lost",
+                        result.lost_answers))
     parts.extend(_day_end_html(result))
     parts.append("</body></html>")
     return "\n".join(parts)
@@ -339,22 +365,42 @@ def write_debrief(result: Debrief, directory: Path) -> Path:
 
 def render_console(result: Debrief, console: Console) -> None:
     table = Table(title="演练复盘 / drill debrief", title_justify="left")
-    for column in ("阶段 phase", "报文 messages", "成功 ok", "拒绝 refused", "无应答 no answer",
-                   "结算 settled"):
-        table.add_column(column, justify="left" if column.endswith("phase") else "right")
+    table.add_column("阶段 phase")
+    for column in ("报文 messages", "成功 ok", "拒绝 refused", "其他拒绝 other",
+                   "无应答 no answer", "结算 settled"):
+        table.add_column(column, justify="right")
     for n, phase in enumerate(result.phases, start=1):
+        lost = int(phase.get("answer_lost", 0))
         table.add_row(f"{n}. {phase['name']}", str(phase["messages"]), str(phase["ok"]),
-                      str(phase["refused"]), str(phase["failed"]), str(phase["settled"]))
+                      str(phase["refused"]), str(phase.get("other_refused", 0)),
+                      str(phase["failed"]), str(phase["settled"])
+                      + (f" ({lost} 丢失 lost)" if lost else ""))
     console.print(table)
+    if result.lost_answers:
+        found = {key: sum(1 for lost in result.lost_answers if lost["found"] == key)
+                 for key in ("5203", "2601", "ledger", "no")}
+        refunds = sum(1 for lost in result.lost_answers if lost["infno"] == "2208")
+        console.print(f"  应答丢失 answers lost {len(result.lost_answers)} (结算 settlements "
+                      f"{len(result.lost_answers) - refunds}, 退费 refunds {refunds}): "
+                      f"HIS查询得知 found by "
+                      f"5203 {found['5203']} · 冲正 reversed {found['2601']} · HIS账上已有 in "
+                      f"the HIS's ledger {found['ledger']} · 未发现 not found {found['no']}")
     for item in result.recovery:
         after = item["seconds_to_first_settlement"]
         console.print(f"  {item['phase']} 之后 after: 首笔成功结算 first good settlement "
                       f"{'之后无 none afterwards' if after is None else f'{after} s'} "
                       f"（故障结束后 after the fault ended）")
-    console.print(f"  settled twice 重复结算 {len(result.doubles)} · unknown to the HIS 中心有HIS无 "
-                  f"{len(result.insurer_only) if result.compared_with_his else 'n/a'} · left open "
-                  f"遗留 {len(result.orphans)} · reversals 冲正 {len(result.reversals)} · day-end "
-                  f"{ {True: 'balanced 对平', False: 'NOT balanced 未对平', None: 'not run'}[result.day_end.get('balanced')] }")
+    unknown = (str(len(result.insurer_only)) if result.compared_with_his
+               else "未比较 not compared")
+    day = result.day_end
+    corrections = sum(int(his.get("corrections") or 0) for his in day.get("his", []))
+    day_words = DAY_END_WORDS[day.get("balanced")]
+    if day.get("unbalanced_3201") or corrections:
+        day_words += (f" (3201 未对平 not balanced {day.get('unbalanced_3201', 0)} · 更正 "
+                      f"corrections {corrections})")
+    console.print(f"  重复结算 settled twice {len(result.doubles)} · 中心有HIS无 unknown to the "
+                  f"HIS {unknown} · 遗留 left open {len(result.orphans)} · 冲正 reversals "
+                  f"{len(result.reversals)} · 日终 day-end {day_words}")
     style = "bold green" if result.clean else "bold red"
     console.print(f"[{style}]money at risk 涉及金额: {yuan(result.money_at_risk.get('total'))} "
                   f"yuan — {'nothing lost 无损失' if result.clean else 'see the debrief 见复盘'}"

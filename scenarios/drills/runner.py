@@ -8,6 +8,10 @@ is told the drill's state (``PUT /admin/drill``) so that its console shows the t
 current phase. Clocks are passed in: ``wall`` (the local time, for the embedded servers and the
 phase times shown), ``monotonic`` and ``sleep`` (for waiting), ``epoch`` (seconds since the
 epoch, comparable with the insurer's message times).
+
+Day-end (``day_end``) runs at the very end of the last phase, before its faults are cleared: a
+drill can rehearse a day-end under faults. An interrupted drill (Ctrl+C) clears the insurer's
+faults, tells it the drill was ``aborted`` and raises :class:`DrillAborted` naming the phase.
 """
 
 from __future__ import annotations
@@ -21,7 +25,7 @@ from typing import Any
 
 from scenarios.data import ScenarioData, prepare_data
 from scenarios.drills.model import Drill
-from scenarios.errors import HarnessError
+from scenarios.errors import HarnessError, ScenarioError
 from scenarios.harness import Harness, open_harness
 from scenarios.insurer_admin import InsurerAdmin
 from scenarios.model import ArrivalSpec, EventSpec, Scenario
@@ -33,7 +37,30 @@ from simulator.his.driver import HisDriver
 from simulator.his.errors import DriverError
 from simulator.his.operations import Outcome
 
-__all__ = ["Clocks", "DrillRun", "PhaseRecord", "compile_drill", "run_drill"]
+__all__ = ["DAY_END_BEFORE_END", "Clocks", "DrillAborted", "DrillRun", "PhaseRecord",
+           "compile_drill", "run_drill"]
+
+DAY_END_BEFORE_END = timedelta(microseconds=1)
+"""Day-end runs this long (drill time) before the drill's end, so the last phase's faults are
+still on; injected patients arrive on whole seconds, so every one of them comes before it."""
+
+
+class DrillAborted(ScenarioError):
+    """The drill was interrupted (Ctrl+C). ``phase`` indexes the drill's phases (``None``:
+    before the first one began); ``after_last`` when every phase had begun and the drill was
+    finishing (day-end, the last patients); ``drill_minutes`` how far it had got (drill time)."""
+
+    def __init__(self, drill: Drill, phase: int | None, drill_minutes: float, *,
+                 after_last: bool = False) -> None:
+        self.drill = drill
+        self.phase = phase
+        self.drill_minutes = drill_minutes
+        self.after_last = after_last
+        where = ("before the first phase" if phase is None else
+                 "after the last phase (day-end, the last patients)" if after_last else
+                 f"in phase {phase + 1}/{len(drill.phases)} {drill.phases[phase].name}")
+        super().__init__(f"drill {drill.id} interrupted {where}, after {drill_minutes:.1f} of "
+                         f"{drill.minutes:g} drill minutes")
 
 
 @dataclass(frozen=True, slots=True)
@@ -159,9 +186,10 @@ def run_drill(drill: Drill, directory: Path, clocks: Clocks, *, accelerate: floa
             seconds = epoch0 + (moment - start).total_seconds() / accelerate
             return datetime.fromtimestamp(seconds, tz=UTC).isoformat(timespec="seconds")
 
-        def state(current: int | None, running: bool) -> dict[str, Any]:
+        def state(current: int | None, shown: str) -> dict[str, Any]:
+            """The drill state for the console: ``shown`` running, finished or aborted."""
             return {"drill": drill.id, "title": drill.title, "accelerate": accelerate,
-                    "state": "running" if running else "finished", "current": current,
+                    "state": shown, "current": current,
                     "message_id_at_start": first_id,
                     "phases": [{"name": p.name, "instructions": p.instructions,
                                 "start": wall_of(p.planned_start), "end": wall_of(p.planned_end),
@@ -177,25 +205,34 @@ def run_drill(drill: Drill, directory: Path, clocks: Clocks, *, accelerate: floa
 
         def on_event(event: EventSpec) -> None:
             n = index["next"]
+            index["next"] = n + 1  # begun, whatever happens next (an interruption names it)
             if n < len(phases):
                 phases[n].started_epoch = clocks.epoch()
                 phases[n].first_message_id = admin.last_message_id()
-                admin.set_drill(state(n, True))
+                admin.set_drill(state(n, "running"))
                 if on_phase is not None:
                     on_phase(n, phases[n])
-            index["next"] = n + 1
 
-        admin.set_drill(state(None, True))
+        day_end = scenario.timeline[-1].at - DAY_END_BEFORE_END
         runner = Runner(scenario, data or _empty_data(), harness, wait_until=wait_until,
-                        on_event=on_event, day_end_at=lambda _day: scenario.timeline[-1].at)
-        planned = plan_visits(scenario, data) if data is not None and injects else []
+                        on_event=on_event, day_end_at=lambda _day: day_end)
+        aborted: DrillAborted | None = None
         try:
+            admin.set_drill(state(None, "running"))
+            planned = plan_visits(scenario, data) if data is not None and injects else []
             runner.run(planned)
+        except KeyboardInterrupt:
+            begun = index["next"]  # phases begun (one more once the end event ran)
+            aborted = DrillAborted(drill, min(begun, len(phases)) - 1 if begun else None,
+                                   (clocks.monotonic() - t0) * accelerate / 60,
+                                   after_last=begun > len(phases))
+            raise aborted from None
         finally:
             with contextlib.suppress(HarnessError):
                 admin.set_faults([])
             with contextlib.suppress(HarnessError):
-                admin.set_drill(state(None, False))
+                admin.set_drill(state(None, "finished") if aborted is None else
+                                state(aborted.phase, "aborted"))
         ended = clocks.epoch()
         messages = admin.messages(after_id=first_id,
                                   **({"fixmedins_code": institution} if institution else {}))

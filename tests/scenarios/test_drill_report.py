@@ -120,3 +120,29 @@ def test_library_instructions_are_whole_sentences() -> None:
         for phase in drill.phases:
             for line in phase.instructions.strip().splitlines():
                 assert line == "" or line.rstrip()[-1] in "。.！!？?）)", (drill.id, line)
+
+
+def test_the_terminal_summary_is_bilingual() -> None:
+    from rich.console import Console
+
+    from scenarios.drills.report import render_console
+
+    console = Console(record=True, width=240)
+    render_console(_debrief(compared_with_his=False, day_end={
+        "ran": False, "balanced": None, "unbalanced_3201": 0, "his": [], "insurer_3201": {}}),
+        console)
+    text = " ".join(console.export_text().split())
+    assert "中心有HIS无 unknown to the HIS 未比较 not compared" in text
+    assert "日终 day-end 未运行 not run" in text
+    assert "n/a" not in text
+
+
+def test_refusals_nobody_saw_at_the_window_are_apart() -> None:
+    """slow-insurer: the HIS's queries that found nothing and the late answers to reversed
+    settlements are not refused patients."""
+    slow = {"name": "中心变慢 / the insurer slows down", "start": "2026-11-24 09:05:00",
+            "instructions": "", "faults": [], "messages": 65, "ok": 58, "refused": 0,
+            "other_refused": 7, "failed": 0, "settled": 7, "answer_lost": 0, "by_infno": {}}
+    page = render_html(_debrief(phases=[slow]), b"")
+    assert "拒绝 0 refused" in page
+    assert "其他拒绝 7 other refusals (queries, reversals, late answers)" in page

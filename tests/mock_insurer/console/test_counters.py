@@ -67,11 +67,15 @@ def test_counters_of_a_known_sequence(window: Window, insurer: Insurer,
     window.client.reverse(psn_no=window.person(3)["psn_no"], omsgid=lost_msgid, oinfno="2207")
     with pytest.raises(InsurerRefusal):
         window.client.call("2201", {"data": {"psn_no": "nobody"}})  # refused
+    with pytest.raises(InsurerRefusal):  # a query that finds nothing: not a refused patient
+        window.client.call("5203", {"data": {"psn_no": window.person(1)["psn_no"],
+                                             "setl_id": "409999999999", "mdtrt_id": "0"}})
     assert reconcile(window, [first, second, cancel]) == "0"  # balanced
     assert reconcile(window, [first]) != "0"  # unreconciled
 
     every = counters(server)
     assert every["last_id"] > middle
+    assert every["other_refused"] == 1
     assert {key: every[key] for key in ("settled", "refused", "failed", "reversed",
                                         "refunded", "unreconciled")} == {
         "settled": 3, "refused": 1, "failed": 2, "reversed": 1, "refunded": 1,

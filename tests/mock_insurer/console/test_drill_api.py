@@ -67,6 +67,15 @@ def test_the_drill_runners_own_shape_is_kept_as_sent(api: TestClient) -> None:
                                    "end": None, "faults": []}]}
 
 
+def test_an_interrupted_drill_is_kept_as_aborted_in_the_phase_it_stopped(
+        api: TestClient) -> None:
+    """Ctrl+C at the drill runner: the console must not go on saying 进行中 / running."""
+    api.put("/admin/drill", json=STATE)
+    stopped = api.put("/admin/drill", json={**STATE, "state": "aborted", "current": 1})
+    assert stopped.status_code == 200
+    assert api.get("/admin/drill").json() == {**STATE, "state": "aborted", "current": 1}
+
+
 def test_a_new_put_replaces_the_state_and_each_insurer_has_its_own(
         api: TestClient, insurer: Insurer, tmp_path: Path) -> None:
     api.put("/admin/drill", json=STATE)
