@@ -7,6 +7,12 @@ e.g. a deliberately broken variant) for the scenario's institution, its own SQLi
 its clock set by the runner, served as the HTTP driver API — so it is driven exactly as a
 vendor's HIS is.
 
+A HIS started here (embedded, or from ``--his-command``) authenticates at the insurer's gateway
+as the insurer asks: with an insurer given by URL, the mode is read from its admin API
+(``GET /admin/settings``: ``gateway_auth``) and the institution's credentials from
+``GET /admin/institutions/{code}``; what cannot be learned there fails before the scenario
+runs, saying so.
+
 A HIS given by URL keeps its own clock; only the insurer's business clock follows the scenario.
 """
 
@@ -38,7 +44,7 @@ from simulator.his.config import HisConfig, admdvs_of
 from simulator.his.driver import HisDriver, HttpHisDriver
 from simulator.his.errors import DriverError
 
-__all__ = ["Harness", "ScenarioClock", "open_harness"]
+__all__ = ["GATEWAY_AUTH_MODES", "Harness", "ScenarioClock", "gateway_auth", "open_harness"]
 
 
 class ScenarioClock:
@@ -121,8 +127,11 @@ def open_harness(scenario: Scenario, data: ScenarioData, directory: Path, *,
     embedded servers read this clock and nobody moves the insurer's (a drill); by default the
     scenario's business time is followed. ``insurer_auth`` (none, tif, apikey) is the embedded
     insurer's gateway authentication; the embedded HIS then signs with its institution's
-    credentials. ``his_command``: start the HIS under test for this scenario from that command
-    template (:mod:`scenarios.his_process`) instead of the embedded reference HIS."""
+    credentials. An insurer given by URL keeps its own mode: the HIS started here learns it and
+    the institution's credentials from the insurer's admin API (:func:`gateway_auth`), and
+    ``insurer_auth`` is not used. ``his_command``: start the HIS under test for this scenario
+    from that command template (:mod:`scenarios.his_process`) instead of the embedded reference
+    HIS."""
     directory.mkdir(parents=True, exist_ok=True)
     servers: list[RunningServer] = []
     closers: list[Any] = []
@@ -154,10 +163,12 @@ def open_harness(scenario: Scenario, data: ScenarioData, directory: Path, *,
         if wall is None:
             admin.set_business_time(start)
         clock: ScenarioClock | None = None
+        auth_mode, credentials = insurer_auth, dict(data.institution.get("credentials") or {})
+        if his_url is None and "insurer" not in embedded:
+            auth_mode, credentials = gateway_auth(admin, insurer_url, data.code, credentials)
         if his_url is None and his_command is not None:
             for stale in directory.glob("his.db*"):
                 stale.unlink()
-            credentials = data.institution.get("credentials") or {}
             his_url, stop = start_his_command(his_command, {
                 "insurer_url": insurer_url, "admin_token": admin_token or "",
                 "institution": data.code, "catalogue": data.catalogue_file.resolve(),
@@ -165,7 +176,7 @@ def open_harness(scenario: Scenario, data: ScenarioData, directory: Path, *,
                 "population": data.population_file.resolve(),
                 "db": (directory / "his.db").resolve(), "directory": directory.resolve(),
                 "timeout": his_timeout if his_timeout is not None else scenario.his.timeout,
-                "auth": insurer_auth, "paasid": credentials.get("paasid", ""),
+                "auth": auth_mode, "paasid": credentials.get("paasid", ""),
                 "token": credentials.get("token", ""), "apikey": credentials.get("apikey", ""),
             }, directory)
             closers.append(stop)
@@ -182,7 +193,7 @@ def open_harness(scenario: Scenario, data: ScenarioData, directory: Path, *,
                 items=ItemTable.load(data.catalogue_file, code), clock=wall or clock,
                 timeout=his_timeout if his_timeout is not None else scenario.his.timeout,
                 center_only="reverse" if scenario.his.center_only == "reverse" else "learn",
-                auth=_auth(insurer_auth, data.institution)))
+                auth=_auth(auth_mode, credentials)))
             closers.append(his.close)
             his_server = start_in_thread(driver_app(his))
             servers.append(his_server)
@@ -222,8 +233,45 @@ def _insurer_wall(start: datetime, his_url: str | None,
     return china_now
 
 
-def _auth(mode: str, institution: dict[str, Any]) -> Auth | None:
-    credentials = institution.get("credentials") or {}
+GATEWAY_AUTH_MODES = ("none", "tif", "apikey")
+_NEEDED = {"none": (), "tif": ("paasid", "token"), "apikey": ("apikey",)}
+
+
+def gateway_auth(admin: InsurerAdmin, insurer_url: str, fixmedins_code: str,
+                 fallback: dict[str, Any] | None = None) -> tuple[str, dict[str, Any]]:
+    """The gateway authentication of the insurer at ``insurer_url`` (none, tif, apikey) and
+    the credentials institution ``fixmedins_code`` signs with there — the insurer's own
+    (``fallback``: the scenario's, for an insurer that does not show them). A
+    :class:`HarnessError` says, on one line, what cannot be learned and what to do."""
+    mode = admin.settings().get("gateway_auth")
+    if mode not in GATEWAY_AUTH_MODES:
+        raise HarnessError(
+            f"the insurer at {insurer_url} does not say its gateway authentication (GET "
+            f"/admin/settings has gateway_auth {mode!r}, expected one of "
+            f"{', '.join(GATEWAY_AUTH_MODES)}), so the HIS started here cannot sign for it: "
+            "give a HIS configured for that insurer (--his-url), or leave out --insurer-url")
+    if mode == "none":
+        return "none", dict(fallback or {})
+    found = admin.institution(fixmedins_code)
+    if found is None:
+        raise HarnessError(
+            f"the insurer at {insurer_url} (gateway auth {mode}) does not serve institution "
+            f"{fixmedins_code}, so the HIS started here has no credentials to sign with: load "
+            "the scenario's institutions into it (let the run reset it), or give a HIS "
+            "configured for it (--his-url)")
+    credentials = {**(fallback or {}),
+                   **{k: v for k, v in (found.get("credentials") or {}).items() if v}}
+    missing = [name for name in _NEEDED[mode] if not credentials.get(name)]
+    if missing:
+        raise HarnessError(
+            f"the insurer at {insurer_url} (gateway auth {mode}) shows no {'/'.join(missing)} "
+            f"for institution {fixmedins_code} (GET /admin/institutions/{fixmedins_code}), so "
+            "the HIS started here cannot sign: load institutions with gateway credentials, or "
+            "give a HIS configured for it (--his-url)")
+    return str(mode), credentials
+
+
+def _auth(mode: str, credentials: dict[str, Any]) -> Auth | None:
     if mode == "tif":
         return TifAuth(str(credentials.get("paasid")), str(credentials.get("token")))
     if mode == "apikey":

@@ -103,6 +103,17 @@ class InsurerAdmin:
         result: dict[str, Any] = self._call("GET", "/admin/settings")
         return result
 
+    def institution(self, fixmedins_code: str) -> dict[str, Any] | None:
+        """The institution as the insurer serves it (with its gateway credentials), or
+        ``None`` when the insurer does not serve it."""
+        try:
+            found: dict[str, Any] = self._call("GET", f"/admin/institutions/{fixmedins_code}")
+        except HarnessError as exc:
+            if getattr(exc, "status", None) == 404:
+                return None
+            raise
+        return found
+
     # -- reads ---------------------------------------------------------------------------
     def settlements(self, fixmedins_code: str, first: date, last: date) -> list[dict[str, Any]]:
         return list(self._pages("/admin/settlements", {

@@ -18,8 +18,9 @@ __all__ = ["certify"]
 def _check_reachable(his_url: str | None, insurer_url: str | None,
                      admin_token: str | None) -> None:
     """Before the suite: the HIS's driver API and the insurer (with its admin token) answer
-    at the URLs given — else one line naming the option (exit 2), instead of every
-    requirement erroring on the same cause."""
+    at the URLs given, and a HIS started here can learn how to sign for that insurer (its
+    gateway auth) — else one line naming the option (exit 2), instead of every requirement
+    erroring on the same cause."""
     import requests
 
     from simulator.his.driver import HttpHisDriver
@@ -51,6 +52,24 @@ def _check_reachable(his_url: str | None, insurer_url: str | None,
             raise BadInput(f"--insurer-url {insurer_url}: the admin API refused "
                            f"{'--admin-token' if admin_token else 'a request without --admin-token'}"
                            f" (HTTP {admin.status_code})")
+        if his_url is None:  # the HIS is started here: it signs as the insurer asks
+            from scenarios.harness import GATEWAY_AUTH_MODES
+
+            try:
+                settings = requests.get(base + "/admin/settings", timeout=10, headers=(
+                    {"Authorization": f"Bearer {admin_token}"} if admin_token else {}))
+                mode = settings.json().get("gateway_auth") if settings.ok else None
+            except (requests.RequestException, ValueError, AttributeError):
+                mode = None
+            if mode not in GATEWAY_AUTH_MODES:
+                raise BadInput(f"--insurer-url {insurer_url}: the insurer does not say its "
+                               "gateway authentication (GET /admin/settings: gateway_auth), so "
+                               "the HIS started here cannot sign for it: give a HIS configured "
+                               "for that insurer (--his-url), or leave out --insurer-url")
+
+
+def _one_line(text: str) -> str:
+    return " ".join(text.split()) or "—"
 
 
 @click.command(cls=BadInputCommand)
@@ -128,6 +147,15 @@ def certify(his_url: str | None, his_command: str | None, insurer_url: str | Non
                          and t["outcome"] in ("fail", "error")), None)
             click.echo(f"  {row['outcome']:5} {row['id']} ({row['level']}): "
                        f"{(test or {}).get('message', '')}")
+    for row in data["requirements"]:  # not judged: why, one line each
+        if row["outcome"] == "skip":
+            test = next((t for t in data["tests"] if t["nodeid"] in row["tests"]
+                         and t["outcome"] == "skip"), None)
+            reason = str((test or {}).get("message", "")).removeprefix("Skipped: ")
+            click.echo(f"  skip  {row['id']} ({row['level']}): {_one_line(reason)}")
+        elif row["outcome"] == "untested":
+            reason = row.get("untested") or "no test covers it"
+            click.echo(f"  untested {row['id']} ({row['level']}): {_one_line(reason)}")
     click.echo(f"report: {report / 'report.html'} · {found} · {report / 'junit.xml'}")
     sys.stdout.flush()
     if not data["certified"]:

@@ -8,8 +8,11 @@ import json
 import re
 import subprocess
 import sys
+import threading
 import time
 import xml.etree.ElementTree as ET
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
@@ -113,6 +116,38 @@ def test_bad_options_are_one_line_exit_2(tmp_path: Path, args: list[str], messag
     assert not (tmp_path / "report" / "report.json").exists()
 
 
+def test_an_insurer_that_does_not_say_its_gateway_auth_is_refused_up_front(
+        tmp_path: Path) -> None:
+    """The HIS started here could not know how to sign: one line saying what to pass."""
+
+    class Answer(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            body = {"/health": b'{"business_time": "2026-03-02 08:00:00"}',
+                    "/admin/institutions": b'{"items": []}'}.get(self.path, b"{}")
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Answer)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        done = certify(tmp_path / "report", "--insurer-url",
+                       f"http://127.0.0.1:{server.server_port}")
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert done.returncode == 2, done.stdout + done.stderr
+    assert "does not say its gateway authentication" in done.stderr
+    assert "--his-url" in done.stderr and len(done.stderr.strip().splitlines()) == 1
+    assert not (tmp_path / "report" / "report.json").exists()
+
+
 REFERENCE_AS_COMMAND = (
     f"{sys.executable} -m cardsettle.cli his serve --insurer-url {{insurer_url}} --port {{port}} "
     "--institution {institution} --catalogue {catalogue} --institutions {institutions} "
@@ -139,14 +174,15 @@ def test_a_his_given_as_a_command_is_started_for_each_scenarios_institution(
     assert {json.loads(r.read_text("utf-8"))["his"]["institution"] for r in results} == started_as
 
 
-@pytest.mark.slow
-def test_sec_002_is_skipped_with_its_reason_when_the_given_insurer_checks_no_signatures(
-        tmp_path: Path) -> None:
+@contextlib.contextmanager
+def external_insurer(tmp_path: Path, *args: str) -> Iterator[str]:
+    """A mock insurer of its own process (``cardsettle insurer serve ARGS``, admin token
+    ``s3cret``) on a free port; its URL, stopped afterwards."""
     port = free_port()
     server = subprocess.Popen(
         [sys.executable, "-m", "cardsettle.cli", "insurer", "serve", "--port", str(port),
-         "--admin-token", "s3cret", "--data-dir", str(tmp_path / "insurer")],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+         "--admin-token", "s3cret", "--data-dir", str(tmp_path / "insurer"), "--persons", "50",
+         *args], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         url = f"http://127.0.0.1:{port}"
         deadline = time.monotonic() + 120
@@ -156,13 +192,42 @@ def test_sec_002_is_skipped_with_its_reason_when_the_given_insurer_checks_no_sig
                     break
             assert server.poll() is None and time.monotonic() < deadline
             time.sleep(0.3)
-        certify(tmp_path / "report", "--insurer-url", url, "--admin-token", "s3cret",
-                "--only", "SEC")
+        yield url
     finally:
         server.terminate()
         server.wait(30)
+
+
+@pytest.mark.slow
+def test_sec_002_is_skipped_with_its_reason_when_the_given_insurer_checks_no_signatures(
+        tmp_path: Path) -> None:
+    with external_insurer(tmp_path) as url:
+        done = certify(tmp_path / "report", "--insurer-url", url, "--admin-token", "s3cret",
+                       "--only", "SEC")
     data = json.loads((tmp_path / "report" / "report.json").read_text("utf-8"))
     sec2 = next(row for row in data["requirements"] if row["id"] == "SEC-002")
     assert sec2["outcome"] == "skip" and not data["certified"]
     test = next(t for t in data["tests"] if t["nodeid"] in sec2["tests"])
     assert "checks no TIF signatures" in test["message"] and "--auth tif" in test["message"]
+    skipped = [line for line in done.stdout.splitlines() if "SEC-002" in line]
+    assert len(skipped) == 1 and "skip" in skipped[0] and "--auth tif" in skipped[0], done.stdout
+
+
+def test_an_insurer_given_by_url_on_tif_is_signed_for_and_its_visits_settle(
+        tmp_path: Path) -> None:
+    """The embedded reference HIS against an insurer of its own process that checks TIF
+    signatures: it learns the mode and its institution's credentials from the insurer's admin
+    API, so every message passes the gateway, the visits settle and SEC-002 is judged."""
+    with external_insurer(tmp_path, "--auth", "tif") as url:
+        done = certify(tmp_path / "report", "--insurer-url", url, "--admin-token", "s3cret",
+                       "--only", "SEC")
+    data = json.loads((tmp_path / "report" / "report.json").read_text("utf-8"))
+    outcomes = {row["id"]: row["outcome"] for row in data["requirements"]
+                if group_of(row["id"]) == "SEC"}
+    assert set(outcomes.values()) == {"pass"}, (outcomes, done.stdout)
+    result = json.loads((tmp_path / "report" / "runs" / "refunds" / "result.json")
+                        .read_text("utf-8"))
+    assert result["his"]["embedded"] and not result["insurer"]["embedded"]
+    assert result["outcomes"].get("settled", 0) >= 1, result["outcomes"]
+    assert "auth_failed" not in (tmp_path / "report" / "runs" / "refunds"
+                                 / "messages.json").read_text("utf-8")
