@@ -20,6 +20,7 @@ from rich.text import Text
 from mock_insurer.refusals import LABELS as REFUSAL_LABELS
 from scenarios.checks import refusal_code
 from scenarios.records import RunResult
+from simulator.output import shared_mode
 
 __all__ = ["CHECK_LABELS", "OUTCOME_LABELS", "atomic_write", "check_label",
            "refusal_label", "render", "write_json"]
@@ -60,6 +61,7 @@ def atomic_write(path: Path, text: str) -> None:
     handle, temp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}-")
     try:
         with os.fdopen(handle, "w", encoding="utf-8") as out:
+            os.fchmod(out.fileno(), shared_mode())  # as open() would: mkstemp gives 0600
             out.write(text)
         os.replace(temp, path)
     except BaseException:

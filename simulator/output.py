@@ -28,6 +28,7 @@ __all__ = [
     "csv_header",
     "csv_rows",
     "jsonl_line",
+    "shared_mode",
 ]
 
 #: Output formats every ``write_*`` function accepts.
@@ -73,6 +74,12 @@ def csv_rows(records: Iterable[Mapping[str, Any]], columns: Sequence[str], heade
     return buffer.getvalue().encode("utf-8")
 
 
+def shared_mode() -> int:
+    """The mode of a file created here: what ``open()`` would give (0666 less the umask), not
+    ``mkstemp``'s 0600 — reports are read by colleagues."""
+    return 0o666 & ~_umask()
+
+
 def _umask() -> int:
     current = os.umask(0)
     os.umask(current)
@@ -105,7 +112,7 @@ def atomic_output(path: str | Path) -> Iterator[BinaryIO]:
     try:
         os.close(fd)
         with open(tmp, "wb", buffering=1 << 20) as handle:
-            os.fchmod(handle.fileno(), 0o666 & ~_umask())  # mkstemp gives 0600
+            os.fchmod(handle.fileno(), shared_mode())  # mkstemp gives 0600
             yield handle
         os.replace(tmp, target)
     except OSError as exc:

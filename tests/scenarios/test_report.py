@@ -4,7 +4,10 @@ with a label, nothing that only a developer understands."""
 
 from __future__ import annotations
 
+import os
+import stat
 from datetime import datetime
+from pathlib import Path
 
 from rich.console import Console
 
@@ -12,7 +15,7 @@ from mock_insurer.refusals import LABELS as REFUSAL_LABELS
 from mock_insurer.refusals import TEXTS
 from scenarios.checks import CHECKS
 from scenarios.records import CheckResult, DayEndRecord, RunResult, VisitRecord
-from scenarios.report import CHECK_LABELS, refusal_label, render
+from scenarios.report import CHECK_LABELS, atomic_write, refusal_label, render
 
 
 def visit(n: int, outcome: str, refusal: str | None = None, dept: str = "A03") -> VisitRecord:
@@ -72,3 +75,15 @@ def test_every_refusal_and_check_has_a_label() -> None:
     assert set(CHECKS) <= set(CHECK_LABELS), set(CHECKS) - set(CHECK_LABELS)
     assert refusal_label("gender_restricted") == "限性别用药 gender limit"
     assert refusal_label("something_new") == "something_new"
+
+
+def test_reports_are_readable_by_colleagues(tmp_path: Path) -> None:
+    """A report written atomically gets the mode open() would give (here 0644 under umask
+    022), not the temporary file's 0600: colleagues on a shared drive can open it."""
+    previous = os.umask(0o022)
+    try:
+        atomic_write(tmp_path / "report.json", "{}")
+    finally:
+        os.umask(previous)
+    assert stat.S_IMODE((tmp_path / "report.json").stat().st_mode) == 0o644
+    assert (tmp_path / "report.json").read_text() == "{}"
