@@ -3,8 +3,9 @@
 ``finance cashflow`` runs a year of the hospital's cash flow under post-payment and under
 advance payment (simulator/finance) and writes cashflow.json, cashflow.csv, cashflow.html and
 the PNGs into ``--report DIR``, atomically and only after everything was computed: on an error
-nothing is written. Bad input (a params or month file) is one line naming the field, exit 2.
-See docs/finance.md.
+nothing is written. Bad input — a params or month file, an option out of range, an unknown
+option, a report path that is a file — is one line naming the field or option, exit 2
+(:class:`~cardsettle.cli.errors.BadInput`, the same way as ``cardsettle load``). See docs/finance.md.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import click
+from rich.cells import cell_len
 from rich.console import Console
 from rich.progress import (
     BarColumn,
@@ -27,14 +29,20 @@ from rich.progress import (
 )
 from rich.table import Column, Table
 
-from cardsettle.cli.errors import OneLineGroup, clean_errors
+from cardsettle.cli.errors import BadInput, BadInputCommand, OneLineGroup, clean_errors
 from cardsettle.cli.options import SEED
 from simulator.errors import OutputError, SimulatorError
 from simulator.finance.model import run_year
 from simulator.finance.month_input import apply_month
 from simulator.finance.params import params_from_data, read_params_data
 from simulator.finance.plots import yuan_text
-from simulator.finance.report import REGIME_LABELS, SUMMARY_ROWS, report_files, summary_cells
+from simulator.finance.report import (
+    REGIME_LABELS,
+    SUMMARY_ROWS,
+    comparison_lines,
+    report_files,
+    summary_cells,
+)
 from simulator.output import atomic_output
 
 __all__ = ["finance"]
@@ -47,12 +55,6 @@ DEFAULT_YEAR = 2026
 PERIODS = ("2019-12", "2199-10")
 
 
-def _bad_input(message: str) -> click.ClickException:
-    failed = click.ClickException(message)
-    failed.exit_code = 2
-    return failed
-
-
 @contextmanager
 def _bad_input_exits_2() -> Iterator[None]:
     """A simulator error other than an unwritable output is bad input: one line, exit 2."""
@@ -61,7 +63,7 @@ def _bad_input_exits_2() -> Iterator[None]:
     except OutputError:
         raise
     except SimulatorError as exc:
-        raise _bad_input(str(exc)) from exc
+        raise BadInput(str(exc)) from exc
 
 
 def _write_all(directory: Path, files: dict[str, bytes]) -> list[Path]:
@@ -85,14 +87,44 @@ def _check_period(period: str, months: int) -> None:
     first, last = (_month_index(bound) or 0 for bound in PERIODS)
     index = _month_index(period)
     if index is None or not first <= index <= last:
-        raise _bad_input(f"--period: expected a month YYYY-MM in {PERIODS[0]}..{PERIODS[1]}, "
+        raise BadInput(f"--period: expected a month YYYY-MM in {PERIODS[0]}..{PERIODS[1]}, "
                          f"got {period!r}")
     if index + months - 1 > last:
-        raise _bad_input(f"--period: {period} with --months {months} runs past {PERIODS[1]}, "
+        raise BadInput(f"--period: {period} with --months {months} runs past {PERIODS[1]}, "
                          "the last month allowed")
 
 
-@click.group(cls=OneLineGroup)
+class FinanceGroup(OneLineGroup):
+    """The finance group: every usage error (an unknown sub-command or option, a value out of
+    range) is bad input — one line, exit 2 — as the commands' own input errors are."""
+
+    command_class = BadInputCommand
+
+    def resolve_command(
+        self, ctx: click.Context, args: list[str]
+    ) -> tuple[str | None, click.Command | None, list[str]]:
+        try:
+            return super().resolve_command(ctx, args)
+        except click.ClickException as exc:
+            raise BadInput(exc.format_message()) from exc
+
+
+def _summary_table(data: dict[str, Any], title: str) -> Table:
+    """The one-screen summary, fitting 80 columns: each row label is the Chinese (with its unit)
+    above the English, so no label is cut."""
+    labels = [(f"{zh}（{unit.split()[0]}）" if unit else zh, en) for _s, _k, zh, en, unit in SUMMARY_ROWS]
+    width = max(cell_len(zh) for zh, _en in labels)
+    table = Table(Column("", min_width=width, max_width=max(width, 28)),
+                  *(Column(f"{zh}\n{en}", justify="right", no_wrap=True) for zh, en in REGIME_LABELS.values()),
+                  title=title)
+    for (section, key, _zh, _en, unit), (zh, en) in zip(SUMMARY_ROWS, labels, strict=True):
+        table.add_row(f"{zh}\n{en}", *(
+            "-" if value is None else yuan_text(value) if unit.startswith("元") else str(value)
+            for value in summary_cells(data, section, key)))
+    return table
+
+
+@click.group(cls=FinanceGroup)
 def finance() -> None:
     """The hospital's money after the window: cash flow, declaration and repayment."""
 
@@ -139,14 +171,9 @@ def cashflow(params_file: Path | None, month_file: Path | None, year: int | None
     paths = _write_all(report_dir, files)
     if quiet:
         return
-    table = Table("", *(Column(f"{zh} {en}", justify="right") for zh, en in REGIME_LABELS.values()),
-                  title=f"{params.name} — {year}, seed {seed}")
-    for section, key, zh, en, unit in SUMMARY_ROWS:
-        row_label = f"{en} {zh}" + (f" ({unit.split()[-1]})" if unit else "")
-        table.add_row(row_label, *(
-            "-" if value is None else yuan_text(value) if unit.startswith("元") else str(value)
-            for value in summary_cells(data, section, key)))
-    Console().print(table)
+    Console().print(_summary_table(data, f"{params.name} — {year}, seed {seed}"))
+    for line in comparison_lines(data):
+        click.echo(line)
     click.echo(f"wrote {', '.join(str(path) for path in paths)}")
 
 
@@ -163,9 +190,10 @@ def cashflow(params_file: Path | None, month_file: Path | None, year: int | None
 @click.option("--report", "report_dir", type=click.Path(path_type=Path, file_okay=False),
               required=True, help="Directory for month.json, months.json, receivables.csv, "
                                   "refusals.html, the PNGs and the run's databases.")
+@click.option("--quiet", "-q", is_flag=True, help="No progress bar and no summary.")
 @clean_errors
 def month(days: int, visits_per_day: int, seed: int, period: str, months: int,
-          report_dir: Path) -> None:
+          report_dir: Path, quiet: bool) -> None:
     """A month from window to repayment on the embedded defaults: visits and day-end each
     working day, the HIS's declaration (checked with 3201 first), the insurer's review, the
     payment on its due date, and the HIS matching it to its receivables. With --months N, N
@@ -188,19 +216,20 @@ def month(days: int, visits_per_day: int, seed: int, period: str, months: int,
         console = Console(stderr=True)
         columns = (SpinnerColumn(), TextColumn("{task.description}"), BarColumn(),
                    TaskProgressColumn(), TimeElapsedColumn())
-        with Progress(*columns, console=console, disable=not console.is_terminal,
+        with Progress(*columns, console=console, disable=quiet or not console.is_terminal,
                       transient=True) as progress:
             what = period if months == 1 else f"{period} + {months - 1} months"
             task = progress.add_task(f"{what}: working days", total=days * months)
             runs = run_months(plan, report_dir / "run", on_day=lambda done, total: progress.update(
                 task, completed=done, total=total))
     except DriverInputError as exc:
-        raise _bad_input(f"--period: {exc.message}") from exc
+        raise BadInput(f"--period: {exc.message}") from exc
     paths = write_month_report(runs, report_dir)
-    for line in summary_lines(runs):
-        click.echo(line)
-    texts = [path for path in paths if path.suffix != ".png"]
-    click.echo(f"wrote {', '.join(str(path) for path in texts)} "
-               f"(+ {len(paths) - len(texts)} plots)")
+    if not quiet:
+        for line in summary_lines(runs):
+            click.echo(line)
+        texts = [path for path in paths if path.suffix != ".png"]
+        click.echo(f"wrote {', '.join(str(path) for path in texts)} "
+                   f"(+ {len(paths) - len(texts)} plots)")
     if not all(run.declaration for run in runs):
         raise SystemExit(1)

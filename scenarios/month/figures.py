@@ -16,8 +16,9 @@ from mock_insurer.money import ZERO, parse_decimal, render, round_ratio
 from scenarios.month.run import MonthRun
 from simulator.finance.plots import CATEGORY_LABELS
 
-__all__ = ["CSV_COLUMNS", "Runs", "analysis", "by_month", "deductions_of", "department_by_month",
-           "month_json", "month_runs", "months_json", "receivables_csv", "total_of", "totals_of"]
+__all__ = ["CSV_COLUMNS", "Runs", "analysis", "by_month", "claimed_rows", "deductions_of",
+           "department_by_month", "month_json", "month_runs", "months_json", "receivable_totals",
+           "receivables_csv", "total_of", "totals_of"]
 
 Runs = MonthRun | Sequence[MonthRun]
 """One month's run, or several consecutive months' runs in order."""
@@ -83,6 +84,26 @@ def analysis(runs: Runs) -> dict[str, Any]:
     }
 
 
+def claimed_rows(run: MonthRun) -> list[dict[str, Any]]:
+    """The HIS's receivables of the month with something claimed: a settlement whose insurer
+    share is 0.00 (e.g. insutype 390 paid wholly by the patient) is no receivable — it is left
+    out of receivables.csv and of the status counts, and only counted as ``nothing_claimed``."""
+    return [row for row in run.receivables.get("receivables") or [] if _yuan(row.get("claimed")) != 0]
+
+
+def receivable_totals(run: MonthRun) -> dict[str, Any] | None:
+    """month.json's ``receivables``: the HIS's totals (yuan), with ``count`` and ``by_status``
+    over the rows with something claimed, and ``nothing_claimed`` the settlements left out."""
+    totals = run.receivables.get("totals")
+    if totals is None:
+        return None
+    every = run.receivables.get("receivables") or []
+    rows = claimed_rows(run)
+    by_status = {status: sum(1 for row in rows if row.get("status") == status)
+                 for status in (totals.get("by_status") or {})}
+    return {**totals, "count": len(rows), "by_status": by_status, "nothing_claimed": len(every) - len(rows)}
+
+
 def month_json(run: MonthRun) -> dict[str, Any]:
     """The month in figures (see the module docstring)."""
     rows = list(run.receivables.get("receivables") or [])
@@ -115,7 +136,7 @@ def month_json(run: MonthRun) -> dict[str, Any]:
         "mismatch": declaration.get("mismatch"),
         "payment": {k: run.payment.get(k) for k in ("pay_id", "amount", "paid_date")}
         if run.payment else None,
-        "receivables": run.receivables.get("totals"),
+        "receivables": receivable_totals(run),
         "unmatched_payment_items": run.collected.get("unmatched"),
         "refusals": found,
         "visits": {"planned": len(run.visits), **dict(sorted(outcomes.items()))},
@@ -213,6 +234,6 @@ def receivables_csv(runs: Runs) -> str:
                             lineterminator="\n")
     writer.writeheader()
     for run in month_runs(runs):
-        for row in run.receivables.get("receivables") or []:
+        for row in claimed_rows(run):
             writer.writerow(row)
     return "\ufeff" + out.getvalue()

@@ -39,7 +39,16 @@ from scenarios.month.figures import (
 )
 from scenarios.month.run import MonthRun
 from scenarios.report import atomic_write
-from simulator.finance.plots import CATEGORY_LABELS, category_text, money_axis, yuan_text
+from simulator.finance.plots import (
+    CATEGORY_COLORS,
+    CATEGORY_LABELS,
+    CLAIMS_MONTH_LABEL,
+    category_text,
+    money_axis,
+    percent_text,
+    share_text,
+    yuan_text,
+)
 
 __all__ = ["CATEGORY_LABELS", "Runs", "analysis", "by_month", "department_by_month", "month_json",
            "months_json", "plots", "receivables_csv", "refusals_html", "summary_lines",
@@ -81,10 +90,6 @@ def _bar_chart(values: Mapping[str, str], title: tuple[str, str],
         return figure_bytes(figure, "png")
 
 
-CATEGORY_COLORS = ("#c62828", "#ef6c00", "#6a1b9a", "#1565c0", "#546e7a")
-"""Bar colours of the categories, in the order of :data:`CATEGORY_LABELS`."""
-
-
 def _month_chart(rows: list[dict[str, Any]]) -> bytes:
     """Deducted yuan per month, stacked by category (PNG)."""
     import matplotlib
@@ -99,8 +104,8 @@ def _month_chart(rows: list[dict[str, Any]]) -> bytes:
         figure = Figure(figsize=(max(6.0, 0.8 * len(periods) + 3), 4.5))
         axes = figure.subplots()
         bottom = [0.0] * len(periods)
-        for (name, (zh, en)), color in zip(CATEGORY_LABELS.items(), CATEGORY_COLORS,
-                                           strict=True):
+        for name, (zh, en) in CATEGORY_LABELS.items():
+            color = CATEGORY_COLORS[name]
             heights = [float(parse_decimal(row["by_category"].get(name, "0")))  # plotting only
                        for row in rows]
             if not any(heights):
@@ -108,9 +113,9 @@ def _month_chart(rows: list[dict[str, Any]]) -> bytes:
             axes.bar(periods, heights, bottom=bottom, color=color, label=label(en, zh))
             bottom = [b + h for b, h in zip(bottom, heights, strict=True)]
         if not any(bottom):
-            axes.bar(periods, bottom, color=CATEGORY_COLORS[0])
+            axes.bar(periods, bottom, color=CATEGORY_COLORS["insurance_rules"])
         money_axis(axes)
-        axes.set_xlabel(label("month declared", "申报月份"))
+        axes.set_xlabel(label(CLAIMS_MONTH_LABEL[1], CLAIMS_MONTH_LABEL[0]))
         axes.set_ylabel(label("deducted (yuan)", "拒付金额（元）"))
         axes.set_title(label("Deducted by month and category", "按月份和类别拒付"))
         if any(bottom):
@@ -161,6 +166,8 @@ def _th(zh: str, en: str, kind: str = "", attrs: str = "") -> str:
 
 
 def _td(value: Any, kind: str = "") -> str:
+    if kind == "share":
+        return f"<td class=\"n\">{_e(value)}</td>"
     if kind == MONEY:
         return f"<td class=\"n\">{_e(yuan_text(value))}</td>"
     return f"<td class=\"d\">{_e(value)}</td>" if kind == SHORT else f"<td>{_e(value)}</td>"
@@ -178,6 +185,34 @@ def _table(title: str, head: Sequence[tuple[str, str, str]], rows: Iterable[tupl
     header = "".join(_th(*column) for column in head)
     return (f"{heading}{_e(title)}</h3><div class=\"wrap\"><table><tr>{header}</tr>{body}"
             "</table></div>")
+
+
+SHARE = ("占比", "share of total", "share")
+
+
+def _refusal_table(title: str, head: Sequence[tuple[str, str, str]], rows: Iterable[tuple[Any, ...]],
+                   total: int) -> str:
+    """A refusal table with a share-of-total column after the money column ``total`` (its
+    yuan over the column's sum) and a 合计 total row (every money column summed, 100.00 %)."""
+    rows = list(rows)
+    whole = sum((parse_decimal(row[total] or "0") for row in rows), Decimal(0))
+    shown = [(*row[:total + 1], _Html(share_text(row[total] or "0", whole)), *row[total + 1:])
+             for row in rows]
+    head = [*head[:total + 1], SHARE, *head[total + 1:]]
+    if rows:
+        sums: list[Any] = []
+        for index, (_zh, _en, kind) in enumerate(head):
+            source = index if index <= total else index - 1
+            if index == 0:
+                sums.append(_Html("<b>合计 total</b>"))
+            elif index == total + 1:
+                sums.append(_Html("100.00 %" if whole else "-"))
+            elif kind == MONEY:
+                sums.append(sum((parse_decimal(row[source] or "0") for row in rows), Decimal(0)))
+            else:
+                sums.append("")
+        shown.append(tuple(sums))
+    return _table(title, head, shown)
 
 
 def _category(name: str) -> _Html:
@@ -200,18 +235,29 @@ def _month_section(rows: list[dict[str, Any]]) -> list[str]:
     """按月 / by month: month × category, the ratio, the dates (categories under one heading)."""
     cats = "".join(f"<th class=\"n\">{_category(name)}</th>" for name in CATEGORY_LABELS)
     tail = "".join(_th(*column, attrs=" rowspan=\"2\"") for column in (
-        ("拒付", "deducted", MONEY), ("申报", "claimed", MONEY), ("拒付率", "rate", MONEY),
+        ("拒付", "deducted", MONEY), SHARE, ("申报", "claimed", MONEY), ("拒付率", "rate", MONEY),
         ("申报日", "declared", ""), ("审核日", "reviewed", ""), ("回款日", "paid", ""),
         ("未回款", "outstanding", MONEY)))
+    def total(key: str) -> Decimal:
+        return sum((parse_decimal(row[key] or "0") for row in rows), Decimal(0))
+
+    deducted = total("deducted")
     body = "".join(
         "<tr>" + _td(row["period"], SHORT)
         + "".join(_td(row["by_category"][name], MONEY) for name in CATEGORY_LABELS)
-        + _td(row["deducted"], MONEY) + _td(row["claimed"], MONEY)
-        + "<td class=\"n\">" + ("-" if row["deducted_ratio"] is None
-                                else f"{Decimal(row['deducted_ratio']):.2%}") + "</td>"
+        + _td(row["deducted"], MONEY) + _td(share_text(row["deducted"] or "0", deducted), "share")
+        + _td(row["claimed"], MONEY)
+        + _td(percent_text(row["deducted_ratio"]), "share")
         + "".join(_td(row[key] or "-", SHORT) for key in ("declared_on", "reviewed_on",
                                                          "paid_date"))
         + _td(row["outstanding"], MONEY) + "</tr>" for row in rows)
+    claimed = total("claimed")
+    body += ("<tr><td><b>合计 total</b></td>"
+             + "".join(_td(sum((parse_decimal(row["by_category"][name]) for row in rows), Decimal(0)),
+                           MONEY) for name in CATEGORY_LABELS)
+             + _td(deducted, MONEY) + _td("100.00 %" if deducted else "-", "share")
+             + _td(claimed, MONEY) + _td(share_text(deducted, claimed), "share")
+             + "<td></td><td></td><td></td>" + _td(total("outstanding"), MONEY) + "</tr>")
     return [f"<h3 id=\"by-month\">按月 / By month</h3><p class=\"note\">金额单位：元 / amounts in "
             "yuan</p><div class=\"wrap\"><table><tr>"
             f"<th rowspan=\"2\">月份<br><span class=\"en\">month</span></th>"
@@ -265,23 +311,23 @@ def refusals_html(runs: Runs, images: Mapping[str, bytes]) -> str:
                      f"{base64.b64encode(png).decode('ascii')}\">")
     parts += _month_section(rows)
     yuan = ("拒付（元）", "deducted", MONEY)
-    parts.append(_table("按类别 / By category", (("类别", "category", ""), yuan), (
-        (_category(k), v) for k, v in found["by_category"].items())))
+    parts.append(_refusal_table("按类别 / By category", (("类别", "category", ""), yuan), (
+        (_category(k), v) for k, v in found["by_category"].items()), 1))
     periods = [run.plan.period for run in runs] if len(runs) > 1 else []
     months = department_by_month(runs)
-    parts.append(_table("按科室 / By department", (
+    parts.append(_refusal_table("按科室 / By department", (
         ("科室", "department", SHORT), *((f"{p}（元）", "deducted", MONEY) for p in periods),
         ("拒付（元）", "deducted, all months" if periods else "deducted", MONEY),
         ("主要原因", "top reason", "")), (
         (k, *(months.get(k, {}).get(p, "0.00") for p in periods), v,
          _bilingual(top, english.get(top, ""))) for k, v in found["by_department"].items()
-        for top in [found["top_reason_by_department"].get(k, "")])))
-    parts.append(_table("主要原因 / Top reasons", (("原因", "reason", ""), yuan), (
-        (_bilingual(*k.partition(" / ")[::2]), v) for k, v in found["by_reason"].items())))
-    parts.append(_table("按医生 / By doctor", (("医生", "doctor", SHORT), yuan),
-                        found["by_doctor"].items()))
-    parts.append(_table("按结算月份 / By month of settlement", (("月份", "month", SHORT), yuan),
-                        sorted(found["by_month"].items())))
+        for top in [found["top_reason_by_department"].get(k, "")]), 1 + len(periods)))
+    parts.append(_refusal_table("主要原因 / Top reasons", (("原因", "reason", ""), yuan), (
+        (_bilingual(*k.partition(" / ")[::2]), v) for k, v in found["by_reason"].items()), 1))
+    parts.append(_refusal_table("按医生 / By doctor", (("医生", "doctor", SHORT), yuan),
+                                found["by_doctor"].items(), 1))
+    parts.append(_refusal_table("按结算月份 / By month of settlement", (("月份", "month", SHORT), yuan),
+                                sorted(found["by_month"].items()), 1))
     parts.append(_table("拒付明细 / Every deduction", (
         ("月份", "month", SHORT), ("结算号", "settlement ID", SHORT), ("科室", "dept", SHORT),
         ("医生", "doctor", SHORT), ("类别", "category", ""), ("规则", "rule", SHORT),
@@ -341,7 +387,7 @@ def summary_lines(runs: Runs) -> list[str]:
         return "-" if value in (None, "") else f"{yuan_text(value)} 元"
 
     for run, row in zip(runs, by_month(runs), strict=True):
-        ratio = "-" if row["deducted_ratio"] is None else f"{Decimal(row['deducted_ratio']):.2%}"
+        ratio = percent_text(row["deducted_ratio"])
         lines.append(f"{row['period']}: {row['days']} days, {row['visits']} visits; declared "
                      f"{row['declared_on'] or '-'}, reviewed {row['reviewed_on'] or '-'}, paid "
                      f"{row['paid_date'] or '-'}; 申报 claimed {yuan(row['claimed'])} · 拒付 deducted "
@@ -355,7 +401,8 @@ def summary_lines(runs: Runs) -> list[str]:
         f"{zh} {en} {yuan(totals[en])}" for zh, en in (
             ("申报", "claimed"), ("拒付", "deducted"), ("回款", "paid"), ("未回款", "outstanding"))))
     for category, amount in found["by_category"].items():
-        lines.append(f"  {category_text(category)}: {yuan(amount)}")
+        lines.append(f"  {category_text(category)}: {yuan(amount)} "
+                     f"({share_text(amount, totals['deducted'])})")
     lines.append("科室 / by department (deducted, top reason):")
     for dept, amount in found["by_department"].items():
         lines.append(f"  {dept}: {yuan(amount)} — {found['top_reason_by_department'].get(dept, '')}")

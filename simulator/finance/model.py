@@ -12,7 +12,13 @@ Two regimes share these claim flows exactly (same seed, same days):
 
 - **post-payment** (按月后付): the hospital carries the whole receivable;
 - **advance payment** (预付金): the insurer also pays ``base_amount × ratio`` on ``paid_on`` and
-  recoups it on ``recouped_on`` (that day's row already shows it gone).
+  recoups it as the mock insurer does (mock_insurer/review/service.py, docs/review.md): netted
+  against the first settlement payment made on or after the recoup date — by default 1 January
+  of the next year, so with the defaults the advance is held through 31 December and recouped
+  with the payment of November's claims in January. On that day the month's whole accepted
+  amount leaves the receivable (``received``) while the cash is that amount less the advance,
+  and the advance held drops to 0: the recoup itself does not move the exposure, only the
+  cash does.
 
 Per day, end of day, in yuan: advanced (cumulative), received (cumulative settlement payments),
 lost (cumulative deductions), outstanding = advanced − received − lost, advance held, and
@@ -32,7 +38,7 @@ from mock_insurer.money import ZERO, round_money
 from simulator.finance.claims import daily_claims, year_days
 from simulator.finance.params import CATEGORIES, CashflowParams, ParamsError
 
-__all__ = ["REGIMES", "DayRow", "MonthSettlement", "YearRun", "run_year", "settlement_schedule"]
+__all__ = ["REGIMES", "DayRow", "MonthSettlement", "YearRun", "recoup_payment", "run_year", "settlement_schedule"]
 
 #: The two regimes, in the order reports show them.
 REGIMES: tuple[str, ...] = ("post_payment", "advance_payment")
@@ -86,6 +92,14 @@ class YearRun:
     months: list[MonthSettlement]
     advance_paid_on: date
     advance_recouped_on: date | None
+    #: The period whose settlement payment the advance is netted against (``None``: no payment
+    #: on or after the recoup date is modelled).
+    advance_recouped_with: str | None = None
+
+    @property
+    def recouped_in_year(self) -> bool:
+        """Whether the recoup falls on a day of the modelled year."""
+        return self.advance_recouped_on is not None and self.advance_recouped_on <= self.days[-1].day
 
 
 def _add_months(year: int, month: int, months: int) -> tuple[int, int]:
@@ -128,8 +142,10 @@ def run_year(params: CashflowParams, year: int, seed: int,
     claims = daily_claims(params, days, seed)
     months = settlement_schedule(params, year, days, claims)
     paid_on = _day_of_year(year, params.advance.paid_on, "advance.paid_on")
-    recouped_on = (_day_of_year(year, params.advance.recouped_on, "advance.recouped_on")
-                   if params.advance.recouped_on is not None else None)
+    recoup_from = (_day_of_year(year, params.advance.recouped_on, "advance.recouped_on")
+                   if params.advance.recouped_on is not None else date(year + 1, 1, 1))
+    recoup = recoup_payment(months, max(recoup_from, paid_on))
+    recouped_on = recoup.paid_on if recoup is not None else None
     reviews: dict[date, list[MonthSettlement]] = {}
     payments: dict[date, list[MonthSettlement]] = {}
     for settlement in months:
@@ -158,4 +174,13 @@ def run_year(params: CashflowParams, year: int, seed: int,
         ))
         if on_progress is not None:
             on_progress(index + 1, len(days))
-    return YearRun(year, seed, params, rows, months, paid_on, recouped_on)
+    return YearRun(year, seed, params, rows, months, paid_on, recouped_on,
+                   recoup.period if recoup is not None else None)
+
+
+def recoup_payment(months: list[MonthSettlement], recoup_from: date) -> MonthSettlement | None:
+    """The settlement payment the advance is netted against: the first one paid on or after
+    ``recoup_from`` (the mock insurer's rule with ``recoup_from`` = 1 January of the next year:
+    "together with the first settlement payment made in a later year", docs/review.md)."""
+    later = [settlement for settlement in months if settlement.paid_on >= recoup_from]
+    return min(later, key=lambda settlement: settlement.paid_on, default=None)

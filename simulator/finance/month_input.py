@@ -7,7 +7,10 @@ The file holds at least::
      "deducted": "…", "deductions_by_category": {category: "…"},
      "declared_on": "YYYY-MM-DD", "reviewed_on": "YYYY-MM-DD" | null, "paid_date": "YYYY-MM-DD" | null}
 
-(money in yuan as strings or numbers; categories of docs/review.md). The mapping:
+(money in yuan as JSON strings with at most two decimals, as the month runner writes it — a
+JSON number is refused, it may not be exact; categories of docs/review.md). The totals must
+agree with the rows: ``claimed`` = Σ daily claimed, ``deducted`` = Σ deductions_by_category
+(within a cent) and, when given, ``accepted`` = claimed − deducted. The mapping:
 
 - ``claims.daily_level`` = Σ daily claimed ÷ Σ (weekday factor × month factor) over the listed
   days: the level that, with the profiles, reproduces the month's total;
@@ -45,6 +48,8 @@ from simulator.finance.params import (
 
 __all__ = ["apply_month", "month_overrides", "read_month"]
 
+CENT = Decimal("0.01")
+
 #: Refusal rates taken from a month keep this many places.
 RATE_PLACES = Decimal("0.000001")
 
@@ -66,14 +71,20 @@ def read_month(path: str | Path) -> dict[str, Any]:
 def _money(data: Mapping[str, Any], key: str, where: str, field: str) -> Decimal:
     if key not in data:
         raise ParamsError(f"{where}: {field}: missing")
+    raw = data[key]
+    if not isinstance(raw, str):
+        raise ParamsError(f"{where}: {field}: expected yuan as text (\"1234.50\"), got the JSON "
+                          f"{type(raw).__name__} {raw!r}")
     try:
-        value = parse_decimal(data[key])
+        value = parse_decimal(raw)
     except MoneyParseError:
-        raise ParamsError(f"{where}: {field}: expected an amount in yuan, got {data[key]!r}") from None
+        raise ParamsError(f"{where}: {field}: expected an amount in yuan, got {raw!r}") from None
     if value < 0:
         raise ParamsError(f"{where}: {field}: must not be negative, got {data[key]!r}")
     if value > MAX_YUAN:
         raise ParamsError(f"{where}: {field}: must be at most {MAX_YUAN} yuan, got {data[key]!r}")
+    if value != value.quantize(CENT):
+        raise ParamsError(f"{where}: {field}: money has at most two decimals, got {raw!r}")
     return value
 
 
@@ -117,9 +128,17 @@ def month_overrides(data: Mapping[str, Any], params: CashflowParams,
         total += _money(entry, "claimed", where, f"{field}.claimed")
         weight += profile_factor(params, day)
     claimed = _money(data, "claimed", where, "claimed")
+    if claimed != total:
+        raise ParamsError(f"{where}: claimed: {data['claimed']!r} is not the sum of daily[*].claimed, "
+                          f"{total}")
     deducted = _money(data, "deducted", where, "deducted")
     if deducted > claimed:
         raise ParamsError(f"{where}: deducted: {deducted} is more than claimed {claimed}")
+    if "accepted" in data:
+        accepted = _money(data, "accepted", where, "accepted")
+        if accepted != claimed - deducted:
+            raise ParamsError(f"{where}: accepted: {data['accepted']!r} is not claimed − deducted, "
+                              f"{claimed - deducted}")
     by_category = data.get("deductions_by_category")
     if not isinstance(by_category, Mapping):
         raise ParamsError(f"{where}: deductions_by_category: expected an object {{category: yuan}}")
@@ -173,6 +192,8 @@ def month_overrides(data: Mapping[str, Any], params: CashflowParams,
         "month_file": where,
         "period": period,
         "month_factor": MONTHS[first.month - 1],
+        "month_claimed": str(claimed),
+        "month_days": len(daily),
         "taken": ["claims.daily_level", *(f"settlement.{key}" for key in settlement),
                   *(f"refusal_rates.{category}" for category in CATEGORIES)],
         "kept_from_params": [f"settlement.{key}" for key in kept],
@@ -185,8 +206,12 @@ def apply_month(params_data: Mapping[str, Any], params: CashflowParams, path: st
     """``params`` (built from ``params_data``) with the month file's level, rates and lags."""
     data = read_month(path)
     overrides, sources = month_overrides(data, params, str(path))
-    if _base_of(params_data) == _base_of(default_data()):  # the defaults' base, not the hospital's
+    defaults = default_data()
+    if _base_of(params_data) == _base_of(defaults):  # the defaults' base, not the hospital's
         _scale_advance(overrides, sources, params)
+    if params_data.get("name") == defaults.get("name"):  # the default hospital's name would lie
+        overrides["name"] = f"月度运行 month run {sources['period']} ({Path(path).name})"
+        sources["taken"].insert(0, "name")
     return params_from_data(merge_data(params_data, overrides), where_params), sources
 
 

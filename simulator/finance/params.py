@@ -13,7 +13,7 @@ Sections (money in yuan, rates as fractions, lags in calendar days, dates of the
                   month), ``review_days``, ``payment_lag_days``
 ``refusal_rates`` {category: fraction of the month's claimed amount deducted at review}
 ``advance``       ``base_amount`` (yuan), ``ratio``, ``paid_on`` "MM-DD", ``recouped_on`` "MM-DD"
-                  or null (kept into the next year)
+                  or null (recouped with the first settlement payment of the next year)
 ``finance``       ``cost_of_money`` (annual rate)
 ================  ============================================================================
 
@@ -79,7 +79,8 @@ class ParamsError(DataFileError):
 @dataclass(frozen=True)
 class AdvanceTerms:
     """The advance payment (预付金): ``base_amount`` (yuan, the prior years' annual insurer share)
-    × ``ratio`` paid on ``paid_on`` and recouped on ``recouped_on`` (``None``: not in the year).
+    × ``ratio`` paid on ``paid_on`` and recouped with the first settlement payment made on or
+    after ``recouped_on`` (``None``: on or after 1 January of the next year, the mock insurer's rule).
     Both dates are "MM-DD" of the modelled year."""
 
     base_amount: Decimal
@@ -202,6 +203,14 @@ class _Reader:
             raise self.fail(path, f"must be at most {high}, got {raw!r}")
         return number
 
+    def money(self, path: str) -> Decimal:
+        """Yuan: at most two decimals (money has cents, nothing finer), 0 to :data:`MAX_YUAN`."""
+        raw = self.raw(path)
+        amount = self.number(path, Decimal(0), MAX_YUAN, value=raw, given=True)
+        if amount != amount.quantize(Decimal("0.01")):
+            raise self.fail(path, f"money has at most two decimals (yuan and fen), got {raw!r}")
+        return amount
+
     def integer(self, path: str, low: int, high: int) -> int:
         raw = self.raw(path)
         if isinstance(raw, bool) or not isinstance(raw, int):
@@ -261,7 +270,7 @@ def params_from_data(data: Mapping[str, Any], where: str = "params") -> Cashflow
     if sum(rates.values(), Decimal(0)) > 1:
         raise reader.fail("refusal_rates", "the rates add up to more than 1")
     advance = AdvanceTerms(
-        base_amount=reader.number("advance.base_amount", Decimal(0), MAX_YUAN),
+        base_amount=reader.money("advance.base_amount"),
         ratio=reader.number("advance.ratio", Decimal(0), Decimal(1)),
         paid_on=reader.day_of_year("advance.paid_on", optional=False) or "01-01",
         recouped_on=reader.day_of_year("advance.recouped_on", optional=True),
@@ -270,7 +279,7 @@ def params_from_data(data: Mapping[str, Any], where: str = "params") -> Cashflow
         raise reader.fail("advance.recouped_on", f"{advance.recouped_on} is before paid_on {advance.paid_on}")
     return CashflowParams(
         name=str(name),
-        daily_level=round_money(reader.number("claims.daily_level", Decimal(0), MAX_YUAN)),
+        daily_level=round_money(reader.money("claims.daily_level")),
         weekday_profile=reader.profile("claims.weekday_profile", WEEKDAYS),
         monthly_profile=reader.profile("claims.monthly_profile", MONTHS),
         noise_sd=reader.number("claims.noise_sd", Decimal(0), Decimal(1)),

@@ -13,7 +13,7 @@ they never compute it (the Decimal values are converted at the last moment).
 from __future__ import annotations
 
 from collections.abc import Iterable
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 
 import matplotlib
 from matplotlib.axes import Axes
@@ -27,9 +27,9 @@ from simulator.finance.params import CATEGORIES
 from simulator.finance.summary import monthly_losses
 from simulator.windows.plots import figure_bytes, label, plot_style
 
-__all__ = ["CATEGORY_LABELS", "PLOT_FILES", "WAN_FROM", "category_text", "exposure_figure",
+__all__ = ["CATEGORY_COLORS", "CATEGORY_LABELS", "CLAIMS_MONTH_LABEL", "PLOT_FILES", "WAN_FROM", "category_text", "exposure_figure",
            "money_axis", "money_unit", "percent_text", "plot_outputs", "refusals_figure",
-           "yuan_text"]
+           "share_text", "yuan_text"]
 
 #: File names of the pictures in the report directory.
 PLOT_FILES = {"exposure": "cashflow_exposure.png", "refusals": "cashflow_refusals.png"}
@@ -50,7 +50,16 @@ WAN_FROM = Decimal(100_000)
 TEN_THOUSAND = Decimal(10_000)
 
 COLORS = {"outstanding": "#1f77b4", "post_payment": "#d62728", "advance_payment": "#2ca02c", "held": "#98df8a"}
-CATEGORY_COLORS = ("#1f77b4", "#ff7f0e", "#2ca02c", "#9467bd", "#8c564b")
+#: The one palette of the deduction categories: cashflow_refusals.png and the month runner's
+#: refusals-by-month.png (scenarios/month/report.py) both colour a category with it.
+CATEGORY_COLORS: dict[str, str] = {
+    "insurance_rules": "#c62828", "medical_admin": "#ef6c00", "pricing": "#6a1b9a",
+    "personal": "#1565c0", "declaration": "#546e7a",
+}
+
+#: The month axis of both refusal-by-month pictures, (Chinese, English): the month the claims
+#: arose in, which is the period declared (申报期) — the same month on both pictures.
+CLAIMS_MONTH_LABEL = ("费用发生月份（申报期）", "month of the claims (period declared)")
 
 #: The advance is flagged on the exposure figure when it is this many times the largest receivable.
 ADVANCE_DWARFS = 10
@@ -73,12 +82,20 @@ def yuan_text(value: Decimal | str | int | None) -> str:
 
 
 def percent_text(rate: Decimal | str | None) -> str:
-    """A fraction as a percentage with the places it has (``0.000378`` → ``"0.0378%"``,
-    ``0.006`` → ``"0.6%"``, ``0`` → ``"0%"``); ``"-"`` for ``None``."""
+    """A fraction as a percentage with two places, half-up (``0.006`` → ``"0.60 %"``,
+    ``0.000378`` → ``"0.04 %"``, ``0`` → ``"0.00 %"``); ``"-"`` for ``None``. Every finance page
+    shows percentages this way."""
     if rate is None or rate == "":
         return "-"
-    shown = (parse_decimal(rate) * 100).normalize()
-    return f"{shown:f}%"
+    shown = (parse_decimal(rate) * 100).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP) + 0
+    return f"{shown:.2f} %"
+
+
+def share_text(part: Decimal | str, whole: Decimal | str) -> str:
+    """``part`` as a percentage of ``whole`` (two places, ``"12.50 %"``); ``"-"`` when the
+    whole is 0."""
+    total = parse_decimal(whole)
+    return "-" if not total else percent_text(parse_decimal(part) / total)
 
 
 def money_unit(amounts: Iterable[Decimal]) -> tuple[Decimal, str, str]:
@@ -168,18 +185,22 @@ def refusals_figure(run: YearRun) -> Figure:
         figure = Figure(figsize=(12, 5), layout="constrained")
         axes = figure.subplots()
         bottoms = [0.0] * len(months)
-        for category, color in zip(CATEGORIES, CATEGORY_COLORS, strict=True):
+        for category in CATEGORIES:
             heights = _scaled((values[category] for values in losses.values()), divisor)
+            if not any(heights):  # nothing lost for this reason: not in the legend either
+                continue
             zh, en = CATEGORY_LABELS[category]
-            axes.bar(months, heights, bottom=bottoms, color=color, label=label(en, zh))
+            axes.bar(months, heights, bottom=bottoms, color=CATEGORY_COLORS[category], label=label(en, zh))
             bottoms = [low + high for low, high in zip(bottoms, heights, strict=True)]
         axes.set_ylabel(label(unit_en, unit_zh))
         money_axis(axes)
-        axes.set_xlabel(label(f"month of the claims, {run.year} (reviewed within the year)",
-                              f"{run.year}年费用发生月份（年内已审核）"))
+        zh, en = CLAIMS_MONTH_LABEL
+        axes.set_xlabel(label(f"{en}, {run.year} — reviewed within the year",
+                              f"{run.year}年{zh}，年内已审核"))
         axes.set_ylim(0, max(max(bottoms) * 1.4, 1.0))
         axes.set_title(label("Refusal losses by reason", "拒付金额（按原因）"))
-        axes.legend(loc="upper left", ncols=3)
+        if any(bottoms):
+            axes.legend(loc="upper left", ncols=3)
     return figure
 
 

@@ -21,12 +21,14 @@ from simulator.finance.plots import (
     category_text,
     percent_text,
     plot_outputs,
+    share_text,
     yuan_text,
 )
 from simulator.finance.summary import CSV_COLUMNS, csv_records, run_data
 from simulator.output import csv_header, csv_rows
 
-__all__ = ["PARAM_LABELS", "REGIME_LABELS", "SUMMARY_ROWS", "render_html", "report_files", "summary_cells"]
+__all__ = ["PARAM_LABELS", "REGIME_LABELS", "SUMMARY_ROWS", "comparison_lines", "render_html", "report_files",
+           "summary_cells"]
 
 #: Regimes as the report names them (Chinese, English).
 REGIME_LABELS = {"post_payment": ("按月后付", "post-payment"), "advance_payment": ("预付金", "advance payment")}
@@ -59,6 +61,8 @@ STYLE = (
 
 #: What the month run's parameters are called on the page (``cashflow.json``'s ``sources.taken``).
 PARAM_LABELS = {
+    "name": ("医院名称", "name on the report"),
+    "advance.base_amount": ("预付金基数", "advance base"),
     "claims.daily_level": ("日均水平", "daily level"),
     "settlement.declaration_day": ("申报日", "declaration day"),
     "settlement.declaration_months_after": ("申报间隔月数", "months until declared"),
@@ -96,11 +100,25 @@ def summary_cells(data: dict[str, Any], section: str, key: str) -> list[Any]:
     return [summary["regimes"][regime][key] for regime in REGIME_LABELS]
 
 
+def _next_year(day: str | None, year: int) -> str:
+    """A date, tagged "(次年 next year)" when it falls after the modelled year."""
+    if not day:
+        return "-"
+    return f"{day} (次年 next year)" if int(day[:4]) > year else day
+
+
 def _advance_words(data: dict[str, Any]) -> str:
     """The advance explained in words: amount = base × share, when it arrives and is recouped."""
     advance, terms = data["advance"], data["params"]["advance"]
-    recouped = (f"冲抵 recouped {_e(advance['recouped_on'])}" if advance["recouped_on"]
-                else "年内不冲抵 not recouped within the year")
+    if advance["recouped_on"]:
+        recouped = (f"冲抵 recouped {_e(_next_year(advance['recouped_on'], data['year']))}，与 "
+                    f"{_e(advance['recouped_with'])} 的回款相抵 / netted against the payment of "
+                    f"{_e(advance['recouped_with'])}'s claims (the insurer's first settlement payment "
+                    f"{'on or after ' + _e(terms['recouped_on']) if terms['recouped_on'] else 'of the next year'};"
+                    " that day the receivable falls by the whole payment and the cash is the payment "
+                    "less the advance, so the recoup itself does not change the exposure)")
+    else:
+        recouped = "年内不冲抵 not recouped: no settlement payment after the recoup date is modelled"
     return (f"预付金 advance payment <b>{_e(yuan_text(advance['amount']))} 元</b> = 基数 base "
             f"{_e(yuan_text(terms['base_amount']))} 元（往年医保年支付额 the prior years' annual insurer "
             f"share）× 预付比例 share paid ahead {_e(percent_text(terms['ratio']))}; "
@@ -119,9 +137,10 @@ def _warnings(data: dict[str, Any]) -> list[str]:
         notes.append(
             f"<p><b>取自月度运行 / Modelled on a month run</b> ({_e(sources.get('period'))}, "
             f"{_e(sources.get('month_file'))}): 日均水平 the daily level ({_e(level)} 元), the refusal rates "
-            "and the lags come from that month. 医院名称及其余参数来自参数文件或默认值 / the hospital's name "
-            "and every other figure come from the params (or the defaults), so a name quoting another "
-            "daily level does not describe this run.</p>")
+            "and the lags come from that month. "
+            + ("名称取自月度文件 / the report is named after the month file; " if "name" in (sources.get("taken") or [])
+               else "医院名称来自参数文件 / the name comes from the params; ")
+            + "其余参数来自参数文件或默认值 / every other figure comes from the params (or the defaults).</p>")
         if "advance.base_amount" in (sources.get("taken") or []):
             base = yuan_text(data["params"]["advance"]["base_amount"])
             notes.append(
@@ -136,6 +155,24 @@ def _warnings(data: dict[str, Any]) -> list[str]:
             "payment the exposure stays below zero all year (mean and peak exposure are the advance's, "
             "not the claims'), and the exposure picture shows one green block.</p>")
     return [f"<div class=\"warn\" id=\"advance-note\">{''.join(notes)}</div>"] if notes else []
+
+
+def comparison_lines(data: dict[str, Any]) -> list[str]:
+    """A ``--from-month`` run: the month's claimed total beside the model's same month, with
+    the reason they differ (one line each, Chinese and English)."""
+    found = data.get("month_vs_model")
+    if not found:
+        return []
+    difference = found["difference_percent"]
+    shown = "-" if difference is None else f"{'+' if parse_decimal(difference) > 0 else ''}{difference} %"
+    return [
+        f"月度运行申报 month run claimed {yuan_text(found['month_claimed'])} 元 ({found['period']}, "
+        f"{found['month_days']} 天 days) vs 模型 model {yuan_text(found['model_claimed'])} 元 "
+        f"({found['model_period']}, {found['model_days']} 天 days) ({shown})",
+        f"原因：模型按整月每一天计（周末按星期系数）并含每日随机波动，月度运行只含其列出的 {found['month_days']} 天 / "
+        f"why: the model claims every day of the month (weekends at their weekday factor) with "
+        f"daily noise; the month run only its {found['month_days']} listed days",
+    ]
 
 
 def _sources(sources: dict[str, Any]) -> str:
@@ -158,6 +195,8 @@ def render_html(data: dict[str, Any], pictures: dict[str, bytes]) -> str:
         f"<p>{_e(params['name'])} — 随机种子 seed {data['seed']}.</p>",
         f"<p>{_advance_words(data)}</p>",
         *_warnings(data),
+        *(f"<p id=\"month-vs-model\"><b>{_e(line)}</b></p>" if index == 0 else f"<p class=\"note\">{_e(line)}</p>"
+          for index, line in enumerate(comparison_lines(data))),
         "<h2>汇总 / Summary</h2>",
         f"<div class=\"wrap\"><table><tr><th>项目 / item</th><th>单位 unit</th>{heads}</tr>",
     ]
@@ -167,29 +206,53 @@ def render_html(data: dict[str, Any], pictures: dict[str, bytes]) -> str:
     parts.append("</table></div>")
     lost = data["summary"]["flows"]["lost_by_category"]
     order = {category: index for index, category in enumerate(CATEGORY_LABELS)}
+    lost_total = data["summary"]["flows"]["lost"]
     parts.append("<h2>拒付损失（按原因） / Refusal losses by reason</h2><table>"
                  "<tr><th>原因 / reason</th><th class=\"n\">拒付 lost (元)</th>"
+                 "<th class=\"n\">占比 share of total</th>"
                  "<th class=\"n\">拒付率 rate (% of claimed)</th></tr>")
     for category, amount in sorted(lost.items(), key=lambda item: (-parse_decimal(item[1]),
                                                                    order.get(item[0], len(order)))):
         parts.append(f"<tr><td title=\"{_e(category)}\">{_e(category_text(category, ' / '))}</td>"
                      f"<td class=\"n\">{_e(yuan_text(amount))}</td>"
+                     f"<td class=\"n\">{_e(share_text(amount, lost_total))}</td>"
                      f"<td class=\"n\">{_e(percent_text(params['refusal_rates'][category]))}</td></tr>")
-    parts.append("</table>")
+    total_rate = sum((parse_decimal(rate) for rate in params["refusal_rates"].values()), Decimal(0))
+    parts.append(f"<tr><td><b>合计 total</b></td><td class=\"n\"><b>{_e(yuan_text(lost_total))}</b></td>"
+                 f"<td class=\"n\">{'100.00 %' if parse_decimal(lost_total) else '-'}</td>"
+                 f"<td class=\"n\">{_e(percent_text(total_rate))}</td></tr></table>")
     parts.append("<h2>各月申报、审核、回款 / Each month: declared, reviewed, paid</h2><div class=\"wrap\"><table><tr>"
                  "<th>月份 period</th><th class=\"n\">申报 claimed (元)</th><th class=\"n\">拒付 deducted (元)</th>"
                  "<th class=\"n\">核准 accepted (元)</th><th>申报日 declared</th><th>审核日 reviewed</th>"
                  "<th>回款日 paid</th></tr>")
+    year = data["year"]
+    sums = {key: Decimal(0) for key in ("claimed", "deducted", "accepted")}
     for month in data["months"]:
-        paid = month["paid_date"] if month["paid_in_year"] else f"{month['paid_date']} (次年 next year)"
+        for key in sums:
+            sums[key] += parse_decimal(month[key])
         parts.append(
             f"<tr><td class=\"d\">{_e(month['period'])}</td><td class=\"n\">{_e(yuan_text(month['claimed']))}</td>"
             f"<td class=\"n\">{_e(yuan_text(month['deducted']))}</td>"
             f"<td class=\"n\">{_e(yuan_text(month['accepted']))}</td>"
-            f"<td class=\"d\">{_e(month['declared_on'])}</td><td class=\"d\">{_e(month['reviewed_on'])}</td>"
-            f"<td class=\"d\">{_e(paid)}</td></tr>")
+            + "".join(f"<td class=\"d\">{_e(_next_year(month[key], year))}</td>"
+                      for key in ("declared_on", "reviewed_on", "paid_date")) + "</tr>")
+    parts.append("<tr><td><b>合计 total</b></td>" + "".join(
+        f"<td class=\"n\"><b>{_e(yuan_text(value))}</b></td>" for value in sums.values())
+        + "<td></td><td></td><td></td></tr>")
+    later = [month for month in data["months"] if not month["reviewed_in_year"]]
+    later_deducted = sum((parse_decimal(month["deducted"]) for month in later), Decimal(0))
     parts.append("</table></div><p class=\"note\">核准 accepted = 申报 claimed − 拒付 deducted: what the insurer "
                  "pays (回款) on the paid date.</p>")
+    if later:
+        periods = ", ".join(month["period"] for month in later)
+        parts.append(
+            f"<p class=\"note\" id=\"loss-vs-deducted\">全年拒付损失 {_e(yuan_text(lost_total))} 元 = 拒付合计 "
+            f"{_e(yuan_text(sums['deducted']))} 元 − {_e(periods)} 的拒付 {_e(yuan_text(later_deducted))} 元：这些月份"
+            f"在次年审核，其拒付计入次年。 / The year's loss to refusals ({_e(yuan_text(lost_total))} yuan) is the "
+            f"deducted total ({_e(yuan_text(sums['deducted']))} yuan) less {_e(periods)}'s "
+            f"{_e(yuan_text(later_deducted))} yuan: those months are reviewed in the next year, so their "
+            "deductions are lost then (cashflow.json: <code>monthly_losses</code> counts only the months "
+            "reviewed within the year).</p>")
     captions = {
         PLOT_FILES["exposure"]: "应收未收与资金占用 / Outstanding receivable and exposure",
         PLOT_FILES["refusals"]: "每月拒付（按原因） / Refusal losses per month by reason",

@@ -58,7 +58,7 @@ def _regime(run: YearRun, regime: str) -> dict[str, Any]:
     rate = run.params.cost_of_money
     cost = sum((max(value, ZERO) * rate for value in exposures), ZERO) / count
     advance = run.params.advance.amount if regime == "advance_payment" else ZERO
-    recouped = advance if run.advance_recouped_on is not None else ZERO
+    recouped = advance if run.recouped_in_year else ZERO
     return {
         "advance_received": render(advance),
         "advance_recouped": render(recouped),
@@ -129,8 +129,28 @@ def _date(value: date) -> str:
     return value.isoformat()
 
 
+def month_vs_model(run: YearRun, sources: dict[str, Any] | None) -> dict[str, Any] | None:
+    """A ``--from-month`` run: the month file's claimed total beside the model's for the same
+    month of the modelled year (the model claims every calendar day of the month, weekends at
+    their weekday factor, with the daily noise; the month run only its listed days)."""
+    if not sources or "month_claimed" not in sources:
+        return None
+    month = int(str(sources["period"])[5:7])
+    model = run.months[month - 1]
+    claimed = Decimal(str(sources["month_claimed"]))
+    days = sum(1 for row in run.days if row.day.month == month)
+    difference = None if not claimed else ((model.claimed - claimed) / claimed * 100).quantize(Decimal("0.01"))
+    return {
+        "period": sources["period"], "model_period": model.period,
+        "month_claimed": render(claimed), "month_days": sources.get("month_days"),
+        "model_claimed": render(model.claimed), "model_days": days,
+        "difference_percent": None if difference is None else str(difference),
+    }
+
+
 def run_data(run: YearRun, sources: dict[str, Any] | None = None) -> dict[str, Any]:
     """cashflow.json: inputs, summary, months, per-day rows (money as strings, dates ISO)."""
+    last = run.days[-1].day
     return {
         "model": "cardsettle cash flow",
         "format": 1,
@@ -142,7 +162,10 @@ def run_data(run: YearRun, sources: dict[str, Any] | None = None) -> dict[str, A
             "amount": render(run.params.advance.amount),
             "paid_on": _date(run.advance_paid_on),
             "recouped_on": _date(run.advance_recouped_on) if run.advance_recouped_on else None,
+            "recouped_with": run.advance_recouped_with,
+            "recouped_in_year": run.recouped_in_year,
         },
+        "month_vs_model": month_vs_model(run, sources),
         "summary": summarize(run),
         "months": [
             {
@@ -151,7 +174,8 @@ def run_data(run: YearRun, sources: dict[str, Any] | None = None) -> dict[str, A
                 "deductions_by_category": {category: render(value) for category, value in settlement.deductions.items()},
                 "declared_on": _date(settlement.declared_on), "reviewed_on": _date(settlement.reviewed_on),
                 "paid_date": _date(settlement.paid_on),
-                "paid_in_year": settlement.paid_on <= run.days[-1].day,
+                "reviewed_in_year": settlement.reviewed_on <= last,
+                "paid_in_year": settlement.paid_on <= last,
             }
             for settlement in run.months
         ],

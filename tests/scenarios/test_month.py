@@ -93,7 +93,13 @@ def test_receivables_csv_has_a_row_per_settlement(month: tuple[MonthRun, Path]) 
     run, directory = month
     with (directory / "receivables.csv").open(encoding="utf-8-sig") as handle:
         rows = list(csv.DictReader(handle))
-    assert len(rows) == len(run.receivables["receivables"])
+    claimed = [r for r in run.receivables["receivables"] if Decimal(r["claimed"]) != 0]
+    assert len(rows) == len(claimed)
+    assert all(Decimal(r["claimed"]) != 0 for r in rows)  # nothing claimed: no receivable
+    totals = json.loads((directory / "month.json").read_text(encoding="utf-8"))["receivables"]
+    assert totals["count"] == len(rows) == sum(totals["by_status"].values())
+    assert totals["by_status"]["paid"] == sum(1 for r in rows if r["status"] == "paid")
+    assert totals["nothing_claimed"] == len(run.receivables["receivables"]) - len(rows)
     assert {"setl_id", "dept_name", "dr_name", "claimed", "paid", "deducted", "outstanding",
             "status"} <= set(rows[0])
 
@@ -143,6 +149,19 @@ def test_the_refusal_page_shows_names_units_and_nothing_cut(month: tuple[MonthRu
         assert f'<td class="d">{rule}</td>' in page  # R-DUP-001 on one line
     # money right-aligned with separators
     assert f'<td class="n">{yuan_text(run.declaration["claimed"])}</td>' in page
+
+
+def test_refusal_tables_have_shares_and_a_total_row(month: tuple[MonthRun, Path]) -> None:
+    _run, directory = month
+    page = (directory / "refusals.html").read_text(encoding="utf-8")
+    for title in ("按类别 / By category", "按科室 / By department", "主要原因 / Top reasons",
+                  "按医生 / By doctor", "按结算月份 / By month of settlement", "按月 / By month"):
+        table = page.split(title, 1)[1].split("</table>", 1)[0]
+        if "无 / none" in table.split("<table>", 1)[0]:
+            continue
+        assert "占比" in table and "share of total" in table, title
+        assert "合计 total" in table and "100.00 %" in table, title
+    assert not re.search(r"\d%", page.split("</style>", 1)[1])  # percentages as "0.93 %"
 
 
 def test_the_month_and_cash_flow_reports_share_one_table_of_category_names() -> None:
@@ -258,7 +277,8 @@ def test_the_by_month_analysis_has_both_months(two_months: TwoMonths) -> None:
     assert lines[0].startswith("2026-03: 2 days") and lines[1].startswith("2026-04: 2 days")
     with (directory / "receivables.csv").open(encoding="utf-8-sig") as handle:
         csv_rows = list(csv.DictReader(handle))
-    assert len(csv_rows) == sum(len(run.receivables["receivables"]) for run in runs)
+    assert len(csv_rows) == sum(1 for run in runs for r in run.receivables["receivables"]
+                                if Decimal(r["claimed"]) != 0)  # nothing claimed: no row
 
 
 def test_month_json_is_the_first_month_and_the_cash_flow_model_takes_it(

@@ -59,7 +59,7 @@ def test_same_seed_same_files(tmp_path: Path) -> None:
 def test_from_month_takes_its_year_and_lags(tmp_path: Path) -> None:
     month = tmp_path / "month.json"
     month.write_bytes(orjson.dumps(month_file_data(period="2027-03", daily=[
-        {"date": f"2027-03-{day:02d}", "claimed": 100000} for day in range(1, 32)],
+        {"date": f"2027-03-{day:02d}", "claimed": "100000.00"} for day in range(1, 32)],
         declared_on="2027-04-15", reviewed_on="2027-05-05", paid_date="2027-05-20")))
     result = run("--from-month", month, "--report", tmp_path / "out", "-q")
     assert result.exit_code == 0, result.output

@@ -73,9 +73,10 @@ def test_yuan_and_percent_as_people_read_them() -> None:
     assert yuan_text("92007423.99") == "92,007,423.99"
     assert yuan_text(Decimal("-6627590.345")) == "-6,627,590.35"  # half-up to the cent
     assert yuan_text("0") == "0.00" and yuan_text(None) == "-"
-    assert percent_text("0.000378") == "0.0378%"
-    assert percent_text(Decimal("0.006")) == "0.6%" and percent_text("0.000000") == "0%"
-    assert percent_text("0.0833") == "8.33%"
+    assert percent_text("0.000378") == "0.04 %" and percent_text("0.0005") == "0.05 %"
+    assert percent_text(Decimal("0.006")) == "0.60 %" and percent_text("0.000000") == "0.00 %"
+    assert percent_text("0.006021") == "0.60 %"  # two places always, never "0.6021%"
+    assert percent_text("0.0833") == "8.33 %"
 
 
 def test_small_amounts_are_drawn_in_yuan_large_ones_in_wan() -> None:
@@ -97,8 +98,8 @@ def test_the_page_has_separators_percentages_and_the_advance_in_words(
     text = _text(page)
     advanced = data["summary"]["flows"]["advanced"]
     assert yuan_text(advanced) in text and f">{advanced}<" not in page
-    assert "0.6%" in text and "0.006" not in text  # insurance rules' refusal rate
-    assert "6,664,000.00 元" in text and "80,000,000.00 元" in text and "8.33%" in text
+    assert "0.60 %" in text and "0.006" not in text and "0.6%" not in text  # insurance rules' refusal rate
+    assert "6,664,000.00 元" in text and "80,000,000.00 元" in text and "8.33 %" in text
     assert "× 0.0833" not in text and "80000000.00" not in text
     assert "核准 accepted" in text and "回款 accepted" not in text
     assert "advance-note" not in page  # the defaults' advance fits the defaults' claims
