@@ -94,6 +94,21 @@ class BadInputCommand(OneLineCommand):
             raise BadInput(exc.format_message()) from exc
 
 
+class BadInputGroup(OneLineGroup):
+    """A group whose usage errors (an unknown sub-command) and whose commands' usage errors
+    (an unknown option, a value out of range) are bad input: one line, exit 2."""
+
+    command_class = BadInputCommand
+
+    def resolve_command(
+        self, ctx: click.Context, args: list[str]
+    ) -> tuple[str | None, click.Command | None, list[str]]:
+        try:
+            return super().resolve_command(ctx, args)
+        except click.ClickException as exc:
+            raise BadInput(exc.format_message()) from exc
+
+
 def is_http_url(url: str) -> bool:
     """``http(s)://HOST[:PORT]...`` with a port, if any, in 1..65535 — what a ``--...-url``
     option takes."""

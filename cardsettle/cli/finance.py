@@ -29,7 +29,7 @@ from rich.progress import (
 )
 from rich.table import Column, Table
 
-from cardsettle.cli.errors import BadInput, BadInputCommand, OneLineGroup, clean_errors
+from cardsettle.cli.errors import BadInput, BadInputGroup, clean_errors
 from cardsettle.cli.options import SEED
 from simulator.errors import OutputError, SimulatorError
 from simulator.finance.model import run_year
@@ -94,21 +94,6 @@ def _check_period(period: str, months: int) -> None:
                          "the last month allowed")
 
 
-class FinanceGroup(OneLineGroup):
-    """The finance group: every usage error (an unknown sub-command or option, a value out of
-    range) is bad input — one line, exit 2 — as the commands' own input errors are."""
-
-    command_class = BadInputCommand
-
-    def resolve_command(
-        self, ctx: click.Context, args: list[str]
-    ) -> tuple[str | None, click.Command | None, list[str]]:
-        try:
-            return super().resolve_command(ctx, args)
-        except click.ClickException as exc:
-            raise BadInput(exc.format_message()) from exc
-
-
 def _summary_table(data: dict[str, Any], title: str) -> Table:
     """The one-screen summary, fitting 80 columns: each row label is the Chinese (with its unit)
     above the English, so no label is cut."""
@@ -124,7 +109,7 @@ def _summary_table(data: dict[str, Any], title: str) -> Table:
     return table
 
 
-@click.group(cls=FinanceGroup)
+@click.group(cls=BadInputGroup)
 def finance() -> None:
     """The hospital's money after the window: cash flow, declaration and repayment."""
 

@@ -30,7 +30,7 @@ from rich.progress import (
 )
 from rich.table import Table
 
-from cardsettle.cli.errors import BadInput, BadInputCommand, OneLineGroup, one_line_errors
+from cardsettle.cli.errors import BadInput, BadInputGroup, one_line_errors
 from cardsettle.cli.options import SEED
 from simulator.capacity.compare import VARIANTS, compare_plans, comparison_data
 from simulator.capacity.erlang import erlang_c_block
@@ -57,21 +57,6 @@ MAX_SCALE = 1_000.0       # --scale
 
 
 PLOT_SUFFIXES = ("", ".png", ".svg")
-
-
-class _Group(OneLineGroup):
-    """A group whose usage errors (an unknown sub-command) and whose commands' usage errors
-    (an unknown option, a value out of range) are one line, exit 2: bad input."""
-
-    command_class = BadInputCommand
-
-    def resolve_command(
-        self, ctx: click.Context, args: list[str]
-    ) -> tuple[str | None, click.Command | None, list[str]]:
-        try:
-            return super().resolve_command(ctx, args)
-        except click.ClickException as exc:
-            raise BadInput(exc.format_message()) from exc
 
 
 def _bad_input(func: Callable[..., Any]) -> Callable[..., Any]:
@@ -308,7 +293,7 @@ def _cell(value: Any, fmt: str = "{:.2f}") -> str:
     return fmt.format(value) if isinstance(value, float) else str(value)
 
 
-@click.group(cls=_Group)
+@click.group(cls=BadInputGroup)
 def simulate() -> None:
     """Simulate the hospital's side: the cashier windows (SimPy)."""
 
@@ -374,7 +359,7 @@ def simulate_windows(**options: Any) -> None:
     click.echo(f"wrote {', '.join(str(path) for path, _ in outputs)}")
 
 
-@click.group(cls=_Group)
+@click.group(cls=BadInputGroup)
 def plan() -> None:
     """Plan capacity: how many cashier windows to open each hour."""
 
