@@ -31,6 +31,10 @@ ALWAYS = ("answers", "no_orphans", "exactly_once", "ledgers_agree", "bills_match
 COMPARED = ("medfee_sumamt", "fund_pay_sumamt", "acct_pay", "psn_cash_pay")
 CENT = Decimal("0.01")
 EVIDENCE_LIMIT = 20
+KNOWN_OUTCOMES = ("settled", "partly_refunded", "refunded", "cancelled", "refused")
+"""Outcomes the cashier was told for sure (exactly_once compares them with the insurer)."""
+IDS_SHOWN = 20
+"""Visit ids listed in one piece of evidence (the rest are counted)."""
 
 
 def amount(value: Any) -> Decimal | None:
@@ -97,6 +101,19 @@ class Judge:
         return list(outcome.body.get("settlements") or [])
 
     @cached_property
+    def visit_of_mdtrt(self) -> dict[str, VisitRecord]:
+        """The scenario's visit of each of the insurer's ``mdtrt_id`` (through the HIS's
+        visit id)."""
+        mdtrt = self.mdtrt_of_visit
+        return {mdtrt[v.his_visit_id]: v for v in self.result.visits
+                if v.his_visit_id and v.his_visit_id in mdtrt}
+
+    @cached_property
+    def visit_of_his_visit(self) -> dict[str, str]:
+        """The scenario's visit id of each HIS visit id."""
+        return {v.his_visit_id: v.id for v in self.result.visits if v.his_visit_id}
+
+    @cached_property
     def mdtrt_of_visit(self) -> dict[str, str]:
         """The insurer's ``mdtrt_id`` of each HIS visit (its ``ipt_otp_no``)."""
         return {str(v["ipt_otp_no"]): str(v["mdtrt_id"])
@@ -153,29 +170,62 @@ def no_orphans(judge: Judge, _params: Any) -> CheckResult:
 
 @check("exactly_once")
 def exactly_once(judge: Judge, _params: Any) -> CheckResult:
-    bad = []
+    """Every visit, whatever the cashier was told, against what the insurer holds for it: a
+    visit told settled has exactly one settlement in effect; a visit told refused (or failed),
+    refunded or walked away has none; nothing is settled twice. A visit whose outcome is not
+    known (``unresolved``, no answer) is left to nothing_unresolved and ledgers_agree."""
+    visit_of = judge.visit_of_mdtrt
+    twice: list[dict[str, Any]] = []
     for mdtrt_id, rows in judge.live.items():
         if len(rows) > 1:
-            bad.append({"mdtrt_id": mdtrt_id, "psn_no": rows[0]["psn_no"],
-                        "settlements": [{"setl_id": r["setl_id"], "msgid": r["medins_setl_id"],
-                                         "medfee_sumamt": str(r["medfee_sumamt"]),
-                                         "setl_time": r["setl_time"]} for r in rows]})
+            visit = visit_of.get(mdtrt_id)
+            twice.append({"visit": visit.id if visit else None,
+                          "his_visit_id": visit.his_visit_id if visit else None,
+                          "mdtrt_id": mdtrt_id, "psn_no": rows[0]["psn_no"],
+                          "outcome at the window": visit.outcome if visit else None,
+                          "settlements": [{"setl_id": r["setl_id"], "msgid": r["medins_setl_id"],
+                                           "medfee_sumamt": str(r["medfee_sumamt"]),
+                                           "setl_time": r["setl_time"]} for r in rows]})
+    reported = {item["mdtrt_id"] for item in twice}
+    differ: list[dict[str, Any]] = []
     for visit in judge.result.visits:
+        if visit.outcome not in KNOWN_OUTCOMES:
+            continue
         found = judge.mdtrt_of_visit.get(visit.his_visit_id or "")
+        if found in reported:
+            continue  # settled twice: said once, above
         live = judge.live.get(found or "", [])
         wanted = 1 if visit.outcome in ("settled", "partly_refunded") else 0
-        if visit.outcome in ("settled", "partly_refunded", "refunded", "cancelled") \
-                and len(live) != wanted:
-            bad.append({"visit": visit.id, "his_visit_id": visit.his_visit_id,
-                        "mdtrt_id": found, "outcome at the window": visit.outcome,
-                        "settlements in effect at the insurer": len(live)})
-    twice = sum(1 for item in bad if "settlements" in item)
-    parts = ([f"{twice} visit(s) settled twice at the insurer"] if twice else []) + (
-        [f"{len(bad) - twice} visit(s) whose outcome at the window differs from the insurer's "
-         "(settled at one, not at the other)"] if len(bad) > twice else [])
-    return _result("exactly_once", bad,
+        if len(live) == wanted:
+            continue
+        refusal = visit.refusal or {}
+        item: dict[str, Any] = {"visit": visit.id, "his_visit_id": visit.his_visit_id,
+                                "mdtrt_id": found, "outcome at the window": visit.outcome}
+        if refusal:
+            item["refusal"] = refusal_code(visit)
+            item["step"] = refusal.get("step")
+        item["settlements in effect at the insurer"] = [str(r["setl_id"]) for r in live]
+        differ.append(item)
+    told_not = sum(1 for item in differ if item["settlements in effect at the insurer"])
+    parts = ([f"{len(twice)} visit(s) settled twice at the insurer"] if twice else []) + (
+        [f"{told_not} visit(s) the cashier was told were not settled (refused, failed, "
+         "refunded or walked away) but settled at the insurer"] if told_not else []) + (
+        [f"{len(differ) - told_not} visit(s) the cashier was told were settled but not "
+         "settled at the insurer"] if len(differ) > told_not else [])
+    return _result("exactly_once", twice + differ,
                    "every visit is settled at most once, and the insurer agrees with what the "
                    "cashier was told", "; ".join(parts))
+
+
+def printed(visit: VisitRecord) -> list[tuple[str, Mapping[str, Any]]]:
+    """Every bill and refund slip the visit printed, in order (``printed``); for a record
+    without that list, its last bill and refund slip."""
+    if visit.printed:
+        return [(("bill after the refund" if doc.get("kind") == "bill"
+                  and doc.get("step") == "refund" else str(doc.get("kind"))), doc["document"])
+                for doc in visit.printed if doc.get("document")]
+    return [(kind, doc) for kind, doc in (("bill", visit.bill), ("refund slip", visit.refund))
+            if doc]
 
 
 def _his_counted(judge: Judge) -> dict[str, dict[str, Any]]:
@@ -188,9 +238,15 @@ def ledgers_agree(judge: Judge, _params: Any) -> CheckResult:
     his = _his_counted(judge)
     insurer = {str(row["setl_id"]): row for row in judge.in_effect}
     bad: list[dict[str, Any]] = []
+
+    def visit_of(row: Mapping[str, Any]) -> str | None:
+        visit = judge.visit_of_mdtrt.get(str(row["mdtrt_id"]))
+        return visit.id if visit is not None else None
+
     for setl_id, row in insurer.items():
         if setl_id not in his:
-            bad.append({"setl_id": setl_id, "problem": "at the insurer, not in the HIS's ledger",
+            bad.append({"visit": visit_of(row), "setl_id": setl_id,
+                        "problem": "at the insurer, not in the HIS's ledger",
                         "mdtrt_id": row["mdtrt_id"], "psn_no": row["psn_no"],
                         "refd_setl_flag": row["refd_setl_flag"],
                         "medfee_sumamt": str(row["medfee_sumamt"])})
@@ -198,22 +254,25 @@ def ledgers_agree(judge: Judge, _params: Any) -> CheckResult:
         differ = {key: {"his": his[setl_id].get(key), "insurer": str(row[key])}
                   for key in COMPARED if amount(his[setl_id].get(key)) != amount(row[key])}
         if differ:
-            bad.append({"setl_id": setl_id, "problem": "amounts differ", "amounts": differ})
+            bad.append({"visit": visit_of(row), "setl_id": setl_id, "problem": "amounts differ",
+                        "amounts": differ})
         cancelled = bool(row["cancelled_by"]) and row["refd_setl_flag"] == "0"
         status = his[setl_id].get("status")
         expected = "refund" if row["refd_setl_flag"] == "1" else (
             "cancelled" if cancelled else "settled")
         if status != expected:
-            bad.append({"setl_id": setl_id, "problem": f"the HIS says {status}, the insurer "
-                                                       f"{expected}"})
+            bad.append({"visit": visit_of(row), "setl_id": setl_id,
+                        "problem": f"the HIS says {status}, the insurer {expected}"})
     for setl_id, row in his.items():
         if setl_id not in insurer:
-            bad.append({"setl_id": setl_id, "problem": "in the HIS's ledger, not in effect at "
-                                                       "the insurer", "status": row.get("status"),
-                        "visit_id": row.get("visit_id")})
+            bad.append({"visit": judge.visit_of_his_visit.get(str(row.get("visit_id"))),
+                        "setl_id": setl_id,
+                        "problem": "in the HIS's ledger, not in effect at the insurer",
+                        "status": row.get("status"), "visit_id": row.get("visit_id")})
     pending = [row for row in judge.his_ledger if row.get("status") == "pending"]
     for row in pending:
-        bad.append({"msgid": row.get("msgid"), "visit_id": row.get("visit_id"),
+        bad.append({"visit": judge.visit_of_his_visit.get(str(row.get("visit_id"))),
+                    "msgid": row.get("msgid"), "visit_id": row.get("visit_id"),
                     "problem": "still pending in the HIS's ledger (outcome never resolved)"})
     return _result("ledgers_agree", bad,
                    f"the HIS's ledger and the insurer's agree row by row "
@@ -225,9 +284,7 @@ def ledgers_agree(judge: Judge, _params: Any) -> CheckResult:
 def bills_match(judge: Judge, _params: Any) -> CheckResult:
     bad = []
     for visit in judge.result.visits:
-        for kind, bill in (("bill", visit.bill), ("refund slip", visit.refund)):
-            if not bill:
-                continue
+        for kind, bill in printed(visit):
             row = judge.by_setl_id.get(str(bill.get("setl_id")))
             if row is None:
                 bad.append({"visit": visit.id, "kind": kind, "setl_id": bill.get("setl_id"),
@@ -249,7 +306,11 @@ def bills_match(judge: Judge, _params: Any) -> CheckResult:
     return _result("bills_match", bad,
                    "every bill and refund slip shows the insurer's amounts and charged the "
                    "patient what the insurer settled",
-                   "{n} bill(s) differ from the insurer's settlement")
+                   "{n} bill(s) or refund slip(s) differ from the insurer's settlement")
+
+
+def _group_balanced(group: Mapping[str, Any]) -> bool:
+    return str((group.get("final") or {}).get("stmt_rslt")) == "0"
 
 
 @check("day_end_balanced")
@@ -257,14 +318,23 @@ def day_end_balanced(judge: Judge, _params: Any) -> CheckResult:
     days = judge.result.day_ends
     if not days:
         return CheckResult("day_end_balanced", False, "no day-end ran (day_end: false?)")
-    bad = [{"date": d.date, "ok": d.ok, "balanced": d.balanced,
-            "groups": [{k: g.get(k) for k in ("insutype", "clr_type", "setl_optins", "first",
-                                               "final")} for g in d.body.get("groups") or []],
-            # what the HIS left open (a pending settlement it could not resolve) also counts
-            "unresolved": d.body.get("unresolved") or [],
-            "corrections": d.body.get("corrections") or [],
-            "refusal": d.body.get("refusal"), "error": d.body.get("error")}
-           for d in days if not (d.ok and d.balanced)]
+    bad = []
+    for d in days:
+        if d.ok and d.balanced:
+            continue
+        groups = [{k: g.get(k) for k in ("insutype", "clr_type", "setl_optins", "final",
+                                         "first")} for g in d.body.get("groups") or []]
+        item: dict[str, Any] = {"date": d.date, "ok": d.ok, "balanced": d.balanced}
+        if d.body.get("refusal") or d.body.get("error"):
+            item.update(refusal=d.body.get("refusal"), error=d.body.get("error"))
+        # the failing parts first (the printed evidence is cut): the groups that did not
+        # balance, what the HIS left open (a pending settlement it could not resolve),
+        # the corrections; then the groups that balanced
+        item["unbalanced groups"] = [g for g in groups if not _group_balanced(g)]
+        item["unresolved"] = d.body.get("unresolved") or []
+        item["corrections"] = d.body.get("corrections") or []
+        item["balanced groups"] = [g for g in groups if _group_balanced(g)]
+        bad.append(item)
     return _result("day_end_balanced", bad,
                    f"day-end reconciliation (3201) balanced on {len(days)} day(s)",
                    "{n} day-end(s) did not balance")
@@ -290,11 +360,35 @@ def _wanted(wanted: Any) -> str:
     return " and ".join(f"{'≥' if k == 'min' else '≤'} {v}" for k, v in wanted.items())
 
 
+def _ids(found: Any) -> Any:
+    """At most :data:`IDS_SHOWN` visit ids (a list, or a mapping id → outcome) and how many
+    more there are."""
+    if len(found) <= IDS_SHOWN:
+        return found
+    if isinstance(found, dict):
+        shown: Any = dict(list(found.items())[:IDS_SHOWN])
+        shown["..."] = f"{len(found) - IDS_SHOWN} more"
+        return shown
+    return [*found[:IDS_SHOWN], f"... {len(found) - IDS_SHOWN} more"]
+
+
 @check("outcomes")
 def outcomes(judge: Judge, params: Any) -> CheckResult:
     counts = judge.result.outcome_counts()
-    bad = [{"outcome": name, "visits": counts.get(name, 0), "expected": _wanted(wanted)}
-           for name, wanted in params.items() if not _count_ok(counts.get(name, 0), wanted)]
+    bad = []
+    for name, wanted in params.items():
+        actual = counts.get(name, 0)
+        if _count_ok(actual, wanted):
+            continue
+        item: dict[str, Any] = {"outcome": name, "visits": actual, "expected": _wanted(wanted)}
+        low = wanted if isinstance(wanted, int) else wanted.get("min", 0)
+        if actual < low:  # too few: the visits that ended otherwise, with how they ended
+            item["other outcomes"] = _ids({v.id: v.outcome for v in judge.result.visits
+                                           if v.outcome != name})
+        else:  # too many: the visits that ended so
+            item["visits with this outcome"] = _ids(
+                [v.id for v in judge.result.visits if v.outcome == name])
+        bad.append(item)
     shown = ", ".join(f"{n} {counts.get(n, 0)}" for n in OUTCOMES if counts.get(n))
     return _result("outcomes", bad, f"visits ended as expected ({shown})",
                    f"{{n}} outcome count(s) differ ({shown})")

@@ -182,6 +182,8 @@ class ScenarioData:
     def choose_person(self, selector: Mapping[str, Any], day: date, where: str) -> dict[str, Any]:
         found = [p for p in self.candidates(selector, day) if p["psn_no"] not in self.used]
         nth = int(selector.get("nth", 0))
+        if len(found) <= nth and "psn_no" in selector:
+            raise SelectionError(where, self._psn_no_problem(selector, day))
         if len(found) <= nth:
             shown = {k: v for k, v in selector.items() if k != "nth"} or "{}"
             raise SelectionError(where, f"no {'further ' if nth else ''}person of the "
@@ -191,6 +193,26 @@ class ScenarioData:
         chosen = found[nth]
         self.used.add(chosen["psn_no"])
         return chosen
+
+    def _psn_no_problem(self, selector: Mapping[str, Any], day: date) -> str:
+        """Why the person named by ``psn_no`` cannot be chosen: not in the population, already
+        chosen, or not what the other keys ask."""
+        psn_no = selector["psn_no"]
+        person = next((p for p in self.persons if p["psn_no"] == psn_no), None)
+        if person is None:
+            return (f"no person with psn_no {psn_no} in the population ({len(self.persons)} "
+                    "persons, generated from data.population or read from its file): take a "
+                    "psn_no from the report's data/population-*.jsonl, or choose the person by "
+                    "other keys")
+        if psn_no in self.used:
+            return (f"person {psn_no} is already chosen by another visit (to see the same "
+                    "person again: same_as: VISIT_ID)")
+        if int(selector.get("nth", 0)):
+            return f"psn_no {psn_no} names one person: leave out nth"
+        others = {k: v for k, v in selector.items() if k not in ("psn_no", "nth")}
+        defaults = "" if others else (" (a person is chosen insurance: normal, not deceased "
+                                      "nor blacklisted unless the selector says otherwise)")
+        return f"person {psn_no} does not match {others or '{}'}{defaults}"
 
     # -- items ---------------------------------------------------------------------------
     def item_matches(self, mapping: Mapping[str, Any], selector: Mapping[str, Any]) -> bool:

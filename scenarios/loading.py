@@ -7,6 +7,7 @@ offending field (``visits[3].person.card``) — before anything runs.
 
 from __future__ import annotations
 
+import difflib
 import json
 from collections.abc import Iterable, Mapping
 from datetime import date, datetime, time
@@ -20,6 +21,7 @@ import jsonschema
 from jsonschema.exceptions import ValidationError, best_match
 
 from mock_insurer.faults import FaultPlan, FaultPlanError
+from mock_insurer.refusals import TEXTS as REFUSAL_TEXTS
 from scenarios.errors import ScenarioFileError
 from scenarios.model import (
     DEFAULT_OVERRIDE_REASON,
@@ -34,14 +36,29 @@ from scenarios.model import (
     Scenario,
     VisitSpec,
 )
-from scenarios.yamlio import YamlError, load_yaml_text
+from scenarios.yamlio import DuplicateKeyError, YamlError, load_yaml_text
 from simulator.edge_cases import EDGE_CASE_LABELS
 
 DEFAULT_HIS_TIMEOUT = 2.0
 """Seconds the embedded reference HIS waits for the insurer (short: scenarios time out on
 purpose, and a run should not sit through a real HIS's 10-60 s)."""
 
-__all__ = ["DEFAULT_HIS_TIMEOUT", "field_path", "load_scenario", "parse_scenario", "scenario_schema", "schema_message"]
+MAX_VISITS = 20_000
+"""Visits a scenario may hold in all (explicit visits and every arrival group's count): one
+arrival group's own limit. A run plays every visit one after another (some 25 a second on a
+two-core machine), so 20,000 is already a quarter of an hour's run; a bigger day is a load test
+(docs/loadtests.md)."""
+
+HIS_REFUSALS = ("insurer_refused", "visit_state", "insurer_unavailable", "insurer_no_answer",
+                "insurer_gateway", "insurer_answer_unusable", "settlement_unknown",
+                "refund_unknown", "settlement_failed", "refund_failed", "rule_check_severe")
+"""The reference HIS's own refusal codes (docs/his-driver.md); a vendor's HIS may add its own,
+written ``his:CODE`` in a scenario."""
+
+SHARE_TOLERANCE = 0.001
+"""How far the shares of ``mix`` or ``certificates`` may add up from 1 (rounding)."""
+
+__all__ = ["DEFAULT_HIS_TIMEOUT", "HIS_REFUSALS", "MAX_VISITS", "field_path", "load_scenario", "parse_scenario", "scenario_schema", "schema_message"]
 
 
 @cache
@@ -65,13 +82,49 @@ def field_path(parts: Iterable[Any]) -> str:
     return text
 
 
+def _alternative(schema: Mapping[str, Any]) -> str:
+    """One branch of an anyOf/oneOf in words: ``a number above 0``, ``'over_limit'``."""
+    if "const" in schema:
+        return repr(schema["const"])
+    if "enum" in schema:
+        return " or ".join(repr(name) for name in schema["enum"])
+    kind = schema.get("type")
+    words = {"number": "a number", "integer": "a whole number", "string": "a text",
+             "object": "a mapping", "array": "a list", "boolean": "true or false"}
+    text = words.get(str(kind), "something else")
+    if "exclusiveMinimum" in schema:
+        text += f" above {schema['exclusiveMinimum']}"
+    elif "minimum" in schema:
+        text += f" ≥ {schema['minimum']}"
+    if kind == "string" and schema.get("description"):
+        text += f" ({schema['description']})"
+    return text
+
+
+def _alternatives(error: ValidationError) -> str | None:
+    """What an anyOf/oneOf allows, in words, or None when its branches do not say it simply."""
+    branches = error.schema.get(str(error.validator)) or []
+    if branches and all(set(b) == {"required"} for b in branches):
+        names = [f"`{name}`" for b in branches for name in b["required"]]
+        noun = next((f"a {key}" for key in ("scenario", "drill")
+                     if key in (error.schema.get("required") or [])), "it")
+        return f"{noun} needs {' or '.join(names)}"
+    if branches and all(set(b) & {"type", "const", "enum"} for b in branches):
+        expected = " or ".join(_alternative(b) for b in branches)
+        return f"{error.instance!r} is not valid: {expected} is expected"
+    return None
+
+
 def schema_message(error: ValidationError) -> str:
     message = error.message
+    if error.validator in ("anyOf", "oneOf") and (said := _alternatives(error)) is not None:
+        message = said
     if error.validator == "pattern" and error.schema.get("description"):
         message = f"{error.instance!r} is not {error.schema['description']}"
     if isinstance(error.instance, int | float) and not isinstance(error.instance, bool) \
             and '"string"' in json.dumps(error.schema):
-        message += f" (a text is expected here; quote it: '{error.instance}')"
+        message += (f" (quote it: '{error.instance}')" if "a text" in message else
+                    f" (a text is expected here; quote it: '{error.instance}')")
     if error.validator == "oneOf" and isinstance(error.instance, str):
         names = [name for choice in error.schema.get("oneOf", []) for name in choice.get("enum", [])]
         if names:
@@ -99,6 +152,8 @@ def checked_document(text: str, name: str, validator: jsonschema.Draft202012Vali
     naming the first offending field (``shape`` says what the top level should hold)."""
     try:
         data = load_yaml_text(text)
+    except DuplicateKeyError as exc:
+        raise ScenarioFileError(name, "", str(exc)) from exc
     except YamlError as exc:
         raise ScenarioFileError(name, "", f"not YAML: {exc}") from exc
     if not isinstance(data, dict):
@@ -143,6 +198,10 @@ class _Builder:
     def moment(self, text: str, where: str) -> datetime:
         day_text, _, clock = text.rpartition(" ")
         day = self._date(day_text, where) if day_text else self.day
+        if day < self.day:
+            raise self.fail(where, f"{text!r} is before the scenario's date "
+                                   f"{self.day.isoformat()} (date is the first business day; "
+                                   "give a time on it or a later day)")
         try:
             return datetime.combine(day, time.fromisoformat(clock))
         except ValueError:
@@ -150,12 +209,15 @@ class _Builder:
 
     def build(self) -> Scenario:
         data = self.data
+        self._check_refusals()
         visits = tuple(self.visit(v, f"visits[{i}]") for i, v in enumerate(data.get("visits", [])))
         self._check_visit_ids(visits)
         arrivals = tuple(self.arrivals(a, f"arrivals[{i}]", i)
                          for i, a in enumerate(data.get("arrivals", [])))
+        self._check_total(visits, arrivals)
         timeline = tuple(self.event(e, f"timeline[{i}]")
                          for i, e in enumerate(data.get("timeline", [])))
+        self._check_order(timeline)
         his = data.get("his", {})
         return Scenario(
             id=data["scenario"], title=data["title"], date=self.day, source=self.path,
@@ -225,6 +287,54 @@ class _Builder:
             then=data.get("then", "settle"), refund_items=refund_items,
             retry=self.retry(data.get("retry")), expect=data.get("expect", {}))
 
+    def _check_total(self, visits: tuple[VisitSpec, ...],
+                     arrivals: tuple[ArrivalSpec, ...]) -> None:
+        total = len(visits) + sum(group.count for group in arrivals)
+        if total > MAX_VISITS:
+            raise self.fail("arrivals" if arrivals else "visits",
+                            f"{total:,} visits in all ({len(visits):,} visits + "
+                            f"{total - len(visits):,} arrivals); a scenario holds at most "
+                            f"{MAX_VISITS:,} (split it into several scenarios, or load-test a "
+                            "bigger day: cardsettle load)")
+
+    def _check_order(self, timeline: tuple[EventSpec, ...]) -> None:
+        """Timeline events in time order: each replaces the fault plan from its time on, so an
+        event written after a later one would silently change what is in force."""
+        for n in range(1, len(timeline)):
+            before, event = timeline[n - 1], timeline[n]
+            if event.at < before.at:
+                raise self.fail(f"timeline[{n}].at",
+                                f"{event.at:%Y-%m-%d %H:%M:%S} is before timeline[{n - 1}] at "
+                                f"{before.at:%Y-%m-%d %H:%M:%S}: write the events in time order")
+
+    def _check_refusals(self) -> None:
+        """Every refusal code an expectation names is one the insurer or the HIS can give
+        (a misspelt code would only fail at the end of a run)."""
+        data = self.data
+        for kind in ("visits", "arrivals"):
+            for i, item in enumerate(data.get(kind, [])):
+                code = (item.get("expect") or {}).get("refusal")
+                if code is not None:
+                    item["expect"] = {**item["expect"], "refusal": self.refusal(
+                        code, f"{kind}[{i}].expect.refusal")}
+        for i, spec in enumerate(data.get("expect", [])):
+            if isinstance(spec, dict) and "refusals" in spec:
+                spec["refusals"] = {self.refusal(code, f"expect[{i}].refusals.{code}"): wanted
+                                    for code, wanted in spec["refusals"].items()}
+
+    def refusal(self, code: str, where: str) -> str:
+        """``code`` as the checks compare it (``his:CODE``, a vendor's own code: CODE)."""
+        if code.startswith("his:") and len(code) > 4:
+            return code[4:]
+        known = [*sorted(REFUSAL_TEXTS), *HIS_REFUSALS]
+        if code in known:
+            return code
+        close = difflib.get_close_matches(code, known, n=1)
+        hint = f"did you mean {close[0]}? " if close else ""
+        raise self.fail(where, f"{code!r} is not a refusal code the insurer or the HIS gives; "
+                               f"{hint}known: {', '.join(known)} (a vendor HIS's own code: "
+                               f"'his:{code}')")
+
     def _check_visit_ids(self, visits: tuple[VisitSpec, ...]) -> None:
         seen: dict[str, int] = {}
         for i, visit in enumerate(visits):
@@ -248,8 +358,10 @@ class _Builder:
             raise self.fail(f"{where}.to", f"{data['to']!r} is not after from {data['from']!r}")
         for key in ("certificates", "mix"):
             shares = data.get(key)
-            if shares is not None and sum(shares.values()) <= 0:
-                raise self.fail(f"{where}.{key}", "the shares add up to 0")
+            if shares is not None and abs(sum(shares.values()) - 1) > SHARE_TOLERANCE:
+                raise self.fail(f"{where}.{key}",
+                                f"the shares add up to {sum(shares.values()):g}; they are the "
+                                "parts of the group's visits and must add up to 1")
         low, high = data.get("lines", [1, 4])
         if high < low:
             raise self.fail(f"{where}.lines", f"[{low}, {high}]: the second is below the first")

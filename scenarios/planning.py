@@ -9,16 +9,27 @@ conditioned on its count — rounded to the second (business time).
 from __future__ import annotations
 
 import random
+import shutil
+import tempfile
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
-from scenarios.data import Certificate, ChosenLine, ScenarioData, SelectionError, certificate
+from scenarios.data import (
+    Certificate,
+    ChosenLine,
+    ScenarioData,
+    SelectionError,
+    certificate,
+    prepare_data,
+)
 from scenarios.errors import ScenarioFileError
 from scenarios.model import ArrivalSpec, LineSpec, Scenario, VisitSpec
 
-__all__ = ["DEFAULT_ARRIVING", "DEPARTMENTS", "PlannedVisit", "plan_visits"]
+__all__ = ["DEFAULT_ARRIVING", "DEPARTMENTS", "PlannedVisit", "check_plan", "plan_visits",
+           "prepare_and_plan"]
 
 DEPARTMENTS: Mapping[str, tuple[str, str, str]] = {
     # 科室代码 (national department codes, 科别 A03...): name, a doctor's code and name
@@ -122,3 +133,36 @@ def plan_visits(scenario: Scenario, data: ScenarioData) -> list[PlannedVisit]:
         raise ScenarioFileError(source, exc.where, str(exc).removeprefix(f"{exc.where}: ")) from exc
     order = {id(p): n for n, p in enumerate(planned)}
     return sorted(planned, key=lambda p: (p.spec.at, p.spec.group != "", order[id(p)]))
+
+
+def prepare_and_plan(scenario: Scenario, directory: Path) -> tuple[ScenarioData,
+                                                                    list[PlannedVisit]]:
+    """The scenario's data (generated into ``directory``, where earlier files of the same
+    settings are reused) and its visits planned. When that fails (a selector nothing matches,
+    data that cannot be generated) whatever this call created is removed again: a run that
+    cannot start leaves no half report."""
+    first_new = None
+    for parent in (directory, *directory.parents):
+        if parent.exists():
+            break
+        first_new = parent
+    before = set(directory.iterdir()) if directory.is_dir() else set()
+    try:
+        data = prepare_data(scenario, directory)
+        return data, plan_visits(scenario, data)
+    except BaseException:
+        if first_new is not None:
+            shutil.rmtree(first_new, ignore_errors=True)
+        elif directory.is_dir():
+            for path in set(directory.iterdir()) - before:
+                if path.is_file():
+                    path.unlink(missing_ok=True)
+        raise
+
+
+def check_plan(scenario: Scenario) -> list[PlannedVisit]:
+    """Plan the scenario's visits as a run would — its data generated from its seeds into a
+    temporary directory, removed afterwards — so that ``scenario check`` finds an item, a
+    person or a selector nothing matches without running anything."""
+    with tempfile.TemporaryDirectory(prefix="cardsettle-check-") as temp:
+        return prepare_and_plan(scenario, Path(temp) / "data")[1]

@@ -39,6 +39,9 @@ class VisitRecord:
     error: str | None = None
     bill: dict[str, Any] | None = None
     refund: dict[str, Any] | None = None
+    printed: list[dict[str, Any]] = field(default_factory=list)
+    """Every bill and refund slip printed, in order: ``{"kind": "bill"|"refund slip",
+    "step": ..., "document": {...}}`` (``bill`` and ``refund`` are the last of each)."""
     recovered: bool = False
     retries: int = 0
     steps: list[StepRecord] = field(default_factory=list)

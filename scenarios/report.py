@@ -77,9 +77,14 @@ def write_json(result: RunResult, directory: Path) -> Path:
     return path
 
 
+EVIDENCE_CHARS = 600
+"""A piece of evidence is cut to this many characters on the terminal (whole in result.json);
+the checks put what fails first in each piece, so the cut falls after it."""
+
+
 def _evidence_line(item: Any) -> str:
     text = json.dumps(item, ensure_ascii=False, default=str)
-    return text if len(text) <= 300 else text[:297] + "..."
+    return text if len(text) <= EVIDENCE_CHARS else text[:EVIDENCE_CHARS - 3] + "..."
 
 
 def _refusals(counts: Counter[str]) -> Text:

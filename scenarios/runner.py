@@ -21,11 +21,12 @@ from typing import Any
 
 from mock_insurer.transactions import Settings
 from scenarios.checks import run_checks
-from scenarios.data import ScenarioData, prepare_data
+from scenarios.data import ScenarioData
+from scenarios.errors import HarnessError
 from scenarios.harness import Harness, open_harness
 from scenarios.library import LIBRARY
 from scenarios.model import EventSpec, Scenario
-from scenarios.planning import DEPARTMENTS, PlannedVisit, plan_visits
+from scenarios.planning import DEPARTMENTS, PlannedVisit, prepare_and_plan
 from scenarios.records import DayEndRecord, RunResult, StepRecord, VisitRecord
 from simulator.his.app import ReferenceHis
 from simulator.his.errors import DriverError, DriverInputError
@@ -284,6 +285,7 @@ class Runner:
             record.outcome = "cancelled"
             return
         record.bill = dict(outcome.body.get("bill") or {})
+        record.printed.append({"kind": "bill", "step": "settle", "document": record.bill})
         record.recovered = bool(record.bill.get("recovered"))
         record.outcome = "settled"
         if spec.then not in ("refund", "partial_refund"):
@@ -299,8 +301,11 @@ class Runner:
                 record.outcome = "settled"  # the refund was refused: the bill stands
             return
         record.refund = dict(outcome.body.get("refund") or {})
+        record.printed.append({"kind": "refund slip", "step": "refund", "document": record.refund})
         bill = outcome.body.get("bill")
         record.bill = dict(bill) if bill else None
+        if record.bill:  # a partial refund prints a new bill for what is kept
+            record.printed.append({"kind": "bill", "step": "refund", "document": record.bill})
         record.outcome = "partly_refunded" if bill else "refunded"
 
 
@@ -333,6 +338,25 @@ class Runner:
 
 
 
+def require_fresh_his(harness: Harness) -> None:
+    """Stop (:class:`HarnessError`) when the HIS given by URL already holds settlements — an
+    earlier run's, which the insurer (reset for this run) knows nothing of: every check would
+    then fail on rows of another run. Its ledger (``GET /his/v1/ledger``) says; a HIS that
+    cannot answer it is left to the run."""
+    try:
+        outcome = harness.his.ledger()
+    except (DriverError, DriverInputError):
+        return
+    rows = list(outcome.body.get("settlements") or []) if outcome.ok else []
+    if rows:
+        days = sorted({str(row.get("setl_date") or row.get("setl_time") or "")[:10]
+                       for row in rows} - {""})
+        raise HarnessError(
+            f"the HIS at {harness.his_url} already holds {len(rows)} settlement row(s)"
+            f"{' of ' + ', '.join(days[:3]) if days else ''} from an earlier run: restart it "
+            "with a fresh database (the reference HIS: a new --db) and run again")
+
+
 def shown_source(source: Path | str | None) -> str:
     """Where the scenario came from, as result.json says it: a library scenario as
     ``scenarios/library/NAME.yaml`` (the same on every install), another file as given."""
@@ -351,20 +375,23 @@ def run_scenario(scenario: Scenario, directory: Path, *, insurer_url: str | None
                  insurer_settings: Settings | None = None,
                  on_progress: Callable[[int, int], None] | None = None,
                  on_finish: Callable[[Harness, RunResult], None] | None = None,
-                 insurer_auth: str = "none", his_command: str | None = None) -> RunResult:
+                 insurer_auth: str = "none", his_command: str | None = None,
+                 fresh_his: bool = False) -> RunResult:
     """Run ``scenario`` (data, servers and files under ``directory``) and judge it.
     ``insurer_settings`` configure an embedded insurer (default: strict mode);
     ``insurer_auth`` the embedded insurer's gateway authentication (none, tif, apikey);
     ``his_command`` starts the HIS under test for this run (:mod:`scenarios.his_process`);
     ``on_finish(harness, result)`` runs after the checks, before the servers stop (to read
-    more of the insurer's or the HIS's records)."""
+    more of the insurer's or the HIS's records); ``fresh_his``: a HIS given by URL must not
+    hold settlements yet (:func:`require_fresh_his`)."""
     started = time.perf_counter()
-    data = prepare_data(scenario, directory / "data")
-    planned = plan_visits(scenario, data)
+    data, planned = prepare_and_plan(scenario, directory / "data")
     with open_harness(scenario, data, directory, insurer_url=insurer_url,
                       admin_token=admin_token, his_url=his_url, his_class=his_class,
                       his_command=his_command, his_timeout=his_timeout,
                       insurer_settings=insurer_settings, insurer_auth=insurer_auth) as harness:
+        if fresh_his and his_url is not None:
+            require_fresh_his(harness)
         runner = Runner(scenario, data, harness, on_progress)
         runner.run(planned)
         result = RunResult(

@@ -3,7 +3,9 @@
 PyYAML's default resolvers turn ``2026-03-02`` into a date, ``9:30`` into the number 570
 (base 60), ``no``/``on`` into booleans and ``0012`` into 10. A scenario means the text it shows,
 so this loader resolves only ``null``, ``true``/``false``, decimal integers and decimal
-numbers; everything else stays a string.
+numbers; everything else stays a string. A key given twice in one mapping (``seed: 7`` then
+``seed: 8``) is refused with both lines — PyYAML would keep the last silently. Scenario and
+drill files are both read here.
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ from typing import Any
 
 import yaml
 
-__all__ = ["YamlError", "load_yaml_text"]
+__all__ = ["DuplicateKeyError", "YamlError", "load_yaml_text"]
 
 
 class _Resolver(yaml.resolver.Resolver):
@@ -42,15 +44,44 @@ class _Loader(yaml.reader.Reader, yaml.scanner.Scanner, yaml.parser.Parser,
         yaml.constructor.SafeConstructor.__init__(self)
         _Resolver.__init__(self)
 
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
+        """A mapping whose keys are unique (a merge ``<<`` may repeat a key: that is its
+        purpose)."""
+        seen: dict[Any, int] = {}
+        for key_node, _value in node.value:
+            if key_node.tag == "tag:yaml.org,2002:merge":
+                continue
+            key = self.construct_object(key_node, deep=True)
+            try:
+                first = seen.get(key)
+            except TypeError:  # an unhashable key: the constructor below says so
+                continue
+            line = key_node.start_mark.line + 1
+            if first is not None:
+                raise DuplicateKeyError(key, first, line)
+            seen[key] = line
+        return super().construct_mapping(node, deep=deep)
+
 
 class YamlError(ValueError):
     """The text is not YAML; the message names the line and column."""
+
+
+class DuplicateKeyError(YamlError):
+    """A key given twice in one mapping; the message names the key and both lines."""
+
+    def __init__(self, key: Any, first: int, again: int) -> None:
+        self.line = again
+        super().__init__(f"line {again}: duplicate key {key!r} (first on line {first}); "
+                         "give each key once")
 
 
 def load_yaml_text(text: str) -> Any:
     """Parse one YAML document with the plain resolvers above."""
     try:
         return yaml.load(text, Loader=_Loader)  # type: ignore[arg-type]  # a safe loader
+    except DuplicateKeyError:
+        raise
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark
         where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark is not None else ""

@@ -9,16 +9,18 @@ import click
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from cardsettle.cli.errors import OneLineGroup, clean_errors
+from cardsettle.cli.errors import BadInput, BadInputCommand, OneLineGroup, clean_errors
 from scenarios.his_process import command_problem
 from scenarios.library import library_path, library_scenarios
 from scenarios.loading import load_scenario, scenario_schema
 from scenarios.model import Scenario
+from scenarios.planning import check_plan
 from scenarios.records import RunResult
 from scenarios.report import render, write_json
 from scenarios.runner import run_scenario
 from simulator.errors import OutputError
 from simulator.his.app import ReferenceHis
+from simulator.his.errors import HisConfigError
 
 __all__ = ["check_report_dir", "run_one", "scenario"]
 
@@ -32,6 +34,9 @@ def _load(target: str) -> Scenario:
     path = Path(target)
     if not path.exists() and library_path(target) is not None:
         path = library_path(target)  # type: ignore[assignment]
+    if path.is_dir():
+        raise BadInput(f"{target} is a directory, not a scenario file: name a scenario file "
+                       "or a library scenario (see `cardsettle scenario list`)")
     return load_scenario(path)
 
 
@@ -40,7 +45,10 @@ def _his_class(variant: str | None) -> type[ReferenceHis]:
         return ReferenceHis
     from simulator.his.variants import variant as find_variant
 
-    return find_variant(variant).his_class
+    try:
+        return find_variant(variant).his_class
+    except HisConfigError as exc:  # its message names `his serve`'s option
+        raise BadInput("--his-variant" + str(exc).removeprefix("--variant")) from exc
 
 
 def check_report_dir(report: Path) -> None:
@@ -58,7 +66,8 @@ def check_report_dir(report: Path) -> None:
 def run_one(loaded: Scenario, report: Path, *, console: Console, his_url: str | None = None,
             insurer_url: str | None = None, admin_token: str | None = None,
             his_class: type[ReferenceHis] = ReferenceHis, timeout: float | None = None,
-            progress: bool = True, his_command: str | None = None) -> RunResult:
+            progress: bool = True, his_command: str | None = None,
+            fresh_his: bool = False) -> RunResult:
     """Run one scenario with a progress bar, print its result, write result.json (its
     directory checked first: a run never ends in an unwritable result)."""
     check_report_dir(report)
@@ -69,6 +78,7 @@ def run_one(loaded: Scenario, report: Path, *, console: Console, his_url: str | 
         result = run_scenario(
             loaded, report, insurer_url=insurer_url, admin_token=admin_token, his_url=his_url,
             his_class=his_class, his_timeout=timeout, his_command=his_command,
+            fresh_his=fresh_his,
             on_progress=lambda done, total: bar.update(task, completed=done, total=total))
     render(result, console)
     path = write_json(result, report)
@@ -76,7 +86,7 @@ def run_one(loaded: Scenario, report: Path, *, console: Console, his_url: str | 
     return result
 
 
-@scenario.command()
+@scenario.command(cls=BadInputCommand)
 @click.argument("target", metavar="FILE|NAME")
 @click.option("--his-url", help="A HIS serving the driver API (http://HOST:PORT). Default: start "
                                 "the reference HIS, embedded.")
@@ -101,21 +111,27 @@ def run_one(loaded: Scenario, report: Path, *, console: Console, his_url: str | 
 def run(target: str, his_url: str | None, his_command: str | None, insurer_url: str | None,
         admin_token: str | None, report: Path | None, his_variant: str | None,
         timeout: float | None, no_progress: bool) -> None:
-    """Run a scenario FILE (or a library scenario by NAME); exit 1 when an expectation fails."""
+    """Run a scenario FILE (or a library scenario by NAME); exit 1 when an expectation fails,
+    2 when the scenario or an option is wrong (nothing has run then)."""
     loaded = _load(target)
     console = Console()
     his_class = _his_class(his_variant)
     if his_variant and (his_url or his_command):
-        raise click.UsageError("--his-variant is the embedded reference HIS: leave out --his-url "
-                               "and --his-command")
+        raise BadInput("--his-variant is the embedded reference HIS: leave out --his-url "
+                       "and --his-command")
     if his_url and his_command:
-        raise click.UsageError("give the HIS as --his-url or as --his-command, not both")
+        raise BadInput("give the HIS as --his-url or as --his-command, not both")
     if his_command is not None and (problem := command_problem(his_command)):
-        raise click.UsageError(problem)
-    result = run_one(loaded, report or Path("out/scenarios") / loaded.id, console=console,
+        raise BadInput(problem)
+    report = report or Path("out/scenarios") / loaded.id
+    try:
+        check_report_dir(report)
+    except OutputError as exc:
+        raise BadInput(f"--report: {exc}") from exc
+    result = run_one(loaded, report, console=console,
                      his_url=his_url, insurer_url=insurer_url, admin_token=admin_token,
                      his_class=his_class, timeout=timeout, his_command=his_command,
-                     progress=not no_progress and console.is_terminal)
+                     progress=not no_progress and console.is_terminal, fresh_his=True)
     if not result.passed:
         raise SystemExit(1)
 
@@ -128,14 +144,18 @@ def list_() -> None:
         click.echo(f"{found.id:28} {found.concern:20} {found.title}")
 
 
-@scenario.command()
+@scenario.command(cls=BadInputCommand)
 @click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
 @clean_errors
 def check(file: Path) -> None:
-    """Check a scenario file against the format without running it."""
+    """Check a scenario file without running it: the format, and every person and item it
+    chooses (its data generated as a run would, into a temporary directory). Exit 2 when
+    it cannot run."""
     loaded = load_scenario(file)
+    planned = check_plan(loaded)
     click.echo(f"{file}: ok — {loaded.id}: {len(loaded.visits)} visits, "
-               f"{sum(a.count for a in loaded.arrivals)} arrivals, "
+               f"{sum(a.count for a in loaded.arrivals)} arrivals "
+               f"({len(planned):,} planned, each person and item found), "
                f"{len(loaded.timeline)} timeline events, {len(loaded.expect)} expectations")
 
 

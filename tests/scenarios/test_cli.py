@@ -68,8 +68,6 @@ def test_an_unwritable_result_json_is_refused_before_anything_runs(tmp_path: Pat
     (tmp_path / "afile").write_text("x")
     for args, target, why in (
         (["demo", "-o", str(tmp_path / "o")], tmp_path / "o" / "result.json", "it is a directory"),
-        (["scenario", "run", "refunds", "--report", str(tmp_path / "o"), "--no-progress"],
-         tmp_path / "o" / "result.json", "it is a directory"),
         (["demo", "-o", str(tmp_path / "afile" / "o")], tmp_path / "afile" / "o" / "result.json",
          f"{tmp_path / 'afile'} is not a directory"),
     ):
@@ -79,6 +77,12 @@ def test_an_unwritable_result_json_is_refused_before_anything_runs(tmp_path: Pat
         assert result.exit_code == 1
         assert result.output.strip().splitlines() == [f"Error: cannot write {target}: {why}"], \
             result.output
+    # scenario run: a bad --report is bad input (exit 2; 1 is a failed expectation)
+    result = CliRunner().invoke(main, ["scenario", "run", "refunds", "--report",
+                                       str(tmp_path / "o"), "--no-progress"])
+    assert result.exit_code == 2
+    assert result.output.strip().splitlines() == [
+        f"Error: --report: cannot write {tmp_path / 'o' / 'result.json'}: it is a directory"]
     assert sorted(p.name for p in tmp_path.iterdir()) == ["afile", "o"]
     assert [p.name for p in (tmp_path / "o").iterdir()] == ["result.json"]
     assert list((tmp_path / "o" / "result.json").iterdir()) == []
