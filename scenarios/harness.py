@@ -154,6 +154,7 @@ def open_harness(scenario: Scenario, data: ScenarioData, directory: Path, *,
             admin = InsurerAdmin(insurer_url, admin_token)
         else:
             admin = InsurerAdmin(insurer_url, admin_token)
+            admin.require_one_process("a scenario")
             admin.set_faults([])
             if prepare_insurer:
                 admin.reset()

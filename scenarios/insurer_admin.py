@@ -103,6 +103,18 @@ class InsurerAdmin:
         result: dict[str, Any] = self._call("GET", "/admin/settings")
         return result
 
+    def require_one_process(self, what: str) -> None:
+        """Refuse an insurer served by several processes (``--workers N``): ``what`` (a
+        scenario, a drill) sets its business clock and fault plan, which each process keeps
+        for itself, so they would reach one process of N."""
+        processes = self.settings().get("processes", 1)
+        if isinstance(processes, int) and processes > 1:
+            raise HarnessError(
+                f"the insurer at {self.base_url} runs {processes} processes (--workers "
+                f"{processes}): {what} sets its business clock and fault plan, which each "
+                "process keeps for itself (docs/insurer.md, \"Several processes\"); start it "
+                "with one process")
+
     def institution(self, fixmedins_code: str) -> dict[str, Any] | None:
         """The institution as the insurer serves it (with its gateway credentials), or
         ``None`` when the insurer does not serve it."""

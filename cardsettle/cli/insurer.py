@@ -138,7 +138,7 @@ def serve(host: str, port: int, data_dir: Path, db_url: str | None, population: 
                "holds its own fault plan, business clock and drill state (docs/insurer.md, "
                "\"Several processes\"):")
     worker_config = replace(config, population=None, catalogue=None, institutions=None,
-                            fresh=False)
+                            fresh=False, processes=workers)
     os.environ[CONFIG_ENV] = encode_config(
         worker_config, WorkerSpec(business_date=start_date, announce=True,
                                   listen=f"http://{host}:{port}"))

@@ -139,6 +139,7 @@ class Controller:
             "gateway_auth": insurer.service.auth.mode,
             "admin_auth": "token" if insurer.config.admin_token else "loopback",
             "policy": insurer.config.policy, "area": insurer.config.area,
+            "processes": insurer.config.processes,
             "ledger": {"backend": insurer.ledger.dialect, "counts": insurer.counts()},
             "faults_armed": insurer.service.faults.has_active,
         }

@@ -61,6 +61,7 @@ class InsurerConfig:
     wall: Callable[[], datetime] = field(default=china_now)  # the CLI's edge; tests pass one
     fresh: bool = False  # drop every table first
     durability: str = "full"  # SQLite: full (sync every commit) or normal (kill -9 safe)
+    processes: int = 1  # processes serving this ledger together (--workers N); /admin/settings
 
 
 def ledger_holds_data(db_url: str) -> bool:

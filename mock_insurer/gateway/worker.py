@@ -77,7 +77,7 @@ def encode_config(config: InsurerConfig, spec: WorkerSpec | None = None) -> str:
     return json.dumps({
         "db_url": config.db_url, "policy": config.policy, "auth": config.auth,
         "settings": dataclasses.asdict(config.settings), "admin_token": config.admin_token,
-        "area": config.area, "durability": config.durability,
+        "area": config.area, "durability": config.durability, "processes": config.processes,
         "business_date": spec.business_date.isoformat() if spec.business_date else None,
         "announce": spec.announce, "listen": spec.listen,
     }, ensure_ascii=False)
@@ -109,10 +109,17 @@ def decode_config(text: str) -> tuple[InsurerConfig, WorkerSpec]:
         auth=str(data.get("auth", "none")), settings=Settings(**raw_settings),
         admin_token=data.get("admin_token"), area=str(data.get("area", "110000")),
         durability=str(data.get("durability", "full")), wall=china_now,
-        refmsgid_start=refmsgid_start(os.getpid()), fresh=False)
+        refmsgid_start=refmsgid_start(os.getpid()), fresh=False,
+        processes=_positive(data.get("processes", 1)))
     spec = WorkerSpec(business_date=business_date, announce=bool(data.get("announce")),
                       listen=str(data.get("listen", "")))
     return config, spec
+
+
+def _positive(value: object) -> int:
+    if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+        raise WorkerConfigError(f"{CONFIG_ENV}: processes must be a whole number above 0")
+    return value
 
 
 def refmsgid_start(pid: int) -> int:

@@ -63,6 +63,9 @@ def make_engine(url: str, *, pool_size: int = 8, durability: str = "full",
     if backend == "sqlite":
         return _sqlite_engine(parsed.database or "", durability)
     if backend in ("postgresql", "postgres"):  # libpq also spells it postgres://
+        if not parsed.database:  # libpq would quietly use the server's default database
+            raise LedgerConfigError(f"{shown_url(url)} names no database: use "
+                                    "postgresql://USER@HOST[:PORT]/DB")
         driver_url = parsed.set(drivername="postgresql+psycopg")
         return create_engine(driver_url, pool_size=pool_size, max_overflow=pool_size,
                              pool_pre_ping=True,

@@ -170,7 +170,9 @@ def run_drill(drill: Drill, directory: Path, clocks: Clocks, *, accelerate: floa
         institution = institution or data.code
     else:
         assert insurer_url is not None
-        harness = Harness(admin=InsurerAdmin(insurer_url, admin_token), his=_NoHis(),
+        admin = InsurerAdmin(insurer_url, admin_token)
+        admin.require_one_process("a drill")
+        harness = Harness(admin=admin, his=_NoHis(),
                           insurer_url=insurer_url, his_url="", fixmedins_code=institution or "",
                           follow_clock=False)
     phases = _phase_records(drill, start)

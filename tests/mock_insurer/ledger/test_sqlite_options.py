@@ -119,6 +119,11 @@ def test_a_database_url_is_never_shown_with_its_password() -> None:
     assert "s3cret" not in str(refused.value) and "app:***@" in str(refused.value)
 
 
+def test_a_postgresql_url_without_a_database_is_refused() -> None:
+    with pytest.raises(LedgerConfigError, match="names no database"):
+        Ledger("postgresql://app:s3cret@127.0.0.1:5432")
+
+
 def test_the_libpq_spelling_postgres_is_a_postgresql_ledger() -> None:
     ledger = Ledger("postgres://app@127.0.0.1:1/ledger")  # nothing is connected yet
     try:

@@ -30,7 +30,7 @@ def test_the_config_survives_the_trip_through_the_environment() -> None:
         db_url="postgresql://u@127.0.0.1/db", population=Path("p.jsonl"), policy="beijing",
         auth="tif", settings=Settings(mode="tolerant", require_signin=False,
                                       amounts_check="warn"),
-        admin_token="s3cret", area="500000", durability="normal", fresh=True)
+        admin_token="s3cret", area="500000", durability="normal", fresh=True, processes=3)
     decoded, spec = decode_config(encode_config(
         config, WorkerSpec(business_date=date(2026, 3, 2), announce=True, listen="http://x")))
     assert (decoded.db_url, decoded.auth, decoded.settings, decoded.admin_token, decoded.area,
@@ -39,6 +39,7 @@ def test_the_config_survives_the_trip_through_the_environment() -> None:
     # a worker never loads files nor drops the ledger: the parent did that once
     assert decoded.population is None and decoded.fresh is False
     assert decoded.refmsgid_start == refmsgid_start(os.getpid())
+    assert decoded.processes == 3  # /admin/settings says it: scenarios and drills refuse it
     assert spec == WorkerSpec(business_date=date(2026, 3, 2), announce=True, listen="http://x")
 
 
@@ -51,6 +52,7 @@ def test_workers_draw_refmsgids_from_different_blocks() -> None:
     ("not json", "not JSON"), ("[]", "JSON object"), ("{}", "db_url"),
     ('{"db_url": "sqlite://", "settings": {"speed": 1}}', "speed"),
     ('{"db_url": "sqlite://", "business_date": "2-3-2026"}', "business_date"),
+    ('{"db_url": "sqlite://", "processes": 0}', "processes"),
 ])
 def test_a_bad_worker_config_says_what_is_wrong(text: str, where: str) -> None:
     with pytest.raises(WorkerConfigError, match=where):
