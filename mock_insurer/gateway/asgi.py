@@ -41,9 +41,12 @@ class Gateway:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         body = await _read_body(receive, self.service.settings.max_body_bytes + 1)
-        # headers matter only to gateway authentication, and Content-Type to reading the body
+        # headers matter only to gateway authentication, and Content-Type to reading the body;
+        # whitespace around a value is not part of it (RFC 9110 §5.5), a key read from a file
+        # with a trailing space included
         headers = ({} if self.service.auth.mode == "none" else
-                   {k.decode("latin-1"): v.decode("latin-1") for k, v in scope["headers"]})
+                   {k.decode("latin-1"): v.decode("latin-1").strip()
+                    for k, v in scope["headers"]})
         prepared = self.service.prepare(body, path_infno=path_infno(scope["path"]),
                                         headers=headers, content_type=_content_type(scope))
         try:

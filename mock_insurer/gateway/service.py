@@ -68,6 +68,7 @@ from mock_insurer.wire.jsonio import dumps, loads
 from mock_insurer.wire.msgid import RefMsgidFactory
 from mock_insurer.wire.multipart import MultipartProblem, envelope_from_form, is_form
 from mock_insurer.wire.outcomes import Deviation, FieldProblem
+from mock_insurer.wire.texts import bounded_err_msg
 from mock_insurer.wire.tif import (
     TIF_REASONS,
     NonceCache,
@@ -423,7 +424,7 @@ class InsurerService:
                         psn_no=outcome.psn_no or prepared.psn_no)
             return Reply(200, body, JSON, answer, prepared.hit, applied=True), done
         code = outcome.code
-        err_msg = outcome.err_msg
+        err_msg = bounded_err_msg(outcome.err_msg)
         body, answer = self._answer_bytes(-1, None, err_msg, "", prepared, now)
         done.update(answer=body, infcode=-1, status="answered", rejection_code=code,
                     err_msg=err_msg)
@@ -431,10 +432,12 @@ class InsurerService:
 
     def _refuse_unkeyed(self, tx: LedgerTx, prepared: Prepared, refusal: Refusal,
                         now: datetime) -> Reply:
-        body, answer = self._answer_bytes(-1, None, refusal.err_msg, "", prepared, now)
+        err_msg = (refusal.err_msg if refusal.code == "fault_business_error"  # as planned
+                   else bounded_err_msg(refusal.err_msg))
+        body, answer = self._answer_bytes(-1, None, err_msg, "", prepared, now)
         tx.add_message(self._record(prepared, now, keyed=False, status="answered",
                                     answer=body, infcode=-1, http_status=200,
-                                    rejection_code=refusal.code, err_msg=refusal.err_msg))
+                                    rejection_code=refusal.code, err_msg=err_msg))
         return Reply(200, body, JSON, answer, prepared.hit, applied=False)
 
     def _answer_bytes(self, infcode: int, output: Any, err_msg: str, warn_msg: str,

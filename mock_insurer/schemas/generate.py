@@ -22,6 +22,7 @@ from mock_insurer.schemas.codes import CODE_TABLES
 from mock_insurer.schemas.model import DATETIME_PATTERN, Transaction, render_node
 from mock_insurer.wire.labels import FIELD_LABELS
 from mock_insurer.wire.request import FIELD_MAX_LEN, INPUT_MAX_CHARS, REQUIRED_FIELDS
+from mock_insurer.wire.texts import ERR_MSG_MAX
 
 __all__ = ["SCHEMA_DIALECT", "documents", "main", "render", "schema_id", "write"]
 
@@ -107,7 +108,7 @@ def _envelope_request() -> dict[str, Any]:
     props["insuplc_admdvs"] = {
         **props["insuplc_admdvs"],
         "anyOf": [{"type": "string", "pattern": CODE_TABLES["admdvs"].pattern},
-                  {"const": ""}, {"type": "null"}],
+                  {"const": ""}, {"const": "null"}, {"type": "null"}],
         "description": "insurance area code where insured; char 6; required when the input "
                        "carries psn_no (from 1101 insuinfo.insuplc_admdvs)",
     }
@@ -159,7 +160,8 @@ def _envelope_answer() -> dict[str, Any]:
             "respond_time": answer_text("respond_time", 17, r"^\d{17}$"),
             "err_msg": {"title": "错误信息 err_msg",
                         "description": "failure text FSI-<what is wrong>[<where>]; empty on "
-                                       "success", "type": "string"},
+                                       "success; char 200", "type": "string",
+                        "maxLength": ERR_MSG_MAX},
             "warn_msg": {"title": "警告信息 warn_msg", "description": "warning text",
                          "type": "string"},
             "enctype": {"title": "加密类型 enctype", "type": ["string", "null"]},

@@ -3,8 +3,8 @@
 The field tables of shared/reference/nhsa-interface-facts.md §3 are written once, in
 :mod:`mock_insurer.schemas.catalog`, with the helpers below; :func:`render_node` turns them
 into schemas. Direction matters: on the way **in** an amount may be a JSON number or a
-numeric string and an optional field may be ``""`` or ``null``; on the way **out** (what the
-mock answers) every amount is a JSON number, and unknown properties are not allowed.
+numeric string and an optional field may be ``""``, ``null`` or ``"null"``; on the way **out**
+(what the mock answers) every amount is a JSON number, and unknown properties are not allowed.
 """
 
 from __future__ import annotations
@@ -40,6 +40,9 @@ Kind = Literal["char", "money", "ratio", "qty", "price", "num", "int", "date", "
 
 DATE_PATTERN = r"^\d{4}-\d{2}-\d{2}$"
 DATETIME_PATTERN = r"^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}$"
+_EMPTY_IN: tuple[dict[str, Any], ...] = ({"type": "null"}, {"const": ""}, {"const": "null"})
+"""An optional field left empty on the way in: ``null``, ``""`` or the string ``"null"``
+(shared/reference/README.md, "body")."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -201,12 +204,11 @@ def _value_schema(f: Field, direction: Direction) -> dict[str, Any]:
         text = {"type": "string", "pattern": _number_text_pattern(f.length, places, signed)}
         choices: list[dict[str, Any]] = [number, text]
         if optional:
-            choices.append({"type": "null"})
-            choices.append({"const": ""})
+            choices.extend(_EMPTY_IN)
         return {"anyOf": choices}
     empty: list[dict[str, Any]] = [{"type": "null"}]
     if direction == "in":
-        empty.append({"const": ""})
+        empty.extend(_EMPTY_IN[1:])
     if f.kind in ("date", "datetime"):
         pattern = DATE_PATTERN if f.kind == "date" else DATETIME_PATTERN
         if optional:

@@ -16,7 +16,9 @@ from mock_insurer.ledger import LedgerTx, Settlement
 from mock_insurer.policy.home_schemes import pay_loc
 from mock_insurer.refusals import refuse
 from mock_insurer.transactions.context import Answered, Call, Outcome
+from mock_insurer.transactions.identity import insured_place
 from mock_insurer.transactions.reconcile import in_effect
+from mock_insurer.wire.jsonio import loads
 
 __all__ = ["handle_5203", "handle_5206", "query_row"]
 
@@ -31,22 +33,51 @@ CUM_TYPE_CODES = {  # our counter names -> cum_type_code (accumulation kinds; ou
 }
 
 
-def query_row(call: Call, s: Settlement) -> dict[str, Any]:
+def query_row(call: Call, tx: LedgerTx, s: Settlement) -> dict[str, Any]:
     """A settlement as 5203 names its fields (``psn_pay``/``cash_payamt`` instead of
-    ``psn_part_amt``/``psn_cash_pay``)."""
+    ``psn_part_amt``/``psn_cash_pay``). ``opter_id``/``opter_name`` are the operator who made
+    the row (its message's envelope), not the one asking; the person's flags, employer and
+    insured place come from the person's record."""
     info = dict(s.setlinfo)
     row: dict[str, Any] = {k: v for k, v in info.items()
                            if k not in ("psn_part_amt", "psn_cash_pay", "hosp_part_amt")}
+    opter_id, opter_name = _operator(call, tx, s)
+    person = tx.person(s.psn_no)
+    scheme = (person.scheme(s.insutype) if person else None) or {}
+    psn_type = str(info.get("psn_type") or scheme.get("psn_type") or "")
     row.update(
         setl_id=s.setl_id, psn_pay=info.get("psn_part_amt"), cash_payamt=info.get("psn_cash_pay"),
         refd_setl_flag=s.refd_setl_flag, fixmedins_code=s.fixmedins_code,
         fixmedins_name=call.institution.fixmedins_name, hosp_lv=call.institution.tier,
-        pay_loc=pay_loc(s.clr_optins, call.institution.admdvs), year=str(s.year), clr_type=s.clr_type, clr_way=s.clr_way,
+        pay_loc=pay_loc(s.clr_optins, call.institution.admdvs), year=str(s.year),
+        clr_type=s.clr_type, clr_way=s.clr_way,
         clr_optins=s.clr_optins, setl_time=s.setl_time, medins_setl_id=s.medins_setl_id,
         begndate=s.biz_date, enddate=s.biz_date, dise_codg=None, dise_name=None, invono=None,
-        opter_id=call.envelope.opter, opter_name=call.envelope.opter_name, opt_time=s.setl_time,
+        opter_id=opter_id, opter_name=opter_name, opt_time=s.setl_time,
+        flxempe_flag="1" if psn_type in _FLEXIBLE_EMPLOYMENT else "0",
+        nwb_flag="1" if psn_type == _NEWBORN else "0",
+        insu_optins=insured_place(person, s.insutype) if person else None,
+        emp_name=scheme.get("emp_name") or None,
     )
     return row
+
+
+_FLEXIBLE_EMPLOYMENT = frozenset({"1103", "1203"})  # psn_type 灵活就业人员 在职/退休 (fact sheet §4.1)
+_NEWBORN = "1401"  # psn_type 新生儿 (fact sheet §4.1)
+
+
+def _operator(call: Call, tx: LedgerTx, s: Settlement) -> tuple[str, str]:
+    """The operator (``opter``, ``opter_name``) of the message that made settlement row *s*
+    (its msgid is ``medins_setl_id``); the asking envelope's only when that record is gone."""
+    made = tx.keyed_message(s.fixmedins_code, s.medins_setl_id)
+    if made is not None:
+        try:
+            envelope = loads(bytes(made["request"]))
+        except (ValueError, TypeError):
+            envelope = None
+        if isinstance(envelope, dict) and isinstance(envelope.get("opter"), str):
+            return envelope["opter"], str(envelope.get("opter_name") or "")
+    return call.envelope.opter, call.envelope.opter_name
 
 
 def handle_5203(call: Call, tx: LedgerTx) -> Outcome:
@@ -61,14 +92,14 @@ def handle_5203(call: Call, tx: LedgerTx) -> Outcome:
         s = tx.settlement(setl_id)
         if s is None or s.fixmedins_code != code or s.psn_no != psn_no:
             return refuse("settlement_not_found", "data.setl_id", setl_id=setl_id)
-        return Answered({"setlinfo": query_row(call, s), "setldetail": s.setldetail},
+        return Answered({"setlinfo": query_row(call, tx, s), "setldetail": s.setldetail},
                         psn_no=psn_no)
     found = in_effect(tx, [s for s in tx.settlements_of_visit(mdtrt_id or "")
                            if s.fixmedins_code == code and s.psn_no == psn_no])
     if not found:
         return refuse("settlement_not_found", "data.mdtrt_id", setl_id=f"(就诊{mdtrt_id})")
     newest = found[-1]
-    return Answered({"setlinfo": query_row(call, newest), "setldetail": newest.setldetail},
+    return Answered({"setlinfo": query_row(call, tx, newest), "setldetail": newest.setldetail},
                     psn_no=psn_no)
 
 

@@ -5,6 +5,8 @@
 - The original never arrived: the reversal succeeds and leaves a tombstone, so that msgid can
   never take effect later (the lost-request case a timeout leaves the HIS unsure about).
 - The original was refused: nothing to undo; the reversal succeeds.
+- The msgid is another institution's settlement (its prefix names that institution): refused,
+  so the HIS does not believe it reversed a settlement that stays in effect.
 - Reversal later than the window (default: the same business day) is refused.
 """
 
@@ -14,7 +16,7 @@ from datetime import date
 
 import orjson
 
-from mock_insurer.ledger import LedgerTx
+from mock_insurer.ledger import LedgerTx, Settlement
 from mock_insurer.refusals import Refusal, refuse
 from mock_insurer.transactions.context import Answered, Call, Outcome
 from mock_insurer.transactions.settle import redo_settlement, undo_settlement
@@ -37,6 +39,10 @@ def handle_2601(call: Call, tx: LedgerTx) -> Outcome:
     code = call.institution.fixmedins_code
     original = tx.keyed_message(code, omsgid)
     if original is None:
+        elsewhere = _settled_by_another(tx, code, omsgid)
+        if elsewhere is not None:  # not "never arrived": the HIS named the wrong institution
+            return refuse("settlement_other_institution", "data.omsgid",
+                          setl_id=elsewhere.setl_id)
         tx.add_message({
             "fixmedins_code": code, "msgid": omsgid, "infno": oinfno, "keyed": True,
             "input_hash": None, "psn_no": psn_no, "request": orjson.dumps({"tombstone_by":
@@ -72,3 +78,15 @@ def handle_2601(call: Call, tx: LedgerTx) -> Outcome:
                 return redone
     tx.update_message(original["id"], status="reversed")
     return Answered({}, effect_ref=omsgid, psn_no=psn_no)
+
+
+def _settled_by_another(tx: LedgerTx, code: str, omsgid: str) -> Settlement | None:
+    """The settlement (or cancellation) another institution made under *omsgid*, found by the
+    msgid's own prefix (``fixmedins_code + yyyyMMddHHmmss + NNNN``). A HIS serving two
+    institutions (two campuses) that reverses under the wrong code would otherwise be told
+    the reversal succeeded while the settlement stays in effect — and settle the patient
+    again."""
+    other = omsgid[:-18]
+    if not other or other == code:
+        return None
+    return tx.settlement_by_msgid(other, omsgid)

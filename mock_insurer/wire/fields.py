@@ -36,7 +36,7 @@ from mock_insurer.money import MoneyParseError, parse_decimal
 from mock_insurer.wire.jsonio import loads_text
 from mock_insurer.wire.labels import label_of, node_label_of
 from mock_insurer.wire.outcomes import Deviation, FieldProblem
-from mock_insurer.wire.texts import FIELD_TEXTS, fsi
+from mock_insurer.wire.texts import FIELD_TEXTS, PADDING, fsi
 from mock_insurer.wire.timefmt import (
     is_canonical_date,
     is_canonical_datetime,
@@ -45,6 +45,8 @@ from mock_insurer.wire.timefmt import (
 )
 
 __all__ = [
+    "SPACE_SENSITIVE_FIELDS",
+    "TYPED_CERTIFICATE_FIELDS",
     "FieldProblem",
     "Reader",
     "read_code",
@@ -64,10 +66,28 @@ _QUANTUM = {places: _ONE.scaleb(-places) for places in range(0, 10)}
 _CANONICAL_DATETIME = re.compile(r"\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}")
 _T = TypeVar("_T")
 
+SPACE_SENSITIVE_FIELDS = frozenset({
+    "psn_no", "mdtrt_id", "setl_id", "chrg_bchno", "feedetl_sn", "ipt_otp_no",
+    "card_sn", "psn_name", "med_list_codg", "medins_list_codg",
+    "dise_codg", "diag_code", "omsgid", "oinfno", "file_qury_no", "sign_no", "opter_no",
+    "fixmedins_code", "insutype", "clr_type", "setl_optins", "cum_ym",
+})
+"""Text fields the center matches exactly (identifiers, catalogue codes, the name checked
+against the record): surrounding padding (:data:`~mock_insurer.wire.texts.PADDING` — a HIS
+reading them from a CHAR column or a card reader's buffer) is a problem in strict mode that
+says so, instead of a "not found" or "mismatch" the cashier cannot see the reason for; tolerant
+mode removes it (deviation ``whitespace``). Codes, dates and times are matched exactly too; in
+every other text padding is removed in both modes — except in :data:`TYPED_CERTIFICATE_FIELDS`."""
+
+TYPED_CERTIFICATE_FIELDS = frozenset({"mdtrt_cert_no", "certno"})
+"""Certificate numbers as a cashier types them: read as sent, padding included — the 1101
+identity rules judge them (strict: matched exactly, "not found"; tolerant: normalised with a
+``typed_value_normalised`` deviation; :mod:`mock_insurer.transactions.identity`)."""
+
 
 def _is_empty(value: Any) -> bool:
     return value is None or (isinstance(value, str) and
-                             (not value.strip() or value.strip() in _NULL_TEXTS))
+                             (not value.strip(PADDING) or value.strip(PADDING) in _NULL_TEXTS))
 
 
 class _Log:
@@ -150,7 +170,8 @@ class Reader:
 
     def rows(self, name: str, *, required: bool = True) -> list[Reader]:
         """The rows of the list *name*, one reader each, labelled ``<node>第N条``. A single
-        object instead of a list is taken as one row (deviation) in tolerant mode."""
+        object instead of a list, or the list as a JSON text, is taken (deviation) in tolerant
+        mode."""
         value = self._node.get(name)
         path = self._path(name)
         label = node_label_of(name)
@@ -158,6 +179,11 @@ class Reader:
             if required:
                 self._problem("node_missing", path, subject=f"{label}({name})")
             return []
+        if isinstance(value, str) and not self.strict:  # as node() reads one
+            parsed = self._parse_json_text(value, path)
+            if parsed is not None:
+                self._deviate("node_as_string", path, f"{name} is a JSON string")
+                value = parsed
         if isinstance(value, Mapping) and not self.strict:
             self._deviate("node_not_list", path, f"{name} is an object, not a list")
             value = [value]
@@ -177,11 +203,30 @@ class Reader:
     def text(self, name: str, *, required: bool = True, max_len: int | None = None,
              label: str | None = None) -> str | None:
         """A text field (``char``); longer than *max_len* characters is a problem in strict
-        mode, a ``field_too_long`` deviation in tolerant mode."""
+        mode, a ``field_too_long`` deviation in tolerant mode. Surrounding padding: see
+        :data:`SPACE_SENSITIVE_FIELDS`."""
         value = self._node.get(name)
         if value.__class__ is str and (max_len is None or len(value) <= max_len):
-            stripped = value.strip()
-            if stripped and stripped not in _NULL_TEXTS:  # the common case: a plain text
+            stripped = value.strip(PADDING)
+            if (stripped and len(stripped) == len(value)
+                    and stripped not in _NULL_TEXTS):  # the common case: a plain text
+                return value
+        if name in TYPED_CERTIFICATE_FIELDS:
+            return self._text(name, required=required, max_len=max_len, label=label,
+                              exact=None)
+        return self._text(name, required=required, max_len=max_len, label=label,
+                          exact=name in SPACE_SENSITIVE_FIELDS)
+
+    def _text(self, name: str, *, required: bool, max_len: int | None, label: str | None,
+              exact: bool | None) -> str | None:
+        """:meth:`text`; *exact*: surrounding padding is a problem in strict mode (the
+        value is matched or parsed exactly), else it is removed with a deviation; ``None``:
+        the text is read as sent, padding included."""
+        value = self._node.get(name)
+        if value.__class__ is str and (max_len is None or len(value) <= max_len):
+            stripped = value.strip(PADDING)
+            if (stripped and len(stripped) == len(value)
+                    and stripped not in _NULL_TEXTS):  # the common case: a plain text
                 return value
         path = self._path(name)
         if _is_empty(value):
@@ -190,6 +235,13 @@ class Reader:
             return None
         if isinstance(value, str):
             text = value
+            stripped = text.strip(PADDING)
+            if exact is not None and len(stripped) != len(text):
+                if self.strict and exact:
+                    self._problem("whitespace", path, subject=self._subject(name, label))
+                    return None
+                self._deviate("whitespace", path, f"{text[:40]!r} is padded (spaces, NULs)")
+                text = stripped
         elif isinstance(value, (int, Decimal)) and not isinstance(value, bool):
             text = str(value)
             if self.strict:
@@ -217,7 +269,7 @@ class Reader:
              label: str | None = None) -> str | None:
         """A coded field whose value must be one of *allowed*. Tolerant mode also takes a
         number or an unpadded code (``2`` for ``"02"``), with a deviation."""
-        text = self.text(name, required=required, label=label)
+        text = self._text(name, required=required, max_len=None, label=label, exact=True)
         if text is None:
             return None
         if text in allowed:
@@ -315,7 +367,7 @@ class Reader:
 
     def date(self, name: str, *, required: bool = True, label: str | None = None) -> dt.date | None:
         """A date (日期型 ``yyyy-MM-dd``)."""
-        text = self.text(name, required=required, label=label)
+        text = self._text(name, required=required, max_len=None, label=label, exact=True)
         if text is None:
             return None
         path = self._path(name)
@@ -335,7 +387,7 @@ class Reader:
     def datetime(self, name: str, *, required: bool = True,
                  label: str | None = None) -> dt.datetime | None:
         """A moment (日期时间型 ``yyyy-MM-dd HH:mm:ss``), naive China wall clock."""
-        text = self.text(name, required=required, label=label)
+        text = self._text(name, required=required, max_len=None, label=label, exact=True)
         if text is None:
             return None
         if _CANONICAL_DATETIME.fullmatch(text) is not None:  # the common case, read once

@@ -26,7 +26,7 @@ from mock_insurer.wire.request import (
     ParseOutcome,
     RequestEnvelope,
 )
-from mock_insurer.wire.texts import MSGID_TEXTS, WIRE_TEXTS, fsi
+from mock_insurer.wire.texts import MSGID_TEXTS, PADDING, WIRE_TEXTS, fsi
 from mock_insurer.wire.timefmt import parse_datetime
 
 __all__ = ["parse_request"]
@@ -39,6 +39,15 @@ _NULL_TEXTS = frozenset({"null", "NULL", "Null", " null", "null "})  # each has 
 _KNOWN_FIELDS = frozenset(ENVELOPE_FIELDS)
 _TEXT_FIELDS = tuple(name for name in ENVELOPE_FIELDS if name != "input")
 _CANONICAL_DATETIME = re.compile(r"\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}")
+MAX_INPUT_DEPTH = 32
+"""Nesting levels of containers ``input`` may have (the interface's deepest, 3101's
+``patient_dtos[].fsi_encounter_dtos[].fsi_order_dtos[]`` with an ``exp_content`` object, is
+under ten); deeper is refused (``input_too_deep``), never a recursion error."""
+#: Fields the center matches or parses exactly: padding (``PADDING``: a HIS reading them from a
+#: CHAR column) makes them a different value, so strict mode refuses it with words that say so;
+#: in the other text fields it is removed (both modes) and recorded.
+_SPACE_SENSITIVE = frozenset({"msgid", "fixmedins_code", "sign_no", "mdtrtarea_admvs",
+                              "insuplc_admdvs", "opter_type", "inf_time"})
 
 
 def _is_canonical_datetime(text: str) -> bool:
@@ -58,9 +67,10 @@ class _Refusals:
     def __init__(self) -> None:
         self.first: tuple[str, str] | None = None
 
-    def add(self, code: str, where: str, **values: object) -> None:
+    def add(self, code: str, where: str, *, text: str | None = None, **values: object) -> None:
+        """Refusal *code* at *where*; its words are ``WIRE_TEXTS[text or code]``."""
         if self.first is None:
-            self.first = (code, fsi(WIRE_TEXTS[code].format(**values), where))
+            self.first = (code, fsi(WIRE_TEXTS[text or code].format(**values), where))
 
 
 class _Deviations:
@@ -195,6 +205,7 @@ class _EnvelopeReader:
     # --- text fields ----------------------------------------------------------------------
     def _read_texts(self) -> None:
         wrong_type: list[str] = []
+        spaced: list[str] = []
         for name in _TEXT_FIELDS:
             value = self.source.get(name)
             text = ""
@@ -217,15 +228,27 @@ class _EnvelopeReader:
                 wrong_type.append(name)
                 self.devs.add("bad_field_type", name,
                               f"a JSON {type(value).__name__} where text is expected")
+            if text and (text[0] in PADDING or text[-1] in PADDING):
+                text = self._spaced(name, text, spaced)
             self.values[name] = text
+        if spaced:
+            self.refusals.add("whitespace", spaced[0], fields=_named(spaced))
         if wrong_type:
             self.refusals.add("bad_field_type", wrong_type[0], fields=_named(wrong_type))
 
+    def _spaced(self, name: str, text: str, spaced: list[str]) -> str:
+        """A text with surrounding padding: strict mode refuses it in the fields matched
+        exactly (listed in *spaced*, value kept for the record); otherwise it is removed."""
+        self.devs.add("whitespace", name, f"{text[:40]!r} is padded (spaces, NULs)")
+        stripped = text.strip(PADDING)
+        if stripped and self.strict and name in _SPACE_SENSITIVE:
+            spaced.append(name)
+            return text
+        return stripped  # only padding: empty, as "" would be
+
     # --- infno ----------------------------------------------------------------------------
     def _read_infno(self) -> str:
-        infno = self.values["infno"].strip()
-        if infno != self.values["infno"]:
-            self.devs.add("whitespace", "infno", "infno has surrounding spaces")
+        infno = self.values["infno"]  # padding already removed (_spaced)
         path = (self.path_infno or "").strip()
         if infno:
             if path and path.upper() != infno.upper():
@@ -338,15 +361,24 @@ class _EnvelopeReader:
                 self.refusals.add("input_malformed_json", "input")
                 return None, True
             value = parsed
-        elif self.body_size > INPUT_MAX_CHARS and isinstance(value, dict):
-            size = len(dumps(value).decode("utf-8"))
-            if size > INPUT_MAX_CHARS:
-                self._input_too_long(size)
+            measured = True
+        else:
+            measured = self.body_size <= INPUT_MAX_CHARS  # then input cannot be longer
         if not isinstance(value, dict):
             self.devs.add("input_not_object", "input", f"input is a JSON {type(value).__name__}")
             self.refusals.add("input_not_object", "input")
             return None, True
-        return cast(dict[str, Any], _normalise(value, "input", self.devs)), True
+        try:
+            business = cast(dict[str, Any], _normalise(value, "input", self.devs, 0))
+        except _TooDeep:
+            self.devs.add("input_too_deep", "input", f"nested deeper than {MAX_INPUT_DEPTH} levels")
+            self.refusals.add("input_too_deep", "input", limit=MAX_INPUT_DEPTH)
+            return None, True
+        if not measured:  # measured once known to be shallow enough to write back
+            size = len(dumps(value).decode("utf-8"))
+            if size > INPUT_MAX_CHARS:
+                self._input_too_long(size)
+        return business, True
 
     def _input_too_long(self, size: int) -> None:
         self.devs.add("input_too_long", "input",
@@ -360,8 +392,7 @@ class _EnvelopeReader:
         self.devs.add("missing_field", "insuplc_admdvs",
                       "input carries psn_no but insuplc_admdvs is empty")
         if self.strict:
-            self.refusals.add("missing_field", "insuplc_admdvs",
-                              fields=_named(["insuplc_admdvs"]))
+            self.refusals.add("missing_field", "insuplc_admdvs", text="missing_insuplc")
 
     def read(self) -> ParseOutcome:
         self._collect_keys()
@@ -394,10 +425,18 @@ class _EnvelopeReader:
                             msgid=v["msgid"], infno=infno, fixmedins_code=v["fixmedins_code"])
 
 
-def _normalise(value: Any, path: str, devs: _Deviations) -> Any:
+class _TooDeep(Exception):
+    """``input`` nests deeper than :data:`MAX_INPUT_DEPTH` (caught in ``_read_input``)."""
+
+
+def _normalise(value: Any, path: str, devs: _Deviations, depth: int) -> Any:
     """Empty texts → ``None``; ``expContent`` → ``exp_content``; everything else as is.
     This runs over every value of every input: paths are built only for containers and
-    deviations, and the common case (a non-empty text or a number) costs one type check."""
+    deviations, and the common case (a non-empty text or a number) costs one type check.
+    *depth* is the container's nesting level; beyond :data:`MAX_INPUT_DEPTH` it stops
+    (``_TooDeep``) before Python's recursion limit would."""
+    if depth > MAX_INPUT_DEPTH:
+        raise _TooDeep
     if isinstance(value, dict):
         out: dict[str, Any] = {}
         for key, item in value.items():
@@ -417,7 +456,7 @@ def _normalise(value: Any, path: str, devs: _Deviations) -> Any:
                 if name == "exp_content":
                     devs.add("exp_content_type", f"{path}.{name}",
                              f"exp_content is a JSON {kind.__name__}, not a JSON string")
-                out[name] = _normalise(item, f"{path}.{name}", devs)
+                out[name] = _normalise(item, f"{path}.{name}", devs, depth + 1)
             else:
                 out[key] = item
         if "expContent" in out and "exp_content" not in out:
@@ -425,7 +464,7 @@ def _normalise(value: Any, path: str, devs: _Deviations) -> Any:
             devs.add("exp_content_name", f"{path}.expContent", "expContent read as exp_content")
         return out
     if isinstance(value, list):
-        return [_normalise(item, f"{path}[{index}]", devs)
+        return [_normalise(item, f"{path}[{index}]", devs, depth + 1)
                 if isinstance(item, (dict, list, str)) else item
                 for index, item in enumerate(value)]
     if isinstance(value, str):

@@ -63,9 +63,9 @@ MAX_DEVIATIONS = 100
 
 REFUSAL_CODES = ("empty_body", "body_too_large", "bad_encoding", "malformed_json",
                  "not_an_object", "bad_field_type", "missing_field", "field_too_long",
-                 "bad_infno", "unknown_infno", "msgid_format", "time_format", "bad_code",
+                 "whitespace", "bad_infno", "unknown_infno", "msgid_format", "time_format", "bad_code",
                  "admdvs_format", "input_malformed_json", "input_not_object",
-                 "input_too_long")
+                 "input_too_long", "input_too_deep")
 """Every ``ParseOutcome.refusal_code`` (when several apply, the first found is given)."""
 
 
