@@ -53,9 +53,10 @@ def _load(target: str) -> Drill:
                    + (f"; did you mean {close[0]}?" if close else ""))
 
 
-def _check_servers(insurer_url: str | None, his_url: str | None) -> None:
-    """The URLs given are URLs, and something answers there: else one line naming the option
-    (exit 2), before anything is changed at the insurer."""
+def _check_servers(insurer_url: str | None, his_url: str | None, *, injects: bool) -> None:
+    """The URLs given are URLs, a drill that ``injects`` patients has a HIS to inject them
+    through, and something answers there: else one line naming the option (exit 2), before
+    anything is shown or changed at the insurer."""
     import requests
 
     from simulator.his.driver import HttpHisDriver
@@ -64,6 +65,9 @@ def _check_servers(insurer_url: str | None, his_url: str | None) -> None:
     for option, url in (("--insurer-url", insurer_url), ("--his-url", his_url)):
         if url is not None and not is_http_url(url):
             raise BadInput(f"{option} {url}: not a URL; give a URL like http://127.0.0.1:8080")
+    if injects and insurer_url is not None and his_url is None:
+        raise BadInput("this drill injects patients: give the HIS's driver API (--his-url), "
+                       "or run it without --insurer-url (embedded)")
     if insurer_url is not None:
         try:
             requests.get(insurer_url.rstrip("/") + "/health", timeout=10)
@@ -125,7 +129,7 @@ def run(target: str, insurer_url: str | None, admin_token: str | None, his_url: 
         raise BadInput("--reset-insurer resets the insurer at --insurer-url: give "
                        "--insurer-url (the embedded insurer starts empty anyway)")
     loaded = _load(target)
-    _check_servers(insurer_url, his_url)
+    _check_servers(insurer_url, his_url, injects=any(p.patients for p in loaded.phases))
     console = Console()
     console.rule(f"[bold]演练 drill: {loaded.title}")
     console.print(f"{len(loaded.phases)} phases, {loaded.minutes:g} minutes"

@@ -5,11 +5,15 @@ change it, run seeded replications (in worker processes), and write a JSON repor
 with ``--plot OUT.png``, a picture as ``OUT.png`` and ``OUT.svg``. Every output is written
 atomically, and only after everything was computed: on an error nothing is left behind.
 Every error is bad input — an option, a scenario or a file — and stops with one line, exit 2
-(as ``cardsettle load``). See docs/windows.md.
+(as ``cardsettle load``). An insurer latency CSV is named in ``day.json`` and in a written
+scenario relative to their folder when it lies inside it (:func:`recorded_csv_path`), never as
+this machine's absolute path unless given so. See docs/windows.md.
 """
 
 from __future__ import annotations
 
+import copy
+import os
 import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import ExitStack, contextmanager
@@ -111,6 +115,50 @@ def _warn_whole_visits(scenario: Scenario) -> None:
     what = spec.get("request") or spec.get("name")
     if what is not None and "visit" in str(what).split(", "):
         click.echo(_WHOLE_VISIT.format(what=f"request {what!r} in {spec.get('csv')}"), err=True)
+
+
+def _latency_file(options: dict[str, Any], scenario: Scenario) -> tuple[Path, str] | None:
+    """The insurer latency CSV the scenario reads: the file itself (absolute) and its path as the
+    user wrote it (``--latency-csv``, relative to the current directory, or the scenario's
+    ``insurer.latency.csv``, relative to the scenario file); None without a CSV."""
+    if options["latency_csv"] is not None:
+        given: Path = options["latency_csv"]
+        return given.resolve(), str(given)
+    latency = scenario.data.get("insurer", {}).get("latency")
+    if not isinstance(latency, dict) or "csv" not in latency:
+        return None
+    written = Path(str(latency["csv"]))
+    base = options["scenario_file"].parent if options["scenario_file"] is not None else Path.cwd()
+    return (written if written.is_absolute() else base / written).resolve(), str(latency["csv"])
+
+
+def recorded_csv_path(csv: Path, given: str, folder: Path) -> str:
+    """How a file that is written into ``folder`` names the latency CSV ``csv`` (absolute),
+    which the user gave as ``given``: relative to ``folder`` when the CSV lies inside it (the
+    report folder moves, or goes to another machine, with its CSV); otherwise an absolute path
+    as given; otherwise relative to ``folder`` (the user's own path when ``folder`` is the
+    directory it was relative to), so a written scenario still finds it (a scenario's relative
+    paths are read relative to the scenario file)."""
+    folder = folder.resolve()
+    if csv.is_relative_to(folder):
+        return csv.relative_to(folder).as_posix()
+    if Path(given).is_absolute():
+        return given
+    try:
+        return Path(os.path.relpath(csv, folder)).as_posix()
+    except ValueError:  # another drive (Windows): no relative path exists
+        return str(csv)
+
+
+def _with_csv_path(data: dict[str, Any], latency: tuple[Path, str] | None, written_to: Path) -> dict[str, Any]:
+    """Scenario data as recorded in ``written_to`` (day.json's ``effective``, planned.yaml):
+    the latency CSV named by :func:`recorded_csv_path`, never this machine's absolute path."""
+    spec = data.get("insurer", {}).get("latency")
+    if latency is None or not isinstance(spec, dict) or "csv" not in spec:
+        return data
+    recorded = copy.deepcopy(data)
+    recorded["insurer"]["latency"]["csv"] = recorded_csv_path(*latency, written_to.absolute().parent)
+    return recorded
 
 
 def _parse_share(text: str) -> tuple[str, float]:
@@ -320,6 +368,8 @@ def simulate_windows(**options: Any) -> None:
             on_progress=lambda done: progress.update(task, completed=done),
         )
     report = summarize(scenario, days, options["seed"])
+    report["scenario"]["effective"] = _with_csv_path(
+        report["scenario"]["effective"], _latency_file(options, scenario), options["json_out"])
     report["erlang_c"] = erlang_c_block(scenario, report)
     outputs = [(options["json_out"], _json(report)), *_plots(options["plot_out"], lambda: run_figure(report))]
     _write_all(outputs)
@@ -409,7 +459,8 @@ def plan_windows_command(**options: Any) -> None:
                *_plots(options["plot_out"], lambda: plan_figure(
                    planned, comparison, scenario.name, days=replications, seed=seed))]
     if options["write_scenario"] is not None:
-        text = dump_scenario(result.scenario.data)
+        text = dump_scenario(_with_csv_path(dict(result.scenario.data), _latency_file(options, scenario),
+                                            options["write_scenario"]))
         outputs.append((options["write_scenario"], text.encode("utf-8")))
     _write_all(outputs)
     if options["quiet"]:

@@ -315,10 +315,23 @@ def test_a_bad_run_is_one_line_and_exit_2(args: list[str], said: str, tmp_path: 
     assert not (tmp_path / "r").exists()
 
 
+def test_a_drill_with_patients_on_an_insurer_alone_is_refused_before_it_starts(tmp_path: Path) -> None:
+    """Every library drill injects patients: with --insurer-url and no --his-url the user gets
+    one line saying what to add — no drill header first, no report, the insurer not asked."""
+    url = f"http://127.0.0.1:{_free_port()}"
+    result = CliRunner().invoke(main, ["drill", "run", "outage-at-peak", "--insurer-url", url,
+                                       "--report", str(tmp_path / "r")])
+    assert result.exit_code == 2
+    assert result.output.strip() == ("Error: this drill injects patients: give the HIS's driver "
+                                     "API (--his-url), or run it without --insurer-url (embedded)")
+    assert not (tmp_path / "r").exists()
+
+
 def test_an_insurer_that_does_not_answer_is_named(tmp_path: Path) -> None:
     url = f"http://127.0.0.1:{_free_port()}"
     result = CliRunner().invoke(main, ["drill", "run", "signin-invalidated", "--insurer-url",
-                                       url, "--report", str(tmp_path / "r")])
+                                       url, "--his-url", f"http://127.0.0.1:{_free_port()}",
+                                       "--report", str(tmp_path / "r")])
     assert result.exit_code == 2
     assert result.output.strip() == (f"Error: --insurer-url: the insurer does not answer at "
                                      f"{url} (is `cardsettle insurer serve` running there?)")

@@ -222,3 +222,73 @@ def test_a_whole_visit_latency_file_is_warned_about(tmp_path: Path) -> None:
     round_trips = write_latency_csv(tmp_path / "rt.csv", [12.0, 15.0], "2207 settle")
     result = run("--scenario", SMALL, "-r", 1, "--latency-csv", round_trips, "--json", tmp_path / "o.json", "-q")
     assert result.exit_code == 0 and result.output == ""
+
+
+def _planned(args: list[str | Path]) -> Result:
+    from cardsettle.cli.windows import plan
+
+    return CliRunner().invoke(plan, ["windows", *(str(a) for a in args)])
+
+
+def _csv_recorded(day_json: Path) -> str:
+    return str(orjson.loads(day_json.read_bytes())["scenario"]["effective"]["insurer"]["latency"]["csv"])
+
+
+def test_a_latency_csv_inside_the_report_folder_is_recorded_relative_to_it(tmp_path: Path) -> None:
+    """day.json and planned.yaml name a latency CSV of their own folder by its name, so the
+    folder still works when moved (or copied to another machine)."""
+    report = tmp_path / "report"
+    report.mkdir()
+    latency = report / "latency_ms.csv"
+    latency.write_bytes((DATA / "latency_ms.csv").read_bytes())
+    result = run("--scenario", SMALL, "-r", 1, "--latency-csv", latency, "--json", report / "day.json", "-q")
+    assert result.exit_code == 0, result.output
+    assert _csv_recorded(report / "day.json") == "latency_ms.csv"
+    result = _planned(["--scenario", SMALL, "-r", 1, "--max-windows", 4, "--latency-csv", latency,
+                       "--json", report / "plan.json", "--write-scenario", report / "planned.yaml", "-q"])
+    assert result.exit_code == 0, result.output
+    assert "csv: latency_ms.csv\n" in (report / "planned.yaml").read_text("utf-8")
+    moved = report.rename(tmp_path / "elsewhere")
+    result = run("--scenario", moved / "planned.yaml", "-r", 1, "--json", moved / "check.json", "-q")
+    assert result.exit_code == 0, result.output
+    assert _csv_recorded(moved / "check.json") == "latency_ms.csv"
+
+
+def test_a_latency_csv_outside_the_report_folder_is_recorded_as_given(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Outside the folder: an absolute path as given; a relative one as given, from the folder
+    of the file that records it (so a planned scenario written elsewhere still finds it)."""
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "load").mkdir()
+    (tmp_path / "load" / "latency_ms.csv").write_bytes((DATA / "latency_ms.csv").read_bytes())
+    result = run("--scenario", SMALL, "-r", 1, "--latency-csv", "load/latency_ms.csv", "--json", "day.json", "-q")
+    assert result.exit_code == 0, result.output
+    assert _csv_recorded(tmp_path / "day.json") == "load/latency_ms.csv"
+    absolute = tmp_path / "load" / "latency_ms.csv"
+    result = run("--scenario", SMALL, "-r", 1, "--latency-csv", absolute, "--json", "plans/day.json", "-q")
+    assert result.exit_code == 0, result.output
+    assert _csv_recorded(tmp_path / "plans" / "day.json") == str(absolute)
+    result = _planned(["--scenario", SMALL, "-r", 1, "--max-windows", 4, "--latency-csv", "load/latency_ms.csv",
+                       "--json", "plans/plan.json", "--write-scenario", "plans/planned.yaml", "-q"])
+    assert result.exit_code == 0, result.output
+    assert "csv: ../load/latency_ms.csv\n" in (tmp_path / "plans" / "planned.yaml").read_text("utf-8")
+    result = run("--scenario", "plans/planned.yaml", "-r", 1, "--json", "plans/check.json", "-q")
+    assert result.exit_code == 0, result.output
+
+
+def test_a_latency_csv_of_the_scenario_file_is_found_from_a_planned_scenario_elsewhere(tmp_path: Path) -> None:
+    """``insurer.latency.csv`` in a scenario file is relative to that file; the planned scenario
+    written into another folder names it from there."""
+    (tmp_path / "load").mkdir()
+    (tmp_path / "load" / "latency_ms.csv").write_bytes((DATA / "latency_ms.csv").read_bytes())
+    scenario = tmp_path / "hospital.yaml"
+    scenario.write_text(SMALL.read_text("utf-8").replace(
+        "latency: {dist: lognormal, median: 300, p95: 1500, unit: ms}", "latency: {csv: load/latency_ms.csv}"),
+        encoding="utf-8")
+    planned = tmp_path / "plans" / "planned.yaml"
+    result = _planned(["--scenario", scenario, "-r", 1, "--max-windows", 4, "--json", tmp_path / "plan.json",
+                       "--write-scenario", planned, "-q"])
+    assert result.exit_code == 0, result.output
+    assert "csv: ../load/latency_ms.csv\n" in planned.read_text("utf-8")
+    result = run("--scenario", planned, "-r", 1, "--json", tmp_path / "check.json", "-q")
+    assert result.exit_code == 0, result.output
