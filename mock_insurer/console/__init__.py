@@ -1,6 +1,7 @@
 """The drill console: a web page served by the insurer at ``/console`` for the drill coordinator.
 
-One static page (``console.html``, ``console.js``, ``console.css`` beside this module: plain
+One static page (``console.html``, ``console.css`` and the JavaScript modules ``console.js``
+(the entry), ``api.js``, ``text.js``, ``panels.js``, ``feed.js`` beside this module: plain
 JavaScript, no build step, nothing from a CDN) that polls the admin API from the browser: the
 live message feed (``/admin/messages``), the drill and its current phase (``/admin/drill``), the
 fault plan with a start and a stop button per fault (``/admin/faults``) and the counters
@@ -8,8 +9,8 @@ fault plan with a start and a stop button per fault (``/admin/faults``) and the 
 asks for the admin token as usual (the coordinator types it once; the page keeps it in the
 tab's ``sessionStorage``). Guide: ``docs/console.md``.
 
-Routes (all ``GET``): ``/console`` and ``/console/`` (the page), ``/console/console.js``,
-``/console/console.css``, and ``/console/transactions.json`` (transaction numbers with their
+Routes (all ``GET``): ``/console`` and ``/console/`` (the page), ``/console/<name>.js`` for each
+module, ``/console/console.css``, and ``/console/transactions.json`` (transaction numbers with their
 Chinese and English names, from :data:`mock_insurer.schemas.catalog.TRANSACTIONS`).
 """
 
@@ -31,6 +32,10 @@ __all__ = ["ASSETS", "CONTENT_SECURITY_POLICY", "asset", "console_routes", "tran
 ASSETS = {
     "console.html": "text/html; charset=utf-8",
     "console.js": "text/javascript; charset=utf-8",
+    "api.js": "text/javascript; charset=utf-8",
+    "text.js": "text/javascript; charset=utf-8",
+    "panels.js": "text/javascript; charset=utf-8",
+    "feed.js": "text/javascript; charset=utf-8",
     "console.css": "text/css; charset=utf-8",
 }
 """The package files served, with their media types."""
@@ -80,7 +85,7 @@ def console_routes() -> list[Route]:
     return [
         Route("/console", page, methods=["GET"]),
         Route("/console/", page, methods=["GET"]),
-        Route("/console/console.js", _serve("console.js"), methods=["GET"]),
-        Route("/console/console.css", _serve("console.css"), methods=["GET"]),
+        *[Route(f"/console/{name}", _serve(name), methods=["GET"])
+          for name in ASSETS if name != "console.html"],
         Route("/console/transactions.json", _names, methods=["GET"]),
     ]

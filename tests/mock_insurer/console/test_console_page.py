@@ -31,16 +31,24 @@ def test_the_page_is_public_html_that_loads_only_its_own_files(anonymous: TestCl
     assert "script-src 'self'" in answer.headers["content-security-policy"]
     page = answer.text
     assert "演练控制台" in page and "Drill console" in page
-    sources = re.findall(r'(?:src|href)="([^"]+)"', page)
+    sources = [s for s in re.findall(r'(?:src|href)="([^"]+)"', page)
+               if not s.startswith("data:")]
     assert sources == ["/console/console.css", "/console/console.js"]
+    # its icon is in the page: the browser asks no /favicon.ico (a 404 in its console each load)
+    assert re.search(r'<link rel="icon" href="data:image/svg\+xml,', page)
     for needed in ('id="feed"', 'id="faults"', 'id="phases"', 'id="counter-settled"',
                    'id="token-form"', 'id="phase-instructions"'):
         assert needed in page
     assert anonymous.get("/admin/drill").status_code == 401  # the data are not public
 
 
+SCRIPTS = ["console.js", "api.js", "text.js", "panels.js", "feed.js"]
+"""The page's JavaScript modules: console.js is the entry, it imports the others."""
+
+
 @pytest.mark.parametrize(("name", "media_type"), [
-    ("console.js", "text/javascript; charset=utf-8"), ("console.css", "text/css; charset=utf-8")])
+    *[(name, "text/javascript; charset=utf-8") for name in SCRIPTS],
+    ("console.css", "text/css; charset=utf-8")])
 def test_the_assets_are_served_with_their_types(anonymous: TestClient, name: str,
                                                 media_type: str) -> None:
     answer = anonymous.get(f"/console/{name}")
@@ -48,13 +56,16 @@ def test_the_assets_are_served_with_their_types(anonymous: TestClient, name: str
     assert answer.headers["x-content-type-options"] == "nosniff"
     assert answer.content == (Path(__file__).parents[3] / "mock_insurer" / "console"
                               / name).read_bytes()
-    assert set(ASSETS) == {"console.html", "console.js", "console.css"}
+    assert set(ASSETS) == {"console.html", "console.css", *SCRIPTS}
 
 
-def test_the_script_uses_no_cdn_and_no_html_injection(anonymous: TestClient) -> None:
-    script = anonymous.get("/console/console.js").text
+@pytest.mark.parametrize("name", SCRIPTS)
+def test_the_scripts_use_no_cdn_and_no_html_injection(anonymous: TestClient, name: str) -> None:
+    script = anonymous.get(f"/console/{name}").text
     assert "http://" not in script and "https://" not in script
     assert "innerHTML" not in script and "eval(" not in script
+    imported = re.findall(r'from "\./([a-z]+\.js)";', script)
+    assert set(imported) <= set(SCRIPTS) - {"console.js"}  # only the page's own modules
 
 
 def test_transaction_names_for_the_feed(anonymous: TestClient) -> None:
