@@ -30,6 +30,7 @@ class InsurerAdmin:
 
     def __init__(self, base_url: str, token: str | None = None, *, timeout: float = 30.0) -> None:
         self.base_url = base_url.rstrip("/")
+        self.token = token
         self.timeout = timeout
         self.session = requests.Session()
         if token:

@@ -143,6 +143,10 @@ def run(target: str, insurer_url: str | None, admin_token: str | None, his_url: 
         if phase.faults:
             console.print(f"[red]faults 故障: {', '.join(phase.faults)}")
 
+    def on_embedded(url: str, token: str | None) -> None:
+        console.print(f"控制台 console: {url}/console · 管理口令 admin token: {token or '-'}",
+                      soft_wrap=True)  # copied by hand: never broken across lines
+
     directory = report or Path("out/drills") / loaded.id
     clocks = Clocks(wall=china_now, monotonic=time.monotonic, sleep=time.sleep,
                     epoch=time.time)
@@ -150,7 +154,7 @@ def run(target: str, insurer_url: str | None, admin_token: str | None, his_url: 
         result = run_drill(loaded, directory, clocks, accelerate=accelerate,
                            insurer_url=insurer_url, admin_token=admin_token, his_url=his_url,
                            institution=institution, reset_insurer=reset_insurer,
-                           on_phase=on_phase)
+                           on_phase=on_phase, on_embedded=on_embedded)
     except DrillAborted as stopped:
         _interrupted(console, loaded, stopped)
     except KeyboardInterrupt:  # while the data or the servers were being prepared

@@ -147,11 +147,14 @@ def run_drill(drill: Drill, directory: Path, clocks: Clocks, *, accelerate: floa
               insurer_url: str | None = None, admin_token: str | None = None,
               his_url: str | None = None, institution: str | None = None,
               reset_insurer: bool = False, his_class: type[ReferenceHis] = ReferenceHis,
-              on_phase: Callable[[int, PhaseRecord], None] | None = None) -> DrillRun:
+              on_phase: Callable[[int, PhaseRecord], None] | None = None,
+              on_embedded: Callable[[str, str | None], None] | None = None) -> DrillRun:
     """Run ``drill``. Without ``insurer_url`` an insurer and the reference HIS are started here
-    (a rehearsal on one machine); with it, the insurer the staff's HIS uses is driven (and
-    reset and loaded with the drill's data only with ``reset_insurer``); ``his_url`` gives a
-    HIS driver API (injected patients, day-end, the HIS's ledger in the debrief)."""
+    (a rehearsal on one machine; ``on_embedded`` is told that insurer's URL and admin token
+    before the first phase, so its console can be opened); with it, the insurer the staff's HIS
+    uses is driven (and reset and loaded with the drill's data only with ``reset_insurer``);
+    ``his_url`` gives a HIS driver API (injected patients, day-end, the HIS's ledger in the
+    debrief)."""
     start = clocks.wall().replace(microsecond=0, tzinfo=None)
     scenario = compile_drill(drill, start)
     injects = any(phase.patients for phase in drill.phases)
@@ -178,6 +181,8 @@ def run_drill(drill: Drill, directory: Path, clocks: Clocks, *, accelerate: floa
     phases = _phase_records(drill, start)
     with harness:
         admin = harness.admin
+        if on_embedded is not None and "insurer" in harness.embedded:
+            on_embedded(harness.insurer_url, admin.token)
         first_id = admin.last_message_id()
         t0 = clocks.monotonic()
         epoch0 = clocks.epoch()

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import importlib
 import json
+import re
 import socket
 import time
 from datetime import datetime
@@ -140,6 +141,10 @@ def test_the_command(tmp_path: Path) -> None:
                                 "--report", str(tmp_path)])
     assert done.exit_code == 0, done.output
     assert "nothing lost" in done.output and (tmp_path / "debrief.html").exists()
+    # a rehearsal on one machine says where its console is and the token it asks for
+    console_line = re.search(r"console: (http://127\.0\.0\.1:\d+)/console · 管理口令 admin "
+                             r"token: ([0-9a-f]{32})", done.output)
+    assert console_line is not None, done.output
     bad = tmp_path / "bad.yaml"
     bad.write_text("drill: x\ntitle: t\nphases:\n - {name: a}\n", "utf-8")
     checked = runner.invoke(main, ["drill", "check", str(bad)])
@@ -369,3 +374,12 @@ def test_only_refusals_a_cashier_sees_count_as_refused(message: dict[str, object
     """slow-insurer: a 5203 that finds nothing, or the late answer to a reversed 2207, is not
     a refused patient."""
     assert outcome_of({"status": "answered", **message}) == outcome
+
+
+def test_every_library_fault_has_a_name_the_console_shows() -> None:
+    for found in library_drills():
+        for phase in found.phases:
+            for fault in phase.faults:
+                name = str(fault.get("name") or "")
+                assert "/" in name and name.isascii() is False, (found.id, fault)
+
