@@ -96,6 +96,8 @@ class RunResult:
     events: list[dict[str, Any]]
     checks: list[CheckResult] = field(default_factory=list)
     wall_seconds: float = 0.0
+    date: str = ""
+    """The scenario's business date (``YYYY-MM-DD``; a run's visits may go on to later days)."""
 
     @property
     def passed(self) -> bool:
@@ -110,7 +112,7 @@ class RunResult:
     def to_json(self) -> dict[str, Any]:
         return {
             "scenario": self.scenario, "title": self.title, "concern": self.concern,
-            "source": self.source, "seed": self.seed, "passed": self.passed,
+            "source": self.source, "seed": self.seed, "date": self.date, "passed": self.passed,
             "his": self.his, "insurer": self.insurer, "wall_seconds": round(self.wall_seconds, 2),
             "outcomes": self.outcome_counts(),
             "checks": [asdict(check) for check in self.checks],

@@ -1,7 +1,9 @@
-"""Showing a run: a readable result on the terminal (rich) and ``result.json`` for machines.
+"""Showing a run: a readable result on the terminal (rich), ``result.json`` for machines and,
+beside it, the page ``report.html`` for people (:mod:`scenarios.page`).
 
 The JSON is :meth:`~scenarios.records.RunResult.to_json` (every visit with its steps, the
 day-ends, the timeline as applied, and each check with its evidence), written atomically.
+The labels here (outcomes, checks, refusal codes in 中文 English) serve all three.
 """
 
 from __future__ import annotations
@@ -22,8 +24,11 @@ from scenarios.checks import refusal_code
 from scenarios.records import RunResult
 from simulator.output import shared_mode
 
-__all__ = ["CHECK_LABELS", "OUTCOME_LABELS", "atomic_write", "check_label",
-           "refusal_label", "render", "write_json"]
+__all__ = ["CHECK_LABELS", "HIS_REFUSAL_LABELS", "OUTCOME_LABELS", "PAGE_FILE", "atomic_write",
+           "check_label", "refusal_label", "render", "write_json"]
+
+PAGE_FILE = "report.html"
+"""The run's page, written beside result.json (:mod:`scenarios.page`)."""
 
 OUTCOME_LABELS = {
     "settled": "结算 settled", "refunded": "全部退费 refunded",
@@ -45,9 +50,27 @@ CHECK_LABELS: dict[str, str] = {
 """Each check of scenarios/checks.py as staff read it (中文 English)."""
 
 
+HIS_REFUSAL_LABELS: dict[str, tuple[str, str]] = {
+    "insurer_refused": ("医保中心拒绝", "refused by the insurer"),
+    "visit_state": ("就诊状态不允许", "not allowed in the visit's state"),
+    "insurer_unavailable": ("无法连接医保中心", "insurer unreachable"),
+    "insurer_no_answer": ("医保中心无应答", "no answer from the insurer"),
+    "insurer_gateway": ("医保网关出错", "insurer gateway error"),
+    "insurer_answer_unusable": ("医保应答无法使用", "unusable answer from the insurer"),
+    "settlement_unknown": ("结算结果未知", "settlement outcome unknown"),
+    "refund_unknown": ("退费结果未知", "refund outcome unknown"),
+    "settlement_failed": ("结算失败", "settlement failed"),
+    "refund_failed": ("退费失败", "refund failed"),
+    "rule_check_severe": ("规则审核严重警告", "severe rule-check warning"),
+}
+"""The reference HIS's own refusal codes (:data:`scenarios.loading.HIS_REFUSALS`, used when the
+insurer gave no rejection code: it could not be reached, or did not answer) in words."""
+
+
 def refusal_label(code: str) -> str:
-    """``"社保卡已挂失 card lost"`` for ``card_lost``; an unknown code is shown as it is."""
-    known = REFUSAL_LABELS.get(code)
+    """``"社保卡已挂失 card lost"`` for ``card_lost`` (an insurer's rejection code, or the HIS's
+    own: ``insurer_no_answer``); an unknown code is shown as it is."""
+    known = REFUSAL_LABELS.get(code) or HIS_REFUSAL_LABELS.get(code)
     return f"{known[0]} {known[1]}" if known else code
 
 
@@ -70,7 +93,9 @@ def atomic_write(path: Path, text: str) -> None:
 
 
 def write_json(result: RunResult, directory: Path) -> Path:
-    """Write ``result.json`` into ``directory`` (atomically) and return its path."""
+    """Write ``result.json`` into ``directory`` (atomically) and return its path. The page
+    beside it is :func:`scenarios.page.write_page`'s (a scenario run writes both; a
+    certification's runs only this)."""
     directory.mkdir(parents=True, exist_ok=True)
     path = directory / "result.json"
     atomic_write(path, json.dumps(result.to_json(), ensure_ascii=False, indent=1, default=str))
@@ -94,7 +119,7 @@ def _refusals(counts: Counter[str]) -> Text:
         if index:
             text.append(", ")
         text.append(f"{refusal_label(code)} {n}")
-        if code in REFUSAL_LABELS:
+        if refusal_label(code) != code:
             text.append(f" ({code})", style="dim")
     return text
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 import heapq
 import itertools
 import time
-from collections.abc import Callable, Generator, Iterator
+from collections.abc import Callable, Generator, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal
@@ -62,6 +62,15 @@ DAY_END_TIME = (23, 30)
 OPEN_AT_HIS = ("registered", "charged", "register_unknown")
 
 Process = Generator[datetime, None, None]
+
+
+def _effect(n: int, fault: Mapping[str, Any]) -> dict[str, Any]:
+    """A fault of the timeline as result.json names it: ``{"id", "name", "kind"}`` (the
+    effect's kind, e.g. ``refuse``; see :data:`mock_insurer.faults.EFFECT_KINDS`)."""
+    effect = fault.get("effect")
+    kind = effect.get("kind") if isinstance(effect, Mapping) else effect
+    return {"id": fault.get("id", f"f{n + 1}"), "name": fault.get("name"),
+            "kind": None if kind is None else str(kind)}
 
 
 class _StepFailed(Exception):
@@ -140,7 +149,8 @@ class Runner:
         self.events.append({"at": self.clock.now.strftime("%Y-%m-%d %H:%M:%S"),
                             "note": event.note,
                             "faults": [f.get("id", f"f{n + 1}") for n, f in
-                                       enumerate(event.faults or [])]})
+                                       enumerate(event.faults or [])],
+                            "effects": [_effect(n, f) for n, f in enumerate(event.faults or [])]})
 
     def _day_end(self, day: date) -> None:
         self.harness.set_time(self.clock.now)
@@ -397,7 +407,7 @@ def run_scenario(scenario: Scenario, directory: Path, *, insurer_url: str | None
         result = RunResult(
             scenario=scenario.id, title=scenario.title, concern=scenario.concern,
             source=shown_source(scenario.source), seed=scenario.seed,
-            his={"url": harness.his_url, "name": harness.his_name,
+            date=scenario.date.isoformat(), his={"url": harness.his_url, "name": harness.his_name,
                  "embedded": "his" in harness.embedded,
                  "class": his_class.__name__ if "his" in harness.embedded else None,
                  "institution": harness.fixmedins_code},

@@ -14,6 +14,7 @@ from scenarios.his_process import command_problem
 from scenarios.library import library_path, library_scenarios
 from scenarios.loading import load_scenario, scenario_schema
 from scenarios.model import Scenario
+from scenarios.page import write_page
 from scenarios.planning import check_plan
 from scenarios.records import RunResult
 from scenarios.report import render, write_json
@@ -82,7 +83,10 @@ def run_one(loaded: Scenario, report: Path, *, console: Console, his_url: str | 
             on_progress=lambda done, total: bar.update(task, completed=done, total=total))
     render(result, console)
     path = write_json(result, report)
-    console.print(f"  result: {path}")
+    # paths are copied from here: never broken across lines
+    console.print(f"  网页 page: {write_page(result, report)}", soft_wrap=True, markup=False,
+                  highlight=False)
+    console.print(f"  result: {path}", soft_wrap=True, markup=False, highlight=False)
     return result
 
 
