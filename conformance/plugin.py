@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import os
 import tempfile
-from collections.abc import Generator, Iterator
+from collections.abc import Collection, Generator, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, NoReturn
@@ -27,7 +27,7 @@ import pytest
 from conformance.catalogue import group_of, requirements
 from conformance.target import ScenarioRun, Target, profile
 
-__all__ = ["Cert", "TestRecord"]
+__all__ = ["Cert", "HisDriverError", "TestRecord", "driver_failures"]
 
 _RECORDS = pytest.StashKey[list["TestRecord"]]()
 _TARGET = pytest.StashKey["Target"]()
@@ -54,9 +54,31 @@ class Cert:
         self.profile = target.profile
 
     def run(self, name: str, *, auth: str = "none") -> ScenarioRun:
+        """Run scenario ``name`` (once per session). A run the harness could not drive — the
+        HIS's driver API answered something that is not an answer, or nothing — raises
+        :class:`HisDriverError` (the test is an error, not judged), with every visit and
+        day-end it stopped as evidence."""
         run = self.target.run(name, auth=auth)
         if run.name not in self.record.scenarios:
             self.record.scenarios.append(run.name)
+        broken = driver_failures(run)
+        if broken:
+            self.record.evidence.extend(broken)
+            first = broken[0]
+            log = run.directory / "his.log"
+            if str(first["error"]).startswith(("GET ", "POST ")):  # no answer, or not one
+                what = f"the HIS's driver API gave no usable answer — {first['error']}"
+                hint = "fix the driver API, docs/his-driver.md"
+            else:  # a 4xx: the HIS took the harness's request for bad input
+                what = (f"the HIS answered the harness's request as bad input — "
+                        f"{first['error']}")
+                hint = ("a HIS given by --his-url must serve this scenario's data (its "
+                        f"catalogue: {run.directory / 'data'})" if self.target.his_url
+                        else "the request is the driver API's (docs/his-driver.md)")
+            raise HisDriverError(
+                f"scenario {run.name}, {first['where']}: {what} ({len(broken)} step(s) in "
+                f"all; not judged: {hint}" + (f"; the HIS's output: {log})" if log.exists()
+                                              else ")"))
         return run
 
     def note(self, *evidence: Any) -> None:
@@ -68,17 +90,54 @@ class Cert:
         self.record.evidence.extend(evidence or [])
         raise AssertionError(text)
 
-    def require(self, run: ScenarioRun, *checks: str) -> None:
+    def require(self, run: ScenarioRun, *checks: str,
+                visits: Collection[str] | None = None) -> None:
         """Fail unless every named check of the scenario run passed; a failed check's
-        evidence becomes this test's."""
+        evidence becomes this test's. ``visits``: judge only the evidence about these
+        scenario visits (and evidence that names no visit) — a requirement about whole
+        refunds is not failed by what went wrong with a partial one."""
         for name in checks:
             check = run.check(name)
-            if check is None:
+            if check is None or check.passed:
                 continue
-            if not check.passed:
-                self.fail(f"{run.name}: {check.summary}",
-                          [{"scenario": run.name, "check": name, **e} if isinstance(e, dict)
-                           else e for e in check.evidence])
+            evidence = [e for e in check.evidence if visits is None or not isinstance(e, dict)
+                        or e.get("visit") is None or e.get("visit") in visits]
+            if visits is not None and check.evidence and not evidence:
+                continue  # every problem is about other visits
+            summary = check.summary if len(evidence) == len(check.evidence) else (
+                f"{check.summary} ({len(evidence)} of them about the visits judged here)")
+            self.fail(f"{run.name}: {summary}",
+                      [{"scenario": run.name, "check": name, **e} if isinstance(e, dict)
+                       else e for e in evidence])
+
+
+class HisDriverError(Exception):
+    """The HIS's driver API gave the harness no usable answer during a scenario (not JSON, a
+    field missing or of the wrong type, HTTP 5xx, no answer in time): what the requirement is
+    about could not be observed, so the test is an error (docs/conformance.md)."""
+
+
+def driver_failures(run: ScenarioRun) -> list[dict[str, Any]]:
+    """Where the harness could not drive the HIS in ``run``: each visit that stopped on a
+    driver error, each day-end that got no answer, each read of the HIS that failed (the
+    scenario's ``harness`` check)."""
+    found: list[dict[str, Any]] = []
+    for visit in run.result.visits:
+        if visit.outcome == "error" and visit.error:
+            step = next((s for s in reversed(visit.steps) if s.error), None)
+            found.append({"scenario": run.name, "where": f"visit {visit.id} "
+                          f"({step.step if step else 'step'})", "visit": visit.id,
+                          "error": step.error if step else visit.error})
+    for day in run.result.day_ends:
+        error = day.body.get("error") if isinstance(day.body, dict) else None
+        if error:
+            found.append({"scenario": run.name, "where": f"day-end {day.date}",
+                          "error": str(error)})
+    for check in run.result.checks:
+        if check.name == "harness" and not check.passed:
+            found.append({"scenario": run.name, "where": "reading the HIS",
+                          "error": check.summary})
+    return found
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -194,6 +253,8 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     records = session.config.stash.get(_RECORDS, [])
     if not directory or not records:
         return
+    if exitstatus == pytest.ExitCode.INTERRUPTED:
+        return  # stopped half way (Ctrl-C): no report, rather than one that looks finished
     from conformance.report import write_reports
 
     target = session.config.stash.get(_TARGET, None)

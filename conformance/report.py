@@ -162,6 +162,8 @@ LEVELS = {"SHALL": "必须 SHALL", "SHOULD": "应当 SHOULD"}
 COUNT_ORDER = ("fail", "error", "pass", "skip", "untested", "not run")
 EVIDENCE_ROWS = 20
 """Evidence rows shown per failed test; the rest are in report.json."""
+FINDING_CHARS = 240
+"""Characters of a finding in the list at the top of the page (the whole one is below)."""
 
 _STYLE = """
 body{font-family:system-ui,"Noto Sans CJK SC","WenQuanYi Micro Hei",sans-serif;margin:2em;
@@ -169,9 +171,9 @@ color:#222;max-width:1100px}
 h1{font-size:1.5em}h2{font-size:1.2em;margin-top:2em;border-bottom:1px solid #ccc}
 .badge{display:inline-block;padding:.2em .7em;border-radius:.3em;color:#fff;font-weight:bold;
 white-space:nowrap}
-.pass{background:#2e7d32}.fail{background:#c62828}.error{background:#6a1b9a}
-.skip,.untested,.not-run{background:#757575}.certified{background:#2e7d32}
-.not-certified{background:#c62828}.partial-run{background:#ef6c00}
+.badge.pass,.badge.certified{background:#2e7d32}.badge.fail,.badge.not-certified{background:#c62828}
+.badge.error{background:#6a1b9a}.badge.skip,.badge.untested,.badge.not-run{background:#757575}
+.badge.partial-run{background:#ef6c00}
 table{border-collapse:collapse;width:100%}#summary td:first-child,#summary td:nth-child(2),
 #summary td:nth-child(3){white-space:nowrap}
 td,th{border-bottom:1px solid #eee;padding:.4em;text-align:left;vertical-align:top}
@@ -181,7 +183,9 @@ max-height:30em;overflow-y:auto}
 code{background:#f0f0f0;padding:0 .2em;border-radius:.2em;font-size:.9em}
 details{margin:.3em 0}summary{cursor:pointer}
 .req{margin:1em 0;padding:.6em 1em;border-left:4px solid #ccc}
-.req.fail{border-color:#c62828;background:#fff5f5}.req.error{border-color:#6a1b9a}
+.req.pass{border-color:#2e7d32}.req.fail{border-color:#c62828;background:#fff5f5}
+.req.error{border-color:#6a1b9a;background:#f9f4fb}
+#findings li{margin:.3em 0}
 .scroll{overflow-x:auto;max-width:100%}
 table.data{width:auto;font-size:.85em;background:#fff;margin:.3em 0}
 table.data td,table.data th{border:1px solid #ddd;padding:.2em .4em}
@@ -359,7 +363,22 @@ def render_html(report: dict[str, Any]) -> str:
                      + ", ".join(_e(g) for g in report["only"]) + "</b></p>")
     if report["failing_shall"]:
         parts.append("<p>必须满足但未通过 / SHALL requirements not met: <b>"
-                     + ", ".join(_e(r) for r in report["failing_shall"]) + "</b></p>")
+                     + ", ".join(f'<a href="#{_e(r)}">{_e(r)}</a>'
+                                 for r in report["failing_shall"]) + "</b></p>")
+    findings = []
+    for row in report["requirements"]:  # what to look at first, before the long table
+        if row["outcome"] not in ("fail", "error"):
+            continue
+        test = next((tests[n] for n in row["tests"] if tests[n]["outcome"] == row["outcome"]),
+                    None)
+        message = " ".join(str((test or {}).get("message", "")).split())
+        if len(message) > FINDING_CHARS:
+            message = message[:FINDING_CHARS - 1] + "…"
+        findings.append(f'<li><a href="#{_e(row["id"])}">{_e(row["id"])}</a> '
+                        f"{_badge(row['outcome'])} {_text(message)}</li>")
+    if findings:
+        parts.append("<h2>需要处理 / Findings</h2><ul id=\"findings\">" + "".join(findings)
+                     + "</ul>")
     summary = ["<table id=\"summary\"><tr><th>编号 ID</th><th>级别 level</th>"
                "<th>结果 outcome</th><th>要求 requirement</th></tr>"]
     for row in report["requirements"]:
@@ -390,8 +409,12 @@ def render_html(report: dict[str, Any]) -> str:
                              f"{_e(', '.join(test['scenarios']) or '—')}</summary>")
                 if test["message"]:
                     parts.append(f"<p class=\"message\">结果 finding: {_text(test['message'])}</p>")
-                if test["outcome"] in ("fail", "error") and row["fix"]:
+                if test["outcome"] == "fail" and row["fix"]:
                     parts.append(f"<p class=\"fix\">如何修复 how to fix: {_text(row['fix'])}</p>")
+                elif test["outcome"] == "error":
+                    parts.append("<p class=\"fix\">未能判定 not judged: 本要求未能检验，请先处理上述"
+                                 "问题后重新运行 / the suite could not judge this requirement: "
+                                 "fix what the finding names, then run again</p>")
                 if test["evidence"]:
                     parts.append(_evidence(test["evidence"]))
                 if test.get("messages"):

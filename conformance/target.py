@@ -19,6 +19,7 @@ import orjson
 import yaml
 
 from conformance.masking import mask
+from scenarios.errors import HarnessError
 from scenarios.harness import Harness
 from scenarios.library import library_path
 from scenarios.loading import load_scenario, parse_scenario
@@ -111,6 +112,7 @@ class Target:
         self.his_label = his_label or his_url or (
             f"started per scenario: {his_command}" if his_command else f"embedded {his_class.__name__}")
         self.runs: dict[str, ScenarioRun] = {}
+        self.failed: dict[str, HarnessError] = {}
         self.his_info: dict[str, Any] = {}
 
     def scenario(self, name: str) -> Scenario:
@@ -133,6 +135,8 @@ class Target:
         key = name if auth == "none" else f"{name}@{auth}"
         if key in self.runs:
             return self.runs[key]
+        if key in self.failed:  # the servers could not start: say so again, do not retry
+            raise self.failed[key]
         captured: dict[str, Any] = {}
 
         def keep(harness: Harness, _result: RunResult) -> None:
@@ -141,10 +145,15 @@ class Target:
             self.his_info = dict(info.body) if info.ok else {}
 
         directory = self.workdir / key
-        result = run_scenario(self.scenario(name), directory, insurer_url=self.insurer_url,
-                              admin_token=self.admin_token, his_url=self.his_url,
-                              his_class=self.his_class, on_finish=keep, insurer_auth=auth,
-                              his_command=self.his_command)
+        try:
+            result = run_scenario(self.scenario(name), directory,
+                                  insurer_url=self.insurer_url, admin_token=self.admin_token,
+                                  his_url=self.his_url, his_class=self.his_class,
+                                  on_finish=keep, insurer_auth=auth,
+                                  his_command=self.his_command)
+        except HarnessError as exc:  # every test of this scenario errors with the same cause
+            self.failed[key] = exc
+            raise
         persons = {}
         for path in (directory / "data").glob("population-*.jsonl"):
             for line in path.read_bytes().splitlines():

@@ -99,12 +99,12 @@ _ALL = (
            "结算被拒仍按预结算出票 / a refused settlement still gets a bill",
            "When 2207 is refused, the HIS prints a bill from the 2206 estimate anyway, answers "
            "ok and shows the visit as settled; the cashier never sees the refusal.",
-           ("REJ-001", "REJ-002"), BillDespiteRefusalHis),
+           ("REJ-001", "REJ-002", "REJ-004"), BillDespiteRefusalHis),
     Mutant("hides-refusal-reason",
            "拒付原因不显示 / the insurer's reason is hidden from the cashier",
            "Every insurer refusal reaches the cashier as one generic text (\"the insurance "
            "transaction failed; call the IT desk\") instead of the insurer's err_msg.",
-           ("REJ-002",), HidesRefusalReasonHis),
+           ("REJ-002", "REJ-004"), HidesRefusalReasonHis),
     _variant("orphan-on-refusal",
              "After a refusal inside a visit (2203/2204/2206/2207) the visit is closed in the "
              "HIS only: no 2205, no 2202; the registration and details stay open at the insurer.",
@@ -119,17 +119,17 @@ _ALL = (
     _variant("blind-resend",
              "A lost 2207 answer is taken for a failure: details uploaded again and 2207 sent "
              "under a new msgid, without 5203 or 2601 — a committed settlement is doubled.",
-             "OUT-001"),
+             "OUT-001", "OUT-007"),
     _variant("forget-lost",
              "A lost 2207 answer deletes the pending ledger row and the cashier is told the "
              "settlement failed; day-end ignores the settlement only the center has.",
-             "OUT-001", "DAY-002"),
+             "OUT-001", "DAY-002", "DAY-001", "DAY-003", "OUT-007"),
     Mutant("bad-reversal",
            "冲正报文ID错误 / the reversal names the wrong message",
            "2601 reverses the window's last message: its omsgid is the msgid of the 5203 query "
            "just sent (oinfno 2207), not of the lost 2207, so the insurer refuses it and the "
            "lost settlement is never reversed.",
-           ("OUT-003",), BadReversalHis),
+           ("OUT-003", "OUT-002"), BadReversalHis),
     _variant("no-signin-renewal",
              "When the insurer refuses for a stale sign-in, the HIS never signs in again: every "
              "later message of that operator that day is refused.",
@@ -140,7 +140,7 @@ _ALL = (
            "A refund never sends 2208: a 2205 for the settled batch (refused details_settled) is "
            "ignored and the cancellation is booked in the HIS's own ledger only; the insurer's "
            "settlement stays in effect.",
-           ("REF-001", "DAY-003"), RefundWithout2208His),
+           ("REF-001", "DAY-003", "REF-002"), RefundWithout2208His),
     _variant("refund-drops-rest",
              "A partial refund cancels the settlement and the details (2208, 2205) but never "
              "uploads and settles the items the patient keeps.",
@@ -162,18 +162,18 @@ _ALL = (
            "日终对账字段取错 / day-end sums the wrong field",
            "3201's acct_pay is the day's cash total (psn_cash_pay) instead of the account "
            "total: unbalanced on any day where account and cash payments differ.",
-           ("DAY-001",), DayEndWrongFieldHis),
+           ("DAY-001", "DAY-002", "DAY-004", "DAY-005"), DayEndWrongFieldHis),
     _variant("dayend-no-correction",
              "Day-end runs 3201 and reports a mismatch but never uploads details "
              "(9101/3202/9102) nor corrects its ledger.",
-             "DAY-002"),
+             "DAY-002", "DAY-003"),
     Mutant("dayend-one-group",
            "日终对账不分清算机构 / day-end lumps every clearing institution together",
            "3201 is sent once per insutype and clearing type, named with the hospital's own "
            "clearing institution, with the totals of every settlement of the day: the "
            "out-of-area settlements never get a 3201 of their own and the group stays "
            "unbalanced.",
-           ("DAY-005",), DayEndOneGroupHis),
+           ("DAY-005", "DAY-002"), DayEndOneGroupHis),
     # -- DECL: declaration and repayment -----------------------------------------------------
     Mutant("declares-without-check",
            "申报前不对账 / the month is declared without checking it",

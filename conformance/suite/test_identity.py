@@ -26,7 +26,24 @@ def _settled(cert: Cert, visits: tuple[str, ...]) -> None:
 
 @pytest.mark.requirement("ID-001")
 def test_typed_certificates_are_normalised(cert: Cert) -> None:
-    _settled(cert, GROUPS["ID-001"])
+    """ID-001 is about 1101: each typed certificate identifies its patient. What happens after
+    (2201 carrying the typed number instead of the insurer's) is ID-003's, so a HIS that
+    normalises for 1101 only is not told to normalise."""
+    run = cert.run("identity-edge-cases")
+    bad = []
+    for visit in run.result.visits:
+        if visit.id not in GROUPS["ID-001"]:
+            continue
+        tried = [step for step in visit.steps if step.step == "identify"]
+        if not any(step.ok for step in tried):
+            refused = next((step.refusal for step in reversed(tried) if step.refusal), None)
+            bad.append({"visit": visit.id, "edge_cases": visit.edge_cases,
+                        "certificate": visit.certificate, "step": "identify (1101)",
+                        "refusal": refused or visit.refusal})
+    if bad:
+        cert.fail(f"{len(bad)} patient(s) whose typed certificate did not identify them (1101)",
+                  bad)
+    cert.note({"visits": list(GROUPS["ID-001"])})
 
 
 @pytest.mark.requirement("ID-002")

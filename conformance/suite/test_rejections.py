@@ -7,6 +7,9 @@ import pytest
 from conformance.plugin import Cert
 
 SCENARIOS = ("refused-persons", "refused-items")
+VISIT_INFNOS = ("1101", "2201", "2203", "2204", "2206", "2207")
+"""The transactions whose refusal the cashier must be shown (not 9001 sign-in, 3101 advice or
+the 2205/2202 clean-up after a refusal)."""
 
 
 @pytest.mark.requirement("REJ-001")
@@ -31,6 +34,17 @@ def test_the_cashier_sees_the_insurers_reason(cert: Cert) -> None:
         by_msgid = {m["msgid"]: m for m in run.messages}
         for visit in run.result.visits:
             refusal = visit.refusal or {}
+            if not refusal and visit.expect.get("outcome") == "refused":
+                # refused by the insurer, yet the cashier was shown no refusal at all
+                said = [m for m in run.messages_of(visit.psn_no)
+                        if m.get("infcode") not in (0, None) and m.get("err_msg")
+                        and m.get("infno") in VISIT_INFNOS]
+                if said:
+                    bad.append({"scenario": name, "visit": visit.id,
+                                "insurer_said": said[-1]["err_msg"],
+                                "msgid": said[-1]["msgid"], "cashier_saw": None,
+                                "outcome": visit.outcome})
+                continue
             message = by_msgid.get(refusal.get("msgid"))
             if message is None or not message.get("err_msg"):
                 continue

@@ -137,7 +137,7 @@ class Cashier:
         operator = desk.operator(request.operator)
         cert_no = patient["certno"] if patient["cert_type"] == "02" else patient["cert_no"]
         visit = {
-            "visit_id": visit_id, "patient_id": int(request.patient_id),
+            "visit_id": visit_id, "patient_id": patient["patient_id"],
             "psn_no": patient["psn_no"], "mdtrt_id": None, "insutype": insutype,
             "med_type": request.med_type, "insuplc_admdvs": area,
             "cert_type": patient["cert_type"], "cert_no": cert_no,

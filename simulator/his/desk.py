@@ -89,7 +89,10 @@ class Desk:
         return found
 
     def patient(self, patient_id: str) -> dict[str, Any]:
-        found = self.store.patient(int(patient_id)) if patient_id.isdigit() else None
+        # this HIS's ids are ASCII digits within SQLite's integer range; anything else
+        # ("１７", "²", 30 digits) is an id it never gave: 404, not a crash
+        known = patient_id.isascii() and patient_id.isdigit() and len(patient_id) <= 18
+        found = self.store.patient(int(patient_id)) if known else None
         if found is None:
             raise UnknownRecord("patient_id", f"no patient {patient_id!r} in this HIS "
                                               "(identify the patient first)")

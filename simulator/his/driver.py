@@ -29,9 +29,11 @@ from simulator.his.operations import (
     RegisterInput,
     SettleInput,
     VisitInput,
+    json_type,
 )
 
-__all__ = ["BASE_PATH", "HisDriver", "HttpHisDriver", "not_supported"]
+__all__ = ["ANSWER_FIELDS", "BASE_PATH", "HisDriver", "HttpHisDriver", "answer_problem",
+           "not_supported"]
 
 BASE_PATH = "/his/v1"
 
@@ -41,6 +43,69 @@ def not_supported(operation: str) -> Outcome:
     return Outcome.refused(Refusal(
         "not_supported", f"this HIS does not support {operation} (an optional operation of the "
                          "driver API)", "his"))
+
+
+#: What an answer must hold for the harness to read it (docs/his-driver-api.openapi.yaml):
+#: per operation, for ``ok`` true, each field's path and JSON type ("?" after the type: may
+#: be null). A refusal must carry ``refusal`` with ``code`` and ``message`` strings.
+ANSWER_FIELDS: dict[str, tuple[tuple[str, str], ...]] = {
+    "info": (),  # the harness says itself what is wrong with an info (its institution)
+    "identify": (("patient", "object"), ("patient.patient_id", "string"),
+                 ("patient.psn_no", "string"), ("insurance", "array")),
+    "visit": (("visit", "object"), ("visit.visit_id", "string"), ("visit.status", "string")),
+    "charge": (("lines", "array"), ("visit", "object"), ("warnings", "array?")),
+    "pre_settle": (("estimate", "object"), ("warnings", "array?")),
+    "settle": (("bill", "object"), ("bill.amounts", "object"), ("bill.charged", "object"),
+               ("bill.setl_id", "string"), ("warnings", "array?")),
+    "refund": (("refund", "object"), ("refund.amounts", "object"), ("bill", "object?")),
+    "bill": (("bill", "object?"), ("bills", "array")),
+    "day_end": (("balanced", "boolean"), ("groups", "array"), ("corrections", "array")),
+    "ledger": (("settlements", "array"),),
+}
+_JSON_TYPES: dict[str, tuple[type, ...]] = {
+    "object": (dict,), "array": (list,), "string": (str,), "boolean": (bool,)}
+
+
+def answer_problem(operation: str, payload: dict[str, Any]) -> str:
+    """What makes ``payload`` (a JSON object with ``ok``) no answer of ``operation`` — ``ok``
+    not a boolean, a refusal without its code and message, a field the harness reads missing
+    or of the wrong JSON type — or "" when it is one. The harness cannot drive a HIS on
+    answers it cannot read: it says which field, rather than failing later on a KeyError."""
+    ok = payload.get("ok")
+    if not isinstance(ok, bool):
+        return f"ok must be true or false, got {json_type(ok)} {ok!r:.40}"
+    if not ok:
+        refusal = payload.get("refusal")
+        if not isinstance(refusal, dict):
+            return f"a refusal (ok false) must carry refusal as an object, got {json_type(refusal)}"
+        for name in ("code", "message"):
+            if not isinstance(refusal.get(name), str):
+                return f"refusal.{name} must be a string, got {json_type(refusal.get(name))}"
+        return ""
+    for path, kind in ANSWER_FIELDS.get(operation, ()):
+        value: Any = payload
+        for part in path.split("."):
+            value = value.get(part) if isinstance(value, dict) else None
+        nullable = kind.endswith("?")
+        kind = kind.rstrip("?")
+        if value is None:
+            if nullable:
+                continue
+            return f"{path} is missing" if _absent(payload, path) else f"{path} is null"
+        if not isinstance(value, _JSON_TYPES[kind]) or (kind != "boolean"
+                                                         and isinstance(value, bool)):
+            return f"{path} must be {'an' if kind[0] in 'ao' else 'a'} {kind}, got " \
+                   f"{json_type(value)} {value!r:.40}"
+    return ""
+
+
+def _absent(payload: dict[str, Any], path: str) -> bool:
+    value: Any = payload
+    for part in path.split("."):
+        if not isinstance(value, dict) or part not in value:
+            return True
+        value = value[part]
+    return False
 
 
 class HisDriver(ABC):
@@ -141,10 +206,13 @@ class HttpHisDriver(HisDriver):
         return self.base_url + BASE_PATH + "".join("/" + quote(p, safe="-") for p in parts)
 
     def _request(self, method: str, url: str, body: Any = None,
-                 params: dict[str, str] | None = None) -> Outcome:
+                 params: dict[str, str] | None = None, *, answer: str = "") -> Outcome:
         try:
             response = self.session.request(method, url, json=body, params=params,
                                             headers=self.headers, timeout=self.timeout)
+        except requests.Timeout as exc:
+            raise DriverError(f"{method} {url}: the HIS did not answer within "
+                              f"{self.timeout:g} s ({exc})") from exc
         except requests.RequestException as exc:
             raise DriverError(f"{method} {url}: no answer from the HIS ({exc})") from exc
         try:
@@ -152,56 +220,71 @@ class HttpHisDriver(HisDriver):
         except ValueError:
             payload = None
         if response.status_code == 200 and isinstance(payload, dict) and "ok" in payload:
+            problem = answer_problem(answer, payload)
+            if problem:
+                raise DriverError(f"{method} {url}: the answer does not follow the driver API "
+                                  f"({problem}; docs/his-driver-api.openapi.yaml): "
+                                  f"{response.text[:200]!r}")
             return Outcome.from_json(payload)
         if 400 <= response.status_code < 500 and isinstance(payload, dict):
             error = payload.get("error")
             if isinstance(error, dict):
                 kind = UnknownRecord if response.status_code == 404 else DriverInputError
                 raise kind(str(error.get("field", "")), str(error.get("message", "")))
+        if payload is None:
+            why = f"the answer is not JSON ({response.headers.get('Content-Type') or 'no type'})"
+        elif response.status_code == 200:
+            why = ("the answer has no ok (true or false)" if isinstance(payload, dict)
+                   else f"the answer is a JSON {json_type(payload)}, not an object with ok")
+        elif response.status_code >= 500:
+            why = "the HIS failed (a 5xx is no driver-API answer)"
+        else:
+            why = "the driver API answers 200, or 4xx with an error object"
         raise DriverError(f"{method} {url}: HTTP {response.status_code} is not a driver-API "
-                          f"answer: {response.text[:200]!r}")
+                          f"answer: {why}: {response.text[:200]!r}")
 
     def info(self) -> Outcome:
-        return self._request("GET", self._url("info"))
+        return self._request("GET", self._url("info"), answer="info")
 
     def identify(self, request: IdentifyInput) -> Outcome:
-        return self._request("POST", self._url("identify"), request.to_json())
+        return self._request("POST", self._url("identify"), request.to_json(),
+                             answer="identify")
 
     def register(self, request: RegisterInput) -> Outcome:
-        return self._request("POST", self._url("visits"), request.to_json())
+        return self._request("POST", self._url("visits"), request.to_json(), answer="visit")
 
     def charge(self, visit_id: str, request: ChargeInput) -> Outcome:
         return self._request("POST", self._url("visits", visit_id, "charges"),
-                             request.to_json())
+                             request.to_json(), answer="charge")
 
     def pre_settle(self, visit_id: str, request: SettleInput) -> Outcome:
         return self._request("POST", self._url("visits", visit_id, "pre-settle"),
-                             request.to_json())
+                             request.to_json(), answer="pre_settle")
 
     def settle(self, visit_id: str, request: SettleInput) -> Outcome:
         return self._request("POST", self._url("visits", visit_id, "settle"),
-                             request.to_json())
+                             request.to_json(), answer="settle")
 
     def refund(self, visit_id: str, request: RefundInput) -> Outcome:
         return self._request("POST", self._url("visits", visit_id, "refund"),
-                             request.to_json())
+                             request.to_json(), answer="refund")
 
     def cancel(self, visit_id: str, request: VisitInput) -> Outcome:
         return self._request("POST", self._url("visits", visit_id, "cancel"),
-                             request.to_json())
+                             request.to_json(), answer="visit")
 
     def visit(self, visit_id: str) -> Outcome:
-        return self._request("GET", self._url("visits", visit_id))
+        return self._request("GET", self._url("visits", visit_id), answer="visit")
 
     def bill(self, visit_id: str) -> Outcome:
-        return self._request("GET", self._url("visits", visit_id, "bill"))
+        return self._request("GET", self._url("visits", visit_id, "bill"), answer="bill")
 
     def day_end(self, request: DayEndInput) -> Outcome:
-        return self._request("POST", self._url("day-end"), request.to_json())
+        return self._request("POST", self._url("day-end"), request.to_json(), answer="day_end")
 
     def ledger(self, day: date | None = None) -> Outcome:
         params = {"date": day.isoformat()} if day is not None else None
-        return self._request("GET", self._url("ledger"), params=params)
+        return self._request("GET", self._url("ledger"), params=params, answer="ledger")
 
     def _optional(self, operation: str, method: str, url: str, body: Any = None,
                   params: dict[str, str] | None = None) -> Outcome:

@@ -35,6 +35,7 @@ __all__ = [
     "RegisterInput",
     "SettleInput",
     "VisitInput",
+    "json_type",
 ]
 
 API_VERSION = "1"
@@ -115,6 +116,19 @@ def _object(body: Any, where: str = "") -> Mapping[str, Any]:
     return body
 
 
+def json_type(value: Any) -> str:
+    """The JSON type of ``value`` as a vendor reads it (``number``, not ``int``)."""
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "boolean"
+    if isinstance(value, int | float):
+        return "number"
+    if isinstance(value, str):
+        return "string"
+    return "array" if isinstance(value, list) else "object"
+
+
 def _text(body: Mapping[str, Any], name: str, *, required: bool = True, max_len: int = 50,
           where: str = "") -> str:
     path = f"{where}{name}"
@@ -124,7 +138,7 @@ def _text(body: Mapping[str, Any], name: str, *, required: bool = True, max_len:
             raise DriverInputError(path, "is required")
         return ""
     if not isinstance(value, str):
-        raise DriverInputError(path, f"must be a string, got {type(value).__name__}")
+        raise DriverInputError(path, f"must be a string, got {json_type(value)} {value!r:.40}")
     if len(value) > max_len:
         raise DriverInputError(path, f"must be at most {max_len} characters")
     return value
@@ -267,9 +281,13 @@ class RegisterInput:
     def from_json(cls, body: Any) -> RegisterInput:
         b = _object(body)
         patient_id = b.get("patient_id")
-        if isinstance(patient_id, int) and not isinstance(patient_id, bool):
-            patient_id = str(patient_id)
-        return cls(_text({"patient_id": patient_id}, "patient_id", max_len=30),
+        if patient_id is not None and not isinstance(patient_id, str):
+            # the OpenAPI says string: a number is refused, not converted, so a driver that
+            # sends one learns it here rather than from another HIS that keeps ids as text
+            raise DriverInputError("patient_id", "must be a string (the patient_id identify "
+                                                 f"answered, e.g. \"17\"), got "
+                                                 f"{json_type(patient_id)} {patient_id!r}")
+        return cls(_text(b, "patient_id", max_len=30),
                    _text(b, "dept_code", max_len=30), _text(b, "doctor_code", max_len=30),
                    _text(b, "dept_name", required=False, max_len=100),
                    _text(b, "doctor_name", required=False, max_len=50),

@@ -104,3 +104,48 @@ def test_a_failure_with_much_evidence_stays_short_in_a_browser(tmp_path: Path) -
         assert badge is not None and badge["height"] < 40, "one line"
         width = page.evaluate("document.documentElement.scrollWidth")
         assert width <= 1280, width
+
+
+def with_outcome(outcome: str, message: str) -> dict[str, Any]:
+    data = report(settled_twice(2))
+    data["tests"][0].update(outcome=outcome, message=message)
+    data["requirements"][0]["outcome"] = outcome
+    data["counts"] = {outcome: 1, "not run": 1}
+    return data
+
+
+def test_findings_are_listed_first_with_links_to_their_requirement() -> None:
+    page = render_html(with_outcome("fail", "lost-answer-2207: 2 visit(s) settled twice"))
+    findings = page.index('<ul id="findings">')
+    assert findings < page.index('<table id="summary">')
+    assert '<li><a href="#OUT-001">OUT-001</a> <span class="badge fail"' in page
+    assert "lost-answer-2207: 2 visit(s) settled twice</li>" in page
+    assert 'SHALL requirements not met: <b><a href="#OUT-001">OUT-001</a>' in page
+
+
+def test_a_requirement_not_judged_is_not_given_its_fix() -> None:
+    """An error (the HIS's driver API broke) is not the requirement's failure: telling the
+    vendor to fix their settlement logic for it would send them the wrong way."""
+    page = render_html(with_outcome("error", "HisDriverError: scenario lost-answer-2207, visit "
+                                             "am-0001 (identify): ..."))
+    assert "how to fix" not in page and "<code>infver</code>" not in page
+    assert "未能判定 not judged" in page and "fix what the finding names, then run again" in page
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("outcome", ["pass", "error", "fail", "skip"])
+def test_a_requirement_block_is_dark_text_on_a_light_background(tmp_path: Path,
+                                                                 outcome: str) -> None:
+    """The blocks of passed and errored requirements used to take the badge's colour as
+    their background: dark text on solid green or purple."""
+    path = tmp_path / "report.html"
+    path.write_text(render_html(with_outcome(outcome, "x")), "utf-8")
+    with chromium_page() as page:
+        page.goto(path.resolve().as_uri())
+        background = page.evaluate(
+            "getComputedStyle(document.getElementById('OUT-001')).backgroundColor")
+        channels = [int(c) for c in re.findall(r"\d+", background)[:3]]
+        assert background == "rgba(0, 0, 0, 0)" or min(channels) > 200, background
+        badge = page.evaluate("getComputedStyle(document.querySelector("
+                              "'#OUT-001 .badge')).backgroundColor")
+        assert badge != background

@@ -123,3 +123,32 @@ def test_the_python_client_raises_input_errors_and_returns_refusals(rig: Rig) ->
     assert isinstance(again, Outcome) and not again.ok  # a settled visit takes no charges
     assert again.refusal is not None and again.refusal.code == "visit_state"
     assert again.refusal.source == "his"
+
+
+def test_a_patient_id_sent_as_a_number_is_refused_naming_the_field(rig: Rig) -> None:
+    """The OpenAPI says ``patient_id`` is a string (the id identify answered): a number is a
+    422 naming the field — not converted, not a 500 — and nothing goes to the insurer."""
+    patient = rig.patient(1)
+    assert patient.isdigit()
+    response = post(rig, "visits", {"patient_id": int(patient), "dept_code": "A03",
+                                    "doctor_code": "D1"})
+    status, field, message = error_of(response)
+    assert (status, field) == (422, "patient_id")
+    assert message == f'must be a string (the patient_id identify answered, e.g. "17"), got ' \
+                      f"number {int(patient)}"
+    assert response.json()["error"]["code"] == "bad_input"
+    for wrong in (True, [patient], {"id": patient}):
+        assert error_of(post(rig, "visits", {"patient_id": wrong, "dept_code": "A03",
+                                             "doctor_code": "D1"}))[:2] == (422, "patient_id")
+    assert "2201" not in [m["infno"] for m in rig.his.store.messages()]
+
+
+@pytest.mark.parametrize("patient_id", ["１", "²", "9" * 30, "-1", " 1"])
+def test_a_patient_id_this_his_never_gave_is_404_not_a_crash(rig: Rig, patient_id: str) -> None:
+    """Full-width or superscript digits and numbers past the database's range are ids this
+    HIS never gave: 404 naming the field (they used to be a 500, or patient 1)."""
+    rig.patient(1)
+    response = post(rig, "visits", {"patient_id": patient_id, "dept_code": "A03",
+                                    "doctor_code": "D1"})
+    assert error_of(response)[:2] == (404, "patient_id"), response.text
+    assert "2201" not in [m["infno"] for m in rig.his.store.messages()]
