@@ -30,8 +30,12 @@ TEXTS: dict[str, str] = {
     "auth_failed": "{reason}",
     "no_signin": "签到信息不存在或已失效，请重新签到(9001)后再试",
     "signin_other_day": "签到编号不是本机构当日的签到，请重新签到(9001)",
+    "signin_other_institution": "签到编号{sign_no}是定点医药机构{owner}的签到，不是本机构{code}的："
+                                "每个机构编号须用本机构编号签到(9001)，使用自己的签到编号",
     "duplicate_msgid": "发送方报文ID重复且报文内容与原报文不同，请使用新的报文ID",
     "msgid_reversed": "该报文ID的交易已被冲正，不能再生效，请使用新的报文ID重新办理",
+    "msgid_too_long": "发送方报文ID(msgid)共{length}位，超过30位：结算类交易的报文ID即医药机构结算ID"
+                      "(medins_setl_id)，冲正(2601)时按它查找，请按“机构编号+yyyyMMddHHmmss+4位流水号”生成后重发",
     "input_invalid": "{detail}",
     "fault_business_error": "{detail}",
     "ledger_unavailable": "医保中心数据库暂时不可用，本笔交易可能未完成：请稍后用同一报文ID(msgid)重发，"
@@ -123,8 +127,10 @@ LABELS: dict[str, tuple[str, str]] = {
     "auth_failed": ("网关鉴权失败", "gateway authentication failed"),
     "no_signin": ("未签到", "not signed in"),
     "signin_other_day": ("签到已过期", "sign-in of another day"),
+    "signin_other_institution": ("非本机构签到", "sign-in of another institution"),
     "duplicate_msgid": ("报文ID重复", "message ID reused"),
     "msgid_reversed": ("报文已冲正", "message reversed"),
+    "msgid_too_long": ("报文ID超长", "msgid too long for a settlement"),
     "input_invalid": ("报文内容有误", "invalid message"),
     "fault_business_error": ("医保中心业务错误", "insurer business error"),
     # person and certificate

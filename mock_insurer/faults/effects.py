@@ -168,10 +168,12 @@ def _content_type(body: bytes) -> bytes:
 
 
 async def send_body(
-    send: Send, status: int, body: bytes, content_type: bytes | None = None
+    send: Send, status: int, body: bytes, content_type: bytes | None = None,
+    headers: tuple[tuple[bytes, bytes], ...] = (),
 ) -> None:
-    """Send one complete response: ``status``, ``body`` and a content type (guessed from the
-    body when not given: JSON, HTML or plain text)."""
+    """Send one complete response: ``status``, ``body``, a content type (guessed from the
+    body when not given: JSON, HTML or plain text) and any further ``headers`` (a file's
+    ``content-disposition``)."""
     await send(
         {
             "type": "http.response.start",
@@ -179,6 +181,7 @@ async def send_body(
             "headers": [
                 (b"content-type", content_type or _content_type(body)),
                 (b"content-length", str(len(body)).encode("ascii")),
+                *headers,
             ],
         }
     )

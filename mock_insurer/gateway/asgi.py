@@ -17,6 +17,7 @@ import re
 from starlette.types import Receive, Scope, Send
 
 from mock_insurer.faults import Close, Delay, HttpError, LoseAnswer, Malformed, Refuse, effects
+from mock_insurer.gateway.disposition import content_disposition
 from mock_insurer.gateway.service import InsurerService, Prepared, Reply
 from mock_insurer.wire.jsonio import dumps
 
@@ -109,7 +110,10 @@ class Gateway:
             elif effect.how == "err_msg_on_success" and reply.answer.get("infcode") == 0:
                 body = dumps(effects.with_err_msg_on_success(reply.answer,
                                                              effect.success_err_msg))
-        await effects.send_body(send, reply.status, body, reply.content_type.encode("latin-1"))
+        headers = (((b"content-disposition", content_disposition(reply.filename)),)
+                   if reply.filename is not None else ())
+        await effects.send_body(send, reply.status, body, reply.content_type.encode("latin-1"),
+                                headers)
 
 
 def unavailable_reason(exc: BaseException) -> str:

@@ -118,6 +118,7 @@ class Reply:
     hit: Hit | None
     applied: bool  # the message took effect (for faults that lose the answer afterwards)
     signins_changed: bool = False  # a sign-in ended: drop the cache once committed
+    filename: str | None = None  # a file answer's name (its Content-Disposition)
 
 
 def _psn_no(envelope: RequestEnvelope) -> str | None:
@@ -323,8 +324,11 @@ class InsurerService:
         if not envelope.sign_no:
             return refuse("no_signin", "sign_no")
         sign = self._signin(tx, envelope.sign_no)
-        if sign is None or not sign.valid or sign.fixmedins_code != institution.fixmedins_code:
+        if sign is None or not sign.valid:
             return refuse("no_signin", "sign_no")
+        if sign.fixmedins_code != institution.fixmedins_code:  # a campus using another's
+            return refuse("signin_other_institution", "sign_no", sign_no=envelope.sign_no,
+                          owner=sign.fixmedins_code, code=institution.fixmedins_code)
         if sign.biz_date != _biz_time(now)[:10]:
             return refuse("signin_other_day", "sign_no")
         return None
@@ -404,7 +408,8 @@ class InsurerService:
                                         effect_ref=existing["effect_ref"]))
             answer = None if is_file else dict(loads(answer_bytes))
             return Reply(200, answer_bytes, OCTET if is_file else JSON, answer, prepared.hit,
-                         applied=False)
+                         applied=False,
+                         filename=_downloaded_name(tx, envelope) if is_file else None)
         body, answer = self._answer_bytes(-1, None, refusal.err_msg, "", prepared, now)
         tx.add_message(self._record(prepared, now, keyed=False, status="answered",
                                     answer=body, infcode=-1, http_status=200,
@@ -416,7 +421,8 @@ class InsurerService:
         done: dict[str, Any] = {"http_status": 200}
         if isinstance(outcome, FileAnswer):
             done.update(answer=outcome.content, infcode=0, status="answered")
-            return Reply(200, outcome.content, OCTET, None, prepared.hit, applied=True), done
+            return Reply(200, outcome.content, OCTET, None, prepared.hit, applied=True,
+                         filename=outcome.filename), done
         if isinstance(outcome, Answered):
             body, answer = self._answer_bytes(0, outcome.output, "", outcome.warn_msg,
                                               prepared, now)
@@ -515,7 +521,15 @@ def _biz_time(now: datetime) -> str:
 
 def _with_signins_changed(reply: Reply) -> Reply:
     return Reply(reply.status, reply.body, reply.content_type, reply.answer, reply.hit,
-                 reply.applied, signins_changed=True)
+                 reply.applied, signins_changed=True, filename=reply.filename)
+
+
+def _downloaded_name(tx: LedgerTx, envelope: RequestEnvelope) -> str | None:
+    """The name of the file a replayed 9102 downloads (its ``fsDownloadIn.file_qury_no``)."""
+    node = envelope.input.get("fsDownloadIn")
+    number = node.get("file_qury_no") if isinstance(node, Mapping) else None
+    stored = tx.file(number.strip()) if isinstance(number, str) else None
+    return str(stored["filename"]) if stored is not None else None
 
 
 def _deviations_json(deviations: list[Deviation]) -> str:

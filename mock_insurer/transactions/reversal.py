@@ -19,7 +19,7 @@ import orjson
 from mock_insurer.ledger import LedgerTx, Settlement
 from mock_insurer.refusals import Refusal, refuse
 from mock_insurer.transactions.context import Answered, Call, Outcome
-from mock_insurer.transactions.settle import redo_settlement, undo_settlement
+from mock_insurer.transactions.settle import msgid_refusal, redo_settlement, undo_settlement
 
 __all__ = ["REVERSIBLE", "handle_2601"]
 
@@ -28,6 +28,8 @@ REVERSIBLE = ("2102", "2103", "2207", "2208", "2304", "2305", "2401")
 
 
 def handle_2601(call: Call, tx: LedgerTx) -> Outcome:
+    if (too_long := msgid_refusal(call)) is not None:  # it becomes a row's medins_setl_id
+        return too_long
     r = call.node("data")
     psn_no = r.text("psn_no", max_len=30)
     omsgid = r.text("omsgid", max_len=60)

@@ -41,7 +41,21 @@ from mock_insurer.wire.fields import Reader
 from mock_insurer.wire.labels import label_of
 from mock_insurer.wire.outcomes import FieldProblem
 
-__all__ = ["handle_2206", "handle_2207", "handle_2208", "redo_settlement", "undo_settlement"]
+__all__ = ["MEDINS_SETL_ID_LEN", "handle_2206", "handle_2207", "handle_2208", "msgid_refusal",
+           "redo_settlement", "undo_settlement"]
+
+#: ``medins_setl_id`` is char 30 (fact sheet §3 2207) and is the sender's msgid.
+MEDINS_SETL_ID_LEN = 30
+
+
+def msgid_refusal(call: Call) -> Refusal | None:
+    """Tolerant mode reads msgids up to 64 characters, but a settlement's msgid is its
+    ``medins_setl_id`` (char 30) — answered, listed in 3202's result file, and the key 2601
+    reverses by — so cutting it would change what it matches: 2206, 2207, 2208 and 2601 refuse
+    a longer one (``msgid_too_long``). Strict mode never gets here (msgid is 30 characters)."""
+    if len(call.envelope.msgid) > MEDINS_SETL_ID_LEN:
+        return refuse("msgid_too_long", "msgid", length=len(call.envelope.msgid))
+    return None
 
 MONEY_KEYS = (
     "medfee_sumamt", "fulamt_ownpay_amt", "overlmt_selfpay", "preselfpay_amt", "inscp_scp_amt",
@@ -185,6 +199,8 @@ def _setldetail(d: Decomposition) -> list[dict[str, Any]]:
 
 
 def handle_2206(call: Call, tx: LedgerTx) -> Outcome:
+    if (too_long := msgid_refusal(call)) is not None:
+        return too_long
     priced = _price(call, tx, call.node("data"))
     if isinstance(priced, (Refusal, FieldProblem)):
         return priced
@@ -195,6 +211,8 @@ def handle_2206(call: Call, tx: LedgerTx) -> Outcome:
 
 
 def handle_2207(call: Call, tx: LedgerTx) -> Outcome:
+    if (too_long := msgid_refusal(call)) is not None:
+        return too_long
     r = call.node("data")
     r.text("invono", max_len=20, required=False)
     sent = {key: r.money(key, required=False) for key in CHECKED_KEYS}
@@ -331,6 +349,8 @@ def redo_settlement(call: Call, tx: LedgerTx, cancel_row: Settlement, *,
 
 
 def handle_2208(call: Call, tx: LedgerTx) -> Outcome:
+    if (too_long := msgid_refusal(call)) is not None:
+        return too_long
     r = call.node("data")
     setl_id = r.text("setl_id", max_len=30)
     mdtrt_id = r.text("mdtrt_id", max_len=30)

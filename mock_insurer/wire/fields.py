@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import unicodedata
 from collections.abc import Collection, Mapping
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any, Literal, TypeVar, cast, overload
@@ -203,7 +204,10 @@ class Reader:
     def text(self, name: str, *, required: bool = True, max_len: int | None = None,
              label: str | None = None) -> str | None:
         """A text field (``char``); longer than *max_len* characters is a problem in strict
-        mode, a ``field_too_long`` deviation in tolerant mode. Surrounding padding: see
+        mode. Tolerant mode keeps what the center's column holds: free text cut to *max_len*
+        (a ``field_too_long`` deviation), so that no answer echoes more than its output schema
+        allows; an identifier the center matches (:data:`SPACE_SENSITIVE_FIELDS`) is a problem
+        there too, since cutting it would change what it matches. Surrounding padding: see
         :data:`SPACE_SENSITIVE_FIELDS`."""
         value = self._node.get(name)
         if value.__class__ is str and (max_len is None or len(value) <= max_len):
@@ -253,11 +257,16 @@ class Reader:
             self._problem("bad_type", path, subject=self._subject(name, label), expected="字符串")
             return None
         if max_len is not None and len(text) > max_len:
-            if self.strict:
+            if self.strict or exact:
                 self._problem("too_long", path, subject=self._subject(name, label),
                               max_len=max_len)
                 return None
-            self._deviate("field_too_long", path, f"{len(text)} characters, limit {max_len}")
+            if exact is None:  # a typed certificate: judged (normalised) by 1101 as sent
+                self._deviate("field_too_long", path, f"{len(text)} characters, limit {max_len}")
+                return text
+            self._deviate("field_too_long", path,
+                          f"{len(text)} characters, limit {max_len}; kept the first {max_len}")
+            text = text[:max_len]
         return text
 
     @overload
@@ -415,7 +424,8 @@ class Reader:
             if number.is_finite() and number.adjusted() < digits + 2:
                 rounded = number.quantize(_QUANTUM[places], rounding=ROUND_HALF_UP)
                 if (rounded == number and abs(rounded) < _ONE.scaleb(digits - places)
-                        and (signed or rounded >= 0) and (high is None or rounded <= high)):
+                        and (signed or rounded > 0 or not rounded.is_signed())
+                        and (high is None or rounded <= high)):
                     return rounded
         path = self._path(name)
         subject = self._subject(name, label)
@@ -426,6 +436,13 @@ class Reader:
         if isinstance(value, bool) or not isinstance(value, (int, float, Decimal, str)):
             self._problem("bad_type", path, subject=subject, expected="数值")
             return None
+        if isinstance(value, str) and not value.isascii():  # "１２.００": the schemas say 0-9
+            if self.strict:
+                self._problem("not_ascii_number", path, subject=subject, value=value[:20])
+                return None
+            normalised = unicodedata.normalize("NFKC", value)
+            self._deviate("fullwidth_number", path, f"{value[:40]!r} read as {normalised!r}")
+            value = normalised
         try:
             number = parse_decimal(value)
         except MoneyParseError:
@@ -433,6 +450,12 @@ class Reader:
             return None
         if isinstance(value, str):
             self._deviate("number_as_string", path, f"the text {value[:40]!r} holds a number")
+        if not signed and number.is_zero() and number.is_signed():  # "-0.00"
+            if self.strict:
+                self._problem("negative_zero", path, subject=subject, value=str(value)[:20])
+                return None
+            self._deviate("negative_zero", path, f"{str(value)[:40]!r} read as 0")
+            number = abs(number)
         quantum = _ONE.scaleb(-places)
         rounded = number.quantize(quantum, rounding=ROUND_HALF_UP) \
             if number.adjusted() < digits + 2 else number

@@ -72,6 +72,8 @@ FIELD_TEXTS: Mapping[str, str] = MappingProxyType({
     "too_long": "{subject}长度超过{max_len}位",
     "whitespace": "{subject}首尾含空格或不可见字符，请去除后重新上传",
     "not_number": "{subject}不是有效数字",
+    "not_ascii_number": "{subject}含全角或非ASCII字符（“{value}”），数值应为半角数字0-9和小数点",
+    "negative_zero": "{subject}为“{value}”：该字段不能带负号，零请上传0或0.00",
     "too_many_places": "{subject}最多{places}位小数",
     "too_large": "{subject}数值超出范围",
     "negative": "{subject}不能为负数",

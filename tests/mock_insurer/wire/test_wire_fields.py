@@ -119,10 +119,41 @@ def test_text_types_and_lengths() -> None:
         "FSI-人员编号(psn_no)类型错误，应为字符串[psn_no]",
         "FSI-医师姓名(dr_name)长度超过50位[dr_name]",
     ]
-    tolerant = Reader({"psn_no": 130300, "dr_name": "名" * 51}, strict=False)
+    tolerant = Reader({"psn_no": 130300, "dr_name": "名" * 51, "mdtrt_id": "3" * 31},
+                      strict=False)
     assert tolerant.text("psn_no") == "130300"
-    assert tolerant.text("dr_name", max_len=50) == "名" * 51
+    assert tolerant.text("dr_name", max_len=50) == "名" * 50  # kept as the center's column holds it
     assert [d.code for d in tolerant.deviations] == ["field_not_string", "field_too_long"]
+    assert tolerant.problem is None
+    # an identifier the center matches is not cut (that would change what it matches)
+    assert tolerant.text("mdtrt_id", max_len=30) is None
+    assert tolerant.problem is not None
+    assert tolerant.problem.err_msg == "FSI-就诊ID(mdtrt_id)长度超过30位[mdtrt_id]"
+
+
+def test_amount_digits_must_be_ascii_and_unsigned_zero_has_no_minus() -> None:
+    sent = {"medfee_sumamt": "１２.００", "acct_pay": "-0.00", "fund_pay_sumamt": Decimal("-0.00"),
+            "cash_payamt": "１２．５０"}
+    strict = Reader({"data": sent}).node("data")
+    assert [strict.money(name) for name in sent] == [None] * 4
+    assert [p.err_msg for p in strict.problems] == [
+        "FSI-医疗费总额(medfee_sumamt)含全角或非ASCII字符（“１２.００”），数值应为半角数字0-9和小数点"
+        "[data.medfee_sumamt]",
+        "FSI-个人账户支出(acct_pay)为“-0.00”：该字段不能带负号，零请上传0或0.00[data.acct_pay]",
+        "FSI-基金支付总额(fund_pay_sumamt)为“-0.00”：该字段不能带负号，零请上传0或0.00"
+        "[data.fund_pay_sumamt]",
+        "FSI-现金支付金额(cash_payamt)含全角或非ASCII字符（“１２．５０”），数值应为半角数字0-9和小数点"
+        "[data.cash_payamt]",
+    ]
+    tolerant = Reader({"data": sent}, strict=False).node("data")
+    assert [tolerant.money(name) for name in sent] == [
+        Decimal("12.00"), Decimal("0.00"), Decimal("0.00"), Decimal("12.50")]
+    assert tolerant.problem is None
+    assert {d.code for d in tolerant.deviations} == {
+        "fullwidth_number", "number_as_string", "negative_zero"}
+    # a signed amount (a refund's) may be -0.00; plain ASCII numbers take the fast path unchanged
+    assert Reader({"a": "-0.00"}).money("a", signed=True) == 0
+    assert Reader({"a": Decimal("12.00"), "b": 0, "c": Decimal("0.00")}).money("a") == Decimal("12.00")
 
 
 def test_codes() -> None:
