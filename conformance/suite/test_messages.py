@@ -76,6 +76,11 @@ def test_msgids_have_the_national_shape_and_name_one_message(cert: Cert) -> None
         cert.fail(f"{len(bad)} msgid problem(s)", bad)
 
 
+SIGNIN_REFUSALS = ("no_signin", "signin_other_day", "signin_other_institution")
+"""The insurer's refusals of a business message for its sign-in (none, another day's, another
+institution's sign_no)."""
+
+
 @pytest.mark.requirement("MSG-004")
 def test_operators_sign_in_before_business_messages(cert: Cert) -> None:
     bad = []
@@ -94,7 +99,7 @@ def test_operators_sign_in_before_business_messages(cert: Cert) -> None:
                 bad.append({"scenario": name, "msgid": message["msgid"],
                             "infno": message["infno"], "operator": key[0],
                             "problem": "no successful 9001 of this operator today before it"})
-            if message["rejection_code"] in ("no_signin", "signin_other_day") and not invalidated:
+            if message["rejection_code"] in SIGNIN_REFUSALS and not invalidated:
                 bad.append({"scenario": name, "msgid": message["msgid"],
                             "rejection_code": message["rejection_code"]})
     if bad:

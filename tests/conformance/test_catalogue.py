@@ -51,3 +51,11 @@ def test_every_shall_requirement_has_a_test_or_a_reason() -> None:
     assert not missing, f"SHALL requirements with neither a test nor an 'untested' reason: {missing}"
     both = [rid for rid, req in requirements().items() if rid in tested and req.untested]
     assert not both, f"tested requirements that still say why they are not: {both}"
+
+
+def test_the_sign_in_requirement_counts_every_sign_in_refusal_the_insurer_gives() -> None:
+    from conformance.suite.test_messages import SIGNIN_REFUSALS
+    from mock_insurer.refusals import TEXTS
+
+    given = {code for code in TEXTS if code == "no_signin" or code.startswith("signin_")}
+    assert given == set(SIGNIN_REFUSALS)
