@@ -4,7 +4,8 @@ Institutions, persons (with cards, account, year-to-date counters and visits), t
 the message log and what it came to (``/counters``: settled, refused, failed, ...), visits and
 settlements. Lists page with ``limit`` (1-1000, default 100) and
 ``offset`` and answer ``{"items": [...], "total": n, "limit": l, "offset": o}``; the message
-log pages with ``after_id`` and answers ``next_after_id`` to continue from.
+log pages by id — forwards with ``after_id`` (answering ``next_after_id`` to continue from)
+or backwards with ``before_id`` (``next_before_id``) — and filters by ``result``.
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ from mock_insurer.admin.views import (
 )
 from mock_insurer.admin.web import AdminCall, Op
 from mock_insurer.ledger import Ledger, queries
-from mock_insurer.ledger.queries import Page
+from mock_insurer.ledger.queries import MESSAGE_RESULTS, Page
 
 __all__ = ["MESSAGE_STATUSES", "VISIT_STATUSES", "Inspector", "inspect_ops"]
 
@@ -119,14 +120,25 @@ class Inspector:
 
     # -- messages ----------------------------------------------------------------------------
     def messages(self, call: AdminCall) -> dict[str, Any]:
+        """The log forwards from ``after_id`` (oldest first), or backwards from ``before_id``
+        (newest first); the two do not go together."""
         q = call.query
+        if "after_id" in q.values and "before_id" in q.values:
+            raise BadRequest("give after_id (forwards, oldest first) or before_id (backwards, "
+                             "newest first), not both", where="before_id")
         after_id, limit = q.integer("after_id", 0), q.limit()
+        before_id = q.integer("before_id", 0, minimum=1) if "before_id" in q.values else None
         filters = {"fixmedins_code": q.text("fixmedins_code"), "infno": q.text("infno"),
                    "msgid": q.text("msgid"), "status": q.choice("status", MESSAGE_STATUSES),
                    "rejection_code": q.text("rejection_code"), "psn_no": q.text("psn_no")}
+        results = q.choices("result", MESSAGE_RESULTS)
         with self.ledger.read() as tx:
-            rows = queries.messages(tx, after_id=after_id, limit=limit, **filters)
+            rows = queries.messages(tx, after_id=after_id, before_id=before_id, limit=limit,
+                                    results=results, **filters)
         items = [message_view(row) for row in rows]
+        if before_id is not None:
+            return {"items": items, "limit": limit, "before_id": before_id,
+                    "next_before_id": items[-1]["id"] if items else before_id}
         next_after = items[-1]["id"] if items else after_id
         return {"items": items, "limit": limit, "after_id": after_id,
                 "next_after_id": next_after}
@@ -210,8 +222,8 @@ def inspect_ops(ledger: Ledger) -> list[Op]:
         ("/persons/{psn_no}/counters", i.counters, ()),
         ("/catalogue", i.catalogue, (*page, "q")),
         ("/catalogue/{med_list_codg}", i.catalogue_item, ()),
-        ("/messages", i.messages, ("after_id", "limit", "fixmedins_code", "infno", "msgid",
-                                   "status", "rejection_code", "psn_no")),
+        ("/messages", i.messages, ("after_id", "before_id", "limit", "fixmedins_code", "infno",
+                                   "msgid", "status", "rejection_code", "psn_no", "result")),
         ("/messages/{id}", i.message, ()),
         ("/counters", i.message_counters, ("after_id",)),
         ("/visits", i.visits, (*page, "fixmedins_code", "psn_no", "status")),

@@ -65,6 +65,21 @@ class Query:
                              where=name)
         return value
 
+    def choices(self, name: str, choices: tuple[str, ...]) -> tuple[str, ...]:
+        """An optional list of ``choices`` joined by commas (``refused,failed``), without
+        spaces; ``()`` when absent or empty. A value named twice counts once."""
+        value = self.text(name)
+        if value is None:
+            return ()
+        items = value.split(",")
+        for item in items:
+            if item not in choices:
+                joined = ", ".join(choices)
+                raise BadRequest(f"{name} must be one of {joined}, or several of them joined by "
+                                 f"commas, e.g. {choices[-2]},{choices[-1]} (got {value!r})",
+                                 where=name)
+        return tuple(choice for choice in choices if choice in items)
+
     def integer(self, name: str, default: int, *, minimum: int = 0,
                 maximum: int | None = None) -> int:
         """A whole number in ``[minimum, maximum]``; ``default`` when absent."""

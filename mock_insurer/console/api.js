@@ -14,7 +14,7 @@ export const state = {
   faultsShape: "", // the plan's faults as last drawn (rows are redrawn only when it changes)
   plan: {}, // fault id -> the fault of the plan as last read (its name and effect)
   lastId: 0, // the newest message id of the insurer's log at the last tick
-  oldest: 1, // the lowest message id the feed has looked at (going back stops at 1)
+  oldest: 1, // going back asks for ids below this one (1: back to the first message)
   paged: false, // the person went back to older messages: the feed is not trimmed to 200
   feedEpoch: 0, // a new filter (or an emptied log) makes answers still on their way moot
   filter: { result: "", infno: "", institution: "" },

@@ -4,11 +4,9 @@
 import { $, EFFECTS, both, effectKind, el, mask, receivedText, shorten } from "./text.js";
 import { AccessError, admin, state } from "./api.js";
 
-const FEED_ROWS = 200; // rows kept in the feed, newest on top
+const FEED_ROWS = 200; // rows kept in the feed, newest on top; also one "older" page
 const PAGE = 200; // messages asked for per request
 const PAGES_PER_TICK = 5; // a burst larger than PAGE * PAGES_PER_TICK is caught up next tick
-const SCAN = 500; // messages looked at per request when going back through a filtered log
-const SCANS_PER_CLICK = 10; // so one "older" press looks at 5000 messages at most
 const MAX_ROWS = 2000; // rows kept once the person has gone back to older messages
 const NO_ANSWER_EFFECTS = ["lose_answer"]; // handled, but the caller never heard back
 const RESULTS = {
@@ -16,12 +14,16 @@ const RESULTS = {
   refused: ["拒绝", "refused"],
   failed: ["故障", "failed"],
   pending: ["处理中", "in progress"],
+  tombstone: ["冲正占位", "reversal placeholder"],
 };
 
 // -- the feed -------------------------------------------------------------------------------
+/** What a message came to, as the admin API's result filter says it (docs/admin-api.md):
+ * failed, else refused, else ok; a 2601's placeholder for an unknown msgid is none of them. */
 function outcome(message) {
   const effect = message.fault ? message.fault.effect : null;
   if (message.status === "faulted" || NO_ANSWER_EFFECTS.includes(effect)) return "failed";
+  if (message.status === "tombstone") return "tombstone";
   if (message.infcode === -1) return "refused";
   if (message.infcode === 0) return "ok";
   return message.status === "processing" ? "pending" : "failed";
@@ -83,20 +85,15 @@ function filtered() {
   return Boolean(f.result || f.infno || f.institution);
 }
 
-/** The filters the admin API applies itself (the result is told apart here). */
+/** The filters, as the admin API's query: it finds the matching messages itself, however
+ * far back they are. ``result`` is the admin API's (ok, refused, failed, refused,failed). */
 function serverFilter() {
   const f = state.filter;
   let query = "";
+  if (f.result) query += "&result=" + encodeURIComponent(f.result);
   if (f.infno) query += "&infno=" + encodeURIComponent(f.infno);
   if (f.institution) query += "&fixmedins_code=" + encodeURIComponent(f.institution);
   return query;
-}
-
-export function keep(message) {
-  const want = state.filter.result;
-  if (!want) return true;
-  const result = outcome(message);
-  return want === "problem" ? result === "refused" || result === "failed" : result === want;
 }
 
 function feedBody() {
@@ -126,52 +123,49 @@ function describeFeed() {
   empty.hidden = rows > 0;
   if (rows > 0) return;
   if (filtered()) {
-    empty.replaceChildren(...both(
-      "没有符合筛选条件的交易" + (more ? "（再往前找请按“更早的交易”）" : ""),
-      "no message matches the filter" +
-        (more ? " yet: press Older messages to look further back" : "")));
+    empty.replaceChildren(...both("没有符合筛选条件的交易", "no message matches the filter"));
   } else {
     empty.replaceChildren(...both("医保中心还没有收到交易",
       "the insurer has not received any message yet"));
   }
 }
 
+/** New messages that match the filter, on top. */
 export async function pollFeed() {
   const epoch = state.feedEpoch;
   const body = feedBody();
+  const seen = state.lastId; // the log's end when this tick began
   for (let n = 0; n < PAGES_PER_TICK; n += 1) {
     const page = await admin("GET", `/messages?after_id=${state.after}&limit=${PAGE}` +
       serverFilter());
     if (epoch !== state.feedEpoch) return;
     const items = Array.isArray(page.items) ? page.items : [];
-    for (const message of items) if (keep(message)) body.prepend(feedRow(message));
+    for (const message of items) body.prepend(feedRow(message));
     state.after = Math.max(state.after, Number(page.next_after_id) || 0);
-    if (items.length < PAGE) break;
+    if (items.length < PAGE) {
+      // nothing else matched up to the end of the log: a rare filter is not looked for again
+      // from where it last matched
+      state.after = Math.max(state.after, seen);
+      break;
+    }
   }
   trimFeed();
   describeFeed();
 }
 
-/** Older messages, newest first, below the rows shown: up to ``wanted`` rows that pass the
- * filter, looking back at most SCANS_PER_CLICK requests' worth of the log. */
+/** Older messages that match the filter, newest first, below the rows shown: one page of the
+ * admin API going back (``before_id``), however far back they are. */
 async function fillOlder(wanted) {
+  if (state.oldest <= 1) return describeFeed();
   const epoch = state.feedEpoch;
+  const page = await admin("GET", `/messages?before_id=${state.oldest}&limit=${wanted}` +
+    serverFilter());
+  if (epoch !== state.feedEpoch) return;
+  const items = Array.isArray(page.items) ? page.items : [];
   const body = feedBody();
-  let found = 0;
-  for (let n = 0; n < SCANS_PER_CLICK && state.oldest > 1 && found < wanted; n += 1) {
-    const top = state.oldest - 1; // the newest id not looked at yet
-    const size = filtered() ? SCAN : Math.min(SCAN, wanted - found);
-    const from = Math.max(0, top - size);
-    const page = await admin("GET", `/messages?after_id=${from}&limit=${size}` +
-      serverFilter());
-    if (epoch !== state.feedEpoch) return;
-    const items = (Array.isArray(page.items) ? page.items : [])
-      .filter((message) => message.id <= top && keep(message)).reverse();
-    const taken = items.slice(0, wanted - found);
-    for (const message of taken) body.append(feedRow(message));
-    found += taken.length;
-    state.oldest = taken.length < items.length ? taken[taken.length - 1].id : from + 1;
-  }
+  for (const message of items) body.append(feedRow(message));
+  // fewer than asked for: nothing older matches, back to the first message
+  state.oldest = items.length < wanted ? 1 : Number(page.next_before_id) || 1;
   describeFeed();
 }
 

@@ -6,7 +6,8 @@ transaction, or the write transaction of an admin reset) and returns plain rows
 columns as text (the admin views parse them). Nothing here writes.
 
 Paging: list queries take ``limit`` and ``offset`` and return a :class:`Page` with the total
-count of matching rows; the message log pages by ``after_id`` (its ids only grow).
+count of matching rows; the message log pages by id, forwards with ``after_id`` (its ids only
+grow) or backwards with ``before_id``.
 Dates: ``biz_date_from``/``biz_date_to`` are inclusive business dates ``YYYY-MM-DD``.
 """
 
@@ -25,6 +26,7 @@ from sqlalchemy import (
     case,
     func,
     literal,
+    literal_column,
     not_,
     or_,
     select,
@@ -37,6 +39,7 @@ from mock_insurer.money import ZERO
 from mock_insurer.refusals import CASHIER_INFNOS, LATE_REFUSALS
 
 __all__ = [
+    "MESSAGE_RESULTS",
     "Page",
     "account_entries",
     "catalogue_item",
@@ -165,17 +168,62 @@ def mappings_of_item(tx: LedgerTx, med_list_codg: str) -> list[RowMapping]:
 
 # -- the message log -----------------------------------------------------------------------
 
-def messages(tx: LedgerTx, *, after_id: int = 0, limit: int = 100,
-             fixmedins_code: str | None = None, infno: str | None = None,
+MESSAGE_RESULTS = ("ok", "refused", "failed")
+"""What a message came to, as the result filter names it (every message but a reversal's
+tombstone is exactly one): ``failed`` — no usable answer (:data:`~mock_insurer.ledger.schema.
+MESSAGE_FAILED`); ``refused`` — answered ``infcode`` -1, otherwise; ``ok`` — answered
+``infcode`` 0, otherwise."""
+_ANSWERED = f"NOT coalesce(({s.MESSAGE_FAILED}), false)"
+_CODES = {"refused": s.MESSAGE_REFUSED, "ok": "infcode = 0"}
+
+
+def _results(results: Sequence[str]) -> ColumnElement[bool]:
+    """The messages whose result is one of ``results`` (:data:`MESSAGE_RESULTS`).
+
+    Written so that the partial index ``ix_messages_unsuccessful`` serves ``refused``,
+    ``failed`` and the two together: their conditions hold the index's terms as written
+    (``infcode = -1 OR (...)`` is its whole predicate). "refused or failed" is ``refused-code
+    OR failed``: a refusal whose answer was lost is a failure either way."""
+    wanted = set(results)
+    unknown = wanted - set(MESSAGE_RESULTS)
+    if unknown:
+        raise ValueError(f"unknown message results {sorted(unknown)}")
+    codes = [_CODES[name] for name in ("refused", "ok") if name in wanted]
+    if "failed" in wanted:
+        return _sql(" OR ".join([*codes, f"({s.MESSAGE_FAILED})"]))
+    return and_(_sql(" OR ".join(codes)), _sql(_ANSWERED))
+
+
+def _sql(condition: str) -> ColumnElement[bool]:
+    """A condition written as SQL text (constants inline, as the partial index has them; not
+    typed Boolean, which SQLite would be given as ``(...) = 1``, out of the index's reach)."""
+    return literal_column(f"({condition})")
+
+
+def messages(tx: LedgerTx, *, after_id: int = 0, before_id: int | None = None,
+             limit: int = 100, fixmedins_code: str | None = None, infno: str | None = None,
              msgid: str | None = None, status: str | None = None,
-             rejection_code: str | None = None, psn_no: str | None = None) -> list[RowMapping]:
-    """Recorded messages with ``id > after_id``, oldest first."""
+             rejection_code: str | None = None, psn_no: str | None = None,
+             results: Sequence[str] = ()) -> list[RowMapping]:
+    """Recorded messages with ``id > after_id``, oldest first; or, with ``before_id``, those
+    with ``id < before_id``, newest first (going back through the log). ``results`` keeps the
+    messages that came to one of them (:data:`MESSAGE_RESULTS`; all when empty).
+
+    Through the primary key (or, for refusals and failures, a partial index) in id order: a
+    page reads its ``limit`` rows, plus the rows the other filters pass over."""
     m = s.messages.c
-    query = _equal(select(s.messages).where(m.id > literal(after_id, BigInteger)),
-                   [(m.fixmedins_code, fixmedins_code), (m.infno, infno), (m.msgid, msgid),
-                    (m.status, status), (m.rejection_code, rejection_code),
-                    (m.psn_no, psn_no)])
-    return list(tx.conn.execute(query.order_by(m.id).limit(limit)).mappings())
+    order: ColumnElement[Any]
+    if before_id is None:
+        query, order = select(s.messages).where(m.id > literal(after_id, BigInteger)), m.id
+    else:
+        query = select(s.messages).where(m.id < literal(before_id, BigInteger))
+        order = m.id.desc()
+    query = _equal(query, [(m.fixmedins_code, fixmedins_code), (m.infno, infno),
+                           (m.msgid, msgid), (m.status, status),
+                           (m.rejection_code, rejection_code), (m.psn_no, psn_no)])
+    if results:
+        query = query.where(_results(results))
+    return list(tx.conn.execute(query.order_by(order).limit(limit)).mappings())
 
 
 def message(tx: LedgerTx, message_id: int) -> RowMapping | None:
@@ -185,9 +233,6 @@ def message(tx: LedgerTx, message_id: int) -> RowMapping | None:
 
 SETTLING_INFNOS = ("2207", "2207A")
 """Transactions whose success is a settlement (outpatient settlement, and its 2207A form)."""
-NO_ANSWER_EFFECTS = ("lose_answer",)
-"""Fault effects recorded with the handler's answer that the caller never received (the
-transport-level effects — refuse, close, http_error, not_envelope — are ``faulted`` rows)."""
 _BALANCED = b'"stmt_rslt":"0"'
 """In a 3201 answer that reconciled (``stmt_rslt`` 0; answers are compact JSON, see
 ``mock_insurer.wire.jsonio``)."""
@@ -213,7 +258,8 @@ def message_counters(tx: LedgerTx, *, after_id: int = 0) -> dict[str, int]:
     - ``other_refused``: the other answers with ``infcode`` -1 (a query that found nothing, a
       refused reversal, the answer to a message already reversed);
     - ``failed``: no usable answer — transport faults (``status`` faulted) and lost answers
-      (:data:`NO_ANSWER_EFFECTS`; such a settlement counts in ``settled`` too);
+      (:data:`~mock_insurer.ledger.schema.MESSAGE_FAILED`; such a settlement counts in
+      ``settled`` too);
     - ``reversed`` (2601), ``refunded`` (2208): answered ``infcode`` 0, replays left out;
     - ``unreconciled``: 3201 answered ``infcode`` 0 with ``stmt_rslt`` other than 0;
     - ``messages``: every message received (reversal tombstones are not messages);
@@ -233,7 +279,7 @@ def message_counters(tx: LedgerTx, *, after_id: int = 0) -> dict[str, int]:
         count(and_(made, m.infno.in_(SETTLING_INFNOS))).label("settled"),
         count(cashier_refused).label("refused"),
         count(and_(m.infcode == -1, not_(cashier_refused))).label("other_refused"),
-        count(or_(m.status == "faulted", m.fault_effect.in_(NO_ANSWER_EFFECTS))).label("failed"),
+        count(_sql(s.MESSAGE_FAILED)).label("failed"),
         count(and_(made, m.infno == "2601")).label("reversed"),
         count(and_(made, m.infno == "2208")).label("refunded"),
         count(and_(made, m.infno == "3201", not_(_holds(tx, m.answer, _BALANCED)))).label(

@@ -152,6 +152,14 @@ def test_an_emptied_message_log_restarts_the_feed_and_the_counters_and_says_why(
     expect(page.locator("#counter-messages")).to_have_text("2")
 
 
+def _feed_requests(page: Page) -> list[str]:
+    """The message-log requests the page makes from now on (their query strings)."""
+    asked: list[str] = []
+    page.on("request", lambda request: asked.append(request.url.split("?", 1)[-1])
+            if "/admin/messages?" in request.url else None)
+    return asked
+
+
 def test_refusals_that_scrolled_away_are_found_with_a_filter_and_older_pages(
         server: RunningServer, window: Window, page: Page) -> None:
     _admin(server, "PUT", "/faults", {"faults": [
@@ -160,12 +168,14 @@ def test_refusals_that_scrolled_away_are_found_with_a_filter_and_older_pages(
     for _ in range(2):
         with pytest.raises(InsurerRefusal):
             window.info(1)
-    for n in range(560):  # enough to push the refusals out of the live feed, and past one scan
+    for n in range(560):  # enough to push the refusals out of the live feed, and past one page
         window.info(1 + n % 3)
+    asked = _feed_requests(page)
     _connect(page, server)
     rows = page.locator("#feed tbody tr")
     expect(rows).to_have_count(200)
     expect(page.locator('#feed tr[data-result="refused"]')).to_have_count(0)
+    assert "before_id=564&limit=200" in asked  # the newest 200, from the end of the log
 
     page.select_option("#filter-result", "refused")
     expect(rows).to_have_count(2)
@@ -175,11 +185,13 @@ def test_refusals_that_scrolled_away_are_found_with_a_filter_and_older_pages(
     expect(page.locator("#feed-count")).to_contain_text("2 matching")
     expect(page.locator("#feed-reach")).to_contain_text("back to the first message")
     expect(page.locator("#feed-older")).to_be_hidden()
+    assert "before_id=564&limit=200&result=refused" in asked  # the insurer filters, not the page
 
     page.select_option("#filter-result", "ok")
     page.select_option("#filter-infno", "9001")
     expect(rows).to_have_count(1)
     expect(rows.first).to_have_attribute("data-infno", "9001")
+    assert any("result=ok&infno=9001" in query for query in asked)
 
     page.select_option("#filter-result", "")
     page.select_option("#filter-infno", "")
@@ -189,12 +201,61 @@ def test_refusals_that_scrolled_away_are_found_with_a_filter_and_older_pages(
     expect(rows).to_have_count(200)
     page.click("#feed-older")
     expect(rows).to_have_count(400)
+    expect(page.locator("#feed-reach")).to_contain_text("looked back to message 164")
     page.click("#feed-older")
     expect(rows).to_have_count(563)  # every message: 9001, two refusals, 560 answered
     expect(page.locator("#feed-older")).to_be_hidden()
     expect(rows.last).to_have_attribute("data-infno", "9001")
+    ids = [int(i) for i in rows.evaluate_all("rs => rs.map(r => r.dataset.messageId)")]
+    assert ids == list(range(563, 0, -1))  # no gap, no repeat
+    assert "before_id=364&limit=200" in asked and "before_id=164&limit=200" in asked
     window.info(2)  # the live feed keeps going on top, and keeps the older rows
     expect(rows).to_have_count(564)
+
+
+def test_refusals_and_failures_thousands_of_messages_back_are_found_in_one_look(
+        insurer: Insurer, server: RunningServer, window: Window, page: Page) -> None:
+    """A load run: a refusal and a lost answer, then 6,000 answered messages (more than the
+    5,000 the page used to look through per press). "Refused or failed" finds both at once,
+    newest first; new ones come in on top."""
+    window.info(1)  # a real message first: 9001 and 1101
+    record = {"fixmedins_code": dataset.HOSPITAL, "keyed": False, "input_hash": None,
+              "psn_no": None, "request": b"{}", "answer": b"{}", "http_status": 200,
+              "rejection_code": None, "err_msg": None, "deviations": "[]", "fault_id": None,
+              "fault_effect": None, "status": "answered", "biz_time": "2026-03-02 08:00:00",
+              "received_ms": 1_772_409_600_000, "effect_ref": None}
+    with insurer.ledger.write() as tx:
+        refused = tx.add_message({**record, "msgid": "R1", "infno": "2207", "infcode": -1,
+                                  "rejection_code": "psn_not_found", "err_msg": "查无此人"})
+        lost = tx.add_message({**record, "msgid": "L1", "infno": "2207", "infcode": 0,
+                               "fault_id": "lose", "fault_effect": "lose_answer"})
+        for n in range(6000):
+            tx.add_message({**record, "msgid": f"OK{n}", "infno": "1101", "infcode": 0})
+    asked = _feed_requests(page)
+    _connect(page, server)
+    rows = page.locator("#feed tbody tr")
+    expect(rows).to_have_count(200)
+
+    page.select_option("#filter-result", "refused,failed")
+    expect(rows).to_have_count(2)
+    expect(rows.nth(0)).to_have_attribute("data-message-id", str(lost))
+    expect(rows.nth(0)).to_have_attribute("data-result", "failed")
+    expect(rows.nth(0)).to_contain_text("answer lost")
+    expect(rows.nth(1)).to_have_attribute("data-message-id", str(refused))
+    expect(rows.nth(1)).to_have_attribute("data-result", "refused")
+    expect(page.locator("#feed-older")).to_be_hidden()
+    expect(page.locator("#feed-reach")).to_contain_text("back to the first message")
+    assert any("limit=200&result=refused%2Cfailed" in query for query in asked)
+    assert all("limit=200" in query for query in asked)  # every request bounded
+
+    _admin(server, "PUT", "/faults", {"faults": [
+        {"id": "busy", "match": {"infno": "1101", "first": 1},
+         "effect": {"kind": "business_error", "err_msg": "FSI-中心繁忙"}}]})
+    with pytest.raises(InsurerRefusal):  # a new refusal arrives while the filter is on
+        window.info(1)
+    window.info(2)  # and an answered one, which the filter leaves out
+    expect(rows).to_have_count(3)
+    expect(rows.first).to_have_attribute("data-result", "refused")
 
 
 def test_the_business_date_is_shown_changed_and_put_back(
