@@ -7,9 +7,6 @@ counters at 0 are grey, and the feed says what a fault did in words."""
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
-from datetime import timedelta
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -17,14 +14,14 @@ import requests
 from playwright.sync_api import Page, expect
 
 from mock_insurer.client import InsurerRefusal
-from mock_insurer.gateway import FixedClock, Insurer, InsurerConfig
 from mock_insurer.server import RunningServer
-from tests.mock_insurer.gateway import dataset
-from tests.mock_insurer.gateway.conftest import START
 from tests.mock_insurer.gateway.driver import Window
-from tests.support.browser import chromium_page
 
+from . import browser
 from .conftest import AUTH, TOKEN
+
+insurer = browser.insurer  # this folder's browser fixtures (SQLite insurer, chromium page)
+page = browser.page
 
 FAULT = "refuse-1101"
 ERR_MSG = "FSI-演练：医保中心繁忙"
@@ -38,24 +35,6 @@ MUTED = "rgb(95, 107, 118)"  # console.css --muted
 PLAN = {"seed": 1, "faults": [
     {"id": FAULT, "name": "人员信息获取失败 / person lookup refused", "active": False,
      "match": {"infno": "1101"}, "effect": {"kind": "business_error", "err_msg": ERR_MSG}}]}
-
-
-@pytest.fixture
-def insurer(tmp_path: Path) -> Iterator[Insurer]:
-    """One insurer on SQLite (the browser is what is tested here, not the ledger)."""
-    paths = dataset.write(tmp_path)
-    made = Insurer.open(InsurerConfig(
-        db_url=f"sqlite:///{tmp_path}/ledger.db", population=paths["population"],
-        catalogue=paths["catalogue"], institutions=paths["institutions"], admin_token=TOKEN,
-        wall=FixedClock(START, timedelta(milliseconds=10)), fresh=True))
-    yield made
-    made.close()
-
-
-@pytest.fixture
-def page() -> Iterator[Page]:
-    with chromium_page() as opened:
-        yield opened
 
 
 def _admin(server: RunningServer, method: str, path: str, body: Any) -> Any:

@@ -7,7 +7,6 @@ loading or clearing a whole fault plan."""
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -22,27 +21,12 @@ from mock_insurer.server import RunningServer, start_in_thread
 from tests.mock_insurer.gateway import dataset
 from tests.mock_insurer.gateway.conftest import START
 from tests.mock_insurer.gateway.driver import Window
-from tests.support.browser import chromium_page
 
+from . import browser
 from .conftest import AUTH, TOKEN
 
-
-@pytest.fixture
-def insurer(tmp_path: Path) -> Iterator[Insurer]:
-    """One insurer on SQLite (the browser is what is tested here, not the ledger)."""
-    paths = dataset.write(tmp_path)
-    made = Insurer.open(InsurerConfig(
-        db_url=f"sqlite:///{tmp_path}/ledger.db", population=paths["population"],
-        catalogue=paths["catalogue"], institutions=paths["institutions"], admin_token=TOKEN,
-        wall=FixedClock(START, timedelta(milliseconds=10)), fresh=True))
-    yield made
-    made.close()
-
-
-@pytest.fixture
-def page() -> Iterator[Page]:
-    with chromium_page() as opened:
-        yield opened
+insurer = browser.insurer  # this folder's browser fixtures (SQLite insurer, chromium page)
+page = browser.page
 
 
 def _admin(server: RunningServer, method: str, path: str, body: Any = None) -> Any:
