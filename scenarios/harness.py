@@ -21,11 +21,13 @@ from __future__ import annotations
 import contextlib
 import secrets
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
+
+import requests
 
 from mock_insurer.client import ApiKeyAuth, Auth, TifAuth
 from mock_insurer.gateway import FixedClock, Insurer, InsurerConfig
@@ -42,9 +44,30 @@ from simulator.his.app import ReferenceHis
 from simulator.his.catalogue import ItemTable
 from simulator.his.config import HisConfig, admdvs_of
 from simulator.his.driver import HisDriver, HttpHisDriver
-from simulator.his.errors import DriverError
+from simulator.his.errors import DriverError, DriverInputError
+from simulator.his.operations import (
+    ChargeInput,
+    DayEndInput,
+    DeclareInput,
+    IdentifyInput,
+    Outcome,
+    RefundInput,
+    RegisterInput,
+    SettleInput,
+    VisitInput,
+    json_type,
+)
 
-__all__ = ["GATEWAY_AUTH_MODES", "Harness", "ScenarioClock", "gateway_auth", "open_harness"]
+__all__ = ["DRIVER_TIMEOUT", "GATEWAY_AUTH_MODES", "GIVE_UP_AFTER", "GivingUpDriver", "Harness",
+           "ScenarioClock", "gateway_auth", "open_harness"]
+
+DRIVER_TIMEOUT = 60.0
+"""Seconds (wall clock) the harness waits for each answer of the HIS's driver API."""
+
+GIVE_UP_AFTER = 3
+"""Requests in a row that get no answer within the driver timeout after which the harness stops
+driving the HIS: a HIS that hangs would otherwise cost the timeout on every visit (hours over a
+certification). Three, so that one slow answer — or two — is not taken for a hang."""
 
 
 class ScenarioClock:
@@ -65,6 +88,93 @@ class ScenarioClock:
             current = self._now
             self._now = current + self._step
             return current
+
+
+class GivingUpDriver(HisDriver):
+    """A driver that stops driving a HIS that stopped answering: after ``after`` requests in a
+    row got no answer in time (the client's timeout), every further call raises
+    :class:`DriverError` at once, saying so, without sending anything — the runner records
+    those steps as not run (:mod:`scenarios.runner`). Any answer, even one the harness cannot
+    use, starts the count again. ``stopped`` is the one line that says why, starting with the
+    last request that got no answer, as the driver client's errors do (or ``None``)."""
+
+    def __init__(self, driver: HisDriver, *, after: int = GIVE_UP_AFTER) -> None:
+        self.driver = driver
+        self.after = after
+        self.stopped: str | None = None
+        self._silent: list[str] = []  # the requests in a row that got no answer
+
+    def _send(self, call: Callable[[], Outcome]) -> Outcome:
+        if self.stopped is not None:
+            raise DriverError(f"not sent: {self.stopped}")
+        try:
+            outcome = call()
+        except DriverError as exc:
+            if not isinstance(exc.__cause__, requests.Timeout):
+                self._silent.clear()  # an answer, or a refused connection: not a hang
+                raise
+            self._silent.append(str(exc).split(": ", 1)[0])  # "POST http://…/identify"
+            if len(self._silent) < self.after:
+                raise
+            timeout = getattr(self.driver, "timeout", None)
+            within = f" within {timeout:g} s" if isinstance(timeout, int | float) else ""
+            given_up = (f"{len(self._silent)} requests in a row without an answer: the HIS "
+                        "stopped answering, so the harness drives it no further")
+            self.stopped = f"{self._silent[-1]}: no answer{within}, {given_up}"
+            raise DriverError(f"{exc} — {given_up}") from exc
+        except DriverInputError:
+            self._silent.clear()
+            raise
+        self._silent.clear()
+        return outcome
+
+    def info(self) -> Outcome:
+        return self._send(self.driver.info)
+
+    def identify(self, request: IdentifyInput) -> Outcome:
+        return self._send(lambda: self.driver.identify(request))
+
+    def register(self, request: RegisterInput) -> Outcome:
+        return self._send(lambda: self.driver.register(request))
+
+    def charge(self, visit_id: str, request: ChargeInput) -> Outcome:
+        return self._send(lambda: self.driver.charge(visit_id, request))
+
+    def pre_settle(self, visit_id: str, request: SettleInput) -> Outcome:
+        return self._send(lambda: self.driver.pre_settle(visit_id, request))
+
+    def settle(self, visit_id: str, request: SettleInput) -> Outcome:
+        return self._send(lambda: self.driver.settle(visit_id, request))
+
+    def refund(self, visit_id: str, request: RefundInput) -> Outcome:
+        return self._send(lambda: self.driver.refund(visit_id, request))
+
+    def cancel(self, visit_id: str, request: VisitInput) -> Outcome:
+        return self._send(lambda: self.driver.cancel(visit_id, request))
+
+    def visit(self, visit_id: str) -> Outcome:
+        return self._send(lambda: self.driver.visit(visit_id))
+
+    def bill(self, visit_id: str) -> Outcome:
+        return self._send(lambda: self.driver.bill(visit_id))
+
+    def day_end(self, request: DayEndInput) -> Outcome:
+        return self._send(lambda: self.driver.day_end(request))
+
+    def ledger(self, day: date | None = None) -> Outcome:
+        return self._send(lambda: self.driver.ledger(day))
+
+    def declare(self, request: DeclareInput) -> Outcome:
+        return self._send(lambda: self.driver.declare(request))
+
+    def collect_payments(self) -> Outcome:
+        return self._send(self.driver.collect_payments)
+
+    def receivables(self, period: str | None = None) -> Outcome:
+        return self._send(lambda: self.driver.receivables(period))
+
+    def close(self) -> None:
+        self.driver.close()
 
 
 @dataclass
@@ -94,6 +204,11 @@ class Harness:
         if self.his_clock is not None:
             self.his_clock.set(moment)
 
+    @property
+    def his_stopped(self) -> str | None:
+        """Why the harness stopped driving the HIS (it stopped answering), or ``None``."""
+        return self.his.stopped if isinstance(self.his, GivingUpDriver) else None
+
     def close(self) -> None:
         with contextlib.suppress(Exception):
             self.admin.set_faults([])
@@ -120,7 +235,9 @@ def open_harness(scenario: Scenario, data: ScenarioData, directory: Path, *,
                  his_command: str | None = None, his_timeout: float | None = None,
                  insurer_settings: Settings | None = None,
                  wall: Callable[[], datetime] | None = None,
-                 prepare_insurer: bool = True, insurer_auth: str = "none") -> Harness:
+                 prepare_insurer: bool = True, insurer_auth: str = "none",
+                 driver_timeout: float = DRIVER_TIMEOUT,
+                 give_up_after: int = GIVE_UP_AFTER) -> Harness:
     """Start what is missing and prepare the insurer (an insurer given by URL is reset and
     loaded with the scenario's files through its admin API, unless ``prepare_insurer`` is
     false: a drill on the insurer the staff's HIS uses). ``wall``: keep real time — the
@@ -131,7 +248,9 @@ def open_harness(scenario: Scenario, data: ScenarioData, directory: Path, *,
     the institution's credentials from the insurer's admin API (:func:`gateway_auth`), and
     ``insurer_auth`` is not used. ``his_command``: start the HIS under test for this scenario
     from that command template (:mod:`scenarios.his_process`) instead of the embedded reference
-    HIS."""
+    HIS. ``driver_timeout``: seconds (wall clock) to wait for each answer of the HIS's driver
+    API; after ``give_up_after`` requests in a row without one the harness stops driving the
+    HIS (:class:`GivingUpDriver`)."""
     directory.mkdir(parents=True, exist_ok=True)
     servers: list[RunningServer] = []
     closers: list[Any] = []
@@ -200,11 +319,19 @@ def open_harness(scenario: Scenario, data: ScenarioData, directory: Path, *,
             servers.append(his_server)
             his_url = his_server.url
             embedded.append("his")
-        driver = HttpHisDriver(his_url)
+        driver = GivingUpDriver(HttpHisDriver(his_url, timeout=driver_timeout),
+                                after=give_up_after)
         info = driver.info()
         if not info.ok:
             raise HarnessError(f"the HIS at {his_url} did not answer its info: {info.body}")
-        institution = (info.body.get("institution") or {}).get("fixmedins_code")
+        found = info.body.get("institution")
+        if not isinstance(found, Mapping):
+            raise HarnessError(
+                f"the HIS at {his_url} answered GET /his/v1/info with institution "
+                f"{'missing' if 'institution' not in info.body else 'as ' + json_type(found)}"
+                f"{'' if found is None else f' {found!r:.80}'}: it must be an object with "
+                "fixmedins_code, the institution the HIS serves (docs/his-driver.md)")
+        institution = found.get("fixmedins_code")
         if institution != data.code:
             raise HarnessError(
                 f"the HIS at {his_url} is institution {institution}, but scenario {scenario.id} "

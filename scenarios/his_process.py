@@ -37,6 +37,8 @@ import time
 from collections.abc import Callable, Mapping
 from pathlib import Path
 
+import requests
+
 from scenarios.errors import HarnessError
 from simulator.his.driver import HttpHisDriver
 from simulator.his.errors import DriverError, DriverInputError
@@ -86,10 +88,14 @@ def command_problem(template: str) -> str | None:
     return None
 
 
-def start_his_command(template: str, values: Mapping[str, object],
-                      directory: Path) -> tuple[str, Callable[[], None]]:
+def start_his_command(template: str, values: Mapping[str, object], directory: Path, *,
+                      startup_seconds: float = STARTUP_SECONDS) -> tuple[str, Callable[[], None]]:
     """Start the HIS, wait until it answers its info, and return its URL and how to stop it.
-    ``values`` fills the placeholders (``port`` is chosen here when absent)."""
+    ``values`` fills the placeholders (``port`` is chosen here when absent); the HIS has
+    ``startup_seconds`` (wall clock) to answer. Whatever stops the wait — the HIS exiting, no
+    valid answer in time, an interrupt (Ctrl-C, or SIGTERM raised as one) or any other
+    exception — stops the process group started here before it is raised: nothing of the HIS
+    is left running."""
     port = int(str(values.get("port") or free_port()))
     args = command_args(template, {**values, "port": port})
     if not args:
@@ -116,23 +122,52 @@ def start_his_command(template: str, values: Mapping[str, object],
                     os.killpg(process.pid, signal.SIGKILL)
                 process.wait()
 
+    try:
+        _wait_for_info(process, url, log_path, startup_seconds)
+    except BaseException:
+        stop()
+        raise
+    return url, stop
+
+
+def _wait_for_info(process: subprocess.Popen[bytes], url: str, log_path: Path,
+                   seconds: float) -> None:
+    """Return once the HIS answers ``GET /his/v1/info`` with ``ok`` true; a
+    :class:`HarnessError` when it exits first, or after ``seconds`` — saying what it last
+    answered (an HTTP status and the first bytes, or which field was wrong) when it answered
+    something that is not a valid info answer, or that nothing answered."""
     driver = HttpHisDriver(url, timeout=2.0)
-    deadline = time.monotonic() + STARTUP_SECONDS
-    while True:
-        if process.poll() is not None:
-            raise HarnessError(f"--his-command exited with {process.returncode} before its "
-                               f"driver API answered on {url}: {_tail(log_path)}")
-        try:
-            if driver.info().ok:
-                return url, stop
-        except (DriverError, DriverInputError):
-            pass  # not listening yet, or not the driver API yet
-        if time.monotonic() > deadline:
-            stop()
-            raise HarnessError(f"--his-command: nothing answered GET {url}/his/v1/info within "
-                               f"{STARTUP_SECONDS:g} s (the HIS must listen on {{port}}); "
-                               f"its output: {_tail(log_path)}")
-        time.sleep(0.2)
+    answered = ""  # the last answer that was not a valid info answer
+    deadline = time.monotonic() + seconds
+    try:
+        while True:
+            if process.poll() is not None:
+                with contextlib.suppress(ProcessLookupError, PermissionError):
+                    os.killpg(process.pid, signal.SIGKILL)  # what it left running (a wrapper)
+                raise HarnessError(f"--his-command exited with {process.returncode} before "
+                                   f"its driver API answered on {url}: {_tail(log_path)}")
+            try:
+                info = driver.info()
+                if info.ok:
+                    return
+                answered = f"a refusal (ok false): {str(info.body.get('refusal'))[:200]}"
+            except DriverInputError as exc:  # a 4xx with an error object
+                answered = f"a 4xx error object ({exc})"
+            except DriverError as exc:
+                if not isinstance(exc.__cause__, requests.RequestException):
+                    answered = str(exc)  # it answered, with no driver-API answer
+            if time.monotonic() > deadline:
+                if answered:
+                    raise HarnessError(
+                        f"--his-command: GET {url}/his/v1/info got no valid info answer within "
+                        f"{seconds:g} s (docs/his-driver.md); the last answer: {answered}; "
+                        f"its output: {_tail(log_path)}")
+                raise HarnessError(f"--his-command: nothing answered GET {url}/his/v1/info "
+                                   f"within {seconds:g} s (the HIS must listen on {{port}}); "
+                                   f"its output: {_tail(log_path)}")
+            time.sleep(0.2)
+    finally:
+        driver.close()
 
 
 def _tail(path: Path, lines: int = 5) -> str:

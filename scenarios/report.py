@@ -46,6 +46,7 @@ CHECK_LABELS: dict[str, str] = {
     "nothing_unresolved": "结果均已知 nothing unresolved", "outcomes": "结果分布 outcomes",
     "refusals": "拒绝 refusals", "day_end_corrections": "日终更正 day-end corrections",
     "recovered": "应答丢失后恢复 recovered", "visits": "预设就诊 scripted visits",
+    "harness": "HIS 停止应答 HIS stopped answering",
 }
 """Each check of scenarios/checks.py as staff read it (中文 English)."""
 

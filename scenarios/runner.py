@@ -23,11 +23,11 @@ from mock_insurer.transactions import Settings
 from scenarios.checks import run_checks
 from scenarios.data import ScenarioData
 from scenarios.errors import HarnessError
-from scenarios.harness import Harness, open_harness
+from scenarios.harness import DRIVER_TIMEOUT, Harness, open_harness
 from scenarios.library import LIBRARY
 from scenarios.model import EventSpec, Scenario
 from scenarios.planning import DEPARTMENTS, PlannedVisit, prepare_and_plan
-from scenarios.records import DayEndRecord, RunResult, StepRecord, VisitRecord
+from scenarios.records import CheckResult, DayEndRecord, RunResult, StepRecord, VisitRecord
 from simulator.his.app import ReferenceHis
 from simulator.his.errors import DriverError, DriverInputError
 from simulator.his.operations import (
@@ -106,6 +106,9 @@ class Runner:
         self.events: list[dict[str, Any]] = []
         self.warnings: dict[str, list[dict[str, Any]]] = {}
         """Every rule-check warning the HIS answered, by scenario visit id (in order)."""
+        self.not_run: list[str] = []
+        """What was not run because the HIS had stopped answering (``Harness.his_stopped``):
+        ``visit ID`` (or ``visit ID (step)`` for one stopped half way), ``day-end DATE``."""
 
     # -- scheduling ----------------------------------------------------------------------
     def run(self, planned: list[PlannedVisit]) -> None:
@@ -154,6 +157,13 @@ class Runner:
 
     def _day_end(self, day: date) -> None:
         self.harness.set_time(self.clock.now)
+        stopped = self.harness.his_stopped
+        if stopped is not None:
+            self.not_run.append(f"day-end {day.isoformat()}")
+            self.day_ends.append(DayEndRecord(day.isoformat(), False, None, 0,
+                                              {"error": f"{stopped}; day-end not run"},
+                                              0.0))
+            return
         started = time.perf_counter()
         try:
             outcome = self.his.day_end(DayEndInput(day))
@@ -168,6 +178,11 @@ class Runner:
 
     # -- one visit -----------------------------------------------------------------------
     def _call(self, record: VisitRecord, step: str, call: Callable[[], Outcome]) -> Outcome:
+        stopped = self.harness.his_stopped
+        if stopped is not None:  # not sent: the visit ends here, as on a driver error
+            self.not_run.append(f"visit {record.id}" + (f" ({step})" if record.steps else ""))
+            record.error = f"{stopped}; this visit not run from its {step} on"
+            raise _StepFailed
         self.harness.set_time(self.clock.now)
         started = time.perf_counter()
         try:
@@ -348,6 +363,17 @@ class Runner:
 
 
 
+def _stopped_check(stopped: str, not_run: list[str]) -> CheckResult:
+    """The one line of a run whose HIS stopped answering: why, and what was not run (the
+    checks about it cannot judge the HIS; conformance reports it as an error)."""
+    visits = sum(1 for what in not_run if what.startswith("visit "))
+    days = [what.removeprefix("day-end ") for what in not_run if what.startswith("day-end ")]
+    left = [f"{visits} visit(s)"] if visits else []
+    left += [f"the day-end of {', '.join(days)}"] if days else []
+    return CheckResult("harness", False, f"{stopped}; not run: {' and '.join(left) or 'nothing'}",
+                       [{"error": stopped, "not_run": not_run}])
+
+
 def require_fresh_his(harness: Harness) -> None:
     """Stop (:class:`HarnessError`) when the HIS given by URL already holds settlements — an
     earlier run's, which the insurer (reset for this run) knows nothing of: every check would
@@ -386,20 +412,25 @@ def run_scenario(scenario: Scenario, directory: Path, *, insurer_url: str | None
                  on_progress: Callable[[int, int], None] | None = None,
                  on_finish: Callable[[Harness, RunResult], None] | None = None,
                  insurer_auth: str = "none", his_command: str | None = None,
-                 fresh_his: bool = False) -> RunResult:
+                 fresh_his: bool = False, driver_timeout: float = DRIVER_TIMEOUT) -> RunResult:
     """Run ``scenario`` (data, servers and files under ``directory``) and judge it.
     ``insurer_settings`` configure an embedded insurer (default: strict mode);
     ``insurer_auth`` the embedded insurer's gateway authentication (none, tif, apikey);
     ``his_command`` starts the HIS under test for this run (:mod:`scenarios.his_process`);
     ``on_finish(harness, result)`` runs after the checks, before the servers stop (to read
-    more of the insurer's or the HIS's records); ``fresh_his``: a HIS given by URL must not
-    hold settlements yet (:func:`require_fresh_his`)."""
+    more of the insurer's or the HIS's records; a HIS that stopped answering cannot be read
+    there, and its driver errors are not raised); ``fresh_his``: a HIS given by URL must not
+    hold settlements yet (:func:`require_fresh_his`); ``driver_timeout``: seconds (wall clock)
+    to wait for each answer of the HIS — after :data:`~scenarios.harness.GIVE_UP_AFTER` requests
+    in a row without one, the rest of the scenario is not run, each visit and day-end left
+    saying so, and the ``harness`` check says it on one line."""
     started = time.perf_counter()
     data, planned = prepare_and_plan(scenario, directory / "data")
     with open_harness(scenario, data, directory, insurer_url=insurer_url,
                       admin_token=admin_token, his_url=his_url, his_class=his_class,
                       his_command=his_command, his_timeout=his_timeout,
-                      insurer_settings=insurer_settings, insurer_auth=insurer_auth) as harness:
+                      insurer_settings=insurer_settings, insurer_auth=insurer_auth,
+                      driver_timeout=driver_timeout) as harness:
         if fresh_his and his_url is not None:
             require_fresh_his(harness)
         runner = Runner(scenario, data, harness, on_progress)
@@ -415,7 +446,13 @@ def run_scenario(scenario: Scenario, directory: Path, *, insurer_url: str | None
             visits=runner.visits, day_ends=runner.day_ends, events=runner.events)
         result.checks = run_checks(scenario, result, harness, days=sorted(
             {v.at.date() for v in runner.visits}), warnings=runner.warnings)
+        if harness.his_stopped is not None:
+            result.checks.insert(0, _stopped_check(harness.his_stopped, runner.not_run))
         if on_finish is not None:
-            on_finish(harness, result)
+            try:
+                on_finish(harness, result)
+            except DriverError:
+                if harness.his_stopped is None:
+                    raise
     result.wall_seconds = time.perf_counter() - started
     return result
