@@ -125,9 +125,11 @@ def driver_failures(run: ScenarioRun) -> list[dict[str, Any]]:
     for visit in run.result.visits:
         if visit.outcome == "error" and visit.error:
             step = next((s for s in reversed(visit.steps) if s.error), None)
-            found.append({"scenario": run.name, "where": f"visit {visit.id} "
-                          f"({step.step if step else 'step'})", "visit": visit.id,
-                          "error": step.error if step else visit.error})
+            # a visit the harness stopped before its next step (a HIS given up on): where it was
+            at = (step.step if step else f"after {visit.steps[-1].step}" if visit.steps
+                  else "not run")
+            found.append({"scenario": run.name, "where": f"visit {visit.id} ({at})",
+                          "visit": visit.id, "error": step.error if step else visit.error})
     for day in run.result.day_ends:
         error = day.body.get("error") if isinstance(day.body, dict) else None
         if error:

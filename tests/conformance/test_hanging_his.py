@@ -32,7 +32,7 @@ def test_a_his_that_stops_answering_errors_its_requirements_saying_so(
                "without an answer: the HIS stopped answering, so the harness drives it no "
                "further")
     assert str(error.value).startswith(
-        "scenario refunds, visit whole-account (step): the HIS's driver API gave no usable "
+        "scenario refunds, visit whole-account (after settle): the HIS's driver API gave no usable "
         f"answer — {stopped}; this visit not run from its refund on (")
     assert "not judged: fix the driver API" in str(error.value)
     where = [e["where"] for e in cert.record.evidence]
