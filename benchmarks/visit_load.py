@@ -9,6 +9,7 @@ without a refusal, from the files `cardsettle insurer serve` generates.
 
 from __future__ import annotations
 
+import itertools
 import random
 from collections import defaultdict
 from collections.abc import Generator
@@ -29,9 +30,11 @@ Message = tuple[str, dict[str, Any], str]
 
 class Catalogue:
     """Persons insured and in good standing, each institution's mapped items without limits,
-    and the institutions that are not blacklisted."""
+    and the institutions that are not blacklisted; and the outpatient numbers of the run's
+    visits (:meth:`outpatient_number`)."""
 
     def __init__(self, data_dir: Path) -> None:
+        self._numbers = itertools.count(1)
         items: dict[str, dict[str, Any]] = {}
         self.mappings: dict[str, list[dict[str, Any]]] = defaultdict(list)
         catalogue = next(data_dir.glob("catalogue-*.jsonl"))
@@ -58,6 +61,14 @@ class Catalogue:
         rows = [orjson.loads(line) for line in institutions.read_bytes().splitlines()]
         self.codes = [row["fixmedins_code"] for row in rows if not row.get("blacklisted")]
 
+    def outpatient_number(self) -> str:
+        """A 2201 ``ipt_otp_no`` this catalogue has not given before. The insurer refuses a
+        number one of the institution's open visits holds (院内唯一流水), and the benchmarks
+        reuse visit serials within one insurer (the warm-up's and the measurement's, the two
+        slices of a fault-comparison pair); each insurer phase starts a fresh ledger and makes
+        its own Catalogue."""
+        return f"B{next(self._numbers)}"
+
 
 def visit_messages(cat: Catalogue, code: str, rng: random.Random,
                    serial: int) -> Generator[Message, Any, None]:
@@ -70,7 +81,7 @@ def visit_messages(cat: Catalogue, code: str, rng: random.Random,
                 if row["insutype"] == insutype)
     reg = yield "2201", {"data": {
         "psn_no": psn_no, "insutype": insutype, "begntime": NOW, "mdtrt_cert_type": "02",
-        "mdtrt_cert_no": certno, "ipt_otp_no": f"B{serial}", "atddr_no": "D1",
+        "mdtrt_cert_no": certno, "ipt_otp_no": cat.outpatient_number(), "atddr_no": "D1",
         "dr_name": "李", "dept_code": "A01", "dept_name": "内科", "caty": "A03"}}, area
     mdtrt_id = reg["data"]["mdtrt_id"]
     yield "2203", {

@@ -31,6 +31,7 @@ from locust.env import Environment
 from loadtests.data import shared_data
 from loadtests.glue import LoadShape, add_arguments, final_stats, pacing
 from loadtests.msgids import StridedMsgids, stride_from_env
+from loadtests.outpatient_numbers import outpatient_number, run_stamp
 from loadtests.samples import record_samples
 from loadtests.sessions import JudgedSession, VisitTimer, insurer_verdict
 from loadtests.totals import Totals, record_totals
@@ -75,6 +76,16 @@ def _totals() -> Totals:
         return found
 
 
+def _run() -> str:
+    """This process's run stamp (:func:`~loadtests.outpatient_numbers.run_stamp`): the wall
+    clock when its first window started, read once."""
+    with _lock:
+        found = _state.get("run")
+        if found is None:
+            found = _state["run"] = run_stamp(china_now())
+        return str(found)
+
+
 def _factory(code: str, offset: int) -> StridedMsgids:
     with _lock:
         key = f"msgids:{code}"
@@ -108,7 +119,7 @@ class InsurerWindow(HttpUser):
             session=self.session, msgid_factory=_factory(self.code, offset), timeout=30.0)
         self.visits = VisitTimer(self.environment)
         self.serial = itertools.count(1)
-        self.prefix = f"{offset:02d}{index:04d}"
+        self.numbering = (_run(), offset, index)  # the outpatient numbers: unique across runs
         with self.session.step(STEP_NAMES["9001"]):
             self.insurer.sign_in(opter_no=f"L{index:04d}", mac="00-00-00-00-00-00",
                                  ip="127.0.0.1")
@@ -143,7 +154,7 @@ class InsurerWindow(HttpUser):
     def visit(self, kind: str) -> None:
         person = self.data.person(self.rng)
         card = person["cards"][-1]
-        serial = f"{self.prefix}{next(self.serial):06d}"
+        visit_no = outpatient_number(*self.numbering, next(self.serial))
         now = f"{self.clock():%Y-%m-%d %H:%M:%S}"
         cert = {"mdtrt_cert_type": "03", "mdtrt_cert_no": card["card_no"]}
         info = self.call("1101", {"data": {**cert, "card_sn": card["card_sn"], "begntime": "",
@@ -151,7 +162,6 @@ class InsurerWindow(HttpUser):
         psn_no = info["baseinfo"]["psn_no"]
         scheme = next(row for row in info["insuinfo"] if row["psn_insu_stas"] == "1")
         insutype, area = scheme["insutype"], scheme["insuplc_admdvs"]
-        visit_no = f"MZ{serial}"
         mdtrt_id = self.call("2201", {"data": {
             "psn_no": psn_no, "insutype": insutype, "begntime": now, **cert,
             "ipt_otp_no": visit_no, "atddr_no": "D0001", "dr_name": "李医生", "dept_code": "A03",
@@ -163,7 +173,7 @@ class InsurerWindow(HttpUser):
                           "diag_name": "急性上呼吸道感染", "diag_dept": "内科",
                           "dise_dor_no": "D0001", "dise_dor_name": "李医生", "diag_time": now,
                           "vali_flag": "1"}]}, area)
-        batch = f"B{serial}"
+        batch = f"B{visit_no[2:]}"
         lines = self.data.prescription(self.code, self.rng)
         rows = [{"feedetl_sn": f"{batch}-{n}", "mdtrt_id": mdtrt_id, "psn_no": psn_no,
                  "chrg_bchno": batch, "rx_circ_flag": "0", "fee_ocur_time": now,

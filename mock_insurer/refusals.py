@@ -65,6 +65,7 @@ TEXTS: dict[str, str] = {
     "visit_person_mismatch": "就诊{mdtrt_id}的人员编号与上传的人员编号{psn_no}不一致",
     "visit_has_settlement": "就诊{mdtrt_id}已有结算，不能撤销挂号，请先撤销结算(2208)",
     "ipt_otp_no_mismatch": "门诊号{given}与就诊{mdtrt_id}挂号时上传的门诊号{held}不一致，请核对后撤销",
+    "ipt_otp_no_in_use": "门诊号{ipt_otp_no}已用于就诊{mdtrt_id}，请使用该就诊或先撤销挂号(2202)",
     "diagnosis_missing": "就诊信息须至少包含一条诊断",
     # fee details
     "no_fee_rows": "费用明细为空",
@@ -158,6 +159,7 @@ LABELS: dict[str, tuple[str, str]] = {
     "visit_person_mismatch": ("就诊人员不符", "visit person mismatch"),
     "visit_has_settlement": ("就诊已结算", "visit already settled"),
     "ipt_otp_no_mismatch": ("门诊号不一致", "outpatient number mismatch"),
+    "ipt_otp_no_in_use": ("门诊号已占用", "outpatient number in use"),
     "diagnosis_missing": ("缺少诊断", "diagnosis missing"),
     # fee details and the insurer's line checks
     "no_fee_rows": ("费用明细为空", "no fee lines"),

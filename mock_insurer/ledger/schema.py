@@ -304,6 +304,11 @@ MESSAGE_UNSUCCESSFUL = f"{MESSAGE_REFUSED} OR ({MESSAGE_FAILED})"
 LATER_INDEXES = (
     Index("ix_messages_unsuccessful", messages.c.id,
           sqlite_where=text(MESSAGE_UNSUCCESSFUL), postgresql_where=text(MESSAGE_UNSUCCESSFUL)),
+    # 2201 looks up the institution's open visit holding an outpatient number (院内唯一流水).
+    # Not unique, and not partial on status: a ledger made before the rule may hold two open
+    # visits with one number (a unique index could not be built on it, and the ledger must
+    # open), and a visit's status changes on 2202 (an index holding it would be rewritten).
+    Index("ix_visits_outpatient_no", visits.c.fixmedins_code, visits.c.ipt_otp_no),
 )
 """Indexes added after ledgers were first made: ``create_all`` makes a missing table with its
 indexes but leaves a table that exists alone, so these are also made, when missing, on a

@@ -19,7 +19,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any, cast
 
-from sqlalchemy import Boolean, Table, and_, bindparam, insert, select, update
+from sqlalchemy import Boolean, String, Table, and_, bindparam, func, insert, select, update
 from sqlalchemy.engine import Dialect
 from sqlalchemy.sql import ClauseElement, ColumnElement
 from sqlalchemy.sql.compiler import SQLCompiler
@@ -175,6 +175,14 @@ SELECTS: dict[str, ClauseElement] = {
     "ytd": select(_cum.name, _cum.value).where(_eq(_cum.psn_no), _eq(_cum.year),
                                                 _eq(_cum.insutype)),
     "visit": select(*VISIT_COLUMNS).where(_eq(_v.mdtrt_id)),
+    # through ix_visits_outpatient_no (schema.LATER_INDEXES); no ORDER BY, which could have
+    # the planner walk the primary key instead
+    "open_visits_by_number": select(_v.mdtrt_id).where(
+        _eq(_v.fixmedins_code), _eq(_v.ipt_otp_no), _v.status == "open"),
+    # PostgreSQL: a lock on (institution, outpatient number) until the transaction ends
+    "outpatient_number_lock": select(func.pg_advisory_xact_lock(
+        func.hashtext(bindparam("fixmedins_code", type_=String())),
+        func.hashtext(bindparam("ipt_otp_no", type_=String())))),
     "fee_rows": select(*FEE_COLUMNS).where(_eq(_f.mdtrt_id)).order_by(_f.id),
     "supplied_days": select(_f.prd_days).where(
         _eq(_f.psn_no), _eq(_f.med_list_codg), _f.status == "settled",
@@ -209,6 +217,9 @@ SELECTS: dict[str, ClauseElement] = {
     .values(status=bindparam("new_status"), setl_id=bindparam("new_setl_id")),
 }
 
+#: Statements only PostgreSQL has (row and advisory locks): SQLite serializes writers anyway
+POSTGRESQL_ONLY = frozenset({"balance_for_update", "outpatient_number_lock"})
+
 
 class Statements:
     """The statements compiled for one dialect; inserts and keyed updates compiled on first
@@ -217,7 +228,7 @@ class Statements:
     def __init__(self, dialect: Dialect) -> None:
         self.dialect = dialect
         self.named = {name: DriverStatement(clause, dialect) for name, clause in SELECTS.items()
-                      if name != "balance_for_update" or dialect.name == "postgresql"}
+                      if name not in POSTGRESQL_ONLY or dialect.name == "postgresql"}
         self._inserts: dict[tuple[str, tuple[str, ...], bool], DriverStatement] = {}
         self._updates: dict[tuple[str, str, tuple[str, ...]], DriverStatement] = {}
 

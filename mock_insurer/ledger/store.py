@@ -422,6 +422,21 @@ class LedgerTx:
         return Visit(row[0], row[1], row[2], row[3], row[4], row[5], row[6], row[7], row[8],
                      row[9], list(load_json(row[10])), row[11])
 
+    def lock_outpatient_number(self, fixmedins_code: str, ipt_otp_no: str) -> str | None:
+        """The ``mdtrt_id`` of the institution's open visit (not cancelled by 2202) registered
+        with the outpatient number ``ipt_otp_no`` (compared as sent), or None — one indexed
+        look-up (the first, should a ledger made before the rule hold several).
+
+        Called by 2201 before it adds a visit: the number is held for the rest of the
+        transaction, so two registrations with one number are serialized and the second sees
+        the first's visit (PostgreSQL: a transaction-scoped advisory lock on the institution
+        and the number; SQLite already serializes writers)."""
+        key = {"fixmedins_code": fixmedins_code, "ipt_otp_no": ipt_otp_no}
+        if self.dialect == "postgresql":
+            self._one("outpatient_number_lock", key)
+        held = self._all("open_visits_by_number", key)
+        return min(str(row[0]) for row in held) if held else None
+
     def update_visit(self, mdtrt_id: str, **values: Any) -> None:
         if "diagnoses" in values:
             values["diagnoses"] = dump_json(values["diagnoses"])

@@ -59,6 +59,12 @@ def handle_2201(call: Call, tx: LedgerTx) -> Outcome:
         found, insutype, where="data")
     if problem:
         return problem
+    # ipt_otp_no is 院内唯一流水 (fact sheet §3 2201): one open visit per number and institution
+    # (a cancelled visit's number may be registered again)
+    held = tx.lock_outpatient_number(call.institution.fixmedins_code, ipt_otp_no)
+    if held is not None:
+        return refuse("ipt_otp_no_in_use", "data.ipt_otp_no", ipt_otp_no=ipt_otp_no,
+                      mdtrt_id=held)
     mdtrt_id = f"30{tx.next_seq('mdtrt_id'):010d}"
     tx.add_visit({
         "mdtrt_id": mdtrt_id, "psn_no": psn_no, "fixmedins_code": call.institution.fixmedins_code,

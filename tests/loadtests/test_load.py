@@ -182,6 +182,40 @@ def test_a_target_that_answers_nothing_is_a_failed_run_not_a_missed_sla(
     assert not (tmp_path / "r" / "locust_stats.csv").exists()
 
 
+@pytest.mark.slow
+def test_a_second_run_against_the_same_insurer_registers_new_outpatient_numbers(
+        tmp_path: Path) -> None:
+    """The insurer's ledger continues across runs, and it refuses an outpatient number an open
+    visit of the institution holds (``ipt_otp_no_in_use``; a settled visit stays open): the
+    second run registers its own numbers and nothing fails."""
+    from cardsettle.cli.insurer import default_files
+    from mock_insurer.gateway import Insurer, InsurerConfig
+    from mock_insurer.server import start_in_thread
+    from mock_insurer.wire.timefmt import china_now
+
+    data = tmp_path / "data"
+    files = default_files(data, 1, 200)
+    insurer = Insurer.open(InsurerConfig(
+        db_url=f"sqlite:///{tmp_path / 'insurer.db'}", population=files["population"],
+        catalogue=files["catalogue"], institutions=files["institutions"], wall=china_now,
+        fresh=True))
+    try:
+        with start_in_thread(insurer) as server:
+            for run in ("first", "second"):
+                result = CliRunner().invoke(main, [
+                    "load", "--target", "insurer", "--url", server.url, "--duration", "3s",
+                    "--users", "2", "--pacing", "0.3", "--no-day-end",
+                    "--report", str(tmp_path / run), "--data-dir", str(data)])
+                rows = stats(tmp_path / run)
+                assert int(rows["2201 register"]["Request Count"]) > 0, (run, result.output)
+                assert rows["Aggregated"]["Failure Count"] == "0", (run, result.output)
+        with insurer.ledger.read() as tx:
+            refused = {row["rejection_code"] for row in tx.messages(limit=100_000)}
+        assert "ipt_otp_no_in_use" not in refused
+    finally:
+        insurer.close()
+
+
 def test_a_bad_sla_file_says_where(tmp_path: Path) -> None:
     sla = tmp_path / "sla.yaml"
     sla.write_text("p95_ms: {visit: -5}\n", encoding="utf-8")

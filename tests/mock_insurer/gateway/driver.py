@@ -34,15 +34,19 @@ class Window:
         return self.client.call("1101", {"data": data})
 
     def register(self, n: int, insutype: str | None = None) -> str:
+        """2201; the outpatient number is ``OP`` + the time and sequence of the 2201's msgid:
+        unique at the institution across windows, as msgids must be (an institution's open
+        visits may not share a number)."""
         person = self.person(n)
-        self.counter += 1
+        msgid = self.client.new_msgid()
+        number = f"OP{msgid[len(self.client.fixmedins_code):]}"
         answer = self.client.call("2201", {"data": {
             "psn_no": person["psn_no"], "insutype": insutype or person["insuinfo"][0]["insutype"],
             "begntime": NOW, "mdtrt_cert_type": "02", "mdtrt_cert_no": person["certno"],
-            "ipt_otp_no": f"OP{self.counter:06d}", "atddr_no": "D001", "dr_name": "李医生",
-            "dept_code": "A01", "dept_name": "内科", "caty": "A03"}})
+            "ipt_otp_no": number, "atddr_no": "D001", "dr_name": "李医生",
+            "dept_code": "A01", "dept_name": "内科", "caty": "A03"}}, msgid=msgid)
         mdtrt_id = str(answer.output["data"]["mdtrt_id"])
-        self.outpatient_no[mdtrt_id] = f"OP{self.counter:06d}"
+        self.outpatient_no[mdtrt_id] = number
         return mdtrt_id
 
     def diagnose(self, n: int, mdtrt_id: str, codes: tuple[str, ...] = ("J06.900",)) -> Answer:
