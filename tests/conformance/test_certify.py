@@ -9,11 +9,9 @@ import re
 import signal
 import subprocess
 import sys
-import threading
 import time
 import xml.etree.ElementTree as ET
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
@@ -22,6 +20,7 @@ import requests
 from conformance.catalogue import group_of, requirements
 from conformance.mutants import MUTANTS
 from scenarios.his_process import free_port
+from tests.support.answering import answering
 from tests.support.browser import chromium_page
 
 
@@ -129,28 +128,10 @@ def test_an_insurer_that_does_not_say_its_gateway_auth_is_refused_up_front(
         tmp_path: Path) -> None:
     """The HIS started here could not know how to sign: one line saying what to pass."""
 
-    class Answer(BaseHTTPRequestHandler):
-        def do_GET(self) -> None:
-            body = {"/health": b'{"business_time": "2026-03-02 08:00:00"}',
-                    "/admin/institutions": b'{"items": []}'}.get(self.path, b"{}")
-            self.send_response(200)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
-
-        def log_message(self, *args: object) -> None:
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Answer)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        done = certify(tmp_path / "report", "--insurer-url",
-                       f"http://127.0.0.1:{server.server_port}")
-    finally:
-        server.shutdown()
-        server.server_close()
+    routes = {"/health": b'{"business_time": "2026-03-02 08:00:00"}',
+              "/admin/institutions": b'{"items": []}'}
+    with answering(routes, default=b"{}") as url:
+        done = certify(tmp_path / "report", "--insurer-url", url)
     assert done.returncode == 2, done.stdout + done.stderr
     assert "does not say its gateway authentication" in done.stderr
     assert "--his-url" in done.stderr and len(done.stderr.strip().splitlines()) == 1
@@ -240,32 +221,6 @@ def test_an_insurer_given_by_url_on_tif_is_signed_for_and_its_visits_settle(
     assert result["outcomes"].get("settled", 0) >= 1, result["outcomes"]
     assert "auth_failed" not in (tmp_path / "report" / "runs" / "refunds"
                                  / "messages.json").read_text("utf-8")
-
-
-@contextlib.contextmanager
-def answering(routes: dict[str, bytes]) -> Iterator[str]:
-    """A small HTTP server on 127.0.0.1 answering GET ``path`` with ``routes[path]`` (JSON),
-    404 otherwise; its URL."""
-
-    class Answer(BaseHTTPRequestHandler):
-        def do_GET(self) -> None:
-            body = routes.get(self.path)
-            self.send_response(200 if body is not None else 404)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(body or b"")))
-            self.end_headers()
-            self.wfile.write(body or b"")
-
-        def log_message(self, *args: object) -> None:
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Answer)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    try:
-        yield f"http://127.0.0.1:{server.server_port}"
-    finally:
-        server.shutdown()
-        server.server_close()
 
 
 def test_a_running_his_without_its_insurer_is_refused_up_front(tmp_path: Path) -> None:

@@ -7,10 +7,8 @@ from __future__ import annotations
 
 import contextlib
 import json
-import threading
 import time
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
@@ -27,6 +25,7 @@ from scenarios.runner import run_scenario
 from simulator.his.app import ReferenceHis
 from simulator.his.errors import DriverError
 from simulator.his.operations import IdentifyInput, Outcome
+from tests.support.answering import answering
 
 HANG_SECONDS = 1.5
 """How long the hanging HIS keeps a request (longer than the test's driver timeout)."""
@@ -137,26 +136,8 @@ def test_only_requests_in_a_row_without_an_answer_count() -> None:
 @contextlib.contextmanager
 def his_answering_info(info: dict[str, Any]) -> Iterator[str]:
     """A vendor's HIS on 127.0.0.1 that answers GET /his/v1/info with ``info``."""
-    body = json.dumps(info).encode()
-
-    class Answer(BaseHTTPRequestHandler):
-        def do_GET(self) -> None:
-            self.send_response(200)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
-
-        def log_message(self, *args: object) -> None:
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Answer)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    try:
-        yield f"http://127.0.0.1:{server.server_port}"
-    finally:
-        server.shutdown()
-        server.server_close()
+    with answering({"/his/v1/info": json.dumps(info).encode()}) as url:
+        yield url
 
 
 @pytest.mark.parametrize(("institution", "said"), [

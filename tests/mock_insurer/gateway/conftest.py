@@ -61,6 +61,23 @@ def server(insurer: Insurer) -> Iterator[RunningServer]:
         yield running
 
 
+@pytest.fixture
+def serve(make_insurer: Callable[..., Insurer]) -> Iterator[Callable[..., tuple[Insurer, str]]]:
+    """Start insurers of given settings on 127.0.0.1 (``serve(mode="tolerant")`` -> the
+    insurer and its URL); all stopped after the test."""
+    running: list[RunningServer] = []
+
+    def start(**settings: Any) -> tuple[Insurer, str]:
+        insurer = make_insurer(**settings)
+        server = start_in_thread(insurer)
+        running.append(server)
+        return insurer, server.url
+
+    yield start
+    for server in running:
+        server.stop()
+
+
 def make_client(url: str, code: str = dataset.HOSPITAL, *, start: datetime = START,
                 **options: Any) -> InsurerClient:
     """A client whose msgids start at ``start`` (two clients of one institution must not

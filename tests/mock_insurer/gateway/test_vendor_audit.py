@@ -8,7 +8,7 @@ from __future__ import annotations
 import base64
 import io
 import zipfile
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from itertools import count
 from typing import Any
 
@@ -18,7 +18,7 @@ import requests
 
 from mock_insurer import schemas
 from mock_insurer.gateway import Insurer
-from mock_insurer.server import RunningServer, start_in_thread
+from mock_insurer.server import RunningServer
 from tests.mock_insurer.gateway import dataset
 from tests.mock_insurer.gateway.driver import Window
 
@@ -73,21 +73,6 @@ def recorded(insurer: Insurer) -> dict[str, Any]:
 
 def deviations(insurer: Insurer) -> set[tuple[str, str]]:
     return {(d["code"], d["field"]) for d in orjson.loads(recorded(insurer)["deviations"])}
-
-
-@pytest.fixture
-def serve(make_insurer: Callable[..., Insurer]) -> Iterator[Callable[..., tuple[Insurer, str]]]:
-    running: list[RunningServer] = []
-
-    def start(**settings: Any) -> tuple[Insurer, str]:
-        insurer = make_insurer(**settings)
-        server = start_in_thread(insurer)
-        running.append(server)
-        return insurer, server.url
-
-    yield start
-    for server in running:
-        server.stop()
 
 
 # --- ids padded by a CHAR column ---------------------------------------------------------

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import io
 import zipfile
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
 from urllib.parse import quote
@@ -19,7 +19,6 @@ import requests
 
 from mock_insurer.gateway import Insurer
 from mock_insurer.gateway.disposition import content_disposition
-from mock_insurer.server import RunningServer, start_in_thread
 from tests.mock_insurer.gateway import dataset
 from tests.mock_insurer.gateway.test_vendor_audit import CODE, PERSON, Vendor, recorded
 
@@ -49,21 +48,6 @@ class Checked(Vendor):
         if answer["infcode"] == 0:
             assert self.output_problems(infno, answer["output"]) == [], (infno, answer["output"])
         return answer
-
-
-@pytest.fixture
-def serve(make_insurer: Callable[..., Insurer]) -> Iterator[Callable[..., tuple[Insurer, str]]]:
-    running: list[RunningServer] = []
-
-    def start(**settings: Any) -> tuple[Insurer, str]:
-        insurer = make_insurer(**settings)
-        server = start_in_thread(insurer)
-        running.append(server)
-        return insurer, server.url
-
-    yield start
-    for server in running:
-        server.stop()
 
 
 def register(his: Vendor, ipt_otp_no: str = "MZ0001", **data: Any) -> dict[str, Any]:
