@@ -165,7 +165,8 @@ def cashflow(params_file: Path | None, month_file: Path | None, year: int | None
 
 @finance.command("month")
 @click.option("--days", type=click.IntRange(1, 23), default=20, show_default=True,
-              help="Working days of visits per month (Monday to Friday from the 1st).")
+              help="Working days of visits per month (from the 1st: Monday to Friday, less "
+                   "public holidays, plus make-up working days).")
 @click.option("--visits-per-day", type=click.IntRange(1, 2000), default=40, show_default=True)
 @click.option("--seed", type=SEED, default=1, show_default=True)
 @click.option("--period", default="2026-03", show_default=True,
@@ -175,10 +176,13 @@ def cashflow(params_file: Path | None, month_file: Path | None, year: int | None
 @click.option("--report", "report_dir", type=click.Path(path_type=Path, file_okay=False),
               required=True, help="Directory for month.json, months.json, receivables.csv, "
                                   "refusals.html, the PNGs and the run's databases.")
+@click.option("--holidays", "holidays_file", type=click.Path(path_type=Path, dir_okay=False),
+              help="Public holidays and make-up working days, YAML like "
+                   "simulator/data/holidays.yaml [default: the national ones, 2023-2026].")
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar and no summary.")
 @clean_errors
 def month(days: int, visits_per_day: int, seed: int, period: str, months: int,
-          report_dir: Path, quiet: bool) -> None:
+          report_dir: Path, holidays_file: Path | None, quiet: bool) -> None:
     """A month from window to repayment on the embedded defaults: visits and day-end each
     working day, the HIS's declaration (checked with 3201 first), the insurer's review, the
     payment on its due date, and the HIS matching it to its receivables. With --months N, N
@@ -192,9 +196,15 @@ def month(days: int, visits_per_day: int, seed: int, period: str, months: int,
     """
     from scenarios.month import MonthPlan, run_months, write_month_report
     from scenarios.month.report import summary_lines
+    from simulator.errors import DataFileError
     from simulator.his.errors import DriverInputError
+    from simulator.workdays import load_calendar
 
     _check_period(period, months)
+    try:
+        calendar = load_calendar(holidays_file)
+    except DataFileError as exc:
+        raise BadInput(f"--holidays: {exc}") from exc
     try:
         plan = MonthPlan(period=period, days=days, visits_per_day=visits_per_day, seed=seed,
                          months=months)
@@ -206,7 +216,7 @@ def month(days: int, visits_per_day: int, seed: int, period: str, months: int,
             what = period if months == 1 else f"{period} + {months - 1} months"
             task = progress.add_task(f"{what}: working days", total=days * months)
             runs = run_months(plan, report_dir / "run", on_day=lambda done, total: progress.update(
-                task, completed=done, total=total))
+                task, completed=done, total=total), calendar=calendar)
     except DriverInputError as exc:
         raise BadInput(f"--period: {exc.message}") from exc
     paths = write_month_report(runs, report_dir)

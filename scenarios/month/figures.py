@@ -145,6 +145,7 @@ def month_json(run: MonthRun) -> dict[str, Any]:
                               "refusal": run.declared.get("refusal"),
                               "groups": run.declared.get("groups")},
         "steps": run.steps,
+        "calendar": run.calendar,
         "plan": {"days": run.plan.days, "visits_per_day": run.plan.visits_per_day,
                  "seed": run.plan.seed, "repeat_share": run.plan.repeat_share,
                  "frequency_share": run.plan.frequency_share},

@@ -393,6 +393,13 @@ def summary_lines(runs: Runs) -> list[str]:
                      f"{row['paid_date'] or '-'}; 申报 claimed {yuan(row['claimed'])} · 拒付 deducted "
                      f"{yuan(row['deducted'])} ({ratio}) · 回款 paid {yuan(row['paid'])} · 未回款 "
                      f"outstanding {yuan(row['outstanding'])}")
+        holidays = run.calendar.get("holidays") or []
+        if holidays:
+            lines.append("  本月节假日（不开窗）/ holidays this month (windows closed): " + ", ".join(
+                f"{h['date'][5:]} {h['name']}" for h in holidays))
+        if run.calendar and not run.calendar.get("announced"):
+            lines.append(f"  {row['period'][:4]}: 无节假日安排数据 / no announced holidays on file: "
+                         "weekends and fixed-date holidays only (--holidays FILE)")
         if not run.declaration:
             refusal = (run.declared.get("refusal") or {}).get("message", "")
             lines.append(f"  未申报 / NOT declared: {refusal}")

@@ -1,7 +1,8 @@
 """A month — or several consecutive months — from window to repayment (issue 9, "Done when"), on
 the embedded defaults or against a given insurer and HIS:
 
-1. ``days`` working days (Monday to Friday from the 1st of ``period``) of visits at the windows
+1. ``days`` working days (from the 1st of ``period``: Monday to Friday, less the public holidays,
+   plus the weekend days worked instead — :mod:`simulator.workdays`) of visits at the windows
    — arrivals and departments as the demo and :mod:`scenarios.planning` draw them — with a
    seeded share of patients who come back the same day for the same items (a repeated item:
    what the review's duplicate rule refuses) and a share who come back on the next working
@@ -63,8 +64,10 @@ from simulator.his.app import ReferenceHis
 from simulator.his.config import HisConfig
 from simulator.his.operations import DeclareInput, Outcome
 from simulator.his.receivables import Portal, PortalProblem, month_bounds
+from simulator.workdays import WorkCalendar, national_calendar
 
-__all__ = ["MAX_MONTHS", "MonthDriver", "MonthPlan", "MonthRun", "MonthSession", "month_periods",
+__all__ = ["MAX_MONTHS", "MonthDriver", "MonthPlan", "MonthRun", "MonthSession", "calendar_notes",
+           "month_periods",
            "month_scenario", "run_month", "run_months", "with_portal", "working_days"]
 
 DAY_OPEN, DAY_CLOSE = time(8, 0), time(11, 30)
@@ -110,23 +113,33 @@ def month_periods(period: str, months: int) -> list[str]:
     return [f"{(index + n) // 12:04d}-{(index + n) % 12 + 1:02d}" for n in range(months)]
 
 
-def working_days(period: str, count: int) -> list[date]:
-    """The first ``count`` Mondays-to-Fridays of ``period``; :class:`ScenarioFileError` when
-    the month has fewer."""
+def working_days(period: str, count: int, calendar: WorkCalendar | None = None) -> list[date]:
+    """The first ``count`` working days of ``period`` in ``calendar`` (default: the national
+    one — weekends and public holidays skipped, make-up days worked);
+    :class:`ScenarioFileError` when the month has fewer."""
     first, last = month_bounds(period)
-    days = [first + timedelta(n) for n in range((last - first).days + 1)]
-    weekdays = [d for d in days if d.weekday() < 5]
-    if count < 1 or count > len(weekdays):
+    days = (calendar or national_calendar()).working_days(first, last)
+    if count < 1 or count > len(days):
         raise ScenarioFileError("finance month", "--days",
-                                f"{period} has {len(weekdays)} working days; asked for {count}")
-    return weekdays[:count]
+                                f"{period} has {len(days)} working days; asked for {count}")
+    return days[:count]
 
 
-def _next_working_day(day: date) -> date:
-    day += timedelta(1)
-    while day.weekday() >= 5:
-        day += timedelta(1)
-    return day
+def calendar_notes(period: str, calendar: WorkCalendar | None = None) -> dict[str, Any]:
+    """What the calendar says about ``period``: its source, the weekday holidays skipped and the
+    weekend days worked (month.json's ``calendar``)."""
+    calendar = calendar or national_calendar()
+    first, last = month_bounds(period)
+    covered = calendar.covers(first.year)
+    return {
+        "source": calendar.sources.get(first.year) if covered else
+        "no announced holidays for this year: weekends and the fixed-date statutory days only",
+        "holidays": [{"date": str(day), "name": name}
+                     for day, name in calendar.weekday_holidays(first, last)],
+        "weekend_days_worked": [str(day) for day in sorted(calendar.working)
+                                if first <= day <= last],
+        "announced": covered,
+    }
 
 
 def month_scenario(plan: MonthPlan, days: list[date]) -> Scenario:
@@ -175,7 +188,7 @@ def _with_line(visit: PlannedVisit, line: ChosenLine) -> PlannedVisit:
 
 
 def _comebacks(plan: MonthPlan, data: ScenarioData, planned: list[PlannedVisit],
-               last: date) -> list[PlannedVisit]:
+               last: date, calendar: WorkCalendar) -> list[PlannedVisit]:
     """Every visit, with the seeded patients who come back for the same items (same day, or
     the next working days): the originals and their comebacks carry the repeated item."""
     rng = random.Random(f"{plan.seed}:{plan.period}:comebacks")
@@ -200,7 +213,7 @@ def _comebacks(plan: MonthPlan, data: ScenarioData, planned: list[PlannedVisit],
             out.append(visit)
             day = spec.at.date()
             for n in (1, 2):
-                day = _next_working_day(day)
+                day = calendar.next_working_day(day)
                 if day > last:
                     break
                 out.append(dataclasses.replace(visit, spec=dataclasses.replace(
@@ -235,6 +248,8 @@ class MonthRun:
     collected: dict[str, Any] = field(default_factory=dict)
     receivables: dict[str, Any] = field(default_factory=dict)
     steps: list[dict[str, str]] = field(default_factory=list)
+    calendar: dict[str, Any] = field(default_factory=dict)
+    """:func:`calendar_notes` of the month (month.json's ``calendar``)."""
 
     def note(self, at: datetime, text: str) -> None:
         self.steps.append({"at": at.strftime("%Y-%m-%d %H:%M"), "step": text})
@@ -250,15 +265,18 @@ class MonthDriver:
 
     def __init__(self, plan: MonthPlan, harness: Harness, portal: Portal,
                  planned: list[PlannedVisit], scenario: Scenario, data: Any,
-                 days: list[date], month_days: dict[str, list[date]] | None = None) -> None:
+                 days: list[date], month_days: dict[str, list[date]] | None = None,
+                 calendar: WorkCalendar | None = None) -> None:
         self.plan = plan
+        self.calendar = calendar or national_calendar()
         self.harness = harness
         self.portal = portal
         self.planned = planned
         self.scenario = scenario
         self.data = data
         month_days = month_days or {plan.period: days}
-        self.runs = [MonthRun(dataclasses.replace(plan, period=period), list(ds))
+        self.runs = [MonthRun(dataclasses.replace(plan, period=period), list(ds),
+                              calendar=calendar_notes(period, self.calendar))
                      for period, ds in month_days.items()]
         self.steps: list[dict[str, str]] = []
         """Every month's steps in the order they ran ({at, period, step}): business time."""
@@ -295,7 +313,7 @@ class MonthDriver:
     def declare_at(self, k: int = 0) -> datetime:
         """The first working day after month ``k``, 09:00 (business time)."""
         _first, last = month_bounds(self.runs[k].plan.period)
-        return datetime.combine(_next_working_day(last), DECLARE_AT)
+        return datetime.combine(self.calendar.next_working_day(last), DECLARE_AT)
 
     def declare(self, k: int = 0) -> Outcome:
         """The HIS declares month ``k`` on the first working day of the next month, 09:00."""
@@ -316,7 +334,7 @@ class MonthDriver:
         if not run.declaration.get("dcla_id"):
             raise HarnessError(f"{run.plan.period} was not declared: nothing to review "
                                f"({run.declared.get('refusal')})")
-        return datetime.combine(_next_working_day(date.fromisoformat(
+        return datetime.combine(self.calendar.next_working_day(date.fromisoformat(
             run.declaration["declared_on"])), REVIEW_AT)
 
     def review(self, k: int = 0) -> datetime:
@@ -401,10 +419,12 @@ class MonthSession:
 
     def __init__(self, plan: MonthPlan, directory: Path, *, insurer_url: str | None = None,
                  admin_token: str | None = None, his_url: str | None = None,
-                 his_class: type[ReferenceHis] = ReferenceHis) -> None:
+                 his_class: type[ReferenceHis] = ReferenceHis,
+                 calendar: WorkCalendar | None = None) -> None:
         self.plan = plan
         self.directory = directory
-        self.month_days = {period: working_days(period, plan.days)
+        self.calendar = calendar or national_calendar()
+        self.month_days = {period: working_days(period, plan.days, self.calendar)
                            for period in month_periods(plan.period, plan.months)}
         self.days = [day for days in self.month_days.values() for day in days]
         self.scenario = month_scenario(plan, self.days)
@@ -417,7 +437,8 @@ class MonthSession:
         for period, days in self.month_days.items():
             within = set(days)
             planned += _comebacks(dataclasses.replace(plan, period=period), self.data,
-                                  [p for p in every if p.spec.at.date() in within], days[-1])
+                                  [p for p in every if p.spec.at.date() in within], days[-1],
+                                  self.calendar)
         self.planned = sorted(planned, key=lambda p: (p.spec.at, p.spec.id))
         if insurer_url is None:
             admin_token = secrets.token_hex(16)
@@ -438,7 +459,8 @@ class MonthSession:
             self._stop()
             raise
         self.driver = MonthDriver(plan, self.harness, self.portal, self.planned,
-                                  self.scenario, self.data, self.days, self.month_days)
+                                  self.scenario, self.data, self.days, self.month_days,
+                                  self.calendar)
 
     def _stop(self) -> None:
         if self._server is not None:
@@ -463,12 +485,13 @@ def run_months(plan: MonthPlan, directory: Path, *,
                on_day: Callable[[int, int], None] | None = None,
                insurer_url: str | None = None, admin_token: str | None = None,
                his_url: str | None = None,
-               his_class: type[ReferenceHis] = ReferenceHis) -> list[MonthRun]:
+               his_class: type[ReferenceHis] = ReferenceHis,
+               calendar: WorkCalendar | None = None) -> list[MonthRun]:
     """Run ``plan.months`` months (see the module docstring), one :class:`MonthRun` each, in
     order; ``on_day(done, total)`` counts the window days of all months. The servers stop at
     the end."""
     with MonthSession(plan, directory, insurer_url=insurer_url, admin_token=admin_token,
-                      his_url=his_url, his_class=his_class) as session:
+                      his_url=his_url, his_class=his_class, calendar=calendar) as session:
         return session.driver.run_all(on_day)
 
 

@@ -45,6 +45,9 @@ def month(tmp_path_factory: pytest.TempPathFactory) -> tuple[MonthRun, Path]:
 def test_working_days_skip_weekends_and_say_when_the_month_is_too_short() -> None:
     days = working_days("2026-03", 6)
     assert [d.isoformat() for d in days][-2:] == ["2026-03-06", "2026-03-09"]
+    april = working_days("2026-04", 4)  # 清明节: Monday 6 April is a holiday
+    assert [d.isoformat() for d in april] == ["2026-04-01", "2026-04-02", "2026-04-03",
+                                              "2026-04-07"]
     with pytest.raises(ScenarioFileError, match="22 working days"):
         working_days("2026-03", 30)
 
@@ -242,6 +245,9 @@ def test_the_business_clock_never_moves_back(two_months: TwoMonths) -> None:
     assert [s["at"] for s in two_months.steps] == sorted(s["at"] for s in two_months.steps)
     assert order[:2] == [("2026-03", "申报", "2026-04-01 09:00"),
                          ("2026-03", "审核", "2026-04-02 10:00")]
+    # April is declared after the Labour Day holiday (1-5 May 2026), reviewed the day after
+    assert ("2026-04", "申报", "2026-05-06 09:00") in order
+    assert ("2026-04", "审核", "2026-05-07 10:00") in order
     assert {(p, step) for p, step, _at in order} == {
         (p, step) for p in ("2026-03", "2026-04") for step in ("申报", "审核", "回款")}
     april_visits = [str(v.at) for v in two_months.runs[1].visits]
@@ -287,6 +293,10 @@ def test_month_json_is_the_first_month_and_the_cash_flow_model_takes_it(
     first = json.loads((directory / "month.json").read_text("utf-8"))
     every = json.loads((directory / "months.json").read_text("utf-8"))
     assert first == every["months"][0] and first["period"] == "2026-03"
+    april = every["months"][1]["calendar"]
+    assert april["announced"] and "2026" in april["source"]
+    assert april["holidays"] == [{"date": "2026-04-06", "name": "清明节 Qingming"}]
+    assert any("holidays this month (windows closed): 04-06 清明节" in line for line in summary_lines(two_months.runs))
     result = CliRunner().invoke(main, ["finance", "cashflow", "--from-month",
                                        str(directory / "month.json"), "--report",
                                        str(tmp_path / "cf"), "-q"])

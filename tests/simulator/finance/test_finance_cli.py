@@ -153,3 +153,18 @@ def test_month_period_out_of_range_names_period_and_the_range(
     assert result.exit_code == 2
     assert one_error_line(result) == f"Error: --period: {says}"
     assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize(("text", "says"), [
+    ("years: {2027: {working: [2027-01-04]}}", "years.2027.working[0]: 2027-01-04 is a Monday"),
+    ("years: {2027: {holidays: [{from: 2027-02-30}]}}",
+     "years.2027.holidays[0].from: expected a date YYYY-MM-DD, got '2027-02-30'"),
+])
+def test_month_bad_holidays_file_names_the_key(tmp_path: Path, text: str, says: str) -> None:
+    path = tmp_path / "holidays.yaml"
+    path.write_text(text, encoding="utf-8")
+    out = tmp_path / "rep"
+    result = CliRunner().invoke(finance, ["month", "--holidays", str(path), "--report", str(out)])
+    assert result.exit_code == 2
+    assert one_error_line(result).startswith(f"Error: --holidays: {path}: {says}")
+    assert [p.name for p in tmp_path.iterdir()] == ["holidays.yaml"]
