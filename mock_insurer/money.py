@@ -12,9 +12,11 @@ from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
 __all__ = [
     "CENT",
+    "MAX_MONEY",
     "RATIO_PLACES",
     "ZERO",
     "MoneyParseError",
+    "parse_amount",
     "parse_decimal",
     "render",
     "round_money",
@@ -24,6 +26,9 @@ __all__ = [
 CENT = Decimal("0.01")
 RATIO_PLACES = Decimal("0.0001")
 ZERO = Decimal("0.00")
+MAX_MONEY = Decimal("999999999999.99")
+"""The largest amount a data file may give (a price, a balance; under a trillion yuan): sums of
+such amounts stay far inside the ledger's 64-bit cents."""
 
 
 class MoneyParseError(ValueError):
@@ -54,8 +59,33 @@ def parse_decimal(value: object) -> Decimal:
     return result
 
 
+def parse_amount(value: object, *, largest: Decimal = MAX_MONEY) -> Decimal:
+    """An amount of money as a data file gives it (a price, a balance): a number
+    (:func:`parse_decimal`) of yuan from 0 to ``largest`` with at most two places. Raises
+    :class:`MoneyParseError` saying what is wrong (``1e9999`` is finite, but no price)."""
+    if value is None:
+        raise MoneyParseError("must be yuan (a number), got null")
+    amount = parse_decimal(value)
+    if amount < 0:
+        raise MoneyParseError(f"must not be negative (got {value!r})")
+    if amount > largest or amount != round_money(amount):
+        raise MoneyParseError(f"must be yuan with at most two places, up to {largest} "
+                              f"(got {_shown(value)})")
+    return amount
+
+
+def _shown(value: object) -> str:
+    text = str(value) if isinstance(value, Decimal) else repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
 def round_money(value: Decimal) -> Decimal:
-    """Round to the cent, half up."""
+    """Round to the cent, half up. Only a Decimal: a float is refused (TypeError) — it is
+    not exact, and rounding it would hide that (parse text or ints with :func:`parse_decimal`)."""
+    if not isinstance(value, Decimal):
+        raise TypeError(f"round_money needs a Decimal, got {type(value).__name__} {value!r}"
+                        + (" (floats are not exact: build amounts from Decimal or text)"
+                           if isinstance(value, float) else ""))
     return value.quantize(CENT, rounding=ROUND_HALF_UP)
 
 

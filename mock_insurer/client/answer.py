@@ -14,6 +14,7 @@ from decimal import Decimal
 from typing import Any
 
 from mock_insurer.client.errors import GatewayError, InsurerRefusal, MalformedAnswer
+from mock_insurer.money import parse_decimal
 from mock_insurer.wire.jsonio import loads
 
 __all__ = ["Answer", "output_node", "read_answer"]
@@ -24,9 +25,11 @@ _FILE_TYPES = ("application/octet-stream", "application/zip", "application/x-zip
 @dataclass(frozen=True)
 class Answer:
     """One answer. ``infcode`` 0 is success; ``output`` is the business data (``{}`` when
-    the insurer sent none); ``msgid`` is the request's; ``raw`` the whole envelope as parsed;
-    ``elapsed_ms`` the wall-clock round trip in milliseconds. A file download (9102) has the
-    file's bytes in ``file`` and an empty ``raw``."""
+    the insurer sent none); ``err_msg`` and ``warn_msg`` are the insurer's texts — on an
+    answer a call returned (``infcode`` 0) a non-empty ``err_msg`` is a *notice* to show,
+    not a failure (docs/faults.md); ``msgid`` is the request's; ``raw`` the whole envelope as
+    parsed; ``elapsed_ms`` the wall-clock round trip in milliseconds. A file download (9102)
+    has the file's bytes in ``file`` and an empty ``raw``."""
 
     infcode: int
     output: Any
@@ -41,8 +44,21 @@ class Answer:
 
     @property
     def ok(self) -> bool:
-        """``infcode`` 0 and no ``err_msg``."""
+        """``infcode`` 0 and no ``err_msg``: a success without a notice. (Every answer a call
+        returns has ``infcode`` 0 — decide on that; ``ok`` is False only for a notice.)"""
         return self.infcode == 0 and not self.err_msg
+
+    def money(self, *path: str | int) -> Decimal:
+        """The amount at *path* in ``output`` as a :class:`~decimal.Decimal` (yuan), as the
+        insurer wrote it: ``answer.money("setlinfo", "psn_cash_pay")`` is ``Decimal("0")``
+        for ``0``, ``Decimal("4.50")`` for ``4.50`` or ``"4.50"``. Raises ``KeyError`` /
+        ``IndexError`` when the path is absent and
+        :class:`~mock_insurer.money.MoneyParseError` (a ``ValueError``) when the value is
+        null or not a number."""
+        value: Any = self.output
+        for step in path:
+            value = value[step]
+        return parse_decimal(value)
 
 
 def _text(value: Any) -> str:
@@ -64,18 +80,20 @@ def _infcode(value: Any) -> int | None:
 
 
 def read_answer(body: bytes, *, content_type: str, status: int, msgid: str, infno: str,
-                elapsed_ms: float, strict_err_msg: bool) -> Answer:
-    """The :class:`Answer` in an HTTP answer, or the typed error it amounts to.
+                elapsed_ms: float, strict_err_msg: bool, request: dict[str, Any]) -> Answer:
+    """The :class:`Answer` in an HTTP answer to *request*, or the typed error it amounts to.
 
     Raises :class:`GatewayError` (status ≠ 200; JSON without ``infcode``),
     :class:`MalformedAnswer` (not JSON, not an object, a bad ``infcode``) or
     :class:`InsurerRefusal` (``infcode`` ≠ 0; or 0 with an ``err_msg`` when
-    *strict_err_msg*)."""
+    *strict_err_msg*). An ``infcode`` 0 with an ``err_msg`` is otherwise an :class:`Answer`
+    whose ``err_msg`` is a notice."""
     where = f"{infno} {msgid}"
     if status != 200:
         raise GatewayError(f"{where}: HTTP {status} from the insurer's gateway: "
                            f"{body[:200].decode('utf-8', 'replace')}",
-                           msgid=msgid, infno=infno, status=status, body=body)
+                           msgid=msgid, infno=infno, status=status, body=body,
+                           request=request)
     media = content_type.split(";", 1)[0].strip().lower()
     if media in _FILE_TYPES:
         return Answer(infcode=0, output={}, err_msg="", warn_msg="", inf_refmsgid="",
@@ -85,18 +103,20 @@ def read_answer(body: bytes, *, content_type: str, status: int, msgid: str, infn
     except (ValueError, RecursionError) as exc:
         raise MalformedAnswer(f"{where}: the answer is not JSON ({exc}); "
                               f"{len(body)} bytes received", msgid=msgid, infno=infno,
-                              body=body) from exc
+                              body=body, request=request) from exc
     if not isinstance(envelope, dict):
         raise MalformedAnswer(f"{where}: the answer is a JSON {type(envelope).__name__}, not "
-                              "an envelope", msgid=msgid, infno=infno, body=body)
+                              "an envelope", msgid=msgid, infno=infno, body=body,
+                              request=request)
     if "infcode" not in envelope:
         shown = {k: envelope[k] for k in list(envelope)[:4]}
         raise GatewayError(f"{where}: the answer is not an envelope (no infcode): {shown}",
-                           msgid=msgid, infno=infno, status=status, body=body)
+                           msgid=msgid, infno=infno, status=status, body=body,
+                           request=request)
     infcode = _infcode(envelope["infcode"])
     if infcode is None:
         raise MalformedAnswer(f"{where}: infcode {envelope['infcode']!r} is not a number",
-                              msgid=msgid, infno=infno, body=body)
+                              msgid=msgid, infno=infno, body=body, request=request)
     output = envelope.get("output")
     answer = Answer(
         infcode=infcode,
@@ -108,12 +128,13 @@ def read_answer(body: bytes, *, content_type: str, status: int, msgid: str, infn
     )
     if infcode != 0:
         raise InsurerRefusal(f"{where}: refused (infcode {infcode}): {answer.err_msg}",
-                             msgid=msgid, infno=infno, err_msg=answer.err_msg, answer=answer)
+                             msgid=msgid, infno=infno, err_msg=answer.err_msg, answer=answer,
+                             request=request)
     if answer.err_msg and strict_err_msg:
         raise InsurerRefusal(f"{where}: infcode 0 but err_msg {answer.err_msg!r}; the insurer "
                              "may have applied it — query or reverse before retrying",
                              msgid=msgid, infno=infno, err_msg=answer.err_msg, answer=answer,
-                             effect="unknown")
+                             request=request, effect="unknown")
     return answer
 
 

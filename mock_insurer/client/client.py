@@ -7,14 +7,23 @@ failure into a typed error that says whether the request may have taken effect
 
 One client per cashier window (a :class:`requests.Session` is not meant to be shared between
 threads); windows of one institution in one process should share one
-:class:`~mock_insurer.wire.msgid.MsgidFactory` so their msgids never collide.
+:class:`~mock_insurer.wire.msgid.MsgidFactory` so their msgids never collide. A client given
+none shares the process's default factory for its ``fixmedins_code`` and *clock* object
+(:func:`default_msgid_factory`).
+
+Nothing leaves unless it can be sent exactly: a bad setting is refused when the client is
+made, and an input holding a float (money must be exact), a NaN or infinite Decimal, or a
+value JSON cannot carry is refused before sending, with
+:class:`~mock_insurer.client.errors.RequestNotSent` naming the setting or the field's path.
 """
 
 from __future__ import annotations
 
 import base64
+import threading
 import time
 import uuid
+import weakref
 from collections.abc import Callable, Mapping
 from datetime import datetime
 from typing import Any
@@ -23,25 +32,74 @@ import requests
 import urllib3.exceptions
 
 from mock_insurer.client.answer import Answer, output_node, read_answer
-from mock_insurer.client.auth import Auth, NoAuth
+from mock_insurer.client.auth import Auth, NoAuth, header_problem
 from mock_insurer.client.errors import (
     ConnectionLost,
+    GatewayError,
     InsurerTimeout,
     InsurerUnavailable,
     MalformedAnswer,
+    RequestNotSent,
 )
+from mock_insurer.client.sendable import endpoint, timeout_problem, unsendable
 from mock_insurer.wire.envelope import build_request
-from mock_insurer.wire.jsonio import dumps
+from mock_insurer.wire.errors import WireEncodeError
+from mock_insurer.wire.jsonio import dumps, loads
 from mock_insurer.wire.msgid import MsgidFactory
 
-__all__ = ["DEFAULT_PATH", "InsurerClient"]
+__all__ = ["DEFAULT_PATH", "InsurerClient", "default_msgid_factory"]
 
 DEFAULT_PATH = "/fsi/api/rsfComIfsService/callService"
 """The national single endpoint (fact sheet §1.1)."""
 
 
+#: requests' errors raised before anything is sent (the URL or a header cannot be used).
+_NOT_SENT_ERRORS = (requests.exceptions.InvalidHeader, requests.exceptions.MissingSchema,
+                    requests.exceptions.InvalidSchema, requests.exceptions.InvalidURL,
+                    requests.exceptions.URLRequired)
+
+_DEFAULT_FACTORIES: weakref.WeakValueDictionary[tuple[str, object], MsgidFactory] = \
+    weakref.WeakValueDictionary()
+_DEFAULT_FACTORIES_LOCK = threading.Lock()
+
+
 def _uuid_nonce() -> str:
     return uuid.uuid4().hex
+
+
+def default_msgid_factory(fixmedins_code: str,
+                          clock: Callable[[], datetime]) -> MsgidFactory:
+    """The msgid factory of a client made without ``msgid_factory=``: one per
+    ``(fixmedins_code, clock)`` in this process, shared by every such client while one of
+    them lives — so windows of one institution created with the same clock object never draw
+    the same msgid, and a client with a clock of its own (a test's fixed clock) counts from
+    0001 on its own. Clients in other processes or on other PCs are not covered: see
+    docs/client-sdk.md, "Msgids"."""
+    try:
+        key: tuple[str, object] = (fixmedins_code, clock)
+        hash(key)
+    except TypeError:  # an unhashable clock object: a factory of its own
+        return MsgidFactory(fixmedins_code, clock)
+    with _DEFAULT_FACTORIES_LOCK:
+        factory = _DEFAULT_FACTORIES.get(key)
+        if factory is None:
+            factory = _DEFAULT_FACTORIES[key] = MsgidFactory(fixmedins_code, clock)
+        return factory
+
+
+def _caused_by(exc: BaseException, kinds: type[BaseException] | tuple[type[BaseException], ...],
+               depth: int = 6) -> bool:
+    """Whether *exc*, or an exception it wraps (in ``args``, as cause or context), is one of
+    *kinds* — requests and urllib3 wrap the socket's error two or three levels deep."""
+    if isinstance(exc, kinds):
+        return True
+    if depth == 0:
+        return False
+    inner = [arg for arg in exc.args if isinstance(arg, BaseException)]
+    inner += [e for e in (exc.__cause__, exc.__context__) if e is not None]
+    if isinstance(exc, urllib3.exceptions.MaxRetryError) and exc.reason is not None:
+        inner.append(exc.reason)
+    return any(_caused_by(e, kinds, depth - 1) for e in inner)
 
 
 class InsurerClient:
@@ -51,10 +109,15 @@ class InsurerClient:
     *path* is appended. *clock* gives the wall-clock time put into ``inf_time`` and msgids
     (China time; aware datetimes are converted). *nonce* draws TIF nonces (default: random
     UUIDs). *timeout* is in seconds, for connecting and for each wait for data.
-    *strict_err_msg* treats ``infcode`` 0 with a non-empty ``err_msg`` as a refusal (some
-    provinces' quirk; fact sheet §5). *msgid_factory* lets windows share a msgid sequence.
-    *timer* measures ``Answer.elapsed_ms`` (monotonic seconds; default
-    :func:`time.perf_counter`)."""
+    ``infcode`` decides success: an answer with ``infcode`` 0 and a non-empty ``err_msg``
+    is returned, the text being a notice (docs/faults.md). *strict_err_msg* ``True`` raises
+    :class:`~mock_insurer.client.errors.InsurerRefusal` (effect unknown) for it instead, for
+    a center where that combination means failure (fact sheet §5). *msgid_factory* lets
+    windows share a msgid sequence (default: :func:`default_msgid_factory`). *timer*
+    measures ``Answer.elapsed_ms`` (monotonic seconds; default :func:`time.perf_counter`).
+
+    A bad *base_url*, *timeout* or *fixmedins_code* raises
+    :class:`~mock_insurer.client.errors.RequestNotSent` here, naming the setting."""
 
     def __init__(self, base_url: str, *, fixmedins_code: str, fixmedins_name: str,
                  mdtrtarea_admvs: str, insuplc_admdvs: str = "", opter: str, opter_name: str,
@@ -62,9 +125,15 @@ class InsurerClient:
                  auth: Auth | None = None, clock: Callable[[], datetime],
                  nonce: Callable[[], str] | None = None, timeout: float = 10.0,
                  session: requests.Session | None = None, path: str = DEFAULT_PATH,
-                 strict_err_msg: bool = True, msgid_factory: MsgidFactory | None = None,
+                 strict_err_msg: bool = False, msgid_factory: MsgidFactory | None = None,
                  timer: Callable[[], float] = time.perf_counter) -> None:
-        self.url = base_url.rstrip("/") + "/" + path.lstrip("/")
+        self.url = endpoint(base_url, path)
+        problem = timeout_problem(timeout)
+        if problem is not None:
+            raise RequestNotSent(problem, field="timeout")
+        if not isinstance(fixmedins_code, str) or not fixmedins_code:
+            raise RequestNotSent("fixmedins_code is empty: every msgid starts with it",
+                                 field="fixmedins_code")
         self.fixmedins_code = fixmedins_code
         self.fixmedins_name = fixmedins_name
         self.mdtrtarea_admvs = mdtrtarea_admvs
@@ -84,7 +153,7 @@ class InsurerClient:
         self._clock = clock
         self._nonce = nonce or _uuid_nonce
         self._timer = timer
-        self._msgids = msgid_factory or MsgidFactory(fixmedins_code, clock)
+        self._msgids = msgid_factory or default_msgid_factory(fixmedins_code, clock)
 
     # --- building and sending ---------------------------------------------------------------
     def new_msgid(self) -> str:
@@ -107,77 +176,157 @@ class InsurerClient:
              insuplc_admdvs: str | None = None) -> Answer:
         """Send transaction *infno* with business data *input* (the nodes: ``{"data": …}``,
         ``{"feedetail": [...]}`` …). Amounts may be Decimal (written as they read: quantize
-        money to two places first), int or str. Returns the :class:`Answer` of a success;
-        raises a :class:`~mock_insurer.client.errors.ClientError` subclass otherwise. The
-        envelope sent is kept in :attr:`last_request` (to resend or reverse it)."""
+        money to two places first), int or str — never float (refused, with the field's
+        path, before anything is sent). Returns the :class:`Answer` of a success
+        (``infcode`` 0; its ``err_msg``, if any, is a notice); raises a
+        :class:`~mock_insurer.client.errors.ClientError` subclass otherwise. The envelope
+        sent is kept in :attr:`last_request` and in every error's ``request`` (to resend or
+        reverse it)."""
         envelope = self.build(infno, input, msgid=msgid, insuplc_admdvs=insuplc_admdvs)
         return self.send_raw(envelope)
 
     def send_raw(self, envelope: Mapping[str, Any]) -> Answer:
         """Send *envelope* exactly as given (same msgid: a resend after a lost answer is
         answered with the original answer by an idempotent center). New gateway headers are
-        drawn for every send."""
-        request = dict(envelope)
-        self.last_request = request
-        msgid = str(request.get("msgid", ""))
-        infno = str(request.get("infno", ""))
-        answer = self._post(dumps(request), msgid=msgid, infno=infno)
+        drawn for every send. A successful 9001 sets :attr:`sign_no` and a successful 9002
+        naming it clears it, as :meth:`sign_in` / :meth:`sign_out` do."""
+        request, answer = self._exchange(envelope)
+        self._follow_signin(request, answer)
         self.last_answer = answer
         return answer
 
-    def _post(self, body: bytes, *, msgid: str, infno: str) -> Answer:
-        headers = {"Content-Type": "application/json;charset=utf-8",
-                   **self.auth.headers(self._clock, self._nonce)}
+    def _exchange(self, envelope: Mapping[str, Any]) -> tuple[dict[str, Any], Answer]:
+        """Encode, check and send *envelope*; the request as sent (parsed back from its
+        bytes, so that later changes to the caller's objects do not alter it) and the
+        answer."""
+        msgid = str(envelope.get("msgid", ""))
+        infno = str(envelope.get("infno", ""))
+        body = self._encode(envelope, msgid=msgid, infno=infno)
+        request: dict[str, Any] = loads(body)
+        headers = self._headers(request, msgid=msgid, infno=infno)
+        self.last_request = request
+        return request, self._post(body, headers, request=request, msgid=msgid, infno=infno)
+
+    def _encode(self, envelope: Mapping[str, Any], *, msgid: str, infno: str) -> bytes:
+        found = unsendable(envelope, "")
+        if found is not None:
+            path, why = found
+            raise RequestNotSent(f"{infno} {msgid}: {path} {why}; nothing was sent",
+                                 field=path, msgid=msgid, infno=infno)
+        try:
+            return dumps(envelope)
+        except WireEncodeError as exc:
+            raise RequestNotSent(f"{infno} {msgid}: the envelope cannot be written as JSON "
+                                 f"({exc}); nothing was sent", field="envelope", msgid=msgid,
+                                 infno=infno) from exc
+
+    def _headers(self, request: dict[str, Any], *, msgid: str, infno: str) -> dict[str, str]:
+        signed = self.auth.headers(self._clock, self._nonce)
+        for name, value in signed.items():
+            problem = header_problem(name, value, secret=True)
+            if problem is not None:
+                raise RequestNotSent(f"{infno} {msgid}: the gateway header {name} {problem}; "
+                                     "nothing was sent", field=f"header:{name}", msgid=msgid,
+                                     infno=infno, request=request)
+        return {"Content-Type": "application/json;charset=utf-8", **signed}
+
+    def _post(self, body: bytes, headers: Mapping[str, str], *, request: dict[str, Any],
+              msgid: str, infno: str) -> Answer:
         where = f"{infno} {msgid}"
+        problem = timeout_problem(self.timeout)
+        if problem is not None:
+            raise RequestNotSent(f"{where}: {problem}; nothing was sent", field="timeout",
+                                 msgid=msgid, infno=infno, request=request)
+        sent: dict[str, Any] = {"msgid": msgid, "infno": infno, "request": request}
         started = self._timer()
         try:
             response = self.session.post(self.url, data=body, headers=headers,
-                                         timeout=(self.timeout, self.timeout))
-            content = response.content
+                                         timeout=(self.timeout, self.timeout), stream=True)
         except requests.exceptions.ConnectTimeout as exc:
             raise InsurerUnavailable(f"{where}: could not connect to {self.url} within "
-                                     f"{self.timeout} s; nothing was sent",
-                                     msgid=msgid, infno=infno) from exc
+                                     f"{self.timeout} s; nothing was sent", **sent) from exc
         except requests.exceptions.ReadTimeout as exc:
             raise InsurerTimeout(f"{where}: no answer within {self.timeout} s; the request may "
                                  "have taken effect — reverse it (2601) or query (5203)",
-                                 msgid=msgid, infno=infno) from exc
+                                 **sent) from exc
         except requests.exceptions.ConnectionError as exc:
             if _never_connected(exc):
                 raise InsurerUnavailable(f"{where}: cannot connect to {self.url} ({exc}); "
-                                         "nothing was sent", msgid=msgid, infno=infno) from exc
-            raise ConnectionLost(f"{where}: the connection broke after sending ({exc}); the "
-                                 "request may have taken effect", msgid=msgid,
-                                 infno=infno) from exc
+                                         "nothing was sent", **sent) from exc
+            raise ConnectionLost(f"{where}: the connection broke after sending, before an "
+                                 f"answer ({exc}); the request may have taken effect",
+                                 **sent) from exc
+        except _NOT_SENT_ERRORS as exc:
+            raise RequestNotSent(f"{where}: {self.url} cannot be used ({exc}); nothing was "
+                                 "sent", field="base_url", **sent) from exc
+        except requests.exceptions.RequestException as exc:
+            raise ConnectionLost(f"{where}: the exchange failed ({exc}); the request may "
+                                 "have taken effect", **sent) from exc
+        status = response.status_code
+        try:
+            content = response.content
+        except requests.exceptions.ConnectionError as exc:
+            if _caused_by(exc, urllib3.exceptions.ReadTimeoutError):
+                raise InsurerTimeout(f"{where}: HTTP {status} headers arrived, then no data "
+                                     f"within {self.timeout} s; the request may have taken "
+                                     "effect — reverse it (2601) or query (5203)",
+                                     **sent) from exc
+            raise ConnectionLost(f"{where}: the connection broke while the answer arrived "
+                                 f"({exc}); the request may have taken effect",
+                                 **sent) from exc
+        except requests.exceptions.ChunkedEncodingError as exc:
+            if _caused_by(exc, (ConnectionResetError, ConnectionAbortedError,
+                                BrokenPipeError)):
+                raise ConnectionLost(f"{where}: the connection was reset while the answer "
+                                     f"arrived ({exc}); the request may have taken effect",
+                                     **sent) from exc
+            cut = f"the answer was cut off: fewer bytes arrived than announced ({exc})"
+            if status != 200:
+                raise GatewayError(f"{where}: HTTP {status}, and {cut}", status=status,
+                                   body=b"", **sent) from exc
+            raise MalformedAnswer(f"{where}: HTTP 200 but {cut}; the request may have taken "
+                                  "effect", body=b"", **sent) from exc
         except requests.exceptions.ContentDecodingError as exc:
-            raise MalformedAnswer(f"{where}: the answer cannot be decoded ({exc})",
-                                  msgid=msgid, infno=infno, body=b"") from exc
+            raise MalformedAnswer(f"{where}: the answer cannot be decoded ({exc})", body=b"",
+                                  **sent) from exc
         except requests.exceptions.RequestException as exc:
             raise ConnectionLost(f"{where}: the answer was cut off ({exc}); the request may "
-                                 "have taken effect", msgid=msgid, infno=infno) from exc
+                                 "have taken effect", **sent) from exc
+        finally:
+            response.close()
         elapsed_ms = (self._timer() - started) * 1000.0
         return read_answer(content, content_type=response.headers.get("Content-Type", ""),
-                           status=response.status_code, msgid=msgid, infno=infno,
-                           elapsed_ms=elapsed_ms, strict_err_msg=self.strict_err_msg)
+                           status=status, msgid=msgid, infno=infno, elapsed_ms=elapsed_ms,
+                           strict_err_msg=self.strict_err_msg, request=request)
+
+    def _follow_signin(self, request: dict[str, Any], answer: Answer) -> None:
+        """Keep the sign-in state the insurer answered, whichever way the 9001/9002 was
+        sent (:meth:`sign_in`, :meth:`call`, or a resend through :meth:`send_raw`)."""
+        if answer.infno == "9001":
+            output = answer.output
+            sign_no = output_node(output, "signinoutb").get("sign_no") \
+                or (output.get("sign_no") if isinstance(output, Mapping) else None)
+            if not sign_no:
+                raise MalformedAnswer(f"9001 {answer.msgid}: the answer carries no sign_no",
+                                      msgid=answer.msgid, infno="9001",
+                                      body=dumps(answer.raw), request=request)
+            self.sign_no = str(sign_no)
+        elif answer.infno == "9002" and self.sign_no:
+            signed_out = output_node(request.get("input"), "signOut").get("sign_no")
+            if self.sign_no in (signed_out, request.get("sign_no")):
+                self.sign_no = ""
 
     # --- conveniences for the transactions every HIS needs ------------------------------------
     def sign_in(self, opter_no: str, mac: str, ip: str) -> str:
-        """9001: sign in and keep the ``sign_no`` for every later call; returns it."""
-        answer = self.call("9001", {"signIn": {"opter_no": opter_no, "mac": mac, "ip": ip}})
-        sign_no = output_node(answer.output, "signinoutb").get("sign_no") \
-            or (answer.output.get("sign_no") if isinstance(answer.output, Mapping) else None)
-        if not sign_no:
-            raise MalformedAnswer(f"9001 {answer.msgid}: the answer carries no sign_no",
-                                  msgid=answer.msgid, infno="9001",
-                                  body=dumps(answer.raw))
-        self.sign_no = str(sign_no)
+        """9001: sign in and keep the ``sign_no`` for every later call; returns it. (Any
+        successful 9001 answer sets :attr:`sign_no` — a resend of a 9001 whose answer was
+        lost, through :meth:`send_raw`, too.)"""
+        self.call("9001", {"signIn": {"opter_no": opter_no, "mac": mac, "ip": ip}})
         return self.sign_no
 
     def sign_out(self, opter_no: str) -> Answer:
         """9002: sign out; forgets the ``sign_no``."""
-        answer = self.call("9002", {"signOut": {"sign_no": self.sign_no, "opter_no": opter_no}})
-        self.sign_no = ""
-        return answer
+        return self.call("9002", {"signOut": {"sign_no": self.sign_no, "opter_no": opter_no}})
 
     def reverse(self, *, psn_no: str, omsgid: str, oinfno: str,
                 insuplc_admdvs: str | None = None) -> Answer:
@@ -196,13 +345,14 @@ class InsurerClient:
 
     def download_file(self, file_qury_no: str, filename: str) -> bytes:
         """9102: download a file (e.g. the 3202 result zip); returns its bytes."""
-        answer = self.call("9102", {"fsDownloadIn": {
+        request, answer = self._exchange(self.build("9102", {"fsDownloadIn": {
             "file_qury_no": file_qury_no, "filename": filename,
-            "fixmedins_code": self.fixmedins_code}})
+            "fixmedins_code": self.fixmedins_code}}))
+        self.last_answer = answer
         if answer.file is None:
             raise MalformedAnswer(f"9102 {answer.msgid}: an envelope came back instead of a "
                                   "file", msgid=answer.msgid, infno="9102",
-                                  body=dumps(answer.raw))
+                                  body=dumps(answer.raw), request=request)
         return answer.file
 
     def close(self) -> None:

@@ -5,7 +5,8 @@ specification is silent: ``setl_id`` may be empty when ``mdtrt_id`` is given —
 the answer does not know the ``setl_id`` — and then the visit's newest settlement row in effect
 (a settlement or its cancellation) is answered. Rows a 2601 reversal appended, and the rows it
 undid, are not in effect (as in 3201/3202): after a reversed settlement the visit has none
-(refused, "not found"); after a reversed cancellation, the original settlement again.
+(refused ``settlement_not_found`` with :data:`NOT_SETTLED_TEXT`, which says that the *visit*
+has no settlement); after a reversed cancellation, the original settlement again.
 """
 
 from __future__ import annotations
@@ -14,14 +15,21 @@ from typing import Any
 
 from mock_insurer.ledger import Institution, LedgerTx, Settlement
 from mock_insurer.policy.home_schemes import pay_loc
-from mock_insurer.refusals import refuse
+from mock_insurer.refusals import Refusal, refuse
 from mock_insurer.transactions.context import Answered, Call, Outcome
 from mock_insurer.transactions.identity import insured_place
 from mock_insurer.transactions.reconcile import in_effect
 from mock_insurer.wire.jsonio import loads, loads_text
 from mock_insurer.wire.texts import PADDING
 
-__all__ = ["handle_5203", "handle_5206", "institution_fields", "pool_area", "query_row"]
+__all__ = ["NOT_SETTLED_TEXT", "handle_5203", "handle_5206", "institution_fields", "pool_area",
+           "query_row"]
+
+#: The ``settlement_not_found`` text of a 5203 asked by visit (``mdtrt_id``, no ``setl_id``)
+#: that finds no settlement in effect: the visit was never settled, or its settlement was
+#: reversed (2601). A HIS that lost a 2207 answer reads it as "nothing settled". (The code's
+#: text in mock_insurer.refusals, "结算ID…不存在", names a settlement id the HIS did not give.)
+NOT_SETTLED_TEXT = "就诊ID{mdtrt_id}的结算记录不存在（该就诊未结算，或结算已冲正）"
 
 CUM_TYPE_CODES = {  # our counter names -> cum_type_code (accumulation kinds; our codes)
     "dedc_used": "C001",
@@ -187,7 +195,8 @@ def handle_5203(call: Call, tx: LedgerTx) -> Outcome:
     found = in_effect(tx, [s for s in tx.settlements_of_visit(mdtrt_id or "")
                            if s.fixmedins_code == code and s.psn_no == psn_no])
     if not found:
-        return refuse("settlement_not_found", "data.mdtrt_id", setl_id=f"(就诊{mdtrt_id})")
+        text = NOT_SETTLED_TEXT.format(mdtrt_id=mdtrt_id)
+        return Refusal("settlement_not_found", f"FSI-{text}[data.mdtrt_id]")
     newest = found[-1]
     return Answered({"setlinfo": query_row(call, tx, newest), "setldetail": newest.setldetail},
                     psn_no=psn_no)

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import contextlib
+import io
+import socket
+import struct
 import threading
 import time
 from collections.abc import Callable
@@ -12,7 +15,8 @@ from typing import Any
 from mock_insurer.wire.envelope import build_answer
 from mock_insurer.wire.jsonio import dumps
 
-__all__ = ["Behaviour", "FakeInsurer", "close_without_answer", "ok", "reply", "sleep_then"]
+__all__ = ["Behaviour", "FakeInsurer", "close_without_answer", "headers_then_stall", "ok",
+           "reply", "reset_midway", "sleep_then"]
 
 Behaviour = Callable[[BaseHTTPRequestHandler, bytes], None]
 
@@ -79,3 +83,34 @@ def sleep_then(seconds: float, then: Behaviour) -> Behaviour:
             then(handler, request)
 
     return behave
+
+
+def headers_then_stall(seconds: float, status: int = 200) -> Behaviour:
+    """Send the status line, headers announcing 100 bytes and a few of them, then nothing
+    for *seconds* (a center that hangs in the middle of its answer)."""
+    def behave(handler: BaseHTTPRequestHandler, request: bytes) -> None:
+        handler.send_response(status)
+        handler.send_header("Content-Type", "application/json;charset=utf-8")
+        handler.send_header("Content-Length", "100")
+        handler.end_headers()
+        handler.wfile.write(b'{"infcode":0,')
+        handler.wfile.flush()
+        time.sleep(seconds)
+        handler.close_connection = True
+
+    return behave
+
+
+def reset_midway(handler: BaseHTTPRequestHandler, request: bytes) -> None:
+    """Send the headers and part of the body, then reset the connection (RST)."""
+    handler.send_response(200)
+    handler.send_header("Content-Type", "application/json;charset=utf-8")
+    handler.send_header("Content-Length", "100")
+    handler.end_headers()
+    handler.wfile.write(b'{"infcode":0,')
+    handler.wfile.flush()
+    time.sleep(0.05)
+    handler.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+    handler.connection.close()
+    handler.wfile = io.BytesIO()  # nothing left to flush on the closed socket
+    handler.close_connection = True

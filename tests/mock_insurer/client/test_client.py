@@ -15,23 +15,29 @@ import pytest
 from mock_insurer.client import (
     Answer,
     ApiKeyAuth,
+    ClientError,
     ConnectionLost,
     GatewayError,
     InsurerClient,
+    InsurerError,
     InsurerRefusal,
     InsurerTimeout,
     InsurerUnavailable,
     MalformedAnswer,
     TifAuth,
 )
+from mock_insurer.wire import MsgidFactory
 from mock_insurer.wire.envelope import build_answer, parse_request
 from mock_insurer.wire.jsonio import dumps, loads
 from mock_insurer.wire.tif import NonceCache, verify_tif
 from tests.mock_insurer.client.fake_insurer import (
+    Behaviour,
     FakeInsurer,
     close_without_answer,
+    headers_then_stall,
     ok,
     reply,
+    reset_midway,
     sleep_then,
 )
 
@@ -102,6 +108,45 @@ def test_sign_in_keeps_the_sign_no_for_later_calls(insurer: FakeInsurer) -> None
     assert loads(insurer.requests[-1][1])["sign_no"] == "359754"
 
 
+SIGNED_IN = ok({"signinoutb": {"sign_no": "359754", "sign_time": "2024-03-01 09:10:11"}})
+
+
+def test_a_resent_sign_in_sets_the_sign_no(insurer: FakeInsurer) -> None:
+    """A 9001 whose answer was lost, resent through send_raw, signs the client in exactly as
+    sign_in() does: later calls carry the sign_no instead of being refused "no sign-in"."""
+    insurer.behaviour = close_without_answer
+    client = client_for(insurer.url)
+    with pytest.raises(ConnectionLost) as caught:
+        client.sign_in("001", "00-1A-2B-3C-4D-5E", "192.168.1.10")
+    assert client.sign_no == ""
+    insurer.behaviour = reply(SIGNED_IN)
+    assert caught.value.request is not None
+    client.send_raw(caught.value.request)
+    assert client.sign_no == "359754"
+    insurer.behaviour = reply(ok({}))
+    client.call("1101", {"data": {}})
+    assert loads(insurer.requests[-1][1])["sign_no"] == "359754"
+
+
+def test_a_sign_in_by_call_and_a_sign_out_by_send_raw(insurer: FakeInsurer) -> None:
+    insurer.behaviour = reply(SIGNED_IN)
+    client = client_for(insurer.url)
+    client.call("9001", {"signIn": {"opter_no": "001", "mac": "m", "ip": "1"}})
+    assert client.sign_no == "359754"
+    insurer.behaviour = reply(ok({}))
+    client.send_raw(client.build("9002", {"signOut": {"sign_no": "359754", "opter_no": "001"}}))
+    assert client.sign_no == ""
+
+
+def test_a_sign_in_answer_without_a_sign_no_is_malformed(insurer: FakeInsurer) -> None:
+    insurer.behaviour = reply(ok({"signinoutb": {}}))
+    client = client_for(insurer.url)
+    with pytest.raises(MalformedAnswer) as caught:
+        client.sign_in("001", "m", "1")
+    assert caught.value.effect_unknown and caught.value.request["infno"] == "9001"
+    assert client.sign_no == ""
+
+
 def test_send_raw_resends_the_same_msgid(insurer: FakeInsurer) -> None:
     client = client_for(insurer.url)
     client.call("2207", {"data": {"psn_no": "1"}})
@@ -135,9 +180,50 @@ def test_refusal(insurer: FakeInsurer) -> None:
         client_for(insurer.url).call("1101", {"data": {}})
     error = caught.value
     assert error.err_msg == "FSI-未查询到人员参保信息[data.psn_no]"
+    assert error.infcode == -1 and error.where == "data.psn_no"
     assert error.effect == "none" and not error.effect_unknown
     assert (error.infno, error.msgid) == ("1101", f"{CODE}202403010910110001")
     assert error.answer.infcode == -1
+    assert isinstance(error, InsurerError)
+
+
+def _refusal(handler: Any, body: bytes) -> None:
+    reply(build_answer(infcode=-1, output=None, err_msg="FSI-x[data.psn_no]",
+                       inf_refmsgid="1", refmsg_time="2", respond_time="3"))(handler, body)
+
+
+@pytest.mark.parametrize("behaviour", [
+    _refusal, close_without_answer, reset_midway, headers_then_stall(1.0),
+    reply(b"<html>Bad Gateway</html>", status=502, content_type="text/html"),
+    reply(b"garbage"), reply(b'{"infcode": 0, "output": {', declared_length=400),
+], ids=["refusal", "closed", "reset", "stall", "502", "garbage", "truncated"])
+def test_every_error_carries_the_envelope_it_sent(insurer: FakeInsurer,
+                                                  behaviour: Behaviour) -> None:
+    """A HIS keeps the failed message from the error itself, not from last_request, which
+    the next call (a reversal, a query) replaces."""
+    insurer.behaviour = behaviour
+    client = client_for(insurer.url, timeout=0.3)
+    with pytest.raises(ClientError) as caught:
+        client.call("2207", {"data": {"psn_no": "1", "medfee_sumamt": Decimal("4.52")}})
+    sent = caught.value.request
+    assert sent is not None and sent == loads(insurer.requests[-1][1])
+    assert sent["msgid"] == caught.value.msgid
+    insurer.behaviour = reply(ok({}))
+    client.reverse(psn_no="1", omsgid=caught.value.msgid, oinfno="2207")
+    assert caught.value.request == sent  # untouched by the call after
+    assert client.last_request is not None and client.last_request["infno"] == "2601"
+
+
+def test_a_gateway_5xx_is_resent_from_the_error(insurer: FakeInsurer) -> None:
+    insurer.behaviour = reply(b"<html>Bad Gateway</html>", status=502, content_type="text/html")
+    client = client_for(insurer.url)
+    with pytest.raises(GatewayError) as caught:
+        client.call("2207", {"data": {"psn_no": "1", "medfee_sumamt": Decimal("4.52")}})
+    insurer.behaviour = reply(ok({}))
+    answer = client.send_raw(caught.value.request)
+    assert answer.msgid == caught.value.msgid
+    first, second = (body for _, body in insurer.requests)
+    assert first == second
 
 
 def test_infcode_as_a_string(insurer: FakeInsurer) -> None:
@@ -148,13 +234,25 @@ def test_infcode_as_a_string(insurer: FakeInsurer) -> None:
         client_for(insurer.url).call("1101", {"data": {}})
 
 
-def test_success_with_an_error_text_is_configurable(insurer: FakeInsurer) -> None:
+def test_a_success_with_an_error_text_is_a_success_with_a_notice(insurer: FakeInsurer) -> None:
+    """infcode decides (docs/faults.md): by default infcode 0 with an err_msg is returned,
+    the text readable as a notice — not raised as a failure the HIS would settle again."""
+    body = dumps(ok({}, err_msg="FSI-交易成功，个人账户余额不足部分已转现金[setlinfo]"))
+    insurer.behaviour = reply(body.replace(b'"output":{}', b'"output":' + SETLINFO))
+    answer = client_for(insurer.url).call("2207", {"data": {}})
+    assert answer.infcode == 0
+    assert answer.err_msg == "FSI-交易成功，个人账户余额不足部分已转现金[setlinfo]"
+    assert not answer.ok  # a success, but not a clean one: show the notice
+    assert answer.output["setlinfo"]["medfee_sumamt"] == Decimal("4.52")
+
+
+def test_strict_err_msg_is_an_opt_in_refusal_of_unknown_effect(insurer: FakeInsurer) -> None:
     insurer.behaviour = reply(ok({}, err_msg="FSI-已结算"))
     with pytest.raises(InsurerRefusal) as caught:
-        client_for(insurer.url).call("2207", {"data": {}})
-    assert caught.value.effect == "unknown"
-    answer = client_for(insurer.url, strict_err_msg=False).call("2207", {"data": {}})
-    assert answer.infcode == 0 and answer.err_msg == "FSI-已结算" and not answer.ok
+        client_for(insurer.url, strict_err_msg=True).call("2207", {"data": {}})
+    refusal = caught.value
+    assert refusal.effect == "unknown" and refusal.effect_unknown
+    assert refusal.infcode == 0 and refusal.err_msg == "FSI-已结算"
 
 
 def test_timeout_leaves_the_effect_unknown(insurer: FakeInsurer) -> None:
@@ -184,11 +282,40 @@ def test_closed_without_answer_is_a_lost_connection(insurer: FakeInsurer) -> Non
     assert len(insurer.requests) == 1
 
 
-def test_truncated_answer_is_a_lost_connection(insurer: FakeInsurer) -> None:
+def test_a_truncated_answer_is_malformed_with_the_effect_unknown(insurer: FakeInsurer) -> None:
+    """HTTP 200 announced N bytes, fewer came before the close: MalformedAnswer, as its
+    docstring and docs/client-sdk.md's table say."""
     body = dumps(ok({"setlinfo": {"medfee_sumamt": Decimal("4.52")}}))
     insurer.behaviour = reply(body[:20], declared_length=len(body))
-    with pytest.raises(ConnectionLost):
+    with pytest.raises(MalformedAnswer) as caught:
         client_for(insurer.url).call("2207", {"data": {}})
+    assert caught.value.effect_unknown and "cut off" in str(caught.value)
+    assert caught.value.body == b""
+
+
+def test_a_truncated_error_page_keeps_its_status(insurer: FakeInsurer) -> None:
+    insurer.behaviour = reply(b"<html>Bad", status=502, content_type="text/html",
+                              declared_length=400)
+    with pytest.raises(GatewayError) as caught:
+        client_for(insurer.url).call("2207", {"data": {}})
+    assert caught.value.status == 502 and caught.value.effect_unknown
+
+
+def test_headers_then_a_stall_is_a_timeout(insurer: FakeInsurer) -> None:
+    insurer.behaviour = headers_then_stall(1.5)
+    started = time.perf_counter()
+    with pytest.raises(InsurerTimeout) as caught:
+        client_for(insurer.url, timeout=0.3).call("2207", {"data": {}})
+    assert time.perf_counter() - started < 1.4
+    assert caught.value.effect_unknown and "2601" in str(caught.value)
+    assert "HTTP 200 headers arrived" in str(caught.value)
+
+
+def test_a_reset_while_the_answer_arrives_is_a_lost_connection(insurer: FakeInsurer) -> None:
+    insurer.behaviour = reset_midway
+    with pytest.raises(ConnectionLost) as caught:
+        client_for(insurer.url).call("2207", {"data": {}})
+    assert caught.value.effect_unknown
 
 
 @pytest.mark.parametrize(("status", "effect"), [(502, "unknown"), (500, "unknown"),
@@ -237,3 +364,54 @@ def test_reverse_names_the_original_message(insurer: FakeInsurer) -> None:
     assert sent["infno"] == "2601"
     assert sent["input"] == {"data": {"psn_no": "1", "omsgid": f"{CODE}202403010910110001",
                                       "oinfno": "2207"}}
+
+
+def test_whole_numbers_in_answers_are_ints_and_money_reads_them_as_decimals(
+        insurer: FakeInsurer) -> None:
+    body = dumps(ok({})).replace(b'"output":{}', b'"output":{"setlinfo": {"psn_cash_pay": 0, '
+                                 b'"acct_pay": 45, "balc": 4.50, "hifp_pay": "12.30", '
+                                 b'"fund_pay_sumamt": null}}')
+    insurer.behaviour = reply(body)
+    answer = client_for(insurer.url).call("2207", {"data": {}})
+    setl = answer.output["setlinfo"]
+    assert type(setl["psn_cash_pay"]) is int and type(setl["balc"]) is Decimal
+    for name, value in [("psn_cash_pay", "0"), ("acct_pay", "45"), ("balc", "4.50"),
+                        ("hifp_pay", "12.30")]:
+        amount = answer.money("setlinfo", name)
+        assert type(amount) is Decimal and str(amount) == value
+    with pytest.raises(ValueError):
+        answer.money("setlinfo", "fund_pay_sumamt")
+    with pytest.raises(KeyError):
+        answer.money("setlinfo", "absent")
+
+
+# --- msgids of several windows ------------------------------------------------------------------
+def _two_windows(url: str, **kw: Any) -> tuple[InsurerClient, InsurerClient]:
+    return client_for(url, **kw), client_for(url, **kw)
+
+
+def test_windows_made_with_one_clock_never_share_a_msgid(insurer: FakeInsurer) -> None:
+    """Two windows of one institution, made in the same second with the same clock and no
+    msgid_factory, draw from one sequence (the process's default factory)."""
+    def clock() -> datetime:
+        return NOW
+
+    first, second = _two_windows(insurer.url, clock=clock)
+    msgids = [first.new_msgid(), second.new_msgid(), first.new_msgid()]
+    assert len(set(msgids)) == 3
+    assert msgids == [f"{CODE}20240301091011{n:04d}" for n in (1, 2, 3)]
+
+
+def test_a_window_with_a_clock_of_its_own_counts_on_its_own(insurer: FakeInsurer) -> None:
+    first = client_for(insurer.url, clock=lambda: NOW)
+    other = client_for(insurer.url, clock=lambda: NOW, fixmedins_code="H11010200002")
+    second = client_for(insurer.url, clock=lambda: NOW)
+    assert first.new_msgid() == second.new_msgid() == f"{CODE}202403010910110001"
+    assert other.new_msgid() == "H11010200002202403010910110001"
+
+
+def test_an_explicit_factory_is_shared_and_starts_where_told(insurer: FakeInsurer) -> None:
+    factory = MsgidFactory(CODE, lambda: NOW, start=3000)
+    first, second = _two_windows(insurer.url, msgid_factory=factory)
+    assert [first.new_msgid(), second.new_msgid()] == \
+        [f"{CODE}202403010910113000", f"{CODE}202403010910113001"]

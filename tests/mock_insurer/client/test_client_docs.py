@@ -5,6 +5,8 @@ satisfy the output schemas."""
 from __future__ import annotations
 
 import re
+import subprocess
+import sys
 import time
 from collections.abc import Iterator
 from decimal import Decimal
@@ -17,6 +19,7 @@ import pytest
 from mock_insurer import schemas
 from mock_insurer.client import ConnectionLost, InsurerRefusal, InsurerTimeout
 from mock_insurer.wire.envelope import build_answer, parse_request
+from mock_insurer.wire.jsonio import loads
 from tests.mock_insurer.client.fake_insurer import FakeInsurer, ok, reply
 
 DOC = Path(__file__).resolve().parents[3] / "docs" / "client-sdk.md"
@@ -69,8 +72,9 @@ def _output(infno: str, business: dict[str, Any], msgid: str) -> dict[str, Any]:
         return PERSON
     if infno == "2201":
         data = business["data"]
-        return {"data": {"mdtrt_id": "300178725", "psn_no": data["psn_no"],
-                         "ipt_otp_no": data["ipt_otp_no"], "exp_content": None}}
+        return {"data": {"mdtrt_id": f"3001787{len(data['ipt_otp_no']):02d}",
+                         "psn_no": data["psn_no"], "ipt_otp_no": data["ipt_otp_no"],
+                         "exp_content": None}}
     if infno == "2204":
         return {"result": [{
             "feedetl_sn": row["feedetl_sn"], "det_item_fee_sumamt": row["det_item_fee_sumamt"],
@@ -92,7 +96,9 @@ class Scripted:
         self.problems: list[str] = []
         self.infnos: list[str] = []
         self.msgids: dict[str, str] = {}
+        self.inputs: dict[str, list[Any]] = {}
         self.special: dict[str, Any] = {}
+        self.visits: dict[str, str] = {}  # ipt_otp_no -> mdtrt_id, as the insurer keeps them
 
     def __call__(self, handler: BaseHTTPRequestHandler, body: bytes) -> None:
         outcome = parse_request(body, mode="strict", path_infno=None, max_body=1 << 20)
@@ -104,10 +110,20 @@ class Scripted:
                                       respond_time="3"))(handler, body)
         self.infnos.append(env.infno)
         self.msgids[env.infno] = env.msgid
+        self.inputs.setdefault(env.infno, []).append(env.input)
         self.problems += [f"{env.infno}.input {p}" for p in
                           schemas.validate(f"{env.infno}.input", env.input)]
         if env.infno in self.special:
             return self.special[env.infno](handler, body)
+        if env.infno == "2201":  # the insurer refuses an outpatient number in use
+            number = env.input["data"]["ipt_otp_no"]
+            if number in self.visits:
+                return reply(build_answer(
+                    infcode=-1, output=None, inf_refmsgid="1", refmsg_time="2",
+                    respond_time="3", err_msg=f"FSI-门诊号{number}已用于就诊"
+                    f"{self.visits[number]}，请使用该就诊或先撤销挂号(2202)[data.ipt_otp_no]",
+                ))(handler, body)
+            self.visits[number] = f"3001787{len(number):02d}"
         output = _output(env.infno, env.input, env.msgid)
         self.problems += [f"{env.infno}.output {p}" for p in
                           schemas.validate(f"{env.infno}.output", output)]
@@ -124,7 +140,7 @@ def insurer() -> Iterator[tuple[FakeInsurer, Scripted]]:
 
 
 def _run_doc(url: str) -> dict[str, Any]:
-    blocks = re.findall(r"```python\n(.*?)```", DOC.read_text(encoding="utf-8"), re.S)
+    blocks = _blocks()
     screens: dict[str, list[Any]] = {"patient": [], "cashier": [], "receipt": []}
     namespace: dict[str, Any] = {
         "BASE_URL": url, "AUTH": None,
@@ -138,10 +154,15 @@ def _run_doc(url: str) -> dict[str, Any]:
     return namespace
 
 
+def _blocks() -> list[str]:
+    return re.findall(r"```python\n(.*?)```", DOC.read_text(encoding="utf-8"), re.S)
+
+
 def test_the_documented_visit_runs(insurer: tuple[FakeInsurer, Scripted]) -> None:
     fake, script = insurer
     doc = _run_doc(fake.url)
-    setlinfo = doc["settle_visit"](doc["client"], "A12345678", "C0001", ITEMS)
+    setlinfo = doc["settle_visit"](doc["client"], "A12345678", "C0001", ITEMS,
+                                   "MZ20240301000123")
     assert script.infnos == ["9001", "1101", "2201", "2203", "2204", "2206", "2207"]
     assert script.problems == []
     assert setlinfo["medfee_sumamt"] == Decimal("14.52")
@@ -159,7 +180,7 @@ def test_a_lost_settlement_answer_is_reversed(insurer: tuple[FakeInsurer, Script
     script.special["2207"] = never_answer
     doc = _run_doc(fake.url)
     with pytest.raises(ConnectionLost) as caught:
-        doc["settle_visit"](doc["client"], "A12345678", "C0001", ITEMS)
+        doc["settle_visit"](doc["client"], "A12345678", "C0001", ITEMS, "MZ20240301000123")
     assert caught.value.effect_unknown
     assert script.infnos[-2:] == ["2207", "2601"]
     reversal = doc["client"].last_request["input"]["data"]
@@ -177,7 +198,7 @@ def test_a_timeout_is_reversed_too(insurer: tuple[FakeInsurer, Scripted]) -> Non
 
     script.special["2207"] = slow
     with pytest.raises(InsurerTimeout):
-        doc["settle_visit"](doc["client"], "A12345678", "C0001", ITEMS)
+        doc["settle_visit"](doc["client"], "A12345678", "C0001", ITEMS, "MZ20240301000123")
     assert script.infnos[-1] == "2601"
 
 
@@ -189,6 +210,86 @@ def test_a_refused_settlement_is_shown_not_reversed(
         inf_refmsgid="1", refmsg_time="2", respond_time="3"))
     doc = _run_doc(fake.url)
     with pytest.raises(InsurerRefusal):
-        doc["settle_visit"](doc["client"], "A12345678", "C0001", ITEMS)
+        doc["settle_visit"](doc["client"], "A12345678", "C0001", ITEMS, "MZ20240301000123")
     assert doc["screens"]["cashier"] == [("FSI-医疗费总额与明细不符[data.medfee_sumamt]",)]
     assert script.infnos[-1] == "2207"
+
+
+def test_two_visits_in_a_row_are_both_settled(insurer: tuple[FakeInsurer, Scripted]) -> None:
+    """The example takes the HIS's visit number: a second patient is not refused for an
+    outpatient number or batch already used, and the 2203 names the visit's disease."""
+    fake, script = insurer
+    doc = _run_doc(fake.url)
+    for number in ("MZ20240301000123", "MZ20240301000124"):
+        doc["settle_visit"](doc["client"], "A12345678", "C0001", ITEMS, number)
+    assert script.problems == [] and len(doc["screens"]["receipt"]) == 2
+    assert [i["data"]["ipt_otp_no"] for i in script.inputs["2201"]] == \
+        ["MZ20240301000123", "MZ20240301000124"]
+    batches = [{row["chrg_bchno"] for row in i["feedetail"]} for i in script.inputs["2204"]]
+    assert batches == [{"MZ20240301000123-1"}, {"MZ20240301000124-1"}]
+    assert [i["mdtrtinfo"]["dise_codg"] for i in script.inputs["2203"]] == ["J06.900"] * 2
+    with pytest.raises(InsurerRefusal) as caught:  # the number of a visit already opened
+        doc["settle_visit"](doc["client"], "A12345678", "C0001", ITEMS, "MZ20240301000123")
+    assert "[data.ipt_otp_no]" in caught.value.err_msg
+
+
+def test_a_success_with_a_notice_is_a_settlement(insurer: tuple[FakeInsurer, Scripted]) -> None:
+    """infcode 0 with an err_msg (docs/faults.md): the documented visit prints the receipt
+    and shows the text as a notice; nothing is reversed or settled twice."""
+    fake, script = insurer
+
+    def with_notice(handler: BaseHTTPRequestHandler, body: bytes) -> None:
+        env = loads(body)
+        reply(ok(_output("2207", env["input"], env["msgid"]),
+                 err_msg="FSI-交易成功[setlinfo]"))(handler, body)
+
+    script.special["2207"] = with_notice
+    doc = _run_doc(fake.url)
+    setlinfo = doc["settle_visit"](doc["client"], "A12345678", "C0001", ITEMS,
+                                   "MZ20240301000123")
+    assert setlinfo["setl_id"] == "400125241"
+    assert doc["screens"]["cashier"] == [("FSI-交易成功[setlinfo]",)]
+    assert len(doc["screens"]["receipt"]) == 1 and script.infnos[-1] == "2207"
+
+
+def test_strict_centers_reverse_not_show_nothing_happened(
+        insurer: tuple[FakeInsurer, Scripted]) -> None:
+    """With strict_err_msg=True the same answer is a refusal of unknown effect: the example
+    reverses it and never tells the cashier that nothing happened."""
+    fake, script = insurer
+    script.special["2207"] = reply(ok({}, err_msg="FSI-已结算"))
+    doc = _run_doc(fake.url)
+    doc["client"].strict_err_msg = True
+    with pytest.raises(InsurerRefusal) as caught:
+        doc["settle_visit"](doc["client"], "A12345678", "C0001", ITEMS, "MZ20240301000123")
+    assert caught.value.effect_unknown
+    assert script.infnos[-2:] == ["2207", "2601"]
+    assert doc["screens"]["cashier"] == [] and doc["screens"]["receipt"] == []
+
+
+def test_the_typed_recovery_checks_under_mypy_strict(tmp_path: Path) -> None:
+    """An embedder checked with mypy --strict can resend from the error and read the
+    refusal's infcode as the docs show."""
+    block = next(b for b in _blocks() if "def settle_or_resend" in b)
+    snippet = tmp_path / "snippet.py"
+    snippet.write_text(block, encoding="utf-8")
+    result = subprocess.run(
+        [sys.executable, "-m", "mypy", "--strict", "--follow-imports=silent",
+         "--no-incremental", str(snippet)],
+        cwd=DOC.parents[1], capture_output=True, text=True)
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_the_typed_recovery_resends_the_same_envelope(
+        insurer: tuple[FakeInsurer, Scripted]) -> None:
+    fake, script = insurer
+    doc = _run_doc(fake.url)
+    exec(compile(next(b for b in _blocks() if "def settle_or_resend" in b), f"{DOC}:typed",
+                 "exec"), doc)
+    answers = iter([reply(b"<html>502</html>", status=502, content_type="text/html"),
+                    reply(ok({"setlinfo": {}}))])
+    script.special["2207"] = lambda handler, body: next(answers)(handler, body)
+    answer = doc["settle_or_resend"](doc["client"], {"psn_no": "1"}, "110108", print)
+    assert answer.infcode == 0
+    first, second = (body for _, body in fake.requests[-2:])
+    assert first == second

@@ -55,7 +55,6 @@ def state(insurer: Insurer) -> tuple[int, Any]:
     ({"kind": "malformed", "how": "not_envelope"}, (GatewayError, MalformedAnswer), False),
     ({"kind": "malformed", "how": "garbage"}, (MalformedAnswer,), True),
     ({"kind": "malformed", "how": "truncated"}, (ConnectionLost, MalformedAnswer), True),
-    ({"kind": "malformed", "how": "err_msg_on_success"}, (InsurerRefusal,), True),
     ({"kind": "lose_answer", "how": "reset"}, (ConnectionLost,), True),
     ({"kind": "lose_answer", "how": "timeout", "after_ms": 3000}, (InsurerTimeout,), True),
 ])
@@ -70,6 +69,22 @@ def test_each_effect(window: Window, insurer: Insurer, effect: dict[str, Any],
     assert count == (1 if applied else 0)
     assert last["fault_id"] == "f"
     assert last["fault_effect"] == effect["kind"]
+
+
+def test_a_success_with_an_err_msg_settles_and_keeps_the_notice(window: Window,
+                                                                insurer: Insurer) -> None:
+    """err_msg_on_success: infcode decides (the client's default); the text is a notice."""
+    mdtrt_id = ready(window)
+    insurer.service.faults.set_plan(plan({"kind": "malformed", "how": "err_msg_on_success"}))
+    answer = window.settle(1, mdtrt_id, D("30.00"))
+    assert answer.infcode == 0 and answer.err_msg and not answer.ok
+    count, last = state(insurer)
+    assert count == 1 and last["fault_id"] == "f" and last["fault_effect"] == "malformed"
+    window.client.strict_err_msg = True  # a center where it means failure: effect unknown
+    insurer.service.faults.set_plan(plan({"kind": "malformed", "how": "err_msg_on_success"}))
+    with pytest.raises(InsurerRefusal) as caught:
+        window.client.send_raw(window.client.last_request or {})
+    assert caught.value.effect_unknown
 
 
 def test_delay_still_settles(window: Window, insurer: Insurer) -> None:

@@ -154,9 +154,53 @@ def test_the_query_by_visit_answers_what_is_in_effect(window: Window) -> None:
                           oinfno="2207")
     with pytest.raises(InsurerRefusal) as caught:  # reversed: nothing in effect, settle again
         query_by_visit(window, mdtrt_id)
-    assert "不存在" in caught.value.err_msg
+    assert caught.value.err_msg == \
+        f"FSI-就诊ID{mdtrt_id}的结算记录不存在（该就诊未结算，或结算已冲正）[data.mdtrt_id]"
     again = window.settle(1, mdtrt_id, D("3000.00")).output["setlinfo"]
     assert query_by_visit(window, mdtrt_id)["setl_id"] == again["setl_id"]
+
+
+def test_a_visit_never_settled_is_answered_as_such_by_5203(window: Window,
+                                                            insurer: Insurer) -> None:
+    """What a HIS that lost a 2207 answer reads as "nothing settled": the words name the
+    visit (not a settlement id it never gave), the where-marker and the stable code stay."""
+    mdtrt_id = prepared_visit(window)
+    with pytest.raises(InsurerRefusal) as caught:
+        query_by_visit(window, mdtrt_id)
+    refusal = caught.value
+    assert refusal.effect == "none" and refusal.infcode == -1
+    assert refusal.err_msg == \
+        f"FSI-就诊ID{mdtrt_id}的结算记录不存在（该就诊未结算，或结算已冲正）[data.mdtrt_id]"
+    assert refusal.where == "data.mdtrt_id" and "结算ID(" not in refusal.err_msg
+    with insurer.ledger.read() as tx:
+        assert tx.messages(limit=1000)[-1]["rejection_code"] == "settlement_not_found"
+
+
+def test_a_resend_may_carry_a_new_inf_time_and_sign_no_but_not_other_input(
+        window: Window, insurer: Insurer) -> None:
+    """docs/insurer.md, "Exactly once": a resend is recognised by institution, msgid, infno
+    and input (numbers by their text); the rest of the envelope may differ."""
+    mdtrt_id = prepared_visit(window)
+    first = window.settle(1, mdtrt_id, D("3000.00"))
+    envelope = window.client.last_request
+    assert envelope is not None
+    old_sign_no = envelope["sign_no"]
+    window.client.sign_in(opter_no="C01", mac="m", ip="127.0.0.1")  # signed in again
+    assert window.client.sign_no != old_sign_no
+    data = envelope["input"]["data"]
+    resend = {**envelope, "inf_time": "2026-03-02 08:59:59", "sign_no": window.client.sign_no,
+              "opter_name": "李收费", "input": {"data": dict(reversed(list(data.items())))}}
+    again = window.client.send_raw(resend)
+    assert again.output == first.output
+    assert settlements(insurer) == 1
+    with insurer.ledger.read() as tx:
+        assert tx.messages(limit=1000)[-1]["status"] == "replayed"
+    other = {**envelope, "sign_no": window.client.sign_no,
+             "input": {"data": {**data, "medfee_sumamt": D("3000.0")}}}  # same value, other text
+    with pytest.raises(InsurerRefusal) as caught:
+        window.client.send_raw(other)
+    assert "报文ID重复" in caught.value.err_msg
+    assert settlements(insurer) == 1
 
 
 def test_reversal_after_the_business_day_is_refused(window: Window, insurer: Insurer) -> None:
