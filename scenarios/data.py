@@ -8,6 +8,7 @@ match (or the ``nth``); arrivals draw from the matches with the scenario's seede
 
 from __future__ import annotations
 
+import codecs
 import hashlib
 import random
 from collections.abc import Callable, Mapping, Sequence
@@ -26,7 +27,7 @@ from simulator.catalogue import write_catalogue
 from simulator.edge_cases import DEFAULT_EDGE_RATES
 from simulator.enrolments import write_enrolled
 from simulator.errors import SimulatorError
-from simulator.institutions import write_institutions
+from simulator.institutions import generate_institutions, write_institutions
 from simulator.persons import DEFAULT_ADMDVS
 from simulator.population import write_population
 
@@ -37,6 +38,7 @@ __all__ = [
     "ScenarioData",
     "SelectionError",
     "certificate",
+    "data_institutions",
     "prepare_data",
 ]
 
@@ -76,10 +78,23 @@ class ChosenLine:
 
 
 def _read_jsonl(path: Path) -> list[dict[str, Any]]:
+    """The records of a JSON-lines data file; errors name the file (and the line)."""
     try:
-        return [orjson.loads(line) for line in path.read_bytes().splitlines() if line.strip()]
-    except (OSError, orjson.JSONDecodeError) as exc:
-        raise HarnessError(f"cannot read {path}: {exc}") from exc
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise HarnessError(f"cannot read {path}: {exc.strerror or exc}") from exc
+    if raw.startswith(codecs.BOM_UTF8):  # the insurer reads the file as it is, so name it
+        raise HarnessError(f"{path}: starts with a UTF-8 byte-order mark (BOM): save it as UTF-8 "
+                           "without one (JSON lines have none)")
+    records = []
+    for number, line in enumerate(raw.splitlines(), start=1):
+        if not line.strip():
+            continue
+        try:
+            records.append(orjson.loads(line))
+        except orjson.JSONDecodeError as exc:
+            raise HarnessError(f"{path}:{number}: not a JSON line ({exc.msg})") from exc
+    return records
 
 
 def _digest(settings: Mapping[str, Any]) -> str:
@@ -332,6 +347,26 @@ def _selects_enrolled(scenario: Scenario) -> bool:
     """Whether a visit or an arrival group chooses persons by enrolment (``enrolled``)."""
     return (any("enrolled" in visit.person for visit in scenario.visits)
             or any("enrolled" in group.persons for group in scenario.arrivals))
+
+
+def data_institutions(spec: DataSpec, seed: int) -> tuple[list[dict[str, Any]], str | None]:
+    """The institutions of a scenario's (or a drill's) data ``spec`` with its ``seed``, as
+    :func:`prepare_data` would take them (the file named, or generated in memory from the same
+    settings: nothing is written), and the one its HIS serves — ``None`` when that depends on
+    a catalogue file the data names (a generated catalogue maps every institution's items)."""
+    inst = spec.institutions
+    if "file" in inst:
+        records = _read_jsonl(Path(inst["file"]))
+    else:
+        try:
+            records = generate_institutions(inst.get("count", 6), inst.get("seed", seed))
+        except SimulatorError as exc:
+            raise SelectionError("data.institutions", str(exc)) from exc
+    if "file" in spec.catalogue:
+        return records, None
+    chosen = _choose_institution(records, {str(r.get("fixmedins_code")) for r in records},
+                                 spec.institution or {"tier": "3"})
+    return records, str(chosen["fixmedins_code"])
 
 
 def prepare_data(scenario: Scenario, directory: Path) -> ScenarioData:

@@ -100,6 +100,8 @@ def start_his_command(template: str, values: Mapping[str, object], directory: Pa
     args = command_args(template, {**values, "port": port})
     if not args:
         raise HarnessError("--his-command is empty")
+    if os.sep in args[0] and not Path(args[0]).is_absolute() and Path(args[0]).is_file():
+        args[0] = str(Path(args[0]).resolve())  # as checked (command_problem), not in cwd=directory
     log_path = directory / "his.log"
     with log_path.open("wb") as log:
         try:
@@ -171,10 +173,11 @@ def _wait_for_info(process: subprocess.Popen[bytes], url: str, log_path: Path,
 
 
 def _tail(path: Path, lines: int = 5) -> str:
-    """The last lines the HIS printed, on one line (or where to find them)."""
+    """The last lines the HIS printed, on one line, and where to find all of it — or that it
+    printed nothing (then the message does not point to its empty log)."""
     try:
         text = path.read_text("utf-8", errors="replace").strip().splitlines()
     except OSError:
         return f"see {path}"
     shown = " | ".join(line.strip() for line in text[-lines:] if line.strip())
-    return f"{shown or '(nothing)'} (all of it: {path})"
+    return f"{shown} (all of it: {path})" if shown else "it printed nothing"

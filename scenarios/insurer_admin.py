@@ -9,6 +9,7 @@ call failed and why.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterator, Mapping, Sequence
 from datetime import date, datetime
 from decimal import Decimal
@@ -19,9 +20,28 @@ import requests
 
 from scenarios.errors import HarnessError
 
-__all__ = ["InsurerAdmin"]
+__all__ = ["InsurerAdmin", "why_no_answer"]
 
 PAGE = 1000
+
+_ERRNO = re.compile(r"\[Errno -?\d+\] ([^'\")\]]+)")
+
+
+def why_no_answer(exc: BaseException, timeout: float | None = None) -> str:
+    """Why an HTTP request got no answer, in a few words for a one-line error — the
+    operating system's reason (``Connection refused``, ``Name or service not known``) or the
+    timeout — instead of the HTTP library's wording (connection pools, retries)."""
+    if isinstance(exc, requests.Timeout):
+        return f"nothing answered within {timeout:g} s" if timeout else "nothing answered in time"
+    if isinstance(exc, requests.exceptions.InvalidURL | requests.exceptions.MissingSchema
+                  | requests.exceptions.InvalidSchema):
+        return "not a URL like http://HOST:PORT"
+    found = _ERRNO.search(str(exc))
+    if found:
+        return found.group(1).strip()
+    if isinstance(exc, requests.ConnectionError):
+        return "cannot connect"
+    return type(exc).__name__
 
 
 class InsurerAdmin:
@@ -49,7 +69,8 @@ class InsurerAdmin:
                 method, url, params=params, json=body if data is None else None, data=data,
                 headers=headers, timeout=self.timeout)
         except requests.RequestException as exc:
-            raise HarnessError(f"insurer admin API {method} {url}: no answer ({exc})") from exc
+            raise HarnessError(f"insurer admin API {method} {url}: no answer "
+                               f"({why_no_answer(exc, self.timeout)})") from exc
         if response.status_code in (401, 403):
             raise HarnessError(f"insurer admin API {method} {url}: HTTP {response.status_code} "
                                "— give the insurer's admin token (--admin-token or "

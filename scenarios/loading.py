@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import difflib
 import json
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import date, datetime, time
 from decimal import Decimal
 from functools import cache
@@ -22,6 +22,7 @@ from jsonschema.exceptions import ValidationError, best_match
 
 from mock_insurer.faults import FaultPlan, FaultPlanError
 from mock_insurer.refusals import TEXTS as REFUSAL_TEXTS
+from mock_insurer.transactions import HANDLERS
 from scenarios.errors import ScenarioFileError
 from scenarios.model import (
     DEFAULT_OVERRIDE_REASON,
@@ -58,7 +59,32 @@ written ``his:CODE`` in a scenario."""
 SHARE_TOLERANCE = 0.001
 """How far the shares of ``mix`` or ``certificates`` may add up from 1 (rounding)."""
 
-__all__ = ["DEFAULT_HIS_TIMEOUT", "HIS_REFUSALS", "MAX_VISITS", "field_path", "load_scenario", "parse_scenario", "scenario_schema", "schema_message"]
+__all__ = ["DEFAULT_HIS_TIMEOUT", "HIS_REFUSALS", "MAX_VISITS", "TRANSACTION_CODES",
+           "fault_plan_problem", "field_path", "load_scenario", "parse_scenario", "scenario_schema",
+           "schema_message"]
+
+
+TRANSACTION_CODES = tuple(HANDLERS)
+"""The transactions (infno) the mock insurer serves: what a fault's ``match.infno`` may name."""
+
+
+def fault_plan_problem(faults: Sequence[Any], seed: Any) -> str | None:
+    """What is wrong with the fault plan of a timeline event or a drill phase, as the
+    insurer's own reader says it — or a selector naming a transaction the insurer does not
+    serve (:data:`TRANSACTION_CODES`: such a fault would never fire) — else ``None``."""
+    try:
+        plan = FaultPlan.from_dict({"seed": seed, "faults": list(faults)})
+    except FaultPlanError as exc:
+        return str(exc).removeprefix("fault plan: ")
+    for index, fault in enumerate(plan.faults):
+        for n, code in enumerate(fault.match.infno or ()):
+            if code not in TRANSACTION_CODES:
+                given = faults[index]["match"]["infno"]
+                at = f"match.infno[{n}]" if isinstance(given, list) else "match.infno"
+                return (f"faults[{index}] (id {fault.id!r}): {at}: unknown transaction "
+                        f"{code!r}, so the fault would never fire (the insurer serves: "
+                        f"{', '.join(TRANSACTION_CODES)})")
+    return None
 
 
 @cache
@@ -133,7 +159,20 @@ def schema_message(error: ValidationError) -> str:
         allowed = sorted((error.schema.get("properties") or {}).keys())
         if allowed:
             message += f" (expected one of: {', '.join(allowed)})"
+    if error.validator == "type" and isinstance(error.instance, str) \
+            and error.validator_value in ("number", "integer") and _numeric(error.instance):
+        message += (f" (YAML reads {error.instance} as text, not a number: write it with a "
+                    f"decimal point, {float(error.instance):.1e}, or in full)")
     return message
+
+
+def _numeric(text: str) -> bool:
+    """Whether YAML text such as ``1e12`` (which YAML 1.1 reads as a string) is a number."""
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return text.strip().lower() not in ("nan", "inf", "-inf", "+inf", "infinity", "-infinity")
 
 
 def read_file(path: Path) -> str:
@@ -142,8 +181,10 @@ def read_file(path: Path) -> str:
         return path.read_text("utf-8")
     except FileNotFoundError:
         raise ScenarioFileError(str(path), "", "no such file") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ScenarioFileError(str(path), "", f"cannot read it ({exc})") from exc
+    except UnicodeDecodeError as exc:
+        raise ScenarioFileError(str(path), "", "not UTF-8 text (save it as UTF-8)") from exc
+    except OSError as exc:
+        raise ScenarioFileError(str(path), "", f"cannot read it ({exc.strerror or exc})") from exc
 
 
 def checked_document(text: str, name: str, validator: jsonschema.Draft202012Validator,
@@ -379,11 +420,8 @@ class _Builder:
         at = self.moment(data["at"], f"{where}.at")
         faults = data.get("faults")
         seed = data.get("seed", 1)
-        if faults is not None:
-            try:
-                FaultPlan.from_dict({"seed": seed, "faults": faults})
-            except FaultPlanError as exc:
-                raise self.fail(f"{where}.faults", str(exc).removeprefix("fault plan: ")) from exc
+        if faults is not None and (problem := fault_plan_problem(faults, seed)):
+            raise self.fail(f"{where}.faults", problem)
         return EventSpec(at=at, faults=None if faults is None else tuple(faults), seed=seed,
                          note=data.get("note", ""))
 

@@ -9,8 +9,6 @@ The labels here (outcomes, checks, refusal codes in 中文 English) serve all th
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from collections import Counter
 from pathlib import Path
 from typing import Any
@@ -22,7 +20,7 @@ from rich.text import Text
 from mock_insurer.refusals import LABELS as REFUSAL_LABELS
 from scenarios.checks import refusal_code
 from scenarios.records import RunResult
-from simulator.output import shared_mode
+from simulator.output import atomic_output
 
 __all__ = ["CHECK_LABELS", "HIS_REFUSAL_LABELS", "OUTCOME_LABELS", "PAGE_FILE", "atomic_write",
            "check_label", "refusal_label", "render", "write_json"]
@@ -80,17 +78,12 @@ def check_label(name: str) -> str:
     return CHECK_LABELS.get(name, name)
 
 
-def atomic_write(path: Path, text: str) -> None:
-    """Write ``text`` to ``path`` through a temporary file: never a half-written file."""
-    handle, temp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}-")
-    try:
-        with os.fdopen(handle, "w", encoding="utf-8") as out:
-            os.fchmod(out.fileno(), shared_mode())  # as open() would: mkstemp gives 0600
-            out.write(text)
-        os.replace(temp, path)
-    except BaseException:
-        Path(temp).unlink(missing_ok=True)
-        raise
+def atomic_write(path: Path, content: str | bytes) -> None:
+    """Write ``content`` (text as UTF-8) to ``path`` through a temporary file renamed over it
+    (:func:`simulator.output.atomic_output`): never a half-written file, and never a device or
+    a named pipe replaced (:class:`~simulator.output.NotRegularFileError`)."""
+    with atomic_output(path) as out:
+        out.write(content.encode("utf-8") if isinstance(content, str) else content)
 
 
 def write_json(result: RunResult, directory: Path) -> Path:

@@ -1,6 +1,12 @@
 """Writing generated records: atomically (a temporary file in the target's directory, renamed
 over the target only when complete), as JSON lines or CSV.
 
+Only a regular file (or a path where nothing is yet) is ever replaced: renaming over a device
+(``/dev/full``), a named pipe or a socket would put a plain file in its place, so such a target
+is refused (:func:`check_target`, :class:`NotRegularFileError`) and left as it is. Every writer
+of the project that replaces a file by rename goes through :func:`atomic_output` or asks
+:func:`check_target` first.
+
 JSONL: one JSON object per line, UTF-8 with non-ASCII characters as-is, keys in the record's
 order. CSV: a header row of the top-level fields; scalars as text (``null`` as an empty cell,
 booleans as ``true``/``false``), nested lists and objects as compact JSON text in their cell.
@@ -11,6 +17,7 @@ from __future__ import annotations
 import csv
 import io
 import os
+import stat
 import tempfile
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -23,8 +30,10 @@ from simulator.errors import InvalidArgumentError, OutputError
 
 __all__ = [
     "FORMATS",
+    "NotRegularFileError",
     "atomic_output",
     "check_format",
+    "check_target",
     "csv_header",
     "csv_rows",
     "jsonl_line",
@@ -86,18 +95,47 @@ def _umask() -> int:
     return current
 
 
+class NotRegularFileError(OutputError):
+    """An output target exists and is not a regular file (a device, a named pipe, a socket):
+    writing a new file and renaming it over the target would replace it. ``path`` is the
+    target; the message is ``PATH: not a regular file`` (a command puts its option first)."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        super().__init__(f"{path}: not a regular file")
+
+
+def check_target(path: str | Path) -> Path:
+    """``path`` as a :class:`~pathlib.Path`, if a file may be renamed over it: nothing is
+    there yet, or a regular file (a symbolic link is judged by what it points to). A device, a
+    named pipe or a socket raises :class:`NotRegularFileError`; a directory raises
+    :class:`OutputError` (``it is a directory``). Nothing is changed either way."""
+    target = Path(path)
+    try:
+        mode = target.stat().st_mode
+    except FileNotFoundError:
+        return target
+    except OSError:  # not reachable (a parent is a file, no permission): the write says why
+        return target
+    if stat.S_ISDIR(mode):
+        raise OutputError(f"cannot write {target}: it is a directory")
+    if not stat.S_ISREG(mode):
+        raise NotRegularFileError(target)
+    return target
+
+
 @contextmanager
 def atomic_output(path: str | Path) -> Iterator[BinaryIO]:
     """Open a temporary file beside ``path`` for writing; on success rename it to ``path``.
 
     If the body raises (or is interrupted), the temporary file is removed and ``path`` is left
     as it was. Missing parent directories are created. Errors opening or writing are raised as
-    :class:`OutputError` naming the path. The handle's ``name`` is the temporary file's path
-    (other processes may append to it once the handle is flushed).
+    :class:`OutputError` naming the path; a target that is not a regular file (a device, a
+    named pipe) is refused before anything is written, and again just before the rename
+    (:func:`check_target`). The handle's ``name`` is the temporary file's path (other processes
+    may append to it once the handle is flushed).
     """
-    target = Path(path)
-    if target.is_dir():
-        raise OutputError(f"cannot write {target}: it is a directory")
+    target = check_target(path)
     for parent in target.parents:
         if parent.exists():
             if not parent.is_dir():
@@ -114,6 +152,7 @@ def atomic_output(path: str | Path) -> Iterator[BinaryIO]:
         with open(tmp, "wb", buffering=1 << 20) as handle:
             os.fchmod(handle.fileno(), shared_mode())  # mkstemp gives 0600
             yield handle
+        check_target(target)  # a pipe made meanwhile is not replaced either
         os.replace(tmp, target)
     except OSError as exc:
         tmp.unlink(missing_ok=True)

@@ -99,15 +99,30 @@ def _date(value: Any, where: str, source: str) -> dt.date:
     raise DataFileError(f"{source}: {where}: expected a date YYYY-MM-DD, got {value!r}")
 
 
+def _what(value: Any) -> str:
+    """What a YAML value is, in words (``nothing`` for an empty value, not ``NoneType``)."""
+    if value is None:
+        return "nothing"
+    if isinstance(value, Mapping):
+        return "a mapping"
+    if isinstance(value, list):
+        return "a list"
+    if isinstance(value, bool):
+        return f"{value!r}"
+    if isinstance(value, int | float):
+        return f"the number {value!r}"
+    return f"{str(value)!r}"
+
+
 def _mapping(value: Any, where: str, source: str) -> Mapping[Any, Any]:
     if not isinstance(value, Mapping):
-        raise DataFileError(f"{source}: {where}: expected a mapping, got {type(value).__name__}")
+        raise DataFileError(f"{source}: {where}: expected a mapping, got {_what(value)}")
     return value
 
 
 def _list(value: Any, where: str, source: str) -> list[Any]:
     if not isinstance(value, list):
-        raise DataFileError(f"{source}: {where}: expected a list, got {type(value).__name__}")
+        raise DataFileError(f"{source}: {where}: expected a list, got {_what(value)}")
     return value
 
 
@@ -129,6 +144,9 @@ def parse_calendar(text: str, source: str) -> WorkCalendar:
         mark = getattr(exc, "problem_mark", None)
         where = f" (line {mark.line + 1})" if mark is not None else ""
         raise DataFileError(f"{source}: not valid YAML{where}") from exc
+    if data is None:
+        raise DataFileError(f"{source}: the file is empty (expected years: {{YEAR: {{holidays: "
+                            "[...], working: [...]}}, as simulator/data/holidays.yaml)")
     years = _mapping(_mapping(data, "the file", source).get("years"), "years", source)
     holidays: dict[dt.date, str] = {}
     working: set[dt.date] = set()
@@ -174,9 +192,10 @@ def load_calendar(path: Path | None = None) -> WorkCalendar:
         return national_calendar()
     try:
         text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise DataFileError(f"{path}: cannot read it ({exc.__class__.__name__}: "
-                            f"{getattr(exc, 'strerror', None) or exc})") from exc
+    except UnicodeDecodeError as exc:
+        raise DataFileError(f"{path}: not UTF-8 text (save it as UTF-8)") from exc
+    except OSError as exc:
+        raise DataFileError(f"{path}: cannot read it ({exc.strerror or exc})") from exc
     return parse_calendar(text, str(path))
 
 

@@ -11,7 +11,9 @@ from pathlib import Path
 import click
 import pytest
 
-from cardsettle.cli.errors import BadInput, BadInputCommand, clean_errors, is_http_url
+from cardsettle.cli.errors import BadInput, BadInputCommand, clean_errors
+from cardsettle.cli.outputs import check_output_dir, make_output_dir
+from cardsettle.cli.servers import check_his, check_insurer, check_urls
 from conformance.catalogue import GROUPS
 
 __all__ = ["certify"]
@@ -22,57 +24,17 @@ def _check_reachable(his_url: str | None, insurer_url: str | None,
     """Before the suite: the HIS's driver API and the insurer (with its admin token) answer
     at the URLs given, and a HIS started here can learn how to sign for that insurer (its
     gateway auth) — else one line naming the option (exit 2), instead of every requirement
-    erroring on the same cause."""
-    import requests
-
-    from simulator.his.driver import HttpHisDriver
-    from simulator.his.errors import HisError
-
-    for option, url in (("--his-url", his_url), ("--insurer-url", insurer_url)):
-        if url is not None and not is_http_url(url):
-            raise BadInput(f"{option} must be http(s)://HOST:PORT, got {url!r}")
+    erroring on the same cause (:mod:`cardsettle.cli.servers`)."""
+    check_urls(his_url=his_url, insurer_url=insurer_url)
     if his_url is not None:
-        try:
-            answered = HttpHisDriver(his_url, timeout=10).info().ok
-        except HisError as exc:
-            raise BadInput(f"--his-url {his_url}: no HIS driver API answers there ({exc})"
-                           ) from exc
-        if not answered:
-            raise BadInput(f"--his-url {his_url}: the HIS did not answer its info")
+        check_his(his_url)
         if insurer_url is None:
             raise BadInput(f"--his-url {his_url} needs --insurer-url (and --admin-token): the "
                            "mock insurer that HIS talks to — the suite cannot point a running "
                            "HIS at an insurer it starts itself; or give the HIS as --his-command "
                            "to have it started against the suite's insurer")
     if insurer_url is not None:
-        base = insurer_url.rstrip("/")
-        try:
-            health = requests.get(base + "/health", timeout=10)
-            admin = requests.get(base + "/admin/institutions", timeout=10, headers=(
-                {"Authorization": f"Bearer {admin_token}"} if admin_token else {}))
-        except requests.RequestException as exc:
-            raise BadInput(f"--insurer-url {insurer_url}: no answer ({exc})") from exc
-        if health.status_code != 200 or "business_time" not in health.text:
-            raise BadInput(f"--insurer-url {insurer_url}: not a cardsettle mock insurer "
-                           f"(GET /health answered HTTP {health.status_code})")
-        if admin.status_code in (401, 403):
-            raise BadInput(f"--insurer-url {insurer_url}: the admin API refused "
-                           f"{'--admin-token' if admin_token else 'a request without --admin-token'}"
-                           f" (HTTP {admin.status_code})")
-        if his_url is None:  # the HIS is started here: it signs as the insurer asks
-            from scenarios.harness import GATEWAY_AUTH_MODES
-
-            try:
-                settings = requests.get(base + "/admin/settings", timeout=10, headers=(
-                    {"Authorization": f"Bearer {admin_token}"} if admin_token else {}))
-                mode = settings.json().get("gateway_auth") if settings.ok else None
-            except (requests.RequestException, ValueError, AttributeError):
-                mode = None
-            if mode not in GATEWAY_AUTH_MODES:
-                raise BadInput(f"--insurer-url {insurer_url}: the insurer does not say its "
-                               "gateway authentication (GET /admin/settings: gateway_auth), so "
-                               "the HIS started here cannot sign for it: give a HIS configured "
-                               "for that insurer (--his-url), or leave out --insurer-url")
+        check_insurer(insurer_url, admin_token, his_started_here=his_url is None)
 
 
 def _one_line(text: str) -> str:
@@ -203,10 +165,9 @@ def certify(his_url: str | None, his_command: str | None, insurer_url: str | Non
     if his_url is not None:  # as `cardsettle his serve` prints it (…/his/v1/) or without
         his_url = his_url.rstrip("/").removesuffix(BASE_PATH) or his_url
     _check_reachable(his_url, insurer_url, admin_token)
-    if report.exists() and not report.is_dir():
-        raise BadInput(f"--report {report}: not a directory")
+    check_output_dir("--report", report, REPORT_FILES)
+    make_output_dir("--report", report)
     try:
-        report.mkdir(parents=True, exist_ok=True)
         _clear_earlier_run(report)
     except OSError as exc:
         raise BadInput(f"--report {report}: cannot write there ({exc.strerror or exc})"

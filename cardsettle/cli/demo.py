@@ -22,7 +22,8 @@ from rich.text import Text
 
 from cardsettle.cli.errors import OneLineCommand, clean_errors
 from cardsettle.cli.options import SEED
-from cardsettle.cli.scenario import check_report_dir, run_one
+from cardsettle.cli.outputs import check_output_dir, make_output_dir
+from cardsettle.cli.scenario import RUN_FILES, check_report_dir, run_one
 from mock_insurer.money import render
 from scenarios.checks import amount, refusal_code
 from scenarios.library import library_path
@@ -116,12 +117,15 @@ def demo(out_dir: Path, seed: int | None) -> None:
     """Run the main job on embedded defaults: a morning at the cashier windows, end to end
     (mock insurer + reference HIS + a couple of hundred visits), and its summary."""
     check_report_dir(out_dir)
+    check_output_dir("--out", out_dir, RUN_FILES)
     scenario = load_scenario(library_path(DEMO_SCENARIO) or DEMO_SCENARIO)
     if seed is not None:
         scenario = dataclasses.replace(scenario, seed=seed)
+    made = make_output_dir("--out", out_dir)
     console = Console()
     console.print(f"[bold]cardsettle demo[/bold] — {scenario.title}")
-    result = run_one(scenario, out_dir, console=console, progress=console.is_terminal)
+    result = run_one(scenario, out_dir, console=console, progress=console.is_terminal,
+                     option="--out", made=made)
     _summary(result, console)
     console.print(f"下一步 Next: cardsettle scenario list · docs/scenarios.md · {out_dir}/result.json")
     if not result.passed:

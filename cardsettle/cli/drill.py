@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import difflib
+import re
 import time
 from pathlib import Path
 from typing import NoReturn
@@ -11,13 +12,15 @@ import click
 from rich.console import Console
 
 from cardsettle.cli.errors import BadInput, BadInputCommand, OneLineGroup, clean_errors, is_http_url
+from cardsettle.cli.outputs import check_output_dir, make_output_dir, undone_on_failure
 from mock_insurer.admin.drill import MAX_ACCELERATE
 from mock_insurer.wire.timefmt import china_now
+from scenarios.data import data_institutions
 from scenarios.drills.debrief import debrief
 from scenarios.drills.library import DRILLS, drill_path, library_drills
 from scenarios.drills.loading import drill_schema, load_drill
 from scenarios.drills.model import Drill
-from scenarios.drills.report import render_console, write_debrief
+from scenarios.drills.report import DEBRIEF_FILES, render_console, write_debrief
 from scenarios.drills.runner import Clocks, DrillAborted, PhaseRecord, run_drill
 
 __all__ = ["drill"]
@@ -82,6 +85,30 @@ def _check_servers(insurer_url: str | None, his_url: str | None, *, injects: boo
                            ) from exc
 
 
+INSTITUTION_CODE = re.compile(r"H[0-9]{11}")
+"""A fixmedins_code: H and 11 digits (simulator/institutions.py)."""
+
+
+def _check_institution(institution: str | None, loaded: Drill, *, drives_his: bool) -> None:
+    """``--institution`` is an institution code of the drill's data — and, when the drill
+    drives a HIS (embedded, or ``--his-url``), the one that HIS serves: else the debrief would
+    count nobody's messages. One line naming the option (exit 2), before anything is shown."""
+    if institution is None:
+        return
+    if not INSTITUTION_CODE.fullmatch(institution):
+        raise BadInput(f"--institution {institution}: not an institution code (fixmedins_code: "
+                       "H and 11 digits, e.g. H11010700001)")
+    records, served = data_institutions(loaded.data, loaded.seed)
+    codes = [str(record.get("fixmedins_code")) for record in records]
+    if institution not in codes:
+        raise BadInput(f"--institution {institution}: not an institution of the drill's data "
+                       f"(its institutions: {', '.join(codes)})")
+    if drives_his and served is not None and institution != served:
+        raise BadInput(f"--institution {institution}: the drill's HIS is institution {served} "
+                       "(the one whose messages the debrief counts): leave --institution out, "
+                       f"or give {served}")
+
+
 def _interrupted(console: Console, loaded: Drill, stopped: DrillAborted | None) -> NoReturn:
     """What Ctrl+C stopped, on the terminal (no traceback); exit :data:`INTERRUPTED`.
     ``stopped`` is None when the drill had not reached the insurer yet."""
@@ -130,6 +157,10 @@ def run(target: str, insurer_url: str | None, admin_token: str | None, his_url: 
                        "--insurer-url (the embedded insurer starts empty anyway)")
     loaded = _load(target)
     _check_servers(insurer_url, his_url, injects=any(p.patients for p in loaded.phases))
+    _check_institution(institution, loaded, drives_his=insurer_url is None or his_url is not None)
+    directory = report or Path("out/drills") / loaded.id
+    check_output_dir("--report", directory, (*DEBRIEF_FILES, "insurer.db", "his.db"))
+    made = make_output_dir("--report", directory)
     console = Console()
     console.rule(f"[bold]演练 drill: {loaded.title}")
     console.print(f"{len(loaded.phases)} phases, {loaded.minutes:g} minutes"
@@ -147,14 +178,15 @@ def run(target: str, insurer_url: str | None, admin_token: str | None, his_url: 
         console.print(f"控制台 console: {url}/console · 管理口令 admin token: {token or '-'}",
                       soft_wrap=True)  # copied by hand: never broken across lines
 
-    directory = report or Path("out/drills") / loaded.id
     clocks = Clocks(wall=china_now, monotonic=time.monotonic, sleep=time.sleep,
                     epoch=time.time)
-    try:
-        result = run_drill(loaded, directory, clocks, accelerate=accelerate,
-                           insurer_url=insurer_url, admin_token=admin_token, his_url=his_url,
-                           institution=institution, reset_insurer=reset_insurer,
-                           on_phase=on_phase, on_embedded=on_embedded)
+    try:  # a drill that cannot start leaves nothing behind; one interrupted keeps its record
+        with undone_on_failure(directory, made, spare=(DrillAborted,)):
+            result = run_drill(loaded, directory, clocks, accelerate=accelerate,
+                               insurer_url=insurer_url, admin_token=admin_token,
+                               his_url=his_url, institution=institution,
+                               reset_insurer=reset_insurer, on_phase=on_phase,
+                               on_embedded=on_embedded)
     except DrillAborted as stopped:
         _interrupted(console, loaded, stopped)
     except KeyboardInterrupt:  # while the data or the servers were being prepared

@@ -13,6 +13,7 @@ import click
 from mock_insurer.errors import InsurerError
 from scenarios.errors import ScenarioError
 from simulator.errors import SimulatorError
+from simulator.output import NotRegularFileError
 
 __all__ = ["BadInput", "BadInputCommand", "OneLineCommand", "OneLineGroup", "clean_errors",
            "is_http_url", "one_line_errors"]
@@ -24,9 +25,12 @@ R = TypeVar("R")
 @contextmanager
 def one_line_errors() -> Iterator[None]:
     """Translate the parts' exception roots (and OSError) into click's one-line error: exit 1,
-    or 2 for a scenario that cannot run (told apart from one whose expectations failed)."""
+    or 2 for a scenario that cannot run (told apart from one whose expectations failed) and
+    for an output that is not a regular file (a device, a named pipe)."""
     try:
         yield
+    except NotRegularFileError as exc:  # a device or a pipe where a file is written: bad input
+        raise BadInput(str(exc)) from exc
     except (SimulatorError, InsurerError) as exc:
         raise click.ClickException(str(exc)) from exc
     except ScenarioError as exc:  # exit 2: a scenario that cannot run, told apart from one

@@ -31,11 +31,12 @@ from rich.table import Column, Table
 
 from cardsettle.cli.errors import BadInput, BadInputGroup, clean_errors
 from cardsettle.cli.options import SEED
+from cardsettle.cli.outputs import check_output_dir, make_output_dir, undone_on_failure
 from simulator.errors import OutputError, SimulatorError
 from simulator.finance.model import run_year
 from simulator.finance.month_input import apply_month
 from simulator.finance.params import params_from_data, read_params_data
-from simulator.finance.plots import yuan_text
+from simulator.finance.plots import PLOT_FILES, yuan_text
 from simulator.finance.report import (
     REGIME_LABELS,
     SUMMARY_ROWS,
@@ -136,6 +137,8 @@ def cashflow(params_file: Path | None, month_file: Path | None, year: int | None
       cardsettle finance cashflow --params my_hospital.yaml --year 2027 --seed 3 --report out/cf
       cardsettle finance cashflow --from-month out/month/month.json --report out/cf
     """
+    check_output_dir("--report", report_dir, ("cashflow.json", "cashflow.csv", "cashflow.html",
+                                              *PLOT_FILES.values()))
     with _bad_input_exits_2():
         data, where = read_params_data(params_file)
         params = params_from_data(data, where)
@@ -195,7 +198,7 @@ def month(days: int, visits_per_day: int, seed: int, period: str, months: int,
       cardsettle finance month --months 3 --days 5 --report out/q
     """
     from scenarios.month import MonthPlan, run_months, write_month_report
-    from scenarios.month.report import summary_lines
+    from scenarios.month.report import MONTH_FILES, summary_lines
     from simulator.errors import DataFileError
     from simulator.his.errors import DriverInputError
     from simulator.workdays import load_calendar
@@ -205,18 +208,21 @@ def month(days: int, visits_per_day: int, seed: int, period: str, months: int,
         calendar = load_calendar(holidays_file)
     except DataFileError as exc:
         raise BadInput(f"--holidays: {exc}") from exc
-    try:
-        plan = MonthPlan(period=period, days=days, visits_per_day=visits_per_day, seed=seed,
-                         months=months)
-        console = Console(stderr=True)
-        columns = (SpinnerColumn(), TextColumn("{task.description}"), BarColumn(),
-                   TaskProgressColumn(), TimeElapsedColumn())
-        with Progress(*columns, console=console, disable=quiet or not console.is_terminal,
-                      transient=True) as progress:
-            what = period if months == 1 else f"{period} + {months - 1} months"
-            task = progress.add_task(f"{what}: working days", total=days * months)
-            runs = run_months(plan, report_dir / "run", on_day=lambda done, total: progress.update(
-                task, completed=done, total=total), calendar=calendar)
+    check_output_dir("--report", report_dir, MONTH_FILES)
+    made = make_output_dir("--report", report_dir)
+    try:  # a month that cannot run leaves nothing of itself in --report
+        with undone_on_failure(report_dir, made):
+            plan = MonthPlan(period=period, days=days, visits_per_day=visits_per_day, seed=seed,
+                             months=months)
+            console = Console(stderr=True)
+            columns = (SpinnerColumn(), TextColumn("{task.description}"), BarColumn(),
+                       TaskProgressColumn(), TimeElapsedColumn())
+            with Progress(*columns, console=console, disable=quiet or not console.is_terminal,
+                          transient=True) as progress:
+                what = period if months == 1 else f"{period} + {months - 1} months"
+                task = progress.add_task(f"{what}: working days", total=days * months)
+                runs = run_months(plan, report_dir / "run", on_day=lambda done, total: progress.update(
+                    task, completed=done, total=total), calendar=calendar)
     except DriverInputError as exc:
         raise BadInput(f"--period: {exc.message}") from exc
     paths = write_month_report(runs, report_dir)

@@ -23,6 +23,7 @@ from rich.progress import (
 
 from cardsettle.cli.errors import OneLineGroup, clean_errors
 from cardsettle.cli.options import SEED
+from cardsettle.cli.outputs import check_output_files
 from simulator.catalogue import write_catalogue
 from simulator.edge_cases import (
     EDGE_CASE_LABELS,
@@ -107,6 +108,7 @@ def population(
     edge_rate: Sequence[str], edge_rates_file: Path | None, workers: int | None, quiet: bool,
 ) -> None:
     """Insured persons with their cards, tokens and identity edge cases."""
+    check_output_files("--out", out)
     layers: list[dict[str, float]] = []
     if edge_rates_file is not None:
         layers.append(load_edge_rates_file(edge_rates_file))
@@ -133,6 +135,7 @@ def population(
 @clean_errors
 def institutions(count: int, seed: int, out: Path, admdvs: str, fmt: str, quiet: bool) -> None:
     """Designated medical institutions (at least one per tier when count >= 4)."""
+    check_output_files("--out", out)
     records = write_institutions(out, count, seed, admdvs=admdvs, fmt=fmt)
     if not quiet:
         click.echo(f"wrote {len(records)} institutions to {out}")
@@ -159,6 +162,7 @@ def catalogue(
     over_cap_rate: float, fmt: str, quiet: bool,
 ) -> None:
     """Catalogue items, diagnoses and each institution's item mapping (对码), in one file."""
+    check_output_files("--out", out)
     chosen = load_institutions(institutions_file) if institutions_file is not None else None
     counts = write_catalogue(
         out, seed, chosen, unmapped_rate=unmapped_rate, wrong_rate=wrong_rate,

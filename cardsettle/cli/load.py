@@ -41,6 +41,7 @@ import loadtests
 from cardsettle.cli.errors import BadInput, BadInputCommand, is_http_url
 from cardsettle.cli.his import build_config
 from cardsettle.cli.insurer import default_files
+from cardsettle.cli.outputs import check_output_dir, make_output_dir
 from loadtests.data import load_data
 from loadtests.dayend import reconcile
 from loadtests.errors import LoadTestError
@@ -440,13 +441,12 @@ def load(target: str, url: str | None, shape: str, duration: str, users: int, wo
                      else ()))))
     except LoadTestError as exc:
         raise BadInput(str(exc)) from exc
+    check_output_dir("--report", report, (*REPORT_FILES, *(f"{PREFIX}_{name}.csv" for name in (
+        "stats", "failures", "stats_history", "exceptions"))))
     # the embedded insurer generates its data into --data-dir; a given one must hold it
     for option, directory in ((("--report", report),) if url else
                               (("--data-dir", data_dir), ("--report", report))):
-        try:
-            directory.mkdir(parents=True, exist_ok=True)
-        except OSError as exc:
-            raise BadInput(f"{option} {directory}: {exc.strerror or exc}") from exc
+        make_output_dir(option, directory)
     clear_report(report)  # never the previous run's verdict beside this run's files
     if url is not None:
         check_target(target, url)

@@ -20,12 +20,14 @@ from rich.table import Table
 
 from cardsettle.cli.errors import OneLineCommand, clean_errors
 from cardsettle.cli.options import SEED
+from cardsettle.cli.outputs import check_output_dir
 from mock_insurer.money import render
 from simulator.catalogue import LIST_TYPES, write_catalogue
 from simulator.codes import code_name
 from simulator.edge_cases import DEFAULT_EDGE_RATES, EDGE_CASE_LABELS
 from simulator.errors import DataFileError, OutputError
 from simulator.institutions import TIERS, write_institutions
+from simulator.output import check_target
 from simulator.persons import DEFAULT_ADMDVS
 from simulator.population import write_population
 from simulator.summary import summarize_catalogue, summarize_institutions, summarize_population
@@ -73,6 +75,7 @@ def _staged(out_dir: Path) -> Iterator[Path]:
         except OutputError as exc:  # name the file the user asked for, not the temporary one
             raise OutputError(str(exc).replace(str(staging), str(out_dir))) from exc
         for name in FILES:
+            check_target(out_dir / name)  # never a device or a pipe replaced
             try:
                 os.replace(staging / name, out_dir / name)
             except OSError as exc:
@@ -133,6 +136,7 @@ def sample(out_dir: Path, count: int, seed: int) -> None:
     started = time.perf_counter()
     persons_file, institutions_file, catalogue_file = (out_dir / name for name in FILES)
     _check_targets(out_dir)
+    check_output_dir("--out", out_dir, FILES)
     with _staged(out_dir) as staging:
         write_population(staging / FILES[0], count, seed, workers=1)
         institutions = write_institutions(staging / FILES[1], seed=seed)

@@ -10,6 +10,8 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from cardsettle.cli.errors import BadInput, BadInputCommand, OneLineGroup, clean_errors
+from cardsettle.cli.outputs import check_output_dir, make_output_dir, undone_on_failure
+from cardsettle.cli.servers import check_his, check_insurer, check_urls
 from scenarios.his_process import command_problem
 from scenarios.library import library_path, library_scenarios
 from scenarios.loading import load_scenario, scenario_schema
@@ -17,13 +19,14 @@ from scenarios.model import Scenario
 from scenarios.page import write_page
 from scenarios.planning import check_plan
 from scenarios.records import RunResult
-from scenarios.report import render, write_json
+from scenarios.report import PAGE_FILE, render, write_json
 from scenarios.runner import run_scenario
 from simulator.errors import OutputError
 from simulator.his.app import ReferenceHis
+from simulator.his.driver import BASE_PATH
 from simulator.his.errors import HisConfigError
 
-__all__ = ["check_report_dir", "run_one", "scenario"]
+__all__ = ["RUN_FILES", "check_report_dir", "run_one", "scenario"]
 
 
 @click.group(cls=OneLineGroup)
@@ -52,6 +55,11 @@ def _his_class(variant: str | None) -> type[ReferenceHis]:
         raise BadInput("--his-variant" + str(exc).removeprefix("--variant")) from exc
 
 
+RUN_FILES = ("result.json", PAGE_FILE, "insurer.db", "his.db", "his.log")
+"""The files a run writes into its report directory (besides ``data/``): each must be a regular
+file if it is there (a named pipe would be replaced, or block the run)."""
+
+
 def check_report_dir(report: Path) -> None:
     """Refuse, before anything runs, a report directory that cannot take ``result.json``."""
     for parent in (report, *report.parents):
@@ -68,13 +76,22 @@ def run_one(loaded: Scenario, report: Path, *, console: Console, his_url: str | 
             insurer_url: str | None = None, admin_token: str | None = None,
             his_class: type[ReferenceHis] = ReferenceHis, timeout: float | None = None,
             progress: bool = True, his_command: str | None = None,
-            fresh_his: bool = False) -> RunResult:
+            fresh_his: bool = False, option: str = "--report",
+            made: list[Path] | None = None) -> RunResult:
     """Run one scenario with a progress bar, print its result, write result.json (its
-    directory checked first: a run never ends in an unwritable result)."""
+    directory checked first: a run never ends in an unwritable result). ``option`` names the
+    report directory in errors; ``made``: the directories :func:`make_output_dir` made for it
+    already (default: made here). A run that cannot go on (its servers do not start, its data
+    cannot be chosen) leaves nothing of itself in the directory (:func:`undone_on_failure`;
+    a started HIS's log stays when the error points to it, and says so)."""
     check_report_dir(report)
-    with Progress(TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
-                  TimeElapsedColumn(), console=console, transient=True,
-                  disable=not progress) as bar:
+    check_output_dir(option, report, RUN_FILES)
+    if made is None:
+        made = make_output_dir(option, report)
+    with undone_on_failure(report, made, keep=[report / "his.log"]), \
+            Progress(TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
+                     TimeElapsedColumn(), console=console, transient=True,
+                     disable=not progress) as bar:
         task = bar.add_task(f"{loaded.id}: visits", total=None)
         result = run_scenario(
             loaded, report, insurer_url=insurer_url, admin_token=admin_token, his_url=his_url,
@@ -127,6 +144,13 @@ def run(target: str, his_url: str | None, his_command: str | None, insurer_url: 
         raise BadInput("give the HIS as --his-url or as --his-command, not both")
     if his_command is not None and (problem := command_problem(his_command)):
         raise BadInput(problem)
+    if his_url is not None:  # as `cardsettle his serve` prints it (…/his/v1/) or without
+        his_url = his_url.rstrip("/").removesuffix(BASE_PATH) or his_url
+    check_urls(his_url=his_url, insurer_url=insurer_url)
+    if his_url is not None:
+        check_his(his_url)
+    if insurer_url is not None:
+        check_insurer(insurer_url, admin_token, his_started_here=his_url is None)
     report = report or Path("out/scenarios") / loaded.id
     try:
         check_report_dir(report)

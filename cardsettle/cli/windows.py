@@ -5,7 +5,8 @@ change it, run seeded replications (in worker processes), and write a JSON repor
 with ``--plot OUT.png``, a picture as ``OUT.png`` and ``OUT.svg``. Every output is written
 atomically, and only after everything was computed: on an error nothing is left behind.
 Every error is bad input — an option, a scenario or a file — and stops with one line, exit 2
-(as ``cardsettle load``). An insurer latency CSV is named in ``day.json`` and in a written
+(as ``cardsettle load``); ``plan windows`` exits 1 when its plan misses the target in some
+hour (the plan written all the same). An insurer latency CSV is named in ``day.json`` and in a written
 scenario relative to their folder when it lies inside it (:func:`recorded_csv_path`), never as
 this machine's absolute path unless given so. See docs/windows.md.
 """
@@ -36,6 +37,7 @@ from rich.table import Table
 
 from cardsettle.cli.errors import BadInput, BadInputGroup, one_line_errors
 from cardsettle.cli.options import SEED
+from cardsettle.cli.outputs import check_output_files
 from simulator.capacity.compare import VARIANTS, compare_plans, comparison_data
 from simulator.capacity.erlang import erlang_c_block
 from simulator.capacity.planner import plan_windows
@@ -281,6 +283,16 @@ def _scenario_options(func: Callable[..., Any]) -> Callable[..., Any]:
     return func
 
 
+def _check_outputs(options: dict[str, Any]) -> None:
+    """Refuse, before anything runs, an output that is ``-`` or a device or a named pipe
+    (:func:`~cardsettle.cli.outputs.check_output_files`)."""
+    check_output_files("--json", options["json_out"])
+    if options["plot_out"] is not None:
+        check_output_files("--plot", options["plot_out"], plot_paths(options["plot_out"]))
+    if options.get("write_scenario") is not None:
+        check_output_files("--write-scenario", options["write_scenario"])
+
+
 def _scenario(options: dict[str, Any]) -> Scenario:
     keys = (
         "scenario_file", "arrival_rate", "hours", "scale", "service_mean", "service_dist", "service_sd", "windows",
@@ -288,6 +300,7 @@ def _scenario(options: dict[str, Any]) -> Scenario:
         "warmup",
     )
     _check_plot(options["plot_out"])
+    _check_outputs(options)
     if options["latency_csv"] is not None:
         _check_latency_csv(options["latency_csv"], options["latency_name"])
     scenario = scenario_from_options(*(options[key] for key in keys))
@@ -425,6 +438,9 @@ def plan() -> None:
 def plan_windows_command(**options: Any) -> None:
     """The fewest windows per hour meeting the wait target in every hour, by simulation.
 
+    Exit 0 when the plan meets the target in every hour; 1 when it does not in some hour
+    (within --max-windows) — the plan is written all the same; 2 for bad input.
+
     \b
     Examples:
       cardsettle plan windows --json plan.json --plot plan.png
@@ -463,8 +479,15 @@ def plan_windows_command(**options: Any) -> None:
                                             options["write_scenario"]))
         outputs.append((options["write_scenario"], text.encode("utf-8")))
     _write_all(outputs)
-    if options["quiet"]:
-        return
+    if not options["quiet"]:
+        _show_plan(planned, comparison, scenario, outputs)
+    if not planned["met"]:
+        raise SystemExit(1)  # the plan is written; an hour misses the target (docs/windows.md)
+
+
+def _show_plan(planned: dict[str, Any], comparison: dict[str, Any] | None, scenario: Scenario,
+               outputs: Sequence[tuple[Path, bytes]]) -> None:
+    """The plan on the terminal: per hour, whether the target is met, the comparison."""
     table = Table("hour", "arrived", "windows", "Erlang C", "within target", "wait p90", "utilization",
                   title=f"window plan: {scenario.target.share:.0%} wait ≤ {scenario.target.wait_minutes:g} min")
     for row in planned["hours"]:

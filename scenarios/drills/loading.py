@@ -12,10 +12,15 @@ from typing import Any
 
 import jsonschema
 
-from mock_insurer.faults import FaultPlan, FaultPlanError
 from scenarios.drills.model import Drill, Patients, Phase
 from scenarios.errors import ScenarioFileError
-from scenarios.loading import checked_document, parse_scenario, read_file, scenario_schema
+from scenarios.loading import (
+    checked_document,
+    fault_plan_problem,
+    parse_scenario,
+    read_file,
+    scenario_schema,
+)
 from scenarios.model import RetrySpec
 
 __all__ = ["drill_schema", "load_drill", "parse_drill"]
@@ -48,11 +53,8 @@ def parse_drill(text: str, *, source: Path | str = "<drill>") -> Drill:
     for n, phase in enumerate(data["phases"]):
         faults = tuple(phase.get("faults", ()))
         seed = phase.get("seed", drill_seed)  # the fault draws: the phase's seed, else the drill's
-        try:
-            FaultPlan.from_dict({"seed": seed, "faults": list(faults)})
-        except FaultPlanError as exc:
-            raise ScenarioFileError(name, f"phases[{n}].faults",
-                                    str(exc).removeprefix("fault plan: ")) from exc
+        if problem := fault_plan_problem(faults, seed):
+            raise ScenarioFileError(name, f"phases[{n}].faults", problem)
         patients = phase.get("patients")
         if isinstance(patients, int):
             patients = {"count": patients}

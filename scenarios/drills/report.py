@@ -27,8 +27,8 @@ from mock_insurer.schemas.codes import CODE_TABLES
 from scenarios.drills.debrief import Debrief
 from scenarios.report import atomic_write
 
-__all__ = ["AT_RISK_LABELS", "COLUMN_LABELS", "DAY_END_WORDS", "EFFECT_LABELS", "phase_chart",
-           "render_console", "render_html", "write_debrief", "yuan"]
+__all__ = ["AT_RISK_LABELS", "COLUMN_LABELS", "DAY_END_WORDS", "DEBRIEF_FILES", "EFFECT_LABELS",
+           "phase_chart", "render_console", "render_html", "write_debrief", "yuan"]
 
 AT_RISK_LABELS: dict[str, tuple[str, str]] = {
     "settled_twice": ("重复结算", "settled twice"),
@@ -351,11 +351,16 @@ def render_html(result: Debrief, chart: bytes) -> str:
     return "\n".join(parts)
 
 
+DEBRIEF_FILES = ("debrief.json", "debrief.html", "phases.png")
+"""What :func:`write_debrief` writes into the report directory."""
+
+
 def write_debrief(result: Debrief, directory: Path) -> Path:
-    """Write debrief.json, debrief.html and phases.png into ``directory``; return the HTML."""
+    """Write debrief.json, debrief.html and phases.png (:data:`DEBRIEF_FILES`) into
+    ``directory``; return the HTML."""
     directory.mkdir(parents=True, exist_ok=True)
     chart = phase_chart(result)
-    (directory / "phases.png").write_bytes(chart)
+    atomic_write(directory / "phases.png", chart)
     atomic_write(directory / "debrief.json",
                  json.dumps(result.to_json(), ensure_ascii=False, indent=1, default=str))
     page = directory / "debrief.html"

@@ -165,6 +165,10 @@ def run_drill(drill: Drill, directory: Path, clocks: Clocks, *, accelerate: floa
     if not driven and injects:
         raise HarnessError("this drill injects patients: give the HIS's driver API (--his-url), "
                            "or run it without --insurer-url (embedded)")
+    if data is not None and institution is not None and institution != data.code:
+        raise HarnessError(f"--institution {institution}: the drill's HIS is institution "
+                           f"{data.code} (the one whose messages the debrief counts): leave "
+                           f"--institution out, or give {data.code}")
     harness: Harness
     if data is not None:
         harness = open_harness(scenario, data, directory, insurer_url=insurer_url,

@@ -50,9 +50,9 @@ from simulator.finance.plots import (
     yuan_text,
 )
 
-__all__ = ["CATEGORY_LABELS", "Runs", "analysis", "by_month", "department_by_month", "month_json",
-           "months_json", "plots", "receivables_csv", "refusals_html", "summary_lines",
-           "write_month_report"]
+__all__ = ["CATEGORY_LABELS", "MONTH_FILES", "PLOT_NAMES", "Runs", "analysis", "by_month",
+           "department_by_month", "month_json", "months_json", "plots", "receivables_csv",
+           "refusals_html", "summary_lines", "write_month_report"]
 
 def _tick_label(name: str) -> str:
     """A bar's label on at most three lines: a reason ``"中文 / English"`` as the Chinese, then the
@@ -125,25 +125,30 @@ def _month_chart(rows: list[dict[str, Any]]) -> bytes:
         return figure_bytes(figure, "png")
 
 
+PLOT_NAMES = ("refusals-by-category.png", "refusals-by-department.png",
+              "refusals-top-reasons.png", "refusals-by-doctor.png", "refusals-by-month.png")
+"""The plots of the refusal analysis (:func:`plots`), by file name."""
+
+MONTH_FILES = ("month.json", "months.json", "receivables.csv", "refusals.html", *PLOT_NAMES)
+"""Every file :func:`write_month_report` writes into its directory."""
+
+
 def plots(runs: Runs) -> dict[str, bytes]:
-    """The five plots of the refusal analysis (over every month), by file name."""
+    """The five plots of the refusal analysis (over every month), by file name
+    (:data:`PLOT_NAMES`)."""
     from simulator.windows.plots import label
 
     found = analysis(runs)
     categories = {label(*CATEGORY_LABELS[k][::-1]) if k in CATEGORY_LABELS else k: v
                   for k, v in found["by_category"].items()}
     yuan = ("拒付金额（元）", "deducted (yuan)")
-    return {
-        "refusals-by-category.png": _bar_chart(categories, ("按类别拒付", "Deducted by category"),
-                                               yuan),
-        "refusals-by-department.png": _bar_chart(found["by_department"],
-                                                 ("按科室拒付", "Deducted by department"), yuan),
-        "refusals-top-reasons.png": _bar_chart(found["by_reason"],
-                                               ("主要拒付原因", "Top reasons"), yuan),
-        "refusals-by-doctor.png": _bar_chart(found["by_doctor"],
-                                             ("按医生拒付", "Deducted by doctor"), yuan),
-        "refusals-by-month.png": _month_chart(by_month(runs)),
-    }
+    return dict(zip(PLOT_NAMES, (
+        _bar_chart(categories, ("按类别拒付", "Deducted by category"), yuan),
+        _bar_chart(found["by_department"], ("按科室拒付", "Deducted by department"), yuan),
+        _bar_chart(found["by_reason"], ("主要拒付原因", "Top reasons"), yuan),
+        _bar_chart(found["by_doctor"], ("按医生拒付", "Deducted by doctor"), yuan),
+        _month_chart(by_month(runs)),
+    ), strict=True))
 
 
 class _Html(str):
@@ -352,7 +357,7 @@ def refusals_html(runs: Runs, images: Mapping[str, bytes]) -> str:
 
 def write_month_report(runs: Runs, directory: Path) -> list[Path]:
     """month.json (the first month), months.json, receivables.csv, refusals.html and the PNGs
-    into ``directory``."""
+    (:data:`MONTH_FILES`) into ``directory``."""
     runs = month_runs(runs)
     directory.mkdir(parents=True, exist_ok=True)
     images = plots(runs)
@@ -368,9 +373,7 @@ def write_month_report(runs: Runs, directory: Path) -> list[Path]:
         atomic_write(directory / name, text)
         written.append(directory / name)
     for name, png in images.items():
-        temp = directory / f".{name}.tmp"
-        temp.write_bytes(png)
-        temp.replace(directory / name)
+        atomic_write(directory / name, png)
         written.append(directory / name)
     return written
 

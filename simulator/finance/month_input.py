@@ -58,9 +58,16 @@ def read_month(path: str | Path) -> dict[str, Any]:
     """The month file's JSON object (errors name the file)."""
     source = Path(path)
     try:
-        data = orjson.loads(source.read_bytes())
+        raw = source.read_bytes()
     except OSError as exc:
         raise ParamsError(f"cannot read month file {source}: {exc.strerror or exc}") from exc
+    try:
+        text = raw.decode("utf-8-sig")  # a byte-order mark (an editor's) is no content
+    except UnicodeDecodeError:
+        raise ParamsError(f"{source}: not UTF-8 text (a month file is month.json of "
+                          "`cardsettle finance month`)") from None
+    try:
+        data = orjson.loads(text)
     except orjson.JSONDecodeError as exc:
         raise ParamsError(f"{source}: not valid JSON: {exc}") from None
     if not isinstance(data, dict):

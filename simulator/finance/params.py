@@ -226,11 +226,12 @@ class _Reader:
         unknown = sorted(str(key) for key in raw if key not in keys)
         if unknown:
             raise self.fail(path, f"unknown key {unknown[0]!r} (use {', '.join(keys)})")
+        factors = {key: self.number(f"{path}.{key}", Decimal(0), MAX_FACTOR, value=raw[key],
+                                    given=True) for key in keys if key in raw}  # a bad one first
         missing = [key for key in keys if key not in raw]
         if missing:
             raise self.fail(f"{path}.{missing[0]}", "missing")
-        return tuple(self.number(f"{path}.{key}", Decimal(0), MAX_FACTOR, value=raw[key],
-                                 given=True) for key in keys)
+        return tuple(factors[key] for key in keys)
 
     def day_of_year(self, path: str, optional: bool) -> str | None:
         raw = self.raw(path)

@@ -295,7 +295,8 @@ def _number(value: object, where: str, *, low: float = 0.0, high: float = math.i
     return float(value)
 
 
-#: Hours a day profile may name (a day may run past midnight into the next one).
+#: Hours a day profile may name (a day may run past midnight into the next one: 24 and later
+#: are the next day's early hours, a night shift).
 _LAST_HOUR = 47
 
 
@@ -303,11 +304,17 @@ def _hour(key: object, where: str) -> int:
     text = str(key).strip()
     if text.endswith(":00"):
         text = text[:-3]
-    if not text.isdigit() or int(text) > _LAST_HOUR:
+    if not text.isdigit():
         raise ScenarioError(
             f"{where}: hour {key!r} is not an hour of the day like \"08\" (quote hours in YAML: "
             f"unquoted 08:00 reads as the number 480)"
         )
+    if int(text) > _LAST_HOUR:
+        hint = ("" if isinstance(key, str) else
+                "; quote hours in YAML: unquoted 08:00 reads as the number 480")
+        raise ScenarioError(f"{where}: hour {key!r} is not an hour of the day (hours run \"00\" "
+                            f"to \"{_LAST_HOUR}\", 24 and later being the next day's early "
+                            f"hours{hint})")
     return int(text)
 
 
@@ -326,7 +333,8 @@ def _arrivals(spec: Mapping[str, Any], where: str) -> ArrivalProfile:
     if "rate_per_hour" in spec:
         rate = _number(spec["rate_per_hour"], f"{where}.rate_per_hour")
         hours = int(_number(spec.get("hours", 24), f"{where}.hours", low=1, integer=True))
-        start = int(_number(spec.get("start_hour", 0), f"{where}.start_hour", integer=True))
+        start = int(_number(spec.get("start_hour", 0), f"{where}.start_hour", high=_LAST_HOUR,
+                            integer=True))
         return ArrivalProfile.constant(rate * scale, hours, start)
     per_hour = _mapping(spec.get("per_hour"), f"{where}.per_hour")
     counts = {

@@ -214,7 +214,9 @@ def load_latency_csv(path: str | Path, name: str | None = None) -> Distribution:
             rows = list(reader)
     except OSError as exc:
         raise LatencyFileError(f"cannot read latency file {source}: {exc.strerror or exc}") from exc
-    except (UnicodeDecodeError, csv.Error) as exc:
+    except UnicodeDecodeError as exc:
+        raise LatencyFileError(f"{source}: not a CSV text file (not UTF-8 text)") from exc
+    except csv.Error as exc:
         raise LatencyFileError(f"{source}: not a CSV text file ({exc})") from exc
     lowered = {column.lower(): column for column in header}
     if "latency_ms" in lowered:

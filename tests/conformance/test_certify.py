@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import os
 import re
 import signal
 import subprocess
@@ -122,6 +123,18 @@ def test_bad_options_are_one_line_exit_2(tmp_path: Path, args: list[str], messag
     assert done.returncode == 2 and message in done.stderr, done.stderr
     assert len(done.stderr.strip().splitlines()) == 1 and "Traceback" not in done.stderr
     assert not (tmp_path / "report" / "report.json").exists()
+
+
+def test_a_named_pipe_where_the_report_goes_is_refused_up_front(tmp_path: Path) -> None:
+    """junit.xml (pytest's) or report.json renamed over a pipe or a device: refused, kept."""
+    report = tmp_path / "report"
+    report.mkdir()
+    os.mkfifo(report / "junit.xml")
+    done = certify(report)
+    assert done.returncode == 2, done.stderr
+    assert done.stderr.strip() == (f"Error: --report {report}: {report / 'junit.xml'} is not a "
+                                   "regular file")
+    assert [p.name for p in report.iterdir()] == ["junit.xml"]
 
 
 def test_an_insurer_that_does_not_say_its_gateway_auth_is_refused_up_front(

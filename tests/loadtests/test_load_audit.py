@@ -7,7 +7,9 @@ from __future__ import annotations
 
 import csv
 import json
+import os
 import socket
+import stat
 import subprocess
 import sys
 import textwrap
@@ -91,6 +93,17 @@ def test_a_duration_of_zero_says_more_than_0_seconds(tmp_path: Path) -> None:
 
 
 # --- checked before locust starts -----------------------------------------------------------
+
+def test_a_named_pipe_among_the_report_files_is_refused_and_kept(tmp_path: Path) -> None:
+    """The run would remove it as an earlier run's file, then write a plain file there."""
+    os.mkfifo(tmp_path / "summary.json")
+    code, output, line = load("--target", "insurer", "--duration", "1s", "--data-dir",
+                              tmp_path / "data", "--report", tmp_path)
+    assert code == 2 and line == (f"Error: --report {tmp_path}: {tmp_path / 'summary.json'} is "
+                                  "not a regular file"), output
+    assert [p.name for p in tmp_path.iterdir()] == ["summary.json"]
+    assert stat.S_ISFIFO((tmp_path / "summary.json").stat().st_mode)
+
 
 def test_a_data_dir_without_the_insurers_files_is_refused_before_the_run(tmp_path: Path) -> None:
     """Not discovered by locust's workers at the end of the run: at once, exit 2."""

@@ -4,12 +4,20 @@ check, list, schema."""
 from __future__ import annotations
 
 import json
+import os
+import stat
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
+from click.testing import CliRunner, Result
 
 from cardsettle.cli import main
+from scenarios.his_process import free_port
+from tests.one_line import one_error_line
+
+
+def run(*args: str | Path) -> Result:
+    return CliRunner().invoke(main, ["scenario", "run", *(str(a) for a in args)])
 
 
 def test_run_a_library_scenario_writes_result_json(tmp_path: Path) -> None:
@@ -102,3 +110,112 @@ def test_an_insurer_url_that_is_not_the_insurer_says_so() -> None:
         with pytest.raises(HarnessError, match="not a cardsettle mock insurer's admin API"):
             admin.set_faults([])
         admin.close()
+
+
+@pytest.mark.parametrize(("option", "url", "says"), [
+    ("--his-url", "nope", "--his-url must be http(s)://HOST:PORT, got 'nope'"),
+    ("--insurer-url", "127.0.0.1:8080", "--insurer-url must be http(s)://HOST:PORT, got "
+                                        "'127.0.0.1:8080'"),
+    ("--his-url", "http://127.0.0.1:{port}", "--his-url http://127.0.0.1:{port}: no HIS driver "
+     "API answers there (GET http://127.0.0.1:{port}/his/v1/info: no answer: Connection refused)"),
+    ("--insurer-url", "http://127.0.0.1:{port}", "--insurer-url http://127.0.0.1:{port}: no "
+                                                 "answer (Connection refused)"),
+])
+def test_a_server_url_that_is_wrong_or_silent_is_refused_before_anything_is_written(
+        tmp_path: Path, option: str, url: str, says: str) -> None:
+    """As certify: the URL's shape and an answer there are checked first — one line naming
+    the option, no HTTP library's wording, no half-written report folder."""
+    port = free_port()
+    result = run("refused-items", option, url.format(port=port), "--report", tmp_path / "r",
+                 "--no-progress")
+    assert result.exit_code == 2
+    assert one_error_line(result) == f"Error: {says.format(port=port)}"
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_his_command_that_exits_at_once_leaves_no_half_written_folder(tmp_path: Path) -> None:
+    """The data, the insurer's database and its lock are gone; what was in the folder before
+    stays; the HIS printed nothing, so no empty log is pointed to or kept."""
+    report = tmp_path / "r"
+    report.mkdir()
+    (report / "mine.txt").write_text("kept")
+    result = run("refused-items", "--his-command", "false {port}", "--report", report,
+                 "--no-progress")
+    assert result.exit_code == 2
+    line = one_error_line(result)
+    assert "--his-command exited with 1 before its driver API answered" in line
+    assert line.endswith("it printed nothing")
+    assert [p.name for p in report.iterdir()] == ["mine.txt"]
+
+
+def test_a_his_command_that_says_why_it_stopped_keeps_only_its_log_and_says_so(
+        tmp_path: Path) -> None:
+    report = tmp_path / "new" / "r"
+    result = run("refused-items", "--his-command", "sh -c 'echo no licence file; exit 3' {port}",
+                 "--report", report, "--no-progress")
+    assert result.exit_code == 2
+    line = one_error_line(result)
+    log = report / "his.log"
+    assert "exited with 3" in line and f"no licence file (all of it: {log})" in line
+    assert line.endswith(f"kept {log}; the rest of what this run wrote was removed")
+    assert [p.name for p in report.iterdir()] == ["his.log"]
+    assert log.read_text() == "no licence file\n"
+
+
+@pytest.mark.skipif(not Path("/proc/self").is_dir(), reason="needs Linux's /proc")
+def test_a_report_folder_that_cannot_be_created_names_the_option() -> None:
+    for args in (["scenario", "run", "refunds", "--report", "/proc/x", "--no-progress"],
+                 ["demo", "-o", "/proc/x"]):
+        result = CliRunner().invoke(main, args)
+        assert result.exit_code == 2
+        option = "--out" if args[0] == "demo" else "--report"
+        assert one_error_line(result) == (f"Error: {option} /proc/x: cannot write there (No such "
+                                          "file or directory)")
+
+
+def test_a_named_pipe_where_result_json_goes_is_refused_before_anything_runs(
+        tmp_path: Path) -> None:
+    os.mkfifo(tmp_path / "result.json")
+    result = run("refunds", "--report", tmp_path, "--no-progress")
+    assert result.exit_code == 2
+    assert one_error_line(result) == (f"Error: --report {tmp_path}: {tmp_path / 'result.json'} is "
+                                      "not a regular file")
+    assert [p.name for p in tmp_path.iterdir()] == ["result.json"]
+    assert stat.S_ISFIFO((tmp_path / "result.json").stat().st_mode)
+
+
+SCENARIO = """scenario: x
+title: t
+date: "2026-03-02"
+visits:
+  - {id: a, at: "08:05", person: {}}
+"""
+
+
+def test_a_fault_on_a_transaction_the_insurer_does_not_serve_is_refused(tmp_path: Path) -> None:
+    """``infno: "2270"`` (a typo of 2207) would never fire: refused, naming the known codes."""
+    path = tmp_path / "typo.yaml"
+    path.write_text(SCENARIO + 'timeline:\n  - at: "08:00"\n    faults:\n      - {id: lose, '
+                    'match: {infno: ["2207", "2270"]}, effect: {kind: lose_answer, how: close}}\n',
+                    "utf-8")
+    result = CliRunner().invoke(main, ["scenario", "check", str(path)])
+    assert result.exit_code == 2
+    line = one_error_line(result)
+    assert line.startswith(f"Error: {path}: timeline[0].faults: faults[0] (id 'lose'): "
+                           "match.infno[1]: unknown transaction '2270', so the fault would never "
+                           "fire (the insurer serves: 9001, 9002, 1101, 2201, ")
+    assert "2207, 2207A, 2208" in line
+
+
+def test_a_data_file_with_a_byte_order_mark_is_named_so(tmp_path: Path) -> None:
+    from simulator.institutions import generate_institutions
+
+    institutions = tmp_path / "institutions.jsonl"
+    institutions.write_bytes(b"\xef\xbb\xbf" + b"".join(
+        json.dumps(r).encode() + b"\n" for r in generate_institutions(6, 1)))
+    path = tmp_path / "bom.yaml"
+    path.write_text(SCENARIO + f"data:\n  institutions: {{file: {institutions}}}\n", "utf-8")
+    result = CliRunner().invoke(main, ["scenario", "check", str(path)])
+    assert result.exit_code == 2
+    assert one_error_line(result) == (f"Error: {institutions}: starts with a UTF-8 byte-order mark "
+                                      "(BOM): save it as UTF-8 without one (JSON lines have none)")

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import importlib
 import json
+import os
 import re
 import socket
 import time
@@ -36,6 +37,7 @@ from simulator.his.operations import (
     SettleInput,
 )
 from simulator.his.variants import VARIANTS
+from tests.one_line import one_error_line
 
 CLOCKS = Clocks(datetime.now, time.monotonic, time.sleep, time.time)
 FAST = 1000.0  # a 25-minute drill in 1.5 s
@@ -383,3 +385,60 @@ def test_every_library_fault_has_a_name_the_console_shows() -> None:
                 name = str(fault.get("name") or "")
                 assert "/" in name and name.isascii() is False, (found.id, fault)
 
+
+
+@pytest.mark.parametrize(("institution", "said"), [
+    ("H000", "--institution H000: not an institution code (fixmedins_code: H and 11 digits, "
+             "e.g. H11010700001)"),
+    ("H99999999999", "--institution H99999999999: not an institution of the drill's data (its "
+                     "institutions: H11011200001, H11011200002, H11010100001, H11010700001, "
+                     "H11010100002, H11010100003)"),
+    ("H11011200001", "--institution H11011200001: the drill's HIS is institution H11010700001 "
+                     "(the one whose messages the debrief counts): leave --institution out, or "
+                     "give H11010700001"),
+])
+def test_an_institution_whose_messages_the_debrief_would_not_see_is_refused(
+        institution: str, said: str, tmp_path: Path) -> None:
+    """Before: exit 0 and an empty debrief (totals {}, a wrong money at risk). Now one line
+    naming the option, before the drill's header, nothing written."""
+    result = CliRunner().invoke(main, ["drill", "run", "dayend-unbalanced", "--institution",
+                                       institution, "--accelerate", "1000",
+                                       "--report", str(tmp_path / "r")])
+    assert result.exit_code == 2
+    assert one_error_line(result) == f"Error: {said}"
+    assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.skipif(not Path("/proc/self").is_dir(), reason="needs Linux's /proc")
+def test_a_report_folder_that_cannot_be_created_is_named_before_the_drill_starts() -> None:
+    result = CliRunner().invoke(main, ["drill", "run", "signin-invalidated", "--report",
+                                       "/proc/x"])
+    assert result.exit_code == 2
+    assert one_error_line(result) == ("Error: --report /proc/x: cannot write there (No such file "
+                                      "or directory)")
+
+
+def test_a_named_pipe_where_the_debrief_goes_is_refused(tmp_path: Path) -> None:
+    os.mkfifo(tmp_path / "debrief.json")
+    result = CliRunner().invoke(main, ["drill", "run", "signin-invalidated", "--accelerate",
+                                       "1000", "--report", str(tmp_path)])
+    assert result.exit_code == 2
+    assert one_error_line(result) == (f"Error: --report {tmp_path}: {tmp_path / 'debrief.json'} "
+                                      "is not a regular file")
+    assert [p.name for p in tmp_path.iterdir()] == ["debrief.json"]
+
+
+@pytest.mark.parametrize(("phase", "said"), [
+    ("{name: a, minutes: 5, faults: [{id: lose, match: {infno: '2270'}, effect: refuse}]}",
+     "phases[0].faults: faults[0] (id 'lose'): match.infno: unknown transaction '2270', so the "
+     "fault would never fire (the insurer serves: 9001, 9002, 1101, 2201, "),
+    ("{name: a, minutes: 1e12}",
+     "phases[0].minutes: '1e12' is not of type 'number' (YAML reads 1e12 as text, not a number: "
+     "write it with a decimal point, 1.0e+12, or in full)"),
+])
+def test_drill_check_says_where_and_what(phase: str, said: str, tmp_path: Path) -> None:
+    path = tmp_path / "d.yaml"
+    path.write_text(f"drill: x\ntitle: t\nphases:\n - {phase}\n", "utf-8")
+    result = CliRunner().invoke(main, ["drill", "check", str(path)])
+    assert result.exit_code == 2
+    assert one_error_line(result).startswith(f"Error: {path}: {said}")

@@ -9,6 +9,7 @@ import stat
 from datetime import datetime
 from pathlib import Path
 
+import pytest
 from rich.console import Console
 
 from mock_insurer.refusals import LABELS as REFUSAL_LABELS
@@ -16,6 +17,7 @@ from mock_insurer.refusals import TEXTS
 from scenarios.checks import CHECKS
 from scenarios.records import CheckResult, DayEndRecord, RunResult, VisitRecord
 from scenarios.report import CHECK_LABELS, atomic_write, refusal_label, render
+from simulator.output import NotRegularFileError
 
 
 def visit(n: int, outcome: str, refusal: str | None = None, dept: str = "A03") -> VisitRecord:
@@ -87,3 +89,13 @@ def test_reports_are_readable_by_colleagues(tmp_path: Path) -> None:
         os.umask(previous)
     assert stat.S_IMODE((tmp_path / "report.json").stat().st_mode) == 0o644
     assert (tmp_path / "report.json").read_text() == "{}"
+
+
+def test_a_report_never_replaces_a_named_pipe(tmp_path: Path) -> None:
+    """result.json, report.html, the debrief and the month report are renamed into place
+    through the one writer that refuses a device or a pipe (simulator.output)."""
+    os.mkfifo(tmp_path / "report.json")
+    with pytest.raises(NotRegularFileError, match=r"report\.json: not a regular file"):
+        atomic_write(tmp_path / "report.json", "{}")
+    assert stat.S_ISFIFO((tmp_path / "report.json").stat().st_mode)
+    assert [p.name for p in tmp_path.iterdir()] == ["report.json"]

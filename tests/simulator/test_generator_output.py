@@ -4,6 +4,9 @@ existing file is kept as it was."""
 from __future__ import annotations
 
 import errno
+import os
+import re
+import stat
 from pathlib import Path
 
 import pytest
@@ -11,7 +14,7 @@ import pytest
 from simulator import appending as appending_module
 from simulator import population as population_module
 from simulator.errors import OutputError
-from simulator.output import atomic_output
+from simulator.output import NotRegularFileError, atomic_output
 from simulator.persons import Layout, PopulationSpec
 from simulator.population import write_population
 
@@ -81,3 +84,24 @@ def test_a_full_disk_mid_population_is_one_clear_error_and_leaves_no_file(
     with pytest.raises(OutputError, match="No space left on device"):
         write_population(tmp_path / "p.jsonl", 60_000, 1, workers=workers)
     assert list(tmp_path.iterdir()) == []
+
+
+def test_a_named_pipe_is_refused_and_left_as_it_is(tmp_path: Path) -> None:
+    """Renaming a finished file over a device or a named pipe would put a plain file in its
+    place: the target is refused before anything is written, and stays a pipe."""
+    pipe = tmp_path / "pipe"
+    os.mkfifo(pipe)
+    with pytest.raises(NotRegularFileError, match=f"^{re.escape(str(pipe))}: not a regular file$"), \
+            atomic_output(pipe) as out:
+        out.write(b"never")
+    assert stat.S_ISFIFO(pipe.stat().st_mode)
+    assert [p.name for p in tmp_path.iterdir()] == ["pipe"]
+
+
+def test_a_pipe_made_while_writing_is_not_replaced_either(tmp_path: Path) -> None:
+    target = tmp_path / "x.jsonl"
+    with pytest.raises(NotRegularFileError), atomic_output(target) as out:
+        out.write(b"half")
+        os.mkfifo(target)
+    assert stat.S_ISFIFO(target.stat().st_mode)
+    assert [p.name for p in tmp_path.iterdir()] == ["x.jsonl"]

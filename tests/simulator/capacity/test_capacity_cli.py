@@ -56,3 +56,18 @@ def test_bad_input_one_line(tmp_path: Path) -> None:
     result = run("--arrival-rate", "30", "--hours", "100", "--json", tmp_path / "p.json")
     assert result.exit_code != 0 and "at most 48" in result.output
     assert list(tmp_path.iterdir()) == []
+
+
+def test_a_target_not_met_in_some_hour_exits_1_with_the_plan_written(tmp_path: Path) -> None:
+    """As certify and finance month: the verdict in the exit status, the plan still written
+    (docs/windows.md)."""
+    scenario = tmp_path / "clinic.yaml"
+    scenario.write_text(SCENARIO, encoding="utf-8")
+    out = tmp_path / "plan.json"
+    result = run("--scenario", scenario, "-r", 2, "--target-wait", 0, "--target-share", 1,
+                 "--max-windows", 1, "--json", out)
+    assert result.exit_code == 1, result.output
+    assert "target NOT met in 08:00, 09:00" in result.output and f"wrote {out}" in result.output
+    document = orjson.loads(out.read_bytes())
+    assert document["plan"]["met"] is False and document["plan"]["unmet_hours"] == ["08:00", "09:00"]
+    assert "Exit 0 when the plan meets the target in every hour; 1 when" in run("--help").output

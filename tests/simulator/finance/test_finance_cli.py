@@ -3,6 +3,8 @@ reproducibility, --from-month, and bad input as one line, exit 2, nothing writte
 
 from __future__ import annotations
 
+import os
+import stat
 from pathlib import Path
 
 import orjson
@@ -120,11 +122,13 @@ def _big_day() -> list[dict[str, str]]:
      "must be at most 1000000000000"),
     ("params.yaml", "claims: {weekday_profile: {mon: 1.0e+30}}\n", "claims.weekday_profile.mon",
      "must be at most 100"),
+    ("params.yaml", "claims: {weekday_profile: {value: {mon: -1}}}\n",  # the bad value, not
+     "claims.weekday_profile.mon", "must be at least 0, got -1"),     # "tue: missing" first
     ("month.json", _month_json(daily=_big_day()), "daily[0].claimed",
      "must be at most 1000000000000 yuan"),
     ("month.json", _month_json(claimed="1e400"), "claimed", "must be at most 1000000000000"),
 ], ids=["daily_level-1e400", "daily_level-32-digits", "base_amount", "weekday-factor",
-        "daily-claimed", "claimed"])
+        "weekday-negative-in-a-whole-profile", "daily-claimed", "claimed"])
 def test_out_of_range_money_is_one_line_naming_the_field(
     tmp_path: Path, name: str, text: str, field: str, says: str
 ) -> None:
@@ -157,6 +161,9 @@ def test_month_period_out_of_range_names_period_and_the_range(
 
 @pytest.mark.parametrize(("text", "says"), [
     ("years: {2027: {working: [2027-01-04]}}", "years.2027.working[0]: 2027-01-04 is a Monday"),
+    ("", "the file is empty (expected years: {YEAR: {holidays: [...], working: [...]}}, as "
+         "simulator/data/holidays.yaml)"),
+    ("years:\n", "years: expected a mapping, got nothing"),
     ("years: {2027: {holidays: [{from: 2027-02-30}]}}",
      "years.2027.holidays[0].from: expected a date YYYY-MM-DD, got '2027-02-30'"),
 ])
@@ -168,3 +175,40 @@ def test_month_bad_holidays_file_names_the_key(tmp_path: Path, text: str, says: 
     assert result.exit_code == 2
     assert one_error_line(result).startswith(f"Error: --holidays: {path}: {says}")
     assert [p.name for p in tmp_path.iterdir()] == ["holidays.yaml"]
+
+
+def test_a_month_file_that_is_not_text_says_so(tmp_path: Path) -> None:
+    path = tmp_path / "month.json"
+    path.write_bytes(b"\x00\xff\xfe\x89PNG")
+    result = run("--from-month", path, "--report", tmp_path / "out")
+    assert result.exit_code == 2
+    assert one_error_line(result) == (f"Error: {path}: not UTF-8 text (a month file is month.json "
+                                      "of `cardsettle finance month`)")
+
+
+def test_a_month_file_saved_with_a_byte_order_mark_is_read(tmp_path: Path) -> None:
+    month = tmp_path / "month.json"
+    month.write_bytes(b"\xef\xbb\xbf" + orjson.dumps(month_file_data()))
+    result = run("--from-month", month, "--report", tmp_path / "out", "-q")
+    assert result.exit_code == 0, result.output
+
+
+@pytest.mark.skipif(not Path("/proc/self").is_dir(), reason="needs Linux's /proc")
+def test_month_names_a_report_folder_it_cannot_create() -> None:
+    result = CliRunner().invoke(finance, ["month", "--report", "/proc/x"])
+    assert result.exit_code == 2
+    assert one_error_line(result) == ("Error: --report /proc/x: cannot write there (No such file "
+                                      "or directory)")
+
+
+@pytest.mark.parametrize(("command", "name"), [("month", "month.json"),
+                                                ("cashflow", "cashflow_refusals.png")])
+def test_a_named_pipe_among_the_report_files_is_refused_before_the_run(
+        tmp_path: Path, command: str, name: str) -> None:
+    os.mkfifo(tmp_path / name)
+    result = CliRunner().invoke(finance, [command, "--report", str(tmp_path)])
+    assert result.exit_code == 2
+    assert one_error_line(result) == (f"Error: --report {tmp_path}: {tmp_path / name} is not a "
+                                      "regular file")
+    assert [p.name for p in tmp_path.iterdir()] == [name]
+    assert stat.S_ISFIFO((tmp_path / name).stat().st_mode)

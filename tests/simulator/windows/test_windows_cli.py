@@ -3,6 +3,8 @@ beside it, reproducibility, and bad input as one line with a non-zero exit and n
 
 from __future__ import annotations
 
+import os
+import stat
 from pathlib import Path
 
 import orjson
@@ -101,6 +103,12 @@ def test_bad_options_are_one_line_and_write_nothing(tmp_path: Path, args: list[s
         ("arrivals: {per_hour: {'08': -3}}", "arrivals.per_hour.08: must be >= 0"),
         ("arrivals: [1, 2\n", "not valid YAML"),
         ("kinds: {card: {steps: [fly]}}", "unknown step 'fly'"),
+        ("arrivals: {per_hour: {'08': 5, '48': 10}}",
+         'arrivals.per_hour: hour \'48\' is not an hour of the day (hours run "00" to "47"'),
+        ("staffing: {hours: {'50': 3}}",
+         'staffing.hours: hour \'50\' is not an hour of the day (hours run "00" to "47"'),
+        ("arrivals: {rate_per_hour: 10, hours: 2, start_hour: 48}",
+         "arrivals.start_hour: must be between 0 and 47, got 48"),
     ],
 )
 def test_bad_scenario_files(tmp_path: Path, text: str, message: str) -> None:
@@ -292,3 +300,19 @@ def test_a_latency_csv_of_the_scenario_file_is_found_from_a_planned_scenario_els
     assert "csv: ../load/latency_ms.csv\n" in planned.read_text("utf-8")
     result = run("--scenario", planned, "-r", 1, "--json", tmp_path / "check.json", "-q")
     assert result.exit_code == 0, result.output
+
+
+def test_a_named_pipe_as_an_output_is_refused_and_left_a_pipe(tmp_path: Path) -> None:
+    """Renaming the report over a pipe (or a device) would replace it: refused before the
+    run, one line naming the option, exit 2, nothing written."""
+    os.mkfifo(tmp_path / "day.json")
+    result = run("--scenario", SMALL, "-r", 1, "--json", tmp_path / "day.json")
+    assert result.exit_code == 2
+    assert one_error_line(result) == f"Error: --json {tmp_path / 'day.json'}: not a regular file"
+    os.mkfifo(tmp_path / "day.svg")
+    result = run("--scenario", SMALL, "-r", 1, "--json", tmp_path / "o.json", "--plot", tmp_path / "day")
+    assert result.exit_code == 2
+    assert one_error_line(result) == (f"Error: --plot {tmp_path / 'day'}: {tmp_path / 'day.svg'} is "
+                                      "not a regular file")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["day.json", "day.svg"]
+    assert all(stat.S_ISFIFO(p.stat().st_mode) for p in tmp_path.iterdir())
