@@ -18,6 +18,7 @@ from cardsettle.cli.generate import generate
 from cardsettle.cli.his import his
 from cardsettle.cli.insurer import insurer
 from cardsettle.cli.load import load
+from cardsettle.cli.policy import policy
 from cardsettle.cli.scenario import scenario
 from cardsettle.cli.windows import plan, simulate
 
@@ -34,6 +35,7 @@ def main() -> None:
     Parts:
       generate   synthetic persons, cards, institutions, catalogue
       insurer    the mock insurer center (national interface)
+      policy     policy profiles: run a region's worked cases
       his        the reference HIS (serves the HIS driver API)
       simulate   the cashier-window model (SimPy)
       plan       window plans per hour that meet a wait target
@@ -48,6 +50,7 @@ def main() -> None:
 
 main.add_command(generate)
 main.add_command(insurer)
+main.add_command(policy)
 main.add_command(demo)
 main.add_command(his)
 main.add_command(simulate)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from dataclasses import replace
 from datetime import date, datetime
 from pathlib import Path
@@ -10,18 +11,23 @@ from pathlib import Path
 import click
 
 from cardsettle.cli.errors import OneLineGroup, clean_errors
+from cardsettle.cli.options import SEED
+from cardsettle.cli.outputs import make_output_dir, undone_on_failure
 from mock_insurer.gateway import Insurer, InsurerConfig
-from mock_insurer.gateway.app import ledger_holds_data
+from mock_insurer.gateway.app import check_inputs, ledger_holds_data
+from mock_insurer.gateway.loading import check_data_files
 from mock_insurer.gateway.worker import APP_FACTORY, CONFIG_ENV, WorkerSpec, encode_config
 from mock_insurer.ledger.engine import shown_url
+from mock_insurer.policy import Profile
 from mock_insurer.server import check_listen, run
 from mock_insurer.transactions import Settings
 from mock_insurer.wire.timefmt import china_now
 from simulator.catalogue import write_catalogue
-from simulator.institutions import write_institutions
+from simulator.institutions import load_institutions, write_institutions
+from simulator.persons import MAX_COUNT as MAX_PERSONS
 from simulator.population import write_population
 
-__all__ = ["insurer"]
+__all__ = ["insurer", "not_in_force_note"]
 
 ENDPOINT = "/fsi/api/rsfComIfsService/callService"
 
@@ -31,17 +37,31 @@ def insurer() -> None:
     """The mock insurer center speaking the national interface."""
 
 
-def default_files(data_dir: Path, seed: int, persons: int) -> dict[str, Path]:
-    """Generate (once, seeded) the default institutions, catalogue and population."""
+def default_files(data_dir: Path, seed: int, persons: int, *,
+                  given: Mapping[str, Path | None] | None = None) -> dict[str, Path]:
+    """The data files to load: those ``given``, and the seeded defaults generated (once) into
+    ``data_dir`` for the others. Without a catalogue, one is generated for the institutions in
+    use — the default ones, or those of a given institutions file (a catalogue of its own,
+    ``catalogue-SEED-for-NAME.jsonl``: the default catalogue maps only the default
+    institutions)."""
+    given = dict(given or {})
     data_dir.mkdir(parents=True, exist_ok=True)
-    paths = {"institutions": data_dir / f"institutions-{seed}.jsonl",
-             "catalogue": data_dir / f"catalogue-{seed}.jsonl",
-             "population": data_dir / f"persons-{seed}-{persons}.jsonl"}
-    institutions = write_institutions(paths["institutions"], seed=seed)
-    if not paths["catalogue"].exists():
-        write_catalogue(paths["catalogue"], seed=seed, institutions=institutions)
-    if not paths["population"].exists():
-        write_population(paths["population"], persons, seed=seed, workers=1)
+    paths = {key: value for key, value in given.items() if value is not None}
+    own = paths.get("institutions")
+    if "institutions" not in paths:
+        paths["institutions"] = data_dir / f"institutions-{seed}.jsonl"
+        institutions = write_institutions(paths["institutions"], seed=seed)
+    elif "catalogue" not in paths:
+        institutions = load_institutions(paths["institutions"])
+    if "catalogue" not in paths:
+        name = f"catalogue-{seed}.jsonl" if own is None else f"catalogue-{seed}-for-{own.stem}.jsonl"
+        paths["catalogue"] = data_dir / name
+        if own is not None or not paths["catalogue"].exists():
+            write_catalogue(paths["catalogue"], seed=seed, institutions=institutions)
+    if "population" not in paths:
+        paths["population"] = data_dir / f"persons-{seed}-{persons}.jsonl"
+        if not paths["population"].exists():
+            write_population(paths["population"], persons, seed=seed, workers=1)
     return paths
 
 
@@ -61,7 +81,8 @@ def default_files(data_dir: Path, seed: int, persons: int) -> dict[str, Path]:
 @click.option("--institutions", type=click.Path(dir_okay=False, exists=True, path_type=Path),
               help="Institutions JSONL (cardsettle generate institutions). Default: generated.")
 @click.option("--policy", default="beijing", show_default=True,
-              help="Policy profile name or YAML file.")
+              help="Policy profile: a packaged one's name (beijing, hebei, national) or a "
+                   "YAML file (docs/policy.md).")
 @click.option("--auth", type=click.Choice(["none", "tif", "apikey"]), default="none",
               show_default=True, help="Gateway authentication.")
 @click.option("--mode", type=click.Choice(["strict", "tolerant"]), default="strict",
@@ -79,8 +100,8 @@ def default_files(data_dir: Path, seed: int, persons: int) -> dict[str, Path]:
                    "kill -9 of the insurer (WAL) but not a power loss, and is faster.")
 @click.option("--business-date", type=click.DateTime(["%Y-%m-%d"]), default=None,
               help="Start on this business date (time of day follows the wall clock).")
-@click.option("--seed", default=1, show_default=True, help="Seed of the default data.")
-@click.option("--persons", default=1000, show_default=True, type=click.IntRange(1),
+@click.option("--seed", default=1, show_default=True, type=SEED, help="Seed of the default data.")
+@click.option("--persons", default=1000, show_default=True, type=click.IntRange(1, MAX_PERSONS),
               help="Size of the default population.")
 @click.option("--fresh", is_flag=True, help="Start a new, empty ledger (drops the old one).")
 @click.option("--workers", default=1, show_default=True, type=click.IntRange(1),
@@ -106,7 +127,11 @@ def serve(host: str, port: int, data_dir: Path, db_url: str | None, population: 
         raise click.ClickException(
             f"--workers {workers} needs a PostgreSQL ledger (--db postgresql://...): SQLite "
             "has one writer at a time, so more processes would only queue on its lock")
-    data_dir.mkdir(parents=True, exist_ok=True)
+    # the profile and the files given, checked before anything is generated, written or
+    # dropped (--fresh): a refused start leaves the ledger and the data directory as they were
+    profile = check_inputs(InsurerConfig(db_url=url, population=population, catalogue=catalogue,
+                                         institutions=institutions, policy=policy))
+    made = make_output_dir("--data-dir", data_dir)
     files = {"population": population, "catalogue": catalogue, "institutions": institutions}
     continuing = not fresh and ledger_holds_data(url)
     if continuing and any(files.values()):
@@ -114,8 +139,13 @@ def serve(host: str, port: int, data_dir: Path, db_url: str | None, population: 
             f"the ledger {shown_url(url)} already holds data: pass --fresh to start a new ledger with "
             "these files, or leave the files out to continue it")
     if not continuing:
-        defaults = default_files(data_dir, seed, persons)
-        files = {key: value or defaults[key] for key, value in files.items()}
+        with undone_on_failure(data_dir, made):
+            resolved = default_files(data_dir, seed, persons, given=files)
+            if any(files.values()) and not all(files.values()):
+                # given files beside generated ones: check them together (a given catalogue's
+                # mappings against the institutions in use) before --fresh drops anything
+                check_data_files(**resolved)
+        files = dict(resolved)
     settings = Settings(mode="tolerant" if mode == "tolerant" else "strict",
                         require_signin=not no_signin_check,
                         amounts_check="warn" if amounts_check == "warn" else "refuse")
@@ -126,10 +156,10 @@ def serve(host: str, port: int, data_dir: Path, db_url: str | None, population: 
                            durability=durability)
     start_date = (date(business_date.year, business_date.month, business_date.day)
                   if business_date is not None else None)
-    app = Insurer.open(config)  # creates the ledger and loads the files, once
+    app = Insurer.open(config, profile=profile)  # creates the ledger and loads the files, once
     if start_date is not None:
         app.clock.set_business_date(start_date)
-    _announce(app, host, port, url, continuing)
+    _announce(app, host, port, url, continuing, profile)
     if workers == 1:
         run(app, host=host, port=port, log_level=log_level)
         return
@@ -145,7 +175,26 @@ def serve(host: str, port: int, data_dir: Path, db_url: str | None, population: 
     run(APP_FACTORY, host=host, port=port, workers=workers, factory=True, log_level=log_level)
 
 
-def _announce(app: Insurer, host: str, port: int, url: str, continuing: bool) -> None:
+def not_in_force_note(profile: Profile, day: date) -> str:
+    """One line saying which parameters of ``profile`` have no value yet on the business date
+    ``day`` and from when the profile is in force in full; "" when every one is in force."""
+    later = profile.not_in_force_on(day)
+    if not later:
+        return ""
+    full = profile.in_force_from().isoformat()
+    if len(later) == len(profile.leaves()):
+        return (f"the policy profile has no parameters in force on the business date "
+                f"{day.isoformat()}: its first values hold from "
+                f"{min(leaf.first_day for leaf in later).isoformat()}, all from {full}; until "
+                "then 2204-2207 are refused (policy_not_in_force)")
+    more = f" and {len(later) - 1} more" if len(later) > 1 else ""
+    return (f"on the business date {day.isoformat()} the policy profile has no value yet for "
+            f"{later[0].path} (from {later[0].first_day.isoformat()}){more}; it is in force in "
+            f"full from {full}, and until then what needs them is refused (policy_not_in_force)")
+
+
+def _announce(app: Insurer, host: str, port: int, url: str, continuing: bool,
+              profile: Profile) -> None:
     counts = app.counts()
     echo = click.echo
     echo(f"cardsettle mock insurer — national interface on http://{host}:{port}{ENDPOINT}")
@@ -158,6 +207,10 @@ def _announce(app: Insurer, host: str, port: int, url: str, continuing: bool) ->
     echo(f"  mode     {settings.mode}; auth {app.config.auth}; sign-in "
          f"{'required' if settings.require_signin else 'not required'}; business time "
          f"{app.clock.now():%Y-%m-%d %H:%M:%S}")
+    echo(f"  policy   {profile.label}")
+    note = not_in_force_note(profile, app.clock.now().date())
+    if note:
+        echo(f"  note     {note}")
     echo(f"  admin    {'bearer token required' if app.config.admin_token else 'loopback only'}"
          f" (pid {os.getpid()})")
     echo("  institutions (fixmedins_code, tier, name, TIF paasid/token, apikey):")

@@ -138,7 +138,7 @@ class Controller:
             "mode": switches.pop("mode"), "switches": switches,
             "gateway_auth": insurer.service.auth.mode,
             "admin_auth": "token" if insurer.config.admin_token else "loopback",
-            "policy": insurer.config.policy, "area": insurer.config.area,
+            "policy": insurer.service.reference.profile.label, "area": insurer.config.area,
             "processes": insurer.config.processes,
             "ledger": {"backend": insurer.ledger.dialect, "counts": insurer.counts()},
             "faults_armed": insurer.service.faults.has_active,

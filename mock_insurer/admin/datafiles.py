@@ -5,9 +5,9 @@ with a JSONL file, given as the request body or as a path on the insurer's machi
 same loaders as the insurer's start (:mod:`mock_insurer.gateway.loading`); then the service's
 in-memory copies are refreshed (the institutions it serves, the catalogue and policy it
 prices with). Before anything is written the file is read once to find what the loaders
-would stumble on (an empty file, a duplicate key, a catalogue item the policy engine cannot
-use, a misshapen card or counter), so that a bad file is refused with its line and nothing
-changes.
+would stumble on (an empty file, a device instead of a file, a record nested too deep); the
+loaders refuse every other bad record — a duplicate key included — with its line, and write
+nothing then.
 
 A reset empties every business table and puts each personal account and year-to-date counter
 back to its opening value: the current value minus the sum of its recorded movements (every
@@ -19,7 +19,6 @@ was started with.
 from __future__ import annotations
 
 import os
-import re
 import stat
 import tempfile
 import threading
@@ -39,7 +38,6 @@ from mock_insurer.gateway.loading import (
 )
 from mock_insurer.gateway.reference import build_reference
 from mock_insurer.ledger import load_json, queries
-from mock_insurer.policy import CatalogueEntry, CatalogueRecordError
 from mock_insurer.wire.errors import WireEncodeError
 from mock_insurer.wire.jsonio import dumps
 
@@ -80,7 +78,7 @@ class DataFiles:
                 return self._load(kind, path, "body")
 
     def _load(self, kind: str, path: Path, shown: str) -> dict[str, Any]:
-        _scan(kind, path, shown)
+        _scan(path, shown)
         ledger = self.insurer.ledger
         try:
             if kind == "institutions":
@@ -149,11 +147,9 @@ def _where(message: str, shown: str) -> str:
 
 MAX_RECORD_DEPTH = 16
 """Deepest nesting of lists and objects accepted in a data record (the generator's are 3)."""
-_YEAR = re.compile(r"[0-9]{4}")
-_KEYS = {"institutions": "fixmedins_code", "population": "psn_no"}
 
 
-def _scan(kind: str, path: Path, shown: str) -> None:
+def _scan(path: Path, shown: str) -> None:
     """Refuse what the loaders would not catch, or would catch only after writing."""
     try:
         handle = path.open("rb")
@@ -162,7 +158,6 @@ def _scan(kind: str, path: Path, shown: str) -> None:
     if not stat.S_ISREG(os.fstat(handle.fileno()).st_mode):  # /dev/zero would never end
         handle.close()
         raise Unprocessable(f"{shown}: cannot read (not a regular file)", where=shown)
-    seen: dict[tuple[str, str], int] = {}
     records = 0
     with handle:
         for number, line in _lines(handle, shown):
@@ -184,11 +179,6 @@ def _scan(kind: str, path: Path, shown: str) -> None:
                 raise Unprocessable(f"{where}: a value cannot be stored ({exc})",
                                     where=where) from None
             records += 1
-            for key in _record_keys(kind, record, where):
-                if key in seen:
-                    raise Unprocessable(f"{where}: {key[0]} {key[1]!r} is already on line "
-                                        f"{seen[key]}", where=where)
-                seen[key] = number
     if records == 0:
         raise Unprocessable(f"{shown}: no records in the file", where=shown)
 
@@ -207,46 +197,3 @@ def _lines(handle: BinaryIO, shown: str) -> Iterator[tuple[int, bytes]]:
             return
         number += 1
         yield number, line
-
-
-def _record_keys(kind: str, record: dict[str, Any], where: str) -> list[tuple[str, str]]:
-    """The unique keys a record claims (and a check of the parts the loaders assume)."""
-    if kind in _KEYS:
-        name = _KEYS[kind]
-        keys = [(name, str(record.get(name)))] if record.get(name) is not None else []
-        if kind == "population":
-            keys += _person_keys(record, where)
-        return keys
-    item_kind = record.get("kind")
-    if item_kind == "item":
-        try:
-            CatalogueEntry.from_record(record)
-        except CatalogueRecordError as exc:
-            raise Unprocessable(f"{where}: {exc}", where=where) from None
-        return [("med_list_codg", str(record.get("med_list_codg")))]
-    if item_kind == "diagnosis" and record.get("diag_code") is not None:
-        return [("diag_code", str(record["diag_code"]))]
-    if item_kind == "mapping":
-        return [("mapping", f"{record.get('fixmedins_code')}/{record.get('medins_list_codg')}")]
-    return []
-
-
-def _person_keys(record: dict[str, Any], where: str) -> list[tuple[str, str]]:
-    cards = record.get("cards") or []
-    if not isinstance(cards, list) or not all(isinstance(card, dict) for card in cards):
-        raise Unprocessable(f"{where}: cards must be a list of objects", where=where)
-    counters = record.get("cum") or []
-    if not isinstance(counters, list) or not all(isinstance(row, dict) for row in counters):
-        raise Unprocessable(f"{where}: cum must be a list of objects", where=where)
-    for index, row in enumerate(counters):
-        year = row.get("year")
-        if isinstance(year, bool) or not (isinstance(year, int)
-                                          or (isinstance(year, str) and _YEAR.fullmatch(year))):
-            raise Unprocessable(f"{where}: cum[{index}].year must be a year like 2026",
-                                where=where)
-        if row.get("insutype") is None:
-            raise Unprocessable(f"{where}: cum[{index}].insutype is missing", where=where)
-    keys = [("card_no", str(card.get("card_no"))) for card in cards]
-    if record.get("ec_token"):
-        keys.append(("ec_token", str(record["ec_token"])))
-    return keys

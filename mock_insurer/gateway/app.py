@@ -29,16 +29,22 @@ from starlette.types import Receive, Scope, Send
 from mock_insurer.faults import FaultEngine
 from mock_insurer.gateway.asgi import Gateway, unavailable_reason
 from mock_insurer.gateway.clock import BusinessClock
-from mock_insurer.gateway.loading import load_catalogue, load_institutions, load_population
+from mock_insurer.gateway.loading import (
+    check_data_files,
+    load_catalogue,
+    load_institutions,
+    load_population,
+)
 from mock_insurer.gateway.reference import build_reference
 from mock_insurer.gateway.service import Auth, InsurerService
 from mock_insurer.ledger import Ledger
 from mock_insurer.ledger.claim import INSURER_APPLICATION, LedgerClaim
 from mock_insurer.ledger.engine import shown_url
+from mock_insurer.policy import Profile, load_profile
 from mock_insurer.transactions import Settings
 from mock_insurer.wire.timefmt import china_now
 
-__all__ = ["RESERVED_PREFIXES", "Insurer", "InsurerConfig", "ledger_holds_data"]
+__all__ = ["RESERVED_PREFIXES", "Insurer", "InsurerConfig", "check_inputs", "ledger_holds_data"]
 
 _log = logging.getLogger("cardsettle.insurer")
 HEALTH_TIMEOUT = 3.0  # seconds /health waits for the ledger
@@ -62,6 +68,18 @@ class InsurerConfig:
     fresh: bool = False  # drop every table first
     durability: str = "full"  # SQLite: full (sync every commit) or normal (kill -9 safe)
     processes: int = 1  # processes serving this ledger together (--workers N); /admin/settings
+
+
+def check_inputs(config: InsurerConfig) -> Profile:
+    """Load the policy profile and read every data file the configuration gives, writing
+    nothing; raises the one-line error of the first that is refused (:class:`ProfileError`,
+    :class:`DataFileError`). :meth:`Insurer.open` calls it before it drops (``fresh``) or
+    writes anything, so a refused start leaves the ledger and the data directory as they
+    were."""
+    profile = load_profile(config.policy)
+    check_data_files(population=config.population, catalogue=config.catalogue,
+                     institutions=config.institutions)
+    return profile
 
 
 def ledger_holds_data(db_url: str) -> bool:
@@ -90,11 +108,16 @@ class Insurer:
             kind: self.ledger_unavailable for kind in ledger.unavailable})
 
     @classmethod
-    def open(cls, config: InsurerConfig) -> Insurer:
-        """Open (``fresh``: empty first) the ledger, load the data files given, build the
-        policy. When a file or the policy is refused after the ledger was emptied or loaded,
-        the ledger is left empty, not half-loaded: the next start begins anew instead of
-        continuing a ledger that holds the institutions but not the catalogue."""
+    def open(cls, config: InsurerConfig, *, profile: Profile | None = None) -> Insurer:
+        """Check the inputs (:func:`check_inputs`; pass the ``profile`` it returned when the
+        caller has checked them already), then open (``fresh``: empty first) the ledger, load
+        the data files given and build the policy. A profile or file refused by the check
+        leaves the ledger untouched — ``fresh`` drops nothing. When loading fails all the same
+        (the database refuses a record) after the ledger was emptied or loaded, the ledger is
+        left empty, not half-loaded: the next start begins anew instead of continuing a ledger
+        that holds the institutions but not the catalogue."""
+        if profile is None:
+            profile = check_inputs(config)
         ledger = Ledger(config.db_url, durability=config.durability,
                         application=INSURER_APPLICATION)
         claim = LedgerClaim(config.db_url, ledger.engine)
@@ -107,7 +130,7 @@ class Insurer:
             ledger.create()
             with ledger.read() as tx:
                 started_empty = tx.count("institutions") == 0 and tx.count("persons") == 0
-            insurer = cls._open(config, ledger)
+            insurer = cls._open(config, ledger, profile)
             insurer.claim = claim
             return insurer
         except BaseException:
@@ -119,7 +142,7 @@ class Insurer:
             raise
 
     @classmethod
-    def _open(cls, config: InsurerConfig, ledger: Ledger) -> Insurer:
+    def _open(cls, config: InsurerConfig, ledger: Ledger, profile: Profile) -> Insurer:
         if config.institutions:
             load_institutions(ledger, config.institutions)
         if config.population:
@@ -129,7 +152,7 @@ class Insurer:
         clock = BusinessClock(config.wall)
         service = InsurerService(
             ledger=ledger, settings=config.settings,
-            reference=build_reference(ledger, config.policy), faults=FaultEngine(),
+            reference=build_reference(ledger, profile), faults=FaultEngine(),
             clock=clock.now, wall=config.wall, auth=Auth(config.auth),
             wall_ms=lambda: int(time.time() * 1000), timer=time.perf_counter,
             area=config.area, refmsgid_start=config.refmsgid_start)

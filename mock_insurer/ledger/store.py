@@ -23,7 +23,7 @@ from typing import Any
 
 from sqlalchemy import Connection, and_, func, insert, select
 from sqlalchemy.engine import Engine, RowMapping
-from sqlalchemy.exc import InterfaceError, OperationalError
+from sqlalchemy.exc import DatabaseError, InterfaceError, OperationalError
 
 from mock_insurer.ledger import schema as s
 from mock_insurer.ledger.checkpoint import Checkpointer
@@ -98,12 +98,13 @@ class Ledger:
 
     @contextmanager
     def reaching(self) -> Iterator[None]:
-        """A database that cannot be reached or opened (the first connection of a process) is
-        a :class:`LedgerConfigError` that names the URL (without its password) and the
-        driver's reason, instead of the driver's traceback."""
+        """A database that cannot be reached or opened (the first connection of a process) —
+        a server that is not there, a file that is not an SQLite database — is a
+        :class:`LedgerConfigError` that names the URL (without its password) and the driver's
+        reason, instead of the driver's traceback."""
         try:
             yield
-        except (OperationalError, InterfaceError) as exc:
+        except (DatabaseError, InterfaceError) as exc:  # DatabaseError: OperationalError too
             reason = " ".join(str(exc.orig or exc).split("\n")[0].split())
             shown = shown_url(self.url)
             hint = ""

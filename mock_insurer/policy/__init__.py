@@ -26,6 +26,7 @@ from mock_insurer.policy.errors import (
     PolicyError,
     ProfileError,
     SchemeNotConfigured,
+    TierNotConfigured,
 )
 from mock_insurer.policy.parameters import (
     Parameters,
@@ -57,6 +58,7 @@ __all__ = [
     "RowSplit",
     "SchemeNotConfigured",
     "SettlementFacts",
+    "TierNotConfigured",
     "YearToDate",
     "available_profiles",
     "check_line",

@@ -23,6 +23,7 @@ a number depends on; resolving needs the person's tier group and status.
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -34,6 +35,8 @@ __all__ = [
     "Leaf",
     "Node",
     "Split",
+    "as_date",
+    "listed",
     "parse_node",
     "resolve",
 ]
@@ -42,6 +45,7 @@ __all__ = [
 STATUSES = ("in_service", "retired")
 
 _LEAF_KEYS = {"description", "unit", "reference", "values"}
+_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 
 #: A kind turns one raw YAML value into a typed value, or raises ValueError saying what is wrong.
 Kind = Callable[[Any], object]
@@ -57,6 +61,11 @@ class Leaf:
     reference: tuple[str, ...]
     values: tuple[tuple[dt.date, object], ...]
     source: str
+
+    @property
+    def first_day(self) -> dt.date:
+        """The first day the parameter has a value (it is not in force before)."""
+        return self.values[0][0]
 
     def at(self, day: dt.date) -> object:
         """The value in force on ``day`` (the last dated value whose date is <= day)."""
@@ -132,24 +141,31 @@ def _parse_leaf(raw: Mapping[Any, Any], path: str, kind: Kind, source: str) -> L
     unknown = {str(k) for k in raw} - _LEAF_KEYS
     if unknown:
         raise fail(f"unknown keys {sorted(unknown)} (allowed: {sorted(_LEAF_KEYS)})")
-    for key in ("description", "unit"):
-        if not isinstance(raw.get(key), str) or not raw[key].strip():
-            raise fail(f"'{key}' is missing or empty")
-    reference = raw.get("reference")
-    if isinstance(reference, str):
-        reference = [reference]
+    missing = [key for key in ("description", "unit")
+               if not isinstance(raw.get(key), str) or not raw[key].strip()]
+    given = raw.get("reference")
+    reference: Any = [given] if isinstance(given, str) else given
     if (not isinstance(reference, list) or not reference
             or not all(isinstance(r, str) and r.strip() for r in reference)):
-        raise fail("'reference' is missing or empty (say where the number comes from, or that "
-                   "it is a modelling choice)")
+        missing.append("reference")
+    if missing:
+        named = listed([f"'{key}'" for key in missing])
+        hint = (" (say where the number comes from, or that it is a modelling choice)"
+                if "reference" in missing else "")
+        raise fail(f"{named} {'is' if len(missing) == 1 else 'are'} missing or empty{hint}")
     values = raw["values"]
     if not isinstance(values, Mapping) or not values:
         raise fail("'values' must map dates (YYYY-MM-DD) to values and hold at least one")
     dated: list[tuple[dt.date, object]] = []
     for key, value in values.items():
-        start = _as_date(key)
+        try:
+            start = as_date(key)
+        except ValueError as exc:
+            raise fail(f"'{key}' in values is not a real date ({exc})") from None
         if start is None:
             raise fail(f"'{key}' in values is not a date YYYY-MM-DD")
+        if any(start == earlier for earlier, _ in dated):
+            raise fail(f"values: {start.isoformat()} is given twice (one date, one value)")
         try:
             dated.append((start, kind(value)))
         except ValueError as exc:
@@ -159,14 +175,19 @@ def _parse_leaf(raw: Mapping[Any, Any], path: str, kind: Kind, source: str) -> L
                 tuple(r.strip() for r in reference), tuple(dated), source)
 
 
-def _as_date(key: object) -> dt.date | None:
+def listed(words: list[str]) -> str:
+    """``a``, ``a and b``, ``a, b and c``: words as a message names them."""
+    return words[0] if len(words) == 1 else f"{', '.join(words[:-1])} and {words[-1]}"
+
+
+def as_date(key: object) -> dt.date | None:
+    """The day a ``values`` key names: text ``YYYY-MM-DD`` (how
+    :func:`~mock_insurer.policy.documents.read_yaml` leaves a date) or a date. None when it is not written as a date; ValueError when it is written as
+    one but is no real day (``2025-02-30``, ``2025-13-01``)."""
     if isinstance(key, dt.datetime):
         return None
     if isinstance(key, dt.date):
         return key
-    if isinstance(key, str):
-        try:
-            return dt.date.fromisoformat(key.strip())
-        except ValueError:
-            return None
+    if isinstance(key, str) and _DATE.fullmatch(key.strip()):
+        return dt.date.fromisoformat(key.strip())
     return None

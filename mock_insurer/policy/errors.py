@@ -16,6 +16,7 @@ __all__ = [
     "PolicyError",
     "ProfileError",
     "SchemeNotConfigured",
+    "TierNotConfigured",
 ]
 
 
@@ -40,6 +41,12 @@ class SchemeNotConfigured(PolicyError):
 
     A handler should ask :meth:`Parameters.covers` first and refuse the message; reaching this
     exception means it did not."""
+
+
+class TierNotConfigured(PolicyError):
+    """An institution tier that no tier group of the profile holds. Loading a profile refuses
+    ``tier_groups`` that leave out a tier, so reaching this means a tier outside
+    :data:`~mock_insurer.policy.codes.INSTITUTION_TIERS`."""
 
 
 class CaseFileError(PolicyError):

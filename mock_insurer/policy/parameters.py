@@ -1,28 +1,29 @@
 """Policy profiles: which parameters a profile must hold, loading them, and the snapshot in force
-on a day (:class:`Parameters`).
+on a day (:class:`Parameters`, typed in :mod:`mock_insurer.policy.rates`).
 
 A profile is one YAML file (``profiles/<name>.yaml``; ``docs/policy.md`` explains every key).
 Numbers a regulator can change live only there, each dated, with unit and source
 (:mod:`mock_insurer.policy.dated`). This module knows the *names and kinds* of the parameters
 (the formulas in :mod:`mock_insurer.policy.decomposition` use them) and checks every file
-against them, so a typo or a ratio of 70 instead of 0.70 is refused when the file is loaded,
-with the file, the parameter and what is wrong in the message.
+against them, so a typo, a ratio of 70 instead of 0.70, a date given twice, a tier in no tier
+group or a fund code outside the national table (:mod:`mock_insurer.policy.codes`) is refused
+when the file is loaded, with the file, the parameter and what is wrong in the message.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
 from importlib import resources
 from pathlib import Path
 from typing import Any, TypeVar
 
-import yaml
-
-from mock_insurer.policy.dated import STATUSES, Kind, Leaf, Node, Split, parse_node, resolve
-from mock_insurer.policy.errors import ProfileError, SchemeNotConfigured
+from mock_insurer.policy.codes import FUND_PAY_TYPES, INSTITUTION_TIERS, INSUTYPES
+from mock_insurer.policy.dated import STATUSES, Kind, Leaf, Node, Split, listed, parse_node, resolve
+from mock_insurer.policy.documents import read_yaml
+from mock_insurer.policy.errors import ParameterNotInForce, ProfileError
 from mock_insurer.policy.kinds import (
     Bracket,
     choice,
@@ -41,6 +42,14 @@ from mock_insurer.policy.payers import (
     PAYER_WIRE_FIELDS,
     Fund,
     Payer,
+)
+from mock_insurer.policy.rates import (
+    AccountRates,
+    CheckParameters,
+    Parameters,
+    PoolRates,
+    Rates,
+    ShareRates,
 )
 
 __all__ = [
@@ -67,110 +76,6 @@ __all__ = [
 #: What the personal account may pay (parameter ``account.may_pay``): the person's whole part,
 #: only the in-scope part left after the funds, or nothing.
 ACCOUNT_MAY_PAY = ("psn_part", "inscp_selfpay", "none")
-
-# -- the typed values --------------------------------------------------------------------------
-@dataclass(frozen=True, slots=True)
-class PoolRates:
-    """The pooled fund (统筹基金): yuan per calendar year unless said otherwise."""
-
-    fund: Fund
-    deductible: Decimal            # 起付线
-    ratio: Decimal                 # share paid above the deductible
-    annual_cap: Decimal | None     # 封顶线 on the fund's payments; None = no cap
-    registration_payment: Decimal  # fixed payment per outpatient registration (yuan)
-
-
-@dataclass(frozen=True, slots=True)
-class ShareRates:
-    """A fund that pays ``share`` of a base (the large-amount fund) for the medical types in ``med_types``, up to ``annual_cap`` a year (None = no cap)."""
-
-    fund: Fund
-    med_types: frozenset[str]
-    share: Decimal
-    annual_cap: Decimal | None
-
-
-@dataclass(frozen=True, slots=True)
-class AccountRates:
-    """The personal account (个人账户): its fund code and what it may pay (``ACCOUNT_MAY_PAY``)."""
-
-    fund: Fund
-    may_pay: str
-
-
-@dataclass(frozen=True, slots=True)
-class Rates:
-    """Everything the split needs for one person's scheme, tier group and status on one day."""
-
-    insutype: str
-    scheme_name: str
-    tier_group: str
-    status: str
-    pool: PoolRates
-    account: AccountRates | None
-    large_amount: ShareRates | None
-    payers: tuple[Payer, ...] = ()  # the chain after basic insurance, in order
-
-    def payer(self, payer_id: str) -> Payer | None:
-        """The payer of the chain with this id, if the scheme has it."""
-        return next((p for p in self.payers if p.id == payer_id), None)
-
-    @property
-    def serious_illness(self) -> Payer | None:
-        return self.payer("serious_illness")
-
-    @property
-    def civil_servant(self) -> Payer | None:
-        return self.payer("civil_servant")
-
-    @property
-    def assistance(self) -> Payer | None:
-        return self.payer("assistance")
-
-
-@dataclass(frozen=True, slots=True)
-class CheckParameters:
-    """Parameters of the per-line checks: the over-supply window (days, inclusive of the
-    settlement day) and how many days over the window's length a person may hold."""
-
-    supply_window_days: int
-    supply_tolerance_days: Decimal
-
-
-@dataclass(frozen=True, slots=True)
-class Parameters:
-    """Every parameter of a profile in force on ``day`` (a snapshot; see :meth:`Profile.at`)."""
-
-    profile: str
-    day: dt.date
-    checks: CheckParameters
-    hospital_fund: Fund
-    tier_groups: Mapping[str, str]          # institution tier -> tier group
-    scheme_rates: Mapping[tuple[str, str, str], Rates] = field(repr=False)
-    insutypes: frozenset[str] = field(init=False, repr=False, compare=False)
-
-    def __post_init__(self) -> None:
-        object.__setattr__(self, "insutypes", frozenset(key[0] for key in self.scheme_rates))
-
-    def covers(self, insutype: str) -> bool:
-        """True when the profile has rules for this insurance type."""
-        return insutype in self.insutypes
-
-    def rates(self, insutype: str, tier: str, retired: bool) -> Rates:
-        """The rates for a person of ``insutype`` at an institution of ``tier``
-        ("community"|"1"|"2"|"3"), retired or not. Raises :class:`SchemeNotConfigured` for an
-        insurance type the profile does not cover (ask :meth:`covers` first)."""
-        if not self.covers(insutype):
-            raise SchemeNotConfigured(
-                f"policy profile {self.profile} has no rules for insurance type {insutype} "
-                f"(it covers {', '.join(sorted(self.insutypes))})"
-            )
-        group = self.tier_groups.get(tier)
-        if group is None:
-            raise ValueError(f"unknown institution tier {tier!r} "
-                             f"(expected one of {sorted(self.tier_groups)})")
-        return self.scheme_rates[(insutype, group, "retired" if retired else "in_service")]
-
 
 # -- what a profile must hold ------------------------------------------------------------------
 _SECTIONS: dict[str, tuple[bool, dict[str, Kind]]] = {
@@ -213,15 +118,18 @@ class _Scheme:
 
 class Profile:
     """A region's policy: parameters with effective dates. :meth:`at` gives the snapshot in
-    force on a business day (cached per day)."""
+    force on a business day (cached per day). ``path`` is the file it was read from, resolved
+    (None for a packaged profile or one built from a mapping)."""
 
     def __init__(self, name: str, source: str, description: str,
                  tier_groups: Mapping[str, str], checks: Mapping[str, Node],
-                 schemes: Mapping[str, _Scheme], hospital_fund: Fund) -> None:
+                 schemes: Mapping[str, _Scheme], hospital_fund: Fund, *,
+                 path: Path | None = None) -> None:
         self.name = name
         self.source = source
         self.description = description
         self.tier_groups = dict(tier_groups)
+        self.path = path
         self._checks = dict(checks)
         self._schemes = dict(schemes)
         self._hospital_fund = hospital_fund
@@ -229,6 +137,12 @@ class Profile:
 
     def __repr__(self) -> str:
         return f"Profile({self.name!r}, source={self.source!r})"
+
+    @property
+    def label(self) -> str:
+        """How the insurer names the profile it runs with: the profile's ``name``, and the
+        resolved file for a profile given as a file (``tianjin (/data/tianjin.yaml)``)."""
+        return self.name if self.path is None else f"{self.name} ({self.path})"
 
     @property
     def insutypes(self) -> tuple[str, ...]:
@@ -250,10 +164,21 @@ class Profile:
                 found.append(node)
         return found
 
+    def in_force_from(self) -> dt.date:
+        """The first day on which every parameter of the profile has a value."""
+        return max(leaf.first_day for leaf in self.leaves())
+
+    def not_in_force_on(self, day: dt.date) -> list[Leaf]:
+        """The parameters that have no value yet on ``day`` (their first date is later)."""
+        return [leaf for leaf in self.leaves() if leaf.first_day > day]
+
     def at(self, day: dt.date) -> Parameters:
         """The parameters in force on ``day`` (a business date, not the wall clock).
 
-        Raises :class:`ParameterNotInForce` when ``day`` is before a parameter's first date."""
+        Raises :class:`ParameterNotInForce` when ``day`` is before the first date of a line-check
+        parameter (every 2204 needs them). A scheme parameter not yet in force matters only to
+        the rates that use it: :meth:`Parameters.rates` raises for those (the scheme, and the
+        tier group or status of a split parameter), the others are served."""
         cached = self._cache.get(day)
         if cached is not None:
             return cached
@@ -263,80 +188,88 @@ class Profile:
             supply_tolerance_days=_typed(resolve(self._checks["supply_tolerance_days"], day,
                                                  tier_group="", status=""), Decimal),
         )
-        rates = {}
+        rates: dict[tuple[str, str, str], Rates | ParameterNotInForce] = {}
         for scheme in self._schemes.values():
             for group in sorted(set(self.tier_groups.values())):
                 for status in STATUSES:
-                    rates[(scheme.insutype, group, status)] = _rates(scheme, day, group, status)
+                    try:
+                        found: Rates | ParameterNotInForce = _rates(scheme, day, group, status)
+                    except ParameterNotInForce as exc:
+                        found = exc.with_traceback(None)
+                    rates[(scheme.insutype, group, status)] = found
         snapshot = Parameters(self.name, day, checks, self._hospital_fund,
                               dict(self.tier_groups), rates)
         self._cache[day] = snapshot
         return snapshot
 
     @classmethod
-    def from_mapping(cls, data: Any, *, source: str) -> Profile:
-        """Build from a parsed YAML document; ``source`` names the file in error messages."""
+    def from_mapping(cls, data: Any, *, source: str, path: Path | None = None) -> Profile:
+        """Build from a parsed YAML document; ``source`` names the file in error messages.
+
+        Checks everything a settlement will rely on (docs/policy.md "Profiles"): the keys of
+        every section, every parameter's kind and dates, that ``tier_groups`` puts each
+        institution tier in exactly one group, that schemes are keyed by national insutype
+        codes, and that every fund has a national fund_pay_type code of its own within its
+        scheme. Raises :class:`ProfileError`, one line naming the file and the key."""
         if not isinstance(data, Mapping):
             raise ProfileError(f"{source}: expected a mapping at the top level")
         _only(data, {"name", "description", "tier_groups", "checks", "schemes",
-                     "hospital_fund"}, "", source)
+                     "hospital_fund"}, "", source,
+              required=("name", "tier_groups", "checks", "schemes", "hospital_fund"))
         name = _text(data, "name", "", source)
-        groups_raw = data.get("tier_groups")
-        if not isinstance(groups_raw, Mapping) or not groups_raw:
-            raise ProfileError(f"{source}: tier_groups: expected a mapping group -> [tiers]")
-        tier_groups: dict[str, str] = {}
-        for group, tiers in groups_raw.items():
-            if not isinstance(tiers, list) or not tiers:
-                raise ProfileError(f"{source}: tier_groups.{group}: expected a list of tiers")
-            for tier in tiers:
-                if str(tier) in tier_groups:
-                    raise ProfileError(f"{source}: tier_groups: tier {tier} is in two groups")
-                tier_groups[str(tier)] = str(group)
+        tier_groups = _tier_groups(data.get("tier_groups"), source)
         groups = tuple(dict.fromkeys(tier_groups.values()))
         checks_raw = _mapping(data, "checks", "", source)
-        _only(checks_raw, set(_CHECKS), "checks", source, required=True)
+        _only(checks_raw, set(_CHECKS), "checks", source, required=_CHECKS)
         checks = {key: parse_node(checks_raw[key], f"checks.{key}", kind, (), source,
                                  splittable=False)
                   for key, kind in _CHECKS.items()}
+        hospital_fund = _fund(_mapping(data, "hospital_fund", "", source), "hospital_fund",
+                              source)
         schemes_raw = _mapping(data, "schemes", "", source)
         if not schemes_raw:
             raise ProfileError(f"{source}: schemes: expected at least one insurance type")
-        schemes = {str(insutype): _scheme(str(insutype), raw, groups, source)
-                   for insutype, raw in schemes_raw.items()}
+        schemes = {}
+        for insutype, raw in schemes_raw.items():
+            scheme = _scheme(_insutype(insutype, source), raw, groups, source)
+            _distinct_funds(scheme, hospital_fund, source)
+            schemes[scheme.insutype] = scheme
         return cls(name, source, str(data.get("description", "")).strip(), tier_groups, checks,
-                   schemes, _fund(_mapping(data, "hospital_fund", "", source), "hospital_fund",
-                                  source))
+                   schemes, hospital_fund, path=path)
 
 
 def load_profile(name_or_path: str) -> Profile:
     """Load a packaged profile by name (``"beijing"``) or a profile file by path.
 
-    Raises :class:`ProfileError` for an unknown name, an unreadable file, bad YAML, or a wrong
-    parameter; the message names the file, the parameter and what is wrong."""
-    data, source = profile_document(name_or_path)
-    return Profile.from_mapping(data, source=source)
+    Raises :class:`ProfileError` for an unknown name, an unreadable file, bad YAML (a key
+    given twice included), or a wrong parameter; the message names the file, the parameter and
+    what is wrong."""
+    text, source, path = _profile_text(name_or_path)
+    return Profile.from_mapping(read_yaml(text, source, ProfileError), source=source, path=path)
 
 
 def profile_document(name_or_path: str) -> tuple[Any, str]:
-    """The parsed YAML of a profile (by packaged name or path) and the name to show for it."""
+    """The parsed YAML of a profile (by packaged name or path; dates left as text) and the
+    name to show for it."""
+    text, source, _path = _profile_text(name_or_path)
+    return read_yaml(text, source, ProfileError), source
+
+
+def _profile_text(name_or_path: str) -> tuple[str, str, Path | None]:
+    """A profile's text, the name error messages give it, and its resolved file (None when
+    packaged)."""
     if name_or_path in available_profiles():
         resource = resources.files("mock_insurer.policy") / "profiles" / f"{name_or_path}.yaml"
-        text = resource.read_text(encoding="utf-8")
-        source = f"profiles/{name_or_path}.yaml"
-    else:
-        path = Path(name_or_path)
-        if not path.suffix and not path.exists():
-            raise ProfileError(f"unknown policy profile {name_or_path!r} (packaged profiles: "
-                               f"{', '.join(available_profiles())}; or give a YAML file path)")
-        try:
-            text = path.read_text(encoding="utf-8")
-        except (OSError, UnicodeDecodeError) as exc:
-            raise ProfileError(f"{path}: cannot read the policy profile: {exc}") from None
-        source = str(path)
+        return resource.read_text(encoding="utf-8"), f"profiles/{name_or_path}.yaml", None
+    path = Path(name_or_path)
+    if not path.suffix and not path.exists():
+        raise ProfileError(f"unknown policy profile {name_or_path!r} (packaged profiles: "
+                           f"{', '.join(available_profiles())}; or give a YAML file path)")
     try:
-        return yaml.safe_load(text), source
-    except yaml.YAMLError as exc:
-        raise ProfileError(f"{source}: not valid YAML: {' '.join(str(exc).split())}") from None
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ProfileError(f"{path}: cannot read the policy profile: {exc}") from None
+    return text, str(path), path.resolve()
 
 
 def available_profiles() -> tuple[str, ...]:
@@ -346,22 +279,72 @@ def available_profiles() -> tuple[str, ...]:
                         if p.name.endswith(".yaml")))
 
 
-
 # -- helpers -------------------------------------------------------------------------------------
+def _tier_groups(raw: Any, source: str) -> dict[str, str]:
+    """Institution tier -> tier group; every tier of :data:`INSTITUTION_TIERS` in exactly one
+    group (a tier left out would make every settlement at it fail)."""
+    every = ", ".join(INSTITUTION_TIERS)
+    if not isinstance(raw, Mapping) or not raw:
+        raise ProfileError(f"{source}: tier_groups: expected a mapping group -> [tiers], "
+                           f"together holding each institution tier ({every}) once")
+    tier_groups: dict[str, str] = {}
+    for group, tiers in raw.items():
+        if not isinstance(tiers, list) or not tiers:
+            raise ProfileError(f"{source}: tier_groups.{group}: expected a list of tiers")
+        for tier in tiers:
+            if str(tier) not in INSTITUTION_TIERS:
+                raise ProfileError(f"{source}: tier_groups.{group}: {tier!r} is not an "
+                                   f"institution tier (the tiers are {every})")
+            if str(tier) in tier_groups:
+                raise ProfileError(f"{source}: tier_groups: tier {tier} is in two groups")
+            tier_groups[str(tier)] = str(group)
+    left_out = [tier for tier in INSTITUTION_TIERS if tier not in tier_groups]
+    if left_out:
+        raise ProfileError(
+            f"{source}: tier_groups: tier {listed(left_out)} {'is' if len(left_out) == 1 else 'are'}"
+            f" in no group (every institution tier — {every} — must be in exactly one group, or "
+            f"every settlement at {'it' if len(left_out) == 1 else 'them'} fails)")
+    return tier_groups
+
+
+def _insutype(key: object, source: str) -> str:
+    """A scheme's key: an insurance type code of the national table."""
+    insutype = str(key)
+    if insutype not in INSUTYPES:
+        known = "; ".join(f"{code} {name}" for code, name in INSUTYPES.items())
+        raise ProfileError(f"{source}: schemes.{insutype}: {insutype!r} is not an insurance "
+                           f"type (insutype) of the national table: {known}")
+    return insutype
+
+
+def _distinct_funds(scheme: _Scheme, hospital_fund: Fund, source: str) -> None:
+    """Each fund a scheme's settlement can name in setldetail has its own fund_pay_type (two
+    funds with one code would give rows no HIS can tell apart)."""
+    seen = {hospital_fund.fund_pay_type: "hospital_fund"}
+    for section, body in scheme.sections.items():
+        here = f"schemes.{scheme.insutype}.{section}"
+        other = seen.get(body.fund.fund_pay_type)
+        if other is not None:
+            raise ProfileError(
+                f"{source}: {here}.fund_pay_type: {body.fund.fund_pay_type} is also the code of "
+                f"{other}.fund_pay_type; each fund of a scheme needs a code of its own, or its "
+                f"setldetail rows are mislabelled")
+        seen[body.fund.fund_pay_type] = here
+
+
 def _scheme(insutype: str, raw: Any, groups: tuple[str, ...], source: str) -> _Scheme:
     where = f"schemes.{insutype}"
     if not isinstance(raw, Mapping):
         raise ProfileError(f"{source}: {where}: expected a mapping")
-    _only(raw, {"name", "payer_chain", *_SECTIONS, *PAYER_COUNTERS}, where, source)
+    _only(raw, {"name", "payer_chain", *_SECTIONS, *PAYER_COUNTERS}, where, source,
+          required=("name", *(s for s, (required, _) in _SECTIONS.items() if required)))
     sections = {}
-    for section, (required, kinds) in _SECTIONS.items():
+    for section, (_required, kinds) in _SECTIONS.items():
         if section not in raw:
-            if required:
-                raise ProfileError(f"{source}: {where}.{section}: missing")
             continue
         here = f"{where}.{section}"
         body = _mapping(raw, section, where, source)
-        _only(body, {*_FUND_KEYS, *kinds}, here, source, required=True)
+        _only(body, {*_FUND_KEYS, *kinds}, here, source, required=(*_FUND_KEYS, *kinds))
         params = {key: parse_node(body[key], f"{here}.{key}", kind, groups, source)
                   for key, kind in kinds.items()}
         sections[section] = _Section(_fund(body, here, source), params)
@@ -376,10 +359,8 @@ def _payer_section(payer_id: str, raw: Mapping[str, Any], where: str, groups: tu
                    source: str) -> _Section:
     here = f"{where}.{payer_id}"
     body = _mapping(raw, payer_id, where, source)
-    _only(body, {*_FUND_KEYS, *_PAYER_META, *_PAYER_KINDS}, here, source)
-    for key in (*_FUND_KEYS, *_PAYER_META, *_PAYER_REQUIRED):
-        if key not in body:
-            raise ProfileError(f"{source}: {here}.{key}: missing")
+    _only(body, {*_FUND_KEYS, *_PAYER_META, *_PAYER_KINDS}, here, source,
+          required=(*_FUND_KEYS, *_PAYER_META, *_PAYER_REQUIRED))
     if ("share" in body) == ("brackets" in body):
         raise ProfileError(f"{source}: {here}: give exactly one of 'share' and 'brackets'")
     if "threshold" in body and "deductible" in body:
@@ -476,8 +457,13 @@ def _typed(value: object, kind: type[_T]) -> _T:
 
 
 def _fund(body: Mapping[str, Any], where: str, source: str) -> Fund:
-    return Fund(_text(body, "fund_pay_type", where, source), _text(body, "fund_name", where,
-                                                                    source))
+    """A section's fund: a fund_pay_type of the national table, and a name."""
+    code = _text(body, "fund_pay_type", where, source)
+    if code not in FUND_PAY_TYPES:
+        raise ProfileError(f"{source}: {_join(where, 'fund_pay_type')}: {code!r} is not a "
+                           f"fund_pay_type of the national table (known: "
+                           f"{', '.join(FUND_PAY_TYPES)}; names in docs/policy.md)")
+    return Fund(code, _text(body, "fund_name", where, source))
 
 
 def _text(body: Mapping[str, Any], key: str, where: str, source: str) -> str:
@@ -495,15 +481,19 @@ def _mapping(body: Mapping[str, Any], key: str, where: str, source: str) -> Mapp
 
 
 def _only(body: Mapping[Any, Any], allowed: set[str], where: str, source: str, *,
-          required: bool = False) -> None:
+          required: Collection[str] = ()) -> None:
+    """Refuse a key not in ``allowed`` (the first, with the keys allowed) and any key of
+    ``required`` that is missing (all of them at once)."""
     keys = {str(k) for k in body}
     unknown = keys - allowed
     if unknown:
         raise ProfileError(f"{source}: {_join(where, sorted(unknown)[0])}: unknown key "
                            f"(allowed here: {', '.join(sorted(allowed))})")
-    missing = allowed - keys if required else set()
+    missing = [key for key in required if key not in keys]
+    if len(missing) == 1:
+        raise ProfileError(f"{source}: {_join(where, missing[0])}: missing")
     if missing:
-        raise ProfileError(f"{source}: {_join(where, sorted(missing)[0])}: missing")
+        raise ProfileError(f"{source}: {where or 'the profile'}: missing {listed(missing)}")
 
 
 def _join(where: str, key: str) -> str:

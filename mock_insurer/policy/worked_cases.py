@@ -3,7 +3,8 @@ run through the engine exactly as the handlers run it (check each line, split ea
 decompose the settlement, move the counters). The format is in ``cases/README.md``.
 
 :func:`run_case_file` returns every mismatch as a line of text (outcomes are data); the tests
-in ``tests/mock_insurer/policy`` run every packaged case and fail on any mismatch.
+in ``tests/mock_insurer/policy`` run every packaged case and fail on any mismatch, and
+``cardsettle policy cases FILE...`` runs a region's own cases against its own profile.
 """
 
 from __future__ import annotations
@@ -17,11 +18,11 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from mock_insurer.money import ZERO, MoneyParseError, parse_decimal, round_money
 from mock_insurer.policy.catalogue import CatalogueEntry
 from mock_insurer.policy.checks import LineCheck, PersonFacts, check_line
+from mock_insurer.policy.codes import INSTITUTION_TIERS
+from mock_insurer.policy.dated import as_date
 from mock_insurer.policy.decomposition import (
     COUNTERS,
     Decomposition,
@@ -29,8 +30,9 @@ from mock_insurer.policy.decomposition import (
     YearToDate,
     decompose,
 )
+from mock_insurer.policy.documents import read_yaml
 from mock_insurer.policy.errors import CaseFileError, PolicyError
-from mock_insurer.policy.parameters import Profile, profile_document
+from mock_insurer.policy.parameters import Profile, load_profile, profile_document
 from mock_insurer.policy.rows import FeeLine, RowSplit, split_row
 
 __all__ = ["CaseResult", "SettlementOutcome", "packaged_cases", "run_case_file"]
@@ -63,12 +65,14 @@ class SettlementOutcome:
 
 @dataclass(frozen=True, slots=True)
 class CaseResult:
-    """A case's outcomes and every difference from its expectations (empty = it holds)."""
+    """A case's outcomes and every difference from its expectations (empty = it holds), and
+    the profile it ran with (:attr:`Profile.label`)."""
 
     path: str
     title: str
     outcomes: tuple[SettlementOutcome, ...]
     mismatches: tuple[str, ...]
+    profile: str = ""
 
     @property
     def ok(self) -> bool:
@@ -81,30 +85,43 @@ def packaged_cases() -> list[Path]:
     return sorted(folder.glob("*.yaml"))
 
 
-def run_case_file(path: str | Path) -> CaseResult:
-    """Run one case file. Raises :class:`CaseFileError` when the file is malformed."""
+def run_case_file(path: str | Path, profile: str | None = None) -> CaseResult:
+    """Run one case file. ``profile`` (a packaged profile's name or a profile file) replaces
+    the case's own ``profile:``; its ``profile_changes`` still apply.
+
+    Raises :class:`CaseFileError`, one line naming the file (and the settlement, when it is
+    one settlement that cannot run), when the case is malformed or its profile is refused."""
     path = Path(path)
     try:
-        doc = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except (OSError, yaml.YAMLError) as exc:
-        raise CaseFileError(f"{path}: cannot read the case: {' '.join(str(exc).split())}") \
-            from None
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise CaseFileError(f"{path}: cannot read the case: {exc}") from None
+    doc = read_yaml(text, str(path), CaseFileError)
     try:
-        return _Case(path, doc).run()
+        return _Case(path, doc, profile).run()
+    except CaseFileError:
+        raise
     except (PolicyError, MoneyParseError, KeyError, TypeError, ValueError) as exc:
-        if isinstance(exc, CaseFileError):
-            raise
-        raise CaseFileError(f"{path}: {type(exc).__name__}: {exc}") from None
+        raise CaseFileError(f"{path}: {_why(exc)}") from None
+
+
+def _why(exc: Exception) -> str:
+    """An error of the engine or of a case's value, as a case file's message gives it."""
+    if isinstance(exc, PolicyError):
+        return str(exc)
+    if isinstance(exc, KeyError):
+        return f"missing {exc}"
+    return f"{type(exc).__name__}: {exc}"
 
 
 class _Case:
-    def __init__(self, path: Path, doc: Any) -> None:
+    def __init__(self, path: Path, doc: Any, profile: str | None = None) -> None:
         if not isinstance(doc, Mapping):
             raise CaseFileError(f"{path}: expected a mapping at the top level")
         self.path = path
         self.doc = doc
         self.title = str(_need(doc, "title", path))
-        self.profile = self._profile()
+        self.profile = self._profile(profile)
         self.catalogue = {}
         for raw in _need(doc, "catalogue", path):
             record = {**_ITEM_DEFAULTS,
@@ -117,12 +134,17 @@ class _Case:
                                   str(person["psn_no"]))
         self.mismatches: list[str] = []
 
-    def _profile(self) -> Profile:
-        name = str(self.doc.get("profile", "beijing"))
-        if name.endswith((".yaml", ".yml")):
-            name = str(self.path.parent / name)
-        data, source = profile_document(name)
+    def _profile(self, given: str | None) -> Profile:
+        if given is not None:
+            name = given
+        else:
+            name = str(self.doc.get("profile", "beijing"))
+            if name.endswith((".yaml", ".yml")):
+                name = str(self.path.parent / name)
         changes = self.doc.get("profile_changes") or {}
+        if not changes:
+            return load_profile(name)
+        data, source = profile_document(name)
         for dotted, value in changes.items():
             node = data
             keys = str(dotted).split(".")
@@ -131,26 +153,37 @@ class _Case:
             if keys[-1] not in node:
                 raise CaseFileError(f"{self.path}: profile_changes: {dotted} is not in {source}")
             node[keys[-1]] = value
-        if changes:
-            source = f"{source} with the profile_changes of {self.path.name}"
+        source = f"{source} with the profile_changes of {self.path.name}"
         return Profile.from_mapping(data, source=source)
 
     def run(self) -> CaseResult:
         outcomes: list[SettlementOutcome] = []
         for index, raw in enumerate(_need(self.doc, "settlements", self.path)):
             previous = outcomes[-1] if outcomes else None
-            outcomes.append(self._settle(raw, index, previous))
-        return CaseResult(str(self.path), self.title, tuple(outcomes), tuple(self.mismatches))
+            if not isinstance(raw, Mapping):
+                raise CaseFileError(f"{self.path}: settlements[{index}]: expected a mapping")
+            name = str(raw.get("name", f"settlement {index + 1}"))
+            try:
+                outcomes.append(self._settle(raw, name, previous))
+            except CaseFileError:
+                raise
+            except (PolicyError, MoneyParseError, KeyError, TypeError, ValueError) as exc:
+                raise CaseFileError(f"{self.path}: {name}: {_why(exc)}") from None
+        return CaseResult(str(self.path), self.title, tuple(outcomes), tuple(self.mismatches),
+                          self.profile.label)
 
-    def _settle(self, raw: Mapping[str, Any], index: int,
+    def _settle(self, raw: Mapping[str, Any], name: str,
                 previous: SettlementOutcome | None) -> SettlementOutcome:
-        name = str(raw.get("name", f"settlement {index + 1}"))
-        day = raw["date"] if isinstance(raw.get("date"), dt.date) else \
-            dt.date.fromisoformat(str(_need(raw, "date", self.path)))
+        day = self._day(raw, name)
         given = {**_FACT_DEFAULTS, **self.doc.get("facts", {}), **raw.get("facts", {})}
+        tier = str(_need(given, "tier", self.path, where=f"{name}: facts"))
+        if tier not in INSTITUTION_TIERS:
+            raise CaseFileError(f"{self.path}: {name}: facts.tier: {tier!r} is not an "
+                                f"institution tier ({', '.join(INSTITUTION_TIERS)})")
         if previous is not None and "balc" not in raw.get("facts", {}):
             given["balc"] = previous.decomposition.balc
-        ytd = self._ytd(raw, day, str(given["insutype"]), previous)
+        ytd = self._ytd(raw, name, day, str(_need(given, "insutype", self.path,
+                                                   where=f"{name}: facts")), previous)
         def flag(key: str) -> bool:
             return _flag(given, key, self.path)
 
@@ -158,7 +191,7 @@ class _Case:
             setl_date=day, insutype=str(given["insutype"]),
             psn_type=str(given.get("psn_type", "")), retired=flag("retired"),
             cvlserv_flag=str(given["cvlserv_flag"]), maf_eligible=flag("maf_eligible"),
-            tier=str(given["tier"]), med_type=str(given["med_type"]),
+            tier=tier, med_type=str(given["med_type"]),
             acct_used_flag=flag("acct_used_flag"), balc=_money(given["balc"]),
             registration_payment_due=flag("registration_payment_due"), ytd=ytd,
             enrolments=_enrolments(given, self.path))
@@ -167,7 +200,7 @@ class _Case:
         supplied = {str(k): parse_decimal(v) for k, v in raw.get("supplied_days", {}).items()}
         checks: list[LineCheck] = []
         rows: list[RowSplit] = []
-        for line_raw in _need(raw, "bill", self.path):
+        for line_raw in _need(raw, "bill", self.path, where=name):
             line = FeeLine(
                 feedetl_sn=str(line_raw["feedetl_sn"]),
                 med_list_codg=str(line_raw["med_list_codg"]),
@@ -190,12 +223,25 @@ class _Case:
         self._compare(name, raw.get("expect") or {}, outcome)
         return outcome
 
-    def _ytd(self, raw: Mapping[str, Any], day: dt.date, insutype: str,
+    def _day(self, raw: Mapping[str, Any], name: str) -> dt.date:
+        """The settlement's business date (a real day, written YYYY-MM-DD)."""
+        value = _need(raw, "date", self.path, where=name)
+        try:
+            day = as_date(value)
+        except ValueError as exc:
+            raise CaseFileError(f"{self.path}: {name}: date: {value!r} is not a real date "
+                                f"({exc})") from None
+        if day is None:
+            raise CaseFileError(f"{self.path}: {name}: date: {value!r} is not a date "
+                                f"YYYY-MM-DD")
+        return day
+
+    def _ytd(self, raw: Mapping[str, Any], name: str, day: dt.date, insutype: str,
              previous: SettlementOutcome | None) -> YearToDate:
         if "ytd" in raw:
             unknown = set(raw["ytd"]) - set(COUNTERS)
             if unknown:
-                raise CaseFileError(f"{self.path}: ytd: unknown counters {sorted(unknown)} "
+                raise CaseFileError(f"{self.path}: {name}: ytd: unknown counters {sorted(unknown)} "
                                     f"(known: {', '.join(COUNTERS)})")
             return YearToDate.from_mapping({k: _money(v) for k, v in raw["ytd"].items()})
         if previous is None:
@@ -209,26 +255,25 @@ class _Case:
         if unknown:
             raise CaseFileError(f"{self.path}: {name}: expect: unknown keys {sorted(unknown)} "
                                 f"(allowed: {', '.join(sorted(_EXPECT_KEYS))})")
-        where = f"{self.path.name}: {name}"
+        where = name
         refused = {c.feedetl_sn: c.refusal for c in got.checks if c.refusal}
         if "refused" in expect:
             want = {str(k): str(v) for k, v in expect["refused"].items()}
             if want != refused:
-                self.mismatches.append(f"{where}: refused lines: expected {want}, got {refused}")
+                self._mismatch(f"{where}: refused lines: expected {want}, got {refused}")
         elif refused:
-            self.mismatches.append(f"{where}: unexpected refusals {refused}")
+            self._mismatch(f"{where}: unexpected refusals {refused}")
         if "out_of_scope" in expect:
             want_out = sorted(str(s) for s in expect["out_of_scope"])
             out = sorted(c.feedetl_sn for c in got.checks if c.refusal is None and
                          not c.in_scope)
             if want_out != out:
-                self.mismatches.append(f"{where}: out-of-scope lines: expected {want_out}, "
-                                       f"got {out}")
+                self._mismatch(f"{where}: out-of-scope lines: expected {want_out}, got {out}")
         by_sn = {r.feedetl_sn: r for r in got.rows}
         for sn, fields in (expect.get("rows") or {}).items():
             row = by_sn.get(str(sn))
             if row is None:
-                self.mismatches.append(f"{where}: row {sn}: not settled")
+                self._mismatch(f"{where}: row {sn}: not settled")
                 continue
             self._amounts(f"{where}: row {sn}", fields, partial(getattr, row))
         d = got.decomposition
@@ -238,11 +283,15 @@ class _Case:
             want_rows = {str(k): parse_decimal(v) for k, v in expect["fund_rows"].items()}
             have = {r.fund_pay_type: r.fund_payamt for r in d.fund_rows}
             if want_rows != have:
-                self.mismatches.append(f"{where}: fund rows: expected "
-                                       f"{_show(want_rows)}, got {_show(have)}")
+                self._mismatch(f"{where}: fund rows: expected {_show(want_rows)}, got "
+                               f"{_show(have)}")
         after = got.ytd_after.as_mapping()
         self._amounts(f"{where}: counters after", expect.get("counters_after") or {},
                       lambda k: after[k])
+
+    def _mismatch(self, text: str) -> None:
+        """A difference from the expectations, as a line naming the file once."""
+        self.mismatches.append(f"{self.path.name}: {text}")
 
     def _amounts(self, where: str, fields: Mapping[str, Any],
                  actual: Callable[[str], object]) -> None:
@@ -252,15 +301,17 @@ class _Case:
             except (KeyError, AttributeError):
                 raise CaseFileError(f"{self.path}: {where}: no field {key}") from None
             if isinstance(have, Decimal):
-                if parse_decimal(want) != have:
-                    self.mismatches.append(f"{where}.{key}: expected {want}, got {have}")
+                wanted = parse_decimal(want)
+                if wanted != have:  # shown to the places of the engine's amount (383.80)
+                    shown = wanted.quantize(have) if wanted == wanted.quantize(have) else wanted
+                    self._mismatch(f"{where}.{key}: expected {shown}, got {have}")
             elif str(want) != str(have):
-                self.mismatches.append(f"{where}.{key}: expected {want!r}, got {have!r}")
+                self._mismatch(f"{where}.{key}: expected {want!r}, got {have!r}")
 
 
-def _need(doc: Mapping[str, Any], key: str, path: Path) -> Any:
+def _need(doc: Mapping[str, Any], key: str, path: Path, *, where: str = "") -> Any:
     if key not in doc:
-        raise CaseFileError(f"{path}: '{key}' is missing")
+        raise CaseFileError(f"{path}: {where + ': ' if where else ''}'{key}' is missing")
     return doc[key]
 
 

@@ -20,6 +20,7 @@ from mock_insurer.policy import (
     Decomposition,
     ParameterNotInForce,
     Parameters,
+    PolicyError,
     Profile,
     RowSplit,
     SettlementFacts,
@@ -164,7 +165,12 @@ def _price(call: Call, tx: LedgerTx, r: Reader) -> _Priced | Refusal | FieldProb
         tier=call.institution.tier, med_type=med_type, acct_used_flag=acct_flag == "1",
         balc=balc, registration_payment_due=not tx.has_live_settlement(mdtrt_id), ytd=ytd,
         enrolments=enrolments_of(tx, psn_no))
-    decomposition = decompose([_split_of(row) for row in rows], facts, params)
+    try:
+        decomposition = decompose([_split_of(row) for row in rows], facts, params)
+    except ParameterNotInForce:  # a parameter these rates need starts later
+        return refuse("policy_not_in_force", "inf_time", day=day.isoformat())
+    except PolicyError as exc:  # a profile that cannot price this settlement: never a 500
+        return refuse("policy_misconfigured", "data", detail=str(exc))
     return _Priced(person, visit, scheme, rows, decomposition, med_type, bchno, day.year)
 
 

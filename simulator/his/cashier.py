@@ -24,14 +24,17 @@ from __future__ import annotations
 import unicodedata
 from collections.abc import Mapping, Sequence
 from datetime import date
+from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from mock_insurer.client import ClientError
-from mock_insurer.money import ZERO, render, round_money
+from mock_insurer.money import MAX_MONEY, ZERO, render, round_money
+from simulator.his.catalogue import HospitalItem
 from simulator.his.desk import OPEN_STATUSES, Desk, his_refusal, refusal_of, unreachable
 from simulator.his.errors import DriverInputError
 from simulator.his.operations import (
     ChargeInput,
+    ChargeItem,
     IdentifyInput,
     Outcome,
     Override,
@@ -40,7 +43,8 @@ from simulator.his.operations import (
 )
 from simulator.his.views import bill_json, entry_json, line_json, money, visit_json, warning_of
 
-__all__ = ["SEVERE", "UNAVAILABLE", "Cashier", "normalise_certificate", "normalise_name"]
+__all__ = ["SEVERE", "UNAVAILABLE", "Cashier", "line_amount", "normalise_certificate",
+           "normalise_name"]
 
 SEVERE = 1
 """``sev_deg`` of a severe violation (docs/policy.md "Rule check"): it blocks without override."""
@@ -50,6 +54,17 @@ UNAVAILABLE = "rule_check_unavailable"
 
 HIDDEN_LINES = ("superseded", "withdrawn")
 """Line statuses the visit no longer shows (re-uploaded after a refund; replaced blocked)."""
+
+
+def line_amount(qty: Decimal, price: Decimal) -> Decimal | None:
+    """A charged line's amount in yuan, ``qty × price`` rounded to the cent (half up); ``None``
+    when that is no amount a line can have (negative, above :data:`MAX_MONEY`, or beyond what
+    Decimal can round)."""
+    try:
+        amount = round_money(qty * price)
+    except InvalidOperation:
+        return None
+    return amount if amount.is_finite() and ZERO <= amount <= MAX_MONEY else None
 
 
 def normalise_certificate(cert_type: str, typed: str) -> str:
@@ -187,11 +202,10 @@ class Cashier:
             rows = [{"visit_id": visit_id, "line_no": first + n,
                      "feedetl_sn": f"{visit_id}{first + n:04d}", "chrg_bchno": batch,
                      "code": item.code, "name": hosp.name, "national_code": hosp.national_code,
-                     "qty": item.qty, "price": hosp.price,
-                     "amount": round_money(item.qty * hosp.price), "days": item.days,
+                     "qty": item.qty, "price": hosp.price, "amount": amount, "days": item.days,
                      "status": "sending", "result": None}
-                    for n, (item, hosp) in enumerate(items)]
-            codes = {item.code for item, _hosp in items}
+                    for n, (item, hosp, amount) in enumerate(items)]
+            codes = {item.code for item, _hosp, _amount in items}
             self.store.set_lines([line["id"] for line in self.store.lines(
                 visit_id, statuses=("blocked",)) if line["code"] in codes], status="withdrawn")
             self.store.update_visit(visit_id, batch_no=batch)
@@ -331,7 +345,10 @@ class Cashier:
         uploaded = [line_json(line) for line in self.store.lines(visit_id) if line["id"] in ids]
         return Outcome.success(lines=uploaded, visit=self.visit_view(visit_id))
 
-    def _check_items(self, request: ChargeInput) -> list[tuple[Any, Any]]:
+    def _check_items(self, request: ChargeInput) -> list[tuple[ChargeItem, HospitalItem, Decimal]]:
+        """Each item with the HIS's own item and the line's amount, before anything is sent or
+        written: an item the HIS does not know, or an amount it cannot have, refuses the whole
+        charge (the diagnoses are not sent either)."""
         table = self.desk.config.items
         found = []
         for index, item in enumerate(request.items):
@@ -339,7 +356,12 @@ class Cashier:
             if hosp is None:
                 raise DriverInputError(f"items[{index}].code",
                                        f"unknown hospital item code {item.code!r}")
-            found.append((item, hosp))
+            amount = line_amount(item.qty, hosp.price)
+            if amount is None:
+                raise DriverInputError(f"items[{index}].qty", (
+                    f"{item.qty} × the price {hosp.price} of {item.code} is not an amount a "
+                    f"line can have (0 to {MAX_MONEY} yuan)"))
+            found.append((item, hosp, amount))
         return found
 
     def _check_diagnoses(self, request: ChargeInput, visit: dict[str, Any]) -> list[str]:

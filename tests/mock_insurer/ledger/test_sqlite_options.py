@@ -130,3 +130,24 @@ def test_the_libpq_spelling_postgres_is_a_postgresql_ledger() -> None:
         assert ledger.dialect == "postgresql"
     finally:
         ledger.dispose()
+
+
+@pytest.mark.parametrize("fresh", [[], ["--fresh"]])
+def test_serve_on_a_file_that_is_not_a_database_is_one_line_and_leaves_it(
+        tmp_path: Path, fresh: list[str]) -> None:
+    """``--db sqlite:///FILE`` naming a file that is not an SQLite database: one line naming
+    the URL and SQLite's reason (as ``his serve --db`` does), no traceback, the file as it was."""
+    from click.testing import CliRunner
+
+    from cardsettle.cli.insurer import insurer as insurer_cli
+
+    garbage = tmp_path / "bin.dat"
+    content = bytes(range(256)) * 64
+    garbage.write_bytes(content)
+    result = CliRunner().invoke(insurer_cli, [
+        "serve", "--port", "0", "--data-dir", str(tmp_path / "data"), "--persons", "10",
+        "--db", f"sqlite:///{garbage}", *fresh])
+    assert result.exit_code == 1
+    assert result.output.strip().splitlines() == [
+        f"Error: cannot open the ledger sqlite:///{garbage}: file is not a database"]
+    assert garbage.read_bytes() == content

@@ -27,12 +27,13 @@ def make_rig(tmp_path: Path) -> Iterator[Callable[..., Rig]]:
     """Build a rig; keyword options go to :class:`HisConfig` (e.g. ``timeout=0.5``). ``data``
     (paths of population, catalogue, institutions) and ``institution`` replace the dataset and
     the tier-3 hospital; ``his_class`` replaces the reference HIS (e.g. a broken variant's);
-    ``insurer_auth`` is the insurer's gateway authentication (pass the HIS's ``auth`` too)."""
+    ``insurer_auth`` is the insurer's gateway authentication (pass the HIS's ``auth`` too);
+    ``items`` replaces the HIS's item table (by default the dataset's catalogue's)."""
     opened: list[Rig] = []
 
     def make(*, data: dict[str, Path] | None = None, institution: str = HOSPITAL,
              his_class: type[ReferenceHis] = ReferenceHis, insurer_auth: str = "none",
-             **options: Any) -> Rig:
+             items: ItemTable | None = None, **options: Any) -> Rig:
         paths = data or write_dataset(tmp_path)
         insurer = Insurer.open(InsurerConfig(
             db_url=f"sqlite:///{tmp_path}/insurer-{len(opened)}.db", population=paths["population"],
@@ -45,7 +46,7 @@ def make_rig(tmp_path: Path) -> Iterator[Callable[..., Rig]]:
             insurer_url=insurer_server.url, fixmedins_code=institution,
             fixmedins_name="北京测试第三医院", mdtrtarea_admvs=institution[1:7],
             db_url=f"sqlite:///{tmp_path}/his-{len(opened)}.db",
-            items=ItemTable.load(paths["catalogue"], institution),
+            items=items or ItemTable.load(paths["catalogue"], institution),
             clock=FixedClock(START, timedelta(seconds=1)), **options))
         his_server = start_in_thread(driver_app(his))
         rig = Rig(insurer, insurer_server, his, his_server, HttpHisDriver(his_server.url))
