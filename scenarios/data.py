@@ -83,9 +83,7 @@ def _read_jsonl(path: Path) -> list[dict[str, Any]]:
         raw = path.read_bytes()
     except OSError as exc:
         raise HarnessError(f"cannot read {path}: {exc.strerror or exc}") from exc
-    if raw.startswith(codecs.BOM_UTF8):  # the insurer reads the file as it is, so name it
-        raise HarnessError(f"{path}: starts with a UTF-8 byte-order mark (BOM): save it as UTF-8 "
-                           "without one (JSON lines have none)")
+    raw = raw.removeprefix(codecs.BOM_UTF8)  # what Windows editors write (the insurer skips it too)
     records = []
     for number, line in enumerate(raw.splitlines(), start=1):
         if not line.strip():

@@ -138,7 +138,7 @@ def load_institutions(path: str | Path) -> list[dict[str, Any]]:
     records = []
     seen: dict[str, int] = {}
     try:
-        lines: Iterator[str] = iter(Path(path).read_text(encoding="utf-8").splitlines())
+        lines: Iterator[str] = iter(Path(path).read_text(encoding="utf-8-sig").splitlines())
     except OSError as exc:
         raise DataFileError(f"cannot read institutions file {path}: {exc.strerror or exc}") from exc
     except UnicodeDecodeError as exc:

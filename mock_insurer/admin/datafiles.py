@@ -18,6 +18,7 @@ was started with.
 
 from __future__ import annotations
 
+import codecs
 import os
 import stat
 import tempfile
@@ -196,4 +197,6 @@ def _lines(handle: BinaryIO, shown: str) -> Iterator[tuple[int, bytes]]:
         if not line:
             return
         number += 1
+        if number == 1 and line.startswith(codecs.BOM_UTF8):  # as the loaders: Windows editors
+            line = line[len(codecs.BOM_UTF8):]
         yield number, line

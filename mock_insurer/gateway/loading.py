@@ -18,6 +18,7 @@ which the insurer does before it touches the ledger at all.
 
 from __future__ import annotations
 
+import codecs
 import re
 from collections.abc import Collection, Iterator
 from pathlib import Path
@@ -86,6 +87,8 @@ def _lines(handle: Any, path: Path) -> Iterator[tuple[int, bytes]]:
         if not line:
             return
         number += 1
+        if number == 1 and line.startswith(codecs.BOM_UTF8):  # what Windows editors write
+            line = line[len(codecs.BOM_UTF8):]
         yield number, line
 
 

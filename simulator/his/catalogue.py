@@ -15,6 +15,7 @@ mappings repeats an item code or maps to no item of the file.
 
 from __future__ import annotations
 
+import codecs
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from decimal import Decimal
@@ -150,7 +151,7 @@ def _shown(value: Any) -> str:
 def _read_jsonl(path: Path) -> list[tuple[int, dict[str, Any]]]:
     """(line number, record) of every non-blank line."""
     try:
-        lines = path.read_bytes().splitlines()
+        lines = path.read_bytes().removeprefix(codecs.BOM_UTF8).splitlines()  # Windows editors
     except OSError as exc:
         raise CatalogueFileError(f"{path}: cannot read ({exc.strerror or exc})") from exc
     records = []

@@ -52,6 +52,20 @@ def test_a_start_with_an_impossible_birthday_is_refused_naming_line_and_field(
                                  f"(got '2026-02-30')")
 
 
+def test_files_saved_with_a_byte_order_mark_load(tmp_path: Path) -> None:
+    """Windows editors (Notepad) save UTF-8 with a byte-order mark: the loaders skip it."""
+    paths = dataset.write(tmp_path)
+    marked = {}
+    for kind, path in paths.items():
+        marked[kind] = tmp_path / f"bom-{path.name}"
+        marked[kind].write_bytes(b"\xef\xbb\xbf" + path.read_bytes())
+    insurer = _open(tmp_path, **marked)
+    try:
+        assert insurer.counts()["persons"] == len(dataset.PERSONS)
+    finally:
+        insurer.close()
+
+
 @pytest.mark.parametrize("balc", ["1e400", "-0.01", "NaN", 1e300])
 def test_a_reload_with_bad_money_writes_nothing(tmp_path: Path, balc: Any) -> None:
     insurer = _open(tmp_path)

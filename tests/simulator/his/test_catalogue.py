@@ -141,3 +141,10 @@ def test_a_line_amount_that_cannot_be_made_is_refused_and_the_visit_stays_as_it_
     visit = rig.driver.visit(visit_id)["visit"]
     assert visit["status"] == "registered" and visit["diagnoses"] == []
     assert [m["infno"] for m in rig.his.store.messages()] == ["9001", "1101", "2201"]
+
+
+def test_a_catalogue_saved_with_a_byte_order_mark_loads(tmp_path: Path) -> None:
+    plain = write_dataset(tmp_path)["catalogue"]
+    marked = tmp_path / "bom-catalogue.jsonl"
+    marked.write_bytes(b"\xef\xbb\xbf" + plain.read_bytes())  # Windows editors write one
+    assert ItemTable.load(marked, HOSPITAL) == ItemTable.load(plain, HOSPITAL)
