@@ -108,7 +108,7 @@ def population(
     edge_rate: Sequence[str], edge_rates_file: Path | None, workers: int | None, quiet: bool,
 ) -> None:
     """Insured persons with their cards, tokens and identity edge cases."""
-    check_output_files("--out", out)
+    check_output_files("--out", out, error=click.ClickException)
     layers: list[dict[str, float]] = []
     if edge_rates_file is not None:
         layers.append(load_edge_rates_file(edge_rates_file))
@@ -135,7 +135,7 @@ def population(
 @clean_errors
 def institutions(count: int, seed: int, out: Path, admdvs: str, fmt: str, quiet: bool) -> None:
     """Designated medical institutions (at least one per tier when count >= 4)."""
-    check_output_files("--out", out)
+    check_output_files("--out", out, error=click.ClickException)
     records = write_institutions(out, count, seed, admdvs=admdvs, fmt=fmt)
     if not quiet:
         click.echo(f"wrote {len(records)} institutions to {out}")
@@ -162,7 +162,7 @@ def catalogue(
     over_cap_rate: float, fmt: str, quiet: bool,
 ) -> None:
     """Catalogue items, diagnoses and each institution's item mapping (对码), in one file."""
-    check_output_files("--out", out)
+    check_output_files("--out", out, error=click.ClickException)
     chosen = load_institutions(institutions_file) if institutions_file is not None else None
     counts = write_catalogue(
         out, seed, chosen, unmapped_rate=unmapped_rate, wrong_rate=wrong_rate,

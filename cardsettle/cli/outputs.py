@@ -18,6 +18,8 @@ import contextlib
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
+import click
+
 from cardsettle.cli.errors import BadInput
 from scenarios.errors import HarnessError
 from simulator.output import NotRegularFileError, check_target
@@ -28,31 +30,35 @@ STDOUT = "-"
 """What many tools read as "standard output"; no command here writes there."""
 
 
-def check_output_files(option: str, given: Path, targets: Iterable[Path] | None = None) -> None:
+def check_output_files(option: str, given: Path, targets: Iterable[Path] | None = None, *,
+                       error: type[click.ClickException] = BadInput) -> None:
     """Refuse ``given`` (the option's value) as ``-``, and each of ``targets`` (default: ``given``
     itself) that exists and is not a regular file. A directory where a file is written is left
-    to the writer's own ``it is a directory``."""
+    to the writer's own ``it is a directory``. ``error``: what is raised (:class:`BadInput`,
+    exit 2; ``click.ClickException``, exit 1, for the commands whose bad input exits 1)."""
     if str(given) == STDOUT:
-        raise BadInput(f"{option} {STDOUT}: not a regular file (nothing is written to standard "
+        raise error(f"{option} {STDOUT}: not a regular file (nothing is written to standard "
                        "output: give a path)")
     for target in (given,) if targets is None else targets:
         try:
             check_target(target)
         except NotRegularFileError as exc:
             if target == given:
-                raise BadInput(f"{option} {given}: not a regular file") from exc
-            raise BadInput(f"{option} {given}: {target} is not a regular file") from exc
+                raise error(f"{option} {given}: not a regular file") from exc
+            raise error(f"{option} {given}: {target} is not a regular file") from exc
 
 
-def check_output_dir(option: str, directory: Path, names: Iterable[str] = ()) -> None:
+def check_output_dir(option: str, directory: Path, names: Iterable[str] = (), *,
+                     error: type[click.ClickException] = BadInput) -> None:
     """Refuse, before anything runs, a directory option that is ``-``, an existing path that
     is not a directory, or a directory holding one of the files ``names`` (those the command
-    replaces) as something else than a regular file."""
+    replaces) as something else than a regular file (``error`` as for
+    :func:`check_output_files`)."""
     if str(directory) == STDOUT:
-        raise BadInput(f"{option} {STDOUT}: not a directory (give a directory's path)")
+        raise error(f"{option} {STDOUT}: not a directory (give a directory's path)")
     if directory.exists() and not directory.is_dir():
-        raise BadInput(f"{option} {directory}: not a directory")
-    check_output_files(option, directory, [directory / name for name in names])
+        raise error(f"{option} {directory}: not a directory")
+    check_output_files(option, directory, [directory / name for name in names], error=error)
 
 
 def make_output_dir(option: str, directory: Path) -> list[Path]:

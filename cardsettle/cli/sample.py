@@ -136,7 +136,7 @@ def sample(out_dir: Path, count: int, seed: int) -> None:
     started = time.perf_counter()
     persons_file, institutions_file, catalogue_file = (out_dir / name for name in FILES)
     _check_targets(out_dir)
-    check_output_dir("--out", out_dir, FILES)
+    check_output_dir("--out", out_dir, FILES, error=click.ClickException)
     with _staged(out_dir) as staging:
         write_population(staging / FILES[0], count, seed, workers=1)
         institutions = write_institutions(staging / FILES[1], seed=seed)

@@ -218,11 +218,12 @@ def test_sample_failing_on_its_last_file_leaves_nothing(
 @pytest.mark.parametrize("command", [["population", "-n", "5"], ["institutions"], ["catalogue"]])
 def test_a_named_pipe_as_out_is_refused_and_left_a_pipe(tmp_path: Path, command: list[str]) -> None:
     """``-o fifo`` (or a device such as /dev/full) would have been replaced by a plain file,
-    with success reported: one line naming the option, exit 2, the pipe untouched."""
+    with success reported: one line naming the option, exit 1 (as every bad argument of
+    generate), the pipe untouched."""
     pipe = tmp_path / "fifo"
     os.mkfifo(pipe)
     result = run("generate", *command, "-o", pipe)
-    assert result.exit_code == 2
+    assert result.exit_code == 1
     assert one_error_line(result) == f"Error: --out {pipe}: not a regular file"
     assert stat.S_ISFIFO(pipe.stat().st_mode)
     assert [p.name for p in tmp_path.iterdir()] == ["fifo"]
@@ -233,7 +234,7 @@ def test_out_dash_is_refused_not_written_as_a_file_named_dash(
 ) -> None:
     monkeypatch.chdir(tmp_path)
     result = run("generate", "population", "-n", "5", "-o", "-")
-    assert result.exit_code == 2
+    assert result.exit_code == 1
     assert one_error_line(result).startswith("Error: --out -: not a regular file (nothing is "
                                              "written to standard output")
     assert list(tmp_path.iterdir()) == []
@@ -242,7 +243,7 @@ def test_out_dash_is_refused_not_written_as_a_file_named_dash(
 def test_sample_refuses_a_pipe_among_its_files(tmp_path: Path) -> None:
     os.mkfifo(tmp_path / "catalogue.jsonl")
     result = run("generate", "sample", "-o", tmp_path, "-n", 5)
-    assert result.exit_code == 2
+    assert result.exit_code == 1
     assert one_error_line(result) == (f"Error: --out {tmp_path}: {tmp_path / 'catalogue.jsonl'} "
                                       "is not a regular file")
     assert [p.name for p in tmp_path.iterdir()] == ["catalogue.jsonl"]
