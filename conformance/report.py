@@ -24,7 +24,8 @@ from conformance.catalogue import GROUPS, requirements
 from conformance.masking import mask
 from conformance.target import Target, message_evidence
 from mock_insurer.schemas.catalog import transaction
-from scenarios.report import CHECK_LABELS, atomic_write, refusal_label
+from scenarios.report import CHECK_LABELS, refusal_label
+from simulator.output import atomic_write
 
 __all__ = ["BADGES", "build_report", "render_html", "write_reports"]
 

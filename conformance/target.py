@@ -28,6 +28,7 @@ from scenarios.records import RunResult, VisitRecord
 from scenarios.report import write_json
 from scenarios.runner import run_scenario
 from simulator.his.app import ReferenceHis
+from simulator.output import atomic_write
 
 __all__ = ["Profile", "ScenarioRun", "Target", "profile"]
 
@@ -162,8 +163,7 @@ class Target:
                     persons[record["psn_no"]] = record
         write_json(result, directory)  # result.json: the scenario's institution, checks, visits
         run = ScenarioRun(key, result, captured.get("messages", []), persons, directory)
-        (directory / "messages.json").write_text(json.dumps(
-            [message_evidence(m) for m in run.messages], ensure_ascii=False, default=str),
-            "utf-8")
+        atomic_write(directory / "messages.json", json.dumps(
+            [message_evidence(m) for m in run.messages], ensure_ascii=False, default=str))
         self.runs[key] = run
         return run

@@ -7,11 +7,11 @@ wait time. Imported only by locustfiles: importing locust monkey-patches the pro
 from __future__ import annotations
 
 import csv
+import io
 import logging
 import os
 import time
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 
 from locust import LoadTestShape
@@ -29,6 +29,7 @@ from loadtests.shapes import (
     option,
     settings_from_options,
 )
+from simulator.output import atomic_write
 
 __all__ = ["LoadShape", "add_arguments", "final_stats", "pacing"]
 
@@ -115,18 +116,12 @@ def final_stats(environment: Environment) -> None:
                 stats = StatsCSV(environment, PERCENTILES_TO_REPORT)
                 for suffix, rows in (("_stats.csv", stats.requests_csv),
                                      ("_failures.csv", stats.failures_csv)):
-                    target = Path(f"{prefix}{suffix}")
-                    scratch = target.with_name(target.name + ".part")
-                    with scratch.open("w", encoding="utf-8", newline="") as handle:
-                        rows(csv.writer(handle))
-                    scratch.replace(target)
+                    text = io.StringIO(newline="")
+                    rows(csv.writer(text))
+                    atomic_write(f"{prefix}{suffix}", text.getvalue())
             html_file = getattr(options, "html_file", None)
             if html_file:
-                target = Path(html_file)
-                scratch = target.with_name(target.name + ".part")
-                scratch.write_text(get_html_report(environment, show_download_link=False),
-                                   encoding="utf-8")
-                scratch.replace(target)
+                atomic_write(html_file, get_html_report(environment, show_download_link=False))
         except Exception:  # never lose locust's own exit for a report that could not be rewritten
             logging.getLogger(__name__).exception("could not write the final statistics")
 

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import csv
 import html
+import io
 import itertools
 import json
 from collections.abc import Mapping, Sequence
@@ -28,6 +29,7 @@ from matplotlib.figure import Figure
 
 from loadtests.samples import read_samples
 from loadtests.sla import AGGREGATED, VISIT, SlaLine, read_stats
+from simulator.output import atomic_write
 from simulator.windows.plots import figure_bytes, label, plot_style
 
 __all__ = ["LATENCY_FILE", "REQUEST_NAMES", "interval_rates", "rate_window", "request_label",
@@ -65,12 +67,11 @@ def write_latency_csv(path: Path, samples: Sequence[float], request: str | None 
     """Write *samples* (ms) as a ``latency_ms`` CSV; with *request*, a second column
     ``request`` names what each value timed (the window model warns when a whole ``visit`` is
     fed to it as one round trip)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with path.open("w", encoding="utf-8", newline="") as handle:
-        out = csv.writer(handle)
-        out.writerow(["latency_ms", *(["request"] if request else [])])
-        out.writerows([f"{value:.3f}", *([request] if request else [])] for value in samples)
-    return path
+    text = io.StringIO(newline="")
+    out = csv.writer(text)
+    out.writerow(["latency_ms", *(["request"] if request else [])])
+    out.writerows([f"{value:.3f}", *([request] if request else [])] for value in samples)
+    return atomic_write(path, text.getvalue())
 
 
 def _transactions(rows: Sequence[Mapping[str, str]]) -> dict[str, dict[str, Any]]:
@@ -218,9 +219,7 @@ def _plot_timeline(path: Path, history: Path) -> bool:
 
 def _write_png(path: Path, figure: Figure) -> None:
     """The figure as a PNG, written whole (a temporary file renamed into place)."""
-    scratch = path.with_name(path.name + ".part")
-    scratch.write_bytes(figure_bytes(figure, "png"))
-    scratch.replace(path)
+    atomic_write(path, figure_bytes(figure, "png"))
 
 
 _LABELS = {"title": "负载测试结果 Load test result", "pass": "通过 PASS",
@@ -460,9 +459,7 @@ def write_report(directory: Path, lines: Sequence[SlaLine], *, prefix: str = "lo
         "day_end": reconciled,
         "sla": [line.to_json() for line in lines], "transactions": transactions,
         "files": files}
-    (directory / "summary.json").write_text(json.dumps(summary, indent=2, ensure_ascii=False),
-                                            encoding="utf-8")
-    (directory / "summary.html").write_text(_html(summary, (latency_name, source, len(samples))),
-                                            encoding="utf-8")
+    atomic_write(directory / "summary.json", json.dumps(summary, indent=2, ensure_ascii=False))
+    atomic_write(directory / "summary.html", _html(summary, (latency_name, source, len(samples))))
     files["summary"] = str(directory / "summary.html")
     return summary

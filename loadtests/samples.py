@@ -9,10 +9,13 @@ writes ``samples-<pid>.csv`` with the columns ``name`` and ``latency_ms`` (wall-
 from __future__ import annotations
 
 import csv
+import io
 import os
 from collections.abc import Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+
+from simulator.output import atomic_write
 
 if TYPE_CHECKING:
     from locust.env import Environment
@@ -39,11 +42,11 @@ def record_samples(environment: Environment, names: Iterable[str]) -> None:
     def write(**_: Any) -> None:
         if not kept:
             return
-        target.parent.mkdir(parents=True, exist_ok=True)
-        with target.open("w", encoding="utf-8", newline="") as handle:
-            out = csv.writer(handle)
-            out.writerow(["name", "latency_ms"])
-            out.writerows((name, f"{ms:.3f}") for name, ms in kept)
+        text = io.StringIO(newline="")
+        out = csv.writer(text)
+        out.writerow(["name", "latency_ms"])
+        out.writerows((name, f"{ms:.3f}") for name, ms in kept)
+        atomic_write(target, text.getvalue())
 
     environment.events.request.add_listener(on_request)
     environment.events.test_stop.add_listener(write)

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from mock_insurer.money import ZERO, parse_decimal, render
+from simulator.output import atomic_write
 
 if TYPE_CHECKING:
     from locust.env import Environment
@@ -67,8 +68,7 @@ def record_totals(environment: Environment) -> Totals:
     def write(**_: Any) -> None:
         rows = totals.to_json()
         if rows:
-            target.parent.mkdir(parents=True, exist_ok=True)
-            target.write_text(json.dumps(rows), "utf-8")
+            atomic_write(target, json.dumps(rows))
 
     environment.events.test_stop.add_listener(write)
     environment.events.quitting.add_listener(write)

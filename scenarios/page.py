@@ -32,9 +32,9 @@ from scenarios.report import (
     CHECK_LABELS,
     OUTCOME_LABELS,
     PAGE_FILE,
-    atomic_write,
     refusal_label,
 )
+from simulator.output import atomic_write
 
 __all__ = ["EVIDENCE_ROWS", "VISIT_ROWS", "render_page", "write_page"]
 

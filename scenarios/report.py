@@ -20,9 +20,9 @@ from rich.text import Text
 from mock_insurer.refusals import LABELS as REFUSAL_LABELS
 from scenarios.checks import refusal_code
 from scenarios.records import RunResult
-from simulator.output import atomic_output
+from simulator.output import atomic_write
 
-__all__ = ["CHECK_LABELS", "HIS_REFUSAL_LABELS", "OUTCOME_LABELS", "PAGE_FILE", "atomic_write",
+__all__ = ["CHECK_LABELS", "HIS_REFUSAL_LABELS", "OUTCOME_LABELS", "PAGE_FILE",
            "check_label", "refusal_label", "render", "write_json"]
 
 PAGE_FILE = "report.html"
@@ -76,14 +76,6 @@ def refusal_label(code: str) -> str:
 def check_label(name: str) -> str:
     """``"只结算一次 exactly once"`` for ``exactly_once``; an unknown check is shown as it is."""
     return CHECK_LABELS.get(name, name)
-
-
-def atomic_write(path: Path, content: str | bytes) -> None:
-    """Write ``content`` (text as UTF-8) to ``path`` through a temporary file renamed over it
-    (:func:`simulator.output.atomic_output`): never a half-written file, and never a device or
-    a named pipe replaced (:class:`~simulator.output.NotRegularFileError`)."""
-    with atomic_output(path) as out:
-        out.write(content.encode("utf-8") if isinstance(content, str) else content)
 
 
 def write_json(result: RunResult, directory: Path) -> Path:

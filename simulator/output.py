@@ -32,6 +32,7 @@ __all__ = [
     "FORMATS",
     "NotRegularFileError",
     "atomic_output",
+    "atomic_write",
     "check_format",
     "check_target",
     "csv_header",
@@ -160,3 +161,12 @@ def atomic_output(path: str | Path) -> Iterator[BinaryIO]:
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise
+
+
+def atomic_write(path: str | Path, content: str | bytes) -> Path:
+    """Write ``content`` (text as UTF-8) to ``path`` whole, through :func:`atomic_output`:
+    never a half-written file, and never a device or a named pipe replaced
+    (:class:`NotRegularFileError`). Returns the path written."""
+    with atomic_output(path) as out:
+        out.write(content.encode("utf-8") if isinstance(content, str) else content)
+    return Path(path)

@@ -25,7 +25,7 @@ from rich.table import Table
 from mock_insurer.money import MoneyParseError, parse_decimal, round_money
 from mock_insurer.schemas.codes import CODE_TABLES
 from scenarios.drills.debrief import Debrief
-from scenarios.report import atomic_write
+from simulator.output import atomic_write
 
 __all__ = ["AT_RISK_LABELS", "COLUMN_LABELS", "DAY_END_WORDS", "DEBRIEF_FILES", "EFFECT_LABELS",
            "phase_chart", "render_console", "render_html", "write_debrief", "yuan"]

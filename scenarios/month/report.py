@@ -38,7 +38,6 @@ from scenarios.month.figures import (
     totals_of,
 )
 from scenarios.month.run import MonthRun
-from scenarios.report import atomic_write
 from simulator.finance.plots import (
     CATEGORY_COLORS,
     CATEGORY_LABELS,
@@ -49,6 +48,7 @@ from simulator.finance.plots import (
     share_text,
     yuan_text,
 )
+from simulator.output import atomic_write
 
 __all__ = ["CATEGORY_LABELS", "MONTH_FILES", "PLOT_NAMES", "Runs", "analysis", "by_month",
            "department_by_month", "month_json", "months_json", "plots", "receivables_csv",

@@ -6,12 +6,15 @@ from __future__ import annotations
 
 import csv
 import json
+import os
+import stat
 from pathlib import Path
 
 import pytest
 
-from loadtests.report import interval_rates, request_label, write_report
+from loadtests.report import interval_rates, request_label, write_latency_csv, write_report
 from loadtests.sla import Sla, evaluate, read_stats
+from simulator.output import NotRegularFileError
 
 STATS_HEAD = ["Type", "Name", "Request Count", "Failure Count", "Median Response Time",
               "Average Response Time", "Min Response Time", "Max Response Time",
@@ -122,3 +125,17 @@ def test_the_report_is_the_same_twice(report: Path) -> None:
              for name in ("summary.html", "summary.json", "latency.png", "timeline.png")}
     _write(report)
     assert first == {name: (report / name).read_bytes() for name in first}
+
+
+def test_report_files_are_written_whole_and_never_over_a_pipe(tmp_path: Path) -> None:
+    """A latency file aimed at a named pipe is refused at once (it used to wait forever for a
+    reader), and the pipe stays; no scratch file is left beside it."""
+    pipe = tmp_path / "latency_ms.csv"
+    os.mkfifo(pipe)
+    with pytest.raises(NotRegularFileError):
+        write_latency_csv(pipe, [1.0, 2.5])
+    assert stat.S_ISFIFO(pipe.stat().st_mode)
+    assert [p.name for p in tmp_path.iterdir()] == ["latency_ms.csv"]
+    written = write_latency_csv(tmp_path / "out" / "rt.csv", [1.0, 2.5], "2207")
+    assert written.read_text(encoding="utf-8").splitlines() == [
+        "latency_ms,request", "1.000,2207", "2.500,2207"]

@@ -16,8 +16,8 @@ from mock_insurer.refusals import LABELS as REFUSAL_LABELS
 from mock_insurer.refusals import TEXTS
 from scenarios.checks import CHECKS
 from scenarios.records import CheckResult, DayEndRecord, RunResult, VisitRecord
-from scenarios.report import CHECK_LABELS, atomic_write, refusal_label, render
-from simulator.output import NotRegularFileError
+from scenarios.report import CHECK_LABELS, refusal_label, render
+from simulator.output import NotRegularFileError, atomic_write
 
 
 def visit(n: int, outcome: str, refusal: str | None = None, dept: str = "A03") -> VisitRecord:

@@ -14,7 +14,7 @@ import pytest
 from simulator import appending as appending_module
 from simulator import population as population_module
 from simulator.errors import OutputError
-from simulator.output import NotRegularFileError, atomic_output
+from simulator.output import NotRegularFileError, atomic_output, atomic_write
 from simulator.persons import Layout, PopulationSpec
 from simulator.population import write_population
 
@@ -105,3 +105,15 @@ def test_a_pipe_made_while_writing_is_not_replaced_either(tmp_path: Path) -> Non
         os.mkfifo(target)
     assert stat.S_ISFIFO(target.stat().st_mode)
     assert [p.name for p in tmp_path.iterdir()] == ["x.jsonl"]
+
+
+def test_atomic_write_writes_text_as_utf8_and_refuses_a_pipe(tmp_path: Path) -> None:
+    """The one-shot writer every report uses: text lands whole as UTF-8; a named pipe is
+    refused at once (opening it for writing would wait forever for a reader)."""
+    written = atomic_write(tmp_path / "sub" / "page.html", "门诊 outpatient")
+    assert written.read_bytes() == "门诊 outpatient".encode()
+    pipe = tmp_path / "pipe.csv"
+    os.mkfifo(pipe)
+    with pytest.raises(NotRegularFileError):
+        atomic_write(pipe, b"never")
+    assert stat.S_ISFIFO(pipe.stat().st_mode)
