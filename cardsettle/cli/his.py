@@ -8,6 +8,7 @@ from typing import Any
 import click
 
 from cardsettle.cli.errors import OneLineGroup, clean_errors, is_http_url
+from cardsettle.cli.servers import open_to_the_network
 from mock_insurer.client import ApiKeyAuth, Auth, TifAuth
 from mock_insurer.server import check_listen, run
 from mock_insurer.wire.timefmt import china_now
@@ -114,8 +115,11 @@ def build_config(*, insurer_url: str, institution: str | None, catalogue: Path |
 @click.option("--auth", type=click.Choice(["none", "tif", "apikey"]), default="none",
               show_default=True, help="The insurer gateway's authentication.")
 @click.option("--paasid", help="TIF paasid (default: from --institutions).")
-@click.option("--token", help="TIF token (default: from --institutions).")
-@click.option("--apikey", help="API key (default: from --institutions).")
+@click.option("--token", envvar="CARDSETTLE_TIF_TOKEN",
+              help="TIF token (default: from --institutions; env CARDSETTLE_TIF_TOKEN, which "
+                   "keeps it out of the process list).")
+@click.option("--apikey", envvar="CARDSETTLE_APIKEY",
+              help="API key (default: from --institutions; env CARDSETTLE_APIKEY).")
 @click.option("--operator", default="C01", show_default=True,
               help="Operator (cashier) of driver calls that name none.")
 @click.option("--center-only", type=click.Choice(["learn", "reverse"]), default="learn",
@@ -163,6 +167,11 @@ def serve(insurer_url: str, host: str, port: int, institution: str | None,
     click.echo(f"  insurer     {config.insurer_url} (auth {auth}, timeout {timeout:g} s)")
     click.echo(f"  database    {config.db_url}")
     click.echo(f"  portal      {config.portal_url or 'none (declaring is refused)'}")
+    if open_to_the_network(host):
+        click.secho(f"WARNING: listening on {host}: the driver API has no authentication, so "
+                    "anyone who can reach this machine can read patients' identities and "
+                    "settle at this HIS; use --host 127.0.0.1 unless the network is yours",
+                    fg="yellow", err=True)
     try:
         run(driver_app(served), host=host, port=port, log_level=log_level)
     finally:

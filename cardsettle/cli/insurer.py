@@ -6,6 +6,7 @@ import os
 from collections.abc import Mapping
 from dataclasses import replace
 from datetime import date, datetime
+from functools import partial
 from pathlib import Path
 
 import click
@@ -13,6 +14,7 @@ import click
 from cardsettle.cli.errors import OneLineGroup, clean_errors
 from cardsettle.cli.options import SEED
 from cardsettle.cli.outputs import make_output_dir, undone_on_failure
+from cardsettle.cli.servers import open_to_the_network
 from mock_insurer.gateway import Insurer, InsurerConfig
 from mock_insurer.gateway.app import check_inputs, ledger_holds_data
 from mock_insurer.gateway.loading import check_data_files
@@ -160,6 +162,8 @@ def serve(host: str, port: int, data_dir: Path, db_url: str | None, population: 
     if start_date is not None:
         app.clock.set_business_date(start_date)
     _announce(app, host, port, url, continuing, profile)
+    _warn_if_open(host, auth, generated_institutions=institutions is None and not continuing,
+                   seed=seed)
     if workers == 1:
         run(app, host=host, port=port, log_level=log_level)
         return
@@ -173,6 +177,22 @@ def serve(host: str, port: int, data_dir: Path, db_url: str | None, population: 
         worker_config, WorkerSpec(business_date=start_date, announce=True,
                                   listen=f"http://{host}:{port}"))
     run(APP_FACTORY, host=host, port=port, workers=workers, factory=True, log_level=log_level)
+
+
+def _warn_if_open(host: str, auth: str, *, generated_institutions: bool, seed: int) -> None:
+    """Warnings (stderr) when the gateway can be reached from other machines and is not
+    protected: no gateway auth, or credentials anyone can derive from the seed."""
+    if not open_to_the_network(host):
+        return
+    warn = partial(click.secho, fg="yellow", err=True)
+    if auth == "none":
+        warn(f"WARNING: listening on {host} with --auth none: anyone who can reach this "
+             "machine can sign in as any institution, read persons by ID number (1101) and "
+             "settle or refund; use --auth tif|apikey, or --host 127.0.0.1")
+    elif generated_institutions:
+        warn(f"WARNING: listening on {host} with the default institutions: their gateway "
+             f"credentials are generated from --seed {seed}, so anyone with cardsettle can "
+             "derive them; give your own --institutions file to keep them private")
 
 
 def not_in_force_note(profile: Profile, day: date) -> str:

@@ -6,12 +6,32 @@ insurer. Each problem is one line naming the option, exit 2
 
 from __future__ import annotations
 
+import ipaddress
+import socket
+
 from cardsettle.cli.errors import BadInput, is_http_url
 
-__all__ = ["CHECK_TIMEOUT", "check_his", "check_insurer", "check_urls"]
+__all__ = ["CHECK_TIMEOUT", "check_his", "check_insurer", "check_urls", "open_to_the_network"]
 
 CHECK_TIMEOUT = 10.0
 """Seconds (wall clock) each check waits for an answer."""
+
+
+def open_to_the_network(host: str) -> bool:
+    """Whether a server listening on ``host`` can be reached from other machines: any address
+    that is not this machine's loopback (``0.0.0.0``, ``::``, a LAN address, a name that
+    resolves to one)."""
+    try:
+        infos = socket.getaddrinfo(host, None, type=socket.SOCK_STREAM)
+    except OSError:
+        return False  # check_listen has refused it already
+    for *_, address in infos:
+        ip = ipaddress.ip_address(str(address[0]).split("%")[0])
+        if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
+            ip = ip.ipv4_mapped
+        if not ip.is_loopback:
+            return True
+    return False
 
 
 def check_urls(**urls: str | None) -> None:

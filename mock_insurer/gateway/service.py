@@ -21,6 +21,7 @@ recorded message is replayed (or the repeat refused).
 from __future__ import annotations
 
 import asyncio
+import hmac
 import threading
 import weakref
 from collections.abc import Callable, Mapping
@@ -83,6 +84,15 @@ __all__ = ["Auth", "InsurerService", "Prepared", "Reply"]
 JSON = "application/json;charset=utf-8"
 SIGNIN_CACHE_SECONDS = 5.0
 OCTET = "application/octet-stream"
+UNAUTHENTICATED_KEPT_BYTES = 4096
+"""Of a message refused before its sender was authenticated (garbage, an unknown
+institution, a failed gateway check), the record keeps this much of the body: anyone who can
+reach the gateway could otherwise fill the ledger with 2 MB bodies."""
+UNAUTHENTICATED_WORDS = ("网关认证失败：定点医药机构编号与网关账号无法通过认证，请核对本机构的 "
+                         "fixmedins_code、paasid/token 或 apikey")
+"""What a caller is told when it names an institution the insurer does not know while gateway
+auth is on: no more than a failed check, so that codes cannot be probed unauthenticated (the
+record keeps ``unknown_institution``)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -107,6 +117,7 @@ class Prepared:
     hit: Hit | None = None
     psn_no: str | None = None
     skew: timedelta = timedelta(0)
+    authenticated: bool = False  # the institution is known and passed the gateway's check
 
 
 @dataclass(frozen=True, slots=True)
@@ -166,7 +177,7 @@ class InsurerService:
         self.wall_ms = wall_ms
         self.timer = timer
         self.refmsgids = RefMsgidFactory(area, clock, start=refmsgid_start)
-        self.nonces = NonceCache(settings.tif_skew_seconds)
+        self.nonces = NonceCache(settings.tif_skew_seconds, timer)
         self._institutions: dict[str, Institution] = {}
         self._signins: dict[str, tuple[SignIn, float]] = {}
         self._lock = threading.Lock()
@@ -224,15 +235,19 @@ class InsurerService:
         if institution is None:
             prepared.refusal = refuse("unknown_institution", "fixmedins_code",
                                       code=envelope.fixmedins_code)
-            return prepared
-        prepared.institution = institution
-        if institution.blacklisted:
-            prepared.refusal = refuse("institution_blacklisted", "fixmedins_code",
-                                      code=envelope.fixmedins_code)
+            if self.auth.mode != "none":  # the caller is told no more than a failed sign-on
+                prepared.refusal = Refusal(prepared.refusal.code, refuse(
+                    "auth_failed", "headers", reason=UNAUTHENTICATED_WORDS).err_msg)
             return prepared
         reason = self._check_auth(institution, headers)
         if reason:
             prepared.refusal = refuse("auth_failed", "headers", reason=_auth_words(reason, headers))
+            return prepared
+        prepared.institution = institution
+        prepared.authenticated = True
+        if institution.blacklisted:
+            prepared.refusal = refuse("institution_blacklisted", "fixmedins_code",
+                                      code=envelope.fixmedins_code)
             return prepared
         if self.faults.has_active:
             prepared.hit = self.faults.match(MessageFacts(
@@ -250,7 +265,11 @@ class InsurerService:
         if mode == "apikey":
             lowered = {k.lower(): v for k, v in headers.items()}
             given = lowered.get("x-api-key") or lowered.get("apikey")
-            return None if given and given == creds.get("apikey") else "apikey_invalid"
+            expected = creds.get("apikey")
+            good = (given is not None and expected is not None
+                    and hmac.compare_digest(given.encode("utf-8", "replace"),
+                                            expected.encode("utf-8", "replace")))
+            return None if good else "apikey_invalid"
         if mode == "tif":
             now = nearest_clock(headers, (unix_seconds(self.wall()),
                                           unix_seconds(self.clock())))
@@ -486,14 +505,21 @@ class InsurerService:
                 **values: Any) -> dict[str, Any]:
         envelope = prepared.envelope
         hit = prepared.hit
+        request, deviations = prepared.body, prepared.deviations
+        if not prepared.authenticated and len(request) > UNAUTHENTICATED_KEPT_BYTES:
+            deviations = [*deviations, Deviation(
+                "body_kept_in_part", "body",
+                f"{len(request)} bytes, refused before authentication: the first "
+                f"{UNAUTHENTICATED_KEPT_BYTES} kept")]
+            request = request[:UNAUTHENTICATED_KEPT_BYTES]
         record: dict[str, Any] = {
             "fixmedins_code": envelope.fixmedins_code if envelope else None,
             "msgid": envelope.msgid if envelope else None,
             "infno": envelope.infno if envelope else None,
             "keyed": keyed, "input_hash": None, "psn_no": prepared.psn_no,
-            "request": prepared.body, "answer": None, "http_status": None, "infcode": None,
+            "request": request, "answer": None, "http_status": None, "infcode": None,
             "rejection_code": None, "err_msg": None,
-            "deviations": _deviations_json(prepared.deviations),
+            "deviations": _deviations_json(deviations),
             "fault_id": hit.fault_id if hit else None,
             "fault_effect": hit.effect.kind if hit else None,
             "status": status, "replay_of": None, "biz_time": _biz_time(now),

@@ -41,6 +41,8 @@ TIF_REASONS: Mapping[str, str] = MappingProxyType({
     "tif_bad_signature": "网关认证失败：签名不一致，请核对 token 及签名算法 "
                          "sha256(timestamp + token + nonce + timestamp)",
     "tif_nonce_reused": "网关认证失败：x-tif-nonce 已被使用",
+    "tif_signed_before_start": "网关认证失败：签名时间早于医保中心本次启动，无法确认 x-tif-nonce "
+                               "未被使用，请重新签名后再发",
 })
 """A text for each reason code :func:`verify_tif` returns (``{header}`` filled in by callers)."""
 
@@ -66,36 +68,46 @@ def tif_headers(paasid: str, token: str, clock: Callable[[], datetime],
 
 class NonceCache:
     """Remembers ``(paasid, nonce)`` pairs; thread-safe. Use an instance as ``seen_nonce`` for
-    :func:`verify_tif`: calling it records the pair and says whether it was seen before.
+    :func:`verify_tif`: calling it with a pair, the timestamp it was signed with and the
+    server's time on the clock that timestamp follows records the pair and says whether it may
+    be used (``None``) or why not (a reason code of :data:`TIF_REASONS`).
 
-    *skew_seconds* is the gateway's timestamp window. A timestamp is accepted from *skew*
-    before to *skew* after the server's time, so a replay of a request can arrive up to
-    ``2 × skew`` seconds after the first use: pairs are remembered that long, no longer."""
+    *skew_seconds* is the gateway's timestamp window: a signed request can be replayed until
+    its timestamp is *skew* behind the server's clock, so a pair is kept that long, counted on
+    *timer* (monotonic seconds) — not on whichever clock the latest request followed, which an
+    operator may have moved by days. A cache knows nothing of the pairs used before it
+    existed: a timestamp signed before it opened (on the same clock) is refused as
+    ``tif_signed_before_start``, so a restarted insurer does not accept a replay of a request
+    its previous run took."""
 
-    def __init__(self, skew_seconds: int) -> None:
+    def __init__(self, skew_seconds: int, timer: Callable[[], float]) -> None:
         self.skew_seconds = skew_seconds
-        self.keep_seconds = 2 * skew_seconds
-        self._seen: dict[tuple[str, str], int] = {}
+        self._timer = timer
+        self._opened = timer()
+        self._seen: dict[tuple[str, str], float] = {}  # pair -> when it may be forgotten
         self._lock = threading.Lock()
-        self._last_sweep = 0
+        self._last_sweep = self._opened
 
-    def __call__(self, paasid: str, nonce: str, now_seconds: int) -> bool:
+    def __call__(self, paasid: str, nonce: str, signed_seconds: int,
+                 now_seconds: int) -> str | None:
         key = (paasid, nonce)
+        now = self._timer()
+        if now_seconds - signed_seconds > now - self._opened + 1:  # whole seconds: 1 s slack
+            return "tif_signed_before_start"
         with self._lock:
-            if now_seconds - self._last_sweep >= self.keep_seconds:
-                horizon = now_seconds - self.keep_seconds
-                self._seen = {k: t for k, t in self._seen.items() if t >= horizon}
-                self._last_sweep = now_seconds
-            seen_at = self._seen.get(key)
-            if seen_at is not None and now_seconds - seen_at <= self.keep_seconds:
-                return True
-            self._seen[key] = now_seconds
-            return False
+            if now - self._last_sweep >= self.skew_seconds:
+                self._seen = {k: until for k, until in self._seen.items() if until >= now}
+                self._last_sweep = now
+            until = self._seen.get(key)
+            if until is not None and until >= now:
+                return "tif_nonce_reused"
+            self._seen[key] = now + max(0, signed_seconds + self.skew_seconds - now_seconds) + 1
+            return None
 
 
 def verify_tif(headers: Mapping[str, str], token_lookup: Callable[[str], str | None],
                now_seconds: int, skew_seconds: int,
-               seen_nonce: Callable[[str, str, int], bool]) -> str | None:
+               seen_nonce: Callable[[str, str, int, int], str | None]) -> str | None:
     """Check the TIF headers of one request; ``None`` when good, else a stable reason code.
 
     *token_lookup* maps a paasid to its token (``None``: unknown). *now_seconds* is the
@@ -123,9 +135,7 @@ def verify_tif(headers: Mapping[str, str], token_lookup: Callable[[str], str | N
     given = lowered["x-tif-signature"].strip().lower()
     if not hmac.compare_digest(expected.encode(), given.encode("utf-8", "replace")):
         return "tif_bad_signature"
-    if seen_nonce(paasid, nonce, now_seconds):
-        return "tif_nonce_reused"
-    return None
+    return seen_nonce(paasid, nonce, seconds, now_seconds)
 
 
 def nearest_clock(headers: Mapping[str, str], clocks: Sequence[int]) -> int:

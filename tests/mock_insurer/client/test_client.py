@@ -160,7 +160,7 @@ def test_tif_headers_verify_at_the_gateway(insurer: FakeInsurer) -> None:
     client = client_for(insurer.url, auth=TifAuth("hosp01", "s3cr3t"))
     client.call("1101", {"data": {}})
     client.call("1101", {"data": {}})
-    seen = NonceCache(300)
+    seen = NonceCache(300, lambda: 0.0)  # each request is checked at its own timestamp
     for headers, _ in insurer.requests:
         stamp = int(headers["x-tif-timestamp"])
         assert verify_tif(headers, {"hosp01": "s3cr3t"}.get, stamp, 60, seen) is None
