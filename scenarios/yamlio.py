@@ -15,7 +15,7 @@ from typing import Any
 
 import yaml
 
-__all__ = ["DuplicateKeyError", "YamlError", "load_yaml_text"]
+__all__ = ["DuplicateKeyError", "YamlError", "load_yaml_text", "typing_hint"]
 
 
 class _Resolver(yaml.resolver.Resolver):
@@ -76,6 +76,42 @@ class DuplicateKeyError(YamlError):
                          "give each key once")
 
 
+_FULL_WIDTH_COLON = re.compile(r"^[ \t\u3000]*(?:-[ \t\u3000]+)?[^\s:#'\"{}\[\]]+：")
+_FLOW_FULL_WIDTH_COMMA = re.compile(r"[{\[][^}\]]*，")
+_INDENTATION = ("expected <block end>", "mapping values are not allowed",
+                "could not find expected ':'", "did not find expected key",
+                "did not find expected '-' indicator")
+
+
+def typing_hint(text: str, line: int | None, problem: str) -> str:
+    """What a person editing the file most likely typed wrong, in words, for a YAML error
+    reported at 0-based ``line`` (the parser often notices a line late, so the two lines
+    before it are looked at too): a full-width colon, comma or space typed with a Chinese
+    input method, a tab in the indentation, or else indentation that does not line up.
+    "" when nothing is recognised."""
+    if line is None:
+        return ""
+    lines = text.splitlines()
+    for number in range(min(line, len(lines) - 1), max(-1, line - 3), -1):
+        typed = lines[number]
+        indentation = typed[: len(typed) - len(typed.lstrip(" \t\u3000"))]
+        if "\u3000" in indentation:
+            return (f"line {number + 1} is indented with a full-width space (全角空格); indent "
+                    "with ordinary spaces")
+        if "\t" in indentation:
+            return f"line {number + 1} is indented with a tab; indent with spaces"
+        if _FULL_WIDTH_COLON.match(typed):
+            return (f"line {number + 1} has a full-width colon '：' (中文冒号) after its key; "
+                    "YAML needs ':' followed by a space")
+        if _FLOW_FULL_WIDTH_COMMA.search(typed):
+            return (f"line {number + 1} has a full-width comma '，' (中文逗号) inside {{...}} or "
+                    "[...]; separate the entries with ','")
+    if any(words in problem for words in _INDENTATION):
+        return (f"check the indentation of line {line + 1} and the lines above it: the keys of "
+                "one mapping, and the items of one list, start in the same column")
+    return ""
+
+
 def load_yaml_text(text: str) -> Any:
     """Parse one YAML document with the plain resolvers above."""
     try:
@@ -85,6 +121,8 @@ def load_yaml_text(text: str) -> Any:
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark
         where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark is not None else ""
-        raise YamlError(f"{where}{exc.problem or exc}") from exc
+        problem = str(exc.problem or exc)
+        hint = typing_hint(text, mark.line if mark is not None else None, problem)
+        raise YamlError(f"{where}{problem}{f' — {hint}' if hint else ''}") from exc
     except yaml.YAMLError as exc:
         raise YamlError(str(exc)) from exc
