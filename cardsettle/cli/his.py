@@ -173,6 +173,6 @@ def serve(insurer_url: str, host: str, port: int, institution: str | None,
                     "settle at this HIS; use --host 127.0.0.1 unless the network is yours",
                     fg="yellow", err=True)
     try:
-        run(driver_app(served), host=host, port=port, log_level=log_level)
+        run(driver_app(served, hosts=(host,)), host=host, port=port, log_level=log_level)
     finally:
         served.close()

@@ -6,10 +6,10 @@ insurer. Each problem is one line naming the option, exit 2
 
 from __future__ import annotations
 
-import ipaddress
 import socket
 
 from cardsettle.cli.errors import BadInput, is_http_url
+from mock_insurer.admin.auth import is_loopback
 
 __all__ = ["CHECK_TIMEOUT", "check_his", "check_insurer", "check_urls", "open_to_the_network"]
 
@@ -25,13 +25,7 @@ def open_to_the_network(host: str) -> bool:
         infos = socket.getaddrinfo(host, None, type=socket.SOCK_STREAM)
     except OSError:
         return False  # check_listen has refused it already
-    for *_, address in infos:
-        ip = ipaddress.ip_address(str(address[0]).split("%")[0])
-        if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
-            ip = ip.ipv4_mapped
-        if not ip.is_loopback:
-            return True
-    return False
+    return not all(is_loopback(str(address[0]).split("%")[0]) for *_, address in infos)
 
 
 def check_urls(**urls: str | None) -> None:

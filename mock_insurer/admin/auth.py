@@ -6,6 +6,15 @@ a missing or wrong token is answered 401. With no token configured the API answe
 requests from the loopback interface (127.0.0.0/8, ``::1``) and 403 to anyone else, so that
 a quick-start insurer on a shared network cannot be reset by a neighbour.
 
+A browser on this machine is not trusted for being there (:mod:`mock_insurer.sameorigin`):
+without a token the request's ``Host`` must name this machine (``localhost``, a loopback address, or the
+address the insurer listens on), so that a web page cannot read the API through a DNS name of
+its own (DNS rebinding); and with or without a token a state-changing request (POST, PUT,
+PATCH, DELETE) whose ``Origin`` is not the insurer's own is refused (CSRF). Both are 403.
+With a token the ``Host`` is not checked: a page cannot send the bearer header, and an
+insurer started with a token is meant to be reached from other machines, by any name (a
+reverse proxy included).
+
 The OpenAPI description and the index of ``/admin/`` (:data:`PUBLIC_PATHS`) are readable
 without a token: they hold no data.
 """
@@ -14,11 +23,13 @@ from __future__ import annotations
 
 import hmac
 import ipaddress
+from collections.abc import Iterable
 
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from mock_insurer.admin.errors import AdminError, Forbidden, Unauthorized
 from mock_insurer.admin.web import error_response
+from mock_insurer.sameorigin import host_refusal, normal_host, origin_refusal
 
 __all__ = ["PUBLIC_PATHS", "AdminAuth", "check_access", "is_loopback"]
 
@@ -31,12 +42,9 @@ def is_loopback(host: str | None) -> bool:
     if not host:
         return False
     try:
-        address = ipaddress.ip_address(host)
+        return ipaddress.ip_address(normal_host(host)).is_loopback  # ::ffff:127.0.0.1 too
     except ValueError:
         return False
-    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
-        address = address.ipv4_mapped
-    return address.is_loopback
 
 
 def _bearer(scope: Scope) -> str | None:
@@ -49,8 +57,11 @@ def _bearer(scope: Scope) -> str | None:
     return None
 
 
-def check_access(scope: Scope, token: str | None) -> None:
-    """Raise :class:`Unauthorized`/:class:`Forbidden` unless the request may pass."""
+def check_access(scope: Scope, token: str | None, hosts: Iterable[str] = ()) -> None:
+    """Raise :class:`Unauthorized`/:class:`Forbidden` unless the request may pass.
+
+    ``hosts``: names the insurer was told to listen on, accepted in ``Host`` besides the
+    loopback names and the address the connection arrived on (loopback mode only)."""
     if token:
         given = _bearer(scope)
         if given is None:
@@ -59,26 +70,34 @@ def check_access(scope: Scope, token: str | None) -> None:
                                where="header.Authorization")
         if not hmac.compare_digest(given.encode("utf-8"), token.encode("utf-8")):
             raise Unauthorized("the admin token is wrong", where="header.Authorization")
-        return
-    client = scope.get("client")
-    host = client[0] if client else None
-    if not is_loopback(host):
-        raise Forbidden("no admin token is configured, so the admin API answers only requests "
-                        "from this machine; start the insurer with --admin-token to allow "
-                        "others", where="client")
+    else:
+        client = scope.get("client")
+        host = client[0] if client else None
+        if not is_loopback(host):
+            raise Forbidden("no admin token is configured, so the admin API answers only "
+                            "requests from this machine; start the insurer with --admin-token "
+                            "to allow others", where="client")
+        refusal = host_refusal(scope, hosts)
+        if refusal is not None:
+            raise Forbidden(refusal.message + " (or start the insurer with --admin-token)",
+                            where=refusal.where)
+    refusal = origin_refusal(scope)
+    if refusal is not None:
+        raise Forbidden(refusal.message, where=refusal.where)
 
 
 class AdminAuth:
     """ASGI middleware in front of the admin app (plain callable, no framework)."""
 
-    def __init__(self, app: ASGIApp, token: str | None) -> None:
+    def __init__(self, app: ASGIApp, token: str | None, hosts: Iterable[str] = ()) -> None:
         self.app = app
         self.token = token or None
+        self.hosts = tuple(hosts)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http" and _relative_path(scope) not in PUBLIC_PATHS:
             try:
-                check_access(scope, self.token)
+                check_access(scope, self.token, self.hosts)
             except AdminError as error:
                 await error_response(error)(scope, receive, send)
                 return

@@ -42,8 +42,9 @@ function onAccessError(error) {
   document.body.dataset.locked = "true"; // what is shown is no longer updated
   if (error.status === 403) {
     setStatus("error", "无权访问", "forbidden",
-      "医保中心未设置管理令牌，只接受本机访问 / the insurer has no admin token and answers " +
-      "only its own machine: open the console there, or start it with --admin-token");
+      "医保中心拒绝了本页的访问 / the insurer refused this page: " + error.message +
+      " — open the console on the insurer's own machine (127.0.0.1:PORT/console), or " +
+      "start the insurer with --admin-token");
     return;
   }
   if (token()) {

@@ -5,21 +5,31 @@ driver. docs/his-driver-api.openapi.yaml describes it; docs/his-driver.md explai
 Every operation answers HTTP 200 with ``{"ok": true, ...}`` or ``{"ok": false, "refusal":
 {...}}``; bad input answers 400 (the body is not a JSON object), 422 (a field is wrong) or 404
 (an unknown visit or patient) with ``{"error": {"code", "field", "message"}}``.
+
+The API has no authentication, so it refuses what a web page in a browser on this machine
+could send (:mod:`mock_insurer.sameorigin`), 403 with ``{"error": {"code": "forbidden",
+"field": "(header.Host)" or "(header.Origin)", ...}}``: a ``Host`` that names neither this
+machine (``localhost``, a loopback address, the address the HIS listens on) nor one of the
+``hosts`` it was told to listen on (DNS rebinding), and a POST whose ``Origin`` is not the
+HIS's own (CSRF).
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable
 from typing import Any
 
 import orjson
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
+from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
+from starlette.types import ASGIApp, Receive, Scope, Send
 
+from mock_insurer.sameorigin import host_refusal, origin_refusal
 from simulator.his.driver import BASE_PATH, HisDriver
 from simulator.his.errors import DriverInputError
 from simulator.his.operations import (
@@ -104,8 +114,29 @@ def _endpoint(handler: Handler) -> Callable[[Request], Awaitable[Response]]:
     return endpoint
 
 
-def driver_app(driver: HisDriver) -> Starlette:
-    """The HTTP driver API in front of ``driver`` (whose methods run in a worker thread)."""
+class _SameOrigin:
+    """ASGI middleware: 403 for a foreign ``Host`` (DNS rebinding) or, on a POST, a foreign
+    ``Origin`` (CSRF), before the request reaches a route."""
+
+    def __init__(self, app: ASGIApp, hosts: Iterable[str]) -> None:
+        self.app = app
+        self.hosts = tuple(hosts)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            refusal = host_refusal(scope, self.hosts) or origin_refusal(scope)
+            if refusal is not None:
+                await _error(403, "forbidden", f"({refusal.where})",
+                             refusal.message)(scope, receive, send)
+                return
+        await self.app(scope, receive, send)
+
+
+def driver_app(driver: HisDriver, *, hosts: Iterable[str] = ()) -> Starlette:
+    """The HTTP driver API in front of ``driver`` (whose methods run in a worker thread).
+
+    ``hosts``: names the HIS was told to listen on (``--host``), accepted in ``Host`` besides
+    ``localhost``, the loopback addresses and the address a connection arrived on."""
 
     def call(method: Callable[..., Outcome], *args: Any) -> Awaitable[Outcome]:
         return run_in_threadpool(method, *args)
@@ -186,7 +217,8 @@ def driver_app(driver: HisDriver) -> Starlette:
         Route(f"{base}/payments/collect", _endpoint(collect_payments), methods=["POST"]),
         Route(f"{base}/receivables", _endpoint(receivables), methods=["GET"]),
     ]
-    return Starlette(routes=routes, exception_handlers={
+    return Starlette(routes=routes, middleware=[Middleware(_SameOrigin, hosts=hosts)],
+                     exception_handlers={
         404: lambda _r, _e: _error(404, "not_found", "(path)", "no such driver-API path"),
         405: lambda _r, _e: _error(405, "method_not_allowed", "(method)",
                                    "this path does not take that method")})

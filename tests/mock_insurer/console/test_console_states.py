@@ -382,6 +382,7 @@ def test_without_a_token_on_this_machine_no_token_is_asked_and_forbidden_says_wh
             page.route("**/admin/**", forbidden)  # as another machine is answered
             status = page.locator("#status")
             expect(status).to_contain_text("无权访问")
+            expect(status).to_contain_text("loopback only")  # what the insurer said
             expect(status).to_contain_text("--admin-token")
             expect(page.locator("body")).to_have_attribute("data-locked", "true")
     finally:
