@@ -59,7 +59,7 @@ from simulator.his.operations import (
 )
 
 __all__ = ["DRIVER_TIMEOUT", "GATEWAY_AUTH_MODES", "GIVE_UP_AFTER", "GivingUpDriver", "Harness",
-           "ScenarioClock", "gateway_auth", "open_harness"]
+           "ScenarioClock", "gateway_auth", "his_info", "open_harness"]
 
 DRIVER_TIMEOUT = 60.0
 """Seconds (wall clock) the harness waits for each answer of the HIS's driver API."""
@@ -321,23 +321,12 @@ def open_harness(scenario: Scenario, data: ScenarioData, directory: Path, *,
             embedded.append("his")
         driver = GivingUpDriver(HttpHisDriver(his_url, timeout=driver_timeout),
                                 after=give_up_after)
-        info = driver.info()
-        if not info.ok:
-            raise HarnessError(f"the HIS at {his_url} did not answer its info: {info.body}")
-        found = info.body.get("institution")
-        if not isinstance(found, Mapping):
-            raise HarnessError(
-                f"the HIS at {his_url} answered GET /his/v1/info with institution "
-                f"{'missing' if 'institution' not in info.body else 'as ' + json_type(found)}"
-                f"{'' if found is None else f' {found!r:.80}'}: it must be an object with "
-                "fixmedins_code, the institution the HIS serves (docs/his-driver.md)")
-        institution = found.get("fixmedins_code")
-        if institution != data.code:
-            raise HarnessError(
-                f"the HIS at {his_url} is institution {institution}, but scenario {scenario.id} "
-                f"is for {data.code}: serve it as {data.code} with the catalogue "
-                f"{data.catalogue_file} and institutions {data.institutions_file}, or give the "
-                "HIS as a command (--his-command) to have it started for each scenario")
+        info = his_info(driver, his_url, data.code, f"scenario {scenario.id}", (
+            f"serve it as {data.code} with the scenario's catalogue "
+            f"{data.catalogue_file.name} and institutions {data.institutions_file.name} (a run "
+            f"without --his-url writes them into its report's data/: `cardsettle scenario run "
+            f"{scenario.id}`), or give the HIS as a command (--his-command) to have it started "
+            "for each scenario"))
         return Harness(admin=admin, his=driver, insurer_url=insurer_url, his_url=his_url,
                        fixmedins_code=data.code, his_name=str(info.body.get("name", "")),
                        embedded=embedded, his_clock=None if wall else clock,
@@ -348,6 +337,28 @@ def open_harness(scenario: Scenario, data: ScenarioData, directory: Path, *,
     except BaseException:
         _stop(servers, closers)
         raise
+
+
+def his_info(driver: HisDriver, his_url: str, code: str, run: str, serve: str) -> Outcome:
+    """The HIS's answer to ``GET /his/v1/info``, once it says it serves institution ``code``:
+    else a :class:`HarnessError` on one line — ``run`` (``scenario ID``, ``drill ID``) is for
+    ``code``, and ``serve`` says how to set the HIS up for it, in the words of the command that
+    runs it (what it offers, and files that are there after the failure)."""
+    info = driver.info()
+    if not info.ok:
+        raise HarnessError(f"the HIS at {his_url} did not answer its info: {info.body}")
+    found = info.body.get("institution")
+    if not isinstance(found, Mapping):
+        raise HarnessError(
+            f"the HIS at {his_url} answered GET /his/v1/info with institution "
+            f"{'missing' if 'institution' not in info.body else 'as ' + json_type(found)}"
+            f"{'' if found is None else f' {found!r:.80}'}: it must be an object with "
+            "fixmedins_code, the institution the HIS serves (docs/his-driver.md)")
+    institution = found.get("fixmedins_code")
+    if institution != code:
+        raise HarnessError(f"the HIS at {his_url} is institution {institution}, but {run} is "
+                           f"for {code}: {serve}")
+    return info
 
 
 def _insurer_wall(start: datetime, his_url: str | None,

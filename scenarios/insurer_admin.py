@@ -71,6 +71,10 @@ class InsurerAdmin:
         except requests.RequestException as exc:
             raise HarnessError(f"insurer admin API {method} {url}: no answer "
                                f"({why_no_answer(exc, self.timeout)})") from exc
+        if response.status_code == 401 and self.token:
+            raise HarnessError(f"insurer admin API {method} {url}: HTTP 401 — the insurer "
+                               "refused the admin token given (wrong token): give the token it "
+                               "was started with (its --admin-token or CARDSETTLE_ADMIN_TOKEN)")
         if response.status_code in (401, 403):
             raise HarnessError(f"insurer admin API {method} {url}: HTTP {response.status_code} "
                                "— give the insurer's admin token (--admin-token or "

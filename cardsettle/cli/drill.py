@@ -5,6 +5,8 @@ from __future__ import annotations
 import difflib
 import re
 import time
+from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import NoReturn
 
@@ -21,7 +23,14 @@ from scenarios.drills.library import DRILLS, drill_path, library_drills
 from scenarios.drills.loading import drill_schema, load_drill
 from scenarios.drills.model import Drill
 from scenarios.drills.report import DEBRIEF_FILES, render_console, write_debrief
-from scenarios.drills.runner import Clocks, DrillAborted, PhaseRecord, run_drill
+from scenarios.drills.runner import (
+    Clocks,
+    DrillAborted,
+    PhaseRecord,
+    check_drill,
+    fault_names,
+    run_drill,
+)
 
 __all__ = ["drill"]
 
@@ -109,6 +118,26 @@ def _check_institution(institution: str | None, loaded: Drill, *, drives_his: bo
                        f"or give {served}")
 
 
+class _DataFiles:
+    """The drill's data files in ``directory`` as they are when iterated — at a failure, after
+    the run generated them (:func:`undone_on_failure` keeps those its error names)."""
+
+    def __init__(self, directory: Path) -> None:
+        self.directory = directory
+
+    def __iter__(self) -> Iterator[Path]:
+        return iter(sorted(self.directory.glob("*.jsonl")))
+
+
+def _previous_debrief(directory: Path) -> str | None:
+    """When the debrief already in ``directory`` (an earlier group's) was written, or None."""
+    found = directory / "debrief.json"
+    if not found.is_file():
+        return None
+    written = datetime.fromtimestamp(found.stat().st_mtime, tz=UTC).astimezone()
+    return f"{written:%Y-%m-%d %H:%M}"
+
+
 def _interrupted(console: Console, loaded: Drill, stopped: DrillAborted | None) -> NoReturn:
     """What Ctrl+C stopped, on the terminal (no traceback); exit :data:`INTERRUPTED`.
     ``stopped`` is None when the drill had not reached the insurer yet."""
@@ -160,19 +189,27 @@ def run(target: str, insurer_url: str | None, admin_token: str | None, his_url: 
     _check_institution(institution, loaded, drives_his=insurer_url is None or his_url is not None)
     directory = report or Path("out/drills") / loaded.id
     check_output_dir("--report", directory, (*DEBRIEF_FILES, "insurer.db", "his.db"))
+    previous = _previous_debrief(directory)
     made = make_output_dir("--report", directory)
     console = Console()
-    console.rule(f"[bold]演练 drill: {loaded.title}")
-    console.print(f"{len(loaded.phases)} phases, {loaded.minutes:g} minutes"
-                  + (f" (×{accelerate:g}: {loaded.minutes / accelerate:.1f} min)"
-                     if accelerate != 1 else ""))
+
+    def on_ready() -> None:  # every check passed: the drill starts
+        console.rule(f"[bold]演练 drill: {loaded.title}")
+        console.print(f"{len(loaded.phases)} phases, {loaded.minutes:g} minutes"
+                      + (f" (×{accelerate:g}: {loaded.minutes / accelerate:.1f} min)"
+                         if accelerate != 1 else ""))
+        if previous is not None:
+            console.print(f"[yellow]上次复盘将被替换 the previous debrief in {directory} "
+                          f"({previous}) is replaced at the end of this drill[/yellow] — to "
+                          f"keep each group's, give --report {directory / 'group-N'}",
+                          soft_wrap=True)
 
     def on_phase(n: int, phase: PhaseRecord) -> None:
         console.rule(f"[bold cyan]阶段 phase {n + 1}/{len(loaded.phases)}: {phase.name}")
         if phase.instructions:
             console.print(phase.instructions.strip())
         if phase.faults:
-            console.print(f"[red]faults 故障: {', '.join(phase.faults)}")
+            console.print(f"[red]faults 故障: {'; '.join(fault_names(loaded.phases[n]))}")
 
     def on_embedded(url: str, token: str | None) -> None:
         console.print(f"控制台 console: {url}/console · 管理口令 admin token: {token or '-'}",
@@ -180,13 +217,15 @@ def run(target: str, insurer_url: str | None, admin_token: str | None, his_url: 
 
     clocks = Clocks(wall=china_now, monotonic=time.monotonic, sleep=time.sleep,
                     epoch=time.time)
-    try:  # a drill that cannot start leaves nothing behind; one interrupted keeps its record
-        with undone_on_failure(directory, made, spare=(DrillAborted,)):
+    try:  # a drill that cannot start leaves nothing behind (but the data files its error
+        # tells the HIS to be served with); one interrupted keeps its record
+        with undone_on_failure(directory, made, keep=_DataFiles(directory / "data"),
+                               spare=(DrillAborted,)):
             result = run_drill(loaded, directory, clocks, accelerate=accelerate,
                                insurer_url=insurer_url, admin_token=admin_token,
                                his_url=his_url, institution=institution,
                                reset_insurer=reset_insurer, on_phase=on_phase,
-                               on_embedded=on_embedded)
+                               on_embedded=on_embedded, on_ready=on_ready)
     except DrillAborted as stopped:
         _interrupted(console, loaded, stopped)
     except KeyboardInterrupt:  # while the data or the servers were being prepared
@@ -207,12 +246,33 @@ def list_() -> None:
 
 
 @drill.command(cls=BadInputCommand)
-@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+@click.argument("target", metavar="FILE|NAME")
 @clean_errors
-def check(file: Path) -> None:
-    """Check a drill file without running it."""
-    loaded = load_drill(file)
-    click.echo(f"{file}: ok — {loaded.id}: {len(loaded.phases)} phases, {loaded.minutes:g} min")
+def check(target: str) -> None:
+    """Check a drill FILE (or a library drill by NAME) without running it: the format, and
+    every person its patients and faults choose (its data generated as a run would, into a
+    temporary directory). Exit 2 when it cannot run."""
+    loaded = _load(target)
+    plan, warnings = check_drill(loaded, china_now().replace(microsecond=0, tzinfo=None))
+    for warning in warnings:
+        click.echo(f"warning: {warning}", err=True)
+    patients = (f", {len(plan.planned)} patients planned (each person found)"
+                if plan.planned else "")
+    click.echo(f"{target}: ok — {loaded.id}: {len(loaded.phases)} phases, "
+               f"{loaded.minutes:g} min{patients}")
+
+
+@drill.command(cls=BadInputCommand)
+@click.argument("name", metavar="NAME")
+@clean_errors
+def show(name: str) -> None:
+    """Print the library drill NAME's file, to copy and adapt:
+    cardsettle drill show outage-at-peak > my-drill.yaml"""
+    found = drill_path(name)
+    if found is None:
+        _load(name)  # the same "no drill named ... did you mean" line as run and check
+        raise BadInput(f"{name} is a file, not a library drill: open it in an editor")
+    click.echo(found.read_text(encoding="utf-8"), nl=False)
 
 
 @drill.command()

@@ -5,6 +5,8 @@ A mistake raises :class:`~scenarios.errors.ScenarioFileError` with the field's p
 from __future__ import annotations
 
 import json
+import re
+from collections.abc import Sequence
 from functools import cache
 from importlib import resources
 from pathlib import Path
@@ -23,7 +25,7 @@ from scenarios.loading import (
 )
 from scenarios.model import RetrySpec
 
-__all__ = ["drill_schema", "load_drill", "parse_drill"]
+__all__ = ["drill_file_error", "drill_schema", "load_drill", "parse_drill"]
 
 
 @cache
@@ -38,6 +40,21 @@ def drill_schema() -> dict[str, Any]:
 @cache
 def _validator() -> jsonschema.Draft202012Validator:
     return jsonschema.Draft202012Validator(drill_schema())
+
+
+_ARRIVALS = re.compile(r"arrivals\[(\d+)\]")
+
+
+def drill_file_error(error: ScenarioFileError, phases: Sequence[int]) -> ScenarioFileError:
+    """``error`` of the scenario a drill is checked or planned as, named as the drill file
+    says it: the scenario's ``arrivals[i]`` are the patients of the drill's phase
+    ``phases[i]`` (``phases[n].patients``)."""
+
+    def rename(text: str) -> str:
+        return _ARRIVALS.sub(lambda m: f"phases[{phases[int(m.group(1))]}].patients"
+                             if int(m.group(1)) < len(phases) else m.group(0), text)
+
+    return ScenarioFileError(error.source, rename(error.where), rename(error.message))
 
 
 def load_drill(path: str | Path) -> Drill:
@@ -69,11 +86,20 @@ def parse_drill(text: str, *, source: Path | str = "<drill>") -> Drill:
                 mix=patients.get("mix", {"settle": 1.0}),
                 lines=tuple(patients.get("lines", (1, 4))),
                 retry=RetrySpec(**patients["retry"]) if "retry" in patients else RetrySpec())))
-    # data and his are checked exactly as a scenario's
-    probe = parse_scenario(json.dumps({
-        "scenario": data["drill"], "title": data["title"], "date": "2026-01-01",
-        "data": data.get("data", {}), "his": data.get("his", {}),
-        "visits": [{"id": "probe", "at": "00:00", "person": {}}]}), source=source)
+    # data, his and each phase's patients are checked exactly as a scenario's (its data, his
+    # and arrival groups: the shares of mix and certificates add up to 1, lines, retry), and a
+    # mistake named by its path in the drill file
+    injected = [(n, dict(p)) for n, p in enumerate(data["phases"])
+                if isinstance(p.get("patients"), dict) and p["patients"]["count"]]
+    try:
+        probe = parse_scenario(json.dumps({
+            "scenario": data["drill"], "title": data["title"], "date": "2026-01-01",
+            "data": data.get("data", {}), "his": data.get("his", {}),
+            "visits": [{"id": "probe", "at": "00:00", "person": {}}],
+            "arrivals": [{**phase["patients"], "from": "00:00", "to": "00:01", "count": 1}
+                         for _, phase in injected]}), source=source)
+    except ScenarioFileError as exc:
+        raise drill_file_error(exc, [n for n, _ in injected]) from None
     return Drill(id=data["drill"], title=data["title"], phases=tuple(phases),
                  source=source if isinstance(source, Path) else None,
                  description=data.get("description", ""), audience=data.get("audience", ""),

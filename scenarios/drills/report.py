@@ -6,7 +6,12 @@ Only what people read is translated here: ``debrief.json`` keeps the debrief's o
 codes (``settled_twice``, ``stmt_rslt`` …). Amounts are yuan (Decimal text from the debrief,
 shown with thousands separators); seconds to recovery are drill seconds (wall seconds ×
 accelerate). Code meanings (险种 insutype, 清算类别 clr_type, 对账结果 stmt_rslt) come from
-:data:`mock_insurer.schemas.codes.CODE_TABLES`."""
+:data:`mock_insurer.schemas.codes.CODE_TABLES`.
+
+Each phase is shown from both sides, each labelled with whose count it is: the patients' and
+the HIS's (the drill's injected patients: who came, who was settled, who left unsettled and
+why; the HIS's messages without a usable answer and its reversals) and the insurer's (the
+messages it received). A drill without injected patients says that side is not recorded."""
 
 from __future__ import annotations
 
@@ -20,15 +25,18 @@ from pathlib import Path
 from typing import Any
 
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from mock_insurer.money import MoneyParseError, parse_decimal, round_money
 from mock_insurer.schemas.codes import CODE_TABLES
 from scenarios.drills.debrief import Debrief
+from scenarios.page_charts import STEP_NAMES
 from simulator.output import atomic_write
 
 __all__ = ["AT_RISK_LABELS", "COLUMN_LABELS", "DAY_END_WORDS", "DEBRIEF_FILES", "EFFECT_LABELS",
-           "phase_chart", "render_console", "render_html", "write_debrief", "yuan"]
+           "NOT_RECORDED", "REASON_LABELS", "phase_chart", "render_console", "render_html",
+           "write_debrief", "yuan"]
 
 AT_RISK_LABELS: dict[str, tuple[str, str]] = {
     "settled_twice": ("重复结算", "settled twice"),
@@ -50,6 +58,9 @@ COLUMN_LABELS: dict[str, str] = {
     "unsettled_yuan": "未结算金额 unsettled (元 yuan)", "outcome": "结果 outcome",
     "omsgid": "被冲正报文 reversed message (omsgid)", "infno": "交易 transaction",
     "found": "HIS是否得知 did the HIS find out",
+    "id": "患者 patient", "phase": "阶段 phase", "window": "窗口 window",
+    "arrived": "到达时间 arrived at", "reason": "原因 why", "step": "环节 step",
+    "message": "HIS提示 what the HIS said",
 }
 """Bilingual headers of the debrief's tables (keys as in ``debrief.json``)."""
 
@@ -65,6 +76,32 @@ _VALUE_LABELS: dict[str, dict[str, str]] = {
     "status": {"settled": "已结算 settled", "cancelled": "已撤销 cancelled",
                "refund": "已退费 refunded"},
 }
+
+REASON_LABELS: dict[str, tuple[str, str]] = {
+    "timed_out": ("HIS等待超时", "the HIS timed out (the insurer answered too late)"),
+    "insurer_down": ("医保中心宕机或断开", "the insurer was down or cut the connection"),
+    "unreachable": ("连不上医保中心", "the insurer could not be reached"),
+    "answer_lost": ("应答丢失", "the answer was lost"),
+    "gateway": ("医保网关错误", "the insurer's gateway refused (HTTP error)"),
+    "broken_answer": ("应答损坏", "a broken answer"),
+    "insurer_refused": ("医保中心拒绝", "refused by the insurer"),
+    "outcome_unknown": ("结算结果未知", "outcome unknown (the HIS could not find out)"),
+    "settle_reversed": ("结算无应答已冲正", "no answer to the settlement: reversed, visit "
+                                           "cancelled"),
+    "his_refused": ("HIS拒绝", "refused by the HIS"),
+    "his_error": ("HIS出错", "the HIS failed"),
+    "not_finished": ("未完成", "not finished when the drill ended"),
+}
+"""Why a patient left unsettled, or why the HIS had no answer
+(:data:`scenarios.drills.debrief.REASONS`)."""
+
+_VALUE_LABELS["reason"] = {k: f"{zh} {en}" for k, (zh, en) in REASON_LABELS.items()}
+_VALUE_LABELS["step"] = {k: f"{zh} {en}" for k, (en, zh) in STEP_NAMES.items()}
+
+NOT_RECORDED = ("患者与HIS侧未记录：本演练未注入患者，复盘只有医保中心的记录 / the patients' and the "
+                "HIS's side are not recorded: the drill injected no patients, so the debrief has "
+                "the insurer's record only")
+"""Said instead of zeros when the debrief has no record of the patients or the HIS."""
 
 EFFECT_LABELS: dict[str, tuple[str, str]] = {
     "refuse": ("拒绝连接", "connection refused"), "close": ("断开连接", "connection closed"),
@@ -123,8 +160,32 @@ def _phase_label(n: int, name: str) -> str:
     return f"{n}. " + "\n".join(wrapped)
 
 
+def _stacked(axes: Any, names: list[str], bars: list[tuple[list[int], str, str, str]],
+             title: str, ylabel: str) -> None:
+    """Stacked bars per phase, each bar's total above it; ``bars``: values, colour, English,
+    Chinese."""
+    from simulator.windows.plots import label
+
+    bottom = [0] * len(names)
+    for values, color, english, chinese in bars:
+        axes.bar(range(len(names)), values, bottom=bottom, color=color,
+                 label=label(english, chinese))
+        bottom = [b + v for b, v in zip(bottom, values, strict=True)]
+    for x, total in enumerate(bottom):
+        axes.annotate(f"{total:,}", (x, total), xytext=(0, 3), textcoords="offset points",
+                      ha="center", va="bottom", fontsize=9)
+    axes.set_xticks(range(len(names)), names, fontsize=9)
+    axes.tick_params(axis="x", labelbottom=axes.get_subplotspec().is_last_row())
+    axes.set_ylim(0, max([*bottom, 1]) * 1.15)
+    axes.set_ylabel(ylabel)
+    axes.set_title(title)
+    axes.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), borderaxespad=0.0, fontsize=9)
+
+
 def phase_chart(result: Debrief) -> bytes:
-    """Stacked bars: messages per phase answered, refused, without an answer (PNG)."""
+    """Per phase: the injected patients settled, left as planned and turned away (the
+    patients' side, when recorded), and the messages the insurer answered, refused and
+    did not answer (the insurer's side) — stacked bars (PNG)."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -132,29 +193,31 @@ def phase_chart(result: Debrief) -> bytes:
 
     from simulator.windows.plots import figure_bytes, label, plot_style
 
+    recorded = _recorded(result)
     with matplotlib.rc_context(plot_style()):
-        figure = Figure(figsize=(9, 3.8))
-        axes = figure.subplots()
+        figure = Figure(figsize=(9, 7.4 if recorded else 3.8))
         names = [_phase_label(n, p["name"]) for n, p in enumerate(result.phases, start=1)]
-        bottom = [0] * len(names)
-        for key, color, english, chinese in (("ok", "#2e7d32", "answered", "成功"),
-                                             ("refused", "#ef6c00", "refused", "拒绝"),
-                                             ("other_refused", "#ffcc80", "other refusals",
-                                              "其他拒绝"),
-                                             ("failed", "#c62828", "no answer", "无应答")):
-            values = [p.get(key, 0) for p in result.phases]
-            axes.bar(range(len(names)), values, bottom=bottom, color=color,
-                     label=label(english, chinese))
-            bottom = [b + v for b, v in zip(bottom, values, strict=True)]
-        for x, total in enumerate(bottom):
-            axes.annotate(f"{total:,}", (x, total), xytext=(0, 3), textcoords="offset points",
-                          ha="center", va="bottom", fontsize=9)
-        axes.set_xticks(range(len(names)), names, fontsize=9)
-        axes.set_ylim(0, max([*bottom, 1]) * 1.15)
+        if recorded:
+            top, axes = figure.subplots(2, 1, sharex=True, gridspec_kw={"hspace": 0.25})
+            side = [p["patients"] for p in result.phases]
+            _stacked(top, names, [
+                ([s["settled"] for s in side], "#2e7d32", "settled", "已结算"),
+                ([s["walked_away"] for s in side], "#9e9e9e", "left as planned", "按计划离开"),
+                ([s["turned_away"] for s in side], "#c62828", "left unsettled",
+                 "未结算离开")],
+                label("Patients per phase (the patients' side)", "各阶段患者（患者侧）"),
+                label("patients", "患者"))
+        else:
+            axes = figure.subplots()
+        _stacked(axes, names, [
+            ([p.get("ok", 0) for p in result.phases], "#2e7d32", "answered", "成功"),
+            ([p.get("refused", 0) for p in result.phases], "#ef6c00", "refused", "拒绝"),
+            ([p.get("other_refused", 0) for p in result.phases], "#ffcc80", "other refusals",
+             "其他拒绝"),
+            ([p.get("failed", 0) for p in result.phases], "#c62828", "no answer", "无应答")],
+            label("Messages per phase (the insurer's side)", "各阶段报文（医保中心侧）"),
+            label("messages", "报文数"))
         axes.set_xlabel(label("phase", "阶段"))
-        axes.set_ylabel(label("messages", "报文数"))
-        axes.set_title(label("Messages per phase", "各阶段交易"))
-        axes.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), borderaxespad=0.0, fontsize=9)
         return figure_bytes(figure, "png")
 
 
@@ -162,6 +225,62 @@ def _lost_words(phase: Mapping[str, Any]) -> str:
     """`` (其中应答丢失 2 answer lost)`` when settlements of the phase had their answer lost."""
     lost = int(phase.get("answer_lost", 0))
     return f" (其中应答丢失 {lost:,} answer lost)" if lost else ""
+
+
+def _where(step: str | None, infno: str | None) -> str:
+    """``"读卡识别 identify (1101)"``: the step of a visit and its transaction."""
+    en, zh = STEP_NAMES.get(str(step), (str(step or ""), ""))
+    said = f"{zh} {en}".strip()
+    return f"{said} ({infno})" if infno and said else said or str(infno or "")
+
+
+def _reason(reason: str) -> str:
+    zh, en = REASON_LABELS.get(reason, (reason, ""))
+    return f"{zh} {en}".strip()
+
+
+def _reasons_text(side: Mapping[str, Any]) -> str:
+    """``"HIS等待超时 the HIS timed out (…) 于 at 读卡识别 identify (1101): 4"``, one per
+    reason, step and transaction."""
+    return "; ".join(
+        f"{_reason(r['reason'])}"
+        + (f" 于 at {_where(r.get('step'), r.get('infno'))}" if r.get("step") else "")
+        + f": {r['patients']:,}" for r in side.get("reasons", []))
+
+
+def _settled_text(side: Mapping[str, Any]) -> str:
+    """`` (其中重试或再来后 8 after trying again or coming back; …)`` when it applies."""
+    parts = []
+    if side.get("came_back"):
+        parts.append(f"重试或再来后 {side['came_back']:,} after trying again or coming back")
+    if side.get("recovered"):
+        parts.append(f"应答丢失后查回 {side['recovered']:,} found by the HIS after a lost or "
+                     "late answer")
+    return f" (其中 of which: {'; '.join(parts)})" if parts else ""
+
+
+def _why_text(his: Mapping[str, Any]) -> str:
+    """``"HIS等待超时 the HIS timed out (…) 4; …"``: why the HIS had no answer."""
+    return "; ".join(f"{_reason(k)} {v:,}" for k, v in (his.get("why") or {}).items())
+
+
+def _patients_total(result: Debrief) -> dict[str, int]:
+    """The injected patients of every phase added up."""
+    keys = ("came", "settled", "walked_away", "turned_away")
+    total = dict.fromkeys(keys, 0)
+    total["no_answer"] = 0
+    for phase in result.phases:
+        for key in keys:
+            total[key] += int((phase.get("patients") or {}).get(key, 0))
+        total["no_answer"] += int((phase.get("his") or {}).get("no_answer", 0))
+    return total
+
+
+def _recorded(result: Debrief) -> bool:
+    """The debrief has the patients' and the HIS's side (a debrief of an older version, or of
+    a drill without injected patients, has not)."""
+    return result.patients_recorded and all(p.get("patients") is not None
+                                            for p in result.phases)
 
 
 def _e(value: Any) -> str:
@@ -187,10 +306,27 @@ def _table(title: str, rows: list[dict[str, Any]]) -> str:
     return f"<h3>{_e(title)}</h3><div class=\"wide\"><table><tr>{head}</tr>{body}</table></div>"
 
 
+def _fault_said(name: Any, kind: Any) -> str:
+    """``"中心宕机 / insurer down: 拒绝连接 connection refused"`` (the effect alone unnamed)."""
+    zh, en = EFFECT_LABELS.get(str(kind or ""), (str(kind or ""), ""))
+    said = f"{zh} {en}".strip()
+    return f"{name}: {said}" if name and said else str(name or said)
+
+
 def _fault_words(result: Debrief) -> dict[tuple[str, str], str]:
-    """``{(phase name, fault id): "中心宕机 / insurer down: 拒绝连接 connection refused"}`` for
-    a library drill (the debrief keeps only fault ids; their names and effects are in the
-    drill file). Empty for a drill that is not in the library."""
+    """``{(phase name, fault id): "中心宕机 / insurer down: 拒绝连接 connection refused"}``:
+    from the debrief's ``fault_details`` (the names and effects of the drill file run), else —
+    a debrief without them — from the library drill of that name. Empty when neither has
+    them (the ids are shown)."""
+    words: dict[tuple[str, str], str] = {}
+    for item in [*result.phases, *result.recovery]:
+        name = item.get("name", item.get("phase"))
+        for fault in item.get("fault_details") or []:
+            said = _fault_said(fault.get("name"), fault.get("effect"))
+            if said:
+                words[(str(name), str(fault.get("id")))] = said
+    if words:
+        return words
     from scenarios.drills.library import drill_path
     from scenarios.drills.loading import load_drill
     from scenarios.errors import ScenarioError
@@ -202,17 +338,18 @@ def _fault_words(result: Debrief) -> dict[tuple[str, str], str]:
         drill = load_drill(path)
     except (OSError, ScenarioError):
         return {}
-    words = {}
     for phase in drill.phases:
         for n, fault in enumerate(phase.faults):
             effect = fault.get("effect") or {}
             kind = str(effect.get("kind", "")) if isinstance(effect, Mapping) else str(effect)
-            zh, en = EFFECT_LABELS.get(kind, (kind, ""))
-            said = f"{zh} {en}".strip()
-            name = fault.get("name")
-            words[(phase.name, str(fault.get("id", f"f{n + 1}")))] = (
-                f"{name}: {said}" if name else said)
+            words[(phase.name, str(fault.get("id", f"f{n + 1}")))] = _fault_said(
+                fault.get("name"), kind)
     return words
+
+
+def _faults_plain(phase: str, faults: list[str], words: Mapping[tuple[str, str], str]) -> str:
+    """The faults of a phase in words for the terminal (the id where there are none)."""
+    return "; ".join(words.get((phase, f)) or f for f in faults)
 
 
 def _faults_text(phase: str, faults: list[str], words: Mapping[tuple[str, str], str]) -> str:
@@ -230,11 +367,17 @@ def _recovery_html(result: Debrief, words: Mapping[tuple[str, str], str]) -> str
         after = item["seconds_to_first_settlement"]
         drill_time = item.get("note", "seconds") != "seconds"
         unit = "演练秒 drill seconds" if drill_time else "秒 seconds"
+        if after is not None:
+            said = _e(f"{after:,} {unit}")
+        elif item.get("ended_during_fault"):
+            said = ("演练在故障中结束，之后没有可恢复的阶段 / the drill ended during the fault "
+                    "(no later phase to recover in)")
+        else:
+            said = "之后无成功结算 none afterwards"
         rows.append(
             f"<tr><td>{_e(item['phase'])}</td>"
             f"<td>{_faults_text(item['phase'], list(item['faults']), words)}</td>"
-            f"<td class=\"num\">{'之后无成功结算 none afterwards' if after is None else _e(f'{after:,} {unit}')}"
-            f"</td></tr>")
+            f"<td class=\"num\">{said}</td></tr>")
     note = (f"<p class=\"note\">演练时间 = 实际秒数 × 加速倍数 {result.accelerate:g} / drill "
             f"time = wall-clock seconds × the acceleration {result.accelerate:g}</p>"
             if result.accelerate != 1 else "")
@@ -283,6 +426,49 @@ def _day_end_html(result: Debrief) -> list[str]:
     return parts
 
 
+def _count(zh: str, value: int, en: str, *, bad: bool = False) -> str:
+    css = "count bad" if bad and value else "count"
+    return f"<span class=\"{css}\">{_e(zh)} {value:,} {_e(en)}</span>"
+
+
+def _sides_html(phase: Mapping[str, Any], recorded: bool) -> str:
+    """A phase's patients' side and HIS's side (or that they are not recorded)."""
+    side, his = phase.get("patients"), phase.get("his")
+    if not recorded or side is None or his is None:
+        return ("<div class=\"side\"><b>患者与HIS侧 patients, HIS</b> <span class=\"na\">未记录 "
+                "not recorded (未注入患者 no injected patients)</span></div>")
+    if side.get("injected") is False and not side.get("came"):
+        patients = "<span class=\"na\">本阶段未注入患者 no patients injected in this phase</span>"
+    else:
+        reasons = _reasons_text(side)
+        patients = (f"{_count('来诊', side['came'], 'came')} · "
+                    f"{_count('已结算', side['settled'], 'settled')}{_e(_settled_text(side))}"
+                    + (f" · {_count('按计划未结算离开', side['walked_away'], 'left as planned')}"
+                       if side.get("walked_away") else "")
+                    + f" · {_count('未结算离开', side['turned_away'], 'turned away', bad=True)}"
+                    + (f": {_e(reasons)}" if reasons else ""))
+    why = _why_text(his)
+    return ("<div class=\"side\"><b>患者 patients</b> <small>(演练注入 injected)</small> "
+            f"{patients}</div><div class=\"side\"><b>HIS侧 the HIS</b> "
+            f"{_count('无应答', his['no_answer'], 'messages without an answer', bad=True)}"
+            + (f" ({_e(why)})" if why else "")
+            + f" · {_count('冲正', his.get('reversals', 0), 'reversals sent')}</div>")
+
+
+def _patients_summary_html(result: Debrief) -> str:
+    if not _recorded(result):
+        return f"<p id=\"patients\" class=\"note\">{_e(NOT_RECORDED)}</p>"
+    total = _patients_total(result)
+    return ("<p id=\"patients\">患者 patients (演练注入 injected): "
+            f"{_count('来诊', total['came'], 'came')} · "
+            f"{_count('已结算', total['settled'], 'settled')} · "
+            + (f"{_count('按计划未结算离开', total['walked_away'], 'left as planned')} · "
+               if total["walked_away"] else "")
+            + f"{_count('未结算离开', total['turned_away'], 'turned away', bad=True)} · HIS "
+            f"{_count('无应答', total['no_answer'], 'messages without an answer', bad=True)}"
+            "</p>")
+
+
 def render_html(result: Debrief, chart: bytes) -> str:
     verdict = ("无损失 / nothing lost" if result.clean else "发现问题 / PROBLEMS FOUND")
     css = ("body{font-family:system-ui,'Noto Sans CJK SC','WenQuanYi Micro Hei',sans-serif;"
@@ -296,6 +482,8 @@ def render_html(result: Debrief, chart: bytes) -> str:
            ".risk ul{font-size:.8em;margin:.3em 0}"
            ".phase{border-left:4px solid #1565c0;padding:.3em 1em;margin:.6em 0}"
            ".phase .count{white-space:nowrap}.phase .instructions{display:block;white-space:pre-line}"
+           ".side{margin:.15em 0}.side>b{display:inline-block;min-width:9em}"
+           "span.bad{color:#c62828;font-weight:bold}span.na{color:#777}"
            "img{max-width:100%}")
     risk = "".join(
         f"<li>{_e(AT_RISK_LABELS[k][0])} {_e(AT_RISK_LABELS[k][1])}: {_e(yuan(v))}</li>"
@@ -312,25 +500,34 @@ def render_html(result: Debrief, chart: bytes) -> str:
              f"<div class=\"risk\" id=\"money-at-risk\">涉及金额 money at risk: "
              f"<b>{_e(yuan(result.money_at_risk.get('total', '0.00')))}</b> yuan"
              f"<ul>{risk}</ul></div>",
+             _patients_summary_html(result),
              "<h2>各阶段 / Phases</h2>",
-             f"<img alt=\"各阶段报文 messages per phase\" src=\"data:image/png;base64,"
-             f"{base64.b64encode(chart).decode('ascii')}\">"]
+             f"<img alt=\"各阶段患者与报文 patients and messages per phase\" "
+             f"src=\"data:image/png;base64,{base64.b64encode(chart).decode('ascii')}\">"]
     words = _fault_words(result)
+    recorded = _recorded(result)
     for n, phase in enumerate(result.phases, start=1):
         faults = (f"<br>故障 faults: {_faults_text(phase['name'], list(phase['faults']), words)}"
                   if phase["faults"] else "")
         parts.append(
             f"<div class=\"phase\"><b>{n}. {_e(phase['name'])}</b> (计划开始 planned start "
-            f"{_e(phase['start'])})<br><span class=\"count\">报文 {phase['messages']:,} "
-            f"messages:</span> <span class=\"count\">成功 {phase['ok']:,} answered</span> · "
+            f"{_e(phase['start'])}){_sides_html(phase, recorded)}"
+            "<div class=\"side\"><b>医保中心侧 the insurer</b> <span class=\"count\">报文 "
+            f"{phase['messages']:,} messages:</span> <span class=\"count\">成功 "
+            f"{phase['ok']:,} answered</span> · "
             f"<span class=\"count\">拒绝 {phase['refused']:,} refused</span> · "
             f"<span class=\"count\">其他拒绝 {phase.get('other_refused', 0):,} other refusals "
             f"(queries, reversals, late answers)</span> · <span "
             f"class=\"count\">无应答 {phase['failed']:,} no answer</span> · <span "
             f"class=\"count\">结算 {phase['settled']:,} settlements"
-            f"{_lost_words(phase)}</span>{faults}"
+            f"{_lost_words(phase)}</span></div>{faults}"
             f"<small class=\"instructions\">{_e(str(phase['instructions']).strip())}</small></div>")
     parts.append(_recovery_html(result, words))
+    if recorded:
+        parts.append(_table("未结算离开的患者 / Patients who left without a settlement", [
+            {key: patient.get(key) for key in ("id", "phase", "window", "arrived", "psn_no",
+                                               "reason", "step", "infno", "message")}
+            for patient in result.patients if patient.get("reason")]))
     parts.append(_table("重复结算 / Settled twice", [
         {"mdtrt_id": d["mdtrt_id"], "settlements": len(d["settlements"]),
          "extra yuan": d["extra_yuan"]} for d in result.doubles]))
@@ -368,18 +565,63 @@ def write_debrief(result: Debrief, directory: Path) -> Path:
     return page
 
 
+def _console_sides(result: Debrief, console: Console,
+                   words: Mapping[tuple[str, str], str]) -> None:
+    """The patients' and the HIS's side per phase: a table, then a line per phase saying
+    its faults, why patients left unsettled and why the HIS had no answer."""
+    if not _recorded(result):
+        console.print(f"  {NOT_RECORDED}")
+        return
+    table = Table(title="患者与HIS侧（演练注入的患者）/ the patients and the HIS (the drill's "
+                        "injected patients)", title_justify="left")
+    table.add_column("阶段 phase")
+    for column in ("来诊 came", "已结算 settled", "未结算离开 turned away",
+                   "HIS无应答 no answer", "HIS冲正 reversals"):
+        table.add_column(column, justify="right")
+    for n, phase in enumerate(result.phases, start=1):
+        side, his = phase["patients"], phase["his"]
+        none = side.get("injected") is False and not side.get("came")
+        turned = side["turned_away"]
+        table.add_row(escape(f"{n}. {phase['name']}"), "—" if none else str(side["came"]),
+                      "—" if none else str(side["settled"]),
+                      "—" if none else (f"[bold red]{turned}[/bold red]" if turned
+                                        else str(turned)),
+                      str(his["no_answer"]), str(his.get("reversals", 0)))
+    console.print(table)
+    for n, phase in enumerate(result.phases, start=1):
+        side, his = phase["patients"], phase["his"]
+        lines = []
+        if phase["faults"]:
+            lines.append(f"故障 faults: {_faults_plain(phase['name'], phase['faults'], words)}")
+        if side.get("injected") is False and not side.get("came"):
+            lines.append("本阶段未注入患者 no patients injected in this phase")
+        if _settled_text(side):
+            lines.append(f"已结算 settled {side['settled']}{_settled_text(side)}")
+        if side["turned_away"]:
+            lines.append(f"未结算离开 turned away {side['turned_away']}: {_reasons_text(side)}")
+        if his["no_answer"]:
+            lines.append(f"HIS无应答 no answer {his['no_answer']}: {_why_text(his)}")
+        if lines:
+            console.print(escape(f"  {n}. {phase['name']}"))
+            for line in lines:
+                console.print(escape(f"     {line}"))
+
+
 def render_console(result: Debrief, console: Console) -> None:
-    table = Table(title="演练复盘 / drill debrief", title_justify="left")
+    words = _fault_words(result)
+    _console_sides(result, console, words)
+    table = Table(title="医保中心侧（医保中心收到的报文）/ the insurer's side (the messages it "
+                        "received)", title_justify="left")
     table.add_column("阶段 phase")
     for column in ("报文 messages", "成功 ok", "拒绝 refused", "其他拒绝 other",
                    "无应答 no answer", "结算 settled"):
         table.add_column(column, justify="right")
     for n, phase in enumerate(result.phases, start=1):
         lost = int(phase.get("answer_lost", 0))
-        table.add_row(f"{n}. {phase['name']}", str(phase["messages"]), str(phase["ok"]),
+        table.add_row(escape(f"{n}. {phase['name']}"), str(phase["messages"]), str(phase["ok"]),
                       str(phase["refused"]), str(phase.get("other_refused", 0)),
                       str(phase["failed"]), str(phase["settled"])
-                      + (f" ({lost} 丢失 lost)" if lost else ""))
+                      + (f" (其中应答丢失 {lost} answer lost)" if lost else ""))
     console.print(table)
     if result.lost_answers:
         found = {key: sum(1 for lost in result.lost_answers if lost["found"] == key)
@@ -392,9 +634,17 @@ def render_console(result: Debrief, console: Console) -> None:
                       f"the HIS's ledger {found['ledger']} · 未发现 not found {found['no']}")
     for item in result.recovery:
         after = item["seconds_to_first_settlement"]
-        console.print(f"  {item['phase']} 之后 after: 首笔成功结算 first good settlement "
-                      f"{'之后无 none afterwards' if after is None else f'{after} s'} "
-                      f"（故障结束后 after the fault ended）")
+        faults = _faults_plain(item["phase"], list(item["faults"]), words)
+        if after is not None:
+            said = (f" 之后 after: 首笔成功结算 first good settlement {after} s（故障结束后 "
+                    "after the fault ended）")
+        elif item.get("ended_during_fault"):
+            said = (": 演练在故障中结束，之后没有可恢复的阶段 the drill ended during the fault "
+                    "(no later phase to recover in)")
+        else:
+            said = (" 之后 after: 首笔成功结算 first good settlement 之后无 none afterwards"
+                    "（故障结束后 after the fault ended）")
+        console.print(escape(f"  {item['phase']} ({faults}){said}"))
     unknown = (str(len(result.insurer_only)) if result.compared_with_his
                else "未比较 not compared")
     day = result.day_end
@@ -406,6 +656,14 @@ def render_console(result: Debrief, console: Console) -> None:
     console.print(f"  重复结算 settled twice {len(result.doubles)} · 中心有HIS无 unknown to the "
                   f"HIS {unknown} · 遗留 left open {len(result.orphans)} · 冲正 reversals "
                   f"{len(result.reversals)} · 日终 day-end {day_words}")
+    if _recorded(result):
+        total = _patients_total(result)
+        console.print(f"  患者 patients: 来诊 came {total['came']} · 已结算 settled "
+                      f"{total['settled']}"
+                      + (f" · 按计划未结算离开 left as planned {total['walked_away']}"
+                         if total["walked_away"] else "")
+                      + f" · 未结算离开 turned away {total['turned_away']} · HIS无应答 "
+                      f"no answer {total['no_answer']}")
     style = "bold green" if result.clean else "bold red"
     console.print(f"[{style}]money at risk 涉及金额: {yuan(result.money_at_risk.get('total'))} "
                   f"yuan — {'nothing lost 无损失' if result.clean else 'see the debrief 见复盘'}"

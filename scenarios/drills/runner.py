@@ -11,34 +11,46 @@ epoch, comparable with the insurer's message times).
 
 Day-end (``day_end``) runs at the very end of the last phase, before its faults are cleared: a
 drill can rehearse a day-end under faults. An interrupted drill (Ctrl+C) clears the insurer's
-faults, tells it the drill was ``aborted`` and raises :class:`DrillAborted` naming the phase.
+faults, tells it the drill was ``aborted`` and raises :class:`DrillAborted` naming the phase;
+a drill that fails once running is shown ``aborted`` too.
+
+Before anything is shown, reset or told to the insurer, the drill is planned as ``drill check``
+plans it (:func:`plan_drill`, :func:`check_drill`: its data, its patients, the persons its faults
+select — a mistake named by its path in the drill file), the insurer's admin API takes the
+token, and a HIS given by URL serves the drill's institution and holds no settlements yet (an
+earlier group's: the check ``scenario run`` makes, :func:`~scenarios.runner.require_fresh_his`).
 """
 
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Callable
+import tempfile
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
-from scenarios.data import ScenarioData, prepare_data
-from scenarios.drills.model import Drill
-from scenarios.errors import HarnessError, ScenarioError
-from scenarios.harness import Harness, open_harness
+from scenarios.data import ScenarioData, SelectionError, prepare_data
+from scenarios.drills.loading import drill_file_error
+from scenarios.drills.model import Drill, Phase
+from scenarios.errors import HarnessError, ScenarioError, ScenarioFileError
+from scenarios.harness import DRIVER_TIMEOUT, Harness, his_info, open_harness
 from scenarios.insurer_admin import InsurerAdmin
 from scenarios.model import ArrivalSpec, EventSpec, Scenario
-from scenarios.planning import plan_visits
+from scenarios.planning import PlannedVisit, plan_visits
 from scenarios.records import DayEndRecord, VisitRecord
-from scenarios.runner import Runner
+from scenarios.runner import Runner, require_fresh_his
 from simulator.his.app import ReferenceHis
-from simulator.his.driver import HisDriver
+from simulator.his.driver import HisDriver, HttpHisDriver
 from simulator.his.errors import DriverError
 from simulator.his.operations import Outcome
 
-__all__ = ["DAY_END_BEFORE_END", "Clocks", "DrillAborted", "DrillRun", "PhaseRecord",
-           "compile_drill", "run_drill"]
+__all__ = ["DAY_END_BEFORE_END", "Clocks", "DrillAborted", "DrillPlan", "DrillRun",
+           "PhaseRecord", "check_drill", "compile_drill", "fault_names", "fault_person_problems",
+           "plan_drill",
+           "run_drill"]
 
 DAY_END_BEFORE_END = timedelta(microseconds=1)
 """Day-end runs this long (drill time) before the drill's end, so the last phase's faults are
@@ -132,6 +144,17 @@ def compile_drill(drill: Drill, start: datetime) -> Scenario:
                     arrivals=tuple(arrivals), timeline=tuple(events), day_end=drill.day_end)
 
 
+FAULT_NAME_SHOWN = 100
+"""Characters of a fault's name the console's timeline takes (the admin API's limit)."""
+
+
+def fault_names(phase: Phase) -> list[str]:
+    """The phase's faults as the drill file names them (``name``, else ``id``): what the
+    console's timeline and the terminal show, before and during the phase."""
+    return [" ".join(str(f.get("name") or f.get("id") or f"f{i + 1}").split())[:FAULT_NAME_SHOWN]
+            for i, f in enumerate(phase.faults)]
+
+
 def _phase_records(drill: Drill, start: datetime) -> list[PhaseRecord]:
     records, at = [], start
     for phase in drill.phases:
@@ -143,48 +166,209 @@ def _phase_records(drill: Drill, start: datetime) -> list[PhaseRecord]:
     return records
 
 
+@dataclass(frozen=True, slots=True)
+class DrillPlan:
+    """A drill ready to run: the scenario it compiles to, its data (``None``: a drill on an
+    insurer alone uses none) and its injected patients, planned."""
+
+    scenario: Scenario
+    data: ScenarioData | None
+    planned: list[PlannedVisit]
+
+
+def _injects(drill: Drill) -> bool:
+    return any(phase.patients for phase in drill.phases)
+
+
+def _fault_persons(drill: Drill) -> bool:
+    return any(isinstance(fault.get("match"), Mapping) and fault["match"].get("psn_no")
+               is not None for phase in drill.phases for fault in phase.faults)
+
+
+def plan_drill(drill: Drill, start: datetime, directory: Path | None) -> DrillPlan:
+    """The drill compiled to start at ``start``, its data generated into ``directory``
+    (``None``: it uses none — a drill on an insurer alone) and its injected patients planned,
+    as the run plays them. A selector nothing matches raises :class:`ScenarioFileError` with
+    its path in the drill file (``phases[0].patients.persons``); what this call generated is
+    removed again then. Nothing is shown or sent anywhere."""
+    scenario = compile_drill(drill, start)
+    if directory is None:
+        return DrillPlan(scenario, None, [])
+    phases = [n for n, phase in enumerate(drill.phases) if phase.patients is not None]
+    made = [path for path in (directory, *directory.parents) if not path.exists()]
+    before = set(directory.iterdir()) if directory.is_dir() else set()
+    try:
+        data = prepare_data(scenario, directory)
+        planned = plan_visits(scenario, data) if _injects(drill) else []
+    except (ScenarioFileError, SelectionError) as exc:
+        _remove_new(directory, before, made)
+        if isinstance(exc, SelectionError):
+            exc = ScenarioFileError(str(drill.source or drill.id), exc.where,
+                                    str(exc).removeprefix(f"{exc.where}: "))
+        raise drill_file_error(exc, phases) from None
+    except BaseException:
+        _remove_new(directory, before, made)
+        raise
+    return DrillPlan(scenario, data, planned)
+
+
+def _remove_new(directory: Path, before: set[Path], made: list[Path]) -> None:
+    """Remove the files of ``directory`` not in ``before``, then the directories ``made``."""
+    if directory.is_dir():
+        for path in set(directory.iterdir()) - before:
+            if path.is_file():
+                path.unlink(missing_ok=True)
+    for path in made:  # innermost first
+        if path.is_dir() and not any(path.iterdir()):
+            path.rmdir()
+
+
+def fault_person_problems(drill: Drill, data: ScenarioData) -> list[ScenarioFileError]:
+    """Each person a fault selects (``match.psn_no``) who is not in the drill's population:
+    the fault would never fire. One error per person, with its path in the drill file."""
+    known = {str(person.get("psn_no")) for person in data.persons}
+    source = str(drill.source or drill.id)
+    problems = []
+    for n, phase in enumerate(drill.phases):
+        for k, fault in enumerate(phase.faults):
+            match = fault.get("match")
+            wanted = match.get("psn_no") if isinstance(match, Mapping) else None
+            if wanted is None:
+                continue
+            name = f" ({fault['name']})" if fault.get("name") else ""
+            for psn_no in [wanted] if isinstance(wanted, str | int) else list(wanted):
+                if str(psn_no) not in known:
+                    problems.append(ScenarioFileError(
+                        source, f"phases[{n}].faults[{k}].match.psn_no",
+                        f"fault {fault.get('id', f'f{k + 1}')!r}{name} selects person {psn_no}, "
+                        f"who is not in the drill's population ({len(known)} persons, "
+                        "data.population), so the fault would never fire: choose a psn_no of "
+                        "the drill's population (its data/population-*.jsonl), or name the "
+                        "insurer's own population file (data: {population: {file: ...}})"))
+    return problems
+
+
+def check_drill(drill: Drill, start: datetime) -> tuple[DrillPlan, list[str]]:
+    """Plan ``drill`` as a run would — its data generated into a temporary directory, removed
+    afterwards — so that ``drill check`` finds what ``drill run`` would fail on before it
+    starts: a selector nothing matches, a fault on a person not in the drill's population
+    (refused for a drill that injects patients, which runs on the drill's data; else a
+    warning, returned: run with ``--insurer-url`` alone, the insurer's own population counts).
+    The plan's data names files that no longer exist."""
+    if not _injects(drill) and not _fault_persons(drill):
+        return plan_drill(drill, start, None), []
+    with tempfile.TemporaryDirectory(prefix="cardsettle-check-") as temp:
+        plan = plan_drill(drill, start, Path(temp) / "data")
+        assert plan.data is not None
+        problems = fault_person_problems(drill, plan.data)
+    if problems and _injects(drill):
+        raise problems[0]
+    return plan, [f"{problem} (unless the drill runs with --insurer-url alone, on the "
+                  "insurer's own population)" for problem in problems]
+
+
+def his_serve_command(data: ScenarioData, his_url: str, insurer_url: str | None) -> str:
+    """The reference HIS's command line serving the drill's institution at ``his_url``, with
+    the drill's catalogue and institutions and a new database."""
+    where = urlsplit(his_url)
+    host = "" if where.hostname in (None, "127.0.0.1", "localhost") else " --host 0.0.0.0"
+    port = f" --port {where.port}" if where.port else ""
+    return (f"cardsettle his serve --insurer-url {insurer_url or '<the insurer URL>'}{host}{port} "
+            f"--catalogue {data.catalogue_file} --institutions {data.institutions_file} "
+            f"--institution {data.code} --db <a new file>")
+
+
+def _check_his(drill: Drill, data: ScenarioData, his_url: str, insurer_url: str | None) -> None:
+    """Before the insurer is touched: the HIS at ``his_url`` serves the drill's institution,
+    and holds no settlements yet (an earlier group's: the insurer's setl_ids start again after
+    ``--reset-insurer``, so the debrief would match old rows with new ones) — the check
+    ``scenario run`` makes (:func:`~scenarios.runner.require_fresh_his`). Else a
+    :class:`HarnessError` saying how to serve the HIS for the drill."""
+    command = his_serve_command(data, his_url, insurer_url)
+    driver = HttpHisDriver(his_url, timeout=DRIVER_TIMEOUT)
+    admin = InsurerAdmin(insurer_url or his_url)  # not called: the checks read the HIS only
+    try:
+        his_info(driver, his_url, data.code, f"drill {drill.id}", (
+            f"serve the HIS as {data.code} with the drill's catalogue and institutions and a "
+            f"new database, then run the drill again — the reference HIS: `{command}`"))
+        try:
+            require_fresh_his(Harness(admin=admin, his=driver, insurer_url=insurer_url or "",
+                                      his_url=his_url, fixmedins_code=data.code))
+        except HarnessError as exc:
+            raise HarnessError(f"{exc}: `{command}` (docs/drills.md, \"Between two groups of "
+                               "trainees\")") from None
+    except DriverError as exc:
+        raise HarnessError(f"cannot start the drill: {exc}") from exc
+    finally:
+        driver.close()
+        admin.close()
+
+
 def run_drill(drill: Drill, directory: Path, clocks: Clocks, *, accelerate: float = 1.0,
               insurer_url: str | None = None, admin_token: str | None = None,
               his_url: str | None = None, institution: str | None = None,
               reset_insurer: bool = False, his_class: type[ReferenceHis] = ReferenceHis,
               on_phase: Callable[[int, PhaseRecord], None] | None = None,
-              on_embedded: Callable[[str, str | None], None] | None = None) -> DrillRun:
+              on_embedded: Callable[[str, str | None], None] | None = None,
+              on_ready: Callable[[], None] | None = None) -> DrillRun:
     """Run ``drill``. Without ``insurer_url`` an insurer and the reference HIS are started here
     (a rehearsal on one machine; ``on_embedded`` is told that insurer's URL and admin token
     before the first phase, so its console can be opened); with it, the insurer the staff's HIS
     uses is driven (and reset and loaded with the drill's data only with ``reset_insurer``);
     ``his_url`` gives a HIS driver API (injected patients, day-end, the HIS's ledger in the
-    debrief)."""
+    debrief).
+
+    Everything that can be checked is checked before the insurer is reset or told of the
+    drill (its console): the patients planned (:func:`plan_drill`), the faults' persons, the
+    institution, and a HIS given by URL serving the drill's institution with no settlements
+    yet (:func:`_check_his`). ``on_ready`` runs once the drill can start, before
+    ``on_embedded`` and the first phase (the terminal's banner). A drill that fails once
+    running is shown aborted on the console, as an interrupted one."""
     start = clocks.wall().replace(microsecond=0, tzinfo=None)
-    scenario = compile_drill(drill, start)
-    injects = any(phase.patients for phase in drill.phases)
+    injects = _injects(drill)
     driven = insurer_url is None or his_url is not None
-    data: ScenarioData | None = None
-    if driven:
-        data = prepare_data(scenario, directory / "data")
     if not driven and injects:
         raise HarnessError("this drill injects patients: give the HIS's driver API (--his-url), "
                            "or run it without --insurer-url (embedded)")
-    if data is not None and institution is not None and institution != data.code:
-        raise HarnessError(f"--institution {institution}: the drill's HIS is institution "
-                           f"{data.code} (the one whose messages the debrief counts): leave "
-                           f"--institution out, or give {data.code}")
+    plan = plan_drill(drill, start, directory / "data" if driven else None)
+    scenario, data = plan.scenario, plan.data
+    if data is not None:
+        if problems := fault_person_problems(drill, data):
+            raise problems[0]
+        if institution is not None and institution != data.code:
+            raise HarnessError(f"--institution {institution}: the drill's HIS is institution "
+                               f"{data.code} (the one whose messages the debrief counts): leave "
+                               f"--institution out, or give {data.code}")
+    staff: InsurerAdmin | None = None
+    if insurer_url is not None:  # its admin API takes the token (read only: nothing changes)
+        staff = InsurerAdmin(insurer_url, admin_token)
+        try:
+            staff.require_one_process("a drill")
+            if data is not None and his_url is not None:
+                _check_his(drill, data, his_url, insurer_url)
+        except BaseException:
+            staff.close()
+            raise
+    elif data is not None and his_url is not None:
+        _check_his(drill, data, his_url, insurer_url)
     harness: Harness
     if data is not None:
+        if staff is not None:
+            staff.close()
         harness = open_harness(scenario, data, directory, insurer_url=insurer_url,
                                admin_token=admin_token, his_url=his_url, his_class=his_class,
                                wall=clocks.wall, prepare_insurer=reset_insurer)
         institution = institution or data.code
     else:
-        assert insurer_url is not None
-        admin = InsurerAdmin(insurer_url, admin_token)
-        admin.require_one_process("a drill")
-        harness = Harness(admin=admin, his=_NoHis(),
+        assert insurer_url is not None and staff is not None
+        harness = Harness(admin=staff, his=_NoHis(),
                           insurer_url=insurer_url, his_url="", fixmedins_code=institution or "",
                           follow_clock=False)
     phases = _phase_records(drill, start)
     with harness:
         admin = harness.admin
+        if on_ready is not None:
+            on_ready()
         if on_embedded is not None and "insurer" in harness.embedded:
             on_embedded(harness.insurer_url, admin.token)
         first_id = admin.last_message_id()
@@ -204,7 +388,8 @@ def run_drill(drill: Drill, directory: Path, clocks: Clocks, *, accelerate: floa
                     "message_id_at_start": first_id,
                     "phases": [{"name": p.name, "instructions": p.instructions,
                                 "start": wall_of(p.planned_start), "end": wall_of(p.planned_end),
-                                "faults": p.faults} for p in phases]}
+                                "faults": fault_names(drill.phases[n])}
+                               for n, p in enumerate(phases)]}
 
         def wait_until(moment: datetime) -> None:
             due = (moment - start).total_seconds() / accelerate
@@ -224,26 +409,29 @@ def run_drill(drill: Drill, directory: Path, clocks: Clocks, *, accelerate: floa
                 if on_phase is not None:
                     on_phase(n, phases[n])
 
+        def current() -> int | None:
+            begun = index["next"]  # phases begun (one more once the end event ran)
+            return min(begun, len(phases)) - 1 if begun else None
+
         day_end = scenario.timeline[-1].at - DAY_END_BEFORE_END
         runner = Runner(scenario, data or _empty_data(), harness, wait_until=wait_until,
                         on_event=on_event, day_end_at=lambda _day: day_end)
-        aborted: DrillAborted | None = None
+        shown = "finished"
         try:
             admin.set_drill(state(None, "running"))
-            planned = plan_visits(scenario, data) if data is not None and injects else []
-            runner.run(planned)
+            runner.run(plan.planned)
         except KeyboardInterrupt:
-            begun = index["next"]  # phases begun (one more once the end event ran)
-            aborted = DrillAborted(drill, min(begun, len(phases)) - 1 if begun else None,
-                                   (clocks.monotonic() - t0) * accelerate / 60,
-                                   after_last=begun > len(phases))
-            raise aborted from None
+            shown = "aborted"
+            raise DrillAborted(drill, current(), (clocks.monotonic() - t0) * accelerate / 60,
+                               after_last=index["next"] > len(phases)) from None
+        except BaseException:
+            shown = "aborted"  # not a finished drill: the console says it stopped, and where
+            raise
         finally:
             with contextlib.suppress(HarnessError):
                 admin.set_faults([])
             with contextlib.suppress(HarnessError):
-                admin.set_drill(state(None, "finished") if aborted is None else
-                                state(aborted.phase, "aborted"))
+                admin.set_drill(state(None if shown == "finished" else current(), shown))
         ended = clocks.epoch()
         messages = admin.messages(after_id=first_id,
                                   **({"fixmedins_code": institution} if institution else {}))
