@@ -12,6 +12,13 @@ protocol) that puts a :class:`ConnectionControl` into every HTTP request's scope
 ``scope["extensions"]["cardsettle.transport"]``, so that a fault can reset (RST) or close
 (FIN) the connection instead of answering: see :mod:`mock_insurer.faults.effects`.
 
+A connection closed while a request's body is still arriving (the gateway refused a body too
+large or too slow, and answered ``Connection: close``) is closed the way web servers do it
+("lingering close"): the answer is sent and followed by FIN, what the client still sends is read
+and dropped for at most :data:`LINGER_S`, then the socket is closed. Closing at once would make
+the kernel answer the unread bytes with RST, and a client that writes its whole body before
+reading (most HTTP libraries) would see "connection reset" instead of the answer.
+
 Times here are wall clock (seconds); the insurer's business clock is elsewhere.
 """
 
@@ -24,9 +31,11 @@ import socket
 import struct
 import threading
 import time
+from collections.abc import Callable
 from types import TracebackType
 from typing import Any, Literal
 
+import h11
 import uvicorn
 from starlette.types import ASGIApp, Receive, Scope, Send
 from uvicorn.protocols.http.h11_impl import H11Protocol
@@ -55,6 +64,11 @@ logger = logging.getLogger(__name__)
 
 #: Seconds a stopping server waits for open requests before it cuts them.
 GRACEFUL_SHUTDOWN_S = 5
+
+#: Seconds a connection closed with part of a request's body unread goes on reading (and
+#: dropping) it after the answer, so that the client, still writing, gets the answer and not a
+#: reset; the socket is closed earlier when the client closes its side.
+LINGER_S = 5.0
 
 HttpImpl = Literal["auto", "httptools", "h11"]
 
@@ -122,6 +136,47 @@ class ConnectionControl:
         self._released.set()
 
 
+class _LingeringTransport:
+    """The protocol's transport, except that :meth:`close` while the request's body is still
+    arriving (``body_unread()``) half-closes — FIN once the answer is written — and drops what
+    the client still sends until it closes or :data:`LINGER_S` pass, then closes. Everything
+    else is the transport's own."""
+
+    def __init__(self, transport: asyncio.Transport, body_unread: Callable[[], bool]) -> None:
+        self._transport = transport
+        self._body_unread = body_unread
+        self._loop = asyncio.get_running_loop()  # made by the protocol, in the server's loop
+        self.lingering = False
+        self._timer: asyncio.TimerHandle | None = None
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._transport, name)
+
+    def write(self, data: bytes | bytearray | memoryview) -> None:
+        if not self.lingering:  # nothing more is sent once the answer was followed by FIN
+            self._transport.write(data)
+
+    def is_closing(self) -> bool:
+        return self.lingering or self._transport.is_closing()
+
+    def close(self) -> None:
+        transport = self._transport
+        if (self.lingering or transport.is_closing() or not transport.can_write_eof()
+                or not self._body_unread()):
+            self._stop()
+            return
+        self.lingering = True
+        transport.write_eof()  # after what is buffered: the answer
+        transport.resume_reading()
+        self._timer = self._loop.call_later(LINGER_S, self._stop)
+
+    def _stop(self) -> None:
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
+        self._transport.close()
+
+
 def _with_transport_extension(app: ASGIApp, control: ConnectionControl) -> ASGIApp:
     async def with_extension(scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http":
@@ -142,6 +197,16 @@ class H11TransportProtocol(H11Protocol):
         self.connection_control = ConnectionControl(self)
         self.app = _with_transport_extension(self.app, self.connection_control)
 
+    def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
+        super().connection_made(_LingeringTransport(transport, self._body_unread))  # type: ignore[arg-type]
+
+    def _body_unread(self) -> bool:
+        return bool(self.conn.their_state is h11.SEND_BODY)
+
+    def data_received(self, data: bytes) -> None:
+        if not self.transport.lingering:  # type: ignore[attr-defined]
+            super().data_received(data)
+
     def connection_lost(self, exc: Exception | None) -> None:
         super().connection_lost(exc)
         self.connection_control._connection_lost()
@@ -161,6 +226,17 @@ if HttpToolsProtocol is not None:
             super().__init__(*args, **kwargs)
             self.connection_control = ConnectionControl(self)
             self.app = _with_transport_extension(self.app, self.connection_control)
+
+        def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
+            super().connection_made(_LingeringTransport(transport, self._body_unread))  # type: ignore[arg-type]
+
+        def _body_unread(self) -> bool:
+            cycle = self.cycle
+            return cycle is not None and cycle.more_body and not cycle.disconnected
+
+        def data_received(self, data: bytes) -> None:
+            if not self.transport.lingering:  # type: ignore[attr-defined]
+                super().data_received(data)
 
         def connection_lost(self, exc: Exception | None) -> None:
             super().connection_lost(exc)

@@ -15,6 +15,7 @@ from __future__ import annotations
 import io
 import re
 import zipfile
+import zlib
 from dataclasses import dataclass
 from datetime import timedelta
 from decimal import Decimal
@@ -28,6 +29,18 @@ from mock_insurer.transactions.context import Answered, Call, Outcome
 __all__ = ["handle_3201", "handle_3202", "in_effect", "read_detail_file"]
 
 RESULT_FILENAME = "result.txt"
+
+#: The most a 3202 detail file may hold once unzipped, in bytes: about 240,000 rows of some 70
+#: bytes, where a large hospital's day is some 10,000 settlements (under 1 MB). A zip
+#: whose member declares more, or yields more while it is read, is refused before it is read
+#: further: a few KB of zip can unpack to gigabytes, and 3202 is handled by the ledger's single
+#: writer, so every hospital's message waits while it is read (reading a file of this size
+#: takes about 2 s, docs/insurer.md).
+DETAIL_FILE_MAX_BYTES = 16 * 1024 * 1024
+#: zip compression methods a detail file may use: stored and deflate (what every zip tool and
+#: library writes by default); bzip2, LZMA and the rest are refused.
+DETAIL_ZIP_METHODS = frozenset({zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED})
+_READ_CHUNK = 1024 * 1024
 
 
 def in_effect(tx: LedgerTx, rows: list[Settlement]) -> list[Settlement]:
@@ -135,14 +148,10 @@ def read_detail_file(content: bytes) -> list[DetailRow] | str:
     or what is wrong (in words)."""
     text_bytes = content
     if content[:2] == b"PK":
-        try:
-            with zipfile.ZipFile(io.BytesIO(content)) as archive:
-                names = [n for n in archive.namelist() if not n.endswith("/")]
-                if not names:
-                    return "压缩包中没有文件"
-                text_bytes = archive.read(names[0])
-        except zipfile.BadZipFile:
-            return "不是有效的zip压缩包"
+        unzipped = _unzip_detail_file(content)
+        if isinstance(unzipped, str):
+            return unzipped
+        text_bytes = unzipped
     try:
         text = text_bytes.decode("utf-8-sig")
     except UnicodeDecodeError:
@@ -164,6 +173,37 @@ def read_detail_file(content: bytes) -> list[DetailRow] | str:
         rows.append(DetailRow(parts[0], parts[1], parts[2], money[0], money[1], money[2],
                               parts[6]))
     return rows
+
+
+def _unzip_detail_file(content: bytes) -> bytes | str:
+    """The first file in the zip ``content``, or what is wrong (in words): not a zip, no file,
+    encrypted, compressed other than stored/deflate, or larger than
+    :data:`DETAIL_FILE_MAX_BYTES` once unzipped — by its declared size or, should the header
+    lie, by what comes out (read in chunks and given up at the limit)."""
+    too_large = f"明细文件解压后超过{DETAIL_FILE_MAX_BYTES // (1024 * 1024)}MB"
+    try:
+        with zipfile.ZipFile(io.BytesIO(content)) as archive:
+            members = [i for i in archive.infolist() if not i.is_dir()]
+            if not members:
+                return "压缩包中没有文件"
+            member = members[0]
+            if member.flag_bits & 0x1:
+                return "压缩包已加密，请上传未加密的压缩包"
+            if member.compress_type not in DETAIL_ZIP_METHODS:
+                return "压缩方式不支持，请用zip标准压缩(deflate)或不压缩"
+            if member.file_size > DETAIL_FILE_MAX_BYTES:
+                return too_large
+            chunks: list[bytes] = []
+            size = 0
+            with archive.open(member) as stream:
+                while chunk := stream.read(_READ_CHUNK):
+                    size += len(chunk)
+                    if size > DETAIL_FILE_MAX_BYTES:
+                        return too_large
+                    chunks.append(chunk)
+    except (zipfile.BadZipFile, zlib.error, EOFError, ValueError, NotImplementedError):
+        return "不是有效的zip压缩包"
+    return b"".join(chunks)
 
 
 def _result_line(values: list[Any]) -> str:
