@@ -20,6 +20,7 @@ __all__ = [
     "MethodNotAllowed",
     "NotFound",
     "PayloadTooLarge",
+    "RequestTimeout",
     "Unauthorized",
     "Unprocessable",
 ]
@@ -85,6 +86,13 @@ class PayloadTooLarge(AdminError):
 
     status = 413
     code = "payload_too_large"
+
+
+class RequestTimeout(AdminError):
+    """The request body did not arrive in full in time (408); the connection is closed."""
+
+    status = 408
+    code = "request_timeout"
 
 
 class Unprocessable(AdminError):

@@ -9,6 +9,7 @@ ledger) and answers JSON, or the error as ``{"error": {...}}`` with its status.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -25,8 +26,10 @@ from mock_insurer.admin.errors import (
     MethodNotAllowed,
     NotFound,
     PayloadTooLarge,
+    RequestTimeout,
 )
 from mock_insurer.admin.params import Query
+from mock_insurer.gateway.asgi import BODY_DEADLINE_S
 from mock_insurer.wire.jsonio import dumps
 
 __all__ = [
@@ -93,7 +96,9 @@ async def http_exception_response(request: Request, exc: Exception) -> Response:
 
 
 async def _read_body(request: Request, limit: int) -> bytes:
-    """The body, refused with 413 once it grows past ``limit`` bytes."""
+    """The body, refused with 413 once it grows past ``limit`` bytes, and with 408 when it has
+    not arrived in full within :data:`~mock_insurer.gateway.asgi.BODY_DEADLINE_S` (the
+    gateway's deadline); either closes the connection."""
     declared = request.headers.get("content-length", "")
     if declared.isascii() and declared.isdigit() and (len(declared) > 15
                                                       or int(declared) > limit):
@@ -101,11 +106,18 @@ async def _read_body(request: Request, limit: int) -> bytes:
                               "accepted", where="body")
     chunks: list[bytes] = []
     size = 0
-    async for chunk in request.stream():
-        size += len(chunk)
-        if size > limit:
-            raise PayloadTooLarge(f"the body is larger than {limit} bytes", where="body")
-        chunks.append(chunk)
+    try:
+        async with asyncio.timeout(BODY_DEADLINE_S):  # a slow client holds no connection
+            async for chunk in request.stream():
+                size += len(chunk)
+                if size > limit:
+                    raise PayloadTooLarge(f"the body is larger than {limit} bytes", where="body",
+                                          headers={"Connection": "close"})
+                chunks.append(chunk)
+    except TimeoutError:
+        raise RequestTimeout(f"the body did not arrive in full within {BODY_DEADLINE_S:g} s "
+                             f"({size} bytes received); send it again", where="body",
+                             headers={"Connection": "close"}) from None
     return b"".join(chunks)
 
 
