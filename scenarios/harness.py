@@ -237,7 +237,7 @@ def open_harness(scenario: Scenario, data: ScenarioData, directory: Path, *,
                  wall: Callable[[], datetime] | None = None,
                  prepare_insurer: bool = True, insurer_auth: str = "none",
                  driver_timeout: float = DRIVER_TIMEOUT,
-                 give_up_after: int = GIVE_UP_AFTER) -> Harness:
+                 give_up_after: int = GIVE_UP_AFTER, insurer_port: int = 0) -> Harness:
     """Start what is missing and prepare the insurer (an insurer given by URL is reset and
     loaded with the scenario's files through its admin API, unless ``prepare_insurer`` is
     false: a drill on the insurer the staff's HIS uses). ``wall``: keep real time — the
@@ -250,7 +250,8 @@ def open_harness(scenario: Scenario, data: ScenarioData, directory: Path, *,
     from that command template (:mod:`scenarios.his_process`) instead of the embedded reference
     HIS. ``driver_timeout``: seconds (wall clock) to wait for each answer of the HIS's driver
     API; after ``give_up_after`` requests in a row without one the harness stops driving the
-    HIS (:class:`GivingUpDriver`)."""
+    HIS (:class:`GivingUpDriver`). ``insurer_port``: where the embedded insurer listens on
+    127.0.0.1 (0: any free port)."""
     directory.mkdir(parents=True, exist_ok=True)
     servers: list[RunningServer] = []
     closers: list[Any] = []
@@ -266,7 +267,7 @@ def open_harness(scenario: Scenario, data: ScenarioData, directory: Path, *,
                 wall=wall or _insurer_wall(start, his_url, his_command), fresh=True,
                 auth=insurer_auth))
             closers.append(insurer.close)
-            server = start_in_thread(insurer)
+            server = start_in_thread(insurer, port=insurer_port)
             servers.append(server)
             insurer_url = server.url
             embedded.append("insurer")

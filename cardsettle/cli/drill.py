@@ -16,6 +16,7 @@ from rich.console import Console
 from cardsettle.cli.errors import BadInput, BadInputCommand, OneLineGroup, clean_errors, is_http_url
 from cardsettle.cli.outputs import check_output_dir, make_output_dir, undone_on_failure
 from mock_insurer.admin.drill import MAX_ACCELERATE
+from mock_insurer.server import ServerError, check_listen
 from mock_insurer.wire.timefmt import china_now
 from scenarios.data import data_institutions
 from scenarios.drills.debrief import debrief
@@ -176,14 +177,27 @@ def _interrupted(console: Console, loaded: Drill, stopped: DrillAborted | None) 
               show_default=True, help="Run the timeline this many times faster than written.")
 @click.option("--report", type=click.Path(file_okay=False, path_type=Path),
               help="Directory for debrief.html/json. Default: out/drills/<drill>.")
+@click.option("--console-port", type=click.IntRange(1, 65535), default=None,
+              help="On one machine (no --insurer-url): the port of the insurer started here, "
+                   "so its console is at http://127.0.0.1:PORT/console every run. Default: "
+                   "any free port.")
 @clean_errors
 def run(target: str, insurer_url: str | None, admin_token: str | None, his_url: str | None,
         institution: str | None, reset_insurer: bool, accelerate: float,
-        report: Path | None) -> None:
+        report: Path | None, console_port: int | None) -> None:
     """Run a drill FILE (or a library drill by NAME) in real time, then write the debrief."""
     if reset_insurer and insurer_url is None:
         raise BadInput("--reset-insurer resets the insurer at --insurer-url: give "
                        "--insurer-url (the embedded insurer starts empty anyway)")
+    if console_port is not None:
+        if insurer_url is not None:
+            raise BadInput("--console-port is the port of the insurer a drill on one machine "
+                           "starts: with --insurer-url, open that insurer's own console "
+                           "(its URL + /console)")
+        try:
+            check_listen("127.0.0.1", console_port)
+        except ServerError as exc:
+            raise BadInput(f"--console-port {console_port}: {exc}") from exc
     loaded = _load(target)
     _check_servers(insurer_url, his_url, injects=any(p.patients for p in loaded.phases))
     _check_institution(institution, loaded, drives_his=insurer_url is None or his_url is not None)
@@ -225,7 +239,8 @@ def run(target: str, insurer_url: str | None, admin_token: str | None, his_url: 
                                insurer_url=insurer_url, admin_token=admin_token,
                                his_url=his_url, institution=institution,
                                reset_insurer=reset_insurer, on_phase=on_phase,
-                               on_embedded=on_embedded, on_ready=on_ready)
+                               on_embedded=on_embedded, on_ready=on_ready,
+                               insurer_port=console_port or 0)
     except DrillAborted as stopped:
         _interrupted(console, loaded, stopped)
     except KeyboardInterrupt:  # while the data or the servers were being prepared

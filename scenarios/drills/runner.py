@@ -310,7 +310,7 @@ def run_drill(drill: Drill, directory: Path, clocks: Clocks, *, accelerate: floa
               reset_insurer: bool = False, his_class: type[ReferenceHis] = ReferenceHis,
               on_phase: Callable[[int, PhaseRecord], None] | None = None,
               on_embedded: Callable[[str, str | None], None] | None = None,
-              on_ready: Callable[[], None] | None = None) -> DrillRun:
+              on_ready: Callable[[], None] | None = None, insurer_port: int = 0) -> DrillRun:
     """Run ``drill``. Without ``insurer_url`` an insurer and the reference HIS are started here
     (a rehearsal on one machine; ``on_embedded`` is told that insurer's URL and admin token
     before the first phase, so its console can be opened); with it, the insurer the staff's HIS
@@ -323,7 +323,9 @@ def run_drill(drill: Drill, directory: Path, clocks: Clocks, *, accelerate: floa
     institution, and a HIS given by URL serving the drill's institution with no settlements
     yet (:func:`_check_his`). ``on_ready`` runs once the drill can start, before
     ``on_embedded`` and the first phase (the terminal's banner). A drill that fails once
-    running is shown aborted on the console, as an interrupted one."""
+    running is shown aborted on the console, as an interrupted one. ``insurer_port``: where an
+    insurer started here listens (0: any free port), so its console's address can be known
+    before the drill."""
     start = clocks.wall().replace(microsecond=0, tzinfo=None)
     injects = _injects(drill)
     driven = insurer_url is None or his_url is not None
@@ -357,7 +359,8 @@ def run_drill(drill: Drill, directory: Path, clocks: Clocks, *, accelerate: floa
             staff.close()
         harness = open_harness(scenario, data, directory, insurer_url=insurer_url,
                                admin_token=admin_token, his_url=his_url, his_class=his_class,
-                               wall=clocks.wall, prepare_insurer=reset_insurer)
+                               wall=clocks.wall, prepare_insurer=reset_insurer,
+                               insurer_port=insurer_port)
         institution = institution or data.code
     else:
         assert insurer_url is not None and staff is not None
