@@ -155,7 +155,7 @@ def serve(host: str, port: int, data_dir: Path, db_url: str | None, population: 
                            catalogue=files["catalogue"], institutions=files["institutions"],
                            policy=policy, auth=auth, settings=settings,
                            admin_token=admin_token, wall=china_now, fresh=fresh,
-                           durability=durability)
+                           durability=durability, host_names=(host,))
     start_date = (date(business_date.year, business_date.month, business_date.day)
                   if business_date is not None else None)
     app = Insurer.open(config, profile=profile)  # creates the ledger and loads the files, once

@@ -59,7 +59,8 @@ def admin_app(insurer: Insurer) -> AdminAuth:
     ops = [*inspect_ops(insurer.ledger), *control_ops(insurer), *drill_ops(insurer),
            *payer_ops(insurer.ledger), *review_ops(insurer), *openapi_ops()]
     down = {kind: insurer.ledger_unavailable for kind in insurer.ledger.unavailable}
-    return AdminAuth(_app(routes(ops), down), insurer.config.admin_token)
+    return AdminAuth(_app(routes(ops), down), insurer.config.admin_token,
+                     insurer.config.host_names)
 
 
 def schemas_app() -> Starlette:

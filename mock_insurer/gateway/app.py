@@ -68,6 +68,7 @@ class InsurerConfig:
     fresh: bool = False  # drop every table first
     durability: str = "full"  # SQLite: full (sync every commit) or normal (kill -9 safe)
     processes: int = 1  # processes serving this ledger together (--workers N); /admin/settings
+    host_names: tuple[str, ...] = ()  # --host: a name the admin API accepts in Host (loopback)
 
 
 def check_inputs(config: InsurerConfig) -> Profile:

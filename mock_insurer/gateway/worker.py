@@ -79,7 +79,7 @@ def encode_config(config: InsurerConfig, spec: WorkerSpec | None = None) -> str:
         "settings": dataclasses.asdict(config.settings), "admin_token": config.admin_token,
         "area": config.area, "durability": config.durability, "processes": config.processes,
         "business_date": spec.business_date.isoformat() if spec.business_date else None,
-        "announce": spec.announce, "listen": spec.listen,
+        "announce": spec.announce, "listen": spec.listen, "host_names": list(config.host_names),
     }, ensure_ascii=False)
 
 
@@ -110,10 +110,18 @@ def decode_config(text: str) -> tuple[InsurerConfig, WorkerSpec]:
         admin_token=data.get("admin_token"), area=str(data.get("area", "110000")),
         durability=str(data.get("durability", "full")), wall=china_now,
         refmsgid_start=refmsgid_start(os.getpid()), fresh=False,
-        processes=_positive(data.get("processes", 1)))
+        processes=_positive(data.get("processes", 1)), host_names=_names(data.get("host_names")))
     spec = WorkerSpec(business_date=business_date, announce=bool(data.get("announce")),
                       listen=str(data.get("listen", "")))
     return config, spec
+
+
+def _names(value: object) -> tuple[str, ...]:
+    if value is None:
+        return ()
+    if not isinstance(value, list) or not all(isinstance(name, str) for name in value):
+        raise WorkerConfigError(f"{CONFIG_ENV}: host_names must be a list of names")
+    return tuple(value)
 
 
 def _positive(value: object) -> int:

@@ -6,6 +6,7 @@ console) and requests naming no origin (curl, requests, the client SDK) still pa
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 
 import orjson
@@ -233,3 +234,20 @@ def test_the_test_client_still_passes(open_insurer: Insurer) -> None:
     client = TestClient(open_insurer, client=("127.0.0.1", 5000))
     assert client.post("/admin/reset").status_code == 200
     assert client.get("/admin/clock", headers={"Host": "evil.example.com"}).status_code == 403
+
+
+def test_the_name_the_insurer_was_told_to_listen_on_passes(tmp_path: Path) -> None:
+    """`insurer serve --host insurer.local` (a name for this machine in /etc/hosts): a request
+    naming it passes the Host check; any other name is still refused."""
+    plain = make_insurer(tmp_path, token=None)
+    plain.close()
+    named = Insurer.open(replace(plain.config, host_names=("insurer.local",), fresh=False))
+    try:
+        with start_in_thread(named) as server:
+            url = f"http://127.0.0.1:{server.port}/admin/institutions"
+            assert requests.get(url, headers={"Host": f"insurer.local:{server.port}"},
+                                timeout=5).status_code == 200
+            refused(requests.get(url, headers={"Host": "evil.example.com"}, timeout=5),
+                    "header.Host")
+    finally:
+        named.close()

@@ -30,7 +30,8 @@ def test_the_config_survives_the_trip_through_the_environment() -> None:
         db_url="postgresql://u@127.0.0.1/db", population=Path("p.jsonl"), policy="beijing",
         auth="tif", settings=Settings(mode="tolerant", require_signin=False,
                                       amounts_check="warn"),
-        admin_token="s3cret", area="500000", durability="normal", fresh=True, processes=3)
+        admin_token="s3cret", area="500000", durability="normal", fresh=True, processes=3,
+        host_names=("insurer.local",))
     decoded, spec = decode_config(encode_config(
         config, WorkerSpec(business_date=date(2026, 3, 2), announce=True, listen="http://x")))
     assert (decoded.db_url, decoded.auth, decoded.settings, decoded.admin_token, decoded.area,
@@ -40,6 +41,7 @@ def test_the_config_survives_the_trip_through_the_environment() -> None:
     assert decoded.population is None and decoded.fresh is False
     assert decoded.refmsgid_start == refmsgid_start(os.getpid())
     assert decoded.processes == 3  # /admin/settings says it: scenarios and drills refuse it
+    assert decoded.host_names == ("insurer.local",)  # the admin API's Host check in each worker
     assert spec == WorkerSpec(business_date=date(2026, 3, 2), announce=True, listen="http://x")
 
 
