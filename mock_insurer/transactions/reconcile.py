@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import io
 import re
+import struct
 import zipfile
 import zlib
 from dataclasses import dataclass
@@ -183,7 +184,8 @@ def _unzip_detail_file(content: bytes) -> bytes | str:
     too_large = f"明细文件解压后超过{DETAIL_FILE_MAX_BYTES // (1024 * 1024)}MB"
     try:
         with zipfile.ZipFile(io.BytesIO(content)) as archive:
-            members = [i for i in archive.infolist() if not i.is_dir()]
+            # not ZipInfo.is_dir(): it fails on a member whose name is empty
+            members = [i for i in archive.infolist() if not i.filename.endswith("/")]
             if not members:
                 return "压缩包中没有文件"
             member = members[0]
@@ -201,8 +203,9 @@ def _unzip_detail_file(content: bytes) -> bytes | str:
                     if size > DETAIL_FILE_MAX_BYTES:
                         return too_large
                     chunks.append(chunk)
-    except (zipfile.BadZipFile, zlib.error, EOFError, ValueError, NotImplementedError):
-        return "不是有效的zip压缩包"
+    except (zipfile.BadZipFile, zlib.error, EOFError, ValueError, NotImplementedError,
+            IndexError, KeyError, OverflowError, OSError, RuntimeError, struct.error):
+        return "不是有效的zip压缩包"  # what zipfile raises on damaged bytes, found by fuzzing
     return b"".join(chunks)
 
 

@@ -11,7 +11,7 @@ import time
 import zipfile
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from mock_insurer.client import InsurerRefusal
@@ -128,6 +128,7 @@ _VALID = [zipped(ROW * 20, zipfile.ZIP_STORED), zipped(ROW * 20)]
 
 
 @settings(max_examples=300, deadline=None)
+@example(_VALID[1], [(618, 0), (4797, 10)], 167)  # a member whose name is empty (CI found it)
 @given(st.sampled_from(_VALID), st.lists(st.tuples(st.integers(0, 10_000), st.integers(0, 255)),
                                         max_size=8), st.integers(2, 10_000))
 def test_a_damaged_zip_is_a_refusal_never_an_exception(base: bytes, changes: list[tuple[int, int]],
