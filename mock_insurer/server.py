@@ -19,6 +19,13 @@ and dropped for at most :data:`LINGER_S`, then the socket is closed. Closing at 
 the kernel answer the unread bytes with RST, and a client that writes its whole body before
 reading (most HTTP libraries) would see "connection reset" instead of the answer.
 
+A connection whose next request head (request line and headers) is not complete within
+:data:`HEAD_TIMEOUT_S` of when the server began waiting for it — a client that connects and
+says nothing, or sends its headers a byte at a time ("slowloris") — is closed: with an HTTP 408
+when part of a head had arrived, silently when nothing had. The gateway bounds the body in the
+same way (:data:`mock_insurer.gateway.asgi.BODY_DEADLINE_S`), uvicorn the idle time between
+requests (``timeout_keep_alive``).
+
 Times here are wall clock (seconds); the insurer's business clock is elsewhere.
 """
 
@@ -49,6 +56,7 @@ except ImportError:  # pragma: no cover - httptools comes with uvicorn[standard]
     HttpToolsProtocol = None  # type: ignore[assignment,misc]
 
 __all__ = [
+    "HEAD_TIMEOUT_S",
     "ConnectionControl",
     "H11TransportProtocol",
     "HttpToolsTransportProtocol",
@@ -69,6 +77,11 @@ GRACEFUL_SHUTDOWN_S = 5
 #: dropping) it after the answer, so that the client, still writing, gets the answer and not a
 #: reset; the socket is closed earlier when the client closes its side.
 LINGER_S = 5.0
+
+#: Seconds a connection has to complete a request's head (request line and headers), from
+#: when it is opened or its previous answer was sent (nginx's ``client_header_timeout`` is 60,
+#: Apache's ``RequestReadTimeout header`` 20-40).
+HEAD_TIMEOUT_S = 30.0
 
 HttpImpl = Literal["auto", "httptools", "h11"]
 
@@ -177,6 +190,92 @@ class _LingeringTransport:
         self._transport.close()
 
 
+class _HeadDeadline:
+    """Closes a connection whose next request head is not complete within ``seconds`` of
+    :meth:`arm` (the protocol arms it on connection and after each answer). A head is complete
+    when the protocol has started a new request cycle; what arrives in between does not
+    postpone the deadline, unlike uvicorn's keep-alive timer. No timer per request: one sweep
+    per server (:func:`_sweep_heads`) looks at every connection a few times per deadline, so a
+    connection is closed between ``seconds`` and 1.25 × ``seconds`` (at most 1 s late)."""
+
+    __slots__ = ("_cycle", "_partial", "_protocol", "_since", "seconds")
+
+    def __init__(self, protocol: Any, seconds: float) -> None:
+        self._protocol = protocol
+        self.seconds = seconds
+        self._since: float | None = None  # event loop time the wait began; None: not waiting
+        self._cycle: object = None
+        self._partial = False
+
+    def arm(self) -> None:
+        """Start waiting for a head, unless a request is under way (a pipelined one was
+        started) or the connection is closing."""
+        protocol = self._protocol
+        cycle = protocol.cycle
+        if protocol.transport.is_closing() or (cycle is not None and not cycle.response_complete):
+            self._since = None
+            return
+        self._cycle = cycle
+        self._partial = False
+        self._since = protocol.loop.time()
+        _sweep_heads(protocol)
+
+    def received(self) -> None:
+        """Bytes arrived (already given to the parser): the wait ends if they completed a head."""
+        if self._since is None:
+            return
+        if self._protocol.cycle is not self._cycle:
+            self._since = None
+        else:
+            self._partial = True
+
+    def cancel(self) -> None:
+        self._since = None
+
+    def check(self, now: float) -> None:
+        """Close the connection if its head is late at event loop time ``now``."""
+        if self._since is None or now - self._since < self.seconds:
+            return
+        self._since = None
+        protocol = self._protocol
+        transport = protocol.transport
+        if transport.is_closing() or protocol.cycle is not self._cycle:
+            return
+        if self._partial:
+            text = (f"请求头未在 {self.seconds:g} 秒内收全 / request head not complete "
+                    f"within {self.seconds:g} s").encode()
+            transport.write(b"HTTP/1.1 408 Request Timeout\r\n"
+                            b"content-type: text/plain; charset=utf-8\r\n"
+                            b"content-length: " + str(len(text)).encode() + b"\r\n"
+                            b"connection: close\r\n\r\n" + text)
+        transport.close()
+
+
+#: The attribute of uvicorn's ``ServerState`` (one per server) holding its sweep's timer.
+_SWEEP = "cardsettle_head_sweep"
+
+
+def _sweep_heads(protocol: Any) -> None:
+    """Make sure the server of ``protocol`` sweeps its connections for late heads: every
+    ``min(1 s, deadline / 4)`` while it has connections; it stops when it has none and starts
+    again with the next one."""
+    state = protocol.server_state
+    if getattr(state, _SWEEP, None) is not None:
+        return
+    loop = protocol.loop
+    interval = min(1.0, protocol.head_deadline.seconds / 4)
+
+    def sweep() -> None:
+        now = loop.time()
+        for connection in list(state.connections):
+            deadline = getattr(connection, "head_deadline", None)
+            if deadline is not None:
+                deadline.check(now)
+        setattr(state, _SWEEP, loop.call_later(interval, sweep) if state.connections else None)
+
+    setattr(state, _SWEEP, loop.call_later(interval, sweep))
+
+
 def _with_transport_extension(app: ASGIApp, control: ConnectionControl) -> ASGIApp:
     async def with_extension(scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http":
@@ -196,9 +295,13 @@ class H11TransportProtocol(H11Protocol):
         super().__init__(*args, **kwargs)
         self.connection_control = ConnectionControl(self)
         self.app = _with_transport_extension(self.app, self.connection_control)
+        self.head_deadline = _HeadDeadline(self, self.head_timeout_s)
+
+    head_timeout_s = HEAD_TIMEOUT_S
 
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
         super().connection_made(_LingeringTransport(transport, self._body_unread))  # type: ignore[arg-type]
+        self.head_deadline.arm()
 
     def _body_unread(self) -> bool:
         return bool(self.conn.their_state is h11.SEND_BODY)
@@ -206,8 +309,14 @@ class H11TransportProtocol(H11Protocol):
     def data_received(self, data: bytes) -> None:
         if not self.transport.lingering:  # type: ignore[attr-defined]
             super().data_received(data)
+            self.head_deadline.received()
+
+    def on_response_complete(self) -> None:
+        super().on_response_complete()
+        self.head_deadline.arm()
 
     def connection_lost(self, exc: Exception | None) -> None:
+        self.head_deadline.cancel()
         super().connection_lost(exc)
         self.connection_control._connection_lost()
 
@@ -226,9 +335,13 @@ if HttpToolsProtocol is not None:
             super().__init__(*args, **kwargs)
             self.connection_control = ConnectionControl(self)
             self.app = _with_transport_extension(self.app, self.connection_control)
+            self.head_deadline = _HeadDeadline(self, self.head_timeout_s)
+
+        head_timeout_s = HEAD_TIMEOUT_S
 
         def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
             super().connection_made(_LingeringTransport(transport, self._body_unread))  # type: ignore[arg-type]
+            self.head_deadline.arm()
 
         def _body_unread(self) -> bool:
             cycle = self.cycle
@@ -237,8 +350,14 @@ if HttpToolsProtocol is not None:
         def data_received(self, data: bytes) -> None:
             if not self.transport.lingering:  # type: ignore[attr-defined]
                 super().data_received(data)
+                self.head_deadline.received()
+
+        def on_response_complete(self) -> None:
+            super().on_response_complete()
+            self.head_deadline.arm()
 
         def connection_lost(self, exc: Exception | None) -> None:
+            self.head_deadline.cancel()
             super().connection_lost(exc)
             self.connection_control._connection_lost()
 
@@ -250,16 +369,26 @@ else:  # pragma: no cover
     HttpToolsTransportProtocol = None  # type: ignore[assignment,misc]
 
 
-def protocol_class(http: HttpImpl = "auto") -> type[asyncio.Protocol]:
+def protocol_class(http: HttpImpl = "auto",
+                   head_timeout: float | None = None) -> type[asyncio.Protocol]:
     """The protocol class to give uvicorn: ``httptools`` (the ``auto`` choice when installed)
-    or ``h11``."""
+    or ``h11``. ``head_timeout`` (seconds) other than :data:`HEAD_TIMEOUT_S` gives a subclass
+    with that deadline for request heads (in this process only: worker processes import the
+    protocol by name)."""
     if http not in ("auto", "httptools", "h11"):
         raise ServerError(f"unknown HTTP implementation {http!r} (use auto, httptools or h11)")
+    chosen: type[H11TransportProtocol | HttpToolsTransportProtocol]
     if http == "h11" or HttpToolsTransportProtocol is None:
         if http == "httptools":
             raise ServerError("http='httptools' needs the httptools package")
-        return H11TransportProtocol
-    return HttpToolsTransportProtocol
+        chosen = H11TransportProtocol
+    else:
+        chosen = HttpToolsTransportProtocol
+    if head_timeout is None or head_timeout == HEAD_TIMEOUT_S:
+        return chosen
+    if not head_timeout > 0:
+        raise ServerError(f"head_timeout must be a positive number of seconds, not {head_timeout!r}")
+    return type(chosen.__name__, (chosen,), {"head_timeout_s": float(head_timeout)})
 
 
 def run(
@@ -384,13 +513,16 @@ def start_in_thread(
     log_level: str = "warning",
     startup_timeout: float = 10.0,
     graceful_shutdown: float = 2.0,
+    head_timeout: float | None = None,
     **uvicorn_options: Any,
 ) -> RunningServer:
     """Serve ``app`` from a daemon thread and return once it accepts connections.
 
     ``port=0`` binds a free port (learnt from the socket, in ``RunningServer.port``). Logging
     is left as the caller configured it (uvicorn's own logging config is not applied).
-    ``graceful_shutdown`` is how long ``stop()`` lets requests in flight finish (seconds).
+    ``graceful_shutdown`` is how long ``stop()`` lets requests in flight finish (seconds);
+    ``head_timeout`` how long a connection has to complete a request's head (seconds, default
+    :data:`HEAD_TIMEOUT_S`).
     Raises :class:`ServerError` when the app's startup fails or takes longer than
     ``startup_timeout`` seconds.
     """
@@ -403,7 +535,8 @@ def start_in_thread(
         **uvicorn_options,
     }
     config = uvicorn.Config(
-        app, host=host, port=real_port, http=protocol_class(http), log_level=log_level, **options
+        app, host=host, port=real_port, http=protocol_class(http, head_timeout),
+        log_level=log_level, **options
     )
     server = uvicorn.Server(config)
     failure: list[BaseException] = []
