@@ -292,6 +292,7 @@ def open_harness(scenario: Scenario, data: ScenarioData, directory: Path, *,
                 stale.unlink()
             his_url, stop = start_his_command(his_command, {
                 "insurer_url": insurer_url, "admin_token": admin_token or "",
+                "portal_token": credentials.get("portal") or admin_token or "",
                 "institution": data.code, "catalogue": data.catalogue_file.resolve(),
                 "institutions": data.institutions_file.resolve(),
                 "population": data.population_file.resolve(),

@@ -11,7 +11,9 @@ the shell's word splitting, then split with :func:`shlex.split`; no shell runs i
 ============== =================================================================
 ``{port}``     a free port on 127.0.0.1 the HIS must serve the driver API on
 ``{insurer_url}`` the mock insurer (``http://127.0.0.1:PORT``)
-``{admin_token}`` the insurer's admin token (its settlement portal, for declaring)
+``{portal_token}`` the institution's settlement-portal credential, for declaring (the
+               insurer's admin token when the institutions file gives none)
+``{admin_token}`` the insurer's admin token (everything; prefer ``{portal_token}``)
 ``{institution}`` the scenario's ``fixmedins_code``
 ``{catalogue}``  the HIS's catalogue JSONL (items and their mappings)
 ``{institutions}`` the institutions JSONL (names, districts, gateway credentials)
@@ -45,8 +47,9 @@ from simulator.his.errors import DriverError, DriverInputError
 
 __all__ = ["PLACEHOLDERS", "command_args", "command_problem", "free_port", "start_his_command"]
 
-PLACEHOLDERS = ("port", "insurer_url", "admin_token", "institution", "catalogue", "institutions",
-                "population", "db", "directory", "timeout", "auth", "paasid", "token", "apikey")
+PLACEHOLDERS = ("port", "insurer_url", "admin_token", "portal_token", "institution", "catalogue",
+                "institutions", "population", "db", "directory", "timeout", "auth", "paasid",
+                "token", "apikey")
 STARTUP_SECONDS = 60.0
 """How long a started HIS has to answer ``GET /his/v1/info``."""
 STOP_SECONDS = 10.0

@@ -4,7 +4,10 @@
 the shape of the national institution codes seen in the fact sheet's samples (H13110200026).
 The first four institutions are one of each tier (community, 1, 2, 3); later ones are drawn
 with the weights of ``data/institutions.yaml``. Credentials are what the mock insurer's gateway
-modes check (``paasid`` + ``token`` for the TIF signature, ``apikey``).
+modes check (``paasid`` + ``token`` for the TIF signature, ``apikey``) and the bearer token of
+the institution's own access to the insurer's settlement portal (``portal``: declaring its
+months, reading its declarations and payments; docs/finance.md). ``portal`` is drawn from a
+stream of its own, so adding it left every other generated value as it was.
 """
 
 from __future__ import annotations
@@ -56,6 +59,7 @@ def generate_institutions(count: int = DEFAULT_INSTITUTION_COUNT, seed: int = 1,
     divisions.validate_admdvs(admdvs)
     data = load_yaml("institutions.yaml")
     rng = rng_for(seed, "institutions", admdvs)
+    portal_rng = rng_for(seed, "institutions", admdvs, "portal")
     districts = divisions.counties_under(admdvs)
     province = divisions.province_of(admdvs)
     city = divisions.name_of(province) or province
@@ -97,6 +101,7 @@ def generate_institutions(count: int = DEFAULT_INSTITUTION_COUNT, seed: int = 1,
                     "paasid": "paas" + "".join(rng.choice(_HEX) for _ in range(12)),
                     "token": "".join(rng.choice(_HEX) for _ in range(32)),
                     "apikey": "".join(rng.choice(_ALNUM) for _ in range(40)),
+                    "portal": "".join(portal_rng.choice(_ALNUM) for _ in range(40)),
                 },
                 "blacklisted": False,
             }

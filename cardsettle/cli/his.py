@@ -90,7 +90,8 @@ def build_config(*, insurer_url: str, institution: str | None, catalogue: Path |
         db_url=db_url_of(db or data_dir / f"his-{code}.db"), items=items, clock=china_now,
         timeout=timeout, auth=_auth(auth, record, paasid, token, apikey),
         default_operator=operator, center_only="reverse" if center_only == "reverse" else "learn",
-        portal_url=(portal_url or "").rstrip("/"), portal_token=portal_token or "")
+        portal_url=(portal_url or "").rstrip("/"),
+        portal_token=portal_token or str((record.get("credentials") or {}).get("portal") or ""))
 
 
 @his.command()
@@ -130,9 +131,11 @@ def build_config(*, insurer_url: str, institution: str | None, catalogue: Path |
                                    "month and collects payments: the mock insurer's URL "
                                    "(http://HOST:PORT; its admin API serves it). Default: none "
                                    "(declaring is refused as portal_not_configured).")
-@click.option("--portal-token", envvar="CARDSETTLE_ADMIN_TOKEN",
-              help="Bearer token of the portal (the insurer's --admin-token; env "
-                   "CARDSETTLE_ADMIN_TOKEN).")
+@click.option("--portal-token", envvar="CARDSETTLE_PORTAL_TOKEN",
+              help="Bearer token of the portal: the institution's portal credential (default: "
+                   "credentials.portal from --institutions; the insurer's banner lists them; "
+                   "env CARDSETTLE_PORTAL_TOKEN). The insurer's admin token works too but opens "
+                   "everything, so do not give it to a HIS under test.")
 @click.option("--variant", "variant_name", metavar="NAME",
               help="Serve a DELIBERATELY BROKEN variant of the reference HIS, to prove that "
                    "scenarios and the conformance suite catch its defect (docs/his-variants.md)"

@@ -233,10 +233,10 @@ def _announce(app: Insurer, host: str, port: int, url: str, continuing: bool,
         echo(f"  note     {note}")
     echo(f"  admin    {'bearer token required' if app.config.admin_token else 'loopback only'}"
          f" (pid {os.getpid()})")
-    echo("  institutions (fixmedins_code, tier, name, TIF paasid/token, apikey):")
+    echo("  institutions (fixmedins_code, tier, name, TIF paasid/token, apikey, portal):")
     with app.ledger.read() as tx:
         for inst in tx.institutions():
             c = inst.credentials
             echo(f"    {inst.fixmedins_code}  {inst.tier:<9}  {inst.fixmedins_name}  "
-                 f"{c.get('paasid', '')}/{c.get('token', '')}  {c.get('apikey', '')}"
-                 f"{'  (blacklisted)' if inst.blacklisted else ''}")
+                 f"{c.get('paasid', '')}/{c.get('token', '')}  {c.get('apikey', '')}  "
+                 f"{c.get('portal', '-')}{'  (blacklisted)' if inst.blacklisted else ''}")

@@ -60,7 +60,8 @@ def admin_app(insurer: Insurer) -> AdminAuth:
            *payer_ops(insurer.ledger), *review_ops(insurer), *openapi_ops()]
     down = {kind: insurer.ledger_unavailable for kind in insurer.ledger.unavailable}
     return AdminAuth(_app(routes(ops), down), insurer.config.admin_token,
-                     insurer.config.host_names)
+                     insurer.config.host_names,
+                     portal=lambda token: insurer.service.portal_institution(token))
 
 
 def schemas_app() -> Starlette:

@@ -17,21 +17,30 @@ reverse proxy included).
 
 The OpenAPI description and the index of ``/admin/`` (:data:`PUBLIC_PATHS`) are readable
 without a token: they hold no data.
+
+An institution's **settlement-portal credential** (``credentials.portal`` in the institutions
+file) is a bearer token too, whether or not an admin token is configured and from any address:
+it opens only the operations marked ``portal`` (declaring, reading declarations and payments),
+for that institution's own data (:data:`~mock_insurer.admin.web.PORTAL_SCOPE`). So a HIS is
+given its hospital's portal credential, not the insurer's admin token.
 """
 
 from __future__ import annotations
 
 import hmac
 import ipaddress
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from mock_insurer.admin.errors import AdminError, Forbidden, Unauthorized
-from mock_insurer.admin.web import error_response
+from mock_insurer.admin.web import PORTAL_SCOPE, error_response
 from mock_insurer.sameorigin import host_refusal, normal_host, origin_refusal
 
-__all__ = ["PUBLIC_PATHS", "AdminAuth", "check_access", "is_loopback"]
+__all__ = ["PUBLIC_PATHS", "AdminAuth", "PortalLookup", "check_access", "is_loopback"]
+
+PortalLookup = Callable[[str], "str | None"]
+"""The institution whose settlement-portal credential a bearer token is, or None."""
 
 PUBLIC_PATHS = frozenset({"/", "/openapi.json"})
 """Paths under ``/admin`` that need no token (relative to the mount)."""
@@ -57,13 +66,22 @@ def _bearer(scope: Scope) -> str | None:
     return None
 
 
-def check_access(scope: Scope, token: str | None, hosts: Iterable[str] = ()) -> None:
-    """Raise :class:`Unauthorized`/:class:`Forbidden` unless the request may pass.
+def check_access(scope: Scope, token: str | None, hosts: Iterable[str] = (),
+                 portal: PortalLookup | None = None) -> str | None:
+    """Raise :class:`Unauthorized`/:class:`Forbidden` unless the request may pass; return the
+    institution whose settlement-portal credential it carries (``portal`` finds it), or None
+    for the admin token or, with none configured, a request from this machine.
 
     ``hosts``: names the insurer was told to listen on, accepted in ``Host`` besides the
     loopback names and the address the connection arrived on (loopback mode only)."""
+    given = _bearer(scope)
+    if given is not None and portal is not None and not (
+            token and hmac.compare_digest(given.encode("utf-8"), token.encode("utf-8"))):
+        institution = portal(given)
+        if institution is not None:
+            _check_origin(scope)
+            return institution
     if token:
-        given = _bearer(scope)
         if given is None:
             raise Unauthorized("this endpoint needs the header Authorization: Bearer <admin "
                                "token> (--admin-token or CARDSETTLE_ADMIN_TOKEN)",
@@ -81,6 +99,11 @@ def check_access(scope: Scope, token: str | None, hosts: Iterable[str] = ()) -> 
         if refusal is not None:
             raise Forbidden(refusal.message + " (or start the insurer with --admin-token)",
                             where=refusal.where)
+    _check_origin(scope)
+    return None
+
+
+def _check_origin(scope: Scope) -> None:
     refusal = origin_refusal(scope)
     if refusal is not None:
         raise Forbidden(refusal.message, where=refusal.where)
@@ -89,18 +112,22 @@ def check_access(scope: Scope, token: str | None, hosts: Iterable[str] = ()) -> 
 class AdminAuth:
     """ASGI middleware in front of the admin app (plain callable, no framework)."""
 
-    def __init__(self, app: ASGIApp, token: str | None, hosts: Iterable[str] = ()) -> None:
+    def __init__(self, app: ASGIApp, token: str | None, hosts: Iterable[str] = (),
+                 portal: PortalLookup | None = None) -> None:
         self.app = app
         self.token = token or None
         self.hosts = tuple(hosts)
+        self.portal = portal
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http" and _relative_path(scope) not in PUBLIC_PATHS:
             try:
-                check_access(scope, self.token, self.hosts)
+                institution = check_access(scope, self.token, self.hosts, self.portal)
             except AdminError as error:
                 await error_response(error)(scope, receive, send)
                 return
+            if institution is not None:
+                scope[PORTAL_SCOPE] = institution
         await self.app(scope, receive, send)
 
 

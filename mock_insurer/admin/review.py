@@ -10,6 +10,10 @@ Routes (relative to the mount; the guide and API reference are ``docs/review.md`
     PUT  /advance                           {"fixmedins_code", "year", "base_amount", "ratio"}
     GET  /payments?fixmedins_code=X[&year=2026]
 
+An institution's settlement-portal credential (:mod:`mock_insurer.admin.auth`) may declare and
+read its own declarations and payments (``fixmedins_code`` may then be left out of the queries);
+another institution's code is refused (403), another's declaration is not found (404).
+
 Money is a JSON *string* with at most two decimals (yuan) in and two decimals out; dates are
 the business clock's. A refusal is ``{"error": {"code", "message", "where", "field"}}``:
 ``field`` names the field (``declared.acct_pay``), ``where`` the same with its place
@@ -126,6 +130,23 @@ def _totals(value: Any) -> Totals:
         _whole(value["setl_cnt"], "declared.setl_cnt", 0, MAX_COUNT))
 
 
+def _own(call: AdminCall, code: str, place: str) -> str:
+    """``code``, unless the request carries another institution's portal credential (403)."""
+    if call.portal is not None and code != call.portal:
+        raise FieldError(f"the settlement-portal credential of {call.portal} is for that "
+                         f"institution only, not {code}", field="fixmedins_code",
+                         where=f"{place}.fixmedins_code", status=403, code="forbidden")
+    return code
+
+
+def _query_code(call: AdminCall) -> str:
+    """The query's ``fixmedins_code``; with a portal credential it may be left out (its own)."""
+    raw = call.query.values.get("fixmedins_code")
+    if raw is None and call.portal is not None:
+        return call.portal
+    return _own(call, _code(raw, "fixmedins_code", "query"), "query")
+
+
 def _only(data: dict[str, Any], allowed: tuple[str, ...]) -> None:
     for key in data:
         if key not in allowed:
@@ -162,7 +183,7 @@ class ReviewRoutes:
         data = json_object(call)
         _only(data, DECLARATION_FIELDS)
         _required(data, DECLARATION_FIELDS)
-        code = _code(data["fixmedins_code"], "fixmedins_code")
+        code = _own(call, _code(data["fixmedins_code"], "fixmedins_code"), "body")
         period = _period(data["period"])
         declared = _totals(data["declared"])
         try:
@@ -173,15 +194,19 @@ class ReviewRoutes:
 
     def declarations(self, call: AdminCall) -> dict[str, Any]:
         raw = call.query.values
-        code = _code(raw.get("fixmedins_code"), "fixmedins_code", "query")
+        code = _query_code(call)
         period = _period(raw["period"], "query") if "period" in raw else None
         return {"declarations": self.office.declarations(code, period)}
 
     def declaration(self, call: AdminCall) -> dict[str, Any]:
+        dcla_id = path_text(call.path, "dcla_id")
         try:
-            return {"declaration": self.office.declaration(path_text(call.path, "dcla_id"))}
+            found = self.office.declaration(dcla_id)
+            if call.portal is not None and found.get("fixmedins_code") != call.portal:
+                raise ReviewNotFound(f"no declaration {dcla_id!r}", field="dcla_id")  # not its own
         except ReviewError as error:
             raise _translate(error) from None
+        return {"declaration": found}
 
     def review(self, call: AdminCall) -> dict[str, Any]:
         dcla_id = path_text(call.path, "dcla_id")
@@ -222,7 +247,7 @@ class ReviewRoutes:
 
     def payments(self, call: AdminCall) -> dict[str, Any]:
         raw = call.query.values
-        code = _code(raw.get("fixmedins_code"), "fixmedins_code", "query")
+        code = _query_code(call)
         year = None
         if "year" in raw:
             text = raw["year"]
@@ -243,11 +268,12 @@ def review_ops(insurer: Insurer) -> list[Op]:
     """The declaration, review and payment operations, relative to the ``/admin`` mount."""
     r = ReviewRoutes(review_office(insurer))
     return [
-        Op("POST", "/declarations", r.declare),
-        Op("GET", "/declarations", r.declarations, params=("fixmedins_code", "period")),
-        Op("GET", "/declarations/{dcla_id}", r.declaration),
+        Op("POST", "/declarations", r.declare, portal=True),
+        Op("GET", "/declarations", r.declarations, params=("fixmedins_code", "period"),
+           portal=True),
+        Op("GET", "/declarations/{dcla_id}", r.declaration, portal=True),
         Op("POST", "/declarations/{dcla_id}/review", r.review),
         Op("POST", "/declarations/{dcla_id}/pay", r.pay),
         Op("PUT", "/advance", r.advance),
-        Op("GET", "/payments", r.payments, params=("fixmedins_code", "year")),
+        Op("GET", "/payments", r.payments, params=("fixmedins_code", "year"), portal=True),
     ]

@@ -23,6 +23,7 @@ from starlette.routing import Route
 from mock_insurer.admin.errors import (
     AdminError,
     BadRequest,
+    Forbidden,
     MethodNotAllowed,
     NotFound,
     PayloadTooLarge,
@@ -36,6 +37,7 @@ __all__ = [
     "JSON",
     "MAX_BODY",
     "MAX_DATA_BODY",
+    "PORTAL_SCOPE",
     "AdminCall",
     "Op",
     "Work",
@@ -51,6 +53,9 @@ MAX_BODY = 1_000_000
 """Largest body (bytes) of a fault plan, a clock setting or a reset."""
 MAX_DATA_BODY = 512_000_000
 """Largest data file (bytes) posted to ``/admin/population``, ``/catalogue``, ``/institutions``."""
+PORTAL_SCOPE = "cardsettle.portal"
+"""The ASGI scope's key for the institution whose settlement-portal credential the request
+carries (set by :class:`~mock_insurer.admin.auth.AdminAuth`); absent with the admin token."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,6 +66,9 @@ class AdminCall:
     query: Query
     headers: Mapping[str, str]
     body: bytes
+    portal: str | None = None
+    """The institution (``fixmedins_code``) whose settlement-portal credential the request
+    carries: it may see and declare for itself only. None: the admin token (or loopback)."""
 
     @property
     def media_type(self) -> str:
@@ -133,16 +141,30 @@ def _check_names(given: Iterable[str], known: frozenset[str]) -> None:
                              f"{expected}", where=name[:100])
 
 
-def endpoint(work: Work, *, body_limit: int = MAX_BODY,
-             params: Iterable[str] = ()) -> Callable[[Request], Any]:
+def _portal_refusal(institution: str) -> Forbidden:
+    return Forbidden(f"this is the settlement-portal credential of {institution[:100]}: it may "
+                     "declare that institution's months and read its declarations and payments "
+                     "(POST /admin/declarations, GET /admin/declarations[/ID], GET "
+                     "/admin/payments); everything else needs the admin token",
+                     where="header.Authorization")
+
+
+def endpoint(work: Work, *, body_limit: int = MAX_BODY, params: Iterable[str] = (),
+             portal: bool = False) -> Callable[[Request], Any]:
     """A Starlette endpoint running ``work`` in a worker thread and answering its JSON.
 
     ``params`` are the query parameters the endpoint takes; any other is refused (400), so
-    that a misspelt filter is reported instead of silently matching everything."""
+    that a misspelt filter is reported instead of silently matching everything. ``portal``:
+    an institution's settlement-portal credential may call it (the work then sees
+    ``call.portal`` and keeps to that institution); otherwise such a credential is refused
+    (403)."""
     known = frozenset(params)
 
     async def handle(request: Request) -> Response:
+        institution = request.scope.get(PORTAL_SCOPE)
         try:
+            if institution is not None and not portal:
+                raise _portal_refusal(institution)
             _check_names(request.query_params.keys(), known)
             body = b""
             if request.method in ("POST", "PUT", "PATCH"):
@@ -150,7 +172,7 @@ def endpoint(work: Work, *, body_limit: int = MAX_BODY,
             call = AdminCall(path=dict(request.path_params),
                              query=Query(dict(request.query_params)),
                              headers={k.lower(): v for k, v in request.headers.items()},
-                             body=body)
+                             body=body, portal=institution)
             result = await run_in_threadpool(work, call)
         except AdminError as error:
             return error_response(error)
@@ -171,6 +193,8 @@ class Op:
     work: Work
     params: tuple[str, ...] = ()
     body_limit: int = MAX_BODY
+    portal: bool = False
+    """Open to an institution's settlement-portal credential (for its own data only)."""
 
 
 def routes(ops: Iterable[Op]) -> list[Route]:
@@ -179,7 +203,7 @@ def routes(ops: Iterable[Op]) -> list[Route]:
     by_path: dict[str, dict[str, Callable[[Request], Any]]] = {}
     for op in ops:
         by_path.setdefault(op.path, {})[op.method] = endpoint(
-            op.work, body_limit=op.body_limit, params=op.params)
+            op.work, body_limit=op.body_limit, params=op.params, portal=op.portal)
     built = []
     for path, handlers in by_path.items():
 

@@ -196,6 +196,17 @@ class InsurerService:
     def institution(self, code: str) -> Institution | None:
         return self._institutions.get(code)  # the dict is replaced whole, never changed
 
+    def portal_institution(self, token: str) -> str | None:
+        """The code of the institution whose settlement-portal credential (``credentials.
+        portal``) is ``token``, or None. Every institution's is compared, in constant time."""
+        given = token.encode("utf-8", "replace")
+        found = None
+        for code, institution in self._institutions.items():
+            expected = institution.credentials.get("portal")
+            if expected and hmac.compare_digest(given, expected.encode("utf-8", "replace")):
+                found = code
+        return found
+
     def set_reference(self, reference: Reference) -> None:
         self.reference = reference
 

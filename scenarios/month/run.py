@@ -449,12 +449,15 @@ class MonthSession:
                 durability="normal"))
             self._server = start_in_thread(self._insurer)
             insurer_url = self._server.url
-        self.portal = Portal(insurer_url, admin_token or "", 60.0)
+        self.portal = Portal(insurer_url, admin_token or "", 60.0)  # the insurer's side
+        # the HIS declares with its hospital's own portal credential, as in the field
+        his_token = str((self.data.institution.get("credentials") or {}).get("portal")
+                        or admin_token or "")
         try:
             self.harness = open_harness(
                 self.scenario, self.data, directory, insurer_url=insurer_url,
                 admin_token=admin_token, his_url=his_url,
-                his_class=with_portal(his_class, insurer_url, admin_token or ""))
+                his_class=with_portal(his_class, insurer_url, his_token))
         except BaseException:
             self._stop()
             raise

@@ -155,7 +155,7 @@ REFERENCE_AS_COMMAND = (
     f"{sys.executable} -m cardsettle.cli his serve --insurer-url {{insurer_url}} --port {{port}} "
     "--institution {institution} --catalogue {catalogue} --institutions {institutions} "
     "--db {db} --timeout {timeout} --auth {auth} --portal-url {insurer_url} "
-    "--portal-token {admin_token}")
+    "--portal-token {portal_token}")
 
 
 @pytest.mark.slow

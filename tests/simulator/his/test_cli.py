@@ -36,6 +36,22 @@ def test_options_make_the_configuration(tmp_path: Path) -> None:
     assert len(config.items.items) == 8
 
 
+def test_the_portal_token_defaults_to_the_hospitals_own_portal_credential(
+        tmp_path: Path) -> None:
+    """Not the insurer's admin token: the credential that opens the portal for this hospital
+    only (docs/admin-api.md, "The settlement portal")."""
+    paths = write_dataset(tmp_path)
+    config = build_config(insurer_url="http://127.0.0.1:8080", institution=HOSPITAL,
+                          catalogue=paths["catalogue"], institutions=paths["institutions"],
+                          db=None, data_dir=tmp_path / "data", timeout=3.0, auth="none",
+                          portal_url="http://127.0.0.1:8080")
+    assert config.portal_token == "portal-of-the-third-hospital"
+    default = build_config(insurer_url="http://127.0.0.1:8080", institution=None,
+                           catalogue=None, institutions=None, db=None, data_dir=tmp_path,
+                           timeout=10.0, auth="none")
+    assert default.portal_token == generate_institutions(6, seed=1)[0]["credentials"]["portal"]
+
+
 def test_without_files_the_insurers_default_data_is_used(tmp_path: Path) -> None:
     config = build_config(insurer_url="http://127.0.0.1:8080", institution=None,
                           catalogue=None, institutions=None, db=None, data_dir=tmp_path,
