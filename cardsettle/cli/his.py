@@ -13,7 +13,7 @@ from mock_insurer.client import ApiKeyAuth, Auth, TifAuth
 from mock_insurer.server import check_listen, run
 from mock_insurer.wire.timefmt import china_now
 from simulator.catalogue import write_catalogue
-from simulator.his.api import driver_app
+from simulator.his.api import driver_app, shown_url
 from simulator.his.app import ReferenceHis
 from simulator.his.catalogue import ItemTable, institutions_in
 from simulator.his.config import HisConfig, admdvs_of
@@ -167,9 +167,10 @@ def serve(insurer_url: str, host: str, port: int, institution: str | None,
     click.echo(f"cardsettle {label} — driver API on http://{host}:{port}{BASE_PATH}/")
     click.echo(f"  institution {config.fixmedins_code} {config.fixmedins_name} "
                f"({len(config.items.items)} items)")
-    click.echo(f"  insurer     {config.insurer_url} (auth {auth}, timeout {timeout:g} s)")
+    click.echo(f"  insurer     {shown_url(config.insurer_url)} (auth {auth}, timeout {timeout:g} s)")
     click.echo(f"  database    {config.db_url}")
-    click.echo(f"  portal      {config.portal_url or 'none (declaring is refused)'}")
+    click.echo(f"  portal      "
+               f"{shown_url(config.portal_url) if config.portal_url else 'none (declaring is refused)'}")
     if open_to_the_network(host):
         click.secho(f"WARNING: listening on {host}: the driver API has no authentication, so "
                     "anyone who can reach this machine can read patients' identities and "

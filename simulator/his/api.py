@@ -12,11 +12,19 @@ could send (:mod:`mock_insurer.sameorigin`), 403 with ``{"error": {"code": "forb
 machine (``localhost``, a loopback address, the address the HIS listens on) nor one of the
 ``hosts`` it was told to listen on (DNS rebinding), and a POST whose ``Origin`` is not the
 HIS's own (CSRF).
+
+A request body must arrive in full within :data:`BODY_DEADLINE_S` of its head (408
+``body_timeout``) and be at most :data:`MAX_BODY_BYTES` (413 ``too_large``); either answer closes
+the connection, so a client that sends slowly holds none. ``GET /his/v1/info`` shows every URL
+without its user-info (``http://***@host:port``): credentials put in ``--insurer-url`` are not
+for the driver's callers.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import re
 from collections.abc import Awaitable, Callable, Iterable
 from typing import Any
 
@@ -24,11 +32,12 @@ import orjson
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
 from starlette.middleware import Middleware
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response
 from starlette.routing import Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from mock_insurer.gateway.asgi import BODY_DEADLINE_S
 from mock_insurer.sameorigin import host_refusal, origin_refusal
 from simulator.his.driver import BASE_PATH, HisDriver
 from simulator.his.errors import DriverInputError
@@ -44,12 +53,15 @@ from simulator.his.operations import (
     VisitInput,
 )
 
-__all__ = ["MAX_BODY_BYTES", "driver_app"]
+__all__ = ["BODY_DEADLINE_S", "MAX_BODY_BYTES", "driver_app", "shown_url"]
 
 #: The largest request body the driver API reads (a charge of hundreds of items is ~100 KiB).
 MAX_BODY_BYTES = 1024 * 1024
 
 logger = logging.getLogger(__name__)
+
+_AUTHORITY = re.compile(r"(?P<scheme>[A-Za-z][A-Za-z0-9+.-]*://)(?P<authority>[^/?#]*)"
+                        r"(?P<rest>.*)", re.DOTALL)
 
 
 def _json(body: Any, status: int = 200) -> Response:
@@ -57,18 +69,44 @@ def _json(body: Any, status: int = 200) -> Response:
                     media_type="application/json")
 
 
-def _error(status: int, code: str, field: str, message: str) -> Response:
-    return _json({"error": {"code": code, "field": field, "message": message}}, status)
+def _error(status: int, code: str, field: str, message: str, *,
+           close: bool = False) -> Response:
+    response = _json({"error": {"code": code, "field": field, "message": message}}, status)
+    if close:  # the rest of the body is never read: the connection cannot be reused
+        response.headers["Connection"] = "close"
+    return response
 
 
-async def _body(request: Request, *, optional: bool = False) -> Any:
+def shown_url(url: str) -> str:
+    """``url`` as it may be shown to anyone: its user-info (``user:password@``) replaced by
+    ``***``; a URL without one, as it is."""
+    found = _AUTHORITY.match(url)
+    if found is None or "@" not in found["authority"]:
+        return url
+    return f"{found['scheme']}***@{found['authority'].rpartition('@')[2]}{found['rest']}"
+
+
+def _shown(body: dict[str, Any]) -> dict[str, Any]:
+    """An info answer with every ``*_url`` text shown by :func:`shown_url`."""
+    return {key: shown_url(value) if key.endswith("_url") and isinstance(value, str) else value
+            for key, value in body.items()}
+
+
+async def _read(request: Request, deadline: float, *, optional: bool = False) -> Any:
+    """The request's JSON body: 413 past :data:`MAX_BODY_BYTES`, 408 when it has not arrived
+    in full within ``deadline`` seconds, 400 when it is not JSON, {} when empty and
+    ``optional``."""
     chunks: list[bytes] = []
     size = 0
-    async for chunk in request.stream():  # read up to the limit, not a whole huge body
-        size += len(chunk)
-        if size > MAX_BODY_BYTES:
-            raise _TooLarge()
-        chunks.append(chunk)
+    try:
+        async with asyncio.timeout(deadline):  # a slow client holds no connection
+            async for chunk in request.stream():  # up to the limit, not a whole huge body
+                size += len(chunk)
+                if size > MAX_BODY_BYTES:
+                    raise _TooLarge()
+                chunks.append(chunk)
+    except TimeoutError:
+        raise _TooSlow(deadline, size) from None
     raw = b"".join(chunks)
     if not raw.strip():
         if optional:
@@ -88,6 +126,14 @@ class _TooLarge(DriverInputError):
                                    "request is a few KiB")
 
 
+class _TooSlow(DriverInputError):
+    status = 408
+
+    def __init__(self, deadline: float, received: int) -> None:
+        super().__init__("(body)", f"did not arrive in full within {deadline:g} s ({received} "
+                                   "bytes received); the connection is closed: send it again")
+
+
 class _BadJson(DriverInputError):
     status = 400
 
@@ -103,9 +149,14 @@ def _endpoint(handler: Handler) -> Callable[[Request], Awaitable[Response]]:
         try:
             outcome = await handler(request)
         except DriverInputError as exc:
-            code = {400: "bad_request", 404: "not_found", 413: "too_large"}.get(exc.status,
-                                                                                "bad_input")
-            return _error(exc.status, code, exc.field, exc.message)
+            code = {400: "bad_request", 404: "not_found", 408: "body_timeout",
+                    413: "too_large"}.get(exc.status, "bad_input")
+            return _error(exc.status, code, exc.field, exc.message,
+                          close=exc.status in (408, 413))
+        except ClientDisconnect:  # the caller left mid-body: nothing was done, nobody to tell
+            logger.info("%s %s: the client disconnected before its body arrived",
+                        request.method, request.url.path)
+            return _error(400, "bad_request", "(body)", "the client disconnected", close=True)
         except Exception as exc:  # a bug in the HIS: say so in the driver API's shape
             logger.exception("driver operation failed")
             return _error(500, "internal", "", f"{type(exc).__name__}: {exc}")
@@ -132,17 +183,24 @@ class _SameOrigin:
         await self.app(scope, receive, send)
 
 
-def driver_app(driver: HisDriver, *, hosts: Iterable[str] = ()) -> Starlette:
+def driver_app(driver: HisDriver, *, hosts: Iterable[str] = (),
+               body_deadline_s: float = BODY_DEADLINE_S) -> Starlette:
     """The HTTP driver API in front of ``driver`` (whose methods run in a worker thread).
 
     ``hosts``: names the HIS was told to listen on (``--host``), accepted in ``Host`` besides
-    ``localhost``, the loopback addresses and the address a connection arrived on."""
+    ``localhost``, the loopback addresses and the address a connection arrived on.
+    ``body_deadline_s``: seconds a request body may take to arrive in full (wall clock, from
+    when the route starts reading it); slower is answered 408 and the connection closed."""
 
     def call(method: Callable[..., Outcome], *args: Any) -> Awaitable[Outcome]:
         return run_in_threadpool(method, *args)
 
+    async def _body(request: Request, *, optional: bool = False) -> Any:
+        return await _read(request, body_deadline_s, optional=optional)
+
     async def info(_request: Request) -> Outcome:
-        return await call(driver.info)
+        outcome = await call(driver.info)
+        return Outcome(outcome.ok, _shown(dict(outcome.body)))
 
     async def identify(request: Request) -> Outcome:
         return await call(driver.identify, IdentifyInput.from_json(await _body(request)))

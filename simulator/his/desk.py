@@ -5,6 +5,7 @@ cashier sees, and closing a visit at the insurer so that nothing is left orphane
 from __future__ import annotations
 
 import threading
+import weakref
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime
@@ -61,7 +62,10 @@ class Desk:
         self.config = config
         self.store = store
         self.link = link
-        self._locks: dict[str, threading.RLock] = {}
+        # a lock lives while a call holds it: the table keeps no entry for a visit nobody is
+        # working on, so that calls naming unknown (or any number of) visit ids leave nothing
+        self._locks: weakref.WeakValueDictionary[str, threading.RLock] = (
+            weakref.WeakValueDictionary())
         self._guard = threading.Lock()
 
     def now(self) -> datetime:
@@ -76,9 +80,13 @@ class Desk:
 
     @contextmanager
     def visit_lock(self, visit_id: str) -> Iterator[None]:
-        """One operation at a time on a visit."""
+        """One operation at a time on a visit. The lock is shared by every call under way on
+        ``visit_id`` and dropped when the last of them ends (weakly held)."""
         with self._guard:
-            lock = self._locks.setdefault(visit_id, threading.RLock())
+            lock = self._locks.get(visit_id)
+            if lock is None:
+                lock = threading.RLock()
+                self._locks[visit_id] = lock
         with lock:
             yield
 

@@ -1,7 +1,12 @@
 """The HIS's side of the national interface: the insurer's client SDK, wrapped.
 
 One :class:`~mock_insurer.client.InsurerClient` per operator (cashier window), all sharing one
-msgid sequence. Every call:
+msgid sequence and one pool of at most :data:`MAX_CONNECTIONS` kept-alive connections to the
+insurer (each client has its own session, so no cookie passes from one operator to another).
+At most :data:`MAX_CLIENTS` clients are kept: past that the least recently used idle one is
+dropped — its ``sign_no`` stays in the database, so when that operator calls again a new client
+takes it up without a new 9001. An ``operator`` per request, however many, holds no socket.
+Every call:
 
 - signs the operator in (9001) once per operator and day (the HIS clock's day), keeping the
   ``sign_no`` in the HIS database so that a restart reuses it;
@@ -20,15 +25,27 @@ msgid sequence. Every call:
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Mapping
+from collections import OrderedDict
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass
 from typing import Any
+
+import requests
+from requests.adapters import HTTPAdapter
 
 from mock_insurer.client import Answer, ClientError, InsurerClient, InsurerRefusal
 from mock_insurer.wire.msgid import MsgidFactory
 from simulator.his.config import HisConfig
 from simulator.his.store import HisStore
 
-__all__ = ["InsurerLink", "signin_refused"]
+__all__ = ["MAX_CLIENTS", "MAX_CONNECTIONS", "InsurerLink", "signin_refused"]
+
+#: Operators' SDK clients kept between calls; the least recently used idle one goes beyond it.
+MAX_CLIENTS = 64
+#: Connections to the insurer kept alive, shared by every operator (more may be open while
+#: more calls than this run at once; those are closed after their call).
+MAX_CONNECTIONS = 16
 
 
 def signin_refused(error: ClientError) -> bool:
@@ -37,39 +54,84 @@ def signin_refused(error: ClientError) -> bool:
             and ("签到" in error.err_msg or "9001" in error.err_msg))
 
 
+@dataclass(slots=True)
+class _Window:
+    """One operator's client, the lock that runs its calls one at a time, and how many calls
+    are using it (a window in use is never dropped)."""
+
+    client: InsurerClient
+    lock: threading.Lock
+    users: int = 0
+
+
 class InsurerLink:
     """Calls the insurer for the HIS (thread-safe; one operator's calls run one at a time)."""
+
+    max_clients = MAX_CLIENTS
 
     def __init__(self, config: HisConfig, store: HisStore) -> None:
         self.config = config
         self.store = store
         start = store.next_number("msgid_block") * 500 % 10_000
         self._msgids = MsgidFactory(config.fixmedins_code, config.clock, start=start)
-        self._clients: dict[str, InsurerClient] = {}
-        self._locks: dict[str, threading.Lock] = {}
+        self._pool = HTTPAdapter(pool_connections=1, pool_maxsize=MAX_CONNECTIONS)
+        self._windows: OrderedDict[str, _Window] = OrderedDict()
         self._signed_day: dict[str, str] = {}
         self._guard = threading.Lock()
 
     def close(self) -> None:
         with self._guard:
-            for client in self._clients.values():
-                client.close()
-            self._clients.clear()
+            self._windows.clear()
+            self._signed_day.clear()
+            self._pool.close()
 
-    def _client(self, operator: str) -> tuple[InsurerClient, threading.Lock]:
+    def clients(self) -> int:
+        """How many operators' clients are kept now (at most :data:`MAX_CLIENTS` idle)."""
         with self._guard:
-            client = self._clients.get(operator)
-            if client is None:
-                cfg = self.config
-                client = InsurerClient(
-                    cfg.insurer_url, fixmedins_code=cfg.fixmedins_code,
-                    fixmedins_name=cfg.fixmedins_name, mdtrtarea_admvs=cfg.mdtrtarea_admvs,
-                    opter=operator, opter_name=cfg.operator_name(operator), auth=cfg.auth,
-                    clock=cfg.clock, timeout=cfg.timeout, msgid_factory=self._msgids,
-                    strict_err_msg=False)
-                self._clients[operator] = client
-                self._locks[operator] = threading.Lock()
-            return client, self._locks[operator]
+            return len(self._windows)
+
+    def _new_client(self, operator: str) -> InsurerClient:
+        cfg = self.config
+        session = requests.Session()
+        for prefix in ("http://", "https://"):
+            session.mount(prefix, self._pool)
+        return InsurerClient(
+            cfg.insurer_url, fixmedins_code=cfg.fixmedins_code,
+            fixmedins_name=cfg.fixmedins_name, mdtrtarea_admvs=cfg.mdtrtarea_admvs,
+            opter=operator, opter_name=cfg.operator_name(operator), auth=cfg.auth,
+            clock=cfg.clock, timeout=cfg.timeout, msgid_factory=self._msgids,
+            strict_err_msg=False, session=session)
+
+    @contextmanager
+    def _client(self, operator: str) -> Iterator[InsurerClient]:
+        """``operator``'s client, its calls one at a time: held while the block runs."""
+        with self._guard:
+            window = self._windows.get(operator)
+            if window is None:
+                window = _Window(self._new_client(operator), threading.Lock())
+                self._windows[operator] = window
+            self._windows.move_to_end(operator)
+            window.users += 1
+        try:
+            with window.lock:
+                yield window.client
+        finally:
+            with self._guard:
+                window.users -= 1
+                self._trim()
+
+    def _trim(self) -> None:
+        """Drop the least recently used idle clients beyond :attr:`max_clients` (under the
+        guard). Nothing of theirs is lost: the sign-in is in the database, the connections
+        belong to the shared pool (a dropped client's session is not closed: that would close
+        the pool)."""
+        excess = len(self._windows) - self.max_clients
+        if excess <= 0:
+            return
+        idle = [op for op, window in self._windows.items() if window.users == 0]
+        for operator in idle[:excess]:
+            del self._windows[operator]
+            self._signed_day.pop(operator, None)
 
     def _today(self) -> str:
         return self.config.clock().strftime("%Y-%m-%d")
@@ -110,8 +172,7 @@ class InsurerLink:
         send (a settlement is written ahead under its msgid). ``resend`` resends the identical
         envelope after an effect-unknown failure, up to ``config.resends`` times; ``sent``, when
         given, receives each envelope sent (to replay it later: :meth:`replay`)."""
-        client, lock = self._client(operator)
-        with lock:
+        with self._client(operator) as client:
             self._ensure_signed_in(operator, client)
             renewed = False
             while True:
@@ -132,8 +193,7 @@ class InsurerLink:
     def replay(self, operator: str, envelope: Mapping[str, Any], visit_id: str) -> Answer:
         """Send a message whose outcome is unknown once more, byte for byte (same msgid): the
         insurer answers with the original answer if it took effect, or handles it now."""
-        client, lock = self._client(operator)
-        with lock:
+        with self._client(operator) as client:
             self._ensure_signed_in(operator, client)
             return self._send(operator, client, envelope, visit_id, False)
 

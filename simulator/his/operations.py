@@ -42,6 +42,10 @@ API_VERSION = "1"
 CERT_TYPES = {"01": "e-certificate token (医保电子凭证)", "02": "resident ID number (身份证)",
               "03": "social-security card number + card_sn (社会保障卡)"}
 MAX_ITEMS = 200
+#: The longest text a quantity may be written in (``"12345678.1234"`` is 13 characters).
+MAX_NUMBER_CHARS = 40
+#: The digits a quantity may have before the point: every quantity is below 10^8.
+MAX_NUMBER_DIGITS = 8
 _DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 
 
@@ -146,6 +150,10 @@ def _text(body: Mapping[str, Any], name: str, *, required: bool = True, max_len:
 
 def _number(body: Mapping[str, Any], name: str, *, places: int, required: bool = True,
             positive: bool = False, where: str = "") -> Decimal | None:
+    """A quantity (``qty``, ``days``): at most ``places`` decimal places, below 10^8, written in
+    at most :data:`MAX_NUMBER_CHARS` characters. Digits and exponent are checked on the parsed
+    tuple before any arithmetic, so that ``"1e-999999999"`` or ``"1e1000000"`` is refused
+    naming the field instead of being expanded to a billion digits (or overflowing)."""
     path = f"{where}{name}"
     value = body.get(name)
     if value is None or value == "":
@@ -154,20 +162,31 @@ def _number(body: Mapping[str, Any], name: str, *, places: int, required: bool =
         return None
     if isinstance(value, bool) or not isinstance(value, (int, float, str)):
         raise DriverInputError(path, "must be a number or a numeric string")
+    text = repr(value) if isinstance(value, float) else str(value).strip()
+    if len(text) > MAX_NUMBER_CHARS:
+        raise DriverInputError(path, f"must be written in at most {MAX_NUMBER_CHARS} "
+                                     f"characters, got {len(text)}: {text[:20]}...")
     try:
-        number = Decimal(repr(value) if isinstance(value, float) else str(value).strip())
+        number = Decimal(text)
     except InvalidOperation:
         raise DriverInputError(path, f"is not a number: {value!r}") from None
     if not number.is_finite():
         raise DriverInputError(path, f"is not a finite number: {value!r}")
-    if (positive and number <= 0) or number < 0:
+    sign, digits, exponent = number.as_tuple()
+    assert isinstance(exponent, int)  # finite
+    if not any(digits):  # a zero: its exponent says nothing of its size
+        if positive:
+            raise DriverInputError(path, f"must be above 0, got {value}")
+        return number if not sign and -places <= exponent <= 0 else Decimal(0)
+    if sign:
         raise DriverInputError(path, f"must be {'above' if positive else 'at least'} 0, "
                                      f"got {value}")
-    exponent = number.normalize().as_tuple().exponent
-    if isinstance(exponent, int) and -exponent > places:
+    trailing = len(digits) - len("".join(map(str, digits)).rstrip("0"))
+    if -(exponent + trailing) > places:
         raise DriverInputError(path, f"has more than {places} decimal places: {value}")
-    if number >= Decimal(10) ** 8:
-        raise DriverInputError(path, f"is too large: {value}")
+    if exponent + len(digits) > MAX_NUMBER_DIGITS:  # the integer part's digits
+        raise DriverInputError(path, f"is too large: {value} (at most "
+                                     f"{MAX_NUMBER_DIGITS} digits before the point)")
     return number
 
 
