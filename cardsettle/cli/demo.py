@@ -24,6 +24,7 @@ from cardsettle.cli.errors import OneLineCommand, clean_errors
 from cardsettle.cli.options import SEED
 from cardsettle.cli.outputs import check_output_dir, make_output_dir
 from cardsettle.cli.scenario import RUN_FILES, check_report_dir, run_one
+from cardsettle.cli.terminal import new_console
 from mock_insurer.money import render
 from scenarios.checks import amount, refusal_code
 from scenarios.library import library_path
@@ -122,7 +123,7 @@ def demo(out_dir: Path, seed: int | None) -> None:
     if seed is not None:
         scenario = dataclasses.replace(scenario, seed=seed)
     made = make_output_dir("--out", out_dir)
-    console = Console()
+    console = new_console()
     console.print(f"[bold]cardsettle demo[/bold] — {scenario.title}")
     result = run_one(scenario, out_dir, console=console, progress=console.is_terminal,
                      option="--out", made=made)

@@ -15,6 +15,7 @@ from rich.console import Console
 
 from cardsettle.cli.errors import BadInput, BadInputCommand, OneLineGroup, clean_errors, is_http_url
 from cardsettle.cli.outputs import check_output_dir, make_output_dir, undone_on_failure
+from cardsettle.cli.terminal import new_console
 from mock_insurer.admin.drill import MAX_ACCELERATE
 from mock_insurer.server import ServerError, check_listen
 from mock_insurer.wire.timefmt import china_now
@@ -205,7 +206,7 @@ def run(target: str, insurer_url: str | None, admin_token: str | None, his_url: 
     check_output_dir("--report", directory, (*DEBRIEF_FILES, "insurer.db", "his.db"))
     previous = _previous_debrief(directory)
     made = make_output_dir("--report", directory)
-    console = Console()
+    console = new_console()
 
     def on_ready() -> None:  # every check passed: the drill starts
         console.rule(f"[bold]演练 drill: {loaded.title}")

@@ -18,7 +18,6 @@ from typing import Any
 
 import click
 from rich.cells import cell_len
-from rich.console import Console
 from rich.progress import (
     BarColumn,
     Progress,
@@ -32,6 +31,7 @@ from rich.table import Column, Table
 from cardsettle.cli.errors import BadInput, BadInputGroup, clean_errors
 from cardsettle.cli.options import SEED
 from cardsettle.cli.outputs import check_output_dir, make_output_dir, undone_on_failure
+from cardsettle.cli.terminal import new_console
 from simulator.errors import OutputError, SimulatorError
 from simulator.finance.model import run_year
 from simulator.finance.month_input import apply_month
@@ -148,7 +148,7 @@ def cashflow(params_file: Path | None, month_file: Path | None, year: int | None
             if year is None:
                 year = int(sources["period"][:4])
         year = DEFAULT_YEAR if year is None else year
-        console = Console(stderr=True)
+        console = new_console(stderr=True)
         columns = (SpinnerColumn(), TextColumn("{task.description}"), BarColumn(), TaskProgressColumn(),
                    TimeElapsedColumn())
         with Progress(*columns, console=console, disable=quiet or not console.is_terminal, transient=True) as progress:
@@ -159,7 +159,7 @@ def cashflow(params_file: Path | None, month_file: Path | None, year: int | None
     paths = _write_all(report_dir, files)
     if quiet:
         return
-    Console().print(_summary_table(data, f"{params.name} — {year}, seed {seed}"))
+    new_console().print(_summary_table(data, f"{params.name} — {year}, seed {seed}"))
     for line in comparison_lines(data):
         click.echo(line)
     click.echo(f"wrote {', '.join(str(path) for path in paths)}")
@@ -214,7 +214,7 @@ def month(days: int, visits_per_day: int, seed: int, period: str, months: int,
         with undone_on_failure(report_dir, made):
             plan = MonthPlan(period=period, days=days, visits_per_day=visits_per_day, seed=seed,
                              months=months)
-            console = Console(stderr=True)
+            console = new_console(stderr=True)
             columns = (SpinnerColumn(), TextColumn("{task.description}"), BarColumn(),
                        TaskProgressColumn(), TimeElapsedColumn())
             with Progress(*columns, console=console, disable=quiet or not console.is_terminal,

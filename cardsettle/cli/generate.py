@@ -10,7 +10,6 @@ from pathlib import Path
 from typing import Any
 
 import click
-from rich.console import Console
 from rich.progress import (
     BarColumn,
     MofNCompleteColumn,
@@ -24,6 +23,7 @@ from rich.progress import (
 from cardsettle.cli.errors import OneLineGroup, clean_errors
 from cardsettle.cli.options import SEED
 from cardsettle.cli.outputs import check_output_files
+from cardsettle.cli.terminal import new_console
 from simulator.catalogue import write_catalogue
 from simulator.edge_cases import (
     EDGE_CASE_LABELS,
@@ -59,7 +59,7 @@ def _format_option(func: Callable[..., Any]) -> Callable[..., Any]:
 @contextmanager
 def _progress(total: int, quiet: bool) -> Iterator[Callable[[int], None]]:
     """A progress bar on stderr (hidden with --quiet or when stderr is not a terminal)."""
-    console = Console(stderr=True)
+    console = new_console(stderr=True)
     disable = quiet or not console.is_terminal
     columns = (
         TextColumn("persons"), BarColumn(), MofNCompleteColumn(), TaskProgressColumn(),

@@ -15,12 +15,12 @@ from typing import Any
 
 import click
 import orjson
-from rich.console import Console
 from rich.table import Table
 
 from cardsettle.cli.errors import OneLineCommand, clean_errors
 from cardsettle.cli.options import SEED
 from cardsettle.cli.outputs import check_output_dir
+from cardsettle.cli.terminal import new_console
 from mock_insurer.money import render
 from simulator.catalogue import LIST_TYPES, write_catalogue
 from simulator.codes import code_name
@@ -132,7 +132,7 @@ def _counter_table(title: str, counts: Counter[str], total: int, table_name: str
 def sample(out_dir: Path, count: int, seed: int) -> None:
     """Generate a population, institutions and the catalogue into one directory and
     summarise them."""
-    console = Console()
+    console = new_console()
     started = time.perf_counter()
     persons_file, institutions_file, catalogue_file = (out_dir / name for name in FILES)
     _check_targets(out_dir)

@@ -12,6 +12,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from cardsettle.cli.errors import BadInput, BadInputCommand, OneLineGroup, clean_errors
 from cardsettle.cli.outputs import check_output_dir, make_output_dir, undone_on_failure
 from cardsettle.cli.servers import check_his, check_insurer, check_urls
+from cardsettle.cli.terminal import new_console
 from scenarios.his_process import command_problem
 from scenarios.library import library_path, library_scenarios
 from scenarios.loading import load_scenario, scenario_schema
@@ -135,7 +136,7 @@ def run(target: str, his_url: str | None, his_command: str | None, insurer_url: 
     """Run a scenario FILE (or a library scenario by NAME); exit 1 when an expectation fails,
     2 when the scenario or an option is wrong (nothing has run then)."""
     loaded = _load(target)
-    console = Console()
+    console = new_console()
     his_class = _his_class(his_variant)
     if his_variant and (his_url or his_command):
         raise BadInput("--his-variant is the embedded reference HIS: leave out --his-url "

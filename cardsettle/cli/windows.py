@@ -24,7 +24,6 @@ from typing import Any
 
 import click
 import orjson
-from rich.console import Console
 from rich.progress import (
     BarColumn,
     Progress,
@@ -38,6 +37,7 @@ from rich.table import Table
 from cardsettle.cli.errors import BadInput, BadInputGroup, one_line_errors
 from cardsettle.cli.options import SEED
 from cardsettle.cli.outputs import check_output_files
+from cardsettle.cli.terminal import new_console
 from simulator.capacity.compare import VARIANTS, compare_plans, comparison_data
 from simulator.capacity.erlang import erlang_c_block
 from simulator.capacity.planner import plan_windows
@@ -322,7 +322,7 @@ def _check_size(scenario: Scenario) -> None:
 
 @contextmanager
 def _progress(quiet: bool, what: str) -> Iterator[Progress]:
-    console = Console(stderr=True)
+    console = new_console(stderr=True)
     columns = (SpinnerColumn(), TextColumn("{task.description}"), BarColumn(), TaskProgressColumn(), TimeElapsedColumn())
     with Progress(*columns, console=console, disable=quiet or not console.is_terminal, transient=True) as progress:
         yield progress
@@ -418,7 +418,7 @@ def simulate_windows(**options: Any) -> None:
                 _cell(row["wait_p90"]), _cell(row["within_target"], "{:.1%}"), _cell(row["utilization"], "{:.0%}"),
                 str(row["queue_max"]),
             )
-        Console().print(table)
+        new_console().print(table)
     click.echo(f"wrote {', '.join(str(path) for path, _ in outputs)}")
 
 
@@ -493,7 +493,7 @@ def _show_plan(planned: dict[str, Any], comparison: dict[str, Any] | None, scena
     for row in planned["hours"]:
         table.add_row(row["hour"], _cell(row["arrived"], "{:.1f}"), str(row["windows"]), str(row["erlang_c_windows"]),
                       _cell(row["within_target"], "{:.1%}"), _cell(row["wait_p90"]), _cell(row["utilization"], "{:.0%}"))
-    Console().print(table)
+    new_console().print(table)
     status = "met in every hour" if planned["met"] else f"NOT met in {', '.join(planned['unmet_hours'])}"
     click.echo(f"{planned['window_hours']} window-hours (Erlang C guess {planned['erlang_c_window_hours']}); target {status}")
     if comparison:
@@ -502,7 +502,7 @@ def _show_plan(planned: dict[str, Any], comparison: dict[str, Any] | None, scena
         for row in comparison["hours"]:
             compare_table.add_row(row["hour"], *(str(row[name]) for name in names))
         compare_table.add_row("window-hours", *(str(comparison["variants"][name]["window_hours"]) for name in names))
-        Console().print(compare_table)
+        new_console().print(compare_table)
         adds = comparison["card_settlement_adds_window_hours"]
         saves = comparison["training_saves_window_hours"]
         click.echo(
