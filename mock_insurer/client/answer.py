@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
+from mock_insurer.client.bounded import cap_text
 from mock_insurer.client.errors import GatewayError, InsurerRefusal, MalformedAnswer
 from mock_insurer.money import parse_decimal
 from mock_insurer.wire.jsonio import loads
@@ -27,7 +28,8 @@ class Answer:
     """One answer. ``infcode`` 0 is success; ``output`` is the business data (``{}`` when
     the insurer sent none); ``err_msg`` and ``warn_msg`` are the insurer's texts — on an
     answer a call returned (``infcode`` 0) a non-empty ``err_msg`` is a *notice* to show,
-    not a failure (docs/faults.md); ``msgid`` is the request's; ``raw`` the whole envelope as
+    not a failure (docs/faults.md); both texts are cut after 1 000 characters, with a marker
+    (:func:`~mock_insurer.client.bounded.cap_text`); ``msgid`` is the request's; ``raw`` the whole envelope as
     parsed; ``elapsed_ms`` the wall-clock round trip in milliseconds. A file download (9102)
     has the file's bytes in ``file`` and an empty ``raw``."""
 
@@ -65,6 +67,22 @@ def _text(value: Any) -> str:
     return "" if value is None else str(value)
 
 
+def _json_type(value: Any) -> str:
+    if isinstance(value, bool):
+        return "boolean"
+    if isinstance(value, (int, Decimal)):
+        return "number"
+    if isinstance(value, str):
+        return "string"
+    return "array" if isinstance(value, list) else type(value).__name__
+
+
+def _shown_text(value: Any) -> str:
+    """A text of the insurer's (``err_msg``, ``warn_msg``) as kept and shown: at most
+    :data:`~mock_insurer.client.bounded.MAX_SHOWN_TEXT` characters, then a marker."""
+    return cap_text(_text(value))
+
+
 def _infcode(value: Any) -> int | None:
     if isinstance(value, bool):
         return None
@@ -84,7 +102,8 @@ def read_answer(body: bytes, *, content_type: str, status: int, msgid: str, infn
     """The :class:`Answer` in an HTTP answer to *request*, or the typed error it amounts to.
 
     Raises :class:`GatewayError` (status ≠ 200; JSON without ``infcode``),
-    :class:`MalformedAnswer` (not JSON, not an object, a bad ``infcode``) or
+    :class:`MalformedAnswer` (not JSON, not an object, a bad ``infcode``, a success whose
+    ``output`` is not an object) or
     :class:`InsurerRefusal` (``infcode`` ≠ 0; or 0 with an ``err_msg`` when
     *strict_err_msg*). An ``infcode`` 0 with an ``err_msg`` is otherwise an :class:`Answer`
     whose ``err_msg`` is a notice."""
@@ -109,20 +128,21 @@ def read_answer(body: bytes, *, content_type: str, status: int, msgid: str, infn
                               "an envelope", msgid=msgid, infno=infno, body=body,
                               request=request)
     if "infcode" not in envelope:
-        shown = {k: envelope[k] for k in list(envelope)[:4]}
+        shown = cap_text(repr({k: envelope[k] for k in list(envelope)[:4]}), 300)
         raise GatewayError(f"{where}: the answer is not an envelope (no infcode): {shown}",
                            msgid=msgid, infno=infno, status=status, body=body,
                            request=request)
     infcode = _infcode(envelope["infcode"])
     if infcode is None:
-        raise MalformedAnswer(f"{where}: infcode {envelope['infcode']!r} is not a number",
+        raise MalformedAnswer(f"{where}: infcode {cap_text(repr(envelope['infcode']), 60)} is "
+                              "not a number",
                               msgid=msgid, infno=infno, body=body, request=request)
     output = envelope.get("output")
     answer = Answer(
         infcode=infcode,
         output={} if output is None else output,
-        err_msg=_text(envelope.get("err_msg")),
-        warn_msg=_text(envelope.get("warn_msg")),
+        err_msg=_shown_text(envelope.get("err_msg")),
+        warn_msg=_shown_text(envelope.get("warn_msg")),
         inf_refmsgid=_text(envelope.get("inf_refmsgid")),
         msgid=msgid, raw=envelope, elapsed_ms=elapsed_ms, infno=infno,
     )
@@ -130,6 +150,11 @@ def read_answer(body: bytes, *, content_type: str, status: int, msgid: str, infn
         raise InsurerRefusal(f"{where}: refused (infcode {infcode}): {answer.err_msg}",
                              msgid=msgid, infno=infno, err_msg=answer.err_msg, answer=answer,
                              request=request)
+    if not isinstance(answer.output, dict):
+        raise MalformedAnswer(f"{where}: infcode 0 but output is a JSON "
+                              f"{_json_type(output)}, not an object; the request may have "
+                              "taken effect", msgid=msgid, infno=infno, body=body,
+                              request=request)
     if answer.err_msg and strict_err_msg:
         raise InsurerRefusal(f"{where}: infcode 0 but err_msg {answer.err_msg!r}; the insurer "
                              "may have applied it — query or reverse before retrying",

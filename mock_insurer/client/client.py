@@ -33,6 +33,12 @@ import urllib3.exceptions
 
 from mock_insurer.client.answer import Answer, output_node, read_answer
 from mock_insurer.client.auth import Auth, NoAuth, header_problem
+from mock_insurer.client.bounded import (
+    DEFAULT_MAX_ANSWER_BYTES,
+    AnswerTooLarge,
+    DeadlinePassed,
+    read_bounded,
+)
 from mock_insurer.client.errors import (
     ConnectionLost,
     GatewayError,
@@ -108,7 +114,12 @@ class InsurerClient:
     *base_url* is ``http(s)://host:port`` (the mock's, or a real front-end processor's);
     *path* is appended. *clock* gives the wall-clock time put into ``inf_time`` and msgids
     (China time; aware datetimes are converted). *nonce* draws TIF nonces (default: random
-    UUIDs). *timeout* is in seconds, for connecting and for each wait for data.
+    UUIDs). *timeout* is in seconds: for connecting, for each wait for data, and for the
+    whole exchange — an answer still arriving *timeout* seconds after it was sent (a body
+    trickling in) is a :class:`~mock_insurer.client.errors.InsurerTimeout` too.
+    *max_answer_bytes* is the largest answer read (default 8 MiB,
+    :data:`~mock_insurer.client.bounded.DEFAULT_MAX_ANSWER_BYTES`): a larger one is
+    :class:`~mock_insurer.client.errors.MalformedAnswer` (effect unknown), read no further.
     ``infcode`` decides success: an answer with ``infcode`` 0 and a non-empty ``err_msg``
     is returned, the text being a notice (docs/faults.md). *strict_err_msg* ``True`` raises
     :class:`~mock_insurer.client.errors.InsurerRefusal` (effect unknown) for it instead, for
@@ -126,11 +137,17 @@ class InsurerClient:
                  nonce: Callable[[], str] | None = None, timeout: float = 10.0,
                  session: requests.Session | None = None, path: str = DEFAULT_PATH,
                  strict_err_msg: bool = False, msgid_factory: MsgidFactory | None = None,
-                 timer: Callable[[], float] = time.perf_counter) -> None:
+                 timer: Callable[[], float] = time.perf_counter,
+                 max_answer_bytes: int = DEFAULT_MAX_ANSWER_BYTES) -> None:
         self.url = endpoint(base_url, path)
         problem = timeout_problem(timeout)
         if problem is not None:
             raise RequestNotSent(problem, field="timeout")
+        if isinstance(max_answer_bytes, bool) or not isinstance(max_answer_bytes, int) \
+                or max_answer_bytes <= 0:
+            raise RequestNotSent(f"max_answer_bytes {max_answer_bytes!r} must be a positive "
+                                 "number of bytes", field="max_answer_bytes")
+        self.max_answer_bytes = max_answer_bytes
         if not isinstance(fixmedins_code, str) or not fixmedins_code:
             raise RequestNotSent("fixmedins_code is empty: every msgid starts with it",
                                  field="fixmedins_code")
@@ -239,6 +256,7 @@ class InsurerClient:
                                  msgid=msgid, infno=infno, request=request)
         sent: dict[str, Any] = {"msgid": msgid, "infno": infno, "request": request}
         started = self._timer()
+        deadline = time.monotonic() + self.timeout  # real seconds, whatever *timer* is
         try:
             response = self.session.post(self.url, data=body, headers=headers,
                                          timeout=(self.timeout, self.timeout), stream=True)
@@ -264,7 +282,20 @@ class InsurerClient:
                                  "have taken effect", **sent) from exc
         status = response.status_code
         try:
-            content = response.content
+            content = read_bounded(response, deadline=deadline, timer=time.monotonic,
+                                   per_read=self.timeout, max_bytes=self.max_answer_bytes)
+        except DeadlinePassed as exc:
+            raise InsurerTimeout(f"{where}: HTTP {status} headers arrived, but the whole "
+                                 f"answer did not within {self.timeout} s; the request may have "
+                                 "taken effect — reverse it (2601) or query (5203)",
+                                 **sent) from exc
+        except AnswerTooLarge as exc:
+            if status != 200:
+                raise GatewayError(f"{where}: HTTP {status}, and the answer is {exc}",
+                                   status=status, body=b"", **sent) from exc
+            raise MalformedAnswer(f"{where}: HTTP 200 but the answer is {exc}, more than an "
+                                  "answer can be; not read — the request may have taken effect",
+                                  body=b"", **sent) from exc
         except requests.exceptions.ConnectionError as exc:
             if _caused_by(exc, urllib3.exceptions.ReadTimeoutError):
                 raise InsurerTimeout(f"{where}: HTTP {status} headers arrived, then no data "
@@ -306,6 +337,9 @@ class InsurerClient:
             output = answer.output
             sign_no = output_node(output, "signinoutb").get("sign_no") \
                 or (output.get("sign_no") if isinstance(output, Mapping) else None)
+            if isinstance(sign_no, bool) or not isinstance(sign_no, (str, int)) \
+                    or len(str(sign_no)) > 64:
+                sign_no = None  # an object, a list, a novel: no sign_no to keep
             if not sign_no:
                 raise MalformedAnswer(f"9001 {answer.msgid}: the answer carries no sign_no",
                                       msgid=answer.msgid, infno="9001",

@@ -29,6 +29,8 @@ from typing import Any
 
 from mock_insurer.client import ClientError
 from mock_insurer.money import MAX_MONEY, ZERO, render, round_money
+from simulator.his import answers
+from simulator.his.answers import AnswerUnusable, unusable_refusal
 from simulator.his.catalogue import HospitalItem
 from simulator.his.desk import OPEN_STATUSES, Desk, his_refusal, refusal_of, unreachable
 from simulator.his.errors import DriverInputError
@@ -38,13 +40,14 @@ from simulator.his.operations import (
     IdentifyInput,
     Outcome,
     Override,
+    Refusal,
     RegisterInput,
     VisitInput,
 )
 from simulator.his.views import bill_json, entry_json, line_json, money, visit_json, warning_of
 
 __all__ = ["SEVERE", "UNAVAILABLE", "Cashier", "line_amount", "normalise_certificate",
-           "normalise_name"]
+           "normalise_name", "refusal_for"]
 
 SEVERE = 1
 """``sev_deg`` of a severe violation (docs/policy.md "Rule check"): it blocks without override."""
@@ -54,6 +57,15 @@ UNAVAILABLE = "rule_check_unavailable"
 
 HIDDEN_LINES = ("superseded", "withdrawn")
 """Line statuses the visit no longer shows (re-uploaded after a refund; replaced blocked)."""
+
+
+def refusal_for(error: ClientError) -> Refusal:
+    """What the cashier sees for an SDK error: an answer the HIS cannot use
+    (:class:`~simulator.his.answers.AnswerUnusable`) is ``insurer_answer_unusable`` naming the
+    field; anything else as :func:`simulator.his.desk.refusal_of` words it."""
+    if isinstance(error, AnswerUnusable):
+        return unusable_refusal(error)
+    return refusal_of(error)
 
 
 def line_amount(qty: Decimal, price: Decimal) -> Decimal | None:
@@ -109,15 +121,9 @@ class Cashier:
         try:
             answer = desk.link.call(desk.operator(request.operator), "1101", {"data": data},
                                     resend=True)
+            base, insuinfo = answers.person(answer)  # checked before anything is kept
         except ClientError as error:
-            return Outcome.refused(refusal_of(error))
-        output = answer.output if isinstance(answer.output, dict) else {}
-        base = dict(output.get("baseinfo") or {})
-        insuinfo = [dict(row) for row in output.get("insuinfo") or []]
-        if not base.get("psn_no"):
-            return Outcome.refused(his_refusal(
-                "insurer_answer_unusable", "医保中心返回的人员信息不完整(无psn_no) / the "
-                "insurer's 1101 answer carries no psn_no"))
+            return Outcome.refused(refusal_for(error))
         main = insuinfo[0] if insuinfo else {}
         balc = money(main.get("balc"))
         patient_id = self.store.save_patient({
@@ -172,14 +178,16 @@ class Cashier:
         try:
             answer = desk.link.call(operator, "2201", {"data": data}, insuplc_admdvs=area,
                                     visit_id=visit_id, resend=True, sent=sent)
+            mdtrt_id = answers.registration(answer)
         except ClientError as error:
-            if error.effect_unknown and sent:  # perhaps registered there: keep it to resolve
+            # perhaps registered there (no answer, or one that cannot be used): keep the 2201
+            # to resolve — cancel, or day-end, sends it again and closes what it finds
+            if error.effect_unknown and sent:
                 self.store.update_visit(visit_id, status="register_unknown",
                                         register_envelope=dict(sent[-1]))
             else:
                 self.store.update_visit(visit_id, status="refused")
-            return Outcome.refused(refusal_of(error), visit=self.visit_view(visit_id))
-        mdtrt_id = str((answer.output.get("data") or {}).get("mdtrt_id") or "")
+            return Outcome.refused(refusal_for(error), visit=self.visit_view(visit_id))
         self.store.update_visit(visit_id, mdtrt_id=mdtrt_id, status="registered")
         return Outcome.success(visit=self.visit_view(visit_id))
 
@@ -257,13 +265,13 @@ class Cashier:
         try:
             answer = desk.link.call(operator, infno, {"data": self.rule_check_data(visit, orders)},
                                     insuplc_admdvs=visit["insuplc_admdvs"], visit_id=visit_id)
+            rows = answers.rule_results(answer)
         except ClientError as error:  # advice only: never resent, never blocks
             warnings = [{"rule_id": UNAVAILABLE, "rule_name": "规则审核不可用 / rule check "
-                         "unavailable", "sev_deg": 2, "message": refusal_of(error).message,
+                         "unavailable", "sev_deg": 2, "message": refusal_for(error).message,
                          "lines": [], "infno": infno}]
         else:
-            rows = answer.output.get("result") if isinstance(answer.output, dict) else None
-            warnings = [warning_of(row, infno) for row in rows or [] if isinstance(row, Mapping)]
+            warnings = [warning_of(row, infno) for row in rows]
         self.store.add_rule_check({"visit_id": visit_id, "infno": infno,
                                    "checked_at": desk.stamp(), "warnings": warnings})
         return warnings
@@ -330,13 +338,13 @@ class Cashier:
             answer = desk.link.call(operator, "2204", {"feedetail": feedetail},
                                     insuplc_admdvs=visit["insuplc_admdvs"], visit_id=visit_id,
                                     resend=True)
+            results = answers.fee_results(answer)  # an unusable one: as if no answer came
         except ClientError as error:
             status = ("unknown" if error.effect_unknown
                       else "cancelled" if unreachable(error) else "rejected")
             self.store.set_lines([line["id"] for line in sending], status=status)
             desk.after_failure(visit, operator, error)
-            return Outcome.refused(refusal_of(error), visit=self.visit_view(visit_id))
-        results = {str(row.get("feedetl_sn")): row for row in answer.output.get("result") or []}
+            return Outcome.refused(refusal_for(error), visit=self.visit_view(visit_id))
         for line in sending:
             self.store.set_lines([line["id"]], status="uploaded",
                                  result=results.get(line["feedetl_sn"], {}))
@@ -396,7 +404,7 @@ class Cashier:
                            visit_id=visit["visit_id"], resend=True)
         except ClientError as error:
             desk.after_failure(visit, operator, error)
-            return Outcome.refused(refusal_of(error), visit=self.visit_view(visit["visit_id"]))
+            return Outcome.refused(refusal_for(error), visit=self.visit_view(visit["visit_id"]))
         self.store.update_visit(visit["visit_id"], diagnoses=diagnoses)
         return None
 

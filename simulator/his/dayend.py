@@ -23,25 +23,46 @@ from __future__ import annotations
 
 import base64
 import io
+import struct
 import zipfile
-from collections.abc import Mapping, Sequence
+import zlib
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any
+from typing import IO, Any
 
 from mock_insurer.client import ClientError, InsurerRefusal
 from mock_insurer.money import ZERO, render
-from simulator.his.desk import Desk, refusal_of
+from simulator.his import answers
+from simulator.his.answers import AnswerUnusable
+from simulator.his.cashier import refusal_for
+from simulator.his.desk import Desk
 from simulator.his.operations import DayEndInput, Outcome
 from simulator.his.settlement import Settlements
 from simulator.his.store import COUNTED, LEDGER_MONEY
 from simulator.his.views import amounts_of
 
-__all__ = ["DayEnd", "detail_file", "read_result_file"]
+__all__ = ["RESULT_FILE_MAX_BYTES", "RESULT_FILE_MAX_ROWS", "DayEnd", "ResultFileError",
+           "detail_file", "read_result_file"]
 
 Key = tuple[str, str, str]
 RESULT_COLUMNS = ("psn_no", "mdtrt_id", "setl_id", "msgid", "stmt_rslt", "refd_setl_flag",
                   "memo", "medfee_sumamt", "fund_pay_sumamt", "acct_pay")
+RESULT_FILE_MAX_BYTES = 16 * 1024 * 1024
+"""The largest 3202 result file read, unzipped (16 MiB: the insurer's own limit on a 3202
+detail file, mock_insurer/transactions/reconcile.py ``DETAIL_FILE_MAX_BYTES``)."""
+RESULT_FILE_MAX_ROWS = 100_000
+"""The most rows of a 3202 result file read (one per settlement of the scope and day)."""
+_RESULTS = ("0", "1", "2", "3")
+_FIELD_MAX = {"psn_no": 30, "mdtrt_id": 30, "setl_id": 30, "msgid": 30, "stmt_rslt": 1,
+              "refd_setl_flag": 1, "memo": 500, "medfee_sumamt": 20, "fund_pay_sumamt": 20,
+              "acct_pay": 20}
+_ZIP_METHODS = (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED)
+_CHUNK = 64 * 1024
+
+
+class ResultFileError(ValueError):
+    """A 3202 result file that cannot be read (the message says why, in English)."""
 
 
 @dataclass(slots=True)
@@ -77,17 +98,87 @@ def detail_file(entries: Sequence[Mapping[str, Any]], stamp: tuple[int, ...]) ->
     return buffer.getvalue()
 
 
-def read_result_file(content: bytes) -> list[dict[str, str]]:
-    """The rows of a 3202 result zip (``result.txt``, tab-separated, no header)."""
-    with zipfile.ZipFile(io.BytesIO(content)) as archive:
-        names = [n for n in archive.namelist() if not n.endswith("/")]
-        text = archive.read(names[0]).decode("utf-8-sig") if names else ""
+class _Capped(io.RawIOBase):
+    """A member of a zip read at most *limit* bytes far (unzipped): past it,
+    :class:`ResultFileError` — whatever its header declared (a zip bomb lies)."""
+
+    def __init__(self, stream: IO[bytes], limit: int) -> None:
+        self._stream = stream
+        self._limit = limit
+        self._size = 0
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        data = self._stream.read(min(len(buffer), _CHUNK))
+        self._size += len(data)
+        if self._size > self._limit:
+            raise ResultFileError(f"unzips to more than {self._limit} bytes")
+        buffer[:len(data)] = data
+        return len(data)
+
+
+def _result_lines(content: bytes, max_bytes: int) -> Iterator[str]:
+    try:
+        with zipfile.ZipFile(io.BytesIO(content)) as archive:
+            # not ZipInfo.is_dir(): it fails on a member whose name is empty
+            members = [i for i in archive.infolist() if not i.filename.endswith("/")]
+            if not members:
+                return
+            member = members[0]
+            if member.flag_bits & 0x1:
+                raise ResultFileError("is encrypted")
+            if member.compress_type not in _ZIP_METHODS:
+                raise ResultFileError(f"uses compression method {member.compress_type} "
+                                      "(stored or deflate expected)")
+            if member.file_size > max_bytes:
+                raise ResultFileError(f"declares {member.file_size} bytes unzipped, more than "
+                                      f"{max_bytes}")
+            with archive.open(member) as stream:
+                text = io.TextIOWrapper(io.BufferedReader(_Capped(stream, max_bytes)),
+                                        encoding="utf-8-sig", newline=None)
+                yield from text
+    except UnicodeDecodeError:
+        raise ResultFileError("is not UTF-8 text") from None
+    except (zipfile.BadZipFile, zlib.error, EOFError, NotImplementedError, IndexError,
+            KeyError, OverflowError, OSError, RuntimeError, struct.error) as exc:
+        raise ResultFileError(f"is not a readable zip ({type(exc).__name__})") from None
+    except ValueError as exc:  # zipfile's own complaints (ResultFileError is one: kept)
+        if isinstance(exc, ResultFileError):
+            raise
+        raise ResultFileError(f"is not a readable zip ({type(exc).__name__})") from None
+
+
+def read_result_file(content: bytes, *, max_bytes: int = RESULT_FILE_MAX_BYTES,
+                     max_rows: int = RESULT_FILE_MAX_ROWS) -> list[dict[str, str]]:
+    """The rows of a 3202 result zip (``result.txt``, tab-separated, no header) that are not
+    balanced (``stmt_rslt`` other than ``0``: what day-end corrects).
+
+    Read as a stream, never whole: the member is refused when it is encrypted, compressed
+    otherwise than stored/deflate, or larger than *max_bytes* unzipped (by its header or by
+    what comes out), when it holds more than *max_rows* rows, is not UTF-8, or a row has an
+    unknown ``stmt_rslt`` or a field longer than the interface allows. Raises
+    :class:`ResultFileError` saying which."""
     rows = []
-    for line in text.splitlines():
-        if line.strip():
-            parts = line.split("\t")
-            rows.append(dict(zip(RESULT_COLUMNS, parts + [""] * len(RESULT_COLUMNS),
-                                 strict=False)))
+    count = 0
+    for number, line in enumerate(_result_lines(content, max_bytes), start=1):
+        if not line.strip():
+            continue
+        count += 1
+        if count > max_rows:
+            raise ResultFileError(f"holds more than {max_rows} rows")
+        parts = line.rstrip("\r\n").split("\t")
+        row = dict(zip(RESULT_COLUMNS, parts + [""] * len(RESULT_COLUMNS), strict=False))
+        for name, value in row.items():
+            if len(value) > _FIELD_MAX[name]:
+                raise ResultFileError(f"line {number}: {name} is longer than "
+                                      f"{_FIELD_MAX[name]} characters")
+        if row["stmt_rslt"] not in _RESULTS:
+            raise ResultFileError(f"line {number}: stmt_rslt {row['stmt_rslt'][:10]!r} is not "
+                                  "0, 1, 2 or 3")
+        if row["stmt_rslt"] != "0":
+            rows.append(row)
     return rows
 
 
@@ -112,8 +203,8 @@ class DayEnd:
             for clr_type, optins in scopes:
                 corrections.extend(self._detail(day, clr_type, optins, operator))
             final = self._compare(day, operator) if scopes else first
-        except ClientError as error:
-            return Outcome.refused(refusal_of(error), date=day)
+        except ClientError as error:  # refused, no answer, or one that cannot be used
+            return Outcome.refused(refusal_for(error), date=day)
         unresolved = [item for item in unresolved  # day-end may have learnt them meanwhile
                       if (self.store.entry_by_msgid(item["msgid"]) or {}).get("status") == "pending"]
         groups: list[dict[str, Any]] = []
@@ -161,8 +252,7 @@ class DayEnd:
                 "stmt_begndate": day, "stmt_enddate": day, "medfee_sumamt": t.medfee,
                 "fund_pay_sumamt": t.fund, "acct_pay": t.acct, "fixmedins_setl_cnt": t.count}},
                 resend=True)
-            info = answer.output.get("stmtinfo") or {}
-            results[key] = (str(info.get("stmt_rslt", "")), str(info.get("stmt_rslt_dscr", "")))
+            results[key] = answers.statement(answer)
         return results
 
     def _detail(self, day: str, clr_type: str, optins: str,
@@ -179,21 +269,24 @@ class DayEnd:
         uploaded = desk.link.call(operator, "9101", {"fsUploadIn": {
             "in": base64.b64encode(content).decode("ascii"), "filename": filename,
             "fixmedins_code": code}}, resend=True)
-        file_qury_no = str(uploaded.output.get("file_qury_no", ""))
+        file_qury_no = answers.file_query_no(uploaded)
         compared = desk.link.call(operator, "3202", {"data": {
             "setl_optins": optins, "file_qury_no": file_qury_no, "stmt_begndate": day,
             "stmt_enddate": day, "medfee_sumamt": totals.medfee,
             "fund_pay_sumamt": totals.fund, "cash_payamt": totals.cash,
             "fixmedins_setl_cnt": totals.count, "clr_type": clr_type}}, resend=True)
-        info = compared.output.get("fileinfo") or {}
+        result_no, result_name = answers.result_file_info(compared)
         downloaded = desk.link.call(operator, "9102", {"fsDownloadIn": {
-            "file_qury_no": str(info.get("file_qury_no", "")),
-            "filename": str(info.get("filename", "")), "fixmedins_code": code}}, resend=True)
-        corrections = []
-        for row in read_result_file(downloaded.file or b""):
-            if row["stmt_rslt"] != "0":
-                corrections.append(self._correct(row, operator, optins))
-        return corrections
+            "file_qury_no": result_no, "filename": result_name, "fixmedins_code": code}},
+            resend=True)
+        if downloaded.file is None:
+            raise AnswerUnusable(downloaded, "file", "is missing: an envelope came instead")
+        try:
+            rows = read_result_file(downloaded.file)
+        except ResultFileError as problem:  # nothing corrected from a file not read whole
+            raise AnswerUnusable(downloaded, "file", f"(the 3202 result zip) {problem}") \
+                from problem
+        return [self._correct(row, operator, optins) for row in rows]
 
     def _correct(self, row: dict[str, str], operator: str, optins: str) -> dict[str, Any]:
         done = {key: row[key] for key in ("setl_id", "mdtrt_id", "psn_no", "msgid",
@@ -218,10 +311,7 @@ class DayEnd:
         answer = self.desk.link.call(operator, "5203", {"data": {
             "psn_no": row["psn_no"], "setl_id": row["setl_id"], "mdtrt_id": row["mdtrt_id"]}},
             insuplc_admdvs=area, resend=True)
-        info = answer.output.get("setlinfo") or {}
-        if isinstance(info, list):
-            info = info[-1] if info else {}
-        self._take(entry, row, info)
+        self._take(entry, row, answers.settlement_row(answer) or {})
         return {**done, "action": "learned" if row["stmt_rslt"] == "1" else "amended"}
 
     def _take(self, entry: Mapping[str, Any] | None, row: Mapping[str, str],

@@ -12,6 +12,7 @@ from datetime import datetime
 from typing import Any
 
 from mock_insurer.client import ClientError, GatewayError, InsurerRefusal
+from simulator.his import answers
 from simulator.his.config import HisConfig
 from simulator.his.errors import UnknownRecord
 from simulator.his.insurer import InsurerLink
@@ -126,11 +127,11 @@ class Desk:
             return None
         try:
             answer = self.link.replay(operator, envelope, visit_id)
+            mdtrt_id = answers.registration(answer)  # unusable: effect unknown, as no answer
         except ClientError as error:
             if isinstance(error, InsurerRefusal) and error.effect == "none":
                 self.store.update_visit(visit_id, status="refused", register_envelope=None)
             return None
-        mdtrt_id = str((answer.output.get("data") or {}).get("mdtrt_id") or "")
         self.store.update_visit(visit_id, mdtrt_id=mdtrt_id, status="registered",
                                 register_envelope=None)
         return self.visit(visit_id)

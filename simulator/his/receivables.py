@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import calendar
 import re
+import time
 from collections.abc import Iterable, Mapping
 from datetime import date
 from decimal import Decimal
@@ -34,10 +35,19 @@ import orjson
 import requests
 
 from mock_insurer.client import ClientError
+from mock_insurer.client.bounded import (
+    DEFAULT_MAX_ANSWER_BYTES,
+    AnswerTooLarge,
+    DeadlinePassed,
+    cap_text,
+    read_bounded,
+)
 from mock_insurer.money import ZERO, parse_decimal, render
-from simulator.his.desk import Desk, his_refusal, refusal_of
+from simulator.his import answers
+from simulator.his.cashier import refusal_for
+from simulator.his.desk import Desk, his_refusal
 from simulator.his.errors import DriverInputError
-from simulator.his.operations import Outcome
+from simulator.his.operations import Outcome, json_type
 from simulator.his.store import COUNTED, HisStore
 
 __all__ = ["STATUSES", "Portal", "PortalProblem", "Receivables", "month_bounds",
@@ -81,34 +91,172 @@ class PortalProblem(Exception):
 
 class Portal:
     """The insurer's settlement portal (the mock's admin API): bearer token, JSON, money as
-    text (yuan)."""
+    text (yuan). ``timeout`` (seconds) bounds each wait for data and the whole exchange;
+    ``max_bytes`` the answer read (larger: ``portal_answer_unusable``)."""
 
-    def __init__(self, url: str, token: str, timeout: float) -> None:
+    def __init__(self, url: str, token: str, timeout: float, *,
+                 max_bytes: int = DEFAULT_MAX_ANSWER_BYTES) -> None:
         self.url = url.rstrip("/")
         self.timeout = timeout
+        self.max_bytes = max_bytes
         self.headers = {"Authorization": f"Bearer {token}"} if token else {}
 
     def call(self, method: str, path: str, *, body: Any = None,
              params: Mapping[str, str] | None = None) -> dict[str, Any]:
+        where = f"{method} {path}"
+        deadline = time.monotonic() + self.timeout
         try:
             response = requests.request(method, self.url + path, json=body, params=params,
-                                        headers=self.headers, timeout=self.timeout)
+                                        headers=self.headers, timeout=self.timeout,
+                                        stream=True)
         except requests.RequestException as exc:
             raise PortalProblem("portal_unavailable",
                                 f"医保结算平台连接失败 / cannot reach the insurer's portal "
-                                f"({method} {path}: {exc})") from exc
+                                f"({where}: {cap_text(str(exc), 300)})") from exc
         try:
-            payload = orjson.loads(response.content) if response.content else {}
+            content = read_bounded(response, deadline=deadline, timer=time.monotonic,
+                                   per_read=self.timeout, max_bytes=self.max_bytes)
+        except DeadlinePassed as exc:
+            raise PortalProblem("portal_unavailable",
+                                f"医保结算平台应答超时 / the insurer's portal did not answer "
+                                f"{where} within {self.timeout} s") from exc
+        except AnswerTooLarge as exc:
+            raise PortalProblem("portal_answer_unusable",
+                                f"医保结算平台应答过大 / the insurer's portal answer to {where} is "
+                                f"{exc}", response.status_code) from exc
+        except requests.RequestException as exc:
+            raise PortalProblem("portal_unavailable",
+                                f"医保结算平台应答中断 / the insurer's portal answer to {where} "
+                                f"did not arrive whole ({cap_text(str(exc), 300)})") from exc
+        finally:
+            response.close()
+        try:
+            payload = orjson.loads(content) if content else {}
         except orjson.JSONDecodeError:
-            payload = {}
+            payload = None
         if response.status_code >= 300:
             error = payload.get("error") if isinstance(payload, dict) else None
-            text = error.get("message") if isinstance(error, dict) else response.text[:200]
+            message = error.get("message") if isinstance(error, dict) else None
+            text = (message if isinstance(message, str)
+                    else content[:200].decode("utf-8", "replace"))
             raise PortalProblem("portal_refused",
-                                f"医保结算平台拒绝 / the insurer's portal refused {method} "
-                                f"{path} (HTTP {response.status_code}): {text}",
+                                f"医保结算平台拒绝 / the insurer's portal refused {where} "
+                                f"(HTTP {response.status_code}): {cap_text(text)}",
                                 response.status_code)
-        return payload if isinstance(payload, dict) else {}
+        if not isinstance(payload, dict):
+            raise _unusable("(body)", "is not a JSON object" if payload is not None
+                            else "is not JSON")
+        return payload
+
+
+# -- the portal's answers, checked before anything of them is used or kept -------------------
+def _unusable(path: str, why: str) -> PortalProblem:
+    return PortalProblem("portal_answer_unusable",
+                         f"医保结算平台应答内容无法使用({path} {why}) / the insurer's portal "
+                         f"answer cannot be used: {path} {why}")
+
+
+def _p_node(value: Any, path: str) -> Mapping[str, Any]:
+    if not isinstance(value, Mapping):
+        raise _unusable(path, "is missing" if value is None
+                        else f"must be an object, got {json_type(value)}")
+    return value
+
+
+def _p_rows(value: Any, path: str) -> list[Mapping[str, Any]]:
+    if value is None:
+        return []
+    if not isinstance(value, list):
+        raise _unusable(path, f"must be an array, got {json_type(value)}")
+    return [_p_node(row, f"{path}[{n}]") for n, row in enumerate(value)]
+
+
+def _p_text(node: Mapping[str, Any], name: str, path: str, *, max_len: int = 64,
+            required: bool = False) -> str | None:
+    value = node.get(name)
+    if value is None or value == "":
+        if required:
+            raise _unusable(f"{path}.{name}", "is missing")
+        return None
+    if isinstance(value, int) and not isinstance(value, bool):
+        value = str(value)
+    if not isinstance(value, str):
+        raise _unusable(f"{path}.{name}", f"must be text, got {json_type(value)}")
+    if len(value) > max_len:
+        raise _unusable(f"{path}.{name}", f"is longer than {max_len} characters")
+    return value
+
+
+def _p_amount(node: Mapping[str, Any], name: str, path: str) -> Decimal:
+    """Yuan (null: 0), at most two places, within ±MAX_MONEY."""
+    value = node.get(name)
+    if value is None or value == "":
+        return ZERO
+    try:
+        return answers.yuan(value)
+    except ValueError as problem:
+        raise _unusable(f"{path}.{name}", str(problem)) from None
+
+
+_DECLARATION_TEXTS = {"dcla_id": 64, "fixmedins_code": 30, "period": 7, "status": 30,
+                      "declared_on": 30, "reviewed_on": 30, "due_date": 30, "paid_date": 30}
+_DEDUCTION_TEXTS = {"setl_id": 30, "mdtrt_id": 30, "psn_no": 30, "feedetl_sn": 64,
+                    "rule_id": 64, "category": 64, "reason": 1000, "reason_en": 1000,
+                    "dept_code": 64, "dept_name": 200, "dr_code": 64, "dr_name": 200,
+                    "settled_on": 30}
+
+
+def _declaration(value: Any, path: str) -> dict[str, Any]:
+    """A declaration as the portal answers it, its fields the HIS keeps checked."""
+    record = _p_node(value, path)
+    clean: dict[str, Any] = dict(record)
+    for name, longest in _DECLARATION_TEXTS.items():
+        clean[name] = _p_text(record, name, path, max_len=longest)
+    if clean["period"] is not None and not _PERIOD.fullmatch(clean["period"]):
+        raise _unusable(f"{path}.period", "is not a month YYYY-MM")
+    for name in ("claimed", "deducted", "accepted"):
+        if record.get(name) is not None:
+            clean[name] = render(_p_amount(record, name, path))
+    deductions = []
+    for n, ded in enumerate(_p_rows(record.get("deductions"), f"{path}.deductions")):
+        where = f"{path}.deductions[{n}]"
+        row: dict[str, Any] = {"ded_id": _p_text(ded, "ded_id", where, required=True)}
+        for name, longest in _DEDUCTION_TEXTS.items():
+            row[name] = _p_text(ded, name, where, max_len=longest,
+                                required=name == "setl_id")
+        row["amount"] = render(_p_amount(ded, "amount", where))
+        deductions.append(row)
+    clean["deductions"] = deductions
+    return clean
+
+
+def _payment(value: Any, path: str) -> dict[str, Any]:
+    """A payment as the portal answers it, checked: ``pay_id``, amounts, items."""
+    payment = _p_node(value, path)
+    clean: dict[str, Any] = {
+        "pay_id": _p_text(payment, "pay_id", path, required=True),
+        "fixmedins_code": _p_text(payment, "fixmedins_code", path, max_len=30),
+        "kind": _p_text(payment, "kind", path, max_len=30),
+        "dcla_id": _p_text(payment, "dcla_id", path),
+        "amount": render(_p_amount(payment, "amount", path)),
+        "paid_date": _p_text(payment, "paid_date", path, max_len=30)}
+    items = []
+    for n, item in enumerate(_p_rows(payment.get("items"), f"{path}.items")):
+        where = f"{path}.items[{n}]"
+        items.append({"setl_id": _p_text(item, "setl_id", where, max_len=30, required=True),
+                      **{name: render(_p_amount(item, name, where))
+                         for name in ("claimed", "deducted", "paid")}})
+    clean["items"] = items
+    return clean
+
+
+def _listed(answer: Mapping[str, Any], name: str, read: Any) -> list[dict[str, Any]]:
+    value = answer.get(name)
+    if value is None:
+        raise _unusable(name, "is missing")
+    if not isinstance(value, list):
+        raise _unusable(name, f"must be an array, got {json_type(value)}")
+    return [read(row, f"{name}[{n}]") for n, row in enumerate(value)]
 
 
 def _money(value: Any) -> Decimal:
@@ -247,8 +395,7 @@ class Receivables:
                 "medfee_sumamt": totals["medfee_sumamt"],
                 "fund_pay_sumamt": totals["fund_pay_sumamt"], "acct_pay": totals["acct_pay"],
                 "fixmedins_setl_cnt": totals["count"]}}, resend=True)
-            info = answer.output.get("stmtinfo") or {}
-            rslt, text = str(info.get("stmt_rslt", "")), str(info.get("stmt_rslt_dscr", ""))
+            rslt, text = answers.statement(answer)
             results.append({"insutype": key[0], "clr_type": key[1], "setl_optins": key[2],
                             "his": _shown(totals), "stmt_rslt": rslt, "stmt_rslt_dscr": text,
                             "difference": None if rslt == "0" else _difference(text, totals)})
@@ -272,8 +419,8 @@ class Receivables:
         self.sync(period)
         try:
             groups = self.check(period, operator)
-        except ClientError as error:
-            return Outcome.refused(refusal_of(error), period=period, declared=False)
+        except ClientError as error:  # refused, no answer, or one that cannot be used
+            return Outcome.refused(refusal_for(error), period=period, declared=False)
         unbalanced = [g for g in groups if g["stmt_rslt"] != "0"]
         if unbalanced and not force:
             return Outcome.refused(his_refusal("month_unbalanced", _unbalanced_text(
@@ -283,10 +430,10 @@ class Receivables:
                 "declared": self.declared_totals(period)}
         try:
             answer = portal.call("POST", "/admin/declarations", body=body)
+            record = _declaration(answer.get("declaration"), "declaration")
         except PortalProblem as problem:
             return Outcome.refused(his_refusal(problem.code, problem.message), period=period,
                                    declared=False, groups=groups, request=body)
-        record = dict(answer.get("declaration") or {})
         self._keep_declaration(record)
         for row in self.store.rows("receivables", period=period):
             self.store.save_row("receivables", {**row, "dcla_id": record.get("dcla_id")})
@@ -299,11 +446,13 @@ class Receivables:
         if isinstance(portal, Outcome):
             return portal
         code = self.desk.config.fixmedins_code
-        try:
-            declared = portal.call("GET", "/admin/declarations",
-                                   params={"fixmedins_code": code}).get("declarations") or []
-            paid = portal.call("GET", "/admin/payments",
-                               params={"fixmedins_code": code}).get("payments") or []
+        try:  # both answers checked whole before anything of them is kept
+            declared = _listed(portal.call("GET", "/admin/declarations",
+                                           params={"fixmedins_code": code}),
+                               "declarations", _declaration)
+            paid = _listed(portal.call("GET", "/admin/payments",
+                                       params={"fixmedins_code": code}),
+                           "payments", _payment)
         except PortalProblem as problem:
             return Outcome.refused(his_refusal(problem.code, problem.message))
         self.sync()

@@ -7,7 +7,8 @@ Exactly once (reference README, rule 7; fact sheet §7 "Timeouts and retries"; d
    msgid about to be sent (write-ahead: a crash or a lost answer leaves a trace).
 2. An answer: the row becomes ``settled`` (2207) or ``refund`` (2208). A refusal (nothing
    happened): the row is deleted and the cashier sees the insurer's text.
-3. No answer (timeout, connection lost, 5xx, a mangled answer — ``effect`` unknown): ask 5203
+3. No answer (timeout, connection lost, 5xx, a mangled answer, a success whose content cannot
+   be used — :mod:`simulator.his.answers` — all ``effect`` unknown): ask 5203
    by ``mdtrt_id`` what the visit's newest settlement row is; if its ``medins_setl_id`` is this
    msgid, the message took effect: learn it (the bill is printed from it). Otherwise reverse the
    msgid with 2601 — a message still on its way can then never take effect, one that took
@@ -35,12 +36,14 @@ from typing import Any, Literal
 
 from mock_insurer.client import ClientError, InsurerRefusal
 from mock_insurer.money import ZERO, render
-from simulator.his.cashier import SEVERE, UNAVAILABLE, Cashier
-from simulator.his.desk import Desk, his_refusal, refusal_of
+from simulator.his import answers
+from simulator.his.answers import AnswerUnusable
+from simulator.his.cashier import SEVERE, UNAVAILABLE, Cashier, refusal_for
+from simulator.his.desk import Desk, his_refusal
 from simulator.his.errors import DriverInputError
 from simulator.his.operations import Outcome, Override, RefundInput, Refusal, SettleInput
 from simulator.his.store import LEDGER_MONEY
-from simulator.his.views import BILL_AMOUNTS, amounts_of, line_json, payers_of, with_payers
+from simulator.his.views import BILL_AMOUNTS, amounts_of, line_json, payers_of
 
 __all__ = ["Resolution", "Settlements"]
 
@@ -66,12 +69,18 @@ class _Sent:
     recovered: bool = False
 
 
-def _unresolved(infno: str) -> Refusal:
+def _unresolved(infno: str, error: ClientError | None = None) -> Refusal:
+    """``settlement_unknown`` / ``refund_unknown``; when the answer came but could not be used,
+    the message names the field."""
+    why_zh = why_en = ""
+    if isinstance(error, AnswerUnusable):
+        why_zh = f"(应答内容无法使用：{error.field} {error.why})"
+        why_en = f" (its answer could not be used: {error.field} {error.why})"
     return his_refusal(
         "settlement_unknown" if infno == "2207" else "refund_unknown",
-        f"{infno}结果未知且医保中心暂时无法查询，HIS将先查询或冲正再继续，请勿重复收费 / the "
-        f"outcome of {infno} is unknown and the insurer cannot be asked now; the HIS will query "
-        "or reverse it before anything else — do not charge the patient again")
+        f"{infno}结果未知{why_zh}且医保中心暂时无法查询，HIS将先查询或冲正再继续，请勿重复收费 / the "
+        f"outcome of {infno} is unknown{why_en} and the insurer cannot be asked now; the HIS "
+        "will query or reverse it before anything else — do not charge the patient again")
 
 
 class Settlements:
@@ -104,11 +113,12 @@ class Settlements:
                 answer = desk.link.call(operator, "2206", self._settle_input(visit,
                                         request.acct_used), insuplc_admdvs=visit["insuplc_admdvs"],
                                         visit_id=visit_id, resend=True)
+                estimate = answers.settlement(answer)
             except ClientError as error:
                 desk.after_failure(visit, operator, error)
-                return Outcome.refused(refusal_of(error), visit=self.cashier.visit_view(visit_id),
+                return Outcome.refused(refusal_for(error), visit=self.cashier.visit_view(visit_id),
                                        warnings=warnings)
-            amounts = amounts_of(answer.output.get("setlinfo") or {})
+            amounts = amounts_of(estimate)
             return Outcome.success(estimate={k: render(v) for k, v in amounts.items()},
                                    visit=self.cashier.visit_view(visit_id), warnings=warnings)
 
@@ -213,13 +223,13 @@ class Settlements:
             pre = desk.link.call(operator, "2206", settle_input,
                                  insuplc_admdvs=visit["insuplc_admdvs"], visit_id=visit_id,
                                  resend=True)
+            estimate = amounts_of(answers.settlement(pre))
         except ClientError as error:
             desk.after_failure(visit, operator, error)
-            return Outcome.refused(refusal_of(error), visit=self.cashier.visit_view(visit_id))
-        estimate = pre.output.get("setlinfo") or {}
+            return Outcome.refused(refusal_for(error), visit=self.cashier.visit_view(visit_id))
         data = dict(settle_input["data"])
         for key in ("fulamt_ownpay_amt", "overlmt_selfpay", "preselfpay_amt", "inscp_scp_amt"):
-            data[key] = amounts_of(estimate)[key]
+            data[key] = estimate[key]
         self.store.update_visit(visit_id, status="settling")
         for _attempt in range(SETTLE_ATTEMPTS):
             sent = self._send(visit, "2207", {"data": data}, operator, refd="0", orig=None)
@@ -231,10 +241,10 @@ class Settlements:
                 assert sent.error is not None
                 self.store.update_visit(visit_id, status="charged")
                 desk.after_failure(visit, operator, sent.error)
-                return Outcome.refused(refusal_of(sent.error),
+                return Outcome.refused(refusal_for(sent.error),
                                        visit=self.cashier.visit_view(visit_id))
             if sent.kind == "unresolved":
-                return Outcome.refused(_unresolved("2207"),
+                return Outcome.refused(_unresolved("2207", sent.error),
                                        visit=self.cashier.visit_view(visit_id))
         self.store.update_visit(visit_id, status="charged")
         desk.close_at_insurer(visit, operator)
@@ -262,6 +272,8 @@ class Settlements:
             answer = self.desk.link.call(operator, infno, message,
                                          insuplc_admdvs=visit["insuplc_admdvs"],
                                          visit_id=visit["visit_id"], before_send=write_ahead)
+            # an answer that cannot be used is an answer lost: the settlement may stand
+            info = answers.settlement(answer)
         except ClientError as error:
             if not entry_ids:
                 return _Sent("refused", error=error)
@@ -274,7 +286,7 @@ class Settlements:
             if resolution.kind == "committed":
                 return _Sent("done", resolution.row, entry_ids[0], recovered=True)
             return _Sent(resolution.kind, entry_id=entry_ids[0], error=error)
-        return _Sent("done", with_payers(answer.output), entry_ids[0])
+        return _Sent("done", info, entry_ids[0])
 
     def recover(self, entry: Mapping[str, Any], operator: str) -> Resolution:
         """Resolve a ``pending`` ledger row: query (5203), else reverse (2601). A reversed row
@@ -313,16 +325,13 @@ class Settlements:
             answer = self.desk.link.call(operator, "5203", {"data": {
                 "psn_no": entry["psn_no"], "setl_id": "", "mdtrt_id": entry["mdtrt_id"]}},
                 insuplc_admdvs=area, visit_id=entry["visit_id"], resend=True)
+            row = answers.settlement_row(answer)  # with the payers, for the bill
         except InsurerRefusal as refused:
             return False if refused.effect == "none" else None
-        except ClientError:
+        except ClientError:  # no answer, or one that cannot be used: ask again later
             return None
-        row = answer.output.get("setlinfo")
-        if isinstance(row, list):
-            row = row[-1] if row else None
-        if isinstance(row, Mapping) and row.get("medins_setl_id") == entry["msgid"]:
-            detail = answer.output.get("setldetail")  # the payers, for the bill
-            return {**row, "setldetail": detail} if isinstance(detail, list) else row
+        if row is not None and row.get("medins_setl_id") == entry["msgid"]:
+            return row
         return False
 
     def resolve_pending(self, visit_id: str, operator: str) -> Outcome | None:
@@ -438,11 +447,11 @@ class Settlements:
                 break
             if sent.kind == "refused":
                 assert sent.error is not None
-                return Outcome.refused(refusal_of(sent.error),
+                return Outcome.refused(refusal_for(sent.error),
                                        visit=self.cashier.visit_view(visit_id))
             if sent.kind == "unresolved":
                 self.store.update_visit(visit_id, status="refunding")
-                return Outcome.refused(_unresolved("2208"),
+                return Outcome.refused(_unresolved("2208", sent.error),
                                        visit=self.cashier.visit_view(visit_id))
         if slip is None:
             return Outcome.refused(his_refusal(
@@ -475,7 +484,7 @@ class Settlements:
                 resend=True)
         except ClientError as error:
             desk.close_at_insurer(visit, operator)  # the rest cannot be settled: no orphans
-            return Outcome.refused(refusal_of(error), refund=slip,
+            return Outcome.refused(refusal_for(error), refund=slip,
                                    visit=self.cashier.visit_view(visit_id))
         cycle = int(visit["cycle"]) + 1
         batch = f"{visit_id}B{cycle}"

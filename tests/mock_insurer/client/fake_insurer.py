@@ -6,14 +6,14 @@ import contextlib
 import io
 import socket
 import struct
-import threading
 import time
 from collections.abc import Callable
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 
 from mock_insurer.wire.envelope import build_answer
 from mock_insurer.wire.jsonio import dumps
+from tests.support.http_server import ThreadServer
 
 __all__ = ["Behaviour", "FakeInsurer", "close_without_answer", "headers_then_stall", "ok",
            "reply", "reset_midway", "sleep_then"]
@@ -38,16 +38,11 @@ class FakeInsurer:
             def log_message(self, format: str, *args: Any) -> None:
                 pass
 
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.server.daemon_threads = True
-        self.url = f"http://127.0.0.1:{self.server.server_port}"
-        self.thread = threading.Thread(target=self.server.serve_forever, args=(0.02,),
-                                       daemon=True)
-        self.thread.start()
+        self.http = ThreadServer(Handler)
+        self.url = self.http.url
 
     def close(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
+        self.http.close()
 
 
 def ok(output: Any, **extra: Any) -> dict[str, Any]:
