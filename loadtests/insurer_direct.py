@@ -129,6 +129,21 @@ class InsurerWindow(HttpUser):
         with self.session.step(STEP_NAMES[infno], expect_refusal=expect_refusal):
             return self.insurer.call(infno, body, insuplc_admdvs=area).output
 
+    def counted(self, infno: str, body: dict[str, Any], area: str) -> Any:
+        """A 2207 or 2208, counted for the day-end: its answer's ``setlinfo``, or unknown while
+        it is on its way (a window stopped mid-request leaves it so) and after an error whose
+        effect is unknown."""
+        totals = _totals()
+        totals.sent()
+        try:
+            setlinfo = self.call(infno, body, area)["setlinfo"]
+        except ClientError as error:
+            if not error.effect_unknown:
+                totals.refused()
+            raise
+        totals.add(self.code, setlinfo)
+        return setlinfo
+
     @task
     def patient(self) -> None:
         kind = self.rng.choices(list(MIX), weights=list(MIX.values()))[0]
@@ -196,12 +211,10 @@ class InsurerWindow(HttpUser):
             return
         final = {**settle, **{key: pre[key] for key in (
             "fulamt_ownpay_amt", "overlmt_selfpay", "preselfpay_amt", "inscp_scp_amt")}}
-        settled = self.call("2207", {"data": final}, area)["setlinfo"]
-        _totals().add(self.code, settled)
+        settled = self.counted("2207", {"data": final}, area)
         setl_id = settled["setl_id"]
         if kind == "refund":
-            cancelled = self.call("2208", {"data": {"setl_id": setl_id, "mdtrt_id": mdtrt_id,
-                                                    "psn_no": psn_no}}, area)["setlinfo"]
-            _totals().add(self.code, cancelled)
+            self.counted("2208", {"data": {"setl_id": setl_id, "mdtrt_id": mdtrt_id,
+                                           "psn_no": psn_no}}, area)
             self.call("2205", {"data": {"mdtrt_id": mdtrt_id, "chrg_bchno": "0000",
                                         "psn_no": psn_no}}, area)

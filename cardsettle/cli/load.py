@@ -48,7 +48,15 @@ from loadtests.errors import LoadTestError
 from loadtests.report import LATENCY_FILE, write_report
 from loadtests.samples import SAMPLES_ENV
 from loadtests.shapes import SHAPES, ShapeSettings, build_plan, offered, read_profile
-from loadtests.sla import AGGREGATED, DEFAULT_SLA, SlaLine, evaluate, load_sla, read_stats
+from loadtests.sla import (
+    AGGREGATED,
+    DEFAULT_SLA,
+    VISIT,
+    SlaLine,
+    evaluate,
+    load_sla,
+    read_stats,
+)
 from loadtests.totals import TOTALS_ENV, read_totals
 from mock_insurer.client.client import DEFAULT_PATH
 from mock_insurer.gateway import Insurer, InsurerConfig
@@ -66,7 +74,13 @@ __all__ = ["LocustRun", "check_target", "clear_report", "load", "parse_duration"
 LOCUSTFILES = {"insurer": "insurer_direct.py", "his": "his_e2e.py"}
 LATENCY_NAME = {"insurer": "2207 settle", "his": "visit"}
 PREFIX = "locust"
-GRACE_S = 60.0  # on top of --duration before the run is killed (start-up, workers, stop)
+#: Seconds a window has, when the run's time is up, to finish the visit it is in (locust's
+#: --stop-timeout), so that a 2207 sent in the last second is answered and counted for the
+#: day-end instead of cut off mid-request; a window still busy after it is stopped.
+STOP_TIMEOUT_S = 30
+GRACE_S = 60.0 + STOP_TIMEOUT_S  # on top of --duration before the run is killed
+UNANSWERED = "2207/2208 never answered"
+"""The run's entry for settlements sent whose answers the windows never read."""
 _UNITS = {"": 1, "s": 1, "m": 60, "h": 3600}
 MAX_DURATION_S = 72 * 3600  # a load test stops by itself: three days of soak at most
 TARGET_NAMES = {"insurer": "the insurer", "his": "the HIS"}
@@ -226,6 +240,7 @@ class LocustRun:
         locust = [sys.executable, "-m", "locust", "-f", str(self.locustfile)]
         main = [*locust, "--headless", "--host", self.host, "-u", str(self.users),
                 "-r", str(self.users), "--run-time", f"{self.duration}s",
+                "--stop-timeout", str(STOP_TIMEOUT_S),
                 "--csv", str(self.report / PREFIX), "--html", str(self.report / f"{PREFIX}.html"),
                 "--only-summary", "--loglevel", "WARNING", "--load-shape", self.shape,
                 "--load-duration", str(self.duration), "--pacing", str(self.pacing)]
@@ -467,8 +482,8 @@ def load(target: str, url: str | None, shape: str, duration: str, users: int, wo
                 failed = click.ClickException(str(exc))
                 failed.exit_code = 3
                 raise failed from exc
-            reconciled = (_day_end(host, report, data_dir, seed)
-                          if target == "insurer" and day_end else None)
+            reconciled, unanswered = (_day_end(host, report, data_dir, seed)
+                                      if target == "insurer" and day_end else (None, 0))
     except KeyboardInterrupt:
         click.echo(f"interrupted (Ctrl-C): the load test of {TARGET_NAMES[target]} at {host} "
                    f"was stopped before its end and not judged; no summary was written "
@@ -478,14 +493,21 @@ def load(target: str, url: str | None, shape: str, duration: str, users: int, wo
         "target": target, "url": host if url else "embedded", "shape": shape,
         "duration_s": seconds, "users": users, "workers": workers, "pacing_s": pacing,
         **({"peak_rate": peak_rate} if peak_rate is not None else {}),
-        **{key: round(value, 3) for key, value in asked.items()}}, day_end=reconciled)
+        **{key: round(value, 3) for key, value in asked.items()},
+        **({UNANSWERED: unanswered} if unanswered else {})}, day_end=reconciled)
 
 
-def _day_end(host: str, report: Path, data_dir: Path, seed: int) -> list[dict[str, Any]]:
-    """Day-end reconciliation (3201) of what the windows were told, printed in one line."""
-    groups = read_totals(report / "totals")
+def _day_end(host: str, report: Path, data_dir: Path,
+             seed: int) -> tuple[list[dict[str, Any]], int]:
+    """Day-end reconciliation (3201) of what the windows were told, printed in one line; and
+    how many 2207/2208 were sent and never answered (their outcome unknown to the windows)."""
+    groups, unanswered = read_totals(report / "totals")
+    if unanswered:
+        click.echo(f"  {unanswered} settlement(s) or refund(s) sent and never answered "
+                   f"(cut off after the {STOP_TIMEOUT_S} s stop timeout, or an error whose "
+                   "effect is unknown): the insurer may hold them")
     if not groups:
-        return []
+        return [], unanswered
     try:
         institutions = load_institutions(data_dir / f"institutions-{seed}.jsonl")
     except (OSError, SimulatorError):
@@ -496,19 +518,25 @@ def _day_end(host: str, report: Path, data_dir: Path, seed: int) -> list[dict[st
     click.echo(f"  day-end 日终对账 3201: {balanced}/{len(results)} groups balanced "
                f"({sum(g['count'] for g in results)} settlement rows; slowest 3201 "
                f"{slowest:.0f} ms)")
-    return results
+    return results, unanswered
 
 
 def _nothing_got_through(report: Path, run: dict[str, Any]) -> str | None:
     """No request made, or every request failed (a URL that is not the target, a target that
-    went down): the run itself failed — what to say (exit 3) — rather than an SLA missed;
-    None when some request got through."""
+    went down), or no visit made because every window stopped on an error of its own (its
+    sign-in's answer unusable): the run itself failed — what to say (exit 3) — rather than an
+    SLA missed; None when some request got through and some visit was made."""
     rows = read_stats(report / f"{PREFIX}_stats.csv")
     total = next((row for row in rows if row.get("Name") == AGGREGATED), {})
     requests_made = int(float(total.get("Request Count") or 0))
     failed_count = int(float(total.get("Failure Count") or 0))
     if requests_made and failed_count != requests_made:
-        return None
+        visits = next((row for row in rows if row.get("Name") == VISIT), {})
+        stopped = _first_exception(report)
+        if int(float(visits.get("Request Count") or 0)) or stopped is None:
+            return None
+        return (f"no visit was made: the windows stopped on an error ({stopped}; see "
+                f"{report / (PREFIX + '_exceptions.csv')})")
     first = ""
     failures = report / f"{PREFIX}_failures.csv"
     with (contextlib.suppress(OSError, StopIteration, csv.Error, UnicodeDecodeError),
@@ -530,6 +558,17 @@ def _nothing_got_through(report: Path, run: dict[str, Any]) -> str | None:
             f"and up?{see}")
 
 
+def _first_exception(report: Path) -> str | None:
+    """The first error locust recorded as an exception of a window (``locust_exceptions.csv``:
+    an error outside a request, such as a sign-in whose answer could not be used), or None."""
+    exceptions = report / f"{PREFIX}_exceptions.csv"
+    with (contextlib.suppress(OSError, StopIteration, csv.Error, UnicodeDecodeError),
+          exceptions.open(encoding="utf-8", newline="") as handle):
+        row = next(csv.DictReader(handle))
+        return f"{row.get('Count', '?')}×: {' '.join(row.get('Message', '').split())[:300]}"
+    return None
+
+
 def _finish(report: Path, target: str, sla_file: Path | None, run: dict[str, Any],
             day_end: list[dict[str, Any]] | None = None) -> None:
     """Judge, write the summary, print the one screen; exit 1 when the SLA is missed or the
@@ -549,7 +588,11 @@ def _finish(report: Path, target: str, sla_file: Path | None, run: dict[str, Any
     if achieved is not None and "visits/s (offered)" in run:
         click.echo(f"  visits/s 就诊/秒: {achieved:.2f} achieved 实际, "
                    f"{run['visits/s (offered)']:.2f} offered 计划")
-    hint = ("" if run.get("url") in ("embedded", "(not given)", None) else
+    unanswered = int(run.get(UNANSWERED) or 0)
+    hint = (f" — {unanswered} settlement(s) or refund(s) were sent and never answered, so the "
+            "windows cannot know whether the insurer holds them: a difference of that many "
+            "rows is no proof of a loss" if unanswered else
+            "" if run.get("url") in ("embedded", "(not given)", None) else
             " — if this insurer already held settlements of these institutions today (a "
             "second run against it?), use --no-day-end, or restart it with a fresh ledger "
             "(cardsettle insurer serve --fresh)")

@@ -13,15 +13,18 @@ import stat
 import subprocess
 import sys
 import textwrap
+from decimal import Decimal
 from pathlib import Path
 
+import click
 import pytest
 from click.testing import CliRunner
 
 from cardsettle.cli import main
-from cardsettle.cli.load import _finish, target_url
+from cardsettle.cli.load import UNANSWERED, _finish, target_url
 from loadtests.report import write_report
 from loadtests.sla import Sla, evaluate, read_stats
+from loadtests.totals import Totals, read_totals
 from tests.loadtests.test_report import STATS_HEAD, _stats_row
 from tests.one_line import one_error_line
 
@@ -194,14 +197,19 @@ def test_a_failed_run_puts_its_error_on_the_page_and_no_none(tmp_path: Path) -> 
     assert summary["passed"] is False and summary["error"].startswith("every one")
 
 
-def test_a_second_run_against_the_same_insurer_is_told_how_to_get_a_clean_day_end(
-        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    write_stats(tmp_path / "locust_stats.csv", [
+def sla_met_day_end_not(report: Path) -> list[dict[str, object]]:
+    """A run's statistics that meet the SLA in *report*; a day-end group that did not balance."""
+    write_stats(report / "locust_stats.csv", [
         _stats_row("POST", "2207 settle", 10, 5, 9, 10, 1.0),
         _stats_row("VISIT", "visit", 10, 20, 30, 40, 1.0),
         _stats_row("", "Aggregated", 20, 5, 30, 40, 2.0)])
-    unbalanced = [{"fixmedins_code": "H1", "insutype": "310", "stmt_rslt": "1",
-                   "stmt_rslt_dscr": "对账不平", "count": 3, "ms": 2.0}]
+    return [{"fixmedins_code": "H1", "insutype": "310", "stmt_rslt": "1",
+             "stmt_rslt_dscr": "对账不平", "count": 3, "ms": 2.0}]
+
+
+def test_a_second_run_against_the_same_insurer_is_told_how_to_get_a_clean_day_end(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    unbalanced = sla_met_day_end_not(tmp_path)
     with pytest.raises(SystemExit) as stopped:
         _finish(tmp_path, "insurer", None, {"target": "insurer", "url": "http://127.0.0.1:8080"},
                 day_end=unbalanced)
@@ -301,3 +309,77 @@ def test_ctrl_c_says_what_was_interrupted_and_leaves_no_earlier_verdict(tmp_path
     assert not (report / "latency_ms.csv").exists()
     summary = report / "summary.json"
     assert not summary.exists() or json.loads(summary.read_text())["passed"] is False
+
+
+# --- settlements in flight at the stop (ops audit F1) ---------------------------------------
+
+def test_settlements_sent_and_never_answered_are_counted_apart(tmp_path: Path) -> None:
+    """A 2207 answered is counted; one refused is not; one cut off (or lost to an error whose
+    effect is unknown) stays unknown, written by the process and read back beside the groups."""
+    totals = Totals()
+    answer = {"setl_time": "2026-03-02 09:00:00", "insutype": "310", "clr_type": "11",
+              "clr_optins": "110105", "medfee_sumamt": "10.00", "fund_pay_sumamt": "7.00",
+              "acct_pay": "1.00"}
+    for outcome in ("answered", "refused", "cut off"):
+        totals.sent()
+        if outcome == "answered":
+            totals.add("H1", answer)
+        elif outcome == "refused":
+            totals.refused()
+    assert totals.unknown == 1
+    (tmp_path / "totals-1.json").write_text(
+        json.dumps({"groups": totals.to_json(), "unknown": totals.unknown}), "utf-8")
+    (tmp_path / "totals-2.json").write_text(json.dumps({"groups": [], "unknown": 2}), "utf-8")
+    groups, unknown = read_totals(tmp_path)
+    assert unknown == 3
+    assert [(g["count"], g["medfee_sumamt"]) for g in groups] == [(1, Decimal("10.00"))]
+
+
+def test_a_day_end_off_by_unanswered_settlements_says_so_not_second_run(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    unbalanced = sla_met_day_end_not(tmp_path)
+    with pytest.raises(SystemExit):
+        _finish(tmp_path, "insurer", None, {"target": "insurer", "url": "http://127.0.0.1:8080",
+                                            UNANSWERED: 2}, day_end=unbalanced)
+    last = capsys.readouterr().out.strip().splitlines()[-1]
+    assert "2 settlement(s) or refund(s) were sent and never answered" in last
+    assert "no proof of a loss" in last and "second run" not in last
+
+
+@pytest.mark.slow
+def test_windows_busy_at_the_stop_finish_their_visit_and_the_day_end_balances(
+        tmp_path: Path) -> None:
+    """30 windows with almost no pause between visits, so that most are mid-visit when the time
+    is up: before the stop timeout, their last 2207s were committed by the insurer and never
+    counted, and day-end failed on a run with no error at all."""
+    sla = tmp_path / "sla.yaml"
+    sla.write_text('p95_ms: {"2207 settle": 60000}\nmax_error_rate: 0.01\n', encoding="utf-8")
+    result = CliRunner().invoke(main, [
+        "load", "--target", "insurer", "--duration", "6s", "--users", "30", "--pacing", "0.05",
+        "--sla", str(sla), "--report", str(tmp_path / "report"),
+        "--data-dir", str(tmp_path / "data")])
+    assert result.exit_code == 0, result.output
+    summary = json.loads((tmp_path / "report" / "summary.json").read_text(encoding="utf-8"))
+    assert summary["day_end"]["passed"] is True and summary["day_end"]["groups"] > 0
+    assert UNANSWERED not in summary["run"]
+
+
+def test_windows_that_all_stop_on_an_error_of_their_own_fail_the_run_not_the_sla(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """Every sign-in answered HTTP 200 (no failed request) but each window stopped on its
+    answer, so no visit was made: the run failed (exit 3) and says on what — not "0.00 %
+    errors, SLA missed" (ops audit)."""
+    write_stats(tmp_path / "locust_stats.csv", [
+        _stats_row("POST", "9001 sign-in", 6, 5, 9, 10, 1.0),
+        _stats_row("", "Aggregated", 6, 5, 9, 10, 1.0)])
+    with (tmp_path / "locust_exceptions.csv").open("w", encoding="utf-8", newline="") as handle:
+        csv.writer(handle).writerows([
+            ["Count", "Message", "Traceback", "Nodes"],
+            [6, "9001 H1: the answer is not JSON; 0 bytes received", "  File ...", "local"]])
+    with pytest.raises(click.ClickException) as stopped:
+        _finish(tmp_path, "insurer", None, {"target": "insurer", "url": "http://127.0.0.1:8080"})
+    assert stopped.value.exit_code == 3
+    assert stopped.value.message.startswith(
+        "no visit was made: the windows stopped on an error (6×: 9001 H1: the answer is not "
+        "JSON; 0 bytes received; see ")
+    assert "SLA" not in capsys.readouterr().out.strip().splitlines()[-1]
