@@ -19,7 +19,13 @@ from mock_insurer.gateway import Insurer, InsurerConfig
 from mock_insurer.gateway.app import check_inputs, ledger_holds_data
 from mock_insurer.gateway.loading import check_data_files
 from mock_insurer.gateway.worker import APP_FACTORY, CONFIG_ENV, WorkerSpec, encode_config
-from mock_insurer.ledger.engine import shown_url
+from mock_insurer.ledger.engine import (
+    CONNECTIONS_PER_PROCESS,
+    LedgerConfigError,
+    connection_room,
+    parse_url,
+    shown_url,
+)
 from mock_insurer.policy import Profile
 from mock_insurer.server import check_listen, run
 from mock_insurer.transactions import Settings
@@ -32,6 +38,16 @@ from simulator.population import write_population
 __all__ = ["insurer", "not_in_force_note"]
 
 ENDPOINT = "/fsi/api/rsfComIfsService/callService"
+#: ``--workers`` at most this many per CPU: beyond, processes only queue for the cores, start
+#: slowly and hold more database connections (docs/insurer.md, "Several processes").
+WORKERS_PER_CPU = 4
+#: How long uvicorn's parent waits for a worker to answer its health check before it kills
+#: and replaces it (wall-clock seconds), per worker and at least: a new worker answers only
+#: once Python and the CLI's modules are loaded (about 2 s of CPU), and N workers starting
+#: together share the cores — with uvicorn's default 5 s, workers on a busy machine were
+#: killed and restarted over and over during the start-up.
+HEALTHCHECK_S_PER_WORKER = 5
+HEALTHCHECK_MIN_S = 30
 
 
 @click.group(cls=OneLineGroup)
@@ -124,11 +140,14 @@ def serve(host: str, port: int, data_dir: Path, db_url: str | None, population: 
     start over. --workers N runs N processes over one PostgreSQL ledger (docs/insurer.md).
     """
     check_listen(host, port)  # a port in use: one line, before anything is loaded
+    if db_url is not None:
+        try:
+            parse_url(db_url)  # a malformed URL: one line naming the option
+        except LedgerConfigError as exc:
+            raise click.ClickException(f"--db: {exc}") from exc
     url = db_url or f"sqlite:///{data_dir / 'insurer.db'}"
-    if workers > 1 and not url.startswith(("postgresql:", "postgresql+", "postgres:")):
-        raise click.ClickException(
-            f"--workers {workers} needs a PostgreSQL ledger (--db postgresql://...): SQLite "
-            "has one writer at a time, so more processes would only queue on its lock")
+    if workers > 1:
+        _check_workers(workers, db_url)
     # the profile and the files given, checked before anything is generated, written or
     # dropped (--fresh): a refused start leaves the ledger and the data directory as they were
     profile = check_inputs(InsurerConfig(db_url=url, population=population, catalogue=catalogue,
@@ -168,15 +187,58 @@ def serve(host: str, port: int, data_dir: Path, db_url: str | None, population: 
         run(app, host=host, port=port, log_level=log_level)
         return
     app.close()
-    click.echo(f"  workers  {workers} processes share the socket over this ledger; each "
-               "holds its own fault plan, business clock and drill state (docs/insurer.md, "
-               "\"Several processes\"):")
+    _warn_if_short_of_connections(url, workers)
+    click.echo(f"  workers  {workers} processes share the socket over this ledger; fault "
+               "plans, clock moves, drills, resets and loads need one process and are refused "
+               "(docs/insurer.md, \"Several processes\"); each worker prints a line once it "
+               "serves:")
     worker_config = replace(config, population=None, catalogue=None, institutions=None,
                             fresh=False, processes=workers)
     os.environ[CONFIG_ENV] = encode_config(
         worker_config, WorkerSpec(business_date=start_date, announce=True,
                                   listen=f"http://{host}:{port}"))
-    run(APP_FACTORY, host=host, port=port, workers=workers, factory=True, log_level=log_level)
+    run(APP_FACTORY, host=host, port=port, workers=workers, factory=True, log_level=log_level,
+        timeout_worker_healthcheck=max(HEALTHCHECK_MIN_S, HEALTHCHECK_S_PER_WORKER * workers))
+
+
+def _cpus() -> int:
+    """The CPUs this process may run on (its affinity: a container's or taskset's share)."""
+    if hasattr(os, "sched_getaffinity"):
+        return len(os.sched_getaffinity(0)) or 1
+    return os.cpu_count() or 1
+
+
+def _check_workers(workers: int, db_url: str | None) -> None:
+    """One line when ``--workers`` (above 1) cannot be served: a ledger that is not PostgreSQL
+    (``db_url`` already parsed; None: the default SQLite file), more than
+    :data:`WORKERS_PER_CPU` per CPU."""
+    if db_url is None or parse_url(db_url).get_backend_name() == "sqlite":
+        which = ("the default ledger (DATA_DIR/insurer.db) is SQLite" if db_url is None
+                 else "--db names an SQLite ledger")
+        raise click.ClickException(
+            f"--workers {workers} needs a PostgreSQL ledger (--db postgresql://...): {which}, "
+            "which has one writer at a time, so more processes would only queue on its lock")
+    cpus = _cpus()
+    if workers > WORKERS_PER_CPU * cpus:
+        raise click.ClickException(
+            f"--workers {workers} is too many for {cpus} CPU{'s' if cpus > 1 else ''}: at most "
+            f"{WORKERS_PER_CPU * cpus} ({WORKERS_PER_CPU} per CPU); more processes would only "
+            "queue for the cores, start slowly and hold more database connections")
+
+
+def _warn_if_short_of_connections(url: str, workers: int) -> None:
+    """A warning (stderr) when ``workers`` processes can open more connections than the
+    PostgreSQL server has room for: at peak, requests would get 503 ledger unavailable."""
+    room = connection_room(url)
+    wanted = workers * CONNECTIONS_PER_PROCESS
+    if room is None or wanted <= room.free:
+        return
+    click.secho(
+        f"WARNING: {workers} workers can open up to {wanted} PostgreSQL connections "
+        f"({CONNECTIONS_PER_PROCESS} each) but the server has room for {room.free} "
+        f"(max_connections {room.allowed}, less {room.reserved} reserved for superusers and "
+        f"{room.in_use} in use): at peak, requests beyond that are answered 503 ledger "
+        "unavailable; use fewer workers or raise max_connections", fg="yellow", err=True)
 
 
 def _warn_if_open(host: str, auth: str, *, generated_institutions: bool, seed: int) -> None:

@@ -1,8 +1,10 @@
 """The half of the admin API that changes the insurer: faults, clock, reset, data loads.
 
 Fault plans and the business clock are per process (``docs/adr/0007-fault-layer.md``): with
-several worker processes a plan or a date set here reaches only the process that served the
-request. The business clock moves by an offset over the wall clock
+several worker processes a plan or a date set here would reach only the process that served
+the request, so on such an insurer every change here is refused (409 ``one_process_only``,
+:func:`one_process`), and so are resets and data loads (they change the shared ledger but only
+the receiving process's catalogue, policy and institutions). The business clock moves by an offset over the wall clock
 (:class:`~mock_insurer.gateway.clock.BusinessClock`), so time keeps running after a date is
 set. Guide: ``docs/admin-api.md``.
 """
@@ -11,6 +13,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import os
 import re
 from datetime import date, datetime
 from pathlib import Path
@@ -19,7 +22,7 @@ from typing import TYPE_CHECKING, Any
 import yaml
 
 from mock_insurer.admin.datafiles import DataFiles
-from mock_insurer.admin.errors import BadRequest, NotFound, Unprocessable
+from mock_insurer.admin.errors import BadRequest, NotFound, OneProcessOnly, Unprocessable
 from mock_insurer.admin.params import path_text
 from mock_insurer.admin.web import MAX_DATA_BODY, AdminCall, Op, Work
 from mock_insurer.faults import FaultPlan, FaultPlanError
@@ -28,7 +31,7 @@ if TYPE_CHECKING:
     from mock_insurer.gateway.app import Insurer
 
 __all__ = ["CLOCK_RANGE", "YAML_TYPES", "Controller", "control_ops", "json_object",
-           "only_keys", "printable"]
+           "one_process", "only_keys", "printable"]
 
 YAML_TYPES = frozenset({"application/yaml", "application/x-yaml", "text/yaml", "text/x-yaml"})
 """Media types of a fault plan sent as YAML (anything else is read as JSON)."""
@@ -242,20 +245,47 @@ def _read_time(value: Any) -> datetime:
     return moment
 
 
+def one_process(insurer: Insurer, what: str, work: Work) -> Work:
+    """``work``, refused (409) when the insurer is served by several processes: ``what`` (a
+    fault plan, ...) would reach only the process that answered, and the others would go on
+    without it — with no sign of it in a 200."""
+
+    def guarded(call: AdminCall) -> Any:
+        processes = insurer.config.processes
+        if processes > 1:
+            raise OneProcessOnly(
+                f"this insurer runs {processes} processes (--workers {processes}), and {what} "
+                f"would reach only the one that answered (pid {os.getpid()}) while the others "
+                "go on without it; restart the insurer with --workers 1 (the default) for "
+                "faults, drills, clock moves, resets and loads (docs/insurer.md, \"Several "
+                "processes\")", where="processes")
+        return work(call)
+
+    guarded.__name__ = getattr(work, "__name__", "admin_endpoint")
+    return guarded
+
+
 def control_ops(insurer: Insurer) -> list[Op]:
     """The operations that change the insurer, relative to the ``/admin`` mount."""
     c = Controller(insurer)
+
+    def single(what: str, work: Work) -> Work:
+        return one_process(insurer, what, work)
+
+    plan = "a fault plan"
     ops = [
-        Op("GET", "/faults", c.faults), Op("PUT", "/faults", c.put_faults),
-        Op("DELETE", "/faults", c.delete_faults),
-        Op("POST", "/faults/{id}/start", c.start_fault),
-        Op("POST", "/faults/{id}/stop", c.stop_fault),
-        Op("GET", "/clock", c.clock), Op("PUT", "/clock", c.put_clock),
+        Op("GET", "/faults", c.faults), Op("PUT", "/faults", single(plan, c.put_faults)),
+        Op("DELETE", "/faults", single(plan, c.delete_faults)),
+        Op("POST", "/faults/{id}/start", single(plan, c.start_fault)),
+        Op("POST", "/faults/{id}/stop", single(plan, c.stop_fault)),
+        Op("GET", "/clock", c.clock),
+        Op("PUT", "/clock", single("a move of the business clock", c.put_clock)),
         Op("GET", "/settings", c.settings),
-        Op("POST", "/reset", c.reset),
+        Op("POST", "/reset", single("a reset (the reference data it reloads)", c.reset)),
     ]
     paths = {"population": "/population", "catalogue": "/catalogue",
              "institutions": "/institutions"}
-    ops += [Op("POST", path, c.load(kind), body_limit=MAX_DATA_BODY)
+    ops += [Op("POST", path, single(f"a load of the {kind} (the reference data it reloads)",
+                                    c.load(kind)), body_limit=MAX_DATA_BODY)
             for kind, path in paths.items()]
     return ops

@@ -28,7 +28,7 @@ import weakref
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from mock_insurer.admin.control import json_object, only_keys, printable
+from mock_insurer.admin.control import json_object, one_process, only_keys, printable
 from mock_insurer.admin.errors import Unprocessable
 from mock_insurer.admin.web import AdminCall, Op
 
@@ -228,5 +228,8 @@ def drill_ops(insurer: Insurer) -> list[Op]:
         board.set(None)
         return {"drill": None}
 
-    return [Op("GET", "/drill", get_drill), Op("PUT", "/drill", put_drill),
-            Op("DELETE", "/drill", delete_drill)]
+    return [Op("GET", "/drill", get_drill),
+            Op("PUT", "/drill", one_process(insurer, "the drill shown on the console",
+                                            put_drill)),
+            Op("DELETE", "/drill", one_process(insurer, "the drill shown on the console",
+                                               delete_drill))]

@@ -101,3 +101,11 @@ class Unprocessable(AdminError):
 
     status = 422
     code = "invalid"
+
+
+class OneProcessOnly(AdminError):
+    """A change that lives in one process (a fault plan, the business clock, the drill, the
+    in-memory reference data) asked of an insurer served by several (409)."""
+
+    status = 409
+    code = "one_process_only"

@@ -27,7 +27,13 @@ from sqlalchemy.exc import DatabaseError, InterfaceError, OperationalError
 
 from mock_insurer.ledger import schema as s
 from mock_insurer.ledger.checkpoint import Checkpointer
-from mock_insurer.ledger.engine import READ_OPTION, LedgerConfigError, make_engine, shown_url
+from mock_insurer.ledger.engine import (
+    READ_OPTION,
+    LedgerConfigError,
+    make_engine,
+    reach_hint,
+    shown_url,
+)
 from mock_insurer.ledger.records import (
     FeeRow,
     Institution,
@@ -107,11 +113,7 @@ class Ledger:
         except (DatabaseError, InterfaceError) as exc:  # DatabaseError: OperationalError too
             reason = " ".join(str(exc.orig or exc).split("\n")[0].split())
             shown = shown_url(self.url)
-            hint = ""
-            if self.dialect == "postgresql":
-                hint = (" (check the user and the password in the URL, or PGPASSWORD)"
-                        if "authentication failed" in reason else
-                        " (is the PostgreSQL server running, and does the database exist?)")
+            hint = f" ({reach_hint(reason)})" if self.dialect == "postgresql" else ""
             raise LedgerConfigError(f"cannot open the ledger {shown}: {reason}{hint}") from exc
 
     def dispose(self) -> None:

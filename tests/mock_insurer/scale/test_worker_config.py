@@ -112,7 +112,7 @@ def test_a_postgresql_server_that_cannot_be_reached_is_one_line(tmp_path: Path,
     lines = result.output.strip().splitlines()
     assert len(lines) == 1 and "Traceback" not in result.output, result.output
     assert f"cannot open the ledger postgresql://postgres:***@127.0.0.1:{port}/cardsettle" in lines[0]
-    assert "Connection refused" in lines[0] and "does the database exist" in lines[0]
+    assert "Connection refused" in lines[0] and "is the PostgreSQL server running" in lines[0]
     assert "secret" not in result.output
 
 
