@@ -1,5 +1,6 @@
 """The requirement catalogue (conformance/requirements.yaml): stable IDs, SHALL/SHOULD, the
-text, the source, how to fix a failure, and — where there is no test — why."""
+text, the source, how to fix a failure, and — where there is no test — why; the text, the fix
+and the reason also in Chinese (``*_zh``)."""
 
 from __future__ import annotations
 
@@ -22,6 +23,9 @@ class Requirement:
     source: str
     fix: str = ""
     untested: str = ""
+    text_zh: str = ""
+    fix_zh: str = ""
+    untested_zh: str = ""
 
     @property
     def group(self) -> str:
@@ -39,7 +43,9 @@ def _load() -> tuple[Mapping[str, str], Mapping[str, Requirement]]:
     data: dict[str, Any] = yaml.safe_load(text)
     found = {rid: Requirement(id=rid, level=body["level"], text=body["text"],
                               source=body["source"], fix=body.get("fix", ""),
-                              untested=body.get("untested", ""))
+                              untested=body.get("untested", ""),
+                              text_zh=body.get("text_zh", ""), fix_zh=body.get("fix_zh", ""),
+                              untested_zh=body.get("untested_zh", ""))
              for rid, body in data["requirements"].items()}
     return dict(data["groups"]), found
 

@@ -24,6 +24,7 @@ from conformance.catalogue import GROUPS, requirements
 from conformance.masking import mask
 from conformance.target import Target, message_evidence
 from mock_insurer.schemas.catalog import transaction
+from scenarios.page import PRINT_CSS
 from scenarios.report import CHECK_LABELS, refusal_label
 from simulator.output import atomic_write
 
@@ -103,6 +104,8 @@ def build_report(records: Sequence[Any], target: Target | None, *,
             outcome = "untested"
         rows.append({"id": rid, "group": req.group, "level": req.level, "text": req.text,
                      "source": req.source, "fix": req.fix, "untested": req.untested,
+                     "text_zh": req.text_zh, "fix_zh": req.fix_zh,
+                     "untested_zh": req.untested_zh,
                      "outcome": outcome, "tests": [t["nodeid"] for t in cited]})
     counts = Counter(row["outcome"] for row in rows)
     shall_bad = [r["id"] for r in rows if r["level"] == "SHALL" and (
@@ -141,7 +144,8 @@ def write_reports(directory: Path, records: Sequence[Any], target: Target | None
 
 
 # -- HTML ------------------------------------------------------------------------------------
-# The page's labels are 中文 English (the requirement texts stay English: vendors read them).
+# The page's labels are 中文 English; a requirement's text, fix and reason are shown in Chinese
+# (hospital staff) above the English (vendors), the English marked lang="en".
 BADGES = {
     "certified": "已认证 certified", "not certified": "未通过认证 not certified",
     "partial run": "部分运行 partial run", "pass": "通过 pass", "fail": "未通过 fail",
@@ -174,7 +178,7 @@ h1{font-size:1.5em}h2{font-size:1.2em;margin-top:2em;border-bottom:1px solid #cc
 white-space:nowrap}
 .badge.pass,.badge.certified{background:#2e7d32}.badge.fail,.badge.not-certified{background:#c62828}
 .badge.error{background:#6a1b9a}.badge.skip,.badge.untested,.badge.not-run{background:#757575}
-.badge.partial-run{background:#ef6c00}
+.badge.partial-run{background:#b34a00}
 table{border-collapse:collapse;width:100%}#summary td:first-child,#summary td:nth-child(2),
 #summary td:nth-child(3){white-space:nowrap}
 td,th{border-bottom:1px solid #eee;padding:.4em;text-align:left;vertical-align:top}
@@ -187,12 +191,12 @@ details{margin:.3em 0}summary{cursor:pointer}
 .req.pass{border-color:#2e7d32}.req.fail{border-color:#c62828;background:#fff5f5}
 .req.error{border-color:#6a1b9a;background:#f9f4fb}
 #findings li{margin:.3em 0}
-.scroll{overflow-x:auto;max-width:100%}
+.scroll{overflow-x:auto;max-width:100%}.en-text{color:#444}
 table.data{width:auto;font-size:.85em;background:#fff;margin:.3em 0}
 table.data td,table.data th{border:1px solid #ddd;padding:.2em .4em}
 table.data td{overflow-wrap:anywhere}table.data th{white-space:nowrap}
 table.data table.data{margin:0;font-size:1em}
-.nowrap{white-space:nowrap}.code{color:#777;font-size:.85em}.more{color:#555;font-style:italic}
+.nowrap{white-space:nowrap}.code{color:#666;font-size:.85em}.more{color:#555;font-style:italic}
 """
 
 
@@ -203,6 +207,14 @@ def _e(value: Any) -> str:
 def _text(value: Any) -> str:
     """Escaped text with each `backticked` name shown as <code>."""
     return re.sub(r"`([^`]+)`", r"<code>\1</code>", _e(value))
+
+
+def _both(chinese: Any, english: Any) -> str:
+    """A catalogue text in Chinese, then in English on its own line marked as English (only the
+    English when a report.json written before the Chinese texts is rendered again)."""
+    if not chinese:
+        return _text(english)
+    return f'{_text(chinese)}<br><span class="en-text" lang="en">{_text(english)}</span>'
 
 
 def _badge(outcome: str) -> str:
@@ -351,7 +363,7 @@ def render_html(report: dict[str, Any]) -> str:
     tests = {t["nodeid"]: t for t in report["tests"]}
     parts = [f"<!doctype html><html lang=\"zh-CN\"><head><meta charset=\"utf-8\">"
              f"<title>认证报告 / certification report — {_e(his.get('label', ''))}</title>"
-             f"<style>{_STYLE}</style></head><body>",
+             f"<style>{_STYLE}{PRINT_CSS}</style></head><body>",
              "<h1>医保接口认证报告 / Conformance certification report</h1>",
              f"<p id=\"verdict\">{_badge(report['verdict'])} "
              f"送检系统 HIS: <b>{_e(his.get('label'))}</b> "
@@ -375,18 +387,21 @@ def render_html(report: dict[str, Any]) -> str:
         message = " ".join(str((test or {}).get("message", "")).split())
         if len(message) > FINDING_CHARS:
             message = message[:FINDING_CHARS - 1] + "…"
+        said = f"{_text(row['text_zh'])}<br>" if row.get("text_zh") else ""
         findings.append(f'<li><a href="#{_e(row["id"])}">{_e(row["id"])}</a> '
-                        f"{_badge(row['outcome'])} {_text(message)}</li>")
+                        f"{_badge(row['outcome'])} {said}{_text(message)}</li>")
     if findings:
         parts.append("<h2>需要处理 / Findings</h2><ul id=\"findings\">" + "".join(findings)
                      + "</ul>")
-    summary = ["<table id=\"summary\"><tr><th>编号 ID</th><th>级别 level</th>"
+    summary = ["<div class=\"scroll\" role=\"region\" tabindex=\"0\" "
+               "aria-label=\"全部要求 every requirement\"><table id=\"summary\"><tr><th>编号 ID</th><th>级别 level</th>"
                "<th>结果 outcome</th><th>要求 requirement</th></tr>"]
     for row in report["requirements"]:
         summary.append(f"<tr><td><a href=\"#{_e(row['id'])}\">{_e(row['id'])}</a></td>"
                        f"<td>{_e(LEVELS.get(row['level'], row['level']))}</td>"
-                       f"<td>{_badge(row['outcome'])}</td><td>{_text(row['text'])}</td></tr>")
-    summary.append("</table>")
+                       f"<td>{_badge(row['outcome'])}</td>"
+                       f"<td>{_both(row.get('text_zh'), row['text'])}</td></tr>")
+    summary.append("</table></div>")
     parts.extend(summary)
     for group, title in GROUPS.items():
         rows = [r for r in report["requirements"] if r["group"] == group]
@@ -398,10 +413,11 @@ def render_html(report: dict[str, Any]) -> str:
                          f"id=\"{_e(row['id'])}\"><p><b>{_e(row['id'])}</b> "
                          f"{_badge(row['outcome'])} "
                          f"<i>{_e(LEVELS.get(row['level'], row['level']))}</i> "
-                         f"{_text(row['text'])}</p><p>依据 source: {_text(row['source'])}</p>")
+                         f"{_both(row.get('text_zh'), row['text'])}</p>"
+                         f"<p>依据 source: {_text(row['source'])}</p>")
             if row["outcome"] == "untested":
-                parts.append(f"<p>未测试原因 not tested because: {_text(row['untested'] or '—')}"
-                             "</p>")
+                parts.append("<p>未测试原因 not tested because: "
+                             f"{_both(row.get('untested_zh'), row['untested'] or '—')}</p>")
             for nodeid in row["tests"]:
                 test = tests[nodeid]
                 parts.append(f"<details{' open' if test['outcome'] in ('fail', 'error') else ''}>"
@@ -411,7 +427,8 @@ def render_html(report: dict[str, Any]) -> str:
                 if test["message"]:
                     parts.append(f"<p class=\"message\">结果 finding: {_text(test['message'])}</p>")
                 if test["outcome"] == "fail" and row["fix"]:
-                    parts.append(f"<p class=\"fix\">如何修复 how to fix: {_text(row['fix'])}</p>")
+                    parts.append("<p class=\"fix\">如何修复 how to fix: "
+                                 f"{_both(row.get('fix_zh'), row['fix'])}</p>")
                 elif test["outcome"] == "error":
                     parts.append("<p class=\"fix\">未能判定 not judged: 本要求未能检验，请先处理上述"
                                  "问题后重新运行 / the suite could not judge this requirement: "

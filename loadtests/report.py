@@ -97,6 +97,19 @@ REQUEST_NAMES: dict[str, str] = {
 """Chinese names of the request names the locustfiles report (``loadtests.insurer_direct``,
 ``loadtests.his_e2e``) and of the SLA's ``all requests``; a name not here is shown as is."""
 
+_PERCENTILE_HATCHES = {"p50_ms": "", "p95_ms": "//", "p99_ms": "xx"}
+"""Each percentile's bars also differ by pattern, not only by colour (red-green colour
+blindness cannot tell p95 from p99 by the default orange and green)."""
+
+_PLOT_ALT = {
+    "latency.png": "各交易响应时间分位数（p50、p95、p99，毫秒）柱状图，数据见下表 / bar chart: "
+                   "latency percentiles per request (p50, p95, p99, milliseconds), figures in "
+                   "the table above",
+    "timeline.png": "吞吐量与失败随时间变化折线图：每秒请求、每秒失败、收费窗口数 / line chart: "
+                    "requests per second, failures per second and open windows over the run",
+}
+"""What each plot shows, in words (its ``alt`` text: Chinese / English)."""
+
 _PERCENTILE_LABELS = {
     "p50_ms": ("p50: half were faster", "中位数：一半更快"),
     "p95_ms": ("p95: 95 in 100 were faster", "95%更快"),
@@ -133,6 +146,7 @@ def _plot_latency(path: Path, transactions: Mapping[str, Mapping[str, Any]]) -> 
         for offset, key in enumerate(_PERCENTILE_LABELS):
             ax.bar([i + (offset - 1) * width for i in range(len(names))],
                    [transactions[n][key] or 0 for n in names], width,
+                   hatch=_PERCENTILE_HATCHES[key], edgecolor="white",
                    label=label(*_PERCENTILE_LABELS[key]))
         ax.set_xticks(range(len(names)),
                       [label(n, REQUEST_NAMES[n]) if n in REQUEST_NAMES else n for n in names],
@@ -348,7 +362,7 @@ def _html(summary: Mapping[str, Any], latency: tuple[str, str, int] | None = Non
                   "(seconds)" if isinstance(run.get("duration_s"), int | float)
                   else "请求/秒 = 请求数 ÷ 从开始到最后一个请求的秒数 requests/s = requests ÷ "
                        "seconds from the start to the last request")
-    images = "".join(f'<img src="{esc(name)}" alt="{esc(name)}">'
+    images = "".join(f'<img src="{esc(name)}" alt="{esc(_PLOT_ALT.get(name, name))}">'
                      for name in summary["files"].get("plots", []))
     files = "".join(f"<li>{esc(_FILE_LABELS.get(k, k))}: <code>{esc(str(v))}</code></li>"
                     for k, v in summary["files"].items() if k != "plots")

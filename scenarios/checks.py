@@ -96,7 +96,7 @@ class Judge:
         try:
             outcome = self.harness.his.ledger()
         except (DriverError, DriverInputError) as exc:
-            self.notes.append(f"the HIS's ledger could not be read: {exc}")
+            self.notes.append(f"未能读取 HIS 的台账 / the HIS's ledger could not be read: {exc}")
             return []
         return list(outcome.body.get("settlements") or [])
 
@@ -132,7 +132,8 @@ def check(name: str) -> Callable[[Check], Check]:
 
 
 def _result(name: str, evidence: list[Any], ok_text: str, bad_text: str) -> CheckResult:
-    """``bad_text`` says ``{n}`` where the number of pieces of evidence goes."""
+    """``bad_text`` says ``{n}`` where the number of pieces of evidence goes. Both texts are
+    "中文 / English": the page's readers read Chinese first, the vendors English."""
     if evidence:
         return CheckResult(name, False, bad_text.replace("{n}", str(len(evidence))),
                            evidence[:EVIDENCE_LIMIT])
@@ -143,7 +144,8 @@ def _result(name: str, evidence: list[Any], ok_text: str, bad_text: str) -> Chec
 def answers(judge: Judge, _params: Any) -> CheckResult:
     bad = [{"visit": v.id, "his_visit_id": v.his_visit_id, "error": v.error}
            for v in judge.result.visits if v.outcome == "error"]
-    return _result("answers", bad, "every driver-API call got an answer",
+    return _result("answers", bad, "每次驱动接口调用都有应答 / every driver-API call got an answer",
+                   "{n} 个就诊的驱动接口调用没有应答（HTTP 错误、非 JSON 或无应答） / "
                    "{n} visit(s) got no driver-API answer (HTTP error, not JSON, or no answer)")
 
 
@@ -162,8 +164,11 @@ def no_orphans(judge: Judge, _params: Any) -> CheckResult:
                           "unsettled_details": unsettled,
                           "settled": bool(judge.live.get(mdtrt_id))})
     return _result("no_orphans", found,
+                   "医保中心没有遗留：每个挂号、每条上传的明细都已结算或撤销 / "
                    "nothing is left open at the insurer: every registration is settled or "
                    "cancelled, every uploaded detail settled or cancelled",
+                   "{n} 个挂号遗留在医保中心：没有结算，或上传的明细既未结算也未撤销（缺少 "
+                   "2205/2202） / "
                    "{n} registration(s) left open at the insurer without a settlement, or with "
                    "uploaded details never settled nor cancelled (2205/2202 missing)")
 
@@ -207,14 +212,19 @@ def exactly_once(judge: Judge, _params: Any) -> CheckResult:
         item["settlements in effect at the insurer"] = [str(r["setl_id"]) for r in live]
         differ.append(item)
     told_not = sum(1 for item in differ if item["settlements in effect at the insurer"])
-    parts = ([f"{len(twice)} visit(s) settled twice at the insurer"] if twice else []) + (
-        [f"{told_not} visit(s) the cashier was told were not settled (refused, failed, "
-         "refunded or walked away) but settled at the insurer"] if told_not else []) + (
-        [f"{len(differ) - told_not} visit(s) the cashier was told were settled but not "
-         "settled at the insurer"] if len(differ) > told_not else [])
+    parts = ([(f"{len(twice)} 个就诊在医保中心重复结算",
+               f"{len(twice)} visit(s) settled twice at the insurer")] if twice else []) + (
+        [(f"{told_not} 个就诊收费员得知未结算（拒绝、故障、退费或离开），医保中心却已结算",
+          f"{told_not} visit(s) the cashier was told were not settled (refused, failed, "
+          "refunded or walked away) but settled at the insurer")] if told_not else []) + (
+        [(f"{len(differ) - told_not} 个就诊收费员得知已结算，医保中心却未结算",
+          f"{len(differ) - told_not} visit(s) the cashier was told were settled but not "
+          "settled at the insurer")] if len(differ) > told_not else [])
     return _result("exactly_once", twice + differ,
+                   "每个就诊至多结算一次，医保中心与收费员得知的一致 / "
                    "every visit is settled at most once, and the insurer agrees with what the "
-                   "cashier was told", "; ".join(parts))
+                   "cashier was told", "；".join(zh for zh, _en in parts) + " / "
+                   + "; ".join(en for _zh, en in parts))
 
 
 def printed(visit: VisitRecord) -> list[tuple[str, Mapping[str, Any]]]:
@@ -275,8 +285,10 @@ def ledgers_agree(judge: Judge, _params: Any) -> CheckResult:
                     "msgid": row.get("msgid"), "visit_id": row.get("visit_id"),
                     "problem": "still pending in the HIS's ledger (outcome never resolved)"})
     return _result("ledgers_agree", bad,
+                   f"HIS 台账与医保中心逐行一致（{len(insurer)} 条结算记录） / "
                    f"the HIS's ledger and the insurer's agree row by row "
                    f"({len(insurer)} settlement rows)",
+                   "HIS 台账与医保中心有 {n} 处不一致 / "
                    "{n} difference(s) between the HIS's ledger and the insurer's")
 
 
@@ -304,8 +316,10 @@ def bills_match(judge: Judge, _params: Any) -> CheckResult:
                 bad.append({"visit": visit.id, "kind": kind, "setl_id": bill.get("setl_id"),
                             "differ": differ})
     return _result("bills_match", bad,
+                   "每张票据和退费单都显示医保中心的金额，向患者收取的即医保中心结算的 / "
                    "every bill and refund slip shows the insurer's amounts and charged the "
                    "patient what the insurer settled",
+                   "{n} 张票据或退费单与医保中心的结算不符 / "
                    "{n} bill(s) or refund slip(s) differ from the insurer's settlement")
 
 
@@ -317,7 +331,8 @@ def _group_balanced(group: Mapping[str, Any]) -> bool:
 def day_end_balanced(judge: Judge, _params: Any) -> CheckResult:
     days = judge.result.day_ends
     if not days:
-        return CheckResult("day_end_balanced", False, "no day-end ran (day_end: false?)")
+        return CheckResult("day_end_balanced", False,
+                           "没有运行日终对账（day_end: false?） / no day-end ran (day_end: false?)")
     bad = []
     for d in days:
         if d.ok and d.balanced:
@@ -336,16 +351,17 @@ def day_end_balanced(judge: Judge, _params: Any) -> CheckResult:
         item["balanced groups"] = [g for g in groups if _group_balanced(g)]
         bad.append(item)
     return _result("day_end_balanced", bad,
+                   f"日终对账（3201）{len(days)} 天均已对平 / "
                    f"day-end reconciliation (3201) balanced on {len(days)} day(s)",
-                   "{n} day-end(s) did not balance")
+                   "{n} 天日终对账未对平 / {n} day-end(s) did not balance")
 
 
 @check("nothing_unresolved")
 def nothing_unresolved(judge: Judge, _params: Any) -> CheckResult:
     bad = [{"visit": v.id, "outcome": v.outcome, "refusal": v.refusal}
            for v in judge.result.visits if v.outcome in ("unresolved", "error")]
-    return _result("nothing_unresolved", bad, "every visit's outcome is known",
-                   "{n} visit(s) left with an unknown outcome")
+    return _result("nothing_unresolved", bad, "每个就诊的结果都已知 / every visit's outcome is known",
+                   "{n} 个就诊结果未知 / {n} visit(s) left with an unknown outcome")
 
 
 def _count_ok(actual: int, wanted: Any) -> bool:
@@ -390,8 +406,8 @@ def outcomes(judge: Judge, params: Any) -> CheckResult:
                 [v.id for v in judge.result.visits if v.outcome == name])
         bad.append(item)
     shown = ", ".join(f"{n} {counts.get(n, 0)}" for n in OUTCOMES if counts.get(n))
-    return _result("outcomes", bad, f"visits ended as expected ({shown})",
-                   f"{{n}} outcome count(s) differ ({shown})")
+    return _result("outcomes", bad, f"就诊结果符合预期（{shown}） / visits ended as expected ({shown})",
+                   f"{{n}} 项结果数量与预期不符（{shown}） / {{n}} outcome count(s) differ ({shown})")
 
 
 def refusal_code(visit: VisitRecord) -> str | None:
@@ -410,7 +426,8 @@ def refusals(judge: Judge, params: Any) -> CheckResult:
     bad = [{"refusal": code, "visits": counts.get(code, 0), "expected": _wanted(wanted)}
            for code, wanted in params.items() if not _count_ok(counts.get(code, 0), wanted)]
     seen = ", ".join(f"{code} {n}" for code, n in counts.items()) or "none"
-    return _result("refusals", bad, f"refusals as expected ({seen})",
+    return _result("refusals", bad, f"拒绝符合预期（{seen}） / refusals as expected ({seen})",
+                   "{n} 项拒绝数量与预期不符（实际 " + seen + "） / "
                    "{n} refusal count(s) differ (seen: " + seen + ")")
 
 
@@ -418,7 +435,9 @@ def refusals(judge: Judge, params: Any) -> CheckResult:
 def day_end_corrections(judge: Judge, params: Any) -> CheckResult:
     total = sum(d.corrections for d in judge.result.day_ends)
     bad = [] if _count_ok(total, params) else [{"corrections": total, "expected": _wanted(params)}]
-    return _result("day_end_corrections", bad, f"day-end made {total} correction(s), as expected",
+    return _result("day_end_corrections", bad,
+                   f"日终更正 {total} 笔，符合预期 / day-end made {total} correction(s), as expected",
+                   f"日终更正 {total} 笔，预期 {_wanted(params)} / "
                    f"day-end made {total} correction(s), expected {_wanted(params)}")
 
 
@@ -426,7 +445,10 @@ def day_end_corrections(judge: Judge, params: Any) -> CheckResult:
 def recovered(judge: Judge, params: Any) -> CheckResult:
     total = sum(1 for v in judge.result.visits if v.recovered)
     bad = [] if _count_ok(total, params) else [{"recovered": total, "expected": _wanted(params)}]
-    return _result("recovered", bad, f"{total} bill(s) printed from a recovered settlement",
+    return _result("recovered", bad,
+                   f"{total} 张票据由恢复的结算打印 / {total} bill(s) printed from a recovered "
+                   "settlement",
+                   f"恢复的票据 {total} 张，预期 {_wanted(params)} / "
                    f"{total} recovered bill(s), expected {_wanted(params)}")
 
 
@@ -434,34 +456,45 @@ def _visit_failures(judge: Judge, visit: VisitRecord) -> list[str]:
     expect: Mapping[str, Any] = visit.expect
     failures = []
     if "outcome" in expect and visit.outcome != expect["outcome"]:
-        failures.append(f"outcome {visit.outcome}, expected {expect['outcome']}")
+        failures.append(f"结果 {visit.outcome}，预期 {expect['outcome']} / "
+                        f"outcome {visit.outcome}, expected {expect['outcome']}")
     refusal = visit.refusal or {}
     if "refusal" in expect and expect["refusal"] not in (refusal.get("rejection_code"),
                                                           refusal.get("code")):
-        failures.append(f"refusal {refusal_code(visit)}, expected {expect['refusal']}")
+        failures.append(f"拒绝 {refusal_code(visit)}，预期 {expect['refusal']} / "
+                        f"refusal {refusal_code(visit)}, expected {expect['refusal']}")
     if "step" in expect and refusal.get("step") != expect["step"]:
-        failures.append(f"refused at {refusal.get('step')}, expected at {expect['step']}")
+        failures.append(f"拒绝于 {refusal.get('step')}，预期于 {expect['step']} / "
+                        f"refused at {refusal.get('step')}, expected at {expect['step']}")
     if "message_contains" in expect and expect["message_contains"] not in str(
             refusal.get("message", "")):
-        failures.append(f"the cashier saw {refusal.get('message')!r}, which does not contain "
+        failures.append(f"收费员看到的提示 {refusal.get('message')!r} 不含 "
+                        f"{expect['message_contains']!r} / "
+                        f"the cashier saw {refusal.get('message')!r}, which does not contain "
                         f"{expect['message_contains']!r}")
     if "warnings" in expect:
         seen = list(dict.fromkeys(str(w.get("rule_id")) for w in judge.warnings.get(visit.id, ())))
         wanted = list(expect["warnings"])
         missing = [rule_id for rule_id in wanted if rule_id not in seen]
         if missing or (not wanted and seen):
-            failures.append(f"warnings {seen}, expected {wanted} (rule check 3101/3102)")
+            # English first here: the conformance suite (RULE-002) finds this failure by
+            # its "warnings" prefix
+            failures.append(f"warnings {seen}, expected {wanted} (rule check 3101/3102) / "
+                            f"规则审核警告 {seen}，预期 {wanted}")
     if "recovered" in expect and visit.recovered != expect["recovered"]:
-        failures.append(f"recovered {visit.recovered}, expected {expect['recovered']}")
+        failures.append(f"恢复 {visit.recovered}，预期 {expect['recovered']} / "
+                        f"recovered {visit.recovered}, expected {expect['recovered']}")
     amounts = (visit.bill or {}).get("amounts") or {}
     for key, value in (expect.get("bill") or {}).items():
         if amount(amounts.get(key)) != amount(value):
-            failures.append(f"bill {key} {amounts.get(key)}, expected {value}")
+            failures.append(f"票据 {key} {amounts.get(key)}，预期 {value} / "
+                            f"bill {key} {amounts.get(key)}, expected {value}")
     row = judge.by_setl_id.get(str((visit.bill or {}).get("setl_id")), {})
     info = row.get("setlinfo") or {}
     for key, value in (expect.get("insurer") or {}).items():
         if amount(info.get(key)) != amount(value):
-            failures.append(f"insurer's {key} {info.get(key)}, expected {value}")
+            failures.append(f"医保中心 {key} {info.get(key)}，预期 {value} / "
+                            f"insurer's {key} {info.get(key)}, expected {value}")
     failures += _payer_failures(judge, expect.get("payers") or [], visit.bill or visit.refund or {})
     return failures
 
@@ -478,9 +511,11 @@ def _payer_failures(judge: Judge, wanted: Sequence[str], bill: Mapping[str, Any]
     for code in wanted:
         paid = amount(answered.get(code))
         if not paid:
-            failures.append(f"payer {code} paid nothing (insurer's setldetail)")
+            failures.append(f"支付方 {code} 未支付（医保中心 setldetail） / "
+                            f"payer {code} paid nothing (insurer's setldetail)")
         elif amount(shown.get(code)) != paid:
-            failures.append(f"bill shows payer {code} {shown.get(code)}, the insurer paid {paid}")
+            failures.append(f"票据显示支付方 {code} {shown.get(code)}，医保中心支付 {paid} / "
+                            f"bill shows payer {code} {shown.get(code)}, the insurer paid {paid}")
     return failures
 
 
@@ -518,8 +553,9 @@ def run_checks(scenario: Scenario, result: RunResult, harness: Harness,
     if any(visit.expect for visit in result.visits):
         expected = sum(1 for visit in result.visits if visit.expect)
         results.append(_result("visits", failing,
+                               f"{expected} 个就诊均按各自预期结束 / "
                                f"{expected} visit(s) ended as each expected",
-                               "{n} visit(s) did not end as expected"))
+                               "{n} 个就诊未按预期结束 / {n} visit(s) did not end as expected"))
     for note in judge.notes:
         results.append(CheckResult("harness", False, note))
     return results

@@ -16,6 +16,7 @@ from __future__ import annotations
 import base64
 import html
 import json
+import re
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from decimal import Decimal
@@ -36,7 +37,8 @@ from scenarios.report import (
 )
 from simulator.output import atomic_write
 
-__all__ = ["EVIDENCE_ROWS", "VISIT_ROWS", "render_page", "write_page"]
+__all__ = ["EVIDENCE_ROWS", "PRINT_CSS", "VISIT_ROWS", "bilingual",
+           "render_page", "write_page"]
 
 EVIDENCE_ROWS = 50
 """Pieces of evidence shown per failed check; all of them are in result.json."""
@@ -49,6 +51,18 @@ EVIDENCE_KEYS = {
     "psn_no": "人员编号 psn_no", "his_visit_id": "HIS就诊号 HIS visit", "date": "日期 date",
     "expected": "预期 expected", "got": "实际 got", "outcome": "结果 outcome",
     "refusal": "拒绝 refusal", "message": "提示 message", "error": "错误 error",
+    "problem": "问题 problem", "failures": "不符 failures", "visits": "就诊数 visits",
+    "other outcomes": "其他结果的就诊 other outcomes",
+    "visits with this outcome": "此结果的就诊 visits with this outcome",
+    "outcome at the window": "窗口结果 outcome at the window",
+    "settlements in effect at the insurer": "中心有效结算 settlements in effect at the insurer",
+    "settlements": "结算 settlements", "registered": "挂号时间 registered",
+    "unsettled_details": "未结算明细 details never settled", "settled": "已结算 settled",
+    "amounts": "金额 amounts", "status": "状态 status", "visit_id": "HIS就诊号 HIS visit",
+    "msgid": "报文ID msgid", "corrections": "更正 corrections", "recovered": "恢复 recovered",
+    "balanced": "已对平 balanced", "ok": "成功 ok", "unresolved": "未解决 unresolved",
+    "unbalanced groups": "未对平的分组 unbalanced groups",
+    "balanced groups": "已对平的分组 balanced groups",
 }
 """Bilingual column heads of the evidence tables (unknown keys are shown as they are)."""
 
@@ -60,12 +74,42 @@ _STYLE = (
     "td.num,th.num{text-align:right;white-space:nowrap}.wide{overflow-x:auto}"
     ".badge{display:inline-block;padding:.2em .7em;border-radius:.3em;color:#fff;"
     "font-weight:bold;white-space:nowrap}.pass{background:#2e7d32}.fail{background:#c62828}"
-    ".code{color:#777;font-size:.85em}.note{color:#555;"
+    ".code{color:#666;font-size:.85em}.note{color:#555;"
     "font-size:.9em}.dot{display:inline-block;width:.8em;height:.8em;border-radius:.2em;"
     "margin-right:.3em}.evidence{border-left:4px solid #c62828;padding:.2em 1em;margin:1em 0}"
     "table.data{font-size:.85em}table.data td{overflow-wrap:anywhere}img{max-width:100%}"
-    "dl{display:grid;grid-template-columns:max-content auto;gap:.2em 1em}dt{color:#555}"
-    "dd{margin:0}")
+    "dl{display:grid;grid-template-columns:max-content minmax(0,1fr);gap:.2em 1em}dt{color:#555}"
+    "dd{margin:0;overflow-wrap:anywhere}@media (max-width:30em){dl{grid-template-columns:1fr}"
+    "dd{margin-bottom:.4em}body{margin:1em}}")
+
+PRINT_CSS = (
+    "@media print{body{margin:0;max-width:none}.wide,.wrap,.scroll{overflow:visible!important}"
+    "pre{max-height:none!important;overflow:visible!important}h2,h3{break-after:avoid}"
+    "tr,img{break-inside:avoid}details::details-content{content-visibility:visible;"
+    "display:block}summary{list-style:none}summary::-webkit-details-marker{display:none}}")
+"""What a printed page needs: nothing clipped in a scroll box (paper does not scroll), every
+folded ``<details>`` printed open (a printed run record shows every visit and every test, not a
+"▶ show" line; ``::details-content``: Chromium 131, Firefox 143, Safari 18.4), no heading
+alone at the foot of a sheet. CSS only: the pages carry no script."""
+
+
+_WIDE = re.compile(r"[\u2e80-\u9fff\uf900-\ufaff\uff00-\uffef]")
+_LATIN = re.compile(r"[ /]+[A-Za-z0-9][\w\s/().,:;'’&+#-]*")
+
+
+def bilingual(text: str) -> str:
+    """``"结果 verdict"`` as HTML with its English half marked as English
+    (``结果 <span lang="en">verdict</span>``), so that a screen reader reads it with an English
+    voice; the English half is what follows the last Chinese character. Text without a
+    Chinese and an English half is only escaped."""
+    wide = [found.end() for found in _WIDE.finditer(text)]
+    if not wide:
+        return _e(text)
+    rest = text[wide[-1]:]
+    if not _LATIN.fullmatch(rest) or rest.count("(") != rest.count(")"):
+        return _e(text)
+    lead = len(rest) - len(rest.lstrip(" /"))
+    return _e(text[:wide[-1] + lead]) + f'<span lang="en">{_e(rest[lead:])}</span>'
 
 
 def _e(value: Any) -> str:
@@ -81,6 +125,14 @@ def _badge(passed: bool) -> str:
             '<span class="badge fail">未通过 FAIL</span>')
 
 
+def _h2(text: str) -> str:
+    return f"<h2>{bilingual(text)}</h2>"
+
+
+def _h3(text: str) -> str:
+    return f"<h3>{bilingual(text)}</h3>"
+
+
 def _table(head: Sequence[str], rows: Iterable[Sequence[str]], *, numeric: Sequence[int] = (),
            css: str = "") -> str:
     """A table of already-escaped cells; columns ``numeric`` right-aligned."""
@@ -88,12 +140,12 @@ def _table(head: Sequence[str], rows: Iterable[Sequence[str]], *, numeric: Seque
         return f"<{tag} class=\"num\">{text}</{tag}>" if n in numeric else f"<{tag}>{text}</{tag}>"
     body = "".join("<tr>" + "".join(cell("td", n, c) for n, c in enumerate(row)) + "</tr>"
                    for row in rows)
-    heads = "".join(cell("th", n, _e(h)) for n, h in enumerate(head))
+    heads = "".join(cell("th", n, bilingual(h)) for n, h in enumerate(head))
     return (f"<div class=\"wide\"><table class=\"{css}\"><tr>{heads}</tr>{body}</table></div>")
 
 
 def _none() -> str:
-    return "<p class=\"note\">无 / none</p>"
+    return "<p class=\"note\">无 / <span lang=\"en\">none</span></p>"
 
 
 def _image(png: bytes | None, alt: str) -> str:
@@ -152,7 +204,7 @@ def _checks(result: RunResult) -> list[str]:
     ordered = sorted(result.checks, key=lambda c: c.passed)  # failing first, else as run
     rows = [(_badge(c.passed), _e(CHECK_LABELS.get(c.name, c.name)) + _code(c.name),
              _e(c.summary)) for c in ordered]
-    parts = ["<h2>检查 / Checks</h2>",
+    parts = [_h2("检查 / Checks"),
              _table(["结果 verdict", "检查 check", "说明 what was checked"], rows)
              if rows else _none()]
     parts.extend(_evidence(c) for c in ordered if not c.passed and c.evidence)
@@ -192,7 +244,7 @@ def _outcomes(result: RunResult) -> list[str]:
     recovered = sum(1 for v in result.visits if v.recovered)
     settled = [v.bill for v in result.visits if v.bill]
     fees = sum((_amount(b) for b in settled), start=Decimal(0))
-    return ["<h2>就诊结果 / How the visits ended</h2>",
+    return [_h2("就诊结果 / How the visits ended"),
             _table(["结果 outcome", "就诊 visits", "占比 share"], rows, numeric=(1, 2)),
             f"<p>再次尝试的就诊 visits tried again (patient came back or cashier retried): "
             f"{retried:,} · 应答丢失后恢复 recovered after a lost answer: {recovered:,} · "
@@ -210,7 +262,7 @@ def _amount(bill: Mapping[str, Any]) -> Decimal:
 
 def _refusals(result: RunResult) -> list[str]:
     refused = [(v, code) for v in result.visits if (code := refusal_code(v))]
-    parts = ["<h2>拒绝 / Refusals</h2>"]
+    parts = [_h2("拒绝 / Refusals")]
     if not refused:
         return [*parts, _none()]
     by_code: dict[str, list[VisitRecord]] = {}
@@ -225,7 +277,7 @@ def _refusals(result: RunResult) -> list[str]:
         rows.append((reason, f"{len(visits):,}", _e(", ".join(sorted(steps))),
                      said or "—", _e(", ".join(v.id for v in visits[:8]))
                      + (" …" if len(visits) > 8 else "")))
-    parts.append("<h3>按原因 / By reason</h3>")
+    parts.append(_h3("按原因 / By reason"))
     parts.append(_table(["原因 reason", "就诊 visits", "步骤 step",
                          "收费员看到的提示 what the cashier saw", "就诊 visit ids"], rows,
                         numeric=(1,)))
@@ -240,14 +292,14 @@ def _refusals(result: RunResult) -> list[str]:
                           f"{sum(codes.values()):,}",
                           _e(", ".join(f"{refusal_label(c)} {n}" for c, n in
                                        codes.most_common())) or "—"))
-    parts.append("<h3>按科室 / By department</h3>")
+    parts.append(_h3("按科室 / By department"))
     parts.append(_table(["科室 department", "就诊 visits", "拒绝 refused", "原因 reasons"],
                         dept_rows, numeric=(1, 2)))
     return parts
 
 
 def _timeline(result: RunResult) -> list[str]:
-    parts = ["<h2>故障时间线 / Fault timeline</h2>"]
+    parts = [_h2("故障时间线 / Fault timeline")]
     if not result.events:
         return [*parts, _none()]
     rows = []
@@ -269,7 +321,7 @@ def _timeline(result: RunResult) -> list[str]:
 
 
 def _day_ends(result: RunResult) -> list[str]:
-    parts = ["<h2>日终对账 / Day-end reconciliation</h2>"]
+    parts = [_h2("日终对账 / Day-end reconciliation")]
     if not result.day_ends:
         return [*parts, _none()]
     rows = [(_e(d.date), _e(DAY_END_WORDS[d.balanced] if d.ok else
@@ -295,7 +347,7 @@ def _visits(result: RunResult) -> list[str]:
     more = (f"<p class=\"note\">另有 {len(result.visits) - VISIT_ROWS:,} 个见 result.json / "
             f"{len(result.visits) - VISIT_ROWS:,} more in result.json</p>"
             if len(result.visits) > VISIT_ROWS else "")
-    return ["<h2>每个就诊 / Every visit</h2>",
+    return [_h2("每个就诊 / Every visit"),
             f"<details><summary>{len(result.visits):,} 个就诊 visits (展开 show)</summary>"
             + _table(["就诊 visit", "到达 arrived", "科室 department", "结果 outcome",
                       "拒绝/错误 refusal or error", "结算ID setl_id", "医疗费总额 total fees"],
@@ -303,7 +355,7 @@ def _visits(result: RunResult) -> list[str]:
 
 
 def _wall_clock(result: RunResult) -> list[str]:
-    return ["<section id=\"wall-clock\"><h2>响应时间 / How long the HIS took</h2>",
+    return ["<section id=\"wall-clock\">" + _h2("响应时间 / How long the HIS took"),
             f"<p class=\"note\">实际时间，每次运行不同 / wall-clock time, different on every "
             f"run. 用时 the run took {result.wall_seconds:.1f} s.</p>",
             _image(latency_chart(result), "HIS 各步骤响应时间 HIS answer times per step"),
@@ -316,7 +368,7 @@ def render_page(result: RunResult) -> str:
     failed = [c for c in result.checks if not c.passed]
     parts = [f"<!doctype html><html lang=\"zh-CN\"><head><meta charset=\"utf-8\">"
              f"<title>{_e(verdict)} — 场景 scenario {_e(result.scenario)}</title>"
-             f"<style>{_STYLE}</style></head><body>",
+             f"<style>{_STYLE}{PRINT_CSS}</style></head><body>",
              f"<h1>场景运行报告 / Scenario run: {_e(result.title)}</h1>",
              f"<p id=\"verdict\">{_badge(result.passed)} "
              + (f"{len(failed):,} / {len(result.checks):,} 项检查未通过 checks failed: "
@@ -324,7 +376,7 @@ def render_page(result: RunResult) -> str:
                             f"{_e(CHECK_LABELS.get(c.name, c.name))}</a>" for c in failed)
                 if failed else f"全部 {len(result.checks):,} 项检查通过 all checks passed")
              + "</p>",
-             "<dl>" + "".join(f"<dt>{_e(k)}</dt><dd>{v}</dd>" for k, v in _who(result))
+             "<dl>" + "".join(f"<dt>{bilingual(k)}</dt><dd>{v}</dd>" for k, v in _who(result))
              + "</dl>"]
     parts += _checks(result)
     parts += _outcomes(result)

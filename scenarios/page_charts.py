@@ -15,7 +15,7 @@ from datetime import datetime, timedelta
 from scenarios.records import RunResult
 from scenarios.report import OUTCOME_LABELS
 
-__all__ = ["OUTCOME_COLORS", "STEP_NAMES", "fault_spans", "latency_chart", "visits_chart"]
+__all__ = ["OUTCOME_COLORS", "OUTCOME_HATCHES", "STEP_NAMES", "fault_spans", "latency_chart", "visits_chart"]
 
 OUTCOME_COLORS = {
     "settled": "#2e7d32", "partly_refunded": "#81c784", "refunded": "#1565c0",
@@ -23,6 +23,13 @@ OUTCOME_COLORS = {
     "pending": "#bdbdbd",
 }
 """A colour per visit outcome (the page's tables use the same)."""
+
+OUTCOME_HATCHES = {
+    "settled": "", "partly_refunded": "..", "refunded": "\\\\", "cancelled": "--",
+    "refused": "//", "unresolved": "oo", "error": "xx", "pending": "++",
+}
+"""A pattern per visit outcome in the plot, so that outcomes differ by more than colour
+(settled green and refused orange look alike to red-green colour-blind readers)."""
 
 STEP_NAMES = {
     "identify": ("identify", "读卡识别"), "register": ("register", "挂号"),
@@ -86,7 +93,9 @@ def visits_chart(result: RunResult) -> bytes | None:
         for outcome in order:
             chinese, _, english = OUTCOME_LABELS.get(outcome, f"{outcome} {outcome}").partition(" ")
             axes.bar(minutes, counts[outcome], width=width * 0.9, bottom=bottom, align="edge",
-                     color=OUTCOME_COLORS.get(outcome, "#757575"), label=label(english, chinese))
+                     color=OUTCOME_COLORS.get(outcome, "#757575"),
+                     hatch=OUTCOME_HATCHES.get(outcome, ""), edgecolor="white",
+                     label=label(english, chinese))
             bottom = [b + c for b, c in zip(bottom, counts[outcome], strict=True)]
         end = width * bins
         for n, (began, until, _ids) in enumerate(fault_spans(result)):
@@ -132,12 +141,12 @@ def latency_chart(result: RunResult) -> bytes | None:
     with matplotlib.rc_context(plot_style()):
         figure = Figure(figsize=(9, 3.4))
         axes = figure.subplots()
-        for offset, (q, english, chinese, color) in enumerate((
-                (0.5, "median: half were faster", "中位数", "#1565c0"),
-                (0.95, "p95: 95 in 100 were faster", "95%更快", "#ef6c00"))):
+        for offset, (q, english, chinese, color, hatch) in enumerate((
+                (0.5, "median: half were faster", "中位数", "#1565c0", ""),
+                (0.95, "p95: 95 in 100 were faster", "95%更快", "#ef6c00", "//"))):
             axes.bar([i + (offset - 0.5) * 0.4 for i in range(len(names))],
                      [_percentile(samples[n], q) for n in names], 0.4, color=color,
-                     label=label(english, chinese))
+                     hatch=hatch, edgecolor="white", label=label(english, chinese))
         axes.set_xticks(range(len(names)), [
             label(*STEP_NAMES[n]) if n in STEP_NAMES else n for n in names], fontsize=8,
             rotation=20, ha="right")

@@ -23,6 +23,8 @@ export const state = {
   clockTouched: false, // the person is choosing a date: the field is not overwritten
   settlementsShape: "", // the settlements as last drawn
   logEmptied: false, // the log went back while the page was open: counting from its start
+  phaseSaid: "", // the drill, state and phase last announced to screen readers
+  countersSaid: null, // the trouble counters last announced ({after, at, failed, ...})
   denied: (_error) => {}, // set by console.js: the admin token was refused (401/403)
   lost: (_error) => {}, // set by console.js: the insurer did not answer
 };

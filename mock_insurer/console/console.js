@@ -24,10 +24,19 @@ import { fillInfnoChoices, onOlder, pollFeed, readFilter, reloadFeed } from "./f
 
 const TICK_MS = 1000;
 const END_OF_LOG = "999999999999999999"; // counters after this: none, and where the log ends
+/** The status line: the connection's state (a polite live region, rewritten only when the
+ * state changes, so a screen reader says "connected" once, not every second) and a detail
+ * beside it (the time of the last update: shown, never announced). */
 function setStatus(kind, zh, en, detail) {
   const status = $("status");
   status.dataset.state = kind;
-  status.replaceChildren(...both(zh, en), detail ? el("span", { class: "detail" }, detail) : "");
+  const words = $("status-words");
+  const said = `${kind}|${zh}|${en}`;
+  if (words.dataset.said !== said) {
+    words.dataset.said = said;
+    words.replaceChildren(...both(zh, en));
+  }
+  $("status-detail").textContent = detail || "";
 }
 
 function askForToken(reason) {

@@ -9,6 +9,11 @@ import { AccessError, ApiError, admin, refusalText, state } from "./api.js";
 const SETTLEMENT_ROWS = 20; // the latest settlements shown
 const COUNTERS = ["settled", "refused", "failed", "reversed", "refunded", "unreconciled",
   "messages"];
+/** The counters a screen reader is told about (Chinese, English): the ones that mean trouble.
+ * Settled and message counts grow every second in a drill and are read on demand instead. */
+const ANNOUNCED = { failed: ["故障", "failed"], refused: ["拒绝", "refused"],
+  unreconciled: ["对账不平", "unreconciled"] };
+const ANNOUNCE_EVERY_MS = 30000; // increases after the first are summed up at most this often
 /** A fault in words: its name from the plan when known, else its effect with its id (two
  * unnamed faults of one effect stay told apart), else its id. */
 function faultWords(id) {
@@ -52,6 +57,7 @@ function renderDrill() {
       "data-phase-index": n,
       class: n === current ? "current" : (current !== null && n < current) ? "done" : "",
       id: n === current ? "phase-current" : null,
+      "aria-current": n === current ? "step" : null,
     }, el("span", { class: "phase-time" }, `${hhmm(phase.start)}–${hhmm(phase.end)}`),
     el("span", { class: "phase-name" }, phase.name),
     phase.faults && phase.faults.length
@@ -77,7 +83,25 @@ function renderDrill() {
     $("phase-name").replaceChildren(...both("等待开始", "waiting for the first phase"));
     $("phase-instructions").textContent = "";
   }
+  announcePhase(drill, phase);
   updateTimeLeft();
+}
+
+/** Says the phase and its instructions once, when the drill moves to another phase (or
+ * ends, or is interrupted): an assertive live region, because the coordinator has to tell
+ * the cashiers now. The visible panel is not live: its countdown changes every second. */
+function announcePhase(drill, phase) {
+  const key = [drill.drill, drill.state, drill.current].join("|");
+  if (key === state.phaseSaid) return;
+  state.phaseSaid = key;
+  let text;
+  if (drill.state === "aborted") text = "演练已中止 / the drill was interrupted";
+  else if (drill.state === "finished" && !phase) text = "演练结束 / the drill has ended";
+  else if (phase) {
+    const instructions = readable(phase.instructions).trim();
+    text = `当前阶段 current phase: ${phase.name}` + (instructions ? `。\n${instructions}` : "");
+  } else text = "等待开始 / waiting for the first phase";
+  $("phase-announce").textContent = text;
 }
 
 export function updateTimeLeft() {
@@ -130,9 +154,12 @@ function effectText(effect) {
 
 function faultRow(fault) {
   const id = String(fault.id);
+  // the button's name says which fault it starts or stops ("启动 Start 故障 fault down"), for
+  // a screen reader tabbing through the plan; the fault's name is read, not shown twice
   const button = (action, zh, en) => el("button", {
     type: "button", "data-fault-id": id, "data-action": action, class: action,
-  }, ...both(zh, en));
+  }, ...both(zh, en), el("span", { class: "sr-only" },
+    ` 故障 fault ${fault.name ? String(fault.name) : id}`));
   return el("tr", { "data-fault-id": id },
     el("td", { class: "fault-name" }, el("code", {}, id), fault.name ? " " + fault.name : ""),
     el("td", { class: "fault-selector" }, selectorText(fault.match)),
@@ -288,6 +315,7 @@ export async function pollSettlements() {
 export async function pollCounters() {
   const after = drillRunning() ? Number(state.drill.message_id_at_start) || 0 : state.startId;
   const counts = await admin("GET", `/counters?after_id=${after}`);
+  announceCounters(after, counts);
   for (const key of COUNTERS) {
     const value = $("counter-" + key);
     const count = Number.isInteger(counts[key]) ? counts[key] : null; // never "undefined"
@@ -300,6 +328,29 @@ export async function pollCounters() {
       : "自打开本页 since this page opened";
   scope.title = `从第 ${after} 条报文之后计数 / counting the messages after message ${after}`;
   $("counters").dataset.after = String(after);
+}
+
+/** Tells a screen reader about trouble in the counters, not about every tick: the first
+ * failure, refusal or mismatch at once (politely); later increases summed up at most every
+ * ANNOUNCE_EVERY_MS. What the counters were when the page opened (or the drill began) is
+ * taken as known, not announced. */
+function announceCounters(after, counts) {
+  const now = {};
+  for (const key of Object.keys(ANNOUNCED)) {
+    now[key] = Number.isInteger(counts[key]) ? counts[key] : 0;
+  }
+  const said = state.countersSaid;
+  if (!said || said.after !== after || Object.keys(ANNOUNCED).some((k) => now[k] < said[k])) {
+    state.countersSaid = { after, at: Date.now(), ...now }; // a new count: start from here
+    return;
+  }
+  const grown = Object.keys(ANNOUNCED).filter((key) => now[key] > said[key]);
+  if (!grown.length) return;
+  const first = grown.some((key) => said[key] === 0);
+  if (!first && Date.now() - said.at < ANNOUNCE_EVERY_MS) return;
+  $("counters-announce").textContent = "计数 counters: " + grown.map((key) =>
+    `${ANNOUNCED[key][0]} ${ANNOUNCED[key][1]} ${now[key]} (+${now[key] - said[key]})`).join("; ");
+  state.countersSaid = { after, at: Date.now(), ...now };
 }
 
 // -- the business clock -------------------------------------------------------------------

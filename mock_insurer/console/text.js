@@ -29,8 +29,10 @@ export function el(tag, attrs, ...children) {
   return node;
 }
 
+/** Chinese, then the English half marked as English (a screen reader reads it with an
+ * English voice). */
 export function both(zh, en) {
-  return [zh + " ", el("span", { class: "en" }, en)];
+  return [zh + " ", el("span", { class: "en", lang: "en" }, en)];
 }
 
 export function two(n) {

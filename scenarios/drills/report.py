@@ -160,15 +160,21 @@ def _phase_label(n: int, name: str) -> str:
     return f"{n}. " + "\n".join(wrapped)
 
 
+HATCHES = ("", "//", "..", "xx", "\\\\")
+"""The patterns of the stacked parts, in order: they differ by pattern, not only by colour
+(answered green and refused orange look alike to red-green colour-blind readers)."""
+
+
 def _stacked(axes: Any, names: list[str], bars: list[tuple[list[int], str, str, str]],
              title: str, ylabel: str) -> None:
     """Stacked bars per phase, each bar's total above it; ``bars``: values, colour, English,
-    Chinese."""
+    Chinese (each part also with its own hatch pattern, :data:`HATCHES`)."""
     from simulator.windows.plots import label
 
     bottom = [0] * len(names)
-    for values, color, english, chinese in bars:
+    for n, (values, color, english, chinese) in enumerate(bars):
         axes.bar(range(len(names)), values, bottom=bottom, color=color,
+                 hatch=HATCHES[n % len(HATCHES)], edgecolor="white",
                  label=label(english, chinese))
         bottom = [b + v for b, v in zip(bottom, values, strict=True)]
     for x, total in enumerate(bottom):
@@ -475,15 +481,16 @@ def render_html(result: Debrief, chart: bytes) -> str:
            "margin:2em;max-width:1100px;color:#222}table{border-collapse:collapse;width:100%;"
            "margin-bottom:1em}td,th{border-bottom:1px solid #eee;padding:.35em;text-align:left;"
            "vertical-align:top}td.num{text-align:right;white-space:nowrap}th.num{text-align:right}"
-           ".wide{overflow-x:auto}.note{color:#555;font-size:.9em}small{color:#777}"
+           ".wide{overflow-x:auto}.note{color:#555;font-size:.9em}small{color:#666}"
            "td.ok{color:#2e7d32}td.bad{color:#c62828;font-weight:bold}"
            ".badge{padding:.2em .6em;border-radius:.3em;color:#fff;font-weight:bold}"
            ".clean{background:#2e7d32}.problems{background:#c62828}.risk{font-size:1.3em}"
            ".risk ul{font-size:.8em;margin:.3em 0}"
            ".phase{border-left:4px solid #1565c0;padding:.3em 1em;margin:.6em 0}"
-           ".phase .count{white-space:nowrap}.phase .instructions{display:block;white-space:pre-line}"
+           ".phase .count{white-space:nowrap}@media (max-width:40em){.phase .count"
+           "{white-space:normal}}.phase .instructions{display:block;white-space:pre-line}"
            ".side{margin:.15em 0}.side>b{display:inline-block;min-width:9em}"
-           "span.bad{color:#c62828;font-weight:bold}span.na{color:#777}"
+           "span.bad{color:#c62828;font-weight:bold}span.na{color:#666}"
            "img{max-width:100%}")
     risk = "".join(
         f"<li>{_e(AT_RISK_LABELS[k][0])} {_e(AT_RISK_LABELS[k][1])}: {_e(yuan(v))}</li>"

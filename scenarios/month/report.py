@@ -48,9 +48,10 @@ from simulator.finance.plots import (
     share_text,
     yuan_text,
 )
+from simulator.finance.report import WIDE_TABLE_CSS, wide_table
 from simulator.output import atomic_write
 
-__all__ = ["CATEGORY_LABELS", "MONTH_FILES", "PLOT_NAMES", "Runs", "analysis", "by_month",
+__all__ = ["CATEGORY_LABELS", "MONTH_FILES", "PLOT_ALT", "PLOT_NAMES", "Runs", "analysis", "by_month",
            "department_by_month", "month_json", "months_json", "plots", "receivables_csv",
            "refusals_html", "summary_lines", "write_month_report"]
 
@@ -129,6 +130,20 @@ PLOT_NAMES = ("refusals-by-category.png", "refusals-by-department.png",
               "refusals-top-reasons.png", "refusals-by-doctor.png", "refusals-by-month.png")
 """The plots of the refusal analysis (:func:`plots`), by file name."""
 
+PLOT_ALT = dict(zip(PLOT_NAMES, (
+    "按类别拒付金额柱状图（元），数据见下表“按类别” / bar chart: deducted yuan by category, "
+    "figures in the table “By category” below",
+    "按科室拒付金额柱状图（元），数据见下表“按科室” / bar chart: deducted yuan by department, "
+    "figures in the table “By department” below",
+    "主要拒付原因柱状图（元），数据见下表“主要原因” / bar chart: deducted yuan by the top "
+    "reasons, figures in the table “Top reasons” below",
+    "按医生拒付金额柱状图（元），数据见下表“按医生” / bar chart: deducted yuan by doctor, "
+    "figures in the table “By doctor” below",
+    "按月份和类别拒付金额堆积柱状图（元），数据见下表“按月” / stacked bar chart: deducted yuan "
+    "by month and category, figures in the table “By month” below",
+), strict=True))
+"""What each plot shows, in words (its ``alt`` text: Chinese / English)."""
+
 MONTH_FILES = ("month.json", "months.json", "receivables.csv", "refusals.html", *PLOT_NAMES)
 """Every file :func:`write_month_report` writes into its directory."""
 
@@ -167,7 +182,8 @@ MONEY, SHORT = "money", "short"
 
 def _th(zh: str, en: str, kind: str = "", attrs: str = "") -> str:
     css = " class=\"n\"" if kind == MONEY else ""
-    return f"<th{css}{attrs}><span class=\"zh\">{_e(zh)}</span><br><span class=\"en\">{_e(en)}</span></th>"
+    return (f"<th{css}{attrs}><span class=\"zh\">{_e(zh)}</span><br>"
+            f"<span class=\"en\" lang=\"en\">{_e(en)}</span></th>")
 
 
 def _td(value: Any, kind: str = "") -> str:
@@ -184,12 +200,18 @@ def _table(title: str, head: Sequence[tuple[str, str, str]], rows: Iterable[tupl
     kinds = [kind for _zh, _en, kind in head]
     body = "".join("<tr>" + "".join(_td(c, k) for c, k in zip(row, kinds, strict=True)) + "</tr>"
                    for row in rows)
-    heading = f"<h3 id=\"{_e(anchor)}\">" if anchor else "<h3>"
+    heading = f"<h2 id=\"{_e(anchor)}\">" if anchor else "<h2>"
     if not body:
-        return f"{heading}{_e(title)}</h3><p class=\"none\">无 / none</p>"
+        return f"{heading}{_heading(title)}</h2><p class=\"none\">无 / none</p>"
     header = "".join(_th(*column) for column in head)
-    return (f"{heading}{_e(title)}</h3><div class=\"wrap\"><table><tr>{header}</tr>{body}"
-            "</table></div>")
+    return (f"{heading}{_heading(title)}</h2>"
+            + wide_table(f"<table><tr>{header}</tr>{body}</table>", title))
+
+
+def _heading(title: str) -> str:
+    """``"按类别 / By category"`` with its English half marked as English."""
+    zh, sep, en = title.partition(" / ")
+    return f"{_e(zh)} / <span lang=\"en\">{_e(en)}</span>" if sep else _e(title)
 
 
 SHARE = ("占比", "share of total", "share")
@@ -224,11 +246,11 @@ def _category(name: str) -> _Html:
     """违反医保规定, the English below in grey, the code in the title (for support staff)."""
     zh, en = CATEGORY_LABELS.get(name, (name, ""))
     return _Html(f"<span title=\"{_e(name)}\"><span class=\"zh\">{_e(zh)}</span><br>"
-                 f"<span class=\"en\">{_e(en)}</span></span>")
+                 f"<span class=\"en\" lang=\"en\">{_e(en)}</span></span>")
 
 
 def _bilingual(zh: str, en: str) -> _Html:
-    return _Html(f"{_e(zh)}<br><span class=\"en\">{_e(en)}</span>" if en else _e(zh))
+    return _Html(f"{_e(zh)}<br><span class=\"en\" lang=\"en\">{_e(en)}</span>" if en else _e(zh))
 
 
 def _span(runs: list[MonthRun]) -> str:
@@ -263,24 +285,29 @@ def _month_section(rows: list[dict[str, Any]]) -> list[str]:
              + _td(deducted, MONEY) + _td("100.00 %" if deducted else "-", "share")
              + _td(claimed, MONEY) + _td(share_text(deducted, claimed), "share")
              + "<td></td><td></td><td></td>" + _td(total("outstanding"), MONEY) + "</tr>")
-    return [f"<h3 id=\"by-month\">按月 / By month</h3><p class=\"note\">金额单位：元 / amounts in "
-            "yuan</p><div class=\"wrap\"><table><tr>"
-            f"<th rowspan=\"2\">月份<br><span class=\"en\">month</span></th>"
-            f"<th colspan=\"{len(CATEGORY_LABELS)}\" class=\"group\">按类别拒付 / deducted by category"
-            f"</th>{tail}</tr>"
-            f"<tr>{cats}</tr>{body}</table></div>",
+    return [f"<h2 id=\"by-month\">{_heading('按月 / By month')}</h2><p class=\"note\">金额单位：元 / "
+            "amounts in yuan</p>"
+            + wide_table("<table class=\"months\"><tr>"
+                    f"<th rowspan=\"2\">月份<br><span class=\"en\" lang=\"en\">month</span></th>"
+                    f"<th colspan=\"{len(CATEGORY_LABELS)}\" class=\"group\">按类别拒付 / "
+                    f"deducted by category</th>{tail}</tr>"
+                    f"<tr>{cats}</tr>{body}</table>", "按月 / By month"),
             "<p class=\"note\">拒付率 rate = 该月拒付 ÷ 该月申报 / the month's deducted yuan "
             "over its claimed yuan; a month not yet reviewed shows no deduction.</p>"]
 
 
 CSS = ("body{font-family:system-ui,'Noto Sans CJK SC','WenQuanYi Micro Hei',sans-serif;"
-       "margin:2em;max-width:1100px;color:#222}.wrap{overflow-x:auto;margin-bottom:1em}"
+       "margin:2em;max-width:1100px;color:#222}"
        "table{border-collapse:collapse;font-size:.92em}.zh{white-space:nowrap}"
+       "table.months{font-size:.85em}table.months th .zh{white-space:normal}"
        "td,th{border-bottom:1px solid #eee;padding:.35em .4em;text-align:left;vertical-align:top}"
        "th.n,td.n{text-align:right}td.n,td.d{white-space:nowrap;font-variant-numeric:tabular-nums}"
        "th.group{text-align:center;border-bottom:1px solid #ccc}.en{color:#666;font-weight:normal;"
        "font-size:.9em}.note{color:#555;font-size:.9em}.figures b{font-size:1.2em}"
-       "img{max-width:100%}")
+       "img{max-width:100%}" + WIDE_TABLE_CSS
+       # printed, the by-month table's fourteen columns fit too
+       + "@media print{body{font-size:10pt}table,table.months{font-size:7.5pt;width:100%}"
+       ".zh{white-space:normal}}")
 
 
 def _figures(totals: Mapping[str, str]) -> str:
@@ -312,7 +339,8 @@ def refusals_html(runs: Runs, images: Mapping[str, bytes]) -> str:
                      f"{_e(data['reviewed_on'])} · 到期 due {_e(data['due_date'])} · 回款 paid "
                      f"{_e(data['paid_date'])}</p>")
     for name, png in images.items():
-        parts.append(f"<img class=\"plot\" alt=\"{_e(name)}\" src=\"data:image/png;base64,"
+        parts.append(f"<img class=\"plot\" alt=\"{_e(PLOT_ALT.get(name, name))}\" "
+                     "src=\"data:image/png;base64,"
                      f"{base64.b64encode(png).decode('ascii')}\">")
     parts += _month_section(rows)
     yuan = ("拒付（元）", "deducted", MONEY)

@@ -27,8 +27,8 @@ from simulator.finance.plots import (
 from simulator.finance.summary import CSV_COLUMNS, csv_records, run_data
 from simulator.output import csv_header, csv_rows
 
-__all__ = ["PARAM_LABELS", "REGIME_LABELS", "SUMMARY_ROWS", "comparison_lines", "render_html", "report_files",
-           "summary_cells"]
+__all__ = ["PARAM_LABELS", "REGIME_LABELS", "SUMMARY_ROWS", "WIDE_TABLE_CSS", "comparison_lines", "render_html",
+           "report_files", "summary_cells", "wide_table"]
 
 #: Regimes as the report names them (Chinese, English).
 REGIME_LABELS = {"post_payment": ("按月后付", "post-payment"), "advance_payment": ("预付金", "advance payment")}
@@ -50,13 +50,40 @@ SUMMARY_ROWS: tuple[tuple[str, str, str, str, str], ...] = (
     ("regimes", "cost_of_financing", "资金成本", "cost of financing", "元 yuan"),
 )
 
+WIDE_TABLE_CSS = (
+    ".wrap{overflow-x:auto;margin:1em 0;"
+    # a box with more table to its side shows a shadow at that edge: the white covers scroll
+    # with the table (local), the shadows stay at the box's edges (scroll)
+    "background:linear-gradient(to right,#fff 30%,#fff0) left/2em 100% no-repeat local,"
+    "linear-gradient(to left,#fff 30%,#fff0) right/2em 100% no-repeat local,"
+    "radial-gradient(farthest-side at 0 50%,#0004,#0000) left/.9em 100% no-repeat scroll,"
+    "radial-gradient(farthest-side at 100% 50%,#0004,#0000) right/.9em 100% no-repeat scroll}"
+    ".wrap:focus-visible{outline:2px solid #1565c0}"
+    # paper does not scroll: every column on the sheet (landscape, smaller type, wrapping text)
+    "@page{size:A4 landscape;margin:12mm}"
+    "@media print{body{margin:0;max-width:none}.wrap{overflow:visible;background:none}"
+    "table{font-size:8pt}td,th{padding:.2em .3em}h2,h3{break-after:avoid}tr,img{break-inside:avoid}}"
+)
+"""The finance pages' wide tables (:func:`wide_table`): on screen a box that scrolls sideways
+and shows it; printed, the whole table on an A4 landscape sheet."""
+
+
+def wide_table(table: str, label: str) -> str:
+    """``table`` (HTML) in a box that scrolls sideways on a narrow screen, with shadows at an
+    edge that has more, reachable by keyboard (a labelled region in the Tab order); printed
+    whole (:data:`WIDE_TABLE_CSS`)."""
+    return (f"<div class=\"wrap\" role=\"region\" tabindex=\"0\" aria-label=\"{html.escape(label)}\">"
+            f"{table}</div>")
+
+
 STYLE = (
     "body{font-family:sans-serif;margin:2em;max-width:70em}table{border-collapse:collapse;margin:1em 0}"
     "td,th{border:1px solid #ccc;padding:.3em .6em}td.n{text-align:right;font-variant-numeric:tabular-nums;"
     "white-space:nowrap}td.d{white-space:nowrap}th{background:#f3f3f3;text-align:left}th.n{text-align:right}"
     "img{max-width:100%}.note{color:#555;font-size:.9em}"
     ".warn{border:2px solid #e0a000;background:#fff8e1;padding:.6em 1em;margin:1em 0}.warn p{margin:.3em 0}"
-    ".wrap{overflow-x:auto;margin:1em 0}.wrap table{margin:0}"
+    ".wrap table{margin:0}" + WIDE_TABLE_CSS
+    + "@media print{td.d{white-space:normal}}"
 )
 
 #: What the month run's parameters are called on the page (``cashflow.json``'s ``sources.taken``).
@@ -198,7 +225,8 @@ def render_html(data: dict[str, Any], pictures: dict[str, bytes]) -> str:
         *(f"<p id=\"month-vs-model\"><b>{_e(line)}</b></p>" if index == 0 else f"<p class=\"note\">{_e(line)}</p>"
           for index, line in enumerate(comparison_lines(data))),
         "<h2>汇总 / Summary</h2>",
-        f"<div class=\"wrap\"><table><tr><th>项目 / item</th><th>单位 unit</th>{heads}</tr>",
+        "<div class=\"wrap\" role=\"region\" tabindex=\"0\" aria-label=\"汇总 / Summary\">"
+        f"<table><tr><th>项目 / item</th><th>单位 unit</th>{heads}</tr>",
     ]
     for section, key, zh, en, unit in SUMMARY_ROWS:
         cells = "".join(_cell(value, unit) for value in summary_cells(data, section, key))
@@ -221,7 +249,8 @@ def render_html(data: dict[str, Any], pictures: dict[str, bytes]) -> str:
     parts.append(f"<tr><td><b>合计 total</b></td><td class=\"n\"><b>{_e(yuan_text(lost_total))}</b></td>"
                  f"<td class=\"n\">{'100.00 %' if parse_decimal(lost_total) else '-'}</td>"
                  f"<td class=\"n\">{_e(percent_text(total_rate))}</td></tr></table>")
-    parts.append("<h2>各月申报、审核、回款 / Each month: declared, reviewed, paid</h2><div class=\"wrap\"><table><tr>"
+    parts.append("<h2>各月申报、审核、回款 / Each month: declared, reviewed, paid</h2><div class=\"wrap\" "
+                 "role=\"region\" tabindex=\"0\" aria-label=\"各月申报、审核、回款 / Each month\"><table><tr>"
                  "<th>月份 period</th><th class=\"n\">申报 claimed (元)</th><th class=\"n\">拒付 deducted (元)</th>"
                  "<th class=\"n\">核准 accepted (元)</th><th>申报日 declared</th><th>审核日 reviewed</th>"
                  "<th>回款日 paid</th></tr>")

@@ -59,3 +59,12 @@ def test_the_sign_in_requirement_counts_every_sign_in_refusal_the_insurer_gives(
 
     given = {code for code in TEXTS if code == "no_signin" or code.startswith("signin_")}
     assert given == set(SIGNIN_REFUSALS)
+
+
+def test_every_requirement_is_said_in_chinese_too() -> None:
+    """Hospital staff read the report in Chinese first: each text, fix and reason has its
+    Chinese beside the English (which vendors read and tests quote)."""
+    for rid, req in requirements().items():
+        assert re.search(r"[\u4e00-\u9fff]", req.text_zh), rid
+        assert bool(req.fix) == bool(req.fix_zh), rid
+        assert bool(req.untested) == bool(req.untested_zh), rid

@@ -12,6 +12,7 @@ import pytest
 
 from conformance.report import BADGES, EVIDENCE_ROWS, render_html
 from tests.support.browser import chromium_page
+from tests.support.contrast import AA, contrast
 
 
 def message(n: int) -> dict[str, Any]:
@@ -149,3 +150,47 @@ def test_a_requirement_block_is_dark_text_on_a_light_background(tmp_path: Path,
         badge = page.evaluate("getComputedStyle(document.querySelector("
                               "'#OUT-001 .badge')).backgroundColor")
         assert badge != background
+
+
+def test_requirement_texts_and_fixes_are_chinese_then_english_marked_as_english() -> None:
+    data = with_outcome("fail", "lost-answer-2207: 2 visit(s) settled twice")
+    data["requirements"][0].update(text_zh="患者在 `window_seconds` 内结算一次。",
+                                   fix_zh="每条报文头都发送 `infver`。")
+    page = render_html(data)
+    said = ('患者在 <code>window_seconds</code> 内结算一次。<br><span class="en-text" lang="en">'
+            "The patient is settled once within <code>window_seconds</code>.</span>")
+    assert page.count(said) == 2  # in the table of every requirement and in its block
+    assert ('如何修复 how to fix: 每条报文头都发送 <code>infver</code>。<br><span class="en-text" '
+            'lang="en">Send <code>infver</code> in every envelope.</span>') in page
+    finding = page[page.index('<ul id="findings">'):page.index("</ul>")]
+    assert "患者在 <code>window_seconds</code> 内结算一次。<br>lost-answer-2207" in finding
+    # a report.json written before the Chinese texts still renders, in English
+    assert "The <code>input</code> validates.</td>" in page
+
+
+def test_the_page_prints_whole_and_its_colours_are_readable() -> None:
+    """Printed, folded tests and messages are open and nothing is cut in a scroll box; the
+    table of every requirement scrolls in its own box on a narrow screen; the partial-run
+    badge and the grey codes reach WCAG AA (4.5:1)."""
+    page = render_html(report(settled_twice(2)))
+    printed = page[page.index("@media print{"):]
+    assert "details::details-content{content-visibility:visible" in printed
+    assert re.search(r"\.scroll\{overflow:visible", printed.replace(".wide,.wrap,", ""))
+    assert re.search(r'<div class="scroll" role="region" tabindex="0" aria-label="[^"]+">'
+                     r'<table id="summary">', page)
+    badge = re.search(r"\.badge\.partial-run\{background:(#\w+)\}", page)
+    code = re.search(r"\.code\{color:(#\w+)", page)
+    assert badge and code
+    assert contrast("#fff", badge[1]) >= AA and contrast(code[1], "#fff5f5") >= AA
+
+
+@pytest.mark.slow
+def test_printed_the_folded_details_are_open(tmp_path: Path) -> None:
+    path = tmp_path / "report.html"
+    path.write_text(render_html(report(settled_twice(3))), "utf-8")
+    with chromium_page() as page:
+        page.goto(path.resolve().as_uri())
+        rows = page.locator("details.messages table.data")
+        assert not rows.is_visible()
+        page.emulate_media(media="print")
+        assert rows.is_visible()

@@ -7,6 +7,7 @@ from __future__ import annotations
 import csv
 import json
 import os
+import re
 import stat
 from pathlib import Path
 
@@ -139,3 +140,15 @@ def test_report_files_are_written_whole_and_never_over_a_pipe(tmp_path: Path) ->
     written = write_latency_csv(tmp_path / "out" / "rt.csv", [1.0, 2.5], "2207")
     assert written.read_text(encoding="utf-8").splitlines() == [
         "latency_ms,request", "1.000,2207", "2.500,2207"]
+
+
+def test_the_plots_are_described_in_words_in_both_languages(report: Path) -> None:
+    """A screen reader hears what each plot shows, not its file name (the audit heard
+    "latency.png")."""
+    _write(report)
+    page = (report / "summary.html").read_text("utf-8")
+    alts = re.findall(r'<img src="([^"]+)" alt="([^"]+)">', page)
+    assert [name for name, _alt in alts] == ["latency.png", "timeline.png"]
+    for name, alt in alts:
+        assert name not in alt and ".png" not in alt
+        assert re.search(r"[\u4e00-\u9fff]", alt) and re.search(r"[a-z]{4,}", alt), alt

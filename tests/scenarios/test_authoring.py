@@ -88,7 +88,9 @@ def test_every_bill_and_refund_slip_is_compared(tmp_path: Path) -> None:
     assert {("whole-account", "bill"), ("whole-account", "refund slip"),
             ("partial-one", "bill"), ("partial-one", "refund slip"),
             ("partial-one", "bill after the refund")} <= shown
-    assert check.summary.startswith(f"{len(check.evidence)} bill(s) or refund slip(s) differ")
+    zh, _, en = check.summary.partition(" / ")  # "中文 / English"
+    assert zh.startswith(f"{len(check.evidence)} 张票据或退费单")
+    assert en.startswith(f"{len(check.evidence)} bill(s) or refund slip(s) differ")
     visit = next(v for v in result.visits if v.id == "whole-account")
     assert [p["kind"] for p in visit.printed] == ["bill", "refund slip"]
 
@@ -113,7 +115,7 @@ def test_a_visit_settled_twice_is_counted_once(tmp_path: Path) -> None:
     result = run_scenario(scenario, tmp_path / "out",
                           his_class=VARIANTS["blind-resend"].his_class)
     check = _checks(result)["exactly_once"]
-    assert check.summary == "1 visit(s) settled twice at the insurer"
+    assert check.summary == "1 个就诊在医保中心重复结算 / 1 visit(s) settled twice at the insurer"
     (item,) = check.evidence
     assert item["visit"] == "first" and len(item["settlements"]) == 2
 

@@ -20,7 +20,7 @@ from click.testing import CliRunner
 from cardsettle.cli import main
 from scenarios.errors import ScenarioFileError
 from scenarios.month import MonthPlan, MonthSession, run_month, working_days, write_month_report
-from scenarios.month.report import CATEGORY_LABELS, _tick_label, summary_lines
+from scenarios.month.report import CATEGORY_LABELS, PLOT_NAMES, _tick_label, summary_lines
 from scenarios.month.run import MonthRun, month_periods
 from simulator.finance.month_input import month_overrides
 from simulator.finance.params import params_from_data, read_params_data
@@ -144,7 +144,7 @@ def test_the_refusal_page_shows_names_units_and_nothing_cut(month: tuple[MonthRu
     assert figures.count("元") == 5
     # the by-month table scrolls inside the page rather than running off it; dates never wrap
     section = page[page.index('id="by-month"'):]
-    assert '<div class="wrap">' in section[:400]
+    assert '<div class="wrap" role="region" tabindex="0"' in section[:400]  # keyboard scrolls it
     assert f'<td class="d">{run.declaration["declared_on"]}</td>' in section
     assert "white-space:nowrap" in page and ".wrap{overflow-x:auto" in page
     rules = {d["rule_id"] for d in run.declaration["deductions"] if d.get("rule_id")}
@@ -308,3 +308,47 @@ def test_month_json_is_the_first_month_and_the_cash_flow_model_takes_it(
 def test_run_month_is_one_month() -> None:
     with pytest.raises(ValueError, match="run_months"):
         run_month(TWO, Path("unused"))
+
+
+def test_the_refusal_page_reads_aloud_and_prints_whole(month: tuple[MonthRun, Path]) -> None:
+    """For a screen reader: each plot described in both languages (not its file name), the
+    English halves marked as English, headings without a gap (h1 then h2). For paper: the wide
+    tables print whole on an A4 landscape sheet (the audit's print lost five columns)."""
+    _run, directory = month
+    page = (directory / "refusals.html").read_text("utf-8")
+    alts = re.findall(r'<img class="plot" alt="([^"]+)"', page)
+    assert len(alts) == len(PLOT_NAMES)
+    for alt in alts:
+        assert ".png" not in alt and " / " in alt and re.search(r"[\u4e00-\u9fff]", alt), alt
+    levels = [int(n) for n in re.findall(r"<h([1-6])[ >]", page)]
+    assert levels[0] == 1 and set(levels[1:]) == {2}
+    assert page.count('<span class="en" lang="en">') >= 20
+    assert '按月 / <span lang="en">By month</span>' in page
+    assert "@page{size:A4 landscape" in page
+    printed = page[page.index("@media print{"):]
+    assert re.search(r"\.wrap\{overflow:visible", printed)
+
+
+@pytest.mark.slow
+def test_every_column_of_the_wide_tables_is_on_screen_at_1280_and_on_paper(
+        month: tuple[MonthRun, Path]) -> None:
+    """At 1280 px the by-month table's 14 columns fit the page; printed, the page asks for an
+    A4 landscape sheet (1032 CSS px between 12 mm margins) and every table fits it."""
+    from tests.support.browser import chromium_page
+
+    _run, directory = month
+    with chromium_page() as page:
+        for media, width in (("screen", 1280), ("print", 1032)):
+            page.emulate_media(media=media)
+            page.set_viewport_size({"width": width, "height": 900})
+            page.goto((directory / "refusals.html").as_uri())
+            cut = page.evaluate("""() => [...document.querySelectorAll('.wrap')].filter(
+                box => box.scrollWidth > box.clientWidth + 1).map(box => box.id
+                || box.getAttribute('aria-label'))""")
+            if media == "print":
+                assert cut == [], cut  # every table whole on the sheet
+            else:
+                assert "按月 / By month" not in cut, cut
+        sheet = re.search(rb"/MediaBox \[0 0 ([\d.]+) ([\d.]+)\]",
+                          page.pdf(prefer_css_page_size=True))
+        assert sheet is not None and float(sheet[1]) > float(sheet[2]), "landscape"

@@ -2,7 +2,9 @@
 the console, types the admin token, starts a fault, sees it hit the next message in the feed,
 stops it and sees the next message go through. Along the way: the instructions read as
 sentences (a drill file's wrapped lines joined, Chinese and English on their own lines), the
-counters at 0 are grey, and the feed says what a fault did in words."""
+counters at 0 are grey, and the feed says what a fault did in words. For a screen reader: the
+status line's clock is not announced every second, the phase and its instructions are (once),
+the first refusal is, and each Start/Stop button names its fault."""
 
 from __future__ import annotations
 
@@ -62,6 +64,7 @@ def test_start_a_fault_from_the_console_see_it_hit_then_stop_it(
     page.click("#token-submit")
     expect(page.locator("#status")).to_have_attribute("data-state", "ok")
     expect(page.locator("#phase-current")).to_contain_text("中心拒绝")
+    _live_regions_say_what_matters_once(page)
     instructions = page.locator("#phase-instructions")
     expect(instructions).to_contain_text("ID number; do not read the card")
     assert instructions.evaluate("e => e.textContent") == SHOWN
@@ -92,6 +95,9 @@ def test_start_a_fault_from_the_console_see_it_hit_then_stop_it(
     expect(row.locator(".fault-hits")).to_have_text("1")
     expect(page.locator("#counter-refused")).to_have_text("1")
     assert page.locator("#counter-refused").evaluate("e => getComputedStyle(e).color") != MUTED
+    # the first refusal is announced at once; the messages counter never is
+    expect(page.locator("#counters-announce")).to_contain_text("拒绝 refused 1 (+1)")
+    assert "messages" not in page.locator("#counters-announce").inner_text()
     fault_cell = refused.locator("td.fault")
     expect(fault_cell).to_have_text("业务错误 business error")  # not "refuse-1101 business_error"
     expect(fault_cell).to_have_attribute("title", re.compile(f"{FAULT}.*business_error"))
@@ -106,3 +112,34 @@ def test_start_a_fault_from_the_console_see_it_hit_then_stop_it(
     expect(newest.locator(".person")).to_have_text("1100************0001")
     expect(page.locator("#counter-messages")).to_have_text("2")
     expect(page.locator("#counter-refused")).to_have_text("1")
+
+
+def _live_regions_say_what_matters_once(page: Page) -> None:
+    """The status line is no live region (its "updated 09:00:01" changes every second): only
+    the connection's state inside it is, and it is not rewritten while the state stays. The
+    phase and its instructions are said assertively, the countdown beside them is not; the
+    current phase is marked for assistive technology, not only by colour; each fault button's
+    name says which fault it starts or stops; the English halves are marked as English."""
+    status = page.locator("#status")
+    assert status.get_attribute("role") is None and status.get_attribute("aria-live") is None
+    words = page.locator("#status-words")
+    expect(words).to_have_attribute("aria-live", "polite")
+    expect(words).to_have_text("已连接 connected")
+    page.evaluate("""() => { window.rewrites = 0; new MutationObserver((changes) => {
+        window.rewrites += changes.length; }).observe(document.getElementById("status-words"),
+        {childList: true, subtree: true, characterData: true}); }""")
+    first = page.locator("#status-detail").inner_text()
+    expect(page.locator("#status-detail")).not_to_have_text(first, timeout=5000)  # ticking
+    assert page.evaluate("window.rewrites") == 0
+    announce = page.locator("#phase-announce")
+    expect(announce).to_have_attribute("aria-live", "assertive")
+    expect(announce).to_contain_text("中心拒绝 / the center refuses")
+    expect(announce).to_contain_text("ID number; do not read the card")
+    assert page.locator("#phase-now [aria-live], #phase-left[aria-live]").count() == 0
+    expect(page.locator("#phase-current")).to_have_attribute("aria-current", "step")
+    expect(page.locator("#counters-announce")).to_have_attribute("aria-live", "polite")
+    expect(page.get_by_role("button", name="启动 Start 故障 fault 人员信息获取失败 / person lookup "
+                            "refused", exact=True)).to_be_enabled()
+    expect(page.get_by_role("heading", name=re.compile("^故障计划 Fault plan"))).not_to_contain_text(
+        "Clear the plan")
+    assert page.locator("#drill-state .en").get_attribute("lang") == "en"

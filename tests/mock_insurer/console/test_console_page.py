@@ -12,6 +12,7 @@ from starlette.testclient import TestClient
 from mock_insurer.console import ASSETS
 from mock_insurer.gateway import Insurer
 from tests.mock_insurer.admin.conftest import make_insurer
+from tests.support.contrast import AA, contrast
 
 
 @pytest.fixture
@@ -79,3 +80,24 @@ def test_other_console_paths_are_not_found_and_posts_do_not_reach_the_gateway(
         anonymous: TestClient) -> None:
     assert anonymous.get("/console/console.html").status_code == 404
     assert anonymous.post("/console").status_code == 405
+
+
+CONSOLE = Path(__file__).parents[3] / "mock_insurer" / "console"
+
+
+def test_colours_and_languages_for_those_who_magnify_or_listen() -> None:
+    """The refused result and counter reach WCAG AA (4.5:1) on their backgrounds, a button's
+    English half is not faded below it, every English half is marked lang="en", and the narrow
+    layout hides the table headers from sight only (screen readers keep the column names)."""
+    css = (CONSOLE / "console.css").read_text("utf-8")
+    refused = re.search(r"--refused:\s*(#\w+)", css)
+    row = re.search(r"#feed tr\.result-refused \{ background: (#\w+)", css)
+    assert refused and row
+    assert contrast(refused[1], row[1]) >= AA and contrast(refused[1], "#fff") >= AA
+    button = re.search(r"button \.en \{([^}]*)\}", css)
+    assert button and "opacity" not in button[1]
+    narrow = css[css.index("@media (max-width: 900px) {\n  main { padding"):]
+    assert "thead { display: none" not in narrow and "clip-path: inset(50%)" in narrow
+    page = (CONSOLE / "console.html").read_text("utf-8")
+    assert page.count('<span class="en">') == 0 and page.count('<span class="en" lang="en">') > 40
+    assert 'el("span", { class: "en", lang: "en" }, en)' in (CONSOLE / "text.js").read_text("utf-8")

@@ -327,6 +327,14 @@ def test_on_a_narrow_screen_the_result_and_the_buttons_are_on_screen(
         box = thing.bounding_box()
         assert box is not None and box["x"] >= 0 and box["x"] + box["width"] <= width, box
     assert page.evaluate("document.documentElement.scrollWidth") <= width
+    # the header rows are out of sight, not out of the accessibility tree: each cell of a card
+    # still has its column's name for a screen reader (a magnifier user may use both)
+    for table, header in (("#feed", "时间 time"), ("#settlements", "结算号 settlement no."),
+                          ("#faults", "操作 action")):
+        tree = page.locator(table).aria_snapshot()
+        assert f'columnheader "{header}"' in tree, tree
+        box = page.locator(f"{table} thead").bounding_box()
+        assert box is not None and box["width"] <= 1 and box["height"] <= 1, box
 
 
 def test_the_latest_settlements_show_yuan_with_two_places_and_a_refund(

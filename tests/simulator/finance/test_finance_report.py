@@ -158,3 +158,20 @@ def test_render_html_is_deterministic(default_page: tuple[dict[str, Any], str]) 
     data, page = default_page
     assert render_html(data, {}) == render_html(data, {})
     assert page.startswith("<!doctype html>")
+
+
+def test_wide_tables_scroll_visibly_on_screen_and_print_whole(
+        default_page: tuple[dict[str, Any], str]) -> None:
+    """On screen a wide table scrolls in a box that shows it (shadows at the edge with more)
+    and that the keyboard reaches; on paper nothing scrolls: the audit's printed copy had no
+    "paid" column."""
+    _data, page = default_page
+    boxes = re.findall(r'<div class="wrap"([^>]*)>', page)
+    assert len(boxes) == 2
+    for attributes in boxes:
+        assert 'role="region"' in attributes and 'tabindex="0"' in attributes
+        assert re.search(r'aria-label="[^"]*[\u4e00-\u9fff][^"]*/ [A-Z]', attributes)
+    assert re.search(r"\.wrap\{overflow-x:auto;[^}]*radial-gradient", page)  # the edge shadow
+    assert "@page{size:A4 landscape" in page
+    printed = page[page.index("@media print{"):]
+    assert re.search(r"\.wrap\{overflow:visible", printed)
