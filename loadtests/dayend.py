@@ -10,6 +10,7 @@ earlier business.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
 from typing import Any
@@ -17,14 +18,29 @@ from typing import Any
 from mock_insurer.client import ClientError, InsurerClient
 from mock_insurer.money import render
 
-__all__ = ["reconcile"]
+__all__ = ["next_second", "reconcile"]
+
+
+def next_second(clock: Callable[[], datetime], *, longest: float = 1.2) -> None:
+    """Wait until ``clock`` shows a later whole second than now (at most ``longest`` real
+    seconds: a clock that does not move is not waited for)."""
+    first = clock().replace(microsecond=0)
+    deadline = time.monotonic() + longest
+    while clock().replace(microsecond=0) <= first and time.monotonic() < deadline:
+        time.sleep(0.02)
 
 
 def reconcile(url: str, groups: Sequence[Mapping[str, Any]],
               institutions: Sequence[Mapping[str, Any]],
               clock: Callable[[], datetime]) -> list[dict[str, Any]]:
     """Send 9001 then one 3201 per group; answer each group with the insurer's result
-    (``stmt_rslt`` "0" = balanced) and the round trip's wall-clock milliseconds."""
+    (``stmt_rslt`` "0" = balanced) and the round trip's wall-clock milliseconds.
+
+    Begins in the second after the call: the windows may have sent messages in this very
+    second, and a msgid is the institution, the second and a sequence number of the sender's
+    own, so a day-end message in the same second could carry one of theirs (the insurer
+    refuses a repeated msgid with other content)."""
+    next_second(clock)
     names = {str(i["fixmedins_code"]): i for i in institutions}
     clients: dict[str, InsurerClient] = {}
     results = []

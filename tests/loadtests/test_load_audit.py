@@ -13,6 +13,8 @@ import stat
 import subprocess
 import sys
 import textwrap
+import time
+from datetime import datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 
@@ -22,6 +24,7 @@ from click.testing import CliRunner
 
 from cardsettle.cli import main
 from cardsettle.cli.load import UNANSWERED, _finish, target_url
+from loadtests.dayend import next_second
 from loadtests.report import write_report
 from loadtests.sla import Sla, evaluate, read_stats
 from loadtests.totals import Totals, read_totals
@@ -383,3 +386,24 @@ def test_windows_that_all_stop_on_an_error_of_their_own_fail_the_run_not_the_sla
         "no visit was made: the windows stopped on an error (6×: 9001 H1: the answer is not "
         "JSON; 0 bytes received; see ")
     assert "SLA" not in capsys.readouterr().out.strip().splitlines()[-1]
+
+
+def test_day_end_begins_in_the_second_after_the_windows_last_one() -> None:
+    """A msgid is the institution, the second and the sender's own sequence: the day-end's
+    first 3201 in the windows' last second carried one of their msgids and was refused as a
+    repeat with other content (seen in CI). It waits for the next second; a clock that does not
+    move is not waited for long."""
+    start = datetime(2026, 11, 25, 7, 43, 50, 900_000)
+    ticks = iter(start + timedelta(milliseconds=30 * n) for n in range(1000))
+    seen: list[datetime] = []
+
+    def clock() -> datetime:
+        seen.append(next(ticks))
+        return seen[-1]
+
+    next_second(clock)
+    assert seen[-1].second == 51 and all(moment.second == 50 for moment in seen[:-1])
+    frozen = datetime(2026, 11, 25, 7, 43, 50)
+    began = time.monotonic()
+    next_second(lambda: frozen, longest=0.2)
+    assert time.monotonic() - began < 1
