@@ -288,82 +288,66 @@ def _with_transport_extension(app: ASGIApp, control: ConnectionControl) -> ASGIA
     return with_extension
 
 
-class H11TransportProtocol(H11Protocol):
-    """uvicorn's h11 protocol, with a :class:`ConnectionControl` in every request's scope."""
+class _ControlledConnection:
+    """The hooks our two protocol classes add to uvicorn's (put first in their bases): a
+    :class:`ConnectionControl` in every request's scope, the lingering close and the deadline for
+    request heads. Each class says how it knows that a request's body is still arriving
+    (``_body_unread``)."""
+
+    head_timeout_s = HEAD_TIMEOUT_S
+    # Set by uvicorn's protocol classes, which come after this one in the bases.
+    app: ASGIApp
+    transport: Any
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.connection_control = ConnectionControl(self)
+        self.connection_control = ConnectionControl(self)  # type: ignore[arg-type]
         self.app = _with_transport_extension(self.app, self.connection_control)
         self.head_deadline = _HeadDeadline(self, self.head_timeout_s)
 
-    head_timeout_s = HEAD_TIMEOUT_S
+    def _body_unread(self) -> bool:
+        raise NotImplementedError
 
-    def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
-        super().connection_made(_LingeringTransport(transport, self._body_unread))  # type: ignore[arg-type]
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        lingering = _LingeringTransport(transport, self._body_unread)  # type: ignore[arg-type]
+        super().connection_made(lingering)  # type: ignore[misc]
         self.head_deadline.arm()
 
-    def _body_unread(self) -> bool:
-        return bool(self.conn.their_state is h11.SEND_BODY)
-
     def data_received(self, data: bytes) -> None:
-        if not self.transport.lingering:  # type: ignore[attr-defined]
-            super().data_received(data)
+        if not self.transport.lingering:
+            super().data_received(data)  # type: ignore[misc]
             self.head_deadline.received()
 
     def on_response_complete(self) -> None:
-        super().on_response_complete()
+        super().on_response_complete()  # type: ignore[misc]
         self.head_deadline.arm()
 
     def connection_lost(self, exc: Exception | None) -> None:
         self.head_deadline.cancel()
-        super().connection_lost(exc)
+        super().connection_lost(exc)  # type: ignore[misc]
         self.connection_control._connection_lost()
 
     def shutdown(self) -> None:
         self.connection_control._shutdown()
-        super().shutdown()
+        super().shutdown()  # type: ignore[misc]
+
+
+class H11TransportProtocol(_ControlledConnection, H11Protocol):
+    """uvicorn's h11 protocol, with a :class:`ConnectionControl` in every request's scope."""
+
+    def _body_unread(self) -> bool:
+        return bool(self.conn.their_state is h11.SEND_BODY)
 
 
 if HttpToolsProtocol is not None:
 
-    class HttpToolsTransportProtocol(HttpToolsProtocol):
+    class HttpToolsTransportProtocol(_ControlledConnection, HttpToolsProtocol):
         """uvicorn's httptools protocol, with a :class:`ConnectionControl` in every request's
         scope (the default: faster than h11)."""
-
-        def __init__(self, *args: Any, **kwargs: Any) -> None:
-            super().__init__(*args, **kwargs)
-            self.connection_control = ConnectionControl(self)
-            self.app = _with_transport_extension(self.app, self.connection_control)
-            self.head_deadline = _HeadDeadline(self, self.head_timeout_s)
-
-        head_timeout_s = HEAD_TIMEOUT_S
-
-        def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
-            super().connection_made(_LingeringTransport(transport, self._body_unread))  # type: ignore[arg-type]
-            self.head_deadline.arm()
 
         def _body_unread(self) -> bool:
             cycle = self.cycle
             return cycle is not None and cycle.more_body and not cycle.disconnected
-
-        def data_received(self, data: bytes) -> None:
-            if not self.transport.lingering:  # type: ignore[attr-defined]
-                super().data_received(data)
-                self.head_deadline.received()
-
-        def on_response_complete(self) -> None:
-            super().on_response_complete()
-            self.head_deadline.arm()
-
-        def connection_lost(self, exc: Exception | None) -> None:
-            self.head_deadline.cancel()
-            super().connection_lost(exc)
-            self.connection_control._connection_lost()
-
-        def shutdown(self) -> None:
-            self.connection_control._shutdown()
-            super().shutdown()
 
 else:  # pragma: no cover
     HttpToolsTransportProtocol = None  # type: ignore[assignment,misc]
