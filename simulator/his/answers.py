@@ -11,14 +11,15 @@ An answer whose content cannot be used is an :class:`AnswerUnusable`: a
 :class:`~mock_insurer.client.MalformedAnswer` (effect unknown — the insurer said it did
 something, the HIS cannot tell what), so every caller handles it as it handles a lost answer:
 a settlement is queried (5203) or reversed (2601), a registration is resolved or cancelled, a
-visit whose upload cannot be read is closed at the insurer. :func:`refusal_for` words it for
+visit whose upload cannot be read is closed at the insurer.
+:func:`simulator.his.desk.refusal_of` words it for
 the cashier (``insurer_answer_unusable``, naming the field).
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
@@ -40,6 +41,7 @@ __all__ = [
     "settlement",
     "settlement_row",
     "statement",
+    "unusable",
     "unusable_refusal",
 ]
 
@@ -350,3 +352,24 @@ def result_file_info(answer: Answer) -> tuple[str, str]:
     number = _text(answer, info, "file_qury_no", "output.fileinfo", max_len=40, required=True)
     name = _text(answer, info, "filename", "output.fileinfo", max_len=200)
     return str(number), name or ""
+
+
+READERS: Mapping[str, Callable[[Answer], object]] = {
+    "1101": person, "2201": registration, "2204": fee_results, "3101": rule_results,
+    "3102": rule_results, "2206": settlement, "2207": settlement, "2208": settlement,
+    "5203": settlement_row, "3201": statement, "9101": file_query_no, "3202": result_file_info,
+}
+"""The reader of each transaction whose answer's content the HIS uses."""
+
+
+def unusable(infno: str, answer: Answer) -> AnswerUnusable | None:
+    """Why the HIS cannot use ``answer`` to ``infno`` (what its reader would raise), or
+    ``None``: for the message log, which says what the HIS made of each answer."""
+    reader = READERS.get(infno)
+    if reader is None:
+        return None
+    try:
+        reader(answer)
+    except AnswerUnusable as error:
+        return error
+    return None

@@ -30,7 +30,6 @@ from typing import Any
 from mock_insurer.client import ClientError
 from mock_insurer.money import MAX_MONEY, ZERO, render, round_money
 from simulator.his import answers
-from simulator.his.answers import AnswerUnusable, unusable_refusal
 from simulator.his.catalogue import HospitalItem
 from simulator.his.desk import OPEN_STATUSES, Desk, his_refusal, refusal_of, unreachable
 from simulator.his.errors import DriverInputError
@@ -40,14 +39,13 @@ from simulator.his.operations import (
     IdentifyInput,
     Outcome,
     Override,
-    Refusal,
     RegisterInput,
     VisitInput,
 )
 from simulator.his.views import bill_json, entry_json, line_json, money, visit_json, warning_of
 
 __all__ = ["SEVERE", "UNAVAILABLE", "Cashier", "line_amount", "normalise_certificate",
-           "normalise_name", "refusal_for"]
+           "normalise_name"]
 
 SEVERE = 1
 """``sev_deg`` of a severe violation (docs/policy.md "Rule check"): it blocks without override."""
@@ -57,15 +55,6 @@ UNAVAILABLE = "rule_check_unavailable"
 
 HIDDEN_LINES = ("superseded", "withdrawn")
 """Line statuses the visit no longer shows (re-uploaded after a refund; replaced blocked)."""
-
-
-def refusal_for(error: ClientError) -> Refusal:
-    """What the cashier sees for an SDK error: an answer the HIS cannot use
-    (:class:`~simulator.his.answers.AnswerUnusable`) is ``insurer_answer_unusable`` naming the
-    field; anything else as :func:`simulator.his.desk.refusal_of` words it."""
-    if isinstance(error, AnswerUnusable):
-        return unusable_refusal(error)
-    return refusal_of(error)
 
 
 def line_amount(qty: Decimal, price: Decimal) -> Decimal | None:
@@ -123,7 +112,7 @@ class Cashier:
                                     resend=True)
             base, insuinfo = answers.person(answer)  # checked before anything is kept
         except ClientError as error:
-            return Outcome.refused(refusal_for(error))
+            return Outcome.refused(refusal_of(error))
         main = insuinfo[0] if insuinfo else {}
         balc = money(main.get("balc"))
         patient_id = self.store.save_patient({
@@ -187,7 +176,7 @@ class Cashier:
                                         register_envelope=dict(sent[-1]))
             else:
                 self.store.update_visit(visit_id, status="refused")
-            return Outcome.refused(refusal_for(error), visit=self.visit_view(visit_id))
+            return Outcome.refused(refusal_of(error), visit=self.visit_view(visit_id))
         self.store.update_visit(visit_id, mdtrt_id=mdtrt_id, status="registered")
         return Outcome.success(visit=self.visit_view(visit_id))
 
@@ -268,7 +257,7 @@ class Cashier:
             rows = answers.rule_results(answer)
         except ClientError as error:  # advice only: never resent, never blocks
             warnings = [{"rule_id": UNAVAILABLE, "rule_name": "规则审核不可用 / rule check "
-                         "unavailable", "sev_deg": 2, "message": refusal_for(error).message,
+                         "unavailable", "sev_deg": 2, "message": refusal_of(error).message,
                          "lines": [], "infno": infno}]
         else:
             warnings = [warning_of(row, infno) for row in rows]
@@ -344,7 +333,7 @@ class Cashier:
                       else "cancelled" if unreachable(error) else "rejected")
             self.store.set_lines([line["id"] for line in sending], status=status)
             desk.after_failure(visit, operator, error)
-            return Outcome.refused(refusal_for(error), visit=self.visit_view(visit_id))
+            return Outcome.refused(refusal_of(error), visit=self.visit_view(visit_id))
         for line in sending:
             self.store.set_lines([line["id"]], status="uploaded",
                                  result=results.get(line["feedetl_sn"], {}))
@@ -404,7 +393,7 @@ class Cashier:
                            visit_id=visit["visit_id"], resend=True)
         except ClientError as error:
             desk.after_failure(visit, operator, error)
-            return Outcome.refused(refusal_for(error), visit=self.visit_view(visit["visit_id"]))
+            return Outcome.refused(refusal_of(error), visit=self.visit_view(visit["visit_id"]))
         self.store.update_visit(visit["visit_id"], diagnoses=diagnoses)
         return None
 

@@ -35,8 +35,7 @@ from mock_insurer.client import ClientError, InsurerRefusal
 from mock_insurer.money import ZERO, render
 from simulator.his import answers
 from simulator.his.answers import AnswerUnusable
-from simulator.his.cashier import refusal_for
-from simulator.his.desk import Desk
+from simulator.his.desk import Desk, refusal_of
 from simulator.his.operations import DayEndInput, Outcome
 from simulator.his.settlement import Settlements
 from simulator.his.store import COUNTED, LEDGER_MONEY
@@ -204,7 +203,7 @@ class DayEnd:
                 corrections.extend(self._detail(day, clr_type, optins, operator))
             final = self._compare(day, operator) if scopes else first
         except ClientError as error:  # refused, no answer, or one that cannot be used
-            return Outcome.refused(refusal_for(error), date=day)
+            return Outcome.refused(refusal_of(error), date=day)
         unresolved = [item for item in unresolved  # day-end may have learnt them meanwhile
                       if (self.store.entry_by_msgid(item["msgid"]) or {}).get("status") == "pending"]
         groups: list[dict[str, Any]] = []

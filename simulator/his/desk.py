@@ -38,8 +38,11 @@ def unreachable(error: ClientError) -> bool:
 
 def refusal_of(error: ClientError) -> Refusal:
     """What the cashier sees for an SDK error: the insurer's ``err_msg`` as it came when the
-    insurer refused; the HIS's own words when the insurer could not be reached or did not
-    answer."""
+    insurer refused; ``insurer_answer_unusable`` naming the field for an answer the HIS cannot
+    use (:class:`~simulator.his.answers.AnswerUnusable`); the HIS's own words when the insurer
+    could not be reached or did not answer."""
+    if isinstance(error, answers.AnswerUnusable):
+        return answers.unusable_refusal(error)
     if isinstance(error, InsurerRefusal) and error.effect == "none":
         return Refusal("insurer_refused", error.err_msg, "insurer", error.infno, error.msgid)
     if isinstance(error, GatewayError) and error.effect == "none":

@@ -13,7 +13,8 @@ Every call:
 - renews the sign-in when the insurer refuses a message for it (the refusal text names 签到 /
   9001; the national specification gives no code for it, fact sheet §5) and sends the message
   again under a new msgid — the refused one took no effect;
-- logs every msgid sent with its outcome (``ok``, ``refused``, ``unknown``, ``unavailable``);
+- logs every msgid sent with its outcome (``ok``, ``refused``, ``unknown``, ``unavailable``,
+  or ``unusable``: ``infcode`` 0 but content the HIS cannot use, :mod:`simulator.his.answers`);
 - on request (``resend=True``, for everything but 2207/2208) answers an effect-unknown failure
   by resending the identical envelope: an idempotent center answers the original and applies
   nothing twice (reference README, "msgid"). Settlements are recovered by query or reversal
@@ -36,6 +37,7 @@ from requests.adapters import HTTPAdapter
 
 from mock_insurer.client import Answer, ClientError, InsurerClient, InsurerRefusal
 from mock_insurer.wire.msgid import MsgidFactory
+from simulator.his import answers
 from simulator.his.config import HisConfig
 from simulator.his.store import HisStore
 
@@ -213,7 +215,12 @@ class InsurerLink:
                 if error.effect_unknown and attempt + 1 < attempts:
                     continue
                 raise
-            self.store.update_message(message_id, outcome="ok", err_msg=answer.warn_msg or None)
+            problem = answers.unusable(str(envelope["infno"]), answer)
+            if problem is None:
+                self.store.update_message(message_id, outcome="ok",
+                                          err_msg=answer.warn_msg or None)
+            else:  # the caller's reader raises it: effect unknown, as if no answer came
+                self.store.update_message(message_id, outcome="unusable", err_msg=str(problem))
             return answer
         raise AssertionError("unreachable")  # pragma: no cover
 

@@ -44,8 +44,7 @@ from mock_insurer.client.bounded import (
 )
 from mock_insurer.money import ZERO, parse_decimal, render
 from simulator.his import answers
-from simulator.his.cashier import refusal_for
-from simulator.his.desk import Desk, his_refusal
+from simulator.his.desk import Desk, his_refusal, refusal_of
 from simulator.his.errors import DriverInputError
 from simulator.his.operations import Outcome, json_type
 from simulator.his.store import COUNTED, HisStore
@@ -420,7 +419,7 @@ class Receivables:
         try:
             groups = self.check(period, operator)
         except ClientError as error:  # refused, no answer, or one that cannot be used
-            return Outcome.refused(refusal_for(error), period=period, declared=False)
+            return Outcome.refused(refusal_of(error), period=period, declared=False)
         unbalanced = [g for g in groups if g["stmt_rslt"] != "0"]
         if unbalanced and not force:
             return Outcome.refused(his_refusal("month_unbalanced", _unbalanced_text(

@@ -38,8 +38,8 @@ from mock_insurer.client import ClientError, InsurerRefusal
 from mock_insurer.money import ZERO, render
 from simulator.his import answers
 from simulator.his.answers import AnswerUnusable
-from simulator.his.cashier import SEVERE, UNAVAILABLE, Cashier, refusal_for
-from simulator.his.desk import Desk, his_refusal
+from simulator.his.cashier import SEVERE, UNAVAILABLE, Cashier
+from simulator.his.desk import Desk, his_refusal, refusal_of
 from simulator.his.errors import DriverInputError
 from simulator.his.operations import Outcome, Override, RefundInput, Refusal, SettleInput
 from simulator.his.store import LEDGER_MONEY
@@ -116,7 +116,7 @@ class Settlements:
                 estimate = answers.settlement(answer)
             except ClientError as error:
                 desk.after_failure(visit, operator, error)
-                return Outcome.refused(refusal_for(error), visit=self.cashier.visit_view(visit_id),
+                return Outcome.refused(refusal_of(error), visit=self.cashier.visit_view(visit_id),
                                        warnings=warnings)
             amounts = amounts_of(estimate)
             return Outcome.success(estimate={k: render(v) for k, v in amounts.items()},
@@ -226,7 +226,7 @@ class Settlements:
             estimate = amounts_of(answers.settlement(pre))
         except ClientError as error:
             desk.after_failure(visit, operator, error)
-            return Outcome.refused(refusal_for(error), visit=self.cashier.visit_view(visit_id))
+            return Outcome.refused(refusal_of(error), visit=self.cashier.visit_view(visit_id))
         data = dict(settle_input["data"])
         for key in ("fulamt_ownpay_amt", "overlmt_selfpay", "preselfpay_amt", "inscp_scp_amt"):
             data[key] = estimate[key]
@@ -241,7 +241,7 @@ class Settlements:
                 assert sent.error is not None
                 self.store.update_visit(visit_id, status="charged")
                 desk.after_failure(visit, operator, sent.error)
-                return Outcome.refused(refusal_for(sent.error),
+                return Outcome.refused(refusal_of(sent.error),
                                        visit=self.cashier.visit_view(visit_id))
             if sent.kind == "unresolved":
                 return Outcome.refused(_unresolved("2207", sent.error),
@@ -447,7 +447,7 @@ class Settlements:
                 break
             if sent.kind == "refused":
                 assert sent.error is not None
-                return Outcome.refused(refusal_for(sent.error),
+                return Outcome.refused(refusal_of(sent.error),
                                        visit=self.cashier.visit_view(visit_id))
             if sent.kind == "unresolved":
                 self.store.update_visit(visit_id, status="refunding")
@@ -484,7 +484,7 @@ class Settlements:
                 resend=True)
         except ClientError as error:
             desk.close_at_insurer(visit, operator)  # the rest cannot be settled: no orphans
-            return Outcome.refused(refusal_for(error), refund=slip,
+            return Outcome.refused(refusal_of(error), refund=slip,
                                    visit=self.cashier.visit_view(visit_id))
         cycle = int(visit["cycle"]) + 1
         batch = f"{visit_id}B{cycle}"

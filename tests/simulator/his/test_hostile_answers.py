@@ -143,6 +143,9 @@ def test_an_unusable_settlement_answer_is_learned_by_query_exactly_once(
     again = rig.settle(visit_id)  # the same bill, never a second settlement
     assert again.ok and again["bill"]["setl_id"] == center.setl_id
     assert len(rig.settlements()) == 1
+    logged = {m["infno"]: m for m in rig.his.store.messages() if m["infno"] in ("2207", "5203")}
+    assert logged["2207"]["outcome"] == "unusable" and "output." in logged["2207"]["err_msg"]
+    assert logged["5203"]["outcome"] == "ok"
 
 
 @pytest.mark.parametrize("recover_by", ["settle", "day-end"])
@@ -282,6 +285,8 @@ def test_an_unusable_person_answer_is_refused_and_nothing_is_kept(
     assert shown["code"] == "insurer_answer_unusable" and shown["infno"] == "1101"
     assert field in shown["message"]
     assert rig.his.store.patient(1) is None
+    logged = rig.his.store.messages(infno="1101")[-1]  # the HIS's log says what it made of it
+    assert logged["outcome"] == "unusable" and field in logged["err_msg"]
 
 
 # -- day-end: 3201, 3202 and its result zip ----------------------------------------------------
