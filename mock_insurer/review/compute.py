@@ -9,11 +9,13 @@ share only (the personal account is the insured's own money, already spent):
   inscp_scp_amt)`` of its settlement (the fund's share of the row's in-scope amount);
 - a sampled settlement (manual review, 抽查) may be found to have one of the data's findings
   (``review.yaml``), refusing ``round_money(share × fund_pay_sumamt)``;
-- never more than what is left of the settlement's claim;
+- never more than what is left of the settlement's fund share, and a fee row once, however
+  many rules it breaks (under the first rule id);
 - declared fund + account totals above the uploaded ones refuse the excess, as a row with no
   settlement (``setl_id ""``).
 
-Invariants: per settlement 0 ≤ deducted ≤ max(claimed, 0); Σ deductions = deducted; accepted
+Invariants: per settlement 0 ≤ deducted ≤ max(fund_pay_sumamt, 0), at most one rule
+deduction per fee row; Σ deductions = deducted; accepted
 = claimed − deducted; the same seed gives the same deductions.
 """
 
@@ -207,8 +209,11 @@ def review_claims(claims: Iterable[Claim], findings: Iterable[FindingLike],
     by_setl: dict[str, list[FindingLike]] = {}
     for finding in findings:
         by_setl.setdefault(finding.setl_id, []).append(finding)
-    for listed in by_setl.values():
+    for setl_id, listed in by_setl.items():
         listed.sort(key=lambda f: (f.feedetl_sn, f.rule_id, f.amount))
+        # a row broken by several rules is deducted once: under the first rule id
+        by_setl[setl_id] = [f for i, f in enumerate(listed)
+                            if i == 0 or f.feedetl_sn != listed[i - 1].feedetl_sn]
     deductions: list[Deduction] = []
     claimed = ZERO
     for claim in claims:
@@ -216,7 +221,7 @@ def review_claims(claims: Iterable[Claim], findings: Iterable[FindingLike],
         if not claim.reviewable:
             continue
         draw, pick = Decimal(rng.random()), Decimal(rng.random())
-        left = max(claim.claimed, ZERO)
+        left = max(claim.fund_pay_sumamt, ZERO)  # the account's part is the insured's own
         made = _rule_deductions(claim, by_setl.get(claim.setl_id, []), config, left)
         left -= sum((d.amount for d in made), ZERO)
         if draw < sampling_rate and left > 0:

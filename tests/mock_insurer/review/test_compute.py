@@ -1,6 +1,7 @@
 """The review's arithmetic by property: whatever the claims, findings, sample and excess,
-per settlement 0 ≤ deducted ≤ claimed, Σ deductions = deducted, accepted = claimed −
-deducted, and the same seed gives the same review. Plus the review data's validation."""
+per settlement 0 ≤ deducted ≤ the fund's share, a fee row deducted once, Σ deductions =
+deducted, accepted = claimed − deducted, and the same seed gives the same review. Plus the
+review data's validation."""
 
 from __future__ import annotations
 
@@ -64,6 +65,25 @@ def claims_and_findings(draw: Any) -> tuple[list[Claim], list[FakeFinding]]:
     return claims, findings
 
 
+def test_a_row_broken_by_two_rules_is_deducted_once_and_never_the_account() -> None:
+    """Finance audit: a 7.00 consultation row deducted under R-DUP-001 and R-EXC-001 (14.00
+    against a fund share of 7.00); a settlement of fund 2.00 + account 18.00 deducted 3.00."""
+    claim = Claim("S1", "M1", "P1", "2026-03-02", Decimal("7.00"), Decimal("0.00"),
+                  Decimal("7.00"), Ordering("01", "内科", "D1", "李"))
+    twice = [FakeFinding(rule, "S1", "M1", "0002", Decimal("7.00"), "")
+             for rule in ("R-EXC-001", "R-DUP-001")]
+    outcome = review_claims([claim], twice, CONFIG, rng=review_rng(1, "H1", "2026-03"),
+                            sampling_rate=Decimal(0))
+    assert [(d.rule_id, d.amount) for d in outcome.deductions] == [("R-DUP-001", Decimal("7.00"))]
+    mixed = Claim("S2", "M2", "P2", "2026-03-02", Decimal("2.00"), Decimal("18.00"),
+                  Decimal("20.00"), Ordering("01", "内科", "D1", "李"))
+    rows = [FakeFinding("R-DUP-001", "S2", "M2", sn, Decimal("20.00"), "") for sn in ("1", "2")]
+    outcome = review_claims([mixed], rows, CONFIG, rng=review_rng(1, "H1", "2026-03"),
+                            sampling_rate=Decimal(1))
+    assert outcome.deducted == Decimal("2.00")  # the fund's share, not the account's 18.00
+    assert outcome.accepted == Decimal("18.00")
+
+
 @given(data=claims_and_findings(), seed=st.integers(min_value=0, max_value=10**6),
        rate=st.decimals(min_value=0, max_value=1, places=2),
        excess=st.decimals(min_value=0, max_value=1000, places=2))
@@ -76,7 +96,10 @@ def test_review_invariants(data: tuple[list[Claim], list[FakeFinding]], seed: in
     assert outcome.claimed == sum((c.claimed for c in claims), ZERO) + excess
     for claim in claims:
         taken = outcome.deducted_of(claim.setl_id)
-        assert ZERO <= taken <= max(claim.claimed, ZERO)
+        assert ZERO <= taken <= max(claim.fund_pay_sumamt, ZERO)  # never the account's part
+        rows = [d.feedetl_sn for d in outcome.deductions
+                if d.setl_id == claim.setl_id and d.rule_id is not None]
+        assert len(rows) == len(set(rows))  # a row broken by two rules is deducted once
         if not claim.reviewable:
             assert taken == ZERO
     assert all(d.amount > 0 for d in outcome.deductions)
