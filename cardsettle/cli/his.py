@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -10,6 +11,7 @@ import click
 from cardsettle.cli.errors import OneLineGroup, clean_errors, is_http_url
 from cardsettle.cli.servers import open_to_the_network
 from mock_insurer.client import ApiKeyAuth, Auth, TifAuth
+from mock_insurer.gateway.clock import BusinessClock
 from mock_insurer.server import check_listen, run
 from mock_insurer.wire.timefmt import china_now
 from simulator.catalogue import write_catalogue
@@ -67,9 +69,12 @@ def build_config(*, insurer_url: str, institution: str | None, catalogue: Path |
                  auth: str, paasid: str | None = None, token: str | None = None,
                  apikey: str | None = None, operator: str = "C01", center_only: str = "learn",
                  seed: int = 1, portal_url: str | None = None,
-                 portal_token: str | None = None) -> HisConfig:
+                 portal_token: str | None = None,
+                 business_date: date | None = None) -> HisConfig:
     """The HIS's configuration from the command line's options (defaults: the insurer's
-    default data of ``seed``, the first institution that has item mappings)."""
+    default data of ``seed``, the first institution that has item mappings). ``business_date``:
+    the HIS's clock starts on that date (time of day follows the wall clock), as the insurer's
+    ``--business-date`` does."""
     for option, url in (("--insurer-url", insurer_url), ("--portal-url", portal_url)):
         if url is not None and not is_http_url(url):
             raise HisConfigError(f"{option} must be http(s)://HOST:PORT, got {url!r}")
@@ -83,11 +88,14 @@ def build_config(*, insurer_url: str, institution: str | None, catalogue: Path |
     record = next((r for r in records if r.get("fixmedins_code") == code), {})
     items = ItemTable.load(catalogue, code)
     data_dir.mkdir(parents=True, exist_ok=True)
+    clock = BusinessClock(china_now)
+    if business_date is not None:
+        clock.set_business_date(business_date)
     return HisConfig(
         insurer_url=insurer_url.rstrip("/"), fixmedins_code=code,
         fixmedins_name=str(record.get("fixmedins_name") or code),
         mdtrtarea_admvs=str(record.get("admdvs") or admdvs_of(code)),
-        db_url=db_url_of(db or data_dir / f"his-{code}.db"), items=items, clock=china_now,
+        db_url=db_url_of(db or data_dir / f"his-{code}.db"), items=items, clock=clock.now,
         timeout=timeout, auth=_auth(auth, record, paasid, token, apikey),
         default_operator=operator, center_only="reverse" if center_only == "reverse" else "learn",
         portal_url=(portal_url or "").rstrip("/"),
@@ -140,6 +148,10 @@ def build_config(*, insurer_url: str, institution: str | None, catalogue: Path |
               help="Serve a DELIBERATELY BROKEN variant of the reference HIS, to prove that "
                    "scenarios and the conformance suite catch its defect (docs/his-variants.md)"
                    f": {', '.join(VARIANTS)}.")
+@click.option("--business-date", type=click.DateTime(["%Y-%m-%d"]), default=None,
+              help="Start the HIS's clock on this date (time of day follows the wall clock): "
+                   "the same as the insurer's --business-date, so that fee times, settlements "
+                   "and day-end fall on the insurer's business day (docs/review.md).")
 @click.option("--log-level", default="warning", show_default=True,
               type=click.Choice(["critical", "error", "warning", "info", "debug"]))
 @clean_errors
@@ -148,7 +160,7 @@ def serve(insurer_url: str, host: str, port: int, institution: str | None,
           timeout: float, auth: str, paasid: str | None, token: str | None,
           apikey: str | None, operator: str, center_only: str, seed: int,
           portal_url: str | None, portal_token: str | None, variant_name: str | None,
-          log_level: str) -> None:
+          business_date: datetime | None, log_level: str) -> None:
     """Serve the reference HIS's driver API (/his/v1/) until interrupted."""
     check_listen(host, port)  # a port in use: one line, before anything is opened
     broken = variant(variant_name) if variant_name is not None else None
@@ -157,7 +169,8 @@ def serve(insurer_url: str, host: str, port: int, institution: str | None,
                           data_dir=data_dir, timeout=timeout, auth=auth, paasid=paasid,
                           token=token, apikey=apikey, operator=operator,
                           center_only=center_only, seed=seed, portal_url=portal_url,
-                          portal_token=portal_token)
+                          portal_token=portal_token,
+                          business_date=business_date.date() if business_date else None)
     served = (broken.his_class if broken is not None else ReferenceHis)(config)
     if broken is not None:
         click.secho(f"WARNING: this HIS is DELIBERATELY BROKEN (variant {broken.name}: "
@@ -169,8 +182,12 @@ def serve(insurer_url: str, host: str, port: int, institution: str | None,
                f"({len(config.items.items)} items)")
     click.echo(f"  insurer     {shown_url(config.insurer_url)} (auth {auth}, timeout {timeout:g} s)")
     click.echo(f"  database    {config.db_url}")
+    click.echo(f"  clock       {config.clock().strftime('%Y-%m-%d %H:%M:%S')}"
+               + ("" if business_date is None else " (--business-date)"))
     click.echo(f"  portal      "
-               f"{shown_url(config.portal_url) if config.portal_url else 'none (declaring is refused)'}")
+               f"{shown_url(config.portal_url) if config.portal_url else 'none (declaring is refused)'}"
+               + (f" as {config.fixmedins_code}" if config.portal_url and config.portal_token
+                  else ""))
     if open_to_the_network(host):
         click.secho(f"WARNING: listening on {host}: the driver API has no authentication, so "
                     "anyone who can reach this machine can read patients' identities and "

@@ -9,6 +9,7 @@ import socket
 import subprocess
 import sys
 import time
+from datetime import date
 from pathlib import Path
 
 import pytest
@@ -50,6 +51,18 @@ def test_the_portal_token_defaults_to_the_hospitals_own_portal_credential(
                            catalogue=None, institutions=None, db=None, data_dir=tmp_path,
                            timeout=10.0, auth="none")
     assert default.portal_token == generate_institutions(6, seed=1)[0]["credentials"]["portal"]
+
+
+def test_business_date_starts_the_his_clock_on_the_insurers_day(tmp_path: Path) -> None:
+    """Finance audit: a HIS on the wall clock stamped March's fees 2026-11-25 while the insurer
+    was on 2026-03-03, and the review refused them as charged on another day."""
+    paths = write_dataset(tmp_path)
+    config = build_config(insurer_url="http://127.0.0.1:8080", institution=HOSPITAL,
+                          catalogue=paths["catalogue"], institutions=paths["institutions"],
+                          db=None, data_dir=tmp_path / "data", timeout=3.0, auth="none",
+                          business_date=date(2026, 3, 3))
+    first, later = config.clock(), config.clock()
+    assert first.date() == date(2026, 3, 3) and later >= first  # time of day runs on
 
 
 def test_without_files_the_insurers_default_data_is_used(tmp_path: Path) -> None:
