@@ -49,7 +49,7 @@ def _month_run(target: Target) -> DeclRun:
     directory = target.workdir / "decl-month"
     with MonthSession(PLAN, directory, insurer_url=target.insurer_url,
                       admin_token=target.admin_token, his_url=target.his_url,
-                      his_class=target.his_class) as session:
+                      his_command=target.his_command, his_class=target.his_class) as session:
         driver, harness = session.driver, session.harness
         driver.window_days()
         first = driver.declare()

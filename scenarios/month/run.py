@@ -415,11 +415,15 @@ class MonthDriver:
 
 class MonthSession:
     """The servers and the harness of a month run (a context manager). ``days`` are the
-    window days of every month, in order; ``month_days`` the same by period."""
+    window days of every month, in order; ``month_days`` the same by period. The HIS is the
+    one at ``his_url``, else one started from ``his_command`` (:mod:`scenarios.his_process`,
+    its ``{portal_token}`` the institution's portal credential), else the embedded
+    ``his_class``."""
 
     def __init__(self, plan: MonthPlan, directory: Path, *, insurer_url: str | None = None,
                  admin_token: str | None = None, his_url: str | None = None,
                  his_class: type[ReferenceHis] = ReferenceHis,
+                 his_command: str | None = None,
                  calendar: WorkCalendar | None = None) -> None:
         self.plan = plan
         self.directory = directory
@@ -456,7 +460,7 @@ class MonthSession:
         try:
             self.harness = open_harness(
                 self.scenario, self.data, directory, insurer_url=insurer_url,
-                admin_token=admin_token, his_url=his_url,
+                admin_token=admin_token, his_url=his_url, his_command=his_command,
                 his_class=with_portal(his_class, insurer_url, his_token))
         except BaseException:
             self._stop()

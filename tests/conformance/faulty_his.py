@@ -8,7 +8,8 @@ containing ``--path`` (after ``--after`` good answers), the way a vendor's shim 
 
 Faults: ``not-json`` (HTTP 200, a truncated body), ``drop:FIELD`` (the field left out of the
 JSON answer), ``ok-text`` (``"ok": "yes"`` instead of true), ``http-500`` (a plain-text 500),
-``hang`` (never answers); ``none``: a HIS that works.
+``hang`` (never answers), ``not-supported`` (the driver API's refusal ``not_supported``, as a
+HIS without the optional operations answers); ``none``: a HIS that works.
 """
 
 from __future__ import annotations
@@ -55,6 +56,15 @@ def faulty(app: Any, path: str, fault: str, after: int) -> Any:
             return
         if fault == "hang":
             await asyncio.sleep(3600)
+        if fault == "not-supported":
+            body = json.dumps({"ok": False, "refusal": {
+                "code": "not_supported", "message": "此HIS不支持 / not supported by this HIS",
+                "source": "his"}}).encode()
+            await send({"type": "http.response.start", "status": 200,
+                        "headers": [(b"content-type", b"application/json"),
+                                    (b"content-length", str(len(body)).encode())]})
+            await send({"type": "http.response.body", "body": body})
+            return
         answer: dict[str, Any] = {"body": b""}
 
         async def keep(message: dict[str, Any]) -> None:

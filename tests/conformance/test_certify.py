@@ -358,3 +358,25 @@ def test_an_interrupted_run_stops_its_his_and_writes_no_report(tmp_path: Path,
     assert not [name for name in ("report.json", "report.html", "junit.xml")
                 if (tmp_path / name).exists()]
     assert _processes_under(tmp_path) == []
+
+
+@pytest.mark.parametrize("declares", [False, True], ids=["not-supported", "reference"])
+def test_decl_judges_the_his_given_as_a_command_not_the_reference_his(
+        tmp_path: Path, declares: bool) -> None:
+    """Vendor audit: with --his-command the DECL month ran on the embedded reference HIS, so a
+    HIS that answers ``not_supported`` to declaring was certified. The month now runs on the
+    HIS under certification: DECL fails "not supported" for that one, passes for the reference
+    HIS started as a command (with its portal credential)."""
+    template = (REFERENCE_AS_COMMAND if declares
+                else FAULTY_HIS.format(fault="not-supported", path="/declarations"))
+    done = certify(tmp_path, "--his-command", template, "--only", "DECL")
+    data = json.loads((tmp_path / "report.json").read_text("utf-8"))
+    decl = {r["id"]: r["outcome"] for r in data["requirements"] if r["group"] == "DECL"}
+    assert (tmp_path / "runs" / "decl-month" / "his.log").exists()  # its HIS was started
+    if declares:
+        assert decl and set(decl.values()) == {"pass"}, (decl, done.stdout)
+        return
+    assert done.returncode == 1, done.stdout + done.stderr
+    assert decl and set(decl.values()) == {"fail"}, decl
+    messages = [t["message"] for t in data["tests"]]
+    assert all("not supported" in m for m in messages), messages
