@@ -3,20 +3,35 @@ size, whatever the other side does (trickles a byte at a time, sends gigabytes, 
 gzip that inflates to gigabytes). The SDK reads the insurer's answers with it
 (:class:`~mock_insurer.client.InsurerClient`), the reference HIS its portal's.
 
+The deadline covers the answer's head too (status line and headers) on a session whose
+adapter is a :class:`BoundedAdapter` (the SDK's own sessions, the reference HIS's pool):
+inside :func:`exchange_deadline`, every wait for the head's bytes ends by the deadline, so
+headers sent a byte at a time cannot hold a window past it. A session of the caller's with
+another adapter (locust's) keeps requests' per-read timeout for the head.
+
 Times are monotonic seconds (the caller's *timer*); sizes are bytes of the decoded body.
 """
 
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Callable
+import http.client
+import io
+import socket
+import time
+from collections.abc import Callable, Iterator
+from contextvars import ContextVar
 from typing import Any
 
 import requests
+import urllib3.connection
+import urllib3.connectionpool
 import urllib3.exceptions
+from requests.adapters import HTTPAdapter
 
-__all__ = ["DEFAULT_MAX_ANSWER_BYTES", "MAX_SHOWN_TEXT", "AnswerTooLarge", "DeadlinePassed",
-           "cap_text", "read_bounded", "remaining"]
+__all__ = ["DEFAULT_MAX_ANSWER_BYTES", "MAX_SHOWN_TEXT", "AnswerTooLarge", "BoundedAdapter",
+           "DeadlinePassed", "bounded_session", "cap_text", "exchange_deadline", "read_bounded",
+           "remaining"]
 
 DEFAULT_MAX_ANSWER_BYTES = 8 * 1024 * 1024
 """The largest answer read (8 MiB): four times the largest request the insurer accepts (2 MB),
@@ -52,6 +67,97 @@ def cap_text(text: str, limit: int = MAX_SHOWN_TEXT) -> str:
     if text.endswith("]") and "[" in text[-80:]:
         where = text[text.rindex("["):]
     return f"{text[:limit]}…(共{len(text)}字符，已截断 / {len(text)} characters, cut){where}"
+
+
+_DEADLINE: ContextVar[float | None] = ContextVar("cardsettle_exchange_deadline", default=None)
+"""The deadline (:func:`time.monotonic` seconds) of the exchange under way in this thread or
+task, if any."""
+
+
+@contextlib.contextmanager
+def exchange_deadline(deadline: float) -> Iterator[None]:
+    """Within the block, an answer's head read through a :class:`BoundedAdapter` must have
+    arrived by *deadline* (:func:`time.monotonic` seconds), else the read fails as a read
+    timeout does (requests' ``ReadTimeout``)."""
+    token = _DEADLINE.set(deadline)
+    try:
+        yield
+    finally:
+        _DEADLINE.reset(token)
+
+
+class _DeadlineSocketIO(socket.SocketIO):
+    """A socket's reading side whose every wait ends by the deadline (and after the socket's
+    own per-read timeout, whichever comes first)."""
+
+    def __init__(self, sock: socket.socket, deadline: float) -> None:
+        super().__init__(sock, "rb")
+        self._socket = sock
+        self._deadline = deadline
+        self._per_read = sock.gettimeout()
+
+    def readinto(self, b: Any) -> int | None:
+        left = self._deadline - time.monotonic()
+        if left <= 0:
+            raise TimeoutError("the exchange's deadline passed while its answer arrived")
+        wait = left if self._per_read is None else min(self._per_read, left)
+        self._socket.settimeout(max(wait, 0.001))
+        return super().readinto(b)
+
+
+class _DeadlineSocket:
+    """What :class:`http.client.HTTPResponse` reads the head (and body) from: the socket, its
+    file made of :class:`_DeadlineSocketIO`."""
+
+    def __init__(self, sock: socket.socket, deadline: float) -> None:
+        self._sock = sock
+        self._deadline = deadline
+
+    def makefile(self, mode: str = "rb", *args: Any, **kwargs: Any) -> io.BufferedReader:
+        raw = _DeadlineSocketIO(self._sock, self._deadline)
+        self._sock._io_refs += 1  # type: ignore[attr-defined]  # as socket.makefile counts
+        return io.BufferedReader(raw)
+
+
+class _DeadlineResponse(http.client.HTTPResponse):
+    def __init__(self, sock: Any, *args: Any, **kwargs: Any) -> None:
+        deadline = _DEADLINE.get()
+        if deadline is not None and isinstance(sock, socket.socket):
+            sock = _DeadlineSocket(sock, deadline)
+        super().__init__(sock, *args, **kwargs)
+
+
+class _Connection(urllib3.connection.HTTPConnection):
+    response_class = _DeadlineResponse
+
+
+class _TLSConnection(urllib3.connection.HTTPSConnection):
+    response_class = _DeadlineResponse
+
+
+class _Pool(urllib3.connectionpool.HTTPConnectionPool):
+    ConnectionCls = _Connection
+
+
+class _TLSPool(urllib3.connectionpool.HTTPSConnectionPool):
+    ConnectionCls = _TLSConnection
+
+
+class BoundedAdapter(HTTPAdapter):
+    """requests' adapter whose answers' heads are read within :func:`exchange_deadline`."""
+
+    def init_poolmanager(self, *args: Any, **kwargs: Any) -> None:
+        super().init_poolmanager(*args, **kwargs)
+        self.poolmanager.pool_classes_by_scheme = {"http": _Pool, "https": _TLSPool}
+
+
+def bounded_session(adapter: HTTPAdapter | None = None) -> requests.Session:
+    """A session sending through *adapter* (default: a new :class:`BoundedAdapter`)."""
+    session = requests.Session()
+    adapter = adapter or BoundedAdapter()
+    for prefix in ("http://", "https://"):
+        session.mount(prefix, adapter)
+    return session
 
 
 def remaining(deadline: float, timer: Callable[[], float]) -> float:
@@ -117,6 +223,8 @@ def read_bounded(response: requests.Response, *, deadline: float,
     except urllib3.exceptions.DecodeError as exc:
         raise requests.exceptions.ContentDecodingError(exc) from exc
     except urllib3.exceptions.ReadTimeoutError as exc:
+        if deadline - timer() <= 0.005:  # the wait that ended was cut at the deadline
+            raise DeadlinePassed from exc
         raise requests.exceptions.ConnectionError(exc) from exc
     except urllib3.exceptions.SSLError as exc:
         raise requests.exceptions.SSLError(exc) from exc

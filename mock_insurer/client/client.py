@@ -37,6 +37,8 @@ from mock_insurer.client.bounded import (
     DEFAULT_MAX_ANSWER_BYTES,
     AnswerTooLarge,
     DeadlinePassed,
+    bounded_session,
+    exchange_deadline,
     read_bounded,
 )
 from mock_insurer.client.errors import (
@@ -163,7 +165,7 @@ class InsurerClient:
         self.auth: Auth = auth or NoAuth()
         self.timeout = timeout
         self.strict_err_msg = strict_err_msg
-        self.session = session or requests.Session()
+        self.session = session or bounded_session()
         self.sign_no = ""
         self.last_request: dict[str, Any] | None = None
         self.last_answer: Answer | None = None
@@ -258,8 +260,9 @@ class InsurerClient:
         started = self._timer()
         deadline = time.monotonic() + self.timeout  # real seconds, whatever *timer* is
         try:
-            response = self.session.post(self.url, data=body, headers=headers,
-                                         timeout=(self.timeout, self.timeout), stream=True)
+            with exchange_deadline(deadline):  # the answer's head by the deadline too
+                response = self.session.post(self.url, data=body, headers=headers,
+                                             timeout=(self.timeout, self.timeout), stream=True)
         except requests.exceptions.ConnectTimeout as exc:
             raise InsurerUnavailable(f"{where}: could not connect to {self.url} within "
                                      f"{self.timeout} s; nothing was sent", **sent) from exc

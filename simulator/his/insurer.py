@@ -32,10 +32,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
-import requests
-from requests.adapters import HTTPAdapter
-
 from mock_insurer.client import Answer, ClientError, InsurerClient, InsurerRefusal
+from mock_insurer.client.bounded import BoundedAdapter, bounded_session
 from mock_insurer.wire.msgid import MsgidFactory
 from simulator.his import answers
 from simulator.his.config import HisConfig
@@ -76,7 +74,7 @@ class InsurerLink:
         self.store = store
         start = store.next_number("msgid_block") * 500 % 10_000
         self._msgids = MsgidFactory(config.fixmedins_code, config.clock, start=start)
-        self._pool = HTTPAdapter(pool_connections=1, pool_maxsize=MAX_CONNECTIONS)
+        self._pool = BoundedAdapter(pool_connections=1, pool_maxsize=MAX_CONNECTIONS)
         self._windows: OrderedDict[str, _Window] = OrderedDict()
         self._signed_day: dict[str, str] = {}
         self._guard = threading.Lock()
@@ -94,15 +92,12 @@ class InsurerLink:
 
     def _new_client(self, operator: str) -> InsurerClient:
         cfg = self.config
-        session = requests.Session()
-        for prefix in ("http://", "https://"):
-            session.mount(prefix, self._pool)
         return InsurerClient(
             cfg.insurer_url, fixmedins_code=cfg.fixmedins_code,
             fixmedins_name=cfg.fixmedins_name, mdtrtarea_admvs=cfg.mdtrtarea_admvs,
             opter=operator, opter_name=cfg.operator_name(operator), auth=cfg.auth,
             clock=cfg.clock, timeout=cfg.timeout, msgid_factory=self._msgids,
-            strict_err_msg=False, session=session)
+            strict_err_msg=False, session=bounded_session(self._pool))
 
     @contextmanager
     def _client(self, operator: str) -> Iterator[InsurerClient]:

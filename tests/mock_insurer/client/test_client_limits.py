@@ -20,7 +20,12 @@ from mock_insurer.client import (
     MalformedAnswer,
     RequestNotSent,
 )
-from mock_insurer.client.bounded import MAX_SHOWN_TEXT, cap_text
+from mock_insurer.client.bounded import (
+    MAX_SHOWN_TEXT,
+    BoundedAdapter,
+    bounded_session,
+    cap_text,
+)
 from mock_insurer.wire.jsonio import dumps
 from tests.mock_insurer.client.fake_insurer import Behaviour, FakeInsurer, ok, reply
 from tests.mock_insurer.client.test_client import client_for
@@ -92,6 +97,49 @@ def test_an_answer_trickling_in_times_out_at_the_exchange_deadline(
     assert 0.5 <= took < 2.0, took  # the whole answer would take 20 s
     assert caught.value.effect_unknown
     assert "whole answer did not" in str(caught.value)
+
+
+def trickled_head(every: float) -> Behaviour:
+    """The status line and headers one byte every *every* seconds (a slowloris answer)."""
+    head = (b"HTTP/1.1 200 OK\r\nContent-Type: application/json;charset=utf-8\r\n"
+            + b"".join(f"X-Pad-{n}: {'p' * 40}\r\n".encode() for n in range(20)) + b"\r\n")
+
+    def behave(handler: BaseHTTPRequestHandler, request: bytes) -> None:
+        try:
+            for byte in head:
+                handler.wfile.write(bytes([byte]))
+                handler.wfile.flush()
+                time.sleep(every)
+        except OSError:
+            pass  # the client gave up: what the test wants
+        handler.close_connection = True
+
+    return behave
+
+
+def test_headers_trickling_in_time_out_at_the_exchange_deadline(insurer: FakeInsurer) -> None:
+    """Security review (SDK): the deadline covered the body only, so headers sent a byte every
+    50 ms held a window for minutes with a timeout of 0.6 s."""
+    insurer.behaviour = trickled_head(0.05)  # ~1,000 bytes: 50 s in all
+    client = client_for(insurer.url, timeout=0.6)
+    started = time.monotonic()
+    with pytest.raises(InsurerTimeout) as caught:
+        client.call("2207", {"data": {}})
+    took = time.monotonic() - started
+    assert 0.5 <= took < 2.0, took
+    assert caught.value.effect_unknown
+    assert "no answer within 0.6 s" in str(caught.value)
+
+
+def test_the_reference_his_pool_bounds_heads_too(insurer: FakeInsurer) -> None:
+    """The reference HIS's clients share one pool (a :class:`BoundedAdapter`)."""
+    insurer.behaviour = trickled_head(0.05)
+    client = client_for(insurer.url, timeout=0.6,
+                        session=bounded_session(BoundedAdapter(pool_maxsize=4)))
+    started = time.monotonic()
+    with pytest.raises(InsurerTimeout):
+        client.call("2207", {"data": {}})
+    assert time.monotonic() - started < 2.0
 
 
 def test_an_answer_within_the_deadline_is_read_whole(insurer: FakeInsurer) -> None:
