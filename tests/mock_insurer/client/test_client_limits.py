@@ -38,6 +38,21 @@ def insurer() -> Iterator[FakeInsurer]:
     fake.close()
 
 
+def send_slowly(handler: BaseHTTPRequestHandler, data: bytes, every: float, *,
+                chunked: bool = False) -> None:
+    """Write *data* one byte every *every* seconds (as chunks of one byte if *chunked*), until
+    done or the client gives up; then close."""
+    try:
+        for byte in data:
+            piece = bytes([byte])
+            handler.wfile.write(b"1\r\n" + piece + b"\r\n" if chunked else piece)
+            handler.wfile.flush()
+            time.sleep(every)
+    except OSError:
+        pass  # the client gave up: what the test wants
+    handler.close_connection = True
+
+
 def drip(every: float, count: int = 400, *, chunked: bool = False) -> Behaviour:
     """Headers, then one byte of a valid answer every *every* seconds (never idle as long as
     a read timeout)."""
@@ -51,15 +66,7 @@ def drip(every: float, count: int = 400, *, chunked: bool = False) -> Behaviour:
         else:
             handler.send_header("Content-Length", str(len(body)))
         handler.end_headers()
-        try:
-            for byte in body:
-                piece = bytes([byte])
-                handler.wfile.write(b"1\r\n" + piece + b"\r\n" if chunked else piece)
-                handler.wfile.flush()
-                time.sleep(every)
-        except OSError:
-            pass  # the client gave up: what the test wants
-        handler.close_connection = True
+        send_slowly(handler, body, every, chunked=chunked)
 
     return behave
 
@@ -105,14 +112,7 @@ def trickled_head(every: float) -> Behaviour:
             + b"".join(f"X-Pad-{n}: {'p' * 40}\r\n".encode() for n in range(20)) + b"\r\n")
 
     def behave(handler: BaseHTTPRequestHandler, request: bytes) -> None:
-        try:
-            for byte in head:
-                handler.wfile.write(bytes([byte]))
-                handler.wfile.flush()
-                time.sleep(every)
-        except OSError:
-            pass  # the client gave up: what the test wants
-        handler.close_connection = True
+        send_slowly(handler, head, every)
 
     return behave
 
