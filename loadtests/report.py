@@ -29,6 +29,8 @@ from matplotlib.figure import Figure
 
 from loadtests.samples import read_samples
 from loadtests.sla import AGGREGATED, VISIT, SlaLine, read_stats
+from simulator.bilingual import bilingual, english, said
+from simulator.finance.report import WIDE_TABLE_CSS, wide_table
 from simulator.output import atomic_write
 from simulator.windows.plots import figure_bytes, label, plot_style
 
@@ -244,6 +246,10 @@ _LABELS = {"title": "负载测试结果 Load test result", "pass": "通过 PASS"
            "failures": "失败 Failures", "p50": "中位数 p50", "p95": "95%分位 p95",
            "p99": "99%分位 p99", "rate": "请求/秒 Requests/s", "run": "运行参数 Run"}
 
+_SLA_COLUMNS = ("line", "metric", "value", "limit", "requests", "verdict")
+_TX_COLUMNS = ("request", "requests", "failures", "p50", "p95", "p99", "rate")
+"""The columns of the SLA and the transactions tables (keys of :data:`_LABELS`)."""
+
 _METRICS = {"p95_ms": "95%分位响应时间 p95 response time", "error_rate": "失败率 error rate"}
 
 _RUN_LABELS = {
@@ -271,6 +277,16 @@ _FILE_LABELS = {"locust_html": "locust 原始报告 locust's own report",
                 "latency_ms": "时延样本 latency samples (CSV, window model)"}
 
 
+def _table(label_: str, head: Sequence[str], rows: str, css: str = "") -> str:
+    """A table (its ``head`` bilingual labels, its ``rows`` HTML) in a box that scrolls
+    sideways when the screen is narrower than the table — a region in the Tab order, named in
+    both languages, so a keyboard can scroll it — and prints whole (the finance pages'
+    :func:`simulator.finance.report.wide_table`)."""
+    heads = "".join(f"<th>{bilingual(h)}</th>" for h in head)
+    table = f"<table{css}>" + (f"<tr>{heads}</tr>" if head else "") + f"{rows}</table>"
+    return wide_table(table, label_)
+
+
 def _number(value: float) -> str:
     """A count or a number of seconds: no trailing ``.0``, thousands separated."""
     return f"{value:,.0f}" if float(value).is_integer() else f"{value:,.2f}"
@@ -282,18 +298,18 @@ def _run_value(key: str, value: Any, latency: tuple[str, str, int] | None) -> st
     if value is None:
         return "—"
     if key in _RUN_VALUES:
-        return esc(_RUN_VALUES[key].get(str(value), str(value)))
+        return bilingual(_RUN_VALUES[key].get(str(value), str(value)))
     if key == "latency_ms.csv" and latency is not None:
         name, source, count = latency
         how = ("实测样本 measured samples" if source == "samples"
                else "由 locust 分位数插值 interpolated from locust's percentiles")
-        return f"{esc(request_label(name))} — {count:,} {how}"
+        return f"{bilingual(request_label(name))} — {count:,} {bilingual(how)}"
     if isinstance(value, bool) or not isinstance(value, int | float):
         return esc(str(value))
     if key in ("duration_s", "pacing_s"):
-        return f"{_number(value)} 秒 s"
+        return f"{_number(value)} 秒 {english('s')}"
     if key == "workers" and value == 0:
-        return "0（单进程 one process）"
+        return f"0（单进程 {english('one process')}）"
     if "/s" in key or key == "peak_rate":
         return f"{value:,.2f}"
     return _number(value)
@@ -308,38 +324,41 @@ def _rate_note(run: Mapping[str, Any], visits: int | None) -> str:
     how = ""
     if visits is not None and duration:
         how = (f"实际 = {visits:,} 次就诊 ÷ {_number(duration)} 秒；"
-               f"achieved = {visits:,} visits ÷ {_number(duration)} s. ")
-    pace = f"{_number(pacing)} 秒 s" if isinstance(pacing, int | float) else "--pacing"
+               + english(f"achieved = {visits:,} visits ÷ {_number(duration)} s.") + " ")
+    pace = (f"{_number(pacing)} 秒 {english('s')}" if isinstance(pacing, int | float)
+            else english("--pacing"))
     text = (f"{how}<br>计划 = 平均窗口数 ÷ 每窗口就诊间隔（{pace}），是窗口持续工作时的速率；"
-            "offered = average windows ÷ pacing, the rate of windows that keep going.<br>")
+            + english("offered = average windows ÷ pacing, the rate of windows that keep going.")
+            + "<br>")
     if achieved > offered * 1.05:
         text += ("实际高于计划：每个新开的窗口不等间隔，立即接待第一位患者；"
                  "运行很短或窗口数常变（day、step 形状）时，这些首次就诊使实际高于计划。"
-                 "Achieved is above offered because every window that starts sees its first "
-                 "patient at once, without waiting a pacing interval: in a short run, or when "
-                 "the number of windows changes often (day, step shapes), those first visits "
-                 "add up.")
+                 + english("Achieved is above offered because every window that starts sees its "
+                       "first patient at once, without waiting a pacing interval: in a short "
+                       "run, or when the number of windows changes often (day, step shapes), "
+                       "those first visits add up."))
     elif achieved < offered * 0.95:
         text += ("实际低于计划：就诊用时超过间隔或就诊失败，窗口跟不上计划。"
-                 "Achieved is below offered: visits took longer than the pacing, or failed, "
-                 "so the windows could not keep up.")
+                 + english("Achieved is below offered: visits took longer than the pacing, or "
+                       "failed, so the windows could not keep up."))
     return f'<p class="note">{text}</p>'
 
 
 def _html(summary: Mapping[str, Any], latency: tuple[str, str, int] | None = None) -> str:
     esc = html.escape
-    verdict = _LABELS["pass"] if summary["passed"] else _LABELS["fail"]
+    verdict = bilingual(_LABELS["pass"] if summary["passed"] else _LABELS["fail"])
     sla_rows = "".join(
-        f"<tr class={'ok' if line['passed'] else 'bad'}><td>{esc(request_label(line['name']))}"
-        f"</td><td class=text>{esc(_METRICS.get(line['metric'], line['metric']))}</td>"
+        f"<tr class={'ok' if line['passed'] else 'bad'}>"
+        f"<td>{bilingual(request_label(line['name']))}</td>"
+        f"<td class=text>{bilingual(_METRICS.get(line['metric'], line['metric']))}</td>"
         f"<td>{_fmt(line['value'], line['metric'])}</td>"
         f"<td>{_fmt(line['limit'], line['metric'])}</td><td>{line['requests']:,}</td>"
-        f"<td>{_LABELS['pass'] if line['passed'] else _LABELS['fail']}</td></tr>"
+        f"<td>{bilingual(_LABELS['pass'] if line['passed'] else _LABELS['fail'])}</td></tr>"
         for line in summary["sla"])
 
     def tx_row(name: str, t: Mapping[str, Any], css: str = "") -> str:
         timed = _timed(t)  # every request failed: its "times" are times to an error
-        return (f"<tr{css}><td>{esc(request_label(name))}</td><td>{t['requests']:,}</td>"
+        return (f"<tr{css}><td>{bilingual(request_label(name))}</td><td>{t['requests']:,}</td>"
                 f"<td>{t['failures']:,}</td><td>{_fmt(t['p50_ms'] if timed else None)}</td>"
                 f"<td>{_fmt(t['p95_ms'] if timed else None)}</td>"
                 f"<td>{_fmt(t['p99_ms'] if timed else None)}</td>"
@@ -351,24 +370,28 @@ def _html(summary: Mapping[str, Any], latency: tuple[str, str, int] | None = Non
         tx_rows += tx_row(AGGREGATED, transactions[AGGREGATED], " class=total")
     run = summary.get("run", {})
     facts = "".join(
-        f"<tr><th>{esc(_RUN_LABELS.get(k, k))}</th><td>{_run_value(k, v, latency)}</td></tr>"
-        for k, v in run.items() if k not in ("day_end", "error"))
+        f"<tr><th>{bilingual(_RUN_LABELS.get(k, k))}</th><td>{_run_value(k, v, latency)}</td>"
+        "</tr>" for k, v in run.items() if k not in ("day_end", "error"))
     error = summary.get("error")
-    error_html = (f'<h2>{_RUN_LABELS["error"]}</h2><p class=bad>{esc(str(error))}</p>'
-                  '<p class="note">运行本身失败：没有请求得到应答，以下数字不是服务水平的测量结果。'
-                  "The run itself failed: no request got an answer, so the figures below do "
-                  "not measure the service level.</p>" if error else "")
-    per_second = ("请求/秒 = 请求数 ÷ 运行时长（秒）requests/s = requests ÷ the run's duration "
-                  "(seconds)" if isinstance(run.get("duration_s"), int | float)
-                  else "请求/秒 = 请求数 ÷ 从开始到最后一个请求的秒数 requests/s = requests ÷ "
-                       "seconds from the start to the last request")
+    error_html = (f'<h2>{bilingual(_RUN_LABELS["error"])}</h2><p class=bad>{said(str(error))}'
+                  '</p><p class="note">运行本身失败：没有请求得到应答，以下数字不是服务水平的测量'
+                  "结果。" + english("The run itself failed: no request got an answer, so the "
+                                "figures below do not measure the service level.") + "</p>"
+                  if error else "")
+    per_second = ("请求/秒 = 请求数 ÷ 运行时长（秒）"
+                  + english("requests/s = requests ÷ the run's duration (seconds).")
+                  if isinstance(run.get("duration_s"), int | float)
+                  else "请求/秒 = 请求数 ÷ 从开始到最后一个请求的秒数 "
+                       + english("requests/s = requests ÷ seconds from the start to the last "
+                             "request."))
     images = "".join(f'<img src="{esc(name)}" alt="{esc(_PLOT_ALT.get(name, name))}">'
                      for name in summary["files"].get("plots", []))
-    files = "".join(f"<li>{esc(_FILE_LABELS.get(k, k))}: <code>{esc(str(v))}</code></li>"
+    files = "".join(f"<li>{bilingual(_FILE_LABELS.get(k, k))}: <code>{esc(str(v))}</code></li>"
                     for k, v in summary["files"].items() if k != "plots")
     return f"""<!doctype html><html lang="zh-CN"><head><meta charset="utf-8">
 <title>{_LABELS['title']}</title><style>
 body{{font-family:sans-serif;margin:2em;max-width:1100px}} table{{border-collapse:collapse}}
+@media (max-width:30em){{body{{margin:1em}}}}
 td,th{{border:1px solid #ccc;padding:4px 8px;text-align:right}} td:first-child{{text-align:left}}
 td.text,th:first-child{{text-align:left}}
 table.run th{{text-align:left;font-weight:normal;background:#f6f6f6}}
@@ -376,22 +399,21 @@ table.run td{{text-align:left}} tr.total td{{font-weight:bold;background:#f6f6f6
 .ok td:last-child,p.ok{{color:#070}} .bad td:last-child,p.bad{{color:#b00;font-weight:bold}}
 h1 span{{padding:0 .4em;color:#fff;background:{'#070' if summary['passed'] else '#b00'}}}
 p.note{{color:#444;font-size:.9em;max-width:60em}} code{{word-break:break-all}}
-img{{max-width:100%;display:block;margin:1em 0}}</style></head><body>
-<h1>{_LABELS['title']} <span>{verdict}</span></h1>
-{error_html}<h2>{_LABELS['run']}</h2><table class=run>{facts}</table>
+img{{max-width:100%;display:block;margin:1em 0}}{WIDE_TABLE_CSS}</style></head><body>
+<h1>{bilingual(_LABELS['title'])} <span>{verdict}</span></h1>
+{error_html}<h2>{bilingual(_LABELS['run'])}</h2>
+{_table("运行参数 / Run", (), facts, " class=run")}
 {_rate_note(run, transactions.get(VISIT, {}).get("requests"))}{_day_end_html(summary)}
-<h2>服务水平 SLA ({_LABELS['verdict']})</h2><table><tr><th>{_LABELS['line']}</th>
-<th>{_LABELS['metric']}</th><th>{_LABELS['value']}</th><th>{_LABELS['limit']}</th>
-<th>{_LABELS['requests']}</th><th>{_LABELS['verdict']}</th></tr>{sla_rows}</table>
-<h2>{_LABELS['tx']}</h2><table><tr><th>{_LABELS['request']}</th><th>{_LABELS['requests']}</th>
-<th>{_LABELS['failures']}</th><th>{_LABELS['p50']}</th><th>{_LABELS['p95']}</th>
-<th>{_LABELS['p99']}</th><th>{_LABELS['rate']}</th></tr>
-{tx_rows}</table>
+<h2>服务水平 {english('SLA')} ({bilingual(_LABELS['verdict'])})</h2>
+{_table("服务水平 / SLA", [_LABELS[k] for k in _SLA_COLUMNS], sla_rows)}
+<h2>{bilingual(_LABELS['tx'])}</h2>
+{_table("交易 / Transactions", [_LABELS[k] for k in _TX_COLUMNS], tx_rows)}
 <p class="note">响应时间：一半请求快于中位数 p50，100 个请求中 95 个快于 p95，99 个快于 p99（毫秒）。
-Response times: half of the requests were faster than p50, 95 in 100 faster than p95, 99 in 100
-faster than p99 (milliseconds); — 无数据 no value (every request of that name failed).
-{per_second}.</p>{images}
-<h2>{_LABELS['files']}</h2><ul>{files}</ul></body></html>
+{english("Response times: half of the requests were faster than p50, 95 in 100 faster than p95, "
+     "99 in 100 faster than p99 (milliseconds);")} — 无数据 {english("no value (every request of "
+                                                                "that name failed).")}
+{per_second}</p>{images}
+<h2>{bilingual(_LABELS['files'])}</h2><ul>{files}</ul></body></html>
 """
 
 
@@ -400,17 +422,18 @@ def _day_end_html(summary: Mapping[str, Any]) -> str:
     reconciled = summary["day_end"]
     if not reconciled["ran"]:
         return ""
-    verdict = _LABELS["pass"] if reconciled["passed"] else _LABELS["fail"]
+    verdict = bilingual(_LABELS["pass"] if reconciled["passed"] else _LABELS["fail"])
     bad = "".join(
         f"<tr class=bad><td>{html.escape(str(group.get('fixmedins_code', '')))}</td>"
         f"<td>{html.escape(str(group.get('insutype', '')))}</td>"
         f"<td>{html.escape(str(group.get('stmt_rslt_dscr', '')))}</td></tr>"
         for group in summary["run"].get("day_end", []) if group.get("stmt_rslt") != "0")
-    table = ("<table><tr><th>机构编码 Institution code</th><th>险种 Insurance type</th>"
-             f"<th>对账结果说明 Result</th></tr>{bad}</table>" if bad else "")
-    return (f"<h2>日终对账 Day-end reconciliation (3201)</h2><p class="
+    table = (_table("未对平的组 / Groups that did not balance", (
+        "机构编码 Institution code", "险种 Insurance type", "对账结果说明 Result"), bad)
+             if bad else "")
+    return (f"<h2>{bilingual('日终对账 Day-end reconciliation (3201)')}</h2><p class="
             f"{'ok' if reconciled['passed'] else 'bad'}>{reconciled['balanced']:,}/"
-            f"{reconciled['groups']:,} {_LABELS['balanced']} — {verdict}</p>{table}")
+            f"{reconciled['groups']:,} {bilingual(_LABELS['balanced'])} — {verdict}</p>{table}")
 
 
 def _fmt(value: Any, metric: str = "p95_ms") -> str:

@@ -16,7 +16,6 @@ from __future__ import annotations
 import base64
 import html
 import json
-import re
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from decimal import Decimal
@@ -35,6 +34,7 @@ from scenarios.report import (
     PAGE_FILE,
     refusal_label,
 )
+from simulator.bilingual import bilingual
 from simulator.output import atomic_write
 
 __all__ = ["EVIDENCE_ROWS", "PRINT_CSS", "VISIT_ROWS", "bilingual",
@@ -91,25 +91,6 @@ PRINT_CSS = (
 folded ``<details>`` printed open (a printed run record shows every visit and every test, not a
 "▶ show" line; ``::details-content``: Chromium 131, Firefox 143, Safari 18.4), no heading
 alone at the foot of a sheet. CSS only: the pages carry no script."""
-
-
-_WIDE = re.compile(r"[\u2e80-\u9fff\uf900-\ufaff\uff00-\uffef]")
-_LATIN = re.compile(r"[ /]+[A-Za-z0-9][\w\s/().,:;'’&+#-]*")
-
-
-def bilingual(text: str) -> str:
-    """``"结果 verdict"`` as HTML with its English half marked as English
-    (``结果 <span lang="en">verdict</span>``), so that a screen reader reads it with an English
-    voice; the English half is what follows the last Chinese character. Text without a
-    Chinese and an English half is only escaped."""
-    wide = [found.end() for found in _WIDE.finditer(text)]
-    if not wide:
-        return _e(text)
-    rest = text[wide[-1]:]
-    if not _LATIN.fullmatch(rest) or rest.count("(") != rest.count(")"):
-        return _e(text)
-    lead = len(rest) - len(rest.lstrip(" /"))
-    return _e(text[:wide[-1] + lead]) + f'<span lang="en">{_e(rest[lead:])}</span>'
 
 
 def _e(value: Any) -> str:

@@ -19,7 +19,7 @@ import base64
 import html
 import json
 import textwrap
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -32,6 +32,7 @@ from mock_insurer.money import MoneyParseError, parse_decimal, round_money
 from mock_insurer.schemas.codes import CODE_TABLES
 from scenarios.drills.debrief import Debrief
 from scenarios.page_charts import STEP_NAMES
+from simulator.bilingual import bilingual, both, english, lines, said
 from simulator.output import atomic_write
 
 __all__ = ["AT_RISK_LABELS", "COLUMN_LABELS", "DAY_END_WORDS", "DEBRIEF_FILES", "EFFECT_LABELS",
@@ -137,10 +138,11 @@ def _code_names(table: str) -> dict[str, str]:
 
 
 def _code_text(table: str, english: Mapping[str, str], code: str) -> str:
-    """``"职工基本医疗保险 employees' … (310)"``; the bare code when unknown (escaped HTML)."""
+    """``"职工基本医疗保险 employees' … (310)"``; the bare code when unknown (escaped HTML,
+    the English marked as English)."""
     chinese, en = _code_names(table).get(code, ""), english.get(code, "")
-    words = " ".join(w for w in (chinese, en) if w)
-    return f"{_e(words)} <small>({_e(code)})</small>" if words else _e(code)
+    words = both(chinese, en)
+    return f"{words} <small>({_e(code)})</small>" if words else _e(code)
 
 
 def yuan(value: Any) -> str:
@@ -172,10 +174,10 @@ def _stacked(axes: Any, names: list[str], bars: list[tuple[list[int], str, str, 
     from simulator.windows.plots import label
 
     bottom = [0] * len(names)
-    for n, (values, color, english, chinese) in enumerate(bars):
+    for n, (values, color, in_english, chinese) in enumerate(bars):
         axes.bar(range(len(names)), values, bottom=bottom, color=color,
                  hatch=HATCHES[n % len(HATCHES)], edgecolor="white",
-                 label=label(english, chinese))
+                 label=label(in_english, chinese))
         bottom = [b + v for b, v in zip(bottom, values, strict=True)]
     for x, total in enumerate(bottom):
         axes.annotate(f"{total:,}", (x, total), xytext=(0, 3), textcoords="offset points",
@@ -228,46 +230,60 @@ def phase_chart(result: Debrief) -> bytes:
 
 
 def _lost_words(phase: Mapping[str, Any]) -> str:
-    """`` (其中应答丢失 2 answer lost)`` when settlements of the phase had their answer lost."""
+    """`` (其中应答丢失 2 answer lost)`` when settlements of the phase had their answer lost
+    (HTML)."""
     lost = int(phase.get("answer_lost", 0))
-    return f" (其中应答丢失 {lost:,} answer lost)" if lost else ""
+    return f" (其中应答丢失 {lost:,} {english('answer lost')})" if lost else ""
 
 
-def _where(step: str | None, infno: str | None) -> str:
+def _words(html_: bool) -> tuple[Callable[[str], str], Callable[[str], str]]:
+    """``(text, english)``: how the sentences below say a Chinese and an English part —
+    as they are (the terminal), or escaped HTML with the English marked as English."""
+    return (_e, english) if html_ else (str, str)
+
+
+def _where(step: str | None, infno: str | None, html_: bool = False) -> str:
     """``"读卡识别 identify (1101)"``: the step of a visit and its transaction."""
+    text, english = _words(html_)
     en, zh = STEP_NAMES.get(str(step), (str(step or ""), ""))
-    said = f"{zh} {en}".strip()
-    return f"{said} ({infno})" if infno and said else said or str(infno or "")
+    said = " ".join(part for part in (text(zh) if zh else "", english(en) if en else "") if part)
+    code = text(str(infno or ""))
+    return f"{said} ({code})" if infno and said else said or code
 
 
-def _reason(reason: str) -> str:
+def _reason(reason: str, html_: bool = False) -> str:
+    text, english = _words(html_)
     zh, en = REASON_LABELS.get(reason, (reason, ""))
-    return f"{zh} {en}".strip()
+    return f"{text(zh)} {english(en)}" if en else text(zh)
 
 
-def _reasons_text(side: Mapping[str, Any]) -> str:
+def _reasons_text(side: Mapping[str, Any], html_: bool = False) -> str:
     """``"HIS等待超时 the HIS timed out (…) 于 at 读卡识别 identify (1101): 4"``, one per
-    reason, step and transaction."""
+    reason, step and transaction (``html_``: escaped, the English marked)."""
+    _text, english = _words(html_)
     return "; ".join(
-        f"{_reason(r['reason'])}"
-        + (f" 于 at {_where(r.get('step'), r.get('infno'))}" if r.get("step") else "")
+        f"{_reason(r['reason'], html_)}"
+        + (f" 于 {english('at')} {_where(r.get('step'), r.get('infno'), html_)}"
+           if r.get("step") else "")
         + f": {r['patients']:,}" for r in side.get("reasons", []))
 
 
-def _settled_text(side: Mapping[str, Any]) -> str:
+def _settled_text(side: Mapping[str, Any], html_: bool = False) -> str:
     """`` (其中重试或再来后 8 after trying again or coming back; …)`` when it applies."""
+    _text, english = _words(html_)
     parts = []
     if side.get("came_back"):
-        parts.append(f"重试或再来后 {side['came_back']:,} after trying again or coming back")
+        parts.append(f"重试或再来后 {side['came_back']:,} "
+                     f"{english('after trying again or coming back')}")
     if side.get("recovered"):
-        parts.append(f"应答丢失后查回 {side['recovered']:,} found by the HIS after a lost or "
-                     "late answer")
-    return f" (其中 of which: {'; '.join(parts)})" if parts else ""
+        parts.append(f"应答丢失后查回 {side['recovered']:,} "
+                     f"{english('found by the HIS after a lost or late answer')}")
+    return f" (其中 {english('of which')}: {'; '.join(parts)})" if parts else ""
 
 
-def _why_text(his: Mapping[str, Any]) -> str:
+def _why_text(his: Mapping[str, Any], html_: bool = False) -> str:
     """``"HIS等待超时 the HIS timed out (…) 4; …"``: why the HIS had no answer."""
-    return "; ".join(f"{_reason(k)} {v:,}" for k, v in (his.get("why") or {}).items())
+    return "; ".join(f"{_reason(k, html_)} {v:,}" for k, v in (his.get("why") or {}).items())
 
 
 def _patients_total(result: Debrief) -> dict[str, int]:
@@ -299,17 +315,23 @@ def _cell(key: str, value: Any) -> str:
     if key in _MONEY_COLUMNS:
         return f'<td class="num">{_e(yuan(value))}</td>'
     if key in _VALUE_LABELS:
-        return f"<td>{_e(_VALUE_LABELS[key].get(str(value), value))}</td>"
-    return f"<td>{_e(value)}</td>"
+        return f"<td>{bilingual(str(_VALUE_LABELS[key].get(str(value), value)))}</td>"
+    return f"<td>{bilingual(str(value))}</td>"  # a phase's name, what the HIS said
+
+
+def _none() -> str:
+    return f"<p class=\"none\">{bilingual('无 / none')}</p>"
 
 
 def _table(title: str, rows: list[dict[str, Any]]) -> str:
     if not rows:
-        return f"<h3>{_e(title)}</h3><p class=\"none\">无 / none</p>"
+        return f"<h3>{bilingual(title)}</h3>{_none()}"
     keys = list(rows[0])
-    head = "".join(f"<th title=\"{_e(k)}\">{_e(COLUMN_LABELS.get(k, k))}</th>" for k in keys)
+    head = "".join(f"<th title=\"{_e(k)}\">{bilingual(COLUMN_LABELS.get(k, k))}</th>"
+                   for k in keys)
     body = "".join("<tr>" + "".join(_cell(k, r.get(k)) for k in keys) + "</tr>" for r in rows)
-    return f"<h3>{_e(title)}</h3><div class=\"wide\"><table><tr>{head}</tr>{body}</table></div>"
+    return (f"<h3>{bilingual(title)}</h3><div class=\"wide\"><table><tr>{head}</tr>{body}"
+            "</table></div>")
 
 
 def _fault_said(name: Any, kind: Any) -> str:
@@ -360,60 +382,63 @@ def _faults_plain(phase: str, faults: list[str], words: Mapping[tuple[str, str],
 
 def _faults_text(phase: str, faults: list[str], words: Mapping[tuple[str, str], str]) -> str:
     """The faults of a phase in words, each with its id in small grey text (escaped HTML)."""
-    return "; ".join(f"{_e(words.get((phase, f), ''))} <small class=\"code\">{_e(f)}</small>"
+    return "; ".join(f"{said(words.get((phase, f), ''))} <small class=\"code\">{_e(f)}</small>"
                      if (phase, f) in words else f"<code>{_e(f)}</code>" for f in faults)
 
 
 def _recovery_html(result: Debrief, words: Mapping[tuple[str, str], str]) -> str:
     title = "恢复时间 / Time from each fault's end to the first good settlement"
     if not result.recovery:
-        return f"<h3>{_e(title)}</h3><p class=\"none\">无 / none</p>"
+        return f"<h3>{bilingual(title)}</h3>{_none()}"
     rows = []
     for item in result.recovery:
         after = item["seconds_to_first_settlement"]
         drill_time = item.get("note", "seconds") != "seconds"
-        unit = "演练秒 drill seconds" if drill_time else "秒 seconds"
+        unit = both("演练秒", "drill seconds") if drill_time else both("秒", "seconds")
         if after is not None:
-            said = _e(f"{after:,} {unit}")
+            said = f"{_e(f'{after:,}')} {unit}"
         elif item.get("ended_during_fault"):
-            said = ("演练在故障中结束，之后没有可恢复的阶段 / the drill ended during the fault "
-                    "(no later phase to recover in)")
+            said = bilingual("演练在故障中结束，之后没有可恢复的阶段 / the drill ended during the "
+                              "fault (no later phase to recover in)")
         else:
-            said = "之后无成功结算 none afterwards"
+            said = bilingual("之后无成功结算 none afterwards")
         rows.append(
-            f"<tr><td>{_e(item['phase'])}</td>"
+            f"<tr><td>{bilingual(item['phase'])}</td>"
             f"<td>{_faults_text(item['phase'], list(item['faults']), words)}</td>"
             f"<td class=\"num\">{said}</td></tr>")
-    note = (f"<p class=\"note\">演练时间 = 实际秒数 × 加速倍数 {result.accelerate:g} / drill "
-            f"time = wall-clock seconds × the acceleration {result.accelerate:g}</p>"
-            if result.accelerate != 1 else "")
-    return (f"<h3>{_e(title)}</h3><div class=\"wide\"><table><tr><th>阶段 phase</th>"
-            "<th>故障 faults</th><th class=\"num\">故障结束后首笔成功结算 first good settlement after the "
-            f"fault ended</th></tr>{''.join(rows)}</table></div>{note}")
+    note = (f"<p class=\"note\">演练时间 = 实际秒数 × 加速倍数 {result.accelerate:g} / "
+            + english(f"drill time = wall-clock seconds × the acceleration {result.accelerate:g}")
+            + "</p>" if result.accelerate != 1 else "")
+    head = "".join(f"<th{css}>{bilingual(label)}</th>" for css, label in (
+        ("", "阶段 phase"), ("", "故障 faults"),
+        (" class=\"num\"", "故障结束后首笔成功结算 first good settlement after the fault ended")))
+    return (f"<h3>{bilingual(title)}</h3><div class=\"wide\"><table><tr>{head}</tr>"
+            f"{''.join(rows)}</table></div>{note}")
 
 
 def _day_end_html(result: Debrief) -> list[str]:
     day = result.day_end
     state = DAY_END_WORDS[day.get("balanced")]
-    parts = [f"<h3>日终对账 / Day-end reconciliation: {_e(state)}</h3>"]
+    parts = [f"<h3>{said(f'日终对账 / Day-end reconciliation: {state}')}</h3>"]
     if day.get("unbalanced_3201"):
-        parts.append(f"<p>对总账 (3201) 未对平 {_e(day['unbalanced_3201'])} 次 / totals "
-                     f"reconciliations that did not balance (before corrections): "
-                     f"{_e(day['unbalanced_3201'])}</p>")
+        parts.append(f"<p>对总账 (3201) 未对平 {_e(day['unbalanced_3201'])} 次 / "
+                     + english(f"totals reconciliations that did not balance (before "
+                           f"corrections): {day['unbalanced_3201']}") + "</p>")
     for his in day.get("his", []):
         parts.append(
-            f"<p>HIS 日终 HIS day-end {_e(his.get('date'))}: "
-            f"{'对平 balanced' if his.get('balanced') else '未对平 NOT balanced'}, "
-            f"更正 {_e(his.get('corrections', 0))} 笔 corrections</p>")
+            f"<p>HIS 日终 {english('HIS day-end')} {_e(his.get('date'))}: "
+            f"{bilingual('对平 balanced' if his.get('balanced') else '未对平 NOT balanced')}, "
+            f"更正 {_e(his.get('corrections', 0))} 笔 {english('corrections')}</p>")
     groups = day.get("insurer_3201", {})
     if not groups:
         return parts
     parts.append(
-        "<h3>医保中心对总账 (3201) / The insurer's totals reconciliation (3201)</h3>"
-        "<p class=\"note\">每组按险种、清算类别和结算经办机构（区划代码）核对医疗费总额、基金支付、"
-        "个人账户支付和笔数；结果 0 表示对平。 / Each group (insurance type, clearing type, "
-        "settlement agency by area code) compares total fees, fund paid, personal account "
-        "paid and count; result 0 means balanced.</p>")
+        "<h3>" + bilingual("医保中心对总账 (3201) / The insurer's totals reconciliation (3201)")
+        + "</h3><p class=\"note\">" + bilingual(
+            "每组按险种、清算类别和结算经办机构（区划代码）核对医疗费总额、基金支付、个人账户支付"
+            "和笔数；结果 0 表示对平。 / Each group (insurance type, clearing type, settlement "
+            "agency by area code) compares total fees, fund paid, personal account paid and "
+            "count; result 0 means balanced.") + "</p>")
     rows = []
     for key, value in groups.items():
         insutype, clr_type, setl_optins = [*key.split("/"), "", ""][:3]
@@ -425,47 +450,51 @@ def _day_end_html(result: Debrief) -> list[str]:
             f"<td>{_e(setl_optins)}</td>"
             f"<td class=\"{css}\">{_code_text('stmt_rslt', _STMT_RSLT_EN, code)}</td>"
             f"<td>{_e(value.get('stmt_rslt_dscr') or '')}</td></tr>")
-    parts.append(
-        "<div class=\"wide\"><table><tr><th>险种 insurance type</th><th>清算类别 clearing type"
-        "</th><th>结算经办机构 settlement agency</th><th>对账结果 result</th>"
-        f"<th>中心说明 the insurer's note</th></tr>{''.join(rows)}</table></div>")
+    head = "".join(f"<th>{bilingual(label)}</th>" for label in (
+        "险种 insurance type", "清算类别 clearing type", "结算经办机构 settlement agency",
+        "对账结果 result", "中心说明 the insurer's note"))
+    parts.append(f"<div class=\"wide\"><table><tr>{head}</tr>{''.join(rows)}</table></div>")
     return parts
 
 
 def _count(zh: str, value: int, en: str, *, bad: bool = False) -> str:
     css = "count bad" if bad and value else "count"
-    return f"<span class=\"{css}\">{_e(zh)} {value:,} {_e(en)}</span>"
+    return f"<span class=\"{css}\">{_e(zh)} {value:,} {english(en)}</span>"
 
 
 def _sides_html(phase: Mapping[str, Any], recorded: bool) -> str:
     """A phase's patients' side and HIS's side (or that they are not recorded)."""
     side, his = phase.get("patients"), phase.get("his")
     if not recorded or side is None or his is None:
-        return ("<div class=\"side\"><b>患者与HIS侧 patients, HIS</b> <span class=\"na\">未记录 "
-                "not recorded (未注入患者 no injected patients)</span></div>")
+        return (f"<div class=\"side\"><b>患者与HIS侧 {english('patients, HIS')}</b> <span "
+                f"class=\"na\">未记录 {english('not recorded')} (未注入患者 "
+                f"{english('no injected patients')})</span></div>")
     if side.get("injected") is False and not side.get("came"):
-        patients = "<span class=\"na\">本阶段未注入患者 no patients injected in this phase</span>"
+        patients = (f"<span class=\"na\">本阶段未注入患者 {english('no patients injected in this phase')}"
+                    "</span>")
     else:
-        reasons = _reasons_text(side)
+        reasons = _reasons_text(side, html_=True)
         patients = (f"{_count('来诊', side['came'], 'came')} · "
-                    f"{_count('已结算', side['settled'], 'settled')}{_e(_settled_text(side))}"
+                    f"{_count('已结算', side['settled'], 'settled')}"
+                    f"{_settled_text(side, html_=True)}"
                     + (f" · {_count('按计划未结算离开', side['walked_away'], 'left as planned')}"
                        if side.get("walked_away") else "")
                     + f" · {_count('未结算离开', side['turned_away'], 'turned away', bad=True)}"
-                    + (f": {_e(reasons)}" if reasons else ""))
-    why = _why_text(his)
-    return ("<div class=\"side\"><b>患者 patients</b> <small>(演练注入 injected)</small> "
-            f"{patients}</div><div class=\"side\"><b>HIS侧 the HIS</b> "
+                    + (f": {reasons}" if reasons else ""))
+    why = _why_text(his, html_=True)
+    return (f"<div class=\"side\"><b>患者 {english('patients')}</b> <small>(演练注入 "
+            f"{english('injected')})</small> {patients}</div><div class=\"side\"><b>HIS侧 "
+            f"{english('the HIS')}</b> "
             f"{_count('无应答', his['no_answer'], 'messages without an answer', bad=True)}"
-            + (f" ({_e(why)})" if why else "")
+            + (f" ({why})" if why else "")
             + f" · {_count('冲正', his.get('reversals', 0), 'reversals sent')}</div>")
 
 
 def _patients_summary_html(result: Debrief) -> str:
     if not _recorded(result):
-        return f"<p id=\"patients\" class=\"note\">{_e(NOT_RECORDED)}</p>"
+        return f"<p id=\"patients\" class=\"note\">{bilingual(NOT_RECORDED)}</p>"
     total = _patients_total(result)
-    return ("<p id=\"patients\">患者 patients (演练注入 injected): "
+    return (f"<p id=\"patients\">患者 {english('patients')} (演练注入 {english('injected')}): "
             f"{_count('来诊', total['came'], 'came')} · "
             f"{_count('已结算', total['settled'], 'settled')} · "
             + (f"{_count('按计划未结算离开', total['walked_away'], 'left as planned')} · "
@@ -493,42 +522,46 @@ def render_html(result: Debrief, chart: bytes) -> str:
            "span.bad{color:#c62828;font-weight:bold}span.na{color:#666}"
            "img{max-width:100%}")
     risk = "".join(
-        f"<li>{_e(AT_RISK_LABELS[k][0])} {_e(AT_RISK_LABELS[k][1])}: {_e(yuan(v))}</li>"
+        f"<li>{both(*AT_RISK_LABELS[k])}: {_e(yuan(v))}</li>"
         if k in AT_RISK_LABELS else f"<li>{_e(k)}: {_e(yuan(v))}</li>"
         for k, v in result.money_at_risk.items() if k != "total")
-    his = _e(result.his_url) if result.his_url else "— (仅医保中心记录 insurer record only)"
+    his = (_e(result.his_url) if result.his_url
+           else f"— (仅医保中心记录 {english('insurer record only')})")
+    institution = (_e(result.institution) if result.institution
+                   else bilingual("全部 all"))
     parts = [f"<!doctype html><html lang=\"zh-CN\"><head><meta charset=\"utf-8\"><title>演练复盘 / "
              f"drill debrief — {_e(result.title)}</title><style>{css}</style></head><body>",
-             f"<h1>演练复盘 / Drill debrief: {_e(result.title)}</h1>",
+             f"<h1>演练复盘 / {english('Drill debrief')}: {bilingual(result.title)}</h1>",
              f"<p id=\"verdict\"><span class=\"badge {'clean' if result.clean else 'problems'}\">"
-             f"{_e(verdict)}</span> 开始 started {_e(result.started)} · 加速 accelerated "
-             f"×{result.accelerate:g} · 医保中心 insurer {_e(result.insurer_url)} · HIS {his}"
-             f" · 机构 institution {_e(result.institution or '全部 all')}</p>",
-             f"<div class=\"risk\" id=\"money-at-risk\">涉及金额 money at risk: "
-             f"<b>{_e(yuan(result.money_at_risk.get('total', '0.00')))}</b> yuan"
+             f"{bilingual(verdict)}</span> 开始 {english('started')} {_e(result.started)} · 加速 "
+             f"{english('accelerated')} ×{result.accelerate:g} · 医保中心 {english('insurer')} "
+             f"{_e(result.insurer_url)} · HIS {his} · 机构 {english('institution')} {institution}</p>",
+             f"<div class=\"risk\" id=\"money-at-risk\">涉及金额 {english('money at risk')}: "
+             f"<b>{_e(yuan(result.money_at_risk.get('total', '0.00')))}</b> {english('yuan')}"
              f"<ul>{risk}</ul></div>",
              _patients_summary_html(result),
-             "<h2>各阶段 / Phases</h2>",
+             f"<h2>{bilingual('各阶段 / Phases')}</h2>",
              f"<img alt=\"各阶段患者与报文 patients and messages per phase\" "
              f"src=\"data:image/png;base64,{base64.b64encode(chart).decode('ascii')}\">"]
     words = _fault_words(result)
     recorded = _recorded(result)
     for n, phase in enumerate(result.phases, start=1):
-        faults = (f"<br>故障 faults: {_faults_text(phase['name'], list(phase['faults']), words)}"
+        faults = (f"<br>故障 {english('faults')}: "
+                  f"{_faults_text(phase['name'], list(phase['faults']), words)}"
                   if phase["faults"] else "")
         parts.append(
-            f"<div class=\"phase\"><b>{n}. {_e(phase['name'])}</b> (计划开始 planned start "
-            f"{_e(phase['start'])}){_sides_html(phase, recorded)}"
-            "<div class=\"side\"><b>医保中心侧 the insurer</b> <span class=\"count\">报文 "
-            f"{phase['messages']:,} messages:</span> <span class=\"count\">成功 "
-            f"{phase['ok']:,} answered</span> · "
-            f"<span class=\"count\">拒绝 {phase['refused']:,} refused</span> · "
-            f"<span class=\"count\">其他拒绝 {phase.get('other_refused', 0):,} other refusals "
-            f"(queries, reversals, late answers)</span> · <span "
-            f"class=\"count\">无应答 {phase['failed']:,} no answer</span> · <span "
-            f"class=\"count\">结算 {phase['settled']:,} settlements"
-            f"{_lost_words(phase)}</span></div>{faults}"
-            f"<small class=\"instructions\">{_e(str(phase['instructions']).strip())}</small></div>")
+            f"<div class=\"phase\"><b>{n}. {bilingual(phase['name'])}</b> (计划开始 "
+            f"{english('planned start')} {_e(phase['start'])}){_sides_html(phase, recorded)}"
+            f"<div class=\"side\"><b>医保中心侧 {english('the insurer')}</b> <span "
+            f"class=\"count\">报文 {phase['messages']:,} {english('messages')}:</span> <span "
+            f"class=\"count\">成功 {phase['ok']:,} {english('answered')}</span> · "
+            f"<span class=\"count\">拒绝 {phase['refused']:,} {english('refused')}</span> · "
+            f"<span class=\"count\">其他拒绝 {phase.get('other_refused', 0):,} "
+            f"{english('other refusals (queries, reversals, late answers)')}</span> · <span "
+            f"class=\"count\">无应答 {phase['failed']:,} {english('no answer')}</span> · <span "
+            f"class=\"count\">结算 {phase['settled']:,} {english('settlements')}"
+            f"{_lost_words(phase)}</span></div>{faults}<small class=\"instructions\">"
+            f"{lines(str(phase['instructions']).strip())}</small></div>")
     parts.append(_recovery_html(result, words))
     if recorded:
         parts.append(_table("未结算离开的患者 / Patients who left without a settlement", [
@@ -540,9 +573,9 @@ def render_html(result: Debrief, chart: bytes) -> str:
          "extra yuan": d["extra_yuan"]} for d in result.doubles]))
     parts.append(_table("中心有、HIS无 / Settlements the HIS does not know of", result.insurer_only)
                  if result.compared_with_his else
-                 "<h3>中心有、HIS无 / Settlements the HIS does not know of</h3><p>未比较：HIS "
-                 "没有驱动接口（仅医保中心记录） / not compared: the HIS has no driver API "
-                 "(insurer record only)</p>")
+                 f"<h3>{bilingual('中心有、HIS无 / Settlements the HIS does not know of')}</h3>"
+                 "<p>" + bilingual("未比较：HIS 没有驱动接口（仅医保中心记录） / not compared: "
+                                    "the HIS has no driver API (insurer record only)") + "</p>")
     if result.compared_with_his:
         parts.append(_table("HIS有、中心无 / HIS rows the insurer does not have", result.his_only))
         parts.append(_table("金额不符 / Amounts that disagree", result.disagreements))

@@ -15,6 +15,7 @@ from cardsettle.cli import main
 from cardsettle.cli.load import _finish, summarize
 from loadtests.sla import SlaError, load_sla
 from simulator.windows.service import load_latency_csv
+from tests.scenarios.test_page import unmarked
 
 TRANSACTIONS = ["9001 sign-in", "1101 person", "2201 register", "2203 diagnosis",
                 "2204 upload", "2205 cancel details", "2206 pre-settle", "2207 settle",
@@ -54,7 +55,7 @@ def test_a_bounded_run_reports_every_transaction_without_failure(
     assert summary["passed"] is True
     assert {line["name"] for line in summary["sla"]} >= {"2207 settle", "visit", "all requests"}
     assert "PASS" in output and "summary.html" in output and "FAIL" not in output
-    assert "通过 PASS" in (report / "summary.html").read_text(encoding="utf-8")
+    assert "通过 PASS" in unmarked((report / "summary.html").read_text(encoding="utf-8"))
     # what was asked beside what was achieved: 8 windows, a visit every 0.4 s each
     assert summary["run"]["visits/s (offered)"] == 20.0
     assert "visits/s 就诊/秒:" in output and "20.00 offered" in output
@@ -95,7 +96,7 @@ def test_a_day_end_that_does_not_balance_fails_the_run_with_one_verdict(
     assert written["passed"] is False
     assert written["day_end"] == {"ran": True, "groups": len(groups),
                                   "balanced": len(groups) - 1, "passed": False}
-    page = (copy / "summary.html").read_text(encoding="utf-8")
+    page = unmarked((copy / "summary.html").read_text(encoding="utf-8"))
     assert "未通过 FAIL" in page and "对账不平 totals differ" in page
 
 
@@ -114,7 +115,7 @@ def test_an_impossible_sla_fails_the_run(run: tuple[Path, str], tmp_path: Path) 
     assert next(line for line in lines if line.name == "9999 nothing").value is None
     summary = json.loads((copy / "summary.json").read_text(encoding="utf-8"))
     assert summary["passed"] is False
-    assert "未通过 FAIL" in (copy / "summary.html").read_text(encoding="utf-8")
+    assert "未通过 FAIL" in unmarked((copy / "summary.html").read_text(encoding="utf-8"))
     # the command line: the same judgement of the run's CSV exits 1 with the table
     result = CliRunner().invoke(main, ["load", "--target", "insurer", "--summarize-only",
                                        "--report", str(copy), "--sla", str(sla)])

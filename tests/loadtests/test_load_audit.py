@@ -30,6 +30,7 @@ from loadtests.sla import Sla, evaluate, read_stats
 from loadtests.totals import Totals, read_totals
 from tests.loadtests.test_report import STATS_HEAD, _stats_row
 from tests.one_line import one_error_line
+from tests.scenarios.test_page import unmarked
 
 
 def load(*args: str | Path) -> tuple[int, str, str]:
@@ -190,7 +191,7 @@ def test_a_failed_run_puts_its_error_on_the_page_and_no_none(tmp_path: Path) -> 
                                                  "duration_s": 30},
                            error="every one of the 2 requests failed (first: 9001 sign-in: "
                                  "ConnectionRefusedError)")
-    page = (tmp_path / "summary.html").read_text(encoding="utf-8")
+    page = unmarked((tmp_path / "summary.html").read_text(encoding="utf-8"))
     assert "None" not in page
     assert "运行错误 Run error" in page and "ConnectionRefusedError" in page
     assert "实际就诊/秒 Visits/s achieved</th><td>—</td>" in page

@@ -16,6 +16,7 @@ import pytest
 from loadtests.report import interval_rates, request_label, write_latency_csv, write_report
 from loadtests.sla import Sla, evaluate, read_stats
 from simulator.output import NotRegularFileError
+from tests.scenarios.test_page import unmarked
 
 STATS_HEAD = ["Type", "Name", "Request Count", "Failure Count", "Median Response Time",
               "Average Response Time", "Min Response Time", "Max Response Time",
@@ -67,7 +68,7 @@ def _write(report: Path) -> dict[str, object]:
 
 def test_run_details_are_bilingual_and_rounded(report: Path) -> None:
     _write(report)
-    page = (report / "summary.html").read_text(encoding="utf-8")
+    page = unmarked((report / "summary.html").read_text(encoding="utf-8"))
     for shown in ("时长 Duration", "30 秒 s", "每窗口就诊间隔 Pacing per window", "3 秒 s",
                   "计划就诊/秒 Visits/s offered", "实际就诊/秒 Visits/s achieved", "2.67",
                   "门诊一天", "HIS（驱动接口）"):
@@ -84,14 +85,14 @@ def test_run_details_are_bilingual_and_rounded(report: Path) -> None:
 
 def test_the_page_explains_why_achieved_is_above_offered(report: Path) -> None:
     _write(report)
-    page = (report / "summary.html").read_text(encoding="utf-8")
+    page = unmarked((report / "summary.html").read_text(encoding="utf-8"))
     assert "80 次就诊 ÷ 30 秒" in page and "80 visits ÷ 30 s" in page
     assert "sees its first patient at once" in page and "立即接待第一位患者" in page
 
 
 def test_tables_show_names_and_metrics_in_words_not_codes(report: Path) -> None:
     _write(report)
-    page = (report / "summary.html").read_text(encoding="utf-8")
+    page = unmarked((report / "summary.html").read_text(encoding="utf-8"))
     assert "95%分位响应时间 p95 response time" in page and ">p95_ms<" not in page
     assert "失败率 error rate" in page and ">error_rate<" not in page
     assert "结算 settle" in page and "读卡识别 identify" in page and "整个就诊 visit" in page

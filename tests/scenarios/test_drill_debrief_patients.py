@@ -23,6 +23,7 @@ from scenarios.drills.model import Drill, Patients, Phase
 from scenarios.drills.report import NOT_RECORDED, render_console, render_html, write_debrief
 from scenarios.drills.runner import Clocks, DrillRun, PhaseRecord, run_drill
 from scenarios.records import StepRecord, VisitRecord
+from tests.scenarios.test_page import unmarked
 
 CLOCKS = Clocks(datetime.now, time.monotonic, time.sleep, time.time)
 START = datetime(2026, 11, 25, 9, 0, 0)
@@ -151,7 +152,7 @@ def test_debrief_json_lists_the_patients_and_both_sides(slow: Debrief, tmp_path:
 
 
 def test_the_page_shows_both_sides_labelled(slow: Debrief) -> None:
-    page = render_html(slow, b"")
+    page = unmarked(render_html(slow, b""))
     phase = page[page.index("<b>2. 中心变慢 / slow</b>"):page.index("<b>3. 中心宕机 / down</b>")]
     assert '<b>患者 patients</b> <small>(演练注入 injected)</small>' in phase
     assert '<span class="count">来诊 2 came</span>' in phase
@@ -197,7 +198,7 @@ def test_a_fault_in_the_last_phase_says_the_drill_ended_during_it(slow: Debrief)
     assert ("中心宕机 / down (拒绝连接 connection refused): 演练在故障中结束，之后没有可恢复的阶段 "
             "the drill ended during the fault (no later phase to recover in)") in flat
     assert "none afterwards" not in flat.split("中心宕机 / down (")[1]
-    page = render_html(slow, b"")
+    page = unmarked(render_html(slow, b""))
     assert "the drill ended during the fault (no later phase to recover in)" in page
 
 
@@ -215,7 +216,7 @@ def test_without_injected_patients_the_debrief_says_so_instead_of_zeros(tmp_path
     found = debrief(_run(visits=[], messages=[_message(1, "1101", "M1")], patients=False))
     assert found.patients_recorded is False and found.patients == []
     assert all(p["patients"] is None and p["his"] is None for p in found.phases)
-    page = render_html(found, b"")
+    page = unmarked(render_html(found, b""))
     assert NOT_RECORDED in page.replace("&#x27;", "'")
     assert "未记录 not recorded (未注入患者 no injected patients)" in page
     assert "来诊 0 came" not in page
@@ -279,5 +280,5 @@ def test_a_real_slow_phase_shows_the_patients_who_timed_out(tmp_path: Path) -> N
     assert last["reasons"] == [{"reason": "insurer_refused", "step": "identify",
                                 "infno": "1101", "patients": 1}]
     assert found.recovery[-1]["ended_during_fault"] is True
-    page = write_debrief(found, tmp_path).read_text("utf-8")
+    page = unmarked(write_debrief(found, tmp_path).read_text("utf-8"))
     assert "未结算离开 3 turned away" in page and "一人读卡被拒 / one card refused" in page

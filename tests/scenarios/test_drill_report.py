@@ -15,6 +15,7 @@ import pytest
 from scenarios.drills.debrief import Debrief
 from scenarios.drills.library import DRILLS, library_drills
 from scenarios.drills.report import render_html, write_debrief, yuan
+from tests.scenarios.test_page import unmarked
 
 
 def _debrief(**changes: Any) -> Debrief:
@@ -46,7 +47,7 @@ def _debrief(**changes: Any) -> Debrief:
 
 @pytest.fixture(scope="module")
 def page() -> str:
-    return render_html(_debrief(), b"")
+    return unmarked(render_html(_debrief(), b""))
 
 
 def test_money_at_risk_is_in_words_with_yuan(page: str) -> None:
@@ -96,9 +97,9 @@ def test_day_end_groups_are_explained(page: str) -> None:
 
 
 def test_the_verdict_keeps_its_words() -> None:
-    assert "无损失 / nothing lost" in render_html(_debrief(doubles=[], money_at_risk={
-        "settled_twice": "0.00", "total": "0.00"}), b"")
-    assert "发现问题 / PROBLEMS FOUND" in render_html(_debrief(), b"")
+    assert "无损失 / nothing lost" in unmarked(render_html(_debrief(doubles=[], money_at_risk={
+        "settled_twice": "0.00", "total": "0.00"}), b""))
+    assert "发现问题 / PROBLEMS FOUND" in unmarked(render_html(_debrief(), b""))
 
 
 def test_the_debrief_files_are_the_same_twice_and_json_keeps_its_keys(tmp_path: Path) -> None:
@@ -143,6 +144,6 @@ def test_refusals_nobody_saw_at_the_window_are_apart() -> None:
     slow = {"name": "中心变慢 / the insurer slows down", "start": "2026-11-24 09:05:00",
             "instructions": "", "faults": [], "messages": 65, "ok": 58, "refused": 0,
             "other_refused": 7, "failed": 0, "settled": 7, "answer_lost": 0, "by_infno": {}}
-    page = render_html(_debrief(phases=[slow]), b"")
+    page = unmarked(render_html(_debrief(phases=[slow]), b""))
     assert "拒绝 0 refused" in page
     assert "其他拒绝 7 other refusals (queries, reversals, late answers)" in page

@@ -38,6 +38,7 @@ from simulator.his.operations import (
 )
 from simulator.his.variants import VARIANTS
 from tests.one_line import one_error_line
+from tests.scenarios.test_page import unmarked
 
 CLOCKS = Clocks(datetime.now, time.monotonic, time.sleep, time.time)
 FAST = 1000.0  # a 25-minute drill in 1.5 s
@@ -209,7 +210,7 @@ def test_settled_counts_the_settlements_whose_answer_was_lost(
     assert phase["settled"] == answered + phase["answer_lost"]
     assert phase["settled"] == sum(1 for e in found.lost_answers if e["infno"] == "2207"
                                    ) + answered
-    page = (directory / "debrief.html").read_text("utf-8")
+    page = unmarked((directory / "debrief.html").read_text("utf-8"))
     assert f"结算 {phase['settled']} settlements (其中应答丢失 {phase['answer_lost']} answer lost)" \
         in page
     assert "已查询得知 found by a 5203 query" in page and "退费 refund (2208)" in page
