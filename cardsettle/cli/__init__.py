@@ -20,6 +20,7 @@ from cardsettle.cli.insurer import insurer
 from cardsettle.cli.load import load
 from cardsettle.cli.policy import policy
 from cardsettle.cli.scenario import scenario
+from cardsettle.cli.terminal import tolerate_narrow_encodings
 from cardsettle.cli.windows import plan, simulate
 
 __all__ = ["main"]
@@ -46,6 +47,7 @@ def main() -> None:
       finance    after the window: a month to repayment, the year's cash flow
       demo       the main job on embedded defaults
     """
+    tolerate_narrow_encodings()
 
 
 main.add_command(generate)

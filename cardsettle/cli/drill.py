@@ -6,7 +6,7 @@ import difflib
 import re
 import time
 from collections.abc import Iterator
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import NoReturn
 
@@ -18,7 +18,7 @@ from cardsettle.cli.outputs import check_output_dir, make_output_dir, undone_on_
 from cardsettle.cli.terminal import new_console
 from mock_insurer.admin.drill import MAX_ACCELERATE
 from mock_insurer.server import ServerError, check_listen
-from mock_insurer.wire.timefmt import china_now
+from mock_insurer.wire.timefmt import CHINA_TZ, china_now
 from scenarios.data import data_institutions
 from scenarios.drills.debrief import debrief
 from scenarios.drills.library import DRILLS, drill_path, library_drills
@@ -136,7 +136,7 @@ def _previous_debrief(directory: Path) -> str | None:
     found = directory / "debrief.json"
     if not found.is_file():
         return None
-    written = datetime.fromtimestamp(found.stat().st_mtime, tz=UTC).astimezone()
+    written = datetime.fromtimestamp(found.stat().st_mtime, tz=CHINA_TZ)  # as the debrief says
     return f"{written:%Y-%m-%d %H:%M}"
 
 

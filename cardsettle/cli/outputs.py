@@ -15,6 +15,7 @@ Every error is one line naming the option, exit 2 (:class:`~cardsettle.cli.error
 from __future__ import annotations
 
 import contextlib
+import tempfile
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
@@ -68,6 +69,9 @@ def make_output_dir(option: str, directory: Path) -> list[Path]:
     made = [path for path in (directory, *directory.parents) if not path.exists()]
     try:
         directory.mkdir(parents=True, exist_ok=True)
+        # an existing directory may refuse new files (read-only, immutable): say so up front
+        with tempfile.TemporaryFile(dir=directory):
+            pass
     except OSError as exc:
         _remove_dirs(made)
         raise BadInput(f"{option} {directory}: cannot write there ({exc.strerror or exc})"

@@ -99,11 +99,11 @@ def run_one(loaded: Scenario, report: Path, *, console: Console, his_url: str | 
             his_class=his_class, his_timeout=timeout, his_command=his_command,
             fresh_his=fresh_his,
             on_progress=lambda done, total: bar.update(task, completed=done, total=total))
+    path = write_json(result, report)  # written before anything is printed
+    page = write_page(result, report)
     render(result, console)
-    path = write_json(result, report)
     # paths are copied from here: never broken across lines
-    console.print(f"  网页 page: {write_page(result, report)}", soft_wrap=True, markup=False,
-                  highlight=False)
+    console.print(f"  网页 page: {page}", soft_wrap=True, markup=False, highlight=False)
     console.print(f"  result: {path}", soft_wrap=True, markup=False, highlight=False)
     return result
 

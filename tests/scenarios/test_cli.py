@@ -173,6 +173,17 @@ def test_a_report_folder_that_cannot_be_created_names_the_option() -> None:
                                           "file or directory)")
 
 
+@pytest.mark.skipif(not Path("/proc/sys").is_dir(), reason="needs Linux's /proc")
+def test_an_existing_folder_that_takes_no_files_is_refused_up_front() -> None:
+    """Locale audit: an existing directory that refuses new files (read-only, immutable) gave
+    "Error: Operation not permitted (imm/data)" and exit 1 ("an expectation failed") after the
+    run had begun; now it is one line naming the option, exit 2, before anything runs."""
+    result = CliRunner().invoke(main, ["scenario", "run", "refunds", "--report", "/proc/sys",
+                                       "--no-progress"])
+    assert result.exit_code == 2
+    assert one_error_line(result).startswith("Error: --report /proc/sys: cannot write there (")
+
+
 def test_a_named_pipe_where_result_json_goes_is_refused_before_anything_runs(
         tmp_path: Path) -> None:
     os.mkfifo(tmp_path / "result.json")
