@@ -348,6 +348,16 @@ def _plots(plot_out: Path | None, figure_of: Callable[[], Any]) -> list[tuple[Pa
     return [(png, figure_bytes(figure, "png")), (svg, figure_bytes(figure, "svg"))]
 
 
+def _interval(bounds: Any) -> str:
+    """A confidence interval of a wait, ``[0.00, 2.49]``: a wait is never below 0 (a normal
+    interval over few replications can reach below), and a minus sign beside a dash read as a
+    range of two negative numbers."""
+    low, high = bounds
+    if low is None or high is None:
+        return "-"
+    return f"[{_cell(max(float(low), 0.0))}, {_cell(float(high))}]"
+
+
 def _cell(value: Any, fmt: str = "{:.2f}") -> str:
     if value is None:
         return "-"
@@ -394,7 +404,7 @@ def simulate_windows(**options: Any) -> None:
     within = report["within_target"]
     click.echo(
         f"{report['replications']} replications, {counts['arrived']:,} patients in {elapsed:.1f} s: "
-        f"mean wait {_cell(wait['mean'])} min (95% CI {_cell(wait['ci95'][0])}-{_cell(wait['ci95'][1])}), "
+        f"mean wait {_cell(wait['mean'])} min (95% CI {_interval(wait['ci95'])}), "
         f"p90 {_cell(wait['p90'])} min, {(within['share'] or 0):.1%} within {within['wait_minutes']:g} min "
         f"(target {within['target_share']:.0%}: {'met' if within['met'] else 'NOT met'}), "
         f"utilization {(report['utilization'] or 0):.1%}"
