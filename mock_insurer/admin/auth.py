@@ -37,10 +37,14 @@ from mock_insurer.admin.errors import AdminError, Forbidden, Unauthorized
 from mock_insurer.admin.web import PORTAL_SCOPE, error_response
 from mock_insurer.sameorigin import host_refusal, normal_host, origin_refusal
 
-__all__ = ["PUBLIC_PATHS", "AdminAuth", "PortalLookup", "check_access", "is_loopback"]
+__all__ = ["PUBLIC_PATHS", "WRONG_TOKEN", "AdminAuth", "PortalLookup", "check_access", "is_loopback"]
 
 PortalLookup = Callable[[str], "str | None"]
 """The institution whose settlement-portal credential a bearer token is, or None."""
+
+WRONG_TOKEN = ("令牌既不是管理令牌，也不是任何机构的结算平台凭证 / the token is neither the "
+               "admin token nor an institution's settlement-portal credential")
+"""The 401 of a bearer token that opens nothing (a HIS may be holding the wrong one)."""
 
 PUBLIC_PATHS = frozenset({"/", "/openapi.json"})
 """Paths under ``/admin`` that need no token (relative to the mount)."""
@@ -87,7 +91,7 @@ def check_access(scope: Scope, token: str | None, hosts: Iterable[str] = (),
                                "token> (--admin-token or CARDSETTLE_ADMIN_TOKEN)",
                                where="header.Authorization")
         if not hmac.compare_digest(given.encode("utf-8"), token.encode("utf-8")):
-            raise Unauthorized("the admin token is wrong", where="header.Authorization")
+            raise Unauthorized(WRONG_TOKEN, where="header.Authorization")
     else:
         client = scope.get("client")
         host = client[0] if client else None

@@ -50,7 +50,8 @@ __all__ = ["BUSINESS_TABLES", "KINDS", "DataFiles"]
 KINDS = ("institutions", "population", "catalogue")
 """What can be loaded, in the order a full reload loads them."""
 
-BUSINESS_TABLES = ("deductions", "payment_items", "declarations", "payments",
+BUSINESS_TABLES = ("deductions", "payment_items", "declarations", "withdrawn_declarations",
+                   "payments",
                    "fee_details", "visits", "settlements", "messages", "signins", "files",
                    "sequences", "account_entries", "cum_entries", "cum", "accounts")
 """Tables a reset empties (in an order the foreign keys allow); accounts and counters are

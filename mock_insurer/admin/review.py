@@ -5,13 +5,15 @@ Routes (relative to the mount; the guide and API reference are ``docs/review.md`
     POST /declarations                      {"fixmedins_code", "period", "declared"}
     GET  /declarations?fixmedins_code=X[&period=YYYY-MM]
     GET  /declarations/{dcla_id}
+    DELETE /declarations/{dcla_id}          withdraw (撤回) it while it is not reviewed
     POST /declarations/{dcla_id}/review     {} or {"seed": 7}
     POST /declarations/{dcla_id}/pay
     PUT  /advance                           {"fixmedins_code", "year", "base_amount", "ratio"}
     GET  /payments?fixmedins_code=X[&year=2026]
 
-An institution's settlement-portal credential (:mod:`mock_insurer.admin.auth`) may declare and
-read its own declarations and payments (``fixmedins_code`` may then be left out of the queries);
+An institution's settlement-portal credential (:mod:`mock_insurer.admin.auth`) may declare,
+withdraw and read its own declarations and payments (``fixmedins_code`` may then be left out of
+the queries and of the declaration's body; given, it must be its own);
 another institution's code is refused (403), another's declaration is not found (404).
 
 Money is a JSON *string* with at most two decimals (yuan) in and two decimals out; dates are
@@ -89,11 +91,20 @@ def _code(value: Any, field: str, place: str = "body") -> str:
     return value
 
 
+def _shown(value: Any) -> str:
+    """What was sent, quoted for an error (text as is, anything else as its JSON type)."""
+    if isinstance(value, str):
+        return repr(printable(value, 40))
+    return "null" if value is None else f"{type(value).__name__} {printable(repr(value), 40)}"
+
+
 def _period(value: Any, place: str = "body") -> str:
     if not isinstance(value, str) or not _PERIOD.fullmatch(value):
-        raise _invalid('period must be a month like "2026-01"', "period", place)
+        raise _invalid(f'period must be a month like "2026-01", got {_shown(value)}', "period",
+                       place)
     if not YEARS[0] <= int(value[:4]) <= YEARS[1]:
-        raise _invalid(f"period must be in the years {YEARS[0]}..{YEARS[1]}", "period", place)
+        raise _invalid(f"period must be in the years {YEARS[0]}..{YEARS[1]}, got "
+                       f"{_shown(value)}", "period", place)
     return value
 
 
@@ -182,6 +193,8 @@ class ReviewRoutes:
     def declare(self, call: AdminCall) -> Any:
         data = json_object(call)
         _only(data, DECLARATION_FIELDS)
+        if call.portal is not None and "fixmedins_code" not in data:
+            data = {**data, "fixmedins_code": call.portal}  # the credential names it
         _required(data, DECLARATION_FIELDS)
         code = _own(call, _code(data["fixmedins_code"], "fixmedins_code"), "body")
         period = _period(data["period"])
@@ -207,6 +220,13 @@ class ReviewRoutes:
         except ReviewError as error:
             raise _translate(error) from None
         return {"declaration": found}
+
+    def withdraw(self, call: AdminCall) -> dict[str, Any]:
+        dcla_id = path_text(call.path, "dcla_id")
+        try:
+            return {"declaration": self.office.withdraw(dcla_id, call.portal)}
+        except ReviewError as error:
+            raise _translate(error) from None
 
     def review(self, call: AdminCall) -> dict[str, Any]:
         dcla_id = path_text(call.path, "dcla_id")
@@ -272,6 +292,7 @@ def review_ops(insurer: Insurer) -> list[Op]:
         Op("GET", "/declarations", r.declarations, params=("fixmedins_code", "period"),
            portal=True),
         Op("GET", "/declarations/{dcla_id}", r.declaration, portal=True),
+        Op("DELETE", "/declarations/{dcla_id}", r.withdraw, portal=True),
         Op("POST", "/declarations/{dcla_id}/review", r.review),
         Op("POST", "/declarations/{dcla_id}/pay", r.pay),
         Op("PUT", "/advance", r.advance),

@@ -143,9 +143,11 @@ def _check_names(given: Iterable[str], known: frozenset[str]) -> None:
 
 def _portal_refusal(institution: str) -> Forbidden:
     return Forbidden(f"this is the settlement-portal credential of {institution[:100]}: it may "
-                     "declare that institution's months and read its declarations and payments "
-                     "(POST /admin/declarations, GET /admin/declarations[/ID], GET "
-                     "/admin/payments); everything else needs the admin token",
+                     "declare that institution's months, withdraw a declaration not yet "
+                     "reviewed and read its declarations and payments (POST "
+                     "/admin/declarations, DELETE /admin/declarations/ID, GET "
+                     "/admin/declarations[/ID], GET /admin/payments); everything else needs "
+                     "the admin token",
                      where="header.Authorization")
 
 

@@ -354,29 +354,44 @@ settings_table = Table(
 )
 
 # -- after the window: declaration, review (审核 → 拒付), payment (回款) — mock_insurer/review --
+def _declaration_columns() -> list[Column[Any]]:
+    """A declaration's columns: of the month's declaration in force, and of a withdrawn one."""
+    return [
+        Column("dcla_id", String, primary_key=True),
+        Column("fixmedins_code", String, nullable=False),
+        Column("period", String, nullable=False),  # YYYY-MM
+        Column("status", String, nullable=False),  # declared | reviewed | paid (| withdrawn)
+        Column("declared_medfee", Cents, nullable=False),
+        Column("declared_fund", Cents, nullable=False),
+        Column("declared_acct", Cents, nullable=False),
+        Column("declared_cnt", Integer, nullable=False),
+        Column("uploaded_medfee", Cents, nullable=False),
+        Column("uploaded_fund", Cents, nullable=False),
+        Column("uploaded_acct", Cents, nullable=False),
+        Column("uploaded_cnt", Integer, nullable=False),
+        Column("claimed", Cents, nullable=False),
+        Column("deducted", Cents, nullable=False),
+        Column("seed", BigInteger, nullable=True),
+        Column("declared_on", String, nullable=False),  # business dates YYYY-MM-DD
+        Column("reviewed_on", String, nullable=True),
+        Column("due_date", String, nullable=True),
+        Column("paid_date", String, nullable=True),
+    ]
+
+
 declarations = Table(
-    "declarations", METADATA,
-    Column("dcla_id", String, primary_key=True),
-    Column("fixmedins_code", String, nullable=False),
-    Column("period", String, nullable=False),  # YYYY-MM
-    Column("status", String, nullable=False),  # declared | reviewed | paid
-    Column("declared_medfee", Cents, nullable=False),
-    Column("declared_fund", Cents, nullable=False),
-    Column("declared_acct", Cents, nullable=False),
-    Column("declared_cnt", Integer, nullable=False),
-    Column("uploaded_medfee", Cents, nullable=False),
-    Column("uploaded_fund", Cents, nullable=False),
-    Column("uploaded_acct", Cents, nullable=False),
-    Column("uploaded_cnt", Integer, nullable=False),
-    Column("claimed", Cents, nullable=False),
-    Column("deducted", Cents, nullable=False),
-    Column("seed", BigInteger, nullable=True),
-    Column("declared_on", String, nullable=False),  # business dates YYYY-MM-DD
-    Column("reviewed_on", String, nullable=True),
-    Column("due_date", String, nullable=True),
-    Column("paid_date", String, nullable=True),
+    "declarations", METADATA, *_declaration_columns(),
     UniqueConstraint("fixmedins_code", "period", name="uq_declarations_period"),
 )
+"""One declaration in force per institution and month."""
+
+withdrawn_declarations = Table(
+    "withdrawn_declarations", METADATA, *_declaration_columns(),
+    Column("withdrawn_on", String, nullable=False),  # business date YYYY-MM-DD
+    Index("ix_withdrawn_declarations_month", "fixmedins_code", "period"),
+)
+"""Declarations withdrawn before review (kept as they were, status ``withdrawn``): moved here
+so that their month can be declared again."""
 
 deductions = Table(
     "deductions", METADATA,

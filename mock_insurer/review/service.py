@@ -4,7 +4,8 @@
 Dates are the insurer's business clock (``today`` is passed in, never the wall clock); money is
 Decimal yuan. Every step is idempotent: declaring the same totals again, reviewing again and
 paying again answer what was recorded; a different declaration or advance for the same key is a
-:class:`~mock_insurer.review.errors.ReviewConflict`.
+:class:`~mock_insurer.review.errors.ReviewConflict`. A declaration not reviewed yet can be
+withdrawn (kept, status ``withdrawn``), after which its month can be declared again.
 
 Advance payment: ``set_advance`` pays ``round_money(base_amount × ratio)`` on the business
 date (kind ``advance``). It is recouped (kind ``recoup``, the negative amount) together with
@@ -30,6 +31,7 @@ from mock_insurer.review.config import ReviewConfig, default_config
 from mock_insurer.review.errors import ReviewConflict, ReviewInputError, ReviewNotFound
 from mock_insurer.review.rules import RuleSource, library_findings, lookback_days
 from mock_insurer.review.views import (
+    REVIEWED,
     declaration_json,
     declared_of,
     payment_json,
@@ -93,10 +95,37 @@ class ReviewOffice:
 
     def _same(self, tx: LedgerTx, row: Mapping[str, Any], declared: Totals) -> dict[str, Any]:
         if declared_of(row) != declared:
+            dcla_id = row["dcla_id"]
+            if row["status"] == "declared":
+                remedy = (f"to correct it, withdraw it first (DELETE /admin/declarations/"
+                          f"{dcla_id}) and declare the month again / 如需更正，请先撤回该申报"
+                          f"再重新申报")
+            else:
+                remedy = (f"it was reviewed on {row['reviewed_on']} and can no longer be "
+                          f"withdrawn / 已于 {row['reviewed_on']} 审核，不能撤回")
             raise ReviewConflict(
-                f"{row['fixmedins_code']} already declared {row['period']} "
-                f"({row['dcla_id']}) with other totals", field="declared")
+                f"{row['fixmedins_code']} already declared {row['period']} ({dcla_id}) "
+                f"with other totals; {remedy}", field="declared")
         return self._declaration(tx, row["dcla_id"])
+
+    def withdraw(self, dcla_id: str, fixmedins_code: str | None = None) -> dict[str, Any]:
+        """Withdraw (撤回) a declaration the insurer has not reviewed yet: it is kept with
+        status ``withdrawn`` and the month can be declared again. Withdrawing it again
+        answers the same; a reviewed one is a conflict. ``fixmedins_code``: the institution
+        asking (a portal credential): another institution's declaration is not found."""
+        today = self.today()
+        with self.ledger.write() as tx:
+            row = self._row(tx, dcla_id, lock=True)
+            if fixmedins_code is not None and row["fixmedins_code"] != fixmedins_code:
+                raise ReviewNotFound(f"no declaration {dcla_id!r}", field="dcla_id")
+            if row["status"] in REVIEWED:
+                raise ReviewConflict(
+                    f"{dcla_id} ({row['period']}) was reviewed on {row['reviewed_on']} and "
+                    f"cannot be withdrawn; a correction is a matter for the insurer / 该申报已于 "
+                    f"{row['reviewed_on']} 审核，不能撤回", field="status")
+            if row["status"] == "declared":
+                store.withdraw_declaration(tx, row, today.isoformat())
+            return self._declaration(tx, dcla_id)
 
     def declaration(self, dcla_id: str) -> dict[str, Any]:
         with self.ledger.read() as tx:
@@ -123,6 +152,7 @@ class ReviewOffice:
         today = self.today()
         with self.ledger.write() as tx:
             row = self._row(tx, dcla_id, lock=True)
+            _not_withdrawn(row)
             if row["status"] != "declared":
                 return self._declaration(tx, dcla_id)
             code, period = row["fixmedins_code"], row["period"]
@@ -156,6 +186,7 @@ class ReviewOffice:
             key = f"settlement:{dcla_id}"
             if row["status"] == "paid":
                 return self._payment(tx, key)
+            _not_withdrawn(row)
             if row["status"] != "reviewed":
                 raise ReviewConflict(f"{dcla_id} is not reviewed yet: review it first "
                                      f"(POST /admin/declarations/{dcla_id}/review)",
@@ -238,6 +269,14 @@ class ReviewOffice:
     @staticmethod
     def _pay_id(tx: LedgerTx) -> str:
         return f"PAY{tx.next_seq('payment'):010d}"
+
+
+def _not_withdrawn(row: Mapping[str, Any]) -> None:
+    if row["status"] == "withdrawn":
+        period, on = row["period"], row.get("withdrawn_on")
+        raise ReviewConflict(
+            f"{row['dcla_id']} ({period}) was withdrawn on {on}: review and pay the month's "
+            f"declaration in force (GET /admin/declarations?period={period})", field="status")
 
 
 def _columns(prefix: str, totals: Totals) -> dict[str, Any]:

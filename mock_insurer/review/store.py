@@ -6,8 +6,12 @@ Which rows count (the 3201 rule, :func:`mock_insurer.transactions.reconcile.in_e
 settlement rows of the period (business date in the month, inclusive) that no 2601 reversal
 undid; sums are net and each row counts one. A claim is an original settlement of the period
 not cancelled (2208) by the period's last day; a cancellation of an earlier period's
-settlement is a negative claim (netted, not reviewed); a settlement and its cancellation in the
-same period are claimed by neither.
+settlement is a negative claim (netted, not reviewed) of what was accepted for that
+settlement: its claim less what its month's review deducted on it (:func:`deducted_on`); a
+settlement and its cancellation in the same period are claimed by neither. A settlement
+cancelled after its period ended is still claimed by its period, but not reviewed once it is
+cancelled (its cancellation's period then nets back the whole claim): either way the two
+months net to zero for a visit that no longer exists.
 """
 
 from __future__ import annotations
@@ -19,7 +23,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import and_, insert, select, update
+from sqlalchemy import and_, delete, insert, select, update
 from sqlalchemy.engine import RowMapping
 
 from mock_insurer.ledger import LedgerTx, Settlement
@@ -37,6 +41,7 @@ __all__ = [
     "declaration_by_id",
     "declaration_by_period",
     "declarations_of",
+    "deducted_on",
     "deductions_of",
     "history_rows",
     "insert_declaration",
@@ -47,6 +52,7 @@ __all__ = [
     "period_data",
     "unrecouped_advances",
     "update_declaration",
+    "withdraw_declaration",
 ]
 
 _CHUNK = 500
@@ -142,14 +148,19 @@ def period_data(tx: LedgerTx, fixmedins_code: str, period: str) -> PeriodData:
                       sum((r.fund_pay_sumamt for r in rows), ZERO),
                       sum((r.acct_pay for r in rows), ZERO), len(rows))
     kept: list[tuple[Settlement, bool]] = []
+    netted: dict[str, Decimal] = {}  # a cancellation's setl_id → deducted on its original
     for row in rows:
         if row.refd_setl_flag == "0":
             if not _cancelled_within(tx, row, end):
-                kept.append((row, True))
+                # cancelled since (after the month): claimed, and netted back in full by
+                # its cancellation's month — nothing to refuse on a visit that is gone
+                kept.append((row, not _cancelled_within(tx, row, "9999-12-31")))
         else:
             orig = tx.settlement(row.orig_setl_id or "")
             if orig is None or not begin <= orig.biz_date <= end:
                 kept.append((row, False))
+                if orig is not None:
+                    netted[row.setl_id] = deducted_on(tx, fixmedins_code, orig)
     visits = _visits(tx, sorted({row.mdtrt_id for row, _ in kept}))
     reviewed = [row.setl_id for row, reviewable in kept if reviewable]
     fees = _fee_rows(tx, reviewed)
@@ -167,11 +178,23 @@ def period_data(tx: LedgerTx, fixmedins_code: str, period: str) -> PeriodData:
             det_item_fee_sumamt=fee["det_item_fee_sumamt"],
             inscp_scp_amt=fee["inscp_scp_amt"]))
     claims = tuple(
-        Claim(row.setl_id, row.mdtrt_id, row.psn_no, row.biz_date, row.fund_pay_sumamt,
+        Claim(row.setl_id, row.mdtrt_id, row.psn_no, row.biz_date,
+              row.fund_pay_sumamt + netted.get(row.setl_id, ZERO),
               row.acct_pay, _in_scope(row), visits.get(row.mdtrt_id, Ordering()),
               ordering.get(row.setl_id, {}), reviewable)
         for row, reviewable in kept)
     return PeriodData(uploaded, claims, tuple(charged))
+
+
+def deducted_on(tx: LedgerTx, fixmedins_code: str, orig: Settlement) -> Decimal:
+    """What the review of ``orig``'s month deducted on it (0 while that month is not
+    reviewed: its review then leaves a cancelled settlement alone, see :func:`period_data`)."""
+    found = declaration_by_period(tx, fixmedins_code, orig.biz_date[:7])
+    if found is None or found["status"] not in ("reviewed", "paid"):
+        return ZERO
+    d = s.deductions.c
+    return sum((r.amount for r in tx.conn.execute(select(d.amount).where(and_(
+        d.dcla_id == found["dcla_id"], d.setl_id == orig.setl_id)))), ZERO)
 
 
 # -- declarations -------------------------------------------------------------------------------
@@ -189,16 +212,31 @@ def _first(found: RowMapping | None) -> Row | None:
 
 
 def declaration_by_id(tx: LedgerTx, dcla_id: str, *, lock: bool = False) -> Row | None:
-    """The declaration; ``lock``: held until the transaction ends (PostgreSQL ``FOR
-    UPDATE``, so that two reviews or payments of one declaration run one after the other;
-    SQLite's writers are serialized anyway)."""
+    """The declaration (in force, or withdrawn: then with ``withdrawn_on``); ``lock``: held
+    until the transaction ends (PostgreSQL ``FOR UPDATE``, so that two reviews or payments of
+    one declaration run one after the other; SQLite's writers are serialized anyway)."""
     query = select(s.declarations).where(s.declarations.c.dcla_id == dcla_id)
     if lock:
         query = query.with_for_update()
-    return _first(tx.conn.execute(query).mappings().first())
+    found = _first(tx.conn.execute(query).mappings().first())
+    if found is not None:
+        return found
+    w = s.withdrawn_declarations.c
+    return _first(tx.conn.execute(select(s.withdrawn_declarations)
+                                  .where(w.dcla_id == dcla_id)).mappings().first())
+
+
+def withdraw_declaration(tx: LedgerTx, row: Mapping[str, Any], day: str) -> None:
+    """Withdraw the declaration ``row`` on ``day``: kept as it was among the withdrawn ones
+    (status ``withdrawn``), its month free to be declared again. A declaration not yet
+    reviewed has no deductions or payments that name it."""
+    tx.conn.execute(insert(s.withdrawn_declarations).values(
+        **{**row, "status": "withdrawn", "withdrawn_on": day}))
+    tx.conn.execute(delete(s.declarations).where(s.declarations.c.dcla_id == row["dcla_id"]))
 
 
 def declaration_by_period(tx: LedgerTx, fixmedins_code: str, period: str) -> Row | None:
+    """The month's declaration in force (not withdrawn), if any."""
     d = s.declarations.c
     return _first(tx.conn.execute(select(s.declarations).where(
         and_(d.fixmedins_code == fixmedins_code, d.period == period))).mappings().first())
@@ -206,11 +244,14 @@ def declaration_by_period(tx: LedgerTx, fixmedins_code: str, period: str) -> Row
 
 def declarations_of(tx: LedgerTx, fixmedins_code: str,
                     period: str | None) -> list[Row]:
-    d = s.declarations.c
-    query = select(s.declarations).where(d.fixmedins_code == fixmedins_code)
-    if period is not None:
-        query = query.where(d.period == period)
-    return [dict(r) for r in tx.conn.execute(query.order_by(d.period)).mappings()]
+    """The institution's declarations, withdrawn ones included, by month and then as made."""
+    rows: list[Row] = []
+    for table in (s.declarations, s.withdrawn_declarations):
+        query = select(table).where(table.c.fixmedins_code == fixmedins_code)
+        if period is not None:
+            query = query.where(table.c.period == period)
+        rows += [dict(r) for r in tx.conn.execute(query).mappings()]
+    return sorted(rows, key=lambda r: (r["period"], r["dcla_id"]))
 
 
 def add_deductions(tx: LedgerTx, rows: Sequence[Mapping[str, Any]]) -> None:

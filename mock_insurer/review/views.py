@@ -2,7 +2,9 @@
 (``docs/review.md``, "API reference").
 
 Money is a string with two decimals (yuan); dates ``YYYY-MM-DD`` on the insurer's business
-clock, ``null`` until the step happened.
+clock, ``null`` until the step happened; ``accepted`` is ``null`` until the review (the
+insurer has not accepted anything before). A withdrawn declaration (status ``withdrawn``) shows
+its month and ``withdrawn_on``.
 """
 
 from __future__ import annotations
@@ -13,7 +15,11 @@ from typing import Any
 from mock_insurer.money import render
 from mock_insurer.review.compute import Totals, mismatch
 
-__all__ = ["declaration_json", "declared_of", "deduction_json", "payment_json", "uploaded_of"]
+__all__ = ["REVIEWED", "declaration_json", "declared_of", "deduction_json", "payment_json", "uploaded_of"]
+
+
+REVIEWED = ("reviewed", "paid")
+"""The statuses of a declaration whose month the insurer has reviewed."""
 
 
 def declared_of(row: Mapping[str, Any]) -> Totals:
@@ -43,16 +49,19 @@ def declaration_json(row: Mapping[str, Any],
                      deductions: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
     """A Declaration: the row with its deductions (in review order)."""
     declared, uploaded = declared_of(row), uploaded_of(row)
+    reviewed = row["status"] in REVIEWED
     return {
         "dcla_id": row["dcla_id"], "fixmedins_code": row["fixmedins_code"],
         "period": row["period"], "status": row["status"],
         "declared": declared.to_json(), "uploaded": uploaded.to_json(),
         "mismatch": mismatch(declared, uploaded),
         "claimed": render(row["claimed"]), "deducted": render(row["deducted"]),
-        "accepted": render(row["claimed"] - row["deducted"]),
+        # what the insurer accepts is known only once it has reviewed the month
+        "accepted": render(row["claimed"] - row["deducted"]) if reviewed else None,
         "deductions": [deduction_json(d) for d in deductions],
         "declared_on": row["declared_on"], "reviewed_on": row["reviewed_on"],
         "due_date": row["due_date"], "paid_date": row["paid_date"],
+        "withdrawn_on": row.get("withdrawn_on"),
     }
 
 

@@ -9,9 +9,16 @@ the mock insurer's admin API as the "settlement portal", :attr:`HisConfig.portal
 
 - A receivable is one settlement in effect (a 2207 row the HIS holds ``settled``); a settlement
   cancelled by a refund (2208) is claimed by neither it nor its cancellation, so refunds net
-  out. Its ``status``: ``outstanding`` (something still to be paid), ``paid`` (all of it paid),
+  out — unless the refund came after the settlement's month ended: the settlement stays a
+  receivable of its month, and its cancellation is one of the refund's month, claiming back
+  (negative) what the insurer accepted for it (claim less the review's deductions on it), which
+  the insurer nets from that month's payment. Its ``status``: ``outstanding`` (something still
+  to be paid, or for a negative claim to be netted), ``paid`` (all of it paid),
   ``part-deducted`` (paid less a deduction), ``deducted`` (all of it refused).
-  ``paid + deducted + outstanding = claimed`` always.
+  ``paid + deducted + outstanding = claimed`` always. A deduction of the month as a whole
+  (category ``declaration``: declared above the uploaded totals, ``setl_id`` "") is booked at
+  the month level: ``months`` of :meth:`Receivables.receivables` sets each month declared
+  beside the insurer's figures (``reconciled``).
 - :meth:`Receivables.declare` totals the HIS's ledger for the month (dates are the insurer's
   settlement dates, inclusive), FIRST checks every group (insutype, clr_type, setl_optins) with
   3201 over the whole month (national interface, fact sheet §3), and declares only when every
@@ -70,8 +77,10 @@ def month_bounds(period: str) -> tuple[date, date]:
 
 
 def receivable_status(claimed: Decimal, paid: Decimal, deducted: Decimal) -> str:
-    """One of :data:`STATUSES` for a receivable's amounts (yuan)."""
-    if claimed - paid - deducted > 0:
+    """One of :data:`STATUSES` for a receivable's amounts (yuan). A negative claim (the
+    cancellation of an earlier month's settlement) is ``outstanding`` until the insurer has
+    netted it back."""
+    if claimed - paid - deducted != 0:
         return "outstanding"
     if deducted <= 0:
         return "paid"
@@ -197,6 +206,9 @@ def _p_amount(node: Mapping[str, Any], name: str, path: str) -> Decimal:
         raise _unusable(f"{path}.{name}", str(problem)) from None
 
 
+MONTH_CATEGORY = "declaration"
+"""The category of a deduction of the month as a whole (no settlement: ``setl_id`` "")."""
+
 _DECLARATION_TEXTS = {"dcla_id": 64, "fixmedins_code": 30, "period": 7, "status": 30,
                       "declared_on": 30, "reviewed_on": 30, "due_date": 30, "paid_date": 30}
 _DEDUCTION_TEXTS = {"setl_id": 30, "mdtrt_id": 30, "psn_no": 30, "feedetl_sn": 64,
@@ -220,9 +232,14 @@ def _declaration(value: Any, path: str) -> dict[str, Any]:
     for n, ded in enumerate(_p_rows(record.get("deductions"), f"{path}.deductions")):
         where = f"{path}.deductions[{n}]"
         row: dict[str, Any] = {"ded_id": _p_text(ded, "ded_id", where, required=True)}
+        # a declaration deduction (declared above uploaded) refuses part of the month, not of
+        # a settlement: its setl_id is "" (docs/review.md), booked at the month level
+        month_level = _p_text(ded, "category", where, max_len=64) == MONTH_CATEGORY
         for name, longest in _DEDUCTION_TEXTS.items():
             row[name] = _p_text(ded, name, where, max_len=longest,
-                                required=name == "setl_id")
+                                required=name == "setl_id" and not month_level)
+        if month_level:
+            row["setl_id"] = row["setl_id"] or ""
         row["amount"] = render(_p_amount(ded, "amount", where))
         deductions.append(row)
     clean["deductions"] = deductions
@@ -315,21 +332,32 @@ class Receivables:
 
     def sync(self, period: str | None = None) -> None:
         """Bring the receivables in line with the ledger: one per settlement in effect; a
-        settlement cancelled (or voided) since is dropped unless money was already booked."""
+        settlement cancelled (or voided) since is dropped unless money was already booked.
+
+        A settlement cancelled (2208) after its month ended stays a receivable of its month
+        (the insurer claimed, reviewed and pays it with that month), and its cancellation is
+        one of the cancellation's month: a negative claim of what the insurer accepted for the
+        settlement (its claim less the review's deductions on it, as far as the HIS knows
+        them), which the insurer nets back from that month's payment (docs/review.md)."""
         visits: dict[str, dict[str, Any] | None] = {}
+        refunds = {e["orig_setl_id"]: e for e in self.store.entries(statuses=("refund",))
+                   if e["orig_setl_id"] and e["setl_id"] and len(e["setl_date"] or "") >= 7}
+        deducted_on: dict[str, Decimal] = {}
+        for ded in self.store.rows("deductions"):
+            if ded["setl_id"]:
+                deducted_on[ded["setl_id"]] = (deducted_on.get(ded["setl_id"], ZERO)
+                                               + (ded["amount"] or ZERO))
         live: set[str] = set()
-        for entry in self.store.entries(statuses=("settled",)):
-            setl_id, day = entry["setl_id"], entry["setl_date"] or ""
-            if not setl_id or entry["refd_setl_flag"] == "1" or len(day) < 7:
-                continue
+
+        def keep(entry: Mapping[str, Any], setl_id: str, day: str, fund: Decimal,
+                 acct: Decimal) -> None:
             if period is not None and day[:7] != period:
-                continue
+                return
             live.add(setl_id)
             visit_id = entry["visit_id"] or ""
             if visit_id not in visits:
                 visits[visit_id] = self.store.visit(visit_id) if visit_id else None
             visit = visits[visit_id] or {}
-            fund, acct = entry["fund_pay_sumamt"] or ZERO, entry["acct_pay"] or ZERO
             old = (self.store.rows("receivables", setl_id=setl_id) or [{}])[0]
             paid, deducted = old.get("paid") or ZERO, old.get("deducted") or ZERO
             self.store.save_row("receivables", {
@@ -343,6 +371,20 @@ class Receivables:
                 "status": receivable_status(fund + acct, paid, deducted),
                 "dcla_id": old.get("dcla_id"), "pay_id": old.get("pay_id"),
                 "paid_date": old.get("paid_date")})
+
+        for entry in self.store.entries(statuses=("settled", "cancelled")):
+            setl_id, day = entry["setl_id"], entry["setl_date"] or ""
+            if not setl_id or entry["refd_setl_flag"] == "1" or len(day) < 7:
+                continue
+            fund, acct = entry["fund_pay_sumamt"] or ZERO, entry["acct_pay"] or ZERO
+            refund = refunds.get(setl_id) if entry["status"] == "cancelled" else None
+            if entry["status"] == "cancelled" and (
+                    refund is None or refund["setl_date"][:7] <= day[:7]):
+                continue  # cancelled within its month: claimed by neither
+            keep(entry, setl_id, day, fund, acct)
+            if refund is not None:  # its cancellation nets back what was accepted for it
+                keep(refund, refund["setl_id"], refund["setl_date"],
+                     -(fund - deducted_on.get(setl_id, ZERO)), -acct)
         for row in self.store.rows("receivables", **({} if period is None else
                                                      {"period": period})):
             booked = (row["paid"] or ZERO) + (row["deducted"] or ZERO)
@@ -359,13 +401,50 @@ class Receivables:
         totals["outstanding"] = totals["claimed"] - totals["paid"] - totals["deducted"]
         by_status = {status: sum(1 for r in rows if r["status"] == status)
                      for status in STATUSES}
+        months = self._months(period)
+        dcla_ids = {m["dcla_id"] for m in months}
         deductions = [self._deduction_json(d) for d in self.store.rows("deductions")
-                      if period is None or any(r["setl_id"] == d["setl_id"] for r in rows)]
+                      if period is None or any(r["setl_id"] == d["setl_id"] for r in rows)
+                      or (not d["setl_id"] and d["dcla_id"] in dcla_ids)]
+        month_deducted = sum((Decimal(m["month_deducted"]) for m in months), ZERO)
         return Outcome.success(
             period=period, receivables=[receivable_json(r) for r in rows],
             totals={**{k: render(v) for k, v in totals.items()}, "count": len(rows),
-                    "by_status": by_status},
-            deductions=deductions)
+                    "by_status": by_status, "month_deducted": render(month_deducted)},
+            deductions=deductions, months=months)
+
+    def _months(self, period: str | None) -> list[dict[str, Any]]:
+        """Per month declared: the insurer's figures beside the HIS's receivables of the month
+        and its month-level deductions (declared above uploaded: no settlement), and whether
+        they reconcile — Σ settlements claimed + month-level deducted = the insurer's claimed,
+        Σ settlements deducted + month-level deducted = its deducted, and, once paid, Σ paid
+        = its accepted (null until reviewed)."""
+        found = []
+        receivables = self.store.rows("receivables")
+        deductions = self.store.rows("deductions")
+        for decl in self.store.rows("declarations", **({} if period is None
+                                                        else {"period": period})):
+            record = decl["record"] if isinstance(decl["record"], Mapping) else {}
+            rows = [r for r in receivables if r["period"] == decl["period"]]
+            claimed = sum((r["claimed"] or ZERO for r in rows), ZERO)
+            paid = sum((r["paid"] or ZERO for r in rows), ZERO)
+            deducted = sum((r["deducted"] or ZERO for r in rows), ZERO)
+            month = sum((d["amount"] or ZERO for d in deductions
+                         if not d["setl_id"] and d["dcla_id"] == decl["dcla_id"]), ZERO)
+            accepted = record.get("accepted")
+            reconciled = None
+            if accepted is not None and decl["status"] in ("reviewed", "paid"):
+                reconciled = (claimed + month == _money(record.get("claimed"))
+                              and deducted + month == _money(record.get("deducted"))
+                              and (decl["status"] != "paid" or paid == _money(accepted)))
+            found.append({
+                "period": decl["period"], "dcla_id": decl["dcla_id"], "status": decl["status"],
+                "claimed": record.get("claimed"), "deducted": record.get("deducted"),
+                "accepted": accepted, "settlements_claimed": render(claimed),
+                "settlements_deducted": render(deducted), "month_deducted": render(month),
+                "paid": render(paid), "outstanding": render(claimed - paid - deducted),
+                "reconciled": reconciled})
+        return found
 
     # -- declaring -----------------------------------------------------------------------
     def groups(self, period: str) -> dict[Key, dict[str, Any]]:
@@ -454,12 +533,14 @@ class Receivables:
                            "payments", _payment)
         except PortalProblem as problem:
             return Outcome.refused(his_refusal(problem.code, problem.message))
-        self.sync()
         for record in declared:
             self._keep_declaration(record)
+        self.sync()  # after the deductions: a cancellation nets back what was accepted
         deducted: dict[str, Decimal] = {}
         for ded in self.store.rows("deductions"):
-            deducted[ded["setl_id"]] = deducted.get(ded["setl_id"], ZERO) + (ded["amount"] or ZERO)
+            if ded["setl_id"]:  # a month-level deduction is booked with its month (_months)
+                deducted[ded["setl_id"]] = (deducted.get(ded["setl_id"], ZERO)
+                                            + (ded["amount"] or ZERO))
         receivables = {r["setl_id"]: r for r in self.store.rows("receivables")}
         for setl_id, amount in deducted.items():  # reviewed: the deduction is known
             row = receivables.get(setl_id)
@@ -488,14 +569,16 @@ class Receivables:
                     disagreements.append({**shown, "his_claimed": render(row["claimed"])})
                 receivables[setl_id] = self._book(row, _money(item.get("paid")),
                                                   _money(item.get("deducted")), payment)
-        totals = self.receivables().body["totals"]
+        ledger = self.receivables().body
+        totals = ledger["totals"]
         return Outcome.success(
             declarations=[{k: d.get(k) for k in ("dcla_id", "period", "status", "claimed",
                                                  "deducted", "accepted", "due_date",
                                                  "paid_date")} for d in declared],
             payments=[{k: p.get(k) for k in ("pay_id", "kind", "dcla_id", "amount",
                                              "paid_date")} for p in paid],
-            matched=matched, unmatched=unmatched, disagreements=disagreements, totals=totals)
+            matched=matched, unmatched=unmatched, disagreements=disagreements, totals=totals,
+            months=ledger["months"])
 
     # -- helpers -------------------------------------------------------------------------
     def _portal(self) -> Portal | Outcome:
@@ -520,6 +603,11 @@ class Receivables:
     def _keep_declaration(self, record: Mapping[str, Any]) -> None:
         if not record.get("period"):
             return
+        kept = self.store.rows("declarations", period=record["period"])
+        if (record.get("status") == "withdrawn" and kept
+                and kept[0]["dcla_id"] != record.get("dcla_id")
+                and kept[0]["status"] != "withdrawn"):
+            return  # the month was declared again: the withdrawn one is history
         self.store.save_row("declarations", {
             "period": record["period"], "dcla_id": record.get("dcla_id"),
             "status": record.get("status"), "declared_on": record.get("declared_on"),

@@ -12,6 +12,7 @@ business clock). :func:`settle_month` makes, for the tier-3 hospital in March 20
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -53,6 +54,24 @@ class Month:
     def set_date(self, day: str) -> None:
         answer = self.admin.put("/admin/clock", json={"business_date": day})
         assert answer.status_code == 200, answer.text
+
+    @contextlib.contextmanager
+    def window_on(self, day: str, days_after_start: int) -> Iterator[Window]:
+        """A cashier window signed in on the business date ``day`` (the SDK's clock
+        ``days_after_start`` days after the month's start), the insurer served meanwhile."""
+        self.set_date(day)
+        with start_in_thread(self.insurer) as running:
+            sdk = InsurerClient(running.url, fixmedins_code=HOSPITAL, fixmedins_name="测试医院",
+                                mdtrtarea_admvs="110105", insuplc_admdvs="110000", opter="C01",
+                                opter_name="王收费",
+                                clock=FixedClock(START + timedelta(days=days_after_start),
+                                                 timedelta(seconds=1)),
+                                timeout=10.0)
+            try:
+                sdk.sign_in(opter_no="C01", mac="00-1A-2B-3C-4D-5E", ip="127.0.0.1")
+                yield Window(sdk)
+            finally:
+                sdk.close()
 
 
 def settle_month(insurer: Insurer, url: str, admin: TestClient) -> dict[str, Any]:

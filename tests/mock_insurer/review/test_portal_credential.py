@@ -106,7 +106,9 @@ def test_everything_else_needs_the_admin_token(month: Month) -> None:
 def test_a_wrong_token_is_still_401_and_a_foreign_page_is_refused(month: Month) -> None:
     wrong = portal(month, "not-a-credential").get("/admin/declarations")
     assert wrong.status_code == 401
-    assert wrong.json()["error"]["message"] == "the admin token is wrong"
+    assert wrong.json()["error"]["message"] == (
+        "令牌既不是管理令牌，也不是任何机构的结算平台凭证 / the token is neither the admin "
+        "token nor an institution's settlement-portal credential")
     month.set_date("2026-04-01")
     forged = portal(month, OWN, Origin="http://evil.example").post(
         "/admin/declarations", json={"fixmedins_code": HOSPITAL, "period": "2026-03",

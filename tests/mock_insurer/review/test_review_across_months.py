@@ -4,20 +4,16 @@ history (what 3101/3102 would have read) and deducts only April's row."""
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from datetime import date, timedelta
+from datetime import date
 from decimal import Decimal
 
-from mock_insurer.client import InsurerClient
-from mock_insurer.gateway import FixedClock
 from mock_insurer.policy.catalogue import CatalogueEntry
 from mock_insurer.policy.history import ChargedRow, Finding
 from mock_insurer.review import ReviewOffice
 from mock_insurer.review.compute import Totals
 from mock_insurer.review.rules import lookback_days
-from mock_insurer.server import start_in_thread
-from tests.mock_insurer.gateway.driver import Window
 
-from .conftest import HOSPITAL, MRI, START, Month
+from .conftest import HOSPITAL, MRI, Month
 
 
 def test_the_longest_frequency_window_sets_the_lookback() -> None:
@@ -26,24 +22,13 @@ def test_the_longest_frequency_window_sets_the_lookback() -> None:
 
 def _april_mri(month: Month) -> dict[str, str]:
     """Person 1 has an MRI again on 1 April (they had one on 2 March)."""
-    month.set_date("2026-04-01")
-    with start_in_thread(month.insurer) as running:
-        sdk = InsurerClient(running.url, fixmedins_code=HOSPITAL, fixmedins_name="测试医院",
-                            mdtrtarea_admvs="110105", insuplc_admdvs="110000", opter="C01",
-                            opter_name="王收费",
-                            clock=FixedClock(START + timedelta(days=30), timedelta(seconds=1)),
-                            timeout=10.0)
-        try:
-            sdk.sign_in(opter_no="C01", mac="00-1A-2B-3C-4D-5E", ip="127.0.0.1")
-            window = Window(sdk)
-            mdtrt_id = window.register(1)
-            window.diagnose(1, mdtrt_id)
-            row = window.row(1, mdtrt_id, MRI, "1", fee_ocur_time="2026-04-01 09:00:00")
-            window.upload([row])
-            info = window.settle(1, mdtrt_id, Decimal(str(row["det_item_fee_sumamt"])))
-            return dict(info.output["setlinfo"])
-        finally:
-            sdk.close()
+    with month.window_on("2026-04-01", 30) as window:
+        mdtrt_id = window.register(1)
+        window.diagnose(1, mdtrt_id)
+        row = window.row(1, mdtrt_id, MRI, "1", fee_ocur_time="2026-04-01 09:00:00")
+        window.upload([row])
+        info = window.settle(1, mdtrt_id, Decimal(str(row["det_item_fee_sumamt"])))
+        return dict(info.output["setlinfo"])
 
 
 def test_a_frequency_window_across_the_month_boundary_is_deducted_in_the_later_month(

@@ -19,6 +19,7 @@ from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
+from starlette.testclient import TestClient
 
 from mock_insurer.server import RunningServer, start_in_thread
 from simulator.his.driver import HisDriver, HttpHisDriver
@@ -227,3 +228,131 @@ def test_http_driver_answers_not_supported_for_a_his_without_the_routes() -> Non
         stopping = threading.Thread(target=server.stop)
         stopping.start()
         stopping.join()
+
+
+# -- against the real mock insurer's portal (its admin API; the rig's admin token) -----------
+def insurer_admin(rig: Rig) -> TestClient:
+    return TestClient(rig.insurer, headers={"Authorization": "Bearer secret"})
+
+
+def set_date(admin: TestClient, day: str) -> None:
+    answer = admin.put("/admin/clock", json={"business_date": day})
+    assert answer.status_code == 200, answer.text
+
+
+def review_and_pay(admin: TestClient, dcla_id: str) -> dict[str, Any]:
+    """Review (as the insurer), move the clock to the due date, pay: the declaration."""
+    reviewed = admin.post(f"/admin/declarations/{dcla_id}/review", json={"seed": 7})
+    assert reviewed.status_code == 200, reviewed.text
+    set_date(admin, reviewed.json()["declaration"]["due_date"])
+    paid = admin.post(f"/admin/declarations/{dcla_id}/pay")
+    assert paid.status_code == 200, paid.text
+    shown: dict[str, Any] = admin.get(f"/admin/declarations/{dcla_id}").json()["declaration"]
+    return shown
+
+
+def test_a_month_declared_above_its_ledger_is_collected_with_a_month_level_deduction(
+        rig: Rig) -> None:
+    """The insurance office typed 100.00 too much fund into March's declaration: the review
+    refuses the excess as a ``declaration`` deduction with no settlement (setl_id ""). The HIS
+    still collects the payment, books the 100.00 at the month level, and March reconciles:
+    paid = accepted = claimed − deducted."""
+    with_portal(rig, rig.insurer_server.url)
+    settle(rig, 1, [(CONSULT, "1"), (AMOXI, "2")])
+    settle(rig, 2, [(CONSULT, "1")])
+    rows = rig.counted()
+    admin = insurer_admin(rig)
+    set_date(admin, "2026-04-01")
+    fund = sum(Decimal(r["fund_pay_sumamt"]) for r in rows)
+    typo = {"medfee_sumamt": str(sum(Decimal(r["medfee_sumamt"]) for r in rows)),
+            "fund_pay_sumamt": str(fund + 100), "setl_cnt": len(rows),
+            "acct_pay": str(sum(Decimal(r["acct_pay"]) for r in rows))}
+    made = admin.post("/admin/declarations", json={
+        "fixmedins_code": rig.his.config.fixmedins_code, "period": "2026-03",
+        "declared": typo})
+    assert made.status_code == 201, made.text
+    declaration = review_and_pay(admin, made.json()["declaration"]["dcla_id"])
+    excess = [d for d in declaration["deductions"] if d["category"] == "declaration"]
+    assert [(d["setl_id"], d["amount"]) for d in excess] == [("", "100.00")]
+
+    collected = rig.driver.collect_payments()
+    assert collected.ok, collected.body
+    assert collected["unmatched"] == [] and collected["disagreements"] == []
+    (march,) = collected["months"]
+    accepted = Decimal(declaration["accepted"])
+    assert march["month_deducted"] == "100.00"
+    assert march["claimed"] == declaration["claimed"]
+    assert Decimal(march["settlements_claimed"]) + 100 == Decimal(declaration["claimed"])
+    assert Decimal(march["paid"]) == accepted == \
+        Decimal(declaration["claimed"]) - Decimal(declaration["deducted"])
+    assert march["outstanding"] == "0.00" and march["reconciled"] is True
+    shown = rig.driver.receivables("2026-03")
+    assert shown["totals"]["outstanding"] == "0.00"
+    assert shown["totals"]["month_deducted"] == "100.00"
+    assert Decimal(shown["totals"]["paid"]) == accepted
+    assert [d["amount"] for d in shown["deductions"] if d["setl_id"] == ""] == ["100.00"]
+    document = yaml.safe_load(DOCUMENT.read_text(encoding="utf-8"))
+    conforms(document, "CollectOk", collected.body)
+    conforms(document, "ReceivablesOk", shown.body)
+    again = rig.driver.collect_payments()
+    assert again.ok and again["months"] == collected["months"]
+
+
+def test_a_settlement_refunded_after_its_month_is_netted_back_to_the_cent(rig: Rig) -> None:
+    """A March settlement, refused in part at March's review, is refunded (2208) on 2 April.
+    March still claims it (the HIS keeps its receivable), April's declaration nets back what
+    March accepted for it (a negative claim the HIS keeps as the cancellation's receivable),
+    and after both payments every item is matched and both months reconcile to the cent."""
+    with_portal(rig, rig.insurer_server.url)
+    admin = insurer_admin(rig)
+    settle(rig, 1, [(CONSULT, "1"), (AMOXI, "2")])
+    again_visit = rig.visit(1, [(CONSULT, "1")])  # the same day again: R-DUP-001
+    assert rig.settle(again_visit).ok
+    again = next(e["setl_id"] for e in rig.driver.ledger().body["settlements"]
+                 if e["visit_id"] == again_visit)
+    set_date(admin, "2026-04-01")
+    march = rig.driver.declare(DeclareInput("2026-03"))
+    assert march.ok, march.body
+    march_id = march["declaration"]["dcla_id"]
+    reviewed = admin.post(f"/admin/declarations/{march_id}/review", json={"seed": 7}).json()
+    refused = sum(Decimal(d["amount"]) for d in reviewed["declaration"]["deductions"]
+                  if d["setl_id"] == again)
+    assert refused > 0
+    assert rig.driver.collect_payments().ok  # the HIS learns March's deductions
+
+    set_date(admin, "2026-04-02")
+    refunded = rig.driver.refund(again_visit, RefundInput())
+    assert refunded.ok, refunded.body
+    cancellation = next(e for e in rig.driver.ledger().body["settlements"]
+                        if e["orig_setl_id"] == again)
+    assert cancellation["setl_date"] == "2026-04-02"
+    claimed = rig.driver.receivables("2026-03")["receivables"]
+    kept = next(r for r in claimed if r["setl_id"] == again)  # still March's claim
+    accepted_for_it = Decimal(kept["claimed"]) - refused
+    (back,) = rig.driver.receivables("2026-04")["receivables"]
+    assert back["setl_id"] == cancellation["setl_id"]
+    assert Decimal(back["claimed"]) == -accepted_for_it
+
+    set_date(admin, "2026-05-04")
+    april = rig.driver.declare(DeclareInput("2026-04"))
+    assert april.ok, april.body
+    april_id = april["declaration"]["dcla_id"]
+    assert Decimal(april["declaration"]["claimed"]) == -accepted_for_it
+    assert admin.post(f"/admin/declarations/{march_id}/pay").status_code == 200
+    april_review = admin.post(f"/admin/declarations/{april_id}/review", json={}).json()
+    set_date(admin, april_review["declaration"]["due_date"])
+    assert admin.post(f"/admin/declarations/{april_id}/pay").status_code == 200
+
+    collected = rig.driver.collect_payments()
+    assert collected.ok, collected.body
+    assert collected["unmatched"] == [] and collected["disagreements"] == []
+    assert [m["reconciled"] for m in collected["months"]] == [True, True]
+    march_rows = {r["setl_id"]: r for r in rig.driver.receivables("2026-03")["receivables"]}
+    assert (Decimal(march_rows[again]["paid"]), Decimal(march_rows[again]["deducted"])) == (
+        accepted_for_it, refused)
+    (back,) = rig.driver.receivables("2026-04")["receivables"]
+    assert (Decimal(back["paid"]), back["outstanding"], back["status"]) == (
+        -accepted_for_it, "0.00", "paid")
+    everything = rig.driver.receivables()["totals"]
+    assert everything["outstanding"] == "0.00"
+    assert Decimal(march_rows[again]["paid"]) + Decimal(back["paid"]) == 0
