@@ -34,11 +34,12 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import signal
 import socket
 import struct
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from types import TracebackType
 from typing import Any, Literal
 
@@ -402,16 +403,44 @@ def run(
             f"workers={workers} needs the app as an import string such as "
             "'mock_insurer.app:create_app' (each worker process imports it)"
         )
-    uvicorn.run(
-        app,
-        host=host,
-        port=port,
-        workers=workers,
-        http=protocol_class(http),
-        log_level=log_level,
-        factory=factory,
-        **uvicorn_options,
-    )
+    with _sigterm_returns():
+        uvicorn.run(
+            app,
+            host=host,
+            port=port,
+            workers=workers,
+            http=protocol_class(http),
+            log_level=log_level,
+            factory=factory,
+            **uvicorn_options,
+        )
+
+
+class _Terminated(BaseException):
+    """SIGTERM, raised where the main thread is, to end :func:`run`."""
+
+
+@contextlib.contextmanager
+def _sigterm_returns() -> Iterator[None]:
+    """Make SIGTERM end :func:`run` by returning. uvicorn stops gracefully on SIGTERM and then
+    raises the signal again for its previous handler; with the default one the process ends on
+    the spot and nothing after ``run()`` runs (the insurer's ledger would be left open, its
+    write-ahead log beside it). Here the previous handler ends ``run()``, and the caller closes
+    what it opened. Only in the main thread (where signals are handled)."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def terminated(_signum: int, _frame: Any) -> None:
+        raise _Terminated
+
+    previous = signal.signal(signal.SIGTERM, terminated)
+    try:
+        yield
+    except _Terminated:
+        logger.info("stopped by SIGTERM")
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 class RunningServer:

@@ -184,7 +184,10 @@ def serve(host: str, port: int, data_dir: Path, db_url: str | None, population: 
     _warn_if_open(host, auth, generated_institutions=institutions is None and not continuing,
                    seed=seed)
     if workers == 1:
-        run(app, host=host, port=port, log_level=log_level)
+        try:
+            run(app, host=host, port=port, log_level=log_level)
+        finally:  # the ledger closed: SQLite folds its log back in (no -wal left to copy)
+            app.close()
         return
     app.close()
     _warn_if_short_of_connections(url, workers)

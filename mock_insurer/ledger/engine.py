@@ -36,6 +36,9 @@ __all__ = ["CONNECTIONS_PER_PROCESS", "DURABILITIES", "POOL_SIZE", "ConnectionRo
 
 DURABILITIES = ("full", "normal")
 READ_OPTION = "ledger_read"
+WAL_SIZE_LIMIT = 64 * 1024 * 1024
+"""Bytes of SQLite's write-ahead log kept on disk after a checkpoint has emptied it (without
+a limit the file keeps the largest size it ever reached)."""
 #: Connections a process's pool keeps open (PostgreSQL), and as many again opened for a burst
 #: and closed after it: one insurer process holds at most ``CONNECTIONS_PER_PROCESS``.
 POOL_SIZE = 8
@@ -231,6 +234,8 @@ def _sqlite_engine(database: str, durability: str) -> Engine:
         cur.execute("PRAGMA foreign_keys=ON")
         cur.execute("PRAGMA busy_timeout=30000")
         cur.execute("PRAGMA wal_autocheckpoint=0")  # checkpoints run in a thread: checkpoint.py
+        # after a checkpoint that empties the log, it is cut back to this size on disk
+        cur.execute(f"PRAGMA journal_size_limit={WAL_SIZE_LIMIT}")
         cur.close()
 
     @event.listens_for(engine, "begin")

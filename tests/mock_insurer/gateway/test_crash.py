@@ -7,6 +7,7 @@ import contextlib
 import os
 import signal
 import socket
+import sqlite3
 import subprocess
 import sys
 import threading
@@ -146,3 +147,26 @@ def test_sigterm_stops_the_insurer_while_a_fault_holds_a_message(tmp_path: Path)
         if process.poll() is None:
             process.kill()
             process.wait()
+
+
+def test_a_stopped_insurer_leaves_its_ledger_whole_in_one_file(tmp_path: Path) -> None:
+    """Soak audit: a stopped insurer left its write-ahead log (12.6 MB) beside the ledger, so a
+    backup copied over ``insurer.db`` mixed with the old log and corrupted the ledger. Now the
+    ledger is closed on SIGTERM: the log is folded in and removed."""
+    port = free_port()
+    process = start(["--data-dir", str(tmp_path), "--persons", "50"], port)
+    try:
+        client = make_client(f"http://127.0.0.1:{port}", "H11010500001")
+        client.sign_in(opter_no="C01", mac="m", ip="i")
+        db = next(tmp_path.glob("insurer*.db"))
+        assert Path(f"{db}-wal").exists()  # the ledger is in WAL mode while it serves
+        process.send_signal(signal.SIGTERM)
+        assert process.wait(timeout=30) == 0
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+    assert not Path(f"{db}-wal").exists() and not Path(f"{db}-shm").exists()
+    with contextlib.closing(sqlite3.connect(f"file:{db}?mode=ro", uri=True)) as alone:
+        # what it acknowledged is in the file itself
+        assert alone.execute("SELECT count(*) FROM messages").fetchone()[0] >= 1
