@@ -532,13 +532,22 @@ class LedgerTx:
     def mark_cancelled(self, setl_id: str, cancelled_by: str | None) -> None:
         self._update(s.settlements, "setl_id", setl_id, {"cancelled_by": cancelled_by})
 
-    def settlements_between(self, fixmedins_code: str, begin: str, end: str) -> list[Settlement]:
+    def settlements_between(self, fixmedins_code: str, begin: str, end: str, *,
+                            insutype: str | None = None, clr_type: str | None = None,
+                            clr_optins: str | None = None,
+                            refd_setl_flag: str | None = None) -> list[Settlement]:
         """Settlements (and cancellation rows) of an institution with business date in
-        [begin, end] (inclusive dates ``YYYY-MM-DD``)."""
-        rows = self.conn.execute(select(*SETTLEMENT_COLUMNS).where(
-            and_(s.settlements.c.fixmedins_code == fixmedins_code,
-                 s.settlements.c.biz_date >= begin, s.settlements.c.biz_date <= end))
-            .order_by(s.settlements.c.setl_time, s.settlements.c.setl_id))
+        [begin, end] (inclusive dates ``YYYY-MM-DD``), of the scheme, clearing type, clearing
+        agency and kind (``refd_setl_flag``) given — chosen by the database, so that a day-end
+        check of one group reads that group's rows, not the whole day's."""
+        c = s.settlements.c
+        where = [c.fixmedins_code == fixmedins_code, c.biz_date >= begin, c.biz_date <= end]
+        for column, value in ((c.insutype, insutype), (c.clr_type, clr_type),
+                              (c.clr_optins, clr_optins), (c.refd_setl_flag, refd_setl_flag)):
+            if value is not None:
+                where.append(column == value)
+        rows = self.conn.execute(select(*SETTLEMENT_COLUMNS).where(and_(*where))
+                                 .order_by(c.setl_time, c.setl_id))
         return [settlement_of(tuple(r)) for r in rows]
 
     # -- messages ----------------------------------------------------------------------------

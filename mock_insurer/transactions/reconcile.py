@@ -92,12 +92,9 @@ def compare(center: Totals, institution: Totals) -> tuple[str, str]:
 def _scope(call: Call, tx: LedgerTx, begin: str, end: str, *, insutype: str | None,
            clr_type: str | None, setl_optins: str | None,
            refd: str | None) -> list[Settlement]:
-    rows = in_effect(tx, tx.settlements_between(call.institution.fixmedins_code, begin, end))
-    return [r for r in rows
-            if (not insutype or r.insutype == insutype)
-            and (not clr_type or r.clr_type == clr_type)
-            and (not setl_optins or r.clr_optins == setl_optins)
-            and (refd is None or r.refd_setl_flag == refd)]
+    return in_effect(tx, tx.settlements_between(
+        call.institution.fixmedins_code, begin, end, insutype=insutype or None,
+        clr_type=clr_type or None, clr_optins=setl_optins or None, refd_setl_flag=refd))
 
 
 def handle_3201(call: Call, tx: LedgerTx) -> Outcome:
