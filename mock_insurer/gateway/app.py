@@ -88,7 +88,7 @@ def ledger_holds_data(db_url: str) -> bool:
     ledger = Ledger(db_url)
     try:
         ledger.create()
-        with ledger.read() as tx:
+        with ledger.reaching(), ledger.read() as tx:
             return tx.count("persons") > 0
     finally:
         ledger.dispose()
@@ -160,7 +160,9 @@ class Insurer:
         return cls(config, ledger, service, clock)
 
     def counts(self) -> dict[str, int]:
-        with self.ledger.read() as tx:
+        """Rows in the main tables; a ledger that cannot be read (a damaged file) is one
+        :class:`~mock_insurer.ledger.LedgerConfigError` naming it."""
+        with self.ledger.reaching(), self.ledger.read() as tx:
             return {name: tx.count(name) for name in
                     ("institutions", "persons", "cards", "catalogue_items", "diagnoses",
                      "mappings", "settlements", "messages")}
@@ -195,6 +197,8 @@ class Insurer:
     async def ledger_unavailable(self, request: Request, exc: Exception) -> Response:
         """An admin or console request while the database cannot be used: a JSON 503 that
         names the ledger, one line in the log, no traceback."""
+        if isinstance(exc, self.ledger.bugs):
+            raise exc
         reason = unavailable_reason(exc)
         _log.error("ledger unavailable, %s %s answered 503: %s", request.method,
                    request.url.path, reason)

@@ -95,6 +95,8 @@ class Gateway:
                 return
             reply = await self.service.execute_async(prepared)
         except self.service.ledger.unavailable as exc:  # one line in the log, a 503 envelope
+            if isinstance(exc, self.service.ledger.bugs):
+                raise
             _log.error("ledger unavailable, message %s answered 503: %s",
                        prepared.envelope.msgid if prepared.envelope else "(unparsed)",
                        unavailable_reason(exc))
@@ -120,6 +122,8 @@ class Gateway:
         try:
             reply = await service.execute_async(prepared)
         except service.ledger.unavailable as exc:
+            if isinstance(exc, service.ledger.bugs):
+                raise
             _log.error("ledger unavailable, unreadable message answered 503: %s",
                        unavailable_reason(exc))
             await effects.send_body(send, 503, service.unavailable_answer(prepared),

@@ -23,7 +23,7 @@ from typing import Any
 
 from sqlalchemy import Connection, and_, func, insert, select
 from sqlalchemy.engine import Engine, RowMapping
-from sqlalchemy.exc import DatabaseError, InterfaceError, OperationalError
+from sqlalchemy.exc import DatabaseError, IntegrityError, InterfaceError, ProgrammingError
 
 from mock_insurer.ledger import schema as s
 from mock_insurer.ledger.checkpoint import Checkpointer
@@ -66,6 +66,11 @@ class DuplicateMessage(Exception):
     """A keyed msgid is already recorded (inserted by a twin request): replay it."""
 
 
+DAMAGED_HINT = ("the file is damaged: check it with sqlite3 FILE 'PRAGMA integrity_check' and "
+                "restore a backup — docs/insurer.md, \"Backing up and restoring the ledger\"")
+"""What to do about a damaged SQLite ledger."""
+
+
 class Ledger:
     """A handle on the ledger database (thread-safe; one per insurer process).
 
@@ -82,9 +87,14 @@ class Ledger:
         dbapi = self.engine.dialect.loaded_dbapi
         self.integrity_error: type[Exception] = dbapi.IntegrityError
         #: What the database raises when it cannot be reached or used (a server down, a lost
-        #: connection, a disk error), through SQLAlchemy or on the driver cursor
+        #: connection, a disk error, a damaged file: "database disk image is malformed"),
+        #: through SQLAlchemy or on the driver cursor — the database errors but :attr:`bugs`
         self.unavailable: tuple[type[Exception], ...] = (
-            OperationalError, InterfaceError, dbapi.OperationalError, dbapi.InterfaceError)
+            DatabaseError, InterfaceError, dbapi.DatabaseError, dbapi.InterfaceError)
+        #: Database errors that are this program's mistakes, not the database's state: a
+        #: broken constraint or statement (a 500 and a traceback in the log, not a 503)
+        self.bugs: tuple[type[Exception], ...] = (
+            IntegrityError, ProgrammingError, dbapi.IntegrityError, dbapi.ProgrammingError)
         # SQLite has one writer at a time; queueing writers on a lock in the process avoids
         # SQLite's busy handler (sleep-and-retry) under many concurrent windows.
         self.write_lock: threading.Lock | None = (threading.Lock() if self.dialect == "sqlite"
@@ -113,7 +123,8 @@ class Ledger:
         except (DatabaseError, InterfaceError) as exc:  # DatabaseError: OperationalError too
             reason = " ".join(str(exc.orig or exc).split("\n")[0].split())
             shown = shown_url(self.url)
-            hint = f" ({reach_hint(reason)})" if self.dialect == "postgresql" else ""
+            hint = (f" ({reach_hint(reason)})" if self.dialect == "postgresql"
+                    else f" ({DAMAGED_HINT})" if "malformed" in reason else "")
             raise LedgerConfigError(f"cannot open the ledger {shown}: {reason}{hint}") from exc
 
     def dispose(self) -> None:
