@@ -10,10 +10,12 @@ an exception) and bad input raises :class:`~simulator.his.errors.DriverInputErro
 
 from __future__ import annotations
 
+import json
 from abc import ABC, abstractmethod
+from collections.abc import Mapping
 from datetime import date
 from typing import Any
-from urllib.parse import quote
+from urllib.parse import quote, urlencode, urlsplit
 
 import requests
 
@@ -33,9 +35,41 @@ from simulator.his.operations import (
 )
 
 __all__ = ["ANSWER_FIELDS", "BASE_PATH", "HisDriver", "HttpHisDriver", "answer_problem",
-           "not_supported"]
+           "leave_out_empty", "not_supported"]
 
 BASE_PATH = "/his/v1"
+
+
+#: How much of a request body an error quotes (characters of its JSON).
+SENT_CHARS = 500
+
+
+def leave_out_empty(body: Any) -> Any:
+    """``body`` as the harness sends it: every field of an object (at any depth, in arrays
+    too) whose value is null or ``""`` left out — an optional field with no value is absent,
+    never ``null`` or ``""`` (docs/his-driver-api.openapi.yaml). Arrays are kept as they are,
+    empty or not: ``"items": []`` is a request of its own, not the same as no ``items``."""
+    if isinstance(body, Mapping):
+        return {key: leave_out_empty(value) for key, value in body.items()
+                if value is not None and value != ""}
+    if isinstance(body, list | tuple):
+        return [leave_out_empty(value) for value in body]
+    return body
+
+
+def _request_text(method: str, url: str, sent: Any,
+                  params: dict[str, str] | None = None) -> str:
+    """The request as an error names it: method, path (and query) and the JSON body sent,
+    cut to :data:`SENT_CHARS` characters."""
+    path = urlsplit(url).path
+    if params:
+        path += "?" + urlencode(params)
+    if sent is None:
+        return f"{method} {path} (no body)"
+    text = json.dumps(sent, ensure_ascii=False, separators=(",", ":"))
+    if len(text) > SENT_CHARS:
+        text = text[:SENT_CHARS] + f"… ({len(text)} characters)"
+    return f"{method} {path} with the body {text}"
 
 
 def not_supported(operation: str) -> Outcome:
@@ -207,8 +241,9 @@ class HttpHisDriver(HisDriver):
 
     def _request(self, method: str, url: str, body: Any = None,
                  params: dict[str, str] | None = None, *, answer: str = "") -> Outcome:
+        sent = None if body is None else leave_out_empty(body)
         try:
-            response = self.session.request(method, url, json=body, params=params,
+            response = self.session.request(method, url, json=sent, params=params,
                                             headers=self.headers, timeout=self.timeout)
         except requests.Timeout as exc:
             raise DriverError(f"{method} {url}: the HIS did not answer within "
@@ -226,11 +261,14 @@ class HttpHisDriver(HisDriver):
                                   f"({problem}; docs/his-driver-api.openapi.yaml): "
                                   f"{response.text[:200]!r}")
             return Outcome.from_json(payload)
+        request = _request_text(method, url, sent, params)
         if 400 <= response.status_code < 500 and isinstance(payload, dict):
             error = payload.get("error")
             if isinstance(error, dict):
                 kind = UnknownRecord if response.status_code == 404 else DriverInputError
-                raise kind(str(error.get("field", "")), str(error.get("message", "")))
+                raise kind(str(error.get("field", "")),
+                           f"{error.get('message', '')} (HTTP {response.status_code} to "
+                           f"{request})")
         if payload is None:
             why = f"the answer is not JSON ({response.headers.get('Content-Type') or 'no type'})"
         elif response.status_code == 200:
@@ -241,7 +279,7 @@ class HttpHisDriver(HisDriver):
         else:
             why = "the driver API answers 200, or 4xx with an error object"
         raise DriverError(f"{method} {url}: HTTP {response.status_code} is not a driver-API "
-                          f"answer: {why}: {response.text[:200]!r}")
+                          f"answer: {why}: {response.text[:200]!r} (to {request})")
 
     def info(self) -> Outcome:
         return self._request("GET", self._url("info"), answer="info")

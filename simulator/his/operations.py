@@ -3,7 +3,10 @@
 Shared by the reference HIS, the HTTP driver server (:mod:`simulator.his.api`) and its client
 (:class:`simulator.his.driver.HttpHisDriver`). Inputs are small frozen dataclasses, read from
 JSON with ``from_json`` (raising :class:`~simulator.his.errors.DriverInputError` that names the
-offending field) and written with ``to_json``. Every answer is an :class:`Outcome`:
+offending field) and written with ``to_json`` (where a field with no value is ``None`` or
+``""``: the HTTP client leaves such fields out of the body it sends, never sending ``null`` or
+``""`` — :func:`simulator.his.driver.leave_out_empty`; ``from_json`` reads an absent field as
+its default). Every answer is an :class:`Outcome`:
 ``{"ok": true, ...}`` or ``{"ok": false, "refusal": {"code", "message", "source"}, ...}``.
 Money is a string with two decimals (yuan), quantities are strings, dates ``YYYY-MM-DD``.
 Formats: docs/his-driver.md and docs/his-driver-api.openapi.yaml.

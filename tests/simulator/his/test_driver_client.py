@@ -8,14 +8,22 @@ import json
 import threading
 import time
 from collections.abc import Iterator
+from decimal import Decimal
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import pytest
 
-from simulator.his.driver import HttpHisDriver, answer_problem
-from simulator.his.errors import DriverError
-from simulator.his.operations import ChargeInput, IdentifyInput, RegisterInput, SettleInput
+from simulator.his.driver import HttpHisDriver, answer_problem, leave_out_empty
+from simulator.his.errors import DriverError, DriverInputError, UnknownRecord
+from simulator.his.operations import (
+    ChargeInput,
+    ChargeItem,
+    IdentifyInput,
+    RefundInput,
+    RegisterInput,
+    SettleInput,
+)
 
 ANSWER: dict[str, Any] = {}
 
@@ -147,3 +155,55 @@ def test_good_answers_and_refusals_pass(his: HttpHisDriver) -> None:
     assert not refused.ok and refused.refusal is not None
     assert refused.refusal.message == "卡已挂失"
     assert answer_problem("bill", {"ok": True, "bill": None, "bills": []}) == ""
+
+
+def test_a_422_names_the_request_and_the_body_sent(his: HttpHisDriver) -> None:
+    """A HIS that validates to its own reading of the contract answers 422: the error (the
+    certification's evidence) says what was sent, not only the HIS's complaint."""
+    answers({"error": {"code": "bad_input", "field": "insutype", "message": "is required"}},
+            status=422)
+    with pytest.raises(DriverInputError) as error:
+        his.register(RegisterInput("17", "A03", "D1", dept_name="内科"))
+    assert error.value.field == "insutype"
+    assert str(error.value) == (
+        'insutype: is required (HTTP 422 to POST /his/v1/visits with the body '
+        '{"patient_id":"17","dept_code":"A03","doctor_code":"D1","dept_name":"内科",'
+        '"med_type":"11"})')
+    answers({"error": {"code": "not_found", "field": "visit_id", "message": "no visit"}},
+            status=404)
+    with pytest.raises(UnknownRecord, match=r"no visit \(HTTP 404 to POST "
+                                            r"/his/v1/visits/MZ%201/refund with the body \{\}\)"):
+        his.refund("MZ 1", RefundInput())
+
+
+def test_a_4xx_of_another_shape_names_the_request_and_the_body_sent(his: HttpHisDriver) -> None:
+    """A Node.js validator's own error shape is no driver-API answer: the error still says what
+    the harness sent."""
+    answers({"statusCode": 422, "message": "body/items must be array"}, status=422)
+    with pytest.raises(DriverError) as error:
+        his.refund("MZ1", RefundInput(acct_used=False))
+    text = str(error.value)
+    assert text.startswith(f"POST {his.base_url}/his/v1/visits/MZ1/refund: HTTP 422 is not a "
+                           "driver-API answer"), text
+    assert text.endswith(' (to POST /his/v1/visits/MZ1/refund with the body '
+                         '{"acct_used":false})'), text
+
+
+def test_a_long_body_is_quoted_cut(his: HttpHisDriver) -> None:
+    answers({"error": {"code": "bad_input", "field": "items", "message": "too many"}},
+            status=422)
+    items = tuple(ChargeItem(f"YP{n:06d}", Decimal(1)) for n in range(200))
+    with pytest.raises(DriverInputError) as error:
+        his.charge("MZ1", ChargeInput(items, ("J06.900",)))
+    text = str(error.value)
+    body = json.dumps(leave_out_empty(ChargeInput(items, ("J06.900",)).to_json()),
+                      separators=(",", ":"))
+    assert body[:500] + f"… ({len(body)} characters))" in text
+    assert len(text) < 700
+
+
+def test_a_get_says_it_sent_no_body(his: HttpHisDriver) -> None:
+    answers({"error": {"code": "bad_input", "field": "date", "message": "not a date"}},
+            status=422)
+    with pytest.raises(DriverInputError, match=r"\(HTTP 422 to GET /his/v1/ledger \(no body\)\)"):
+        his.ledger()
