@@ -193,9 +193,10 @@ class Inspector:
         filters = {"fixmedins_code": q.text("fixmedins_code"), "psn_no": q.text("psn_no"),
                    "mdtrt_id": q.text("mdtrt_id")}
         limit, offset = q.limit(), q.offset()
+        newest = q.choice("order", ("oldest", "newest")) == "newest"
         with self.ledger.read() as tx:
             page = queries.settlements(tx, biz_date_from=begin, biz_date_to=end, limit=limit,
-                                       offset=offset, **filters)
+                                       offset=offset, newest=newest, **filters)
         return _page(page, call, settlement_view)
 
     def settlement(self, call: AdminCall) -> dict[str, Any]:
@@ -228,8 +229,8 @@ def inspect_ops(ledger: Ledger) -> list[Op]:
         ("/counters", i.message_counters, ("after_id",)),
         ("/visits", i.visits, (*page, "fixmedins_code", "psn_no", "status")),
         ("/visits/{mdtrt_id}", i.visit, ()),
-        ("/settlements", i.settlements, (*page, "fixmedins_code", "psn_no", "mdtrt_id",
-                                         "biz_date_from", "biz_date_to")),
+        ("/settlements", i.settlements, (*page, "order", "fixmedins_code", "psn_no",
+                                         "mdtrt_id", "biz_date_from", "biz_date_to")),
         ("/settlements/{setl_id}", i.settlement, ()),
     ]
     return [Op("GET", path, work, params) for path, work, params in table]

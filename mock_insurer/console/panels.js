@@ -293,12 +293,10 @@ function settlementRow(row) {
 }
 
 export async function pollSettlements() {
-  const head = await admin("GET", "/settlements?limit=1");
-  const total = Number(head.total) || 0;
-  const offset = Math.max(0, total - SETTLEMENT_ROWS);
-  const page = total > 1
-    ? await admin("GET", `/settlements?limit=${SETTLEMENT_ROWS}&offset=${offset}`) : head;
-  const items = (Array.isArray(page.items) ? page.items : []).slice().reverse();
+  // the latest first, through the ledger's index: as quick in a long day as at its start
+  const page = await admin("GET", `/settlements?limit=${SETTLEMENT_ROWS}&order=newest`);
+  const total = Number(page.total) || 0;
+  const items = Array.isArray(page.items) ? page.items : [];
   const shape = JSON.stringify(items.map((r) => [r.setl_id, r.cancelled_by]));
   if (shape !== state.settlementsShape) {
     $("settlements").tBodies[0].replaceChildren(...items.map(settlementRow));

@@ -318,8 +318,10 @@ def fee_details_of(tx: LedgerTx, mdtrt_id: str) -> list[RowMapping]:
 
 def settlements(tx: LedgerTx, *, fixmedins_code: str | None = None, psn_no: str | None = None,
                 mdtrt_id: str | None = None, biz_date_from: str | None = None,
-                biz_date_to: str | None = None, limit: int = 100, offset: int = 0) -> Page:
-    """Settlements and their cancellation rows, by settlement time."""
+                biz_date_to: str | None = None, limit: int = 100, offset: int = 0,
+                newest: bool = False) -> Page:
+    """Settlements and their cancellation rows, by settlement time (``newest``: the latest
+    first — through an index, so the latest page costs the same in a ledger of millions)."""
     c = s.settlements.c
     query = _equal(select(s.settlements), [(c.fixmedins_code, fixmedins_code),
                                            (c.psn_no, psn_no), (c.mdtrt_id, mdtrt_id)])
@@ -327,7 +329,8 @@ def settlements(tx: LedgerTx, *, fixmedins_code: str | None = None, psn_no: str 
         query = query.where(c.biz_date >= biz_date_from)
     if biz_date_to is not None:
         query = query.where(c.biz_date <= biz_date_to)
-    return _page(tx, query, [c.setl_time, c.setl_id], limit, offset)
+    order = [c.setl_time.desc(), c.setl_id.desc()] if newest else [c.setl_time, c.setl_id]
+    return _page(tx, query, order, limit, offset)
 
 
 def settlement(tx: LedgerTx, setl_id: str) -> RowMapping | None:

@@ -309,6 +309,8 @@ LATER_INDEXES = (
     # visits with one number (a unique index could not be built on it, and the ledger must
     # open), and a visit's status changes on 2202 (an index holding it would be rewritten).
     Index("ix_visits_outpatient_no", visits.c.fixmedins_code, visits.c.ipt_otp_no),
+    # the console's latest settlements (order=newest) in a ledger of millions
+    Index("ix_settlements_time", settlements.c.setl_time, settlements.c.setl_id),
 )
 """Indexes added after ledgers were first made: ``create_all`` makes a missing table with its
 indexes but leaves a table that exists alone, so these are also made, when missing, on a

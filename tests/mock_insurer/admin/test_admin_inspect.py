@@ -178,6 +178,9 @@ def test_settlements_by_institution_date_and_person(client: TestClient,
     assert listed(biz_date_from="2026-03-03") == []
     assert listed(biz_date_to="2026-03-01") == []
     assert listed(fixmedins_code=dataset.COMMUNITY) == []
+    assert listed(order="newest", limit=1) == [SETL_ID]  # the console's latest settlements
+    wrong = client.get("/admin/settlements", params={"order": "latest"})
+    assert wrong.status_code == 400 and wrong.json()["error"]["where"] == "order"
     settlement = _json(client.get(f"/admin/settlements/{SETL_ID}"))
     assert settlement["acct_pay"] == 12.5 and settlement["refd_setl_flag"] == "0"
     assert settlement["counter_deltas"] == {"dedc_used": 30.0}
