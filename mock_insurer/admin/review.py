@@ -49,6 +49,7 @@ if TYPE_CHECKING:
 __all__ = ["FieldError", "review_office", "review_ops"]
 
 DECLARATION_FIELDS = ("fixmedins_code", "period", "declared")
+DECLARATION_STATUSES = ("declared", "reviewed", "paid", "withdrawn")
 TOTAL_FIELDS = ("medfee_sumamt", "fund_pay_sumamt", "acct_pay", "setl_cnt")
 ADVANCE_FIELDS = ("fixmedins_code", "year", "base_amount", "ratio")
 YEARS = (1900, 2199)
@@ -206,10 +207,14 @@ class ReviewRoutes:
         return json_response({"declaration": answer}, 201 if created else 200)
 
     def declarations(self, call: AdminCall) -> dict[str, Any]:
+        """An institution's declarations; with the admin token and no ``fixmedins_code``,
+        every institution's (the insurer's worklist: ``status=declared``)."""
         raw = call.query.values
-        code = _query_code(call)
+        everyone = call.portal is None and "fixmedins_code" not in raw
+        code = None if everyone else _query_code(call)
         period = _period(raw["period"], "query") if "period" in raw else None
-        return {"declarations": self.office.declarations(code, period)}
+        status = call.query.choice("status", DECLARATION_STATUSES)
+        return {"declarations": self.office.declarations(code, period, status)}
 
     def declaration(self, call: AdminCall) -> dict[str, Any]:
         dcla_id = path_text(call.path, "dcla_id")
@@ -289,7 +294,7 @@ def review_ops(insurer: Insurer) -> list[Op]:
     r = ReviewRoutes(review_office(insurer))
     return [
         Op("POST", "/declarations", r.declare, portal=True),
-        Op("GET", "/declarations", r.declarations, params=("fixmedins_code", "period"),
+        Op("GET", "/declarations", r.declarations, params=("fixmedins_code", "period", "status"),
            portal=True),
         Op("GET", "/declarations/{dcla_id}", r.declaration, portal=True),
         Op("DELETE", "/declarations/{dcla_id}", r.withdraw, portal=True),

@@ -131,10 +131,13 @@ class ReviewOffice:
         with self.ledger.read() as tx:
             return self._declaration(tx, dcla_id)
 
-    def declarations(self, fixmedins_code: str, period: str | None) -> list[dict[str, Any]]:
+    def declarations(self, fixmedins_code: str | None, period: str | None,
+                     status: str | None = None) -> list[dict[str, Any]]:
+        """The declarations of an institution (of every one: ``None``), of the period and
+        status given (``declared``: awaiting review)."""
         with self.ledger.read() as tx:
             return [self._declaration(tx, row["dcla_id"])
-                    for row in store.declarations_of(tx, fixmedins_code, period)]
+                    for row in store.declarations_of(tx, fixmedins_code, period, status)]
 
     def _declaration(self, tx: LedgerTx, dcla_id: str) -> dict[str, Any]:
         row = self._row(tx, dcla_id)

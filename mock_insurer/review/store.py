@@ -242,14 +242,19 @@ def declaration_by_period(tx: LedgerTx, fixmedins_code: str, period: str) -> Row
         and_(d.fixmedins_code == fixmedins_code, d.period == period))).mappings().first())
 
 
-def declarations_of(tx: LedgerTx, fixmedins_code: str,
-                    period: str | None) -> list[Row]:
-    """The institution's declarations, withdrawn ones included, by month and then as made."""
+def declarations_of(tx: LedgerTx, fixmedins_code: str | None, period: str | None,
+                    status: str | None = None) -> list[Row]:
+    """The institution's declarations (every institution's: ``None``), withdrawn ones
+    included, of the period and status given, by month and then as made."""
     rows: list[Row] = []
     for table in (s.declarations, s.withdrawn_declarations):
-        query = select(table).where(table.c.fixmedins_code == fixmedins_code)
-        if period is not None:
-            query = query.where(table.c.period == period)
+        if status is not None and (status == "withdrawn") != (table is s.withdrawn_declarations):
+            continue
+        query = select(table)
+        for column, value in ((table.c.fixmedins_code, fixmedins_code),
+                              (table.c.period, period), (table.c.status, status)):
+            if value is not None:
+                query = query.where(column == value)
         rows += [dict(r) for r in tx.conn.execute(query).mappings()]
     return sorted(rows, key=lambda r: (r["period"], r["dcla_id"]))
 
