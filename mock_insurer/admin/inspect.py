@@ -47,6 +47,7 @@ class Inspector:
 
     def __init__(self, ledger: Ledger) -> None:
         self.ledger = ledger
+        self.message_totals = queries.RunningCounters(incremental=ledger.dialect == "sqlite")
 
     # -- institutions ----------------------------------------------------------------------
     def institutions(self, call: AdminCall) -> dict[str, Any]:
@@ -148,7 +149,7 @@ class Inspector:
         :func:`mock_insurer.ledger.queries.message_counters`)."""
         after_id = call.query.integer("after_id", 0)
         with self.ledger.read() as tx:
-            counts = queries.message_counters(tx, after_id=after_id)
+            counts = self.message_totals.count(tx, after_id)
         return {**counts, "after_id": after_id}
 
     def message(self, call: AdminCall) -> dict[str, Any]:

@@ -13,6 +13,8 @@ Dates: ``biz_date_from``/``biz_date_to`` are inclusive business dates ``YYYY-MM-
 
 from __future__ import annotations
 
+import threading
+from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
@@ -41,6 +43,7 @@ from mock_insurer.refusals import CASHIER_INFNOS, LATE_REFUSALS
 __all__ = [
     "MESSAGE_RESULTS",
     "Page",
+    "RunningCounters",
     "account_entries",
     "catalogue_item",
     "catalogue_items",
@@ -291,6 +294,51 @@ def message_counters(tx: LedgerTx, *, after_id: int = 0) -> dict[str, int]:
     last = tx.conn.execute(select(func.max(m.id))).scalar_one()
     counts["last_id"] = int(last or 0)
     return counts
+
+
+class RunningCounters:
+    """:func:`message_counters` kept up to date by counting only what arrived since the last
+    call (a console polls every second all day: counting the whole log each time took seconds
+    in a long day's ledger). Valid where message ids become visible in order — SQLite, one
+    writer at a time; elsewhere every call counts afresh. Thread-safe; keeps the totals of the
+    last :attr:`KEPT` ``after_id`` values asked for."""
+
+    KEPT = 8
+
+    def __init__(self, *, incremental: bool) -> None:
+        self.incremental = incremental
+        self._lock = threading.Lock()
+        self._totals: OrderedDict[int, dict[str, int]] = OrderedDict()
+
+    def count(self, tx: LedgerTx, after_id: int) -> dict[str, int]:
+        """``message_counters(tx, after_id=after_id)``, from the kept totals when it can."""
+        with self._lock:
+            kept = self._totals.get(after_id) if self.incremental else None
+        if kept is not None and _mark(tx, kept["last_id"]) != kept["mark"]:
+            kept = None  # the log was emptied (a reset) since: count afresh
+        if kept is None:
+            counts = message_counters(tx, after_id=after_id)
+        else:
+            fresh = message_counters(tx, after_id=max(after_id, kept["last_id"]))
+            counts = {key: kept[key] + fresh[key] for key in fresh if key != "last_id"}
+            counts["last_id"] = max(kept["last_id"], fresh["last_id"])
+        if self.incremental:
+            with self._lock:
+                self._totals[after_id] = {**counts, "mark": _mark(tx, counts["last_id"])}
+                self._totals.move_to_end(after_id)
+                while len(self._totals) > self.KEPT:
+                    self._totals.popitem(last=False)
+        return counts
+
+
+def _mark(tx: LedgerTx, message_id: int) -> int:
+    """What tells message ``message_id`` from another with the same id after a reset: the
+    wall-clock millisecond it was received (-1: no such message, 0: none yet)."""
+    if message_id == 0:
+        return 0
+    found = tx.conn.execute(select(s.messages.c.received_ms)
+                            .where(s.messages.c.id == message_id)).scalar()
+    return -1 if found is None else int(found)
 
 
 # -- visits and settlements -------------------------------------------------------------------
