@@ -21,11 +21,11 @@ from pathlib import Path
 from typing import Any
 
 from conformance.catalogue import GROUPS, requirements
-from conformance.masking import mask
 from conformance.target import Target, message_evidence
 from mock_insurer.schemas.catalog import transaction
 from scenarios.page import PRINT_CSS
 from scenarios.report import CHECK_LABELS, refusal_label
+from simulator.masking import mask
 from simulator.output import atomic_write
 
 __all__ = ["BADGES", "build_report", "render_html", "write_reports"]

@@ -18,7 +18,6 @@ from typing import Any
 import orjson
 import yaml
 
-from conformance.masking import mask
 from scenarios.errors import HarnessError
 from scenarios.harness import Harness
 from scenarios.library import library_path
@@ -28,6 +27,7 @@ from scenarios.records import RunResult, VisitRecord
 from scenarios.report import write_json
 from scenarios.runner import run_scenario
 from simulator.his.app import ReferenceHis
+from simulator.masking import mask
 from simulator.output import atomic_write
 
 __all__ = ["Profile", "ScenarioRun", "Target", "profile"]

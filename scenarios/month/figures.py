@@ -24,7 +24,7 @@ Runs = MonthRun | Sequence[MonthRun]
 """One month's run, or several consecutive months' runs in order."""
 
 CSV_COLUMNS = ("setl_id", "setl_date", "dept_code", "dept_name", "dr_code", "dr_name",
-               "psn_no", "mdtrt_id", "insutype", "fund_claimed", "acct_claimed", "claimed",
+               "psn_no", "visit_id", "mdtrt_id", "insutype", "fund_claimed", "acct_claimed", "claimed",
                "paid", "deducted", "outstanding", "status", "dcla_id", "pay_id", "paid_date")
 
 
@@ -93,15 +93,24 @@ def claimed_rows(run: MonthRun) -> list[dict[str, Any]]:
 
 def receivable_totals(run: MonthRun) -> dict[str, Any] | None:
     """month.json's ``receivables``: the HIS's totals (yuan), with ``count`` and ``by_status``
-    over the rows with something claimed, and ``nothing_claimed`` the settlements left out."""
+    (settlements per status) over the rows with something claimed, ``amounts_by_status``
+    (per status their claimed, paid, deducted and outstanding yuan), and ``nothing_claimed``
+    the settlements left out."""
     totals = run.receivables.get("totals")
     if totals is None:
         return None
     every = run.receivables.get("receivables") or []
     rows = claimed_rows(run)
+    statuses = list(totals.get("by_status") or {})
+    statuses += sorted({str(row.get("status")) for row in rows} - set(statuses))
     by_status = {status: sum(1 for row in rows if row.get("status") == status)
-                 for status in (totals.get("by_status") or {})}
-    return {**totals, "count": len(rows), "by_status": by_status, "nothing_claimed": len(every) - len(rows)}
+                 for status in statuses}
+    amounts = {status: {key: render(sum((_yuan(row.get(key)) for row in rows
+                                         if row.get("status") == status), ZERO))
+                        for key in ("claimed", "paid", "deducted", "outstanding")}
+               for status in statuses}
+    return {**totals, "count": len(rows), "by_status": by_status, "amounts_by_status": amounts,
+            "nothing_claimed": len(every) - len(rows)}
 
 
 def month_json(run: MonthRun) -> dict[str, Any]:

@@ -7,11 +7,15 @@ in order):
   ``deducted``, ``accepted``, ``deductions_by_category``, ``declared_on``, ``reviewed_on``,
   ``paid_date``) plus the payment, the receivables' totals, the refusal analysis and the steps;
 - ``receivables.csv`` — one row per settlement claimed (the HIS's receivables ledger);
-- ``refusals.html`` — refusal analysis (拒付分析) by reason, department, doctor and month: tables
-  and PNG plots (embedded), labels in Chinese and English.
+- ``refusals.html`` — near the top, per month, the declaration and its reconciliation (申报与对账:
+  the HIS's declared totals beside the insurer's, claimed − deducted = accepted − paid =
+  outstanding, the receivables by status, each day-end); then the refusal analysis (拒付分析)
+  by reason, department, doctor and month: tables and PNG plots (embedded), labels in Chinese
+  and English.
 
 The figures themselves are computed in :mod:`scenarios.month.figures`; this module draws and
-writes them. Money is yuan, rendered as text with two decimals. Files are written atomically.
+writes them. Money is yuan, rendered as text with two decimals. The files are written all
+together or not at all (:func:`write_all`).
 """
 
 from __future__ import annotations
@@ -19,12 +23,14 @@ from __future__ import annotations
 import base64
 import html
 import json
+import os
+import secrets
 from collections.abc import Iterable, Mapping, Sequence
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from mock_insurer.money import parse_decimal
+from mock_insurer.money import parse_decimal, render
 from scenarios.month.figures import (
     Runs,
     analysis,
@@ -38,6 +44,8 @@ from scenarios.month.figures import (
     totals_of,
 )
 from scenarios.month.run import MonthRun
+from simulator.bilingual import both, english
+from simulator.errors import OutputError
 from simulator.finance.plots import (
     CATEGORY_COLORS,
     CATEGORY_LABELS,
@@ -49,11 +57,12 @@ from simulator.finance.plots import (
     yuan_text,
 )
 from simulator.finance.report import WIDE_TABLE_CSS, wide_table
-from simulator.output import atomic_write
+from simulator.masking import mask_text
+from simulator.output import NotRegularFileError, atomic_write, check_target
 
 __all__ = ["CATEGORY_LABELS", "MONTH_FILES", "PLOT_ALT", "PLOT_NAMES", "Runs", "analysis", "by_month",
            "department_by_month", "month_json", "months_json", "plots", "receivables_csv",
-           "refusals_html", "summary_lines", "write_month_report"]
+           "refusals_html", "summary_lines", "write_all", "write_month_report"]
 
 def _tick_label(name: str) -> str:
     """A bar's label on at most three lines: a reason ``"中文 / English"`` as the Chinese, then the
@@ -176,8 +185,9 @@ def _e(value: Any) -> str:
     return value if isinstance(value, _Html) else html.escape(str(value))
 
 
-MONEY, SHORT = "money", "short"
-"""Kinds of table column: yuan (right-aligned, separators); a date, id or name (never wrapped)."""
+MONEY, SHORT, TEXT = "money", "short", "text"
+"""Kinds of table column: yuan (right-aligned, separators); a date, id or name (never wrapped);
+a long text (on screen never narrower than a short line: the table scrolls instead)."""
 
 
 def _th(zh: str, en: str, kind: str = "", attrs: str = "") -> str:
@@ -191,6 +201,8 @@ def _td(value: Any, kind: str = "") -> str:
         return f"<td class=\"n\">{_e(value)}</td>"
     if kind == MONEY:
         return f"<td class=\"n\">{_e(yuan_text(value))}</td>"
+    if kind == TEXT:
+        return f"<td class=\"why\">{_e(value)}</td>"
     return f"<td class=\"d\">{_e(value)}</td>" if kind == SHORT else f"<td>{_e(value)}</td>"
 
 
@@ -296,6 +308,166 @@ def _month_section(rows: list[dict[str, Any]]) -> list[str]:
             "over its claimed yuan; a month not yet reviewed shows no deduction.</p>"]
 
 
+STATUS_LABELS = {"outstanding": ("未回款", "outstanding"), "paid": ("已回款", "paid"),
+                 "part-deducted": ("部分拒付", "paid less a deduction"),
+                 "deducted": ("全额拒付", "all of it deducted")}
+"""The receivables' statuses (simulator/his/receivables.py) as the office reads them."""
+
+DECLARED_ROWS = (("medfee_sumamt", "医疗费总额", "medical total"),
+                 ("fund_pay_sumamt", "基金支付", "fund"),
+                 ("acct_pay", "个人账户", "account"),
+                 ("setl_cnt", "结算笔数", "settlement rows"))
+"""The declaration's totals, HIS declared beside insurer uploaded (month.json ``declared`` and
+``uploaded``)."""
+
+
+def _label(zh: str, en: str) -> _Html:
+    """A row's label: the Chinese, then the English marked as English."""
+    return _Html(both(zh, en))
+
+
+def _count(value: Any) -> str:
+    return "-" if value in (None, "") else f"{int(value):,}"
+
+
+def _verdict(good: bool, difference: str = "") -> _Html:
+    """✓ 相符 agrees, or ✗ 不符 differs (by ``difference``), marked for the eye and the ear."""
+    if good:
+        return _Html(f"<span class=\"ok\">✓ {both('相符', 'agrees')}</span>")
+    by = f" {_e(difference)}" if difference else ""
+    return _Html(f"<span class=\"bad\">✗ {both('不符', 'differs')}{by}</span>")
+
+
+def _small_table(caption: str, head: Sequence[tuple[str, str, str]],
+                 rows: Iterable[Sequence[Any]]) -> str:
+    """A captioned table of the reconciliation box, in a box that scrolls sideways
+    (:func:`wide_table`); ``head`` as for :func:`_table` (kind ``"n"``: a count or figure,
+    right-aligned as given)."""
+    kinds = [kind for _zh, _en, kind in head]
+    header = "".join(_th(zh, en, MONEY if kind in (MONEY, "n") else "") if zh or en else "<th></th>"
+                     for zh, en, kind in head)
+    body = "".join(
+        "<tr>" + "".join(_td(cell, "share" if kind == "n" else kind)
+                         for cell, kind in zip(row, kinds, strict=True)) + "</tr>"
+        for row in rows)
+    zh, _sep, en = caption.partition(" / ")
+    return wide_table(f"<table><caption>{_heading(caption)}</caption><tr>{header}</tr>{body}"
+                      "</table>", f"{zh} / {en}")
+
+
+def _declared_table(data: Mapping[str, Any]) -> str:
+    """The HIS's declared totals beside the insurer's uploaded ones, and whether they agree."""
+    declared, uploaded = data.get("declared") or {}, data.get("uploaded") or {}
+    rows = []
+    for key, zh, en in DECLARED_ROWS:
+        mine, theirs = declared.get(key), uploaded.get(key)
+        shown = _count if key == "setl_cnt" else yuan_text
+        if mine is None or theirs is None:
+            rows.append((_label(zh, en), shown(mine), shown(theirs), "-", "-"))
+            continue
+        if key == "setl_cnt":
+            gap = int(theirs) - int(mine)
+            difference = f"{gap:+,}" if gap else "0"
+        else:
+            diff = parse_decimal(theirs) - parse_decimal(mine)
+            difference = ("+" if diff > 0 else "") + yuan_text(render(diff))
+        rows.append((_label(zh, en), shown(mine), shown(theirs), difference,
+                     _verdict(difference in ("0", "0.00"))))
+    return _small_table("申报核对 / Declared and uploaded", (
+        ("项目", "item", ""), ("医院申报", "HIS declared", "n"), ("中心上传", "insurer uploaded", "n"),
+        ("差额", "insurer − HIS", "n"), ("结果", "result", "")), rows)
+
+
+def _chain_table(data: Mapping[str, Any]) -> str:
+    """claimed − deducted = accepted; accepted − paid = outstanding, each step checked."""
+    receivables = data.get("receivables") or {}
+    claimed, deducted = parse_decimal(data["claimed"]), parse_decimal(data["deducted"])
+    paid = parse_decimal(receivables.get("paid") or "0")
+    outstanding = parse_decimal(receivables.get("outstanding") or "0")
+    reviewed = bool(data.get("reviewed_on"))
+    accepted = parse_decimal(data["accepted"]) if reviewed else claimed - deducted
+
+    def check(expected: Decimal, shown: Decimal) -> _Html:
+        gap = shown - expected
+        return _verdict(gap == 0, ("+" if gap > 0 else "") + yuan_text(render(gap)))
+
+    rows: list[tuple[Any, ...]] = [
+        ("", _label("申报", "claimed"), claimed, ""),
+        ("−", _label("拒付", "deducted"), deducted, ""),
+        ("=", _label("核准", "accepted"), accepted if reviewed else "",
+         check(claimed - deducted, accepted) if reviewed
+         else _Html(both("未审核", "not reviewed yet"))),
+        ("−", _label("已回款", "paid"), paid, ""),
+        ("=", _label("未回款", "outstanding"), outstanding, check(accepted - paid, outstanding)),
+    ]
+    head = (("", "", ""), ("项目", "figure", ""), ("金额（元）", "yuan", MONEY),
+            ("核对", "check", ""))
+    return _small_table("对账链 / The chain", head, (
+        (_Html(f"<b>{_e(op)}</b>") if op else "", label, amount, verdict)
+        for op, label, amount, verdict in rows))
+
+
+def _receivables_table(data: Mapping[str, Any]) -> str:
+    """The HIS's receivables by status: count and yuan, a 合计 total row."""
+    receivables = data.get("receivables") or {}
+    counts = receivables.get("by_status") or {}
+    amounts = receivables.get("amounts_by_status") or {}
+    keys = ("claimed", "paid", "deducted", "outstanding")
+    rows: list[tuple[Any, ...]] = []
+    for status, count in counts.items():
+        zh, en = STATUS_LABELS.get(status, (status, ""))
+        figures = amounts.get(status) or {}
+        rows.append((_Html(f"<span title=\"{_e(status)}\">{both(zh, en)}</span>"),
+                     _count(count), *(figures.get(key, "0.00") for key in keys)))
+    rows.append((_Html("<b>合计</b> " + english("total")), _count(receivables.get("count", 0)),
+                 *(receivables.get(key) or "0.00" for key in keys)))
+    return _small_table("应收账款按状态 / Receivables by status", (
+        ("状态", "status", ""), ("笔数", "count", "n"), ("申报", "claimed", MONEY),
+        ("已回款", "paid", MONEY), ("拒付", "deducted", MONEY), ("未回款", "outstanding", MONEY)),
+        rows)
+
+
+def _day_end_table(data: Mapping[str, Any]) -> str:
+    """Each day-end (3201) of the month: balanced or not."""
+    rows = [(day["date"], _Html(f"<span class=\"ok\">✓ {both('平', 'balanced')}</span>")
+             if day.get("balanced") else
+             _Html(f"<span class=\"bad\">✗ {both('不平', 'NOT balanced')}</span>"))
+            for day in data.get("day_ends") or []]
+    return _small_table("日终对账 / Day-ends", (("日期", "date", SHORT), ("结果", "result", "")),
+                        rows)
+
+
+def _reconciliation(data: Mapping[str, Any], several: bool) -> str:
+    """申报与对账 / Declaration and reconciliation: one month of month.json as a finance officer
+    checks it — the declaration against the insurer's upload, the chain claimed − deducted =
+    accepted − paid = outstanding, the settlements claimed and not, the receivables by status,
+    each day-end."""
+    period = str(data["period"])
+    receivables = data.get("receivables") or {}
+    title = _heading("申报与对账 / Declaration and reconciliation")
+    heading = f"<h2 id=\"reconciliation-{_e(period)}\">{title}" + (
+        f" — {_e(period)}" if several else "") + "</h2>"
+    claimed, nothing = receivables.get("count"), receivables.get("nothing_claimed")
+    settlements = (
+        f"<p id=\"settlements-{_e(period)}\">{both('结算', 'settlements')}: <b>{_count(claimed)}</b>"
+        f" {both('有申报金额', 'claimed')} + <b>{_count(nothing)}</b> "
+        f"{both('无可申报', 'with nothing to claim')} = <b>{_count((claimed or 0) + (nothing or 0))}"
+        f"</b> {both('医院账内结算', 'in the HIS ledger')}</p>" if claimed is not None else "")
+    refusal = ""
+    if not data.get("dcla_id"):
+        said = ((data.get("declaration_check") or {}).get("refusal") or {}).get("message", "")
+        refusal = (f"<p class=\"bad\">✗ {both('未申报', 'NOT declared')}"
+                   + (f": {_e(said)}" if said else "") + "</p>")
+    note = ("<p class=\"note\">" + both("结算笔数按3201计：退费作废的结算及其作废记录各计一笔，故可多于"
+                                     "应收账的结算笔数。",
+                                     "settlement rows as 3201 counts them: a refunded settlement "
+                                     "and its cancellation count one each, so there may be more "
+                                     "than the ledger's settlements.") + "</p>")
+    return ("<section class=\"recon\">" + heading + refusal + settlements
+            + "<div class=\"grid\">" + _chain_table(data) + _declared_table(data)
+            + _receivables_table(data) + _day_end_table(data) + "</div>" + note + "</section>")
+
+
 CSS = ("body{font-family:system-ui,'Noto Sans CJK SC','WenQuanYi Micro Hei',sans-serif;"
        "margin:2em;max-width:1100px;color:#222}"
        "table{border-collapse:collapse;font-size:.92em}.zh{white-space:nowrap}"
@@ -304,7 +476,14 @@ CSS = ("body{font-family:system-ui,'Noto Sans CJK SC','WenQuanYi Micro Hei',sans
        "th.n,td.n{text-align:right}td.n,td.d{white-space:nowrap;font-variant-numeric:tabular-nums}"
        "th.group{text-align:center;border-bottom:1px solid #ccc}.en{color:#666;font-weight:normal;"
        "font-size:.9em}.note{color:#555;font-size:.9em}.figures b{font-size:1.2em}"
-       "img{max-width:100%}" + WIDE_TABLE_CSS
+       "img{max-width:100%}"
+       # the reconciliation box: small tables side by side, each scrolling on its own
+       ".recon{border:1px solid #999;border-radius:4px;padding:.2em 1em .6em;margin:1em 0}"
+       ".recon h2{margin:.5em 0}.recon td{vertical-align:baseline}.recon .grid{display:flex;flex-wrap:wrap;gap:0 2em;"
+       "align-items:flex-start}.recon .wrap{min-width:0;max-width:100%;margin:.5em 0}"
+       "caption{text-align:left;font-weight:bold;padding:.3em 0;white-space:nowrap}"
+       ".ok{color:#1b5e20;white-space:nowrap}.bad{color:#b71c1c;font-weight:bold}"
+       ".recon td [lang=en],.recon p [lang=en]{color:#555}@media screen{td.why{min-width:20em}}" + WIDE_TABLE_CSS
        # printed, the by-month table's fourteen columns fit too
        + "@media print{body{font-size:10pt}table,table.months{font-size:7.5pt;width:100%}"
        ".zh{white-space:normal}}")
@@ -338,6 +517,7 @@ def refusals_html(runs: Runs, images: Mapping[str, bytes]) -> str:
         parts.append(f"<p>申报 declared {_e(data['declared_on'])} · 审核 reviewed "
                      f"{_e(data['reviewed_on'])} · 到期 due {_e(data['due_date'])} · 回款 paid "
                      f"{_e(data['paid_date'])}</p>")
+    parts += [_reconciliation(month_json(run), len(runs) > 1) for run in runs]
     for name, png in images.items():
         parts.append(f"<img class=\"plot\" alt=\"{_e(PLOT_ALT.get(name, name))}\" "
                      "src=\"data:image/png;base64,"
@@ -362,16 +542,20 @@ def refusals_html(runs: Runs, images: Mapping[str, bytes]) -> str:
     parts.append(_refusal_table("按结算月份 / By month of settlement", (("月份", "month", SHORT), yuan),
                                 sorted(found["by_month"].items()), 1))
     parts.append(_table("拒付明细 / Every deduction", (
-        ("月份", "month", SHORT), ("结算号", "settlement ID", SHORT), ("科室", "dept", SHORT),
+        ("月份", "month", SHORT), ("结算号", "settlement ID", SHORT),
+        ("就诊ID", "visit (mdtrt_id)", SHORT), ("费用明细号", "fee row (feedetl_sn)", SHORT),
+        ("人员编号", "patient (psn_no)", SHORT), ("科室", "dept", SHORT),
         ("医生", "doctor", SHORT), ("类别", "category", ""), ("规则", "rule", SHORT),
-        ("原因", "reason", ""), ("金额（元）", "amount", MONEY)), (
-        (d["period"], d.get("setl_id"), d.get("dept_name"), d.get("dr_name"),
-         _category(str(d.get("category") or "")), d.get("rule_id") or "-",
+        ("原因", "reason", TEXT), ("金额（元）", "amount", MONEY)), (
+        (d["period"], d.get("setl_id"), d.get("mdtrt_id") or "-", d.get("feedetl_sn") or "-",
+         mask_text("psn_no", str(d.get("psn_no") or "")) or "-", d.get("dept_name"),
+         d.get("dr_name"), _category(str(d.get("category") or "")), d.get("rule_id") or "-",
          _bilingual(str(d.get("reason") or ""), str(d.get("reason_en") or "")), d.get("amount"))
         for d in deductions)))
     parts.append("<p class=\"note\">规则 rule: the review rule that found the deduction "
                  "(docs/review.md); - = 抽查或申报核对 found by the review's sample or the "
-                 "declaration check.</p>")
+                 "declaration check. 费用明细号 fee row: - = 整笔结算 the settlement as a whole. "
+                 "人员编号 patient: masked (脱敏), as on the certification report.</p>")
     unmatched = [(run.plan.period, u) for run in runs
                  for u in run.collected.get("unmatched") or []]
     parts.append(_table("回款未匹配 / Payment items without a settlement in the HIS", (
@@ -385,25 +569,92 @@ def refusals_html(runs: Runs, images: Mapping[str, bytes]) -> str:
 
 def write_month_report(runs: Runs, directory: Path) -> list[Path]:
     """month.json (the first month), months.json, receivables.csv, refusals.html and the PNGs
-    (:data:`MONTH_FILES`) into ``directory``."""
+    (:data:`MONTH_FILES`) into ``directory`` — all of them or none (:func:`write_all`)."""
     runs = month_runs(runs)
-    directory.mkdir(parents=True, exist_ok=True)
     images = plots(runs)
-    written = []
 
     def dump(data: Any) -> str:
         return json.dumps(data, ensure_ascii=False, indent=1, default=str)
 
-    for name, text in (("month.json", dump(month_json(runs[0]))),
-                       ("months.json", dump(months_json(runs))),
-                       ("receivables.csv", receivables_csv(runs)),
-                       ("refusals.html", refusals_html(runs, images))):
-        atomic_write(directory / name, text)
-        written.append(directory / name)
-    for name, png in images.items():
-        atomic_write(directory / name, png)
-        written.append(directory / name)
-    return written
+    return write_all(directory, {
+        "month.json": dump(month_json(runs[0])), "months.json": dump(months_json(runs)),
+        "receivables.csv": receivables_csv(runs), "refusals.html": refusals_html(runs, images),
+        **images})
+
+
+def write_all(directory: Path, files: Mapping[str, str | bytes]) -> list[Path]:
+    """Write ``files`` ({name: content}) into ``directory`` together: each is first written
+    whole to a temporary file in ``directory`` (:func:`~simulator.output.atomic_write`), and
+    only when every one was written are they renamed into place, each old file set aside
+    until all are in. If one cannot be written or replaced (a directory or a device in its
+    place; on Windows a file held open, e.g. receivables.csv in Excel), the files already
+    replaced are put back and :class:`OutputError` names the file that failed and the files
+    left as they were (should putting one back fail too: which are new, and where their old
+    ones are)."""
+    directory.mkdir(parents=True, exist_ok=True)
+    token = secrets.token_hex(4)
+    staged: dict[str, Path] = {}
+    moved: list[tuple[Path, Path | None]] = []  # (target, its old file set aside, or None)
+    current = ""
+    try:
+        for current in files:
+            check_target(directory / current)  # a directory or a device there: refused first
+        for current, content in files.items():
+            staged[current] = atomic_write(directory / f".{current}.{token}.new", content)
+        for current in files:
+            target = check_target(directory / current)
+            old = None
+            if target.exists() or target.is_symlink():
+                old = directory / f".{current}.{token}.old"
+                os.replace(target, old)
+            moved.append((target, old))
+            os.replace(staged[current], target)
+            del staged[current]
+    except BaseException as exc:
+        for path in staged.values():
+            path.unlink(missing_ok=True)
+        stuck = _put_back(moved)
+        if not isinstance(exc, (OSError, OutputError)):
+            raise
+        said = (str(exc).replace(f".{current}.{token}.new", current)
+                if isinstance(exc, OutputError)
+                else f"cannot write {directory / current}: {exc.strerror or exc}")
+        failed = (NotRegularFileError(exc.path) if isinstance(exc, NotRegularFileError)
+                  else OutputError())  # a device or a pipe in the way stays bad input
+        failed.args = (f"{said}; {_left(list(files), stuck)}",)
+        raise failed from exc
+    for _target, old in moved:
+        if old is not None:
+            old.unlink(missing_ok=True)
+    return [directory / name for name in files]
+
+
+def _put_back(moved: list[tuple[Path, Path | None]]) -> list[tuple[Path, Path | None]]:
+    """Undo :func:`write_all`'s renames, newest first: each old file back in its place, a file
+    that was not there before removed. Returns those that could not be put back."""
+    stuck = []
+    for target, old in reversed(moved):
+        try:
+            if old is None:
+                target.unlink(missing_ok=True)
+            else:
+                os.replace(old, target)
+        except OSError:
+            stuck.append((target, old))
+    return stuck
+
+
+def _left(names: list[str], stuck: list[tuple[Path, Path | None]]) -> str:
+    """What a failed :func:`write_all` says about the files: those left as they were, and
+    any new one that could not be taken back."""
+    new = {target.name for target, _old in stuck}
+    kept = [name for name in names if name not in new]
+    said = "left as they were: " + ", ".join(kept) if kept else ""
+    if stuck:
+        said += ("; " if said else "") + "REPLACED, could not be put back: " + ", ".join(
+            f"{target.name} (the old one is {old.name})" if old else f"{target.name} (new)"
+            for target, old in stuck)
+    return said
 
 
 def summary_lines(runs: Runs) -> list[str]:

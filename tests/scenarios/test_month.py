@@ -13,6 +13,7 @@ import json
 import re
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 import pytest
 from click.testing import CliRunner
@@ -352,3 +353,235 @@ def test_every_column_of_the_wide_tables_is_on_screen_at_1280_and_on_paper(
         sheet = re.search(rb"/MediaBox \[0 0 ([\d.]+) ([\d.]+)\]",
                           page.pdf(prefer_css_page_size=True))
         assert sheet is not None and float(sheet[1]) > float(sheet[2]), "landscape"
+
+
+# -- the finance officer's audit: the reconciliation box, the deduction detail, all-or-nothing --
+
+def _cells(row: str) -> list[str]:
+    return [" ".join(_seen(f"<body>{cell}").split())
+            for cell in re.findall(r"<t[dh][^>]*>(.*?)</t[dh]>", row, re.S)]
+
+
+def _box_tables(page: str, period: str) -> tuple[str, dict[str, list[list[str]]]]:
+    """The reconciliation box of ``period``, and its tables by caption (Chinese half): rows of
+    cell texts as a reader sees them, the header row first."""
+    start = page.index(f'<h2 id="reconciliation-{period}">')
+    box = page[page.rindex("<section", 0, start):page.index("</section>", start)]
+    tables = {}
+    for table in re.findall(r"<table>(.*?)</table>", box, re.S):
+        caption = _seen(f"<body>{re.search(r'<caption>(.*?)</caption>', table)[1]}")  # type: ignore[index]
+        tables[caption.split(" / ")[0].strip()] = [
+            _cells(row) for row in re.findall(r"<tr>(.*?)</tr>", table, re.S)]
+    return box, tables
+
+
+def _yuan(text: str) -> Decimal:
+    return Decimal(text.replace(",", ""))
+
+
+def test_the_reconciliation_box_shows_the_chain_a_finance_officer_checks(
+        month: tuple[MonthRun, Path]) -> None:
+    from tests.support.lang import chinese_read_as_english, english_read_as_chinese
+
+    run, directory = month
+    data = json.loads((directory / "month.json").read_text("utf-8"))
+    page = (directory / "refusals.html").read_text("utf-8")
+    box, tables = _box_tables(page, "2026-03")
+    assert page.index("申报与对账") < page.index('<img class="plot"')  # near the top
+    # the chain as arithmetic: claimed − deducted = accepted; accepted − paid = outstanding
+    chain = {row[1]: row for row in tables["对账链"][1:]}
+    assert [row[0] for row in tables["对账链"][1:]] == ["", "−", "=", "−", "="]
+    claimed, deducted = _yuan(chain["申报 claimed"][2]), _yuan(chain["拒付 deducted"][2])
+    accepted, paid = _yuan(chain["核准 accepted"][2]), _yuan(chain["已回款 paid"][2])
+    outstanding = _yuan(chain["未回款 outstanding"][2])
+    assert (claimed, deducted, accepted) == (Decimal(data["claimed"]), Decimal(data["deducted"]),
+                                             Decimal(data["accepted"]))
+    assert (paid, outstanding) == (Decimal(data["receivables"]["paid"]),
+                                   Decimal(data["receivables"]["outstanding"]))
+    assert claimed - deducted == accepted and accepted - paid == outstanding
+    assert chain["核准 accepted"][3] == chain["未回款 outstanding"][3] == "✓ 相符 agrees"
+    assert f'<td class="n">{yuan_text(data["claimed"])}</td>' in box and "," in yuan_text(
+        data["claimed"])  # right-aligned, thousands separated
+    # the HIS's declared totals beside the insurer's uploaded ones
+    declared = {row[0]: row[1:] for row in tables["申报核对"][1:]}
+    for key, label in (("medfee_sumamt", "医疗费总额 medical total"), ("fund_pay_sumamt", "基金支付 fund"),
+                       ("acct_pay", "个人账户 account")):
+        assert declared[label] == [yuan_text(data["declared"][key]), yuan_text(data["uploaded"][key]),
+                                   "0.00", "✓ 相符 agrees"], label
+    assert declared["结算笔数 settlement rows"][:2] == [str(data["declared"]["setl_cnt"])] * 2
+    # settlements claimed + with nothing to claim
+    receivables = data["receivables"]
+    count, nothing = receivables["count"], receivables["nothing_claimed"]
+    assert nothing > 0  # insutype 390 settlements: the fund paid nothing
+    assert (f"结算 settlements: {count} 有申报金额 claimed + {nothing} 无可申报 with nothing to claim "
+            f"= {count + nothing} 医院账内结算") in html.unescape(re.sub(r"<[^>]+>", "", box))
+    # receivables by status: count and yuan, adding up to the total row
+    statuses = tables["应收账款按状态"]
+    assert statuses[0] == ["状态 status", "笔数 count", "申报 claimed", "已回款 paid", "拒付 deducted",
+                           "未回款 outstanding"]
+    *rows, total = statuses[1:]
+    assert total == ["合计 total", str(count), *(yuan_text(receivables[k]) for k in (
+        "claimed", "paid", "deducted", "outstanding"))]
+    assert sum(int(row[1]) for row in rows) == count
+    for column in range(2, 6):
+        assert sum(_yuan(row[column]) for row in rows) == _yuan(total[column])
+    part = next(row for row in rows if row[0].startswith("部分拒付"))
+    assert part[1] == str(receivables["by_status"]["part-deducted"]) != "0"
+    assert _yuan(part[4]) == Decimal(data["deducted"])
+    # each day-end
+    assert tables["日终对账"][1:] == [[str(d.date), "✓ 平 balanced"] for d in run.day_ends]
+    # every table in a keyboard-reachable scroll box; the English halves marked as English
+    assert box.count('<div class="wrap" role="region" tabindex="0"') == box.count("<table>") == 4
+    assert english_read_as_chinese(box, names=frozenset({"HIS"})) == []
+    assert chinese_read_as_english(box) == []
+
+
+def test_the_reconciliation_box_says_where_a_month_does_not_add_up(
+        month: tuple[MonthRun, Path]) -> None:
+    from scenarios.month.report import _reconciliation
+
+    _run, directory = month
+    data = json.loads((directory / "month.json").read_text("utf-8"))
+    data["uploaded"] = {**data["uploaded"], "fund_pay_sumamt": str(
+        Decimal(data["uploaded"]["fund_pay_sumamt"]) - Decimal("1234.5")),
+        "setl_cnt": data["uploaded"]["setl_cnt"] - 2}
+    data["day_ends"][1]["balanced"] = False
+    data["receivables"] = {**data["receivables"], "outstanding": "10.00"}
+    box = _reconciliation(data, several=False)
+    _box, tables = _box_tables(f"<section>{box}", "2026-03")
+    declared = {row[0]: row[1:] for row in tables["申报核对"][1:]}
+    assert declared["基金支付 fund"][2:] == ["-1,234.50", "✗ 不符 differs"]
+    assert declared["结算笔数 settlement rows"][2:] == ["-2", "✗ 不符 differs"]
+    assert declared["医疗费总额 medical total"][3] == "✓ 相符 agrees"
+    assert [row[1] for row in tables["日终对账"][1:]] == [
+        "✓ 平 balanced", "✗ 不平 NOT balanced", "✓ 平 balanced"]
+    chain = {row[1]: row for row in tables["对账链"][1:]}
+    assert chain["未回款 outstanding"][2:] == ["10.00", "✗ 不符 differs +10.00"]
+
+
+def test_every_deduction_names_the_visit_the_fee_row_and_the_patient_masked(
+        month: tuple[MonthRun, Path]) -> None:
+    run, directory = month
+    page = (directory / "refusals.html").read_text("utf-8")
+    section = page[page.index("拒付明细"):]
+    table = section[:section.index("</table>")]
+    header, *rows = [_cells(row) for row in re.findall(r"<tr>(.*?)</tr>", table, re.S)]
+    assert header[2:5] == ["就诊ID visit (mdtrt_id)", "费用明细号 fee row (feedetl_sn)",
+                           "人员编号 patient (psn_no)"]
+    deductions = run.declaration["deductions"]
+    assert len(rows) == len(deductions)
+    for row, ded in zip(rows, deductions, strict=True):
+        assert row[1:4] == [ded["setl_id"], ded["mdtrt_id"], ded["feedetl_sn"] or "-"]
+        psn_no = ded["psn_no"]
+        assert row[4] == psn_no[:6] + "*" * (len(psn_no) - 8) + psn_no[-2:]
+        assert psn_no not in page  # never the whole person number
+    assert any(ded["feedetl_sn"] for ded in deductions)
+
+
+def test_receivables_csv_carries_the_his_visit_id(month: tuple[MonthRun, Path]) -> None:
+    run, directory = month
+    with (directory / "receivables.csv").open(encoding="utf-8-sig") as handle:
+        rows = list(csv.DictReader(handle))
+    his = {r["setl_id"]: r for r in run.receivables["receivables"]}
+    assert rows and all(r["visit_id"] and r["visit_id"] == his[r["setl_id"]]["visit_id"]
+                        and r["mdtrt_id"] == his[r["setl_id"]]["mdtrt_id"] for r in rows)
+
+
+def test_several_months_have_a_reconciliation_box_each(two_months: TwoMonths) -> None:
+    page = (two_months.directory / "refusals.html").read_text("utf-8")
+    for run in two_months.runs:
+        period = run.plan.period
+        _box, tables = _box_tables(page, period)
+        chain = {row[1]: row for row in tables["对账链"][1:]}
+        assert _yuan(chain["申报 claimed"][2]) == Decimal(run.declaration["claimed"])
+        assert _yuan(chain["核准 accepted"][2]) == Decimal(run.declaration["accepted"])
+        assert f"— {period}</h2>" in page
+
+
+def _old_report(directory: Path, source: Path) -> dict[str, bytes]:
+    from scenarios.month.report import MONTH_FILES
+
+    directory.mkdir()
+    old = {}
+    for name in MONTH_FILES:
+        old[name] = b"old " + name.encode() + b" " + (source / name).read_bytes()[:20]
+        (directory / name).write_bytes(old[name])
+    return old
+
+
+def test_a_report_file_that_cannot_be_replaced_leaves_every_old_one(
+        month: tuple[MonthRun, Path], tmp_path: Path) -> None:
+    """The audit: Excel held receivables.csv open, the run said "cannot write", and month.json
+    was new while the rest were old. Now nothing of the new run replaces an old file."""
+    from simulator.errors import OutputError
+
+    run, source = month
+    directory = tmp_path / "report"
+    old = _old_report(directory, source)
+    (directory / "receivables.csv").unlink()
+    (directory / "receivables.csv").mkdir()  # cannot be replaced
+    del old["receivables.csv"]
+    with pytest.raises(OutputError) as caught:
+        write_month_report(run, directory)
+    _left_as_they_were(str(caught.value), directory, old, "")
+
+
+def _left_as_they_were(said: str, directory: Path, old: dict[str, bytes], why: str) -> None:
+    """The message names receivables.csv (and ``why``) and the files left as they were; they
+    are, byte for byte, and no temporary file is left."""
+    from scenarios.month.report import MONTH_FILES
+
+    assert said.startswith(f"cannot write {directory / 'receivables.csv'}: {why}")
+    assert "left as they were: " + ", ".join(MONTH_FILES) in said
+    assert {name: (directory / name).read_bytes() for name in old} == old
+    assert sorted(p.name for p in directory.iterdir()) == sorted(MONTH_FILES)
+
+
+def test_a_report_file_held_open_puts_back_those_already_replaced(
+        month: tuple[MonthRun, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """On Windows a file open in Excel cannot be renamed: the files renamed before it are put
+    back, and the message names the file and those left as they were."""
+    import os
+
+    from scenarios.month import report
+    from scenarios.month.report import MONTH_FILES
+    from simulator.errors import OutputError
+
+    run, source = month
+    directory = tmp_path / "report"
+    old = _old_report(directory, source)
+    replace = os.replace
+
+    def held_open(src: Any, dst: Any) -> None:
+        if "receivables.csv" in (Path(src).name, Path(dst).name):
+            raise PermissionError(13, "The process cannot access the file because it is being "
+                                      "used by another process")
+        replace(src, dst)
+
+    monkeypatch.setattr(report.os, "replace", held_open)
+    with pytest.raises(OutputError) as caught:
+        write_month_report(run, directory)
+    _left_as_they_were(str(caught.value), directory, old, "The process cannot")
+    monkeypatch.setattr(report.os, "replace", replace)
+    write_month_report(run, directory)  # closed again: every file new
+    assert all((directory / name).read_bytes() != old[name] for name in MONTH_FILES)
+    assert sorted(p.name for p in directory.iterdir()) == sorted(MONTH_FILES)
+
+
+def test_a_month_not_declared_says_so_in_its_box(month: tuple[MonthRun, Path]) -> None:
+    from scenarios.month.report import _reconciliation
+
+    _run, directory = month
+    data = json.loads((directory / "month.json").read_text("utf-8"))
+    data.update(dcla_id=None, declared=None, uploaded=None, claimed="0.00", deducted="0.00",
+                accepted="0.00", reviewed_on=None,
+                declaration_check={"ok": False, "refusal": {"message": "310/11/110000 不平"}})
+    data["receivables"] = {**data["receivables"], "paid": "0.00",
+                           "outstanding": data["receivables"]["claimed"]}
+    box = _reconciliation(data, several=False)
+    assert "✗ 未申报 <span lang=\"en\">NOT declared</span>: 310/11/110000 不平" in box
+    _box, tables = _box_tables(f"<section>{box}", "2026-03")
+    chain = {row[1]: row for row in tables["对账链"][1:]}
+    assert chain["核准 accepted"][2:] == ["-", "未审核 not reviewed yet"]
+    assert chain["未回款 outstanding"][3].startswith("✗ 不符 differs")  # claimed, never declared
+    assert all(row[1:3] == ["-", "-"] for row in tables["申报核对"][1:])
