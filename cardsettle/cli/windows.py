@@ -40,7 +40,7 @@ from cardsettle.cli.outputs import check_output_files
 from cardsettle.cli.terminal import new_console
 from simulator.capacity.compare import VARIANTS, compare_plans, comparison_data
 from simulator.capacity.erlang import erlang_c_block
-from simulator.capacity.planner import plan_windows
+from simulator.capacity.planner import MIN_REPLICATIONS, plan_windows
 from simulator.capacity.plots import plan_figure
 from simulator.errors import InvalidArgumentError
 from simulator.output import atomic_output
@@ -402,15 +402,22 @@ def simulate_windows(**options: Any) -> None:
     counts = report["counts"]
     wait = report["wait_minutes"]
     within = report["within_target"]
+    reps = report["replications"]
+    per_day = report["counts_per_replication"]
     click.echo(
-        f"{report['replications']} replications, {counts['arrived']:,} patients in {elapsed:.1f} s: "
+        f"{reps} replications, {counts['arrived']:,} patients over all {reps} simulated days "
+        f"({_cell(per_day['arrived'], '{:,.1f}')} per day) in {elapsed:.1f} s: "
         f"mean wait {_cell(wait['mean'])} min (95% CI {_interval(wait['ci95'])}), "
         f"p90 {_cell(wait['p90'])} min, {(within['share'] or 0):.1%} within {within['wait_minutes']:g} min "
         f"(target {within['target_share']:.0%}: {'met' if within['met'] else 'NOT met'}), "
         f"utilization {(report['utilization'] or 0):.1%}"
     )
     if counts["balked"] or counts["reneged"] or counts["later_claims"]:
-        click.echo(f"balked {counts['balked']:,}, reneged {counts['reneged']:,}, later claims {counts['later_claims']:,}")
+        click.echo(
+            f"over all {reps} days: balked {counts['balked']:,}, reneged {counts['reneged']:,}, "
+            f"later claims {counts['later_claims']:,} (per day: {_cell(per_day['balked'], '{:.1f}')}, "
+            f"{_cell(per_day['reneged'], '{:.1f}')}, {_cell(per_day['later_claims'], '{:.1f}')})"
+        )
     if report["erlang_c"]:
         erlang = report["erlang_c"]
         click.echo(
@@ -420,11 +427,12 @@ def simulate_windows(**options: Any) -> None:
     elif options["service_mean"] is not None and options["arrival_rate"] is not None:
         click.echo("note: not an M/M/c run, so no Erlang C beside it (see docs/windows.md: --windows, --no-abandon)")
     if report["per_hour"]:
-        table = Table("hour", "windows", "arrived", "wait p50", "wait p90", "within", "utilization", "queue max",
-                      title="per hour (means per day)")
+        table = Table("hour", "windows", "arrived", "balked", "reneged", "wait p50", "wait p90", "within",
+                      "utilization", "queue max", title="per hour (counts: means per simulated day)")
         for row in report["per_hour"]:
             table.add_row(
-                row["hour"], str(row["windows"]), _cell(row["arrived"], "{:.1f}"), _cell(row["wait_p50"]),
+                row["hour"], str(row["windows"]), _cell(row["arrived"], "{:.1f}"), _cell(row["balked"], "{:.1f}"),
+                _cell(row["reneged"], "{:.1f}"), _cell(row["wait_p50"]),
                 _cell(row["wait_p90"]), _cell(row["within_target"], "{:.1%}"), _cell(row["utilization"], "{:.0%}"),
                 str(row["queue_max"]),
             )
@@ -459,6 +467,9 @@ def plan_windows_command(**options: Any) -> None:
     """
     scenario = _scenario(options)
     seed, replications, workers = options["seed"], options["replications"], options["workers"]
+    if replications < MIN_REPLICATIONS:
+        click.echo(f"warning: -r {replications} is below {MIN_REPLICATIONS}: the hours' confidence intervals are "
+                   "wide or unreliable, re-check the plan with more replications and another seed", err=True)
     with _progress(options["quiet"], "planning") as progress:
         task = progress.add_task("planning", total=None)
 
@@ -498,13 +509,18 @@ def plan_windows_command(**options: Any) -> None:
 def _show_plan(planned: dict[str, Any], comparison: dict[str, Any] | None, scenario: Scenario,
                outputs: Sequence[tuple[Path, bytes]]) -> None:
     """The plan on the terminal: per hour, whether the target is met, the comparison."""
-    table = Table("hour", "arrived", "windows", "Erlang C", "within target", "wait p90", "utilization",
+    table = Table("hour", "arrived", "windows", "Erlang C", "within target", "95% CI", "met", "wait p90",
+                  "utilization",
                   title=f"window plan: {scenario.target.share:.0%} wait ≤ {scenario.target.wait_minutes:g} min")
     for row in planned["hours"]:
+        ci = row.get("within_target_ci95")
         table.add_row(row["hour"], _cell(row["arrived"], "{:.1f}"), str(row["windows"]), str(row["erlang_c_windows"]),
-                      _cell(row["within_target"], "{:.1%}"), _cell(row["wait_p90"]), _cell(row["utilization"], "{:.0%}"))
+                      _cell(row["within_target"], "{:.1%}"), f"[{ci[0]:.1%}, {ci[1]:.1%}]" if ci else "-",
+                      "yes" if row.get("met", True) else "NO",
+                      _cell(row["wait_p90"]), _cell(row["utilization"], "{:.0%}"))
     new_console().print(table)
-    status = "met in every hour" if planned["met"] else f"NOT met in {', '.join(planned['unmet_hours'])}"
+    status = ("met in every hour (the lower bound of each hour's 95% CI)" if planned["met"]
+              else f"NOT met in {', '.join(planned['unmet_hours'])} (lower bound of the 95% CI)")
     click.echo(f"{planned['window_hours']} window-hours (Erlang C guess {planned['erlang_c_window_hours']}); target {status}")
     if comparison:
         names = [name for name, *_ in VARIANTS]

@@ -11,7 +11,11 @@ Science 54(2), 2008):
 1. Start from Erlang C per hour: the fewest windows with P(wait <= target) >= share for that
    hour's arrival rate and the scenario's mean service time (a steady-state guess).
 2. Simulate the day (``replications`` days, the same seeds for every candidate plan, so plans
-   are compared on the same patients). Add a window to every hour that misses the target;
+   are compared on the same patients). An hour **meets** the target when the lower bound of
+   the 95% confidence interval of its share within the target does: Student's t over the
+   per-replication shares of the hour's patients (:func:`hour_intervals`; with one
+   replication, the share itself). So a plan that barely makes the target on these days, and
+   would miss it on others, is not accepted. Add a window to every hour that misses it;
    repeat until no hour misses it. An hour that three more windows in a row do not improve
    (an outage, say, that no number of windows cures) is left as it is and reported.
 3. Then take windows away, hour by hour (busiest first), keeping each removal only if every
@@ -34,11 +38,22 @@ from simulator.windows.reduce import DaySummary
 from simulator.windows.results import summarize
 from simulator.windows.runs import default_workers, run_replications, worker_pool
 from simulator.windows.scenario import Scenario
+from simulator.windows.stats import mean_ci
 
-__all__ = ["Plan", "hour_shares", "plan_windows", "staffed"]
+__all__ = ["CRITERION", "MIN_REPLICATIONS", "Plan", "hour_intervals", "hour_shares", "plan_windows", "staffed"]
 
 #: Raises of one hour in a row that may fail to improve it before it is given up on.
 _PATIENCE = 3
+
+#: Fewer replications than this make the hours' intervals wide or unreliable (a warning).
+MIN_REPLICATIONS = 20
+
+#: What "met" means, as written in plan.json.
+CRITERION = (
+    "an hour meets the target when the lower bound of the 95% confidence interval (Student's t over "
+    "the per-replication shares of the hour's patients served within the target wait, clipped to "
+    "[0, 1]) is at least the target share"
+)
 
 
 @dataclass(frozen=True)
@@ -54,6 +69,7 @@ class Plan:
     unmet_hours: tuple[int, ...]
     evaluations: int
     report: dict[str, Any] = field(repr=False)
+    intervals: dict[int, tuple[float, float, float]] = field(default_factory=dict, repr=False)
 
     @property
     def window_hours(self) -> int:
@@ -65,6 +81,7 @@ class Plan:
         hours = []
         for hour, windows in sorted(self.windows.items()):
             row = rows.get(f"{hour:02d}", {})
+            interval = self.intervals.get(hour)
             hours.append({
                 "hour": f"{hour:02d}:00",
                 "windows": windows,
@@ -72,6 +89,8 @@ class Plan:
                 "erlang_c_windows": self.erlang.get(hour),
                 "arrived": row.get("arrived"),
                 "within_target": row.get("within_target"),
+                "within_target_ci95": [round(interval[1], 4), round(interval[2], 4)] if interval else None,
+                "met": hour not in self.unmet_hours,
                 "wait_p90": row.get("wait_p90"),
                 "utilization": row.get("utilization"),
                 "queue_max": row.get("queue_max"),
@@ -81,6 +100,7 @@ class Plan:
             "card_settlement": self.scenario.card_settlement,
             "new_share": self.new_share,
             "met": self.met,
+            "criterion": CRITERION,
             "unmet_hours": [f"{hour:02d}:00" for hour in self.unmet_hours],
             "window_hours": self.window_hours,
             "erlang_c_window_hours": sum(self.erlang.values()),
@@ -110,6 +130,27 @@ def hour_shares(days: list[DaySummary], hours: list[int]) -> dict[int, float]:
                 within += row.within
         shares[hour] = within / arrived if arrived else 1.0
     return shares
+
+
+def hour_intervals(days: list[DaySummary], hours: list[int]) -> dict[int, tuple[float, float, float]]:
+    """Per hour (share within the target, lower bound, upper bound): the share pooled over the
+    replications (as in the report), and the 95% interval of the mean of the per-replication
+    shares by Student's t, clipped to [0, 1]. Replications in which nobody arrived in the hour
+    are left out of the interval; with fewer than two left, the bounds are the share itself;
+    an hour nobody arrived in is (1, 1, 1)."""
+    pooled = hour_shares(days, hours)
+    result = {}
+    for hour in hours:
+        per_day = []
+        for day in days:
+            row = day.hours.get(hour)
+            arrived = sum(row.counts) if row is not None else 0
+            if row is not None and arrived:
+                per_day.append(row.within / arrived)
+        share = pooled[hour]
+        _, low, high = mean_ci(per_day) if len(per_day) >= 2 else (share, share, share)
+        result[hour] = (share, min(1.0, max(0.0, low)), min(1.0, max(0.0, high)))
+    return result
 
 
 def plan_windows(
@@ -150,13 +191,16 @@ def plan_windows(
         own = pool = worker_pool(min(workers or default_workers(), replications))
     try:
         def evaluate(windows: dict[int, int]) -> tuple[dict[int, float], list[DaySummary]]:
+            """Per hour the lower bound of the share's interval (what must meet the target)."""
             nonlocal evaluations
             evaluations += 1
             days = run_replications(staffed(scenario, windows, share), seed, replications, workers=workers, pool=pool)
-            shares = hour_shares(days, hours)
+            shares = {hour: low for hour, (_, low, _) in hour_intervals(days, hours).items()}
             if on_progress is not None:
                 worst = min(shares.values()) if shares else 1.0
-                on_progress(f"evaluation {evaluations}: {sum(windows.values())} window-hours, worst hour {worst:.1%}")
+                on_progress(
+                    f"evaluation {evaluations}: {sum(windows.values())} window-hours, worst hour {worst:.1%} (CI low)"
+                )
             return shares, days
 
         def ok(shares: dict[int, float], hour: int) -> bool:
@@ -202,4 +246,4 @@ def plan_windows(
     final = staffed(scenario, windows, share)
     unmet = tuple(h for h in hours if not ok(shares, h))
     report = summarize(final, days, seed)
-    return Plan(final, windows, erlang, share, not unmet, unmet, evaluations, report)
+    return Plan(final, windows, erlang, share, not unmet, unmet, evaluations, report, hour_intervals(days, hours))

@@ -74,6 +74,13 @@ class FaultTimeline:
                 return outage
         return None
 
+    def touches(self, start: float, end: float) -> bool:
+        """Whether an outage or slow period overlaps the minutes ``[start, end]`` (a service
+        no fault touches takes its nominal time, exactly as without faults)."""
+        return any(f.start <= end and f.end > start for f in self.outages) or any(
+            f.start <= end and f.end > start for f in self.slow
+        )
+
     def latency(self, base: float, t: float) -> float:
         """A round trip's latency (minutes) when it starts at minute ``t``."""
         for period in self.slow:

@@ -3,10 +3,19 @@
 Processes are plain generators taking ``env`` (SimPy's own style, as in its ``bank_renege``
 example), over a shared :class:`Hall`:
 
-- :func:`arrivals` — patients arrive (times from :mod:`arrivals`); each patient's kind, step
-  times, insurer latencies, patience and balking draw are taken at arrival from the day's one
-  random stream, so a patient is the same whatever the staffing (common random numbers: two
-  staffing plans see the same patients);
+- :func:`arrivals` — patients arrive (times from :mod:`arrivals`); each patient's kind,
+  patience and balking draw, step times and insurer latencies are taken at arrival, so a
+  patient is the same whatever the staffing (common random numbers: two staffing plans see the
+  same patients).
+
+Random streams (all derived from the run's seed and the replication, :data:`STREAMS`): the
+arrival times, the patients' kinds, their balking draws, their patience, the service (step
+times and the insurer's base latencies) and the fallback steps each have their own stream.
+So a fault, the staffing, or ``card_settlement`` (which change how many service draws a
+patient takes) never move the arrivals or who the patients are: a day with and without a
+drill, or with and without card settlement, has the same patients arriving at the same
+minutes. A patient whose service no fault touches gets the same service time with and without
+the faults (the same draws, summed the same way);
 - :func:`window` — one cashier window: calls the next patient (one queue, a number-calling
   system), serves, repeats; sleeps while its window is closed;
 - :func:`staffing` — opens and closes windows at the hours of the schedule.
@@ -46,6 +55,7 @@ __all__ = [
     "FLAG_LATER_CLAIM",
     "FLAG_REFERRED",
     "OUTCOMES",
+    "STREAMS",
     "DayRecord",
     "Hall",
     "Process",
@@ -63,6 +73,9 @@ _WAITING = 9
 #: insurance desk (a refused card).
 FLAG_LATER_CLAIM = 1
 FLAG_REFERRED = 2
+
+#: The names of a replication's random streams: ``rng_for(seed, "windows", replication, name)``.
+STREAMS = ("arrivals", "kinds", "balking", "patience", "service", "fallback")
 
 
 @dataclass(slots=True)
@@ -91,14 +104,16 @@ class DayRecord:
 
 
 class _Patient:
-    """A patient in the hall; the draws are made on arrival (``work`` is the total cashier
-    time, or per step with the round trips' latencies when the scenario has faults)."""
+    """A patient in the hall; the draws are made on arrival (``hand``: the total cashier time
+    at skill 1.0, ``latency``: the round trips' total; when the scenario has faults, ``work``
+    also holds them per step with the round trips' latencies)."""
 
-    __slots__ = ("balk", "fallback", "index", "kind", "latency", "state", "work")
+    __slots__ = ("balk", "fallback", "hand", "index", "kind", "latency", "state", "work")
 
     index: int
     kind: int
-    work: Any
+    hand: float
+    work: list[tuple[float, tuple[float, ...]]]
     latency: float
     fallback: list[float]
     balk: float
@@ -111,10 +126,20 @@ class _Patient:
 class Hall:
     """The shared state: queue, idle and closed windows, staffing, and the record."""
 
-    def __init__(self, env: simpy.Environment, scenario: Scenario, rng: random.Random, record: DayRecord) -> None:
+    def __init__(
+        self,
+        env: simpy.Environment,
+        scenario: Scenario,
+        rngs: dict[str, random.Random],
+        record: DayRecord,
+    ) -> None:
+        """``rngs``: the random streams of :data:`STREAMS` (``arrivals`` is not used here)."""
         self.env = env
         self.scenario = scenario
-        self.rng = rng
+        self.rng = rngs["kinds"]
+        self._balk_random = rngs["balking"].random
+        service_rng = rngs["service"]
+        fallback_rng = rngs["fallback"]
         self.record = record
         self.queue: deque[_Patient] = deque()
         self.waiting = 0
@@ -130,19 +155,21 @@ class Hall:
         self._balking = scenario.balking
         self._balk_from = scenario.balking.first if scenario.balking is not None else 1 << 62
         self._patience = scenario.patience
-        # Per kind: the steps' samplers (cashier time) with their round-trip counts, the
-        # fallback steps' samplers, and whether the kind is referred on.
-        draw_latency = scenario.latency.sampler(rng)
-        self._draw_latency = draw_latency
-        self._plans: list[tuple[list[tuple[Callable[[], float], int]], list[Callable[[], float]], bool]] = []
+        # Per kind: the fallback steps' samplers, whether the kind is referred on, and the
+        # service draws: totals only (no faults), or per step with the round trips' latencies
+        # (faults) — the same draws in the same order either way (see _service_sampler).
+        self._plans: list[tuple[list[Callable[[], float]], bool]] = []
         self._totals: list[Callable[[], tuple[float, float]]] = []
+        self._detailed: list[Callable[[], tuple[float, float, list[tuple[float, tuple[float, ...]]]]]] = []
         for kind in scenario.kinds:
             steps = [scenario.steps[name] for name in scenario.path_of(kind)]
-            fallback = [scenario.steps[name].time.sampler(rng) for name in scenario.fallback_of(kind)]
+            fallback = [scenario.steps[name].time.sampler(fallback_rng) for name in scenario.fallback_of(kind)]
             referred = kind.referred and scenario.card_settlement  # no card, no refusal to refer
-            self._plans.append(([(s.time.sampler(rng), s.calls) for s in steps], fallback, referred))
-            self._totals.append(_totals_sampler(steps, scenario.latency, rng))
-        self._patience_draw = scenario.patience.sampler(rng) if scenario.patience is not None else None
+            self._plans.append((fallback, referred))
+            totals, detailed = _service_sampler(steps, scenario.latency, service_rng)
+            self._totals.append(totals)
+            self._detailed.append(detailed)
+        self._patience_draw = scenario.patience.sampler(rngs["patience"]) if scenario.patience is not None else None
 
     # -- queue bookkeeping (the queue-length integral is exact: updated at every change) ----
 
@@ -186,15 +213,14 @@ class Hall:
         patient = _Patient()
         patient.index = index = len(record.arrival)
         patient.kind = kind = self._picker.pick(random_())
-        steps, fallback, referred = self._plans[kind]
-        draw_latency = self._draw_latency
+        patient.balk = self._balk_random() if self._balking is not None else 1.0
+        patience = self._patience_draw() if self._patience_draw is not None else None
+        fallback, referred = self._plans[kind]
         if self._faulty:
-            patient.work = [(draw(), tuple(draw_latency() for _ in range(calls))) for draw, calls in steps]
+            patient.hand, patient.latency, patient.work = self._detailed[kind]()
             patient.fallback = [draw() for draw in fallback]
         else:
-            patient.work, patient.latency = self._totals[kind]()
-        patient.balk = random_() if self._balking is not None else 1.0
-        patience = self._patience_draw() if self._patience_draw is not None else None
+            patient.hand, patient.latency = self._totals[kind]()
         record.arrival.append(now)
         record.wait.append(0.0)
         record.service.append(0.0)
@@ -225,12 +251,11 @@ class Hall:
     def service_time(self, patient: _Patient, now: float, skill: float) -> float:
         """Minutes the window spends on ``patient`` from ``now`` (recorded)."""
         record = self.record
-        if self._faulty:
+        duration = patient.hand * skill + patient.latency
+        if self._faulty and self.scenario.faults.touches(now, now + duration):
             duration, switched = self.scenario.faults.walk(patient.work, patient.fallback, now, skill)
             if switched:
                 record.flags[patient.index] |= FLAG_LATER_CLAIM
-        else:
-            duration = patient.work * skill + patient.latency
         record.service[patient.index] = duration
         record.outcome[patient.index] = SERVED
         return duration
@@ -281,18 +306,28 @@ class Hall:
         self.record.end = now
 
 
-def _totals_sampler(steps: list[Step], latency: Distribution, rng: random.Random) -> Callable[[], tuple[float, float]]:
-    """A function drawing (cashier minutes, insurer minutes) of one patient's steps.
+Detailed = Callable[[], tuple[float, float, list[tuple[float, tuple[float, ...]]]]]
+
+
+def _service_sampler(
+    steps: list[Step], latency: Distribution, rng: random.Random
+) -> tuple[Callable[[], tuple[float, float]], Detailed]:
+    """Two functions drawing one patient's service: ``totals()`` gives (cashier minutes,
+    insurer minutes); ``detailed()`` the same two totals — the same draws from ``rng``, summed
+    in the same order, so bit for bit equal — and each step's (cashier time, its round trips'
+    latencies), for a scenario with faults.
 
     When every distribution is lognormal (the usual case) the normal deviates are made in
     pairs by the Box-Muller transform, inline: the same distributions as the samplers', about
-    twice as fast (the model's hot spot). Otherwise each step's time, then its round trips'
-    latencies, are drawn by the samplers in order."""
+    twice as fast (the model's hot spot); the steps' times come first, then the round trips'.
+    Otherwise each step's time, then its round trips' latencies, are drawn by the samplers in
+    order."""
+    calls_of = [step.calls for step in steps]
     if all(isinstance(step.time, LogNormal) for step in steps) and isinstance(latency, LogNormal):
         hand_params = [(step.time.mu, step.time.sigma) for step in steps]  # type: ignore[attr-defined]
         hand_pairs = list(zip(hand_params[0::2], hand_params[1::2], strict=False))
         hand_odd = hand_params[-1] if len(hand_params) % 2 else None
-        calls = sum(step.calls for step in steps)
+        calls = sum(calls_of)
         mu_l, sigma_l = latency.mu, latency.sigma
         call_pairs = range(calls // 2)
         call_odd = calls % 2 == 1
@@ -318,7 +353,41 @@ def _totals_sampler(steps: list[Step], latency: Distribution, rng: random.Random
                 lat += exp(mu_l + sigma_l * r * cos(two_pi * random_()))
             return hand, lat
 
-        return lognormal_totals
+        def lognormal_detailed() -> tuple[float, float, list[tuple[float, tuple[float, ...]]]]:
+            hands: list[float] = []
+            hand = 0.0
+            for (mu1, s1), (mu2, s2) in hand_pairs:
+                r = sqrt(-2.0 * log(1.0 - random_()))
+                t = two_pi * random_()
+                a, b = exp(mu1 + s1 * r * cos(t)), exp(mu2 + s2 * r * sin(t))
+                hand += a + b
+                hands += (a, b)
+            if hand_odd is not None:
+                r = sqrt(-2.0 * log(1.0 - random_()))
+                a = exp(hand_odd[0] + hand_odd[1] * r * cos(two_pi * random_()))
+                hand += a
+                hands.append(a)
+            lats: list[float] = []
+            lat = 0.0
+            for _ in call_pairs:
+                r = sqrt(-2.0 * log(1.0 - random_()))
+                t = two_pi * random_()
+                a, b = exp(mu_l + sigma_l * r * cos(t)), exp(mu_l + sigma_l * r * sin(t))
+                lat += a + b
+                lats += (a, b)
+            if call_odd:
+                r = sqrt(-2.0 * log(1.0 - random_()))
+                a = exp(mu_l + sigma_l * r * cos(two_pi * random_()))
+                lat += a
+                lats.append(a)
+            work = []
+            at = 0
+            for h, n in zip(hands, calls_of, strict=True):
+                work.append((h, tuple(lats[at:at + n])))
+                at += n
+            return hand, lat, work
+
+        return lognormal_totals, lognormal_detailed
     samplers = [(step.time.sampler(rng), step.calls) for step in steps]
     draw_latency = latency.sampler(rng)
 
@@ -330,7 +399,21 @@ def _totals_sampler(steps: list[Step], latency: Distribution, rng: random.Random
                 lat += draw_latency()
         return hand, lat
 
-    return totals
+    def detailed() -> tuple[float, float, list[tuple[float, tuple[float, ...]]]]:
+        hand = lat = 0.0
+        work = []
+        for draw, calls in samplers:
+            h = draw()
+            hand += h
+            trips = []
+            for _ in range(calls):
+                one = draw_latency()
+                lat += one
+                trips.append(one)
+            work.append((h, tuple(trips)))
+        return hand, lat, work
+
+    return totals, detailed
 
 
 def arrivals(env: simpy.Environment, hall: Hall, times: Iterator[float]) -> Process:
@@ -379,16 +462,17 @@ def _progress(env: simpy.Environment, end: float, on_progress: Callable[[float],
 def simulate_day(
     scenario: Scenario, seed: int, replication: int = 0, on_progress: Callable[[float], None] | None = None
 ) -> DayRecord:
-    """Run one replication of ``scenario``; its random stream is named by (seed, replication),
-    so the result does not depend on which process runs it or in which order."""
-    rng = rng_for(seed, "windows", replication)
+    """Run one replication of ``scenario``; its random streams are named by (seed,
+    replication, :data:`STREAMS`), so the result does not depend on which process runs it or
+    in which order."""
+    rngs = {name: rng_for(seed, "windows", replication, name) for name in STREAMS}
     env = simpy.Environment()
     record = DayRecord(replication)
-    hall = Hall(env, scenario, rng, record)
+    hall = Hall(env, scenario, rngs, record)
     for index in range(scenario.staffing.max_windows):
         env.process(window(env, hall, index))
     env.process(staffing(env, hall))
-    env.process(arrivals(env, hall, arrival_times(scenario.arrivals, rng)))
+    env.process(arrivals(env, hall, arrival_times(scenario.arrivals, rngs["arrivals"])))
     if on_progress is not None:
         env.process(_progress(env, scenario.arrivals.end, on_progress))
     env.run()

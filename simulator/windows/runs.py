@@ -1,6 +1,7 @@
 """Running replications, in worker processes when there are several.
 
-Replication ``r`` of seed ``s`` uses the random stream named ``(s, "windows", r)``, so the
+Replication ``r`` of seed ``s`` uses the random streams named ``(s, "windows", r, name)``
+(``name`` from :data:`~simulator.windows.model.STREAMS`), so the
 results are the same whatever the number of worker processes and whichever finishes first;
 they are returned in replication order. Each worker reduces its replication to a
 :class:`~simulator.windows.reduce.DaySummary`, so only the summary crosses between processes.

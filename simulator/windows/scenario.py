@@ -31,8 +31,9 @@ Every value is checked; a problem raises :class:`ScenarioError` naming the file 
 from __future__ import annotations
 
 import copy
+import difflib
 import math
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from importlib.resources import files
 from pathlib import Path
@@ -264,7 +265,10 @@ def load_scenario(
         known = list(kinds) if isinstance(kinds, Mapping) else []
         for name, share in shares.items():
             if name not in known:
-                raise ScenarioError(f"unknown patient kind {name!r} (kinds of this scenario: {', '.join(map(str, known))})")
+                raise ScenarioError(
+                    f"unknown patient kind {name!r} (kinds of this scenario: {', '.join(map(str, known))})"
+                    f"{_did_you_mean(str(name), known)}"
+                )
             data = merge_data(data, {"kinds": {name: {"share": share}}})
     return compile_scenario(data, where=where, base_dir=base_dir)
 
@@ -360,11 +364,21 @@ def _step(name: str, spec: object, where: str) -> Step:
     )
 
 
-def _kind(name: str, spec: object, steps: Mapping[str, Step], where: str) -> PatientKind:
+def _did_you_mean(name: str, known: Iterable[str]) -> str:
+    """`` — did you mean 'ecert'?`` for a name close to a known one, else ``""``."""
+    close = difflib.get_close_matches(name, [str(k) for k in known if str(k) != name], n=1, cutoff=0.6)
+    return f"; did you mean {close[0]!r}?" if close else ""
+
+
+def _kind(name: str, spec: object, steps: Mapping[str, Step], where: str,
+          others: Iterable[str] = ()) -> PatientKind:
     spec = _mapping(spec, where)
     _known(spec, _KEYS["kind"], where)
     share = _number(spec.get("share"), f"{where}.share")
     if "steps" not in spec:
+        hint = _did_you_mean(name, others)
+        if hint:
+            raise ScenarioError(f"{where}: unknown kind {name!r} (a new kind needs steps){hint}")
         raise ScenarioError(f"{where}.steps: missing")
     path = _names(spec["steps"], f"{where}.steps")
     without = _names(spec.get("steps_without_card", spec["steps"]), f"{where}.steps_without_card")
@@ -389,6 +403,8 @@ def _staffing(spec: Mapping[str, Any], where: str) -> Staffing:
     new_skill = _number(skill.get("new", trained), f"{where}.skill.new")
     if "windows" in spec:
         windows = int(_number(spec["windows"], f"{where}.windows", integer=True))
+        if windows < 1:
+            raise ScenarioError(f"{where}.windows: at least 1 window (with {windows} nobody is ever served), got {windows}")
         return Staffing(0, (windows,), (0,), trained, new_skill)
     hours = _mapping(spec.get("hours"), f"{where}.hours")
     rows: dict[int, tuple[int, int]] = {}
@@ -403,6 +419,8 @@ def _staffing(spec: Mapping[str, Any], where: str) -> Staffing:
         rows[_hour(key, f"{where}.hours")] = (count, new)
     if not rows:
         raise ScenarioError(f"{where}.hours: no hours given")
+    if not any(count for count, _ in rows.values()):
+        raise ScenarioError(f"{where}.hours: no window open in any hour (nobody is ever served)")
     return Staffing.hourly(rows, trained, new_skill)
 
 
@@ -453,7 +471,10 @@ def compile_scenario(data: Mapping[str, Any], where: str = "scenario", base_dir:
         for name, spec in _mapping(data.get("steps", {}), f"{where}: steps").items()
     }
     kinds_data = _mapping(data.get("kinds"), f"{where}: kinds")
-    kinds = tuple(_kind(str(name), spec, steps, f"{where}: kinds.{name}") for name, spec in kinds_data.items())
+    defined = [str(name) for name, spec in kinds_data.items() if isinstance(spec, Mapping) and "steps" in spec]
+    kinds = tuple(
+        _kind(str(name), spec, steps, f"{where}: kinds.{name}", defined) for name, spec in kinds_data.items()
+    )
     if not kinds or sum(kind.share for kind in kinds) <= 0:
         raise ScenarioError(f"{where}: kinds: at least one kind needs a share > 0")
     fallback_data = _mapping(data.get("fallback", {"steps": []}), f"{where}: fallback")
