@@ -427,8 +427,10 @@ def simulate_windows(**options: Any) -> None:
     elif options["service_mean"] is not None and options["arrival_rate"] is not None:
         click.echo("note: not an M/M/c run, so no Erlang C beside it (see docs/windows.md: --windows, --no-abandon)")
     if report["per_hour"]:
-        table = Table("hour", "windows", "arrived", "balked", "reneged", "wait p50", "wait p90", "within",
-                      "utilization", "queue max", title="per hour (counts: means per simulated day)")
+        table = Table("时段 hour", "窗口 windows", "到达 arrived", "未排队离开 balked", "排队中离开 reneged",
+                      "等候中位数 wait p50 (min)", "等候 p90 wait p90 (min)", "达标 within",
+                      "利用率 utilization", "最长队列 queue max",
+                      title="按时段（人数为每个模拟日的平均）per hour (counts: means per simulated day)")
         for row in report["per_hour"]:
             table.add_row(
                 row["hour"], str(row["windows"]), _cell(row["arrived"], "{:.1f}"), _cell(row["balked"], "{:.1f}"),
@@ -509,14 +511,15 @@ def plan_windows_command(**options: Any) -> None:
 def _show_plan(planned: dict[str, Any], comparison: dict[str, Any] | None, scenario: Scenario,
                outputs: Sequence[tuple[Path, bytes]]) -> None:
     """The plan on the terminal: per hour, whether the target is met, the comparison."""
-    table = Table("hour", "arrived", "windows", "Erlang C", "within target", "95% CI", "met", "wait p90",
-                  "utilization",
-                  title=f"window plan: {scenario.target.share:.0%} wait ≤ {scenario.target.wait_minutes:g} min")
+    table = Table("时段 hour", "到达 arrived", "窗口 windows", "Erlang C 估算 Erlang C", "达标 within target",
+                  "95% 区间 95% CI", "达标 met", "等候 p90 wait p90 (min)", "利用率 utilization",
+                  title=f"窗口方案 window plan: {scenario.target.share:.0%} 等候 wait ≤ "
+                        f"{scenario.target.wait_minutes:g} 分钟 min")
     for row in planned["hours"]:
         ci = row.get("within_target_ci95")
         table.add_row(row["hour"], _cell(row["arrived"], "{:.1f}"), str(row["windows"]), str(row["erlang_c_windows"]),
                       _cell(row["within_target"], "{:.1%}"), f"[{ci[0]:.1%}, {ci[1]:.1%}]" if ci else "-",
-                      "yes" if row.get("met", True) else "NO",
+                      "是 yes" if row.get("met", True) else "否 NO",
                       _cell(row["wait_p90"]), _cell(row["utilization"], "{:.0%}"))
     new_console().print(table)
     status = ("met in every hour (the lower bound of each hour's 95% CI)" if planned["met"]
@@ -524,10 +527,12 @@ def _show_plan(planned: dict[str, Any], comparison: dict[str, Any] | None, scena
     click.echo(f"{planned['window_hours']} window-hours (Erlang C guess {planned['erlang_c_window_hours']}); target {status}")
     if comparison:
         names = [name for name, *_ in VARIANTS]
-        compare_table = Table("hour", *(comparison["variants"][name]["label"] for name in names), title="windows needed")
+        compare_table = Table("时段 hour", *(comparison["variants"][name]["label"] for name in names),
+                              title="所需窗口 windows needed")
         for row in comparison["hours"]:
             compare_table.add_row(row["hour"], *(str(row[name]) for name in names))
-        compare_table.add_row("window-hours", *(str(comparison["variants"][name]["window_hours"]) for name in names))
+        compare_table.add_row("窗口·小时 window-hours",
+                              *(str(comparison["variants"][name]["window_hours"]) for name in names))
         new_console().print(compare_table)
         adds = comparison["card_settlement_adds_window_hours"]
         saves = comparison["training_saves_window_hours"]
