@@ -14,13 +14,13 @@ from conformance import plugin, target
 from conformance.plugin import Cert, HisDriverError
 from conformance.target import Target, profile
 from scenarios.runner import run_scenario
-from tests.scenarios.test_hanging_his import HangsAfterFirstPatient
+from tests.scenarios.test_hanging_his import DRIVER_TIMEOUT, HangsAfterFirstPatient
 
 
 def test_a_his_that_stops_answering_errors_its_requirements_saying_so(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(target, "run_scenario",
-                        functools.partial(run_scenario, driver_timeout=0.3))
+                        functools.partial(run_scenario, driver_timeout=DRIVER_TIMEOUT))
     suite = Target(tmp_path, profile=profile("default"), his_class=HangsAfterFirstPatient)
     cert = Cert(suite, plugin.TestRecord("test_x.py::test_x", "test_x", ("REF-001",)))
     started = time.monotonic()
@@ -28,9 +28,9 @@ def test_a_his_that_stops_answering_errors_its_requirements_saying_so(
         cert.run("refunds")
     assert time.monotonic() - started < 60
     url = suite.runs["refunds"].result.his["url"]
-    stopped = (f"POST {url}/his/v1/identify: no answer within 0.3 s, 3 requests in a row "
-               "without an answer: the HIS stopped answering, so the harness drives it no "
-               "further")
+    stopped = (f"POST {url}/his/v1/identify: no answer within {DRIVER_TIMEOUT:g} s, 3 requests "
+               "in a row without an answer: the HIS stopped answering, so the harness drives it "
+               "no further")
     assert str(error.value).startswith(
         "scenario refunds, visit whole-account (after settle): the HIS's driver API gave no usable "
         f"answer — {stopped}; this visit not run from its refund on (")
